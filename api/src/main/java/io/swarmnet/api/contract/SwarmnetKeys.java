@@ -1,0 +1,41 @@
+package io.swarmnet.api.contract;
+
+/**
+ * The labels, annotations, condition types and finalizers through which the operator and the
+ * node agents talk via the API server. One place, so a name is never derived twice.
+ */
+public final class SwarmnetKeys {
+
+    public static final String GROUP = "swarmnet.io";
+
+    /** Label on every task pod: the owning SwarmService's name. */
+    public static final String LABEL_SERVICE = GROUP + "/service";
+    /** Label on every task pod: the task slot (replicated) or the node name (global). */
+    public static final String LABEL_SLOT = GROUP + "/slot";
+    /** Label on every task pod: hash of the template it was created from, for rolling updates. */
+    public static final String LABEL_TEMPLATE_HASH = GROUP + "/template-hash";
+
+    /**
+     * Pod annotation written by the operator before the pod is created: the task's IPv4 address on
+     * each network, as JSON {@code {"my-network":"10.0.9.3"}}. See {@link TaskAddresses}.
+     */
+    public static final String ANNOTATION_ADDRESSES = GROUP + "/addresses";
+
+    /**
+     * Node annotation written by that node's agent: its state for each network it carries,
+     * as JSON; see {@link NodeNetworkStates}.
+     */
+    public static final String ANNOTATION_NODE_NETWORKS = GROUP + "/networks";
+
+    /** Pod readiness gate (and the pod condition the node agent sets) meaning: attached to all its networks. */
+    public static final String CONDITION_ATTACHED = GROUP + "/attached";
+
+    /** Finalizer on OverlayNetworks so that a network in use is not removed. */
+    public static final String FINALIZER_NETWORK = GROUP + "/network-in-use";
+
+    /** The DNS server address inside every attached pod, as in Docker. */
+    public static final String EMBEDDED_DNS_ADDRESS = "127.0.0.11";
+
+    private SwarmnetKeys() {
+    }
+}

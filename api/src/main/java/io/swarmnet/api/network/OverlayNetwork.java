@@ -1,0 +1,32 @@
+package io.swarmnet.api.network;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** A swarm-scoped overlay network, as {@code docker network create --driver overlay}. */
+@Group("swarmnet.io")
+@Version("v1alpha1")
+@Plural("overlaynetworks")
+@ShortNames("onet")
+@Categories("swarmnet")
+@AdditionalPrinterColumn(name = "SUBNET", jsonPath = ".status.subnet", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "VNI", jsonPath = ".status.vxlanId", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "ENCRYPTED", jsonPath = ".spec.encrypted", type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "NODES", jsonPath = ".status.nodeCount", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "READY", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "AGE", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class OverlayNetwork extends CustomResource<OverlayNetworkSpec, OverlayNetworkStatus> implements Namespaced {
+
+    public static final String KIND = "OverlayNetwork";
+
+    @Override
+    protected OverlayNetworkSpec initSpec() {
+        return new OverlayNetworkSpec();
+    }
+}

@@ -1,0 +1,85 @@
+package io.swarmnet.api.network;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+
+/** What the user asks for; every field optional, as with {@code docker network create}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.gateway) || (has(self.subnet) && cidr(self.subnet).containsIP(self.gateway))",
+        message = "spec.gateway must be an address inside spec.subnet (and spec.subnet must be set when spec.gateway is)",
+        reason = "FieldValueInvalid", fieldPath = ".gateway")
+@ValidationRule(value = "!has(self.ipRange) || (has(self.subnet) && cidr(self.subnet).containsCIDR(self.ipRange))",
+        message = "spec.ipRange must be a CIDR inside spec.subnet (and spec.subnet must be set when spec.ipRange is)",
+        reason = "FieldValueInvalid", fieldPath = ".ipRange")
+@ValidationRule(value = "!has(self.subnet) || cidr(self.subnet).prefixLength() <= 29",
+        message = "spec.subnet must be /29 or larger: a network needs a gateway, a virtual IP and task addresses",
+        reason = "FieldValueInvalid", fieldPath = ".subnet")
+public class OverlayNetworkSpec {
+
+    /** Dotted-quad IPv4 followed by a prefix length 0..32. */
+    public static final String CIDR_PATTERN =
+            "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12][0-9]|[0-9])$";
+    public static final String IP_PATTERN =
+            "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$";
+
+    @JsonPropertyDescription("IPv4 subnet of the network in CIDR notation, e.g. 10.0.9.0/24 (docker network create --subnet). "
+            + "Left out, the operator picks a free one from its address pools that overlaps no other network and no excluded range. "
+            + "Fixed once the network is created.")
+    @Pattern(CIDR_PATTERN)
+    @Size(max = 18)
+    @ValidationRule(value = "self == oldSelf", message = "spec.subnet cannot be changed; create a new network instead")
+    private String subnet;
+
+    @JsonPropertyDescription("IPv4 gateway address inside the subnet (docker network create --gateway). Defaults to the first address of the subnet.")
+    @Pattern(IP_PATTERN)
+    @Size(max = 15)
+    @ValidationRule(value = "self == oldSelf", message = "spec.gateway cannot be changed; create a new network instead")
+    private String gateway;
+
+    @JsonPropertyDescription("Sub-range of the subnet, in CIDR notation, from which task addresses and virtual IPs are allocated "
+            + "(docker network create --ip-range). Defaults to the whole subnet.")
+    @Pattern(CIDR_PATTERN)
+    @Size(max = 18)
+    private String ipRange;
+
+    @JsonPropertyDescription("Encrypt VXLAN traffic between nodes with IPsec ESP (AES-GCM), as docker network create --opt encrypted.")
+    @Default("false")
+    @ValidationRule(value = "self == oldSelf", message = "spec.encrypted cannot be changed; create a new network instead")
+    private Boolean encrypted;
+
+    @JsonPropertyDescription("VXLAN network identifier (1..16777215). Left out, the operator assigns a unique one from 4096 up, as swarm does.")
+    @Min(1)
+    @Max(16777215)
+    @ValidationRule(value = "self == oldSelf", message = "spec.vxlanId cannot be changed; create a new network instead")
+    private Integer vxlanId;
+
+    @JsonPropertyDescription("MTU of the overlay interfaces in tasks (576..9000). Left out, each node derives it from its underlay interface "
+            + "MTU minus the VXLAN overhead (50 bytes) and, on encrypted networks, the ESP overhead.")
+    @Min(576)
+    @Max(9000)
+    private Integer mtu;
+
+
+    public String getSubnet() { return subnet; }
+    public void setSubnet(String subnet) { this.subnet = subnet; }
+    public String getGateway() { return gateway; }
+    public void setGateway(String gateway) { this.gateway = gateway; }
+    public String getIpRange() { return ipRange; }
+    public void setIpRange(String ipRange) { this.ipRange = ipRange; }
+    public Boolean getEncrypted() { return encrypted; }
+    public void setEncrypted(Boolean encrypted) { this.encrypted = encrypted; }
+    public Integer getVxlanId() { return vxlanId; }
+    public void setVxlanId(Integer vxlanId) { this.vxlanId = vxlanId; }
+    public Integer getMtu() { return mtu; }
+    public void setMtu(Integer mtu) { this.mtu = mtu; }
+
+    public boolean isEncrypted() {
+        return Boolean.TRUE.equals(encrypted);
+    }
+}

@@ -1,0 +1,80 @@
+package io.swarmnet.api.service;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the user asks for: docker service create's mode, replicas, networks, endpoint mode and update policy. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.replicas) || self.mode == 'replicated'",
+        message = "spec.replicas can only be set when spec.mode is replicated; a global service runs one task per eligible node",
+        reason = "FieldValueForbidden", fieldPath = ".replicas")
+public class SwarmServiceSpec {
+
+    /** Replicas of a replicated service that leaves {@code replicas} out, as docker service create. */
+    public static final int DEFAULT_REPLICAS = 1;
+
+    @JsonPropertyDescription("replicated (default): a fixed number of tasks; global: one task on every node the template's "
+            + "nodeSelector and tolerations allow.")
+    @Default("replicated")
+    private ServiceMode mode;
+
+    @JsonPropertyDescription("Number of tasks of a replicated service (default 1); not allowed for global services. "
+            + "kubectl scale changes it, as docker service scale.")
+    @Min(0)
+    @SpecReplicas
+    private Integer replicas;
+
+    @JsonPropertyDescription("Pod template of every task, as in a Deployment.")
+    @Required
+    private PodTemplateSpec template;
+
+    @JsonPropertyDescription("Overlay networks the tasks attach to, each by name with optional aliases.")
+    @Required
+    @Size(min = 1, max = 32)
+    @ValidationRule(value = "self.all(a, self.exists_one(b, b.name == a.name))",
+            message = "spec.networks lists a network more than once; list each network once and put every alias on that entry")
+    private List<NetworkAttachment> networks = new ArrayList<>();
+
+    @JsonPropertyDescription("vip (default): one virtual IP per network, load-balanced over ready tasks; dnsrr: no virtual IP, "
+            + "the service name resolves to the task addresses.")
+    @Default("vip")
+    private EndpointMode endpointMode;
+
+    @JsonPropertyDescription("How template changes roll over the tasks.")
+    private UpdateConfig updateConfig;
+
+    public ServiceMode getMode() { return mode; }
+    public void setMode(ServiceMode mode) { this.mode = mode; }
+    public Integer getReplicas() { return replicas; }
+    public void setReplicas(Integer replicas) { this.replicas = replicas; }
+    public PodTemplateSpec getTemplate() { return template; }
+    public void setTemplate(PodTemplateSpec template) { this.template = template; }
+    public List<NetworkAttachment> getNetworks() { return networks; }
+    public void setNetworks(List<NetworkAttachment> networks) { this.networks = networks; }
+    public EndpointMode getEndpointMode() { return endpointMode; }
+    public void setEndpointMode(EndpointMode endpointMode) { this.endpointMode = endpointMode; }
+    public UpdateConfig getUpdateConfig() { return updateConfig; }
+    public void setUpdateConfig(UpdateConfig updateConfig) { this.updateConfig = updateConfig; }
+
+    /** The mode, with the schema default applied for objects that bypassed defaulting. */
+    public ServiceMode effectiveMode() {
+        return mode == null ? ServiceMode.REPLICATED : mode;
+    }
+
+    public EndpointMode effectiveEndpointMode() {
+        return endpointMode == null ? EndpointMode.VIP : endpointMode;
+    }
+
+    public int effectiveReplicas() {
+        return replicas == null ? DEFAULT_REPLICAS : replicas;
+    }
+}

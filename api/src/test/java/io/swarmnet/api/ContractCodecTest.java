@@ -1,0 +1,36 @@
+package io.swarmnet.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmnet.api.contract.NodeNetworkState;
+import io.swarmnet.api.contract.NodeNetworkStates;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.IpAddress;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ContractCodecTest {
+
+    @Test
+    void taskAddressesRoundTrip() {
+        TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3"), "b", IpAddress.parse("10.0.1.2")));
+        assertThat(addresses.format()).isEqualTo("{\"b\":\"10.0.1.2\",\"my-network\":\"10.0.9.3\"}");
+        assertThat(TaskAddresses.parse(addresses.format())).isEqualTo(addresses);
+        assertThat(TaskAddresses.parse(null).byNetwork()).isEmpty();
+    }
+
+    @Test
+    void malformedTaskAddressesNameTheAnnotation() {
+        assertThatThrownBy(() -> TaskAddresses.parse("[1,2]")).hasMessageContaining("swarmnet.io/addresses");
+        assertThatThrownBy(() -> TaskAddresses.parse("{\"n\":\"10.0.0.300\"}")).hasMessageContaining("10.0.0.300");
+    }
+
+    @Test
+    void nodeNetworkStatesRoundTrip() {
+        NodeNetworkStates states = new NodeNetworkStates(Map.of(NodeNetworkStates.key("default", "my-network"),
+                new NodeNetworkState(4096, 2, 1, NodeNetworkState.Encryption.Failed, "kernel has no ESP")));
+        assertThat(NodeNetworkStates.parse(states.format())).isEqualTo(states);
+        assertThat(NodeNetworkStates.parse("garbage").byNetwork()).isEmpty();
+    }
+}
