@@ -1,0 +1,24 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.PodRef;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What one {@link Datapath#apply} achieved.
+ *
+ * @param attachedPods    pods whose every attachment and VIP rule is in place (their readiness gate may be set)
+ * @param networkFailures networks that could not be programmed, with a message naming the object and the cause
+ * @param podFailures     pods that could not be attached, with a message naming the pod and the cause
+ * @param changes         kernel changes made (0 when the kernel already matched)
+ */
+public record ApplyReport(Set<PodRef> attachedPods, Map<NetworkKey, String> networkFailures, Map<PodRef, String> podFailures,
+        int changes) {
+
+    public ApplyReport {
+        attachedPods = Set.copyOf(attachedPods);
+        networkFailures = Map.copyOf(networkFailures);
+        podFailures = Map.copyOf(podFailures);
+    }
+}
