@@ -1,0 +1,168 @@
+package io.swarmnet.operator.ipam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class AddressLedgerTest {
+
+    private static AllocatableNetwork network(String subnet) {
+        Cidr cidr = Cidr.parse(subnet);
+        return new AllocatableNetwork("default", "net", cidr, cidr, cidr.first().plus(1));
+    }
+
+    @Test
+    void neverHandsOutNetworkBroadcastOrGateway() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/29");
+        AddressLedger ledger = AddressLedger.empty();
+        Set<IpAddress> handed = new HashSet<>();
+        for (int i = 0; i < net.capacity(); i++) {
+            handed.add(ledger.allocate(net, "task:t" + i));
+        }
+        assertThat(handed).hasSize(5)
+                .doesNotContain(IpAddress.parse("10.0.9.0"), IpAddress.parse("10.0.9.1"), IpAddress.parse("10.0.9.7"));
+        assertThat(ledger.inUse("default", "net")).isEqualTo(5);
+    }
+
+    @Test
+    void sameOwnerGetsSameAddressBack() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/24");
+        AddressLedger ledger = AddressLedger.empty();
+        IpAddress first = ledger.allocate(net, "vip:web");
+        assertThat(ledger.allocate(net, "vip:web")).isEqualTo(first);
+        assertThat(ledger.addressOf("default", "net", "vip:web")).contains(first);
+        assertThat(ledger.inUse("default", "net")).isEqualTo(1);
+    }
+
+    @Test
+    void exhaustionNamesNetworkRangeAndWhatToDo() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/29");
+        AddressLedger ledger = AddressLedger.empty();
+        for (int i = 0; i < 5; i++) {
+            ledger.allocate(net, "task:t" + i);
+        }
+        assertThatThrownBy(() -> ledger.allocate(net, "task:one-too-many"))
+                .isInstanceOf(AddressPoolExhaustedException.class)
+                .hasMessageContaining("default/net")
+                .hasMessageContaining("10.0.9.0/29")
+                .hasMessageContaining("5 are in use")
+                .hasMessageContaining("larger spec.subnet or spec.ipRange");
+    }
+
+    @Test
+    void allocatesOnlyInsideTheIpRange() throws Exception {
+        Cidr subnet = Cidr.parse("10.0.9.0/24");
+        Cidr range = Cidr.parse("10.0.9.128/28");
+        AllocatableNetwork net = new AllocatableNetwork("default", "net", subnet, range, IpAddress.parse("10.0.9.1"));
+        AddressLedger ledger = AddressLedger.empty();
+        for (int i = 0; i < 16; i++) {
+            assertThat(range.contains(ledger.allocate(net, "task:t" + i))).isTrue();
+        }
+        assertThatThrownBy(() -> ledger.allocate(net, "task:x")).isInstanceOf(AddressPoolExhaustedException.class);
+    }
+
+    @Test
+    void gatewayInsideRangeIsSkipped() throws Exception {
+        Cidr subnet = Cidr.parse("10.0.9.0/24");
+        Cidr range = Cidr.parse("10.0.9.8/29");
+        AllocatableNetwork net = new AllocatableNetwork("default", "net", subnet, range, IpAddress.parse("10.0.9.10"));
+        assertThat(net.capacity()).isEqualTo(7);
+        AddressLedger ledger = AddressLedger.empty();
+        List<IpAddress> all = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            all.add(ledger.allocate(net, "task:t" + i));
+        }
+        assertThat(all).doesNotContain(IpAddress.parse("10.0.9.10")).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void releasedAddressIsNotReusedAtOnce() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/24");
+        AddressLedger ledger = AddressLedger.empty();
+        IpAddress a = ledger.allocate(net, "task:a");
+        ledger.release("default", "net", "task:a");
+        assertThat(ledger.addressOf("default", "net", "task:a")).isEmpty();
+        assertThat(ledger.allocate(net, "task:b")).isNotEqualTo(a);
+        assertThat(ledger.inUse("default", "net")).isEqualTo(1);
+    }
+
+    @Test
+    void releasedAddressIsReusedOnceTheRangeWrapsAround() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/29");
+        AddressLedger ledger = AddressLedger.empty();
+        for (int i = 0; i < 5; i++) {
+            ledger.allocate(net, "task:t" + i);
+        }
+        IpAddress freed = ledger.addressOf("default", "net", "task:t2").orElseThrow();
+        ledger.release("default", "net", "task:t2");
+        assertThat(ledger.allocate(net, "task:new")).isEqualTo(freed);
+    }
+
+    @Test
+    void recordedAddressesAreNeverHandedOut() throws Exception {
+        AllocatableNetwork net = network("10.0.9.0/28");
+        AddressLedger ledger = AddressLedger.empty();
+        ledger.record("default", "net", "task:old", IpAddress.parse("10.0.9.2"));
+        ledger.record("default", "net", "vip:web", IpAddress.parse("10.0.9.5"));
+        Set<IpAddress> handed = new HashSet<>();
+        for (int i = 0; i < 11; i++) {
+            handed.add(ledger.allocate(net, "task:n" + i));
+        }
+        assertThat(handed).hasSize(11).doesNotContain(IpAddress.parse("10.0.9.2"), IpAddress.parse("10.0.9.5"));
+        assertThat(ledger.allocate(net, "vip:web")).isEqualTo(IpAddress.parse("10.0.9.5"));
+    }
+
+    @Test
+    void conflictingClaimKeepsFirstHolder() {
+        AddressLedger ledger = AddressLedger.empty();
+        ledger.record("default", "net", "task:a", IpAddress.parse("10.0.9.2"));
+        ledger.record("default", "net", "task:b", IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("default", "net", "task:a")).contains(IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("default", "net", "task:b")).isEmpty();
+        assertThat(ledger.inUse("default", "net")).isEqualTo(1);
+    }
+
+    @Test
+    void networksAreIndependentBySameNameInOtherNamespace() throws Exception {
+        Cidr a = Cidr.parse("10.0.9.0/24");
+        AddressLedger ledger = AddressLedger.empty();
+        ledger.allocate(new AllocatableNetwork("ns1", "net", a, a, a.first().plus(1)), "task:x");
+        assertThat(ledger.inUse("ns1", "net")).isEqualTo(1);
+        assertThat(ledger.inUse("ns2", "net")).isZero();
+    }
+
+    @Test
+    void concurrentAllocationsAreDistinct() throws Exception {
+        AllocatableNetwork net = network("10.0.0.0/20");
+        AddressLedger ledger = AddressLedger.empty();
+        ConcurrentLinkedQueue<IpAddress> handed = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            pool.submit(() -> {
+                for (int i = 0; i < 500; i++) {
+                    try {
+                        handed.add(ledger.allocate(net, "task:" + thread + "-" + i));
+                    } catch (AddressPoolExhaustedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            });
+        }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(handed).hasSize(4000).doesNotHaveDuplicates();
+        assertThat(ledger.inUse("default", "net")).isEqualTo(4000);
+    }
+}
