@@ -1,0 +1,87 @@
+package io.swarmnet.sandboxapi.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Admits custom resources the way the Kubernetes API server does for a CRD: applies the storage
+ * version's structural-schema defaults, then checks the OpenAPI v3 schema and the CEL
+ * {@code x-kubernetes-validations} rules (transition rules with {@code oldSelf} on update only).
+ * Thread-safe once built; build one per CRD and reuse it (CEL programs are compiled up front).
+ */
+public final class CrdValidator {
+
+    private final String kind;
+    private final SchemaNode schema;
+    private final CelValidation rules;
+
+    private CrdValidator(String kind, SchemaNode schema, CelValidation rules) {
+        this.kind = kind;
+        this.schema = schema;
+        this.rules = rules;
+    }
+
+    /**
+     * @param crd the whole CustomResourceDefinition (apiextensions.k8s.io/v1)
+     * @throws IllegalArgumentException when the CRD has no storage version with a schema, or a CEL
+     *                                  rule does not compile (the API server would refuse the CRD)
+     */
+    public static CrdValidator forCrd(JsonNode crd) {
+        JsonNode spec = crd.path("spec");
+        String kind = spec.path("names").path("kind").asText("?");
+        JsonNode storage = null;
+        for (JsonNode version : spec.path("versions")) {
+            if (version.path("storage").asBoolean(false)) {
+                storage = version;
+            }
+        }
+        if (storage == null) {
+            throw new IllegalArgumentException("CRD " + crd.path("metadata").path("name").asText("?")
+                    + " has no version with storage: true; mark exactly one version as the storage version");
+        }
+        JsonNode openApi = storage.path("schema").path("openAPIV3Schema");
+        if (!openApi.isObject()) {
+            throw new IllegalArgumentException("CRD " + crd.path("metadata").path("name").asText("?")
+                    + " version " + storage.path("name").asText() + " has no schema.openAPIV3Schema");
+        }
+        SchemaNode schema = SchemaNode.parse(openApi, "openAPIV3Schema");
+        return new CrdValidator(kind, schema, CelValidation.compile(schema));
+    }
+
+    /** The kind this validator admits, e.g. {@code OverlayNetwork}. */
+    public String kind() {
+        return kind;
+    }
+
+    /**
+     * Applies the schema's defaults to {@code object} in place, then validates it (OpenAPI part +
+     * CEL x-kubernetes-validations, with oldSelf transition rules when oldObject != null).
+     * Returns the errors; empty when valid.
+     */
+    public List<FieldError> admit(ObjectNode object, ObjectNode oldObject) {
+        List<FieldError> errors = new ArrayList<>();
+        for (String required : List.of("apiVersion", "kind", "metadata")) {
+            if (!object.hasNonNull(required)) {
+                errors.add(new FieldError(required, FieldError.REQUIRED, null, ""));
+            }
+        }
+        List<String> unknown = UnknownFields.find(schema, object, false);
+        if (!unknown.isEmpty()) {
+            // Strict field validation fails the request while decoding, before defaulting and validation.
+            unknown.forEach(path -> errors.add(new FieldError(path, FieldError.NOT_DECLARED, null, "")));
+            return errors;
+        }
+        Defaulting.apply(schema, object);
+        OpenApiValidation.Result openApi = OpenApiValidation.validate(schema, object);
+        errors.addAll(openApi.errors());
+        if (openApi.blocksCel()) {
+            errors.add(new FieldError("<nil>", FieldError.INVALID, null, "some validation rules were not checked"
+                    + " because the object was invalid; correct the existing errors to complete validation"));
+        } else {
+            errors.addAll(rules.evaluate(object, oldObject));
+        }
+        return errors;
+    }
+}

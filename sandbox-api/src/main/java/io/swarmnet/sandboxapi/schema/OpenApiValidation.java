@@ -1,0 +1,290 @@
+package io.swarmnet.sandboxapi.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The OpenAPI v3 part of custom resource validation, with the API server's wording: kube-openapi's
+ * messages ("spec.replicas in body should be greater than or equal to 0") wrapped into field errors
+ * the way apiextensions-apiserver converts them (enum → Unsupported value, maxLength → Too long,
+ * maxItems → Too many, missing required → Required value, wrong type → Invalid value).
+ * Pure: reads the value, never changes it.
+ */
+final class OpenApiValidation {
+
+    /**
+     * @param errors    every violation found
+     * @param blocksCel whether one of them is of a kind (wrong type, unsupported enum value, required,
+     *                  too long, too many) after which the API server does not run CEL rules
+     */
+    record Result(List<FieldError> errors, boolean blocksCel) {
+    }
+
+    private final List<FieldError> errors = new ArrayList<>();
+    private boolean blocksCel;
+
+    private OpenApiValidation() {
+    }
+
+    static Result validate(SchemaNode root, ObjectNode object) {
+        OpenApiValidation run = new OpenApiValidation();
+        // Like the API server, the root's metadata is checked by ObjectMeta validation, not the schema.
+        ObjectNode body = object.deepCopy();
+        if (!root.properties().containsKey("metadata")) {
+            body.remove("metadata");
+        }
+        run.value(root, body, "");
+        return new Result(List.copyOf(run.errors), run.blocksCel);
+    }
+
+    private void value(SchemaNode schema, JsonNode value, String path) {
+        if (schema == null || value == null) {
+            return;
+        }
+        if (value.isNull()) {
+            if (!schema.nullable() && (schema.type() != null || schema.intOrString())) {
+                typeError(path, typeName(schema), null);
+            }
+            return;
+        }
+        String actual = jsonType(value);
+        if (!typeMatches(schema, actual)) {
+            typeError(path, typeName(schema), actual);
+            return;
+        }
+        enumeration(schema, value, path);
+        switch (actual) {
+            case "string" -> string(schema, value.textValue(), path);
+            case "integer", "number" -> number(schema, value, path);
+            case "array" -> array(schema, (ArrayNode) value, path);
+            case "object" -> object(schema, (ObjectNode) value, path);
+            default -> {
+            }
+        }
+        combinators(schema, value, path);
+    }
+
+    private void enumeration(SchemaNode schema, JsonNode value, String path) {
+        if (schema.enumValues() == null) {
+            return;
+        }
+        for (JsonNode allowed : schema.enumValues()) {
+            if (JsonValues.equal(allowed, value)) {
+                return;
+            }
+        }
+        List<String> supported = new ArrayList<>();
+        for (JsonNode allowed : schema.enumValues()) {
+            supported.add(allowed.isTextual() ? FieldError.quote(allowed.textValue()) : FieldError.quote(allowed.toString()));
+        }
+        add(new FieldError(path, FieldError.UNSUPPORTED, JsonValues.plain(value),
+                "supported values: " + String.join(", ", supported)), true);
+    }
+
+    private void string(SchemaNode schema, String text, String path) {
+        long length = text.codePointCount(0, text.length());
+        if (schema.maxLength() != null && length > schema.maxLength()) {
+            add(new FieldError(path, FieldError.TOO_LONG, text, "may not be longer than " + schema.maxLength()), true);
+        }
+        if (schema.minLength() != null && length < schema.minLength()) {
+            invalid(path, text, path + " in body should be at least " + schema.minLength() + " chars long");
+        }
+        if (schema.pattern() != null && !schema.pattern().matcher(text).find()) {
+            invalid(path, text, path + " in body should match '" + schema.patternSource() + "'");
+        }
+        String formatProblem = Formats.check(schema.format(), text);
+        if (formatProblem != null) {
+            invalid(path, text, path + " in body must be of type " + schema.format() + ": " + FieldError.quote(text));
+        }
+    }
+
+    private void number(SchemaNode schema, JsonNode value, String path) {
+        BigDecimal number = value.decimalValue();
+        boolean integral = value.isIntegralNumber();
+        Object plain = JsonValues.plain(value);
+        if (schema.maximum() != null) {
+            int cmp = number.compareTo(schema.maximum());
+            if (cmp > 0 || (schema.exclusiveMaximum() && cmp == 0)) {
+                invalid(path, plain, path + " in body should be less than " + (schema.exclusiveMaximum() ? "" : "or equal to ")
+                        + bound(schema.maximum(), integral));
+            }
+        }
+        if (schema.minimum() != null) {
+            int cmp = number.compareTo(schema.minimum());
+            if (cmp < 0 || (schema.exclusiveMinimum() && cmp == 0)) {
+                invalid(path, plain, path + " in body should be greater than " + (schema.exclusiveMinimum() ? "" : "or equal to ")
+                        + bound(schema.minimum(), integral));
+            }
+        }
+        if (schema.multipleOf() != null && schema.multipleOf().signum() > 0
+                && number.remainder(schema.multipleOf()).signum() != 0) {
+            invalid(path, plain, path + " in body should be a multiple of " + bound(schema.multipleOf(), integral));
+        }
+    }
+
+    private void array(SchemaNode schema, ArrayNode array, String path) {
+        for (int i = 0; i < array.size(); i++) {
+            value(schema.items(), array.get(i), FieldPaths.index(path, i));
+        }
+        if (schema.minItems() != null && array.size() < schema.minItems()) {
+            invalid(path, (long) array.size(), path + " in body should have at least " + schema.minItems() + " items");
+        }
+        if (schema.maxItems() != null && array.size() > schema.maxItems()) {
+            add(new FieldError(path, FieldError.TOO_MANY, (long) array.size(),
+                    "must have at most " + schema.maxItems() + " items"), true);
+        }
+        if (schema.uniqueItems() && new HashSet<>(JsonValues.plainList(array)).size() < array.size()) {
+            invalid(path, "", path + " in body shouldn't contain duplicates");
+        }
+        listSemantics(schema, array, path);
+    }
+
+    /** x-kubernetes-list-type set and map: entries (or their keys) must be unique. */
+    private void listSemantics(SchemaNode schema, ArrayNode array, String path) {
+        if ("set".equals(schema.listType())) {
+            Set<Object> seen = new HashSet<>();
+            for (int i = 0; i < array.size(); i++) {
+                Object item = JsonValues.plain(array.get(i));
+                if (!seen.add(item)) {
+                    add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, item, ""), false);
+                }
+            }
+        } else if ("map".equals(schema.listType()) && !schema.listMapKeys().isEmpty()) {
+            Set<Map<String, Object>> seen = new HashSet<>();
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode item = array.get(i);
+                Map<String, Object> key = new LinkedHashMap<>();
+                for (String k : schema.listMapKeys()) {
+                    JsonNode part = item.get(k);
+                    if (part == null) {
+                        SchemaNode keySchema = schema.items() == null ? null : schema.items().properties().get(k);
+                        part = keySchema == null ? null : keySchema.defaultValue();
+                    }
+                    if (part != null) {
+                        key.put(k, JsonValues.plain(part));
+                    }
+                }
+                if (!seen.add(key)) {
+                    add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, key, ""), false);
+                }
+            }
+        }
+    }
+
+    private void object(SchemaNode schema, ObjectNode object, String path) {
+        for (String required : schema.required()) {
+            if (!object.has(required)) {
+                add(new FieldError(FieldPaths.child(path, required), FieldError.REQUIRED, null, ""), true);
+            }
+        }
+        if (schema.maxProperties() != null && object.size() > schema.maxProperties()) {
+            add(new FieldError(path, FieldError.TOO_MANY, (long) object.size(),
+                    "must have at most " + schema.maxProperties() + " items"), true);
+        }
+        if (schema.minProperties() != null && object.size() < schema.minProperties()) {
+            invalid(path, (long) object.size(), path + " in body should have at least " + schema.minProperties() + " properties");
+        }
+        object.fields().forEachRemaining(field -> {
+            SchemaNode property = schema.properties().get(field.getKey());
+            if (property == null) {
+                property = schema.additionalProperties();
+            }
+            value(property, field.getValue(), FieldPaths.child(path, field.getKey()));
+        });
+    }
+
+    /** allOf / anyOf / oneOf / not: value-only validations in a structural schema. */
+    private void combinators(SchemaNode schema, JsonNode value, String path) {
+        for (SchemaNode branch : schema.allOf()) {
+            value(branch, value, path);
+        }
+        if (!schema.anyOf().isEmpty()) {
+            long passing = schema.anyOf().stream().filter(b -> passes(b, value, path)).count();
+            if (passing == 0) {
+                invalid(path, JsonValues.plain(value), path + " in body must validate at least one schema (anyOf)");
+            }
+        }
+        if (!schema.oneOf().isEmpty()) {
+            long passing = schema.oneOf().stream().filter(b -> passes(b, value, path)).count();
+            if (passing != 1) {
+                invalid(path, JsonValues.plain(value), path + " in body must validate one and only one schema (oneOf)");
+            }
+        }
+        if (schema.not() != null && passes(schema.not(), value, path)) {
+            invalid(path, JsonValues.plain(value), path + " in body must not validate the schema (not)");
+        }
+    }
+
+    private static boolean passes(SchemaNode branch, JsonNode value, String path) {
+        OpenApiValidation probe = new OpenApiValidation();
+        probe.value(branch, value, path);
+        return probe.errors.isEmpty();
+    }
+
+    private void typeError(String path, String expected, String actual) {
+        String detail = path + " in body must be of type " + expected + (actual == null ? "" : ": " + FieldError.quote(actual));
+        add(new FieldError(path, FieldError.INVALID, actual == null ? "" : actual, detail), true);
+    }
+
+    private void invalid(String path, Object value, String detail) {
+        add(new FieldError(path, FieldError.INVALID, value, detail), false);
+    }
+
+    private void add(FieldError error, boolean blocking) {
+        errors.add(error);
+        blocksCel |= blocking;
+    }
+
+    private static boolean typeMatches(SchemaNode schema, String actual) {
+        if (schema.intOrString()) {
+            return actual.equals("integer") || actual.equals("string");
+        }
+        String expected = schema.type();
+        if (expected == null || expected.isEmpty()) {
+            return true;
+        }
+        return expected.equals(actual) || (expected.equals("number") && actual.equals("integer"));
+    }
+
+    private static String typeName(SchemaNode schema) {
+        return schema.intOrString() ? "integer,string" : schema.type();
+    }
+
+    static String jsonType(JsonNode value) {
+        if (value.isObject()) {
+            return "object";
+        }
+        if (value.isArray()) {
+            return "array";
+        }
+        if (value.isTextual()) {
+            return "string";
+        }
+        if (value.isBoolean()) {
+            return "boolean";
+        }
+        if (value.isIntegralNumber()) {
+            return "integer";
+        }
+        if (value.isNumber()) {
+            return "number";
+        }
+        return "null";
+    }
+
+    /** Go prints the bound as an int64 for integer data and with %v of a float64 otherwise. */
+    private static String bound(BigDecimal bound, boolean integralData) {
+        if (integralData) {
+            return bound.toBigInteger().toString();
+        }
+        return FieldError.render(bound.doubleValue());
+    }
+}
