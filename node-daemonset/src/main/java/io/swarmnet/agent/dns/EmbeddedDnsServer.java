@@ -1,0 +1,472 @@
+package io.swarmnet.agent.dns;
+
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Message;
+
+/**
+ * The resolver at 127.0.0.11:53 (UDP and TCP) inside every attached pod of this node. Sockets are
+ * opened inside each pod's namespace (see {@link NetworkNamespace}) and all served by one event
+ * loop. Nothing listens in the agent's own namespace: only the upstream socket lives there, and it
+ * is connected, so it accepts replies from the upstream resolver alone.
+ */
+public final class EmbeddedDnsServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDnsServer.class);
+    static final int PORT = 53;
+    private static final Duration TCP_IDLE = Duration.ofSeconds(10);
+    private static final int MAX_TCP_CONNECTIONS_PER_POD = 64;
+
+    private final InetSocketAddress upstream;
+    private final Duration upstreamTimeout;
+    private final Selector selector;
+    private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
+    private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
+    private final Map<Integer, Pending> pending = new HashMap<>();
+    private final Thread loop;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(65_535 + 2);
+    private final byte[] scratch = new byte[65_535 + 2];
+    private DatagramChannel upstreamChannel;
+    private int nextUpstreamId = 1;
+    private int rotation;
+    private volatile boolean running = true;
+
+    /**
+     * @param upstream        where names that are not ours go (the cluster DNS service by default); null means
+     *                        every such query gets SERVFAIL at once
+     * @param upstreamTimeout after this a forwarded query gets SERVFAIL instead of hanging
+     */
+    public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout) throws IOException {
+        this.upstream = upstream;
+        this.upstreamTimeout = upstreamTimeout;
+        this.selector = Selector.open();
+        if (upstream != null) {
+            upstreamChannel = DatagramChannel.open();
+            upstreamChannel.configureBlocking(false);
+            upstreamChannel.connect(upstream);
+            upstreamChannel.register(selector, SelectionKey.OP_READ, new UpstreamMarker());
+        }
+        loop = new Thread(this::run, "swarmnet-dns");
+        loop.setDaemon(true);
+        loop.start();
+    }
+
+    /**
+     * Serves exactly {@code desired}: opens sockets in the namespaces of new pods, closes those of
+     * pods that left, and swaps every pod's names. Returns, per pod that could not be served, why.
+     */
+    public Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
+        Map<PodRef, String> failures = new HashMap<>();
+        for (PodRef gone : Map.copyOf(pods).keySet()) {
+            PodEndpoint endpoint = pods.get(gone);
+            PodResolver wanted = desired.get(gone);
+            if (wanted == null || !wanted.networkNamespace().equals(endpoint.namespace)) {
+                pods.remove(gone);
+                loopTasks.add(endpoint::close);
+            }
+        }
+        desired.forEach((pod, resolver) -> {
+            PodEndpoint existing = pods.get(pod);
+            if (existing != null) {
+                existing.names = resolver.names();
+                return;
+            }
+            try {
+                PodEndpoint endpoint = open(pod, resolver);
+                pods.put(pod, endpoint);
+                loopTasks.add(() -> endpoint.register(selector));
+            } catch (IOException e) {
+                failures.put(pod, "DNS resolver for pod " + pod + " could not listen on " + SwarmnetKeys.EMBEDDED_DNS_ADDRESS
+                        + ":53 in its network namespace " + resolver.networkNamespace() + ": " + e.getMessage());
+            }
+        });
+        selector.wakeup();
+        return failures;
+    }
+
+    public boolean serves(PodRef pod) {
+        return pods.containsKey(pod);
+    }
+
+    private PodEndpoint open(PodRef pod, PodResolver resolver) throws IOException {
+        InetSocketAddress listen = new InetSocketAddress(InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS), PORT);
+        return NetworkNamespace.callInside(resolver.networkNamespace(), "swarmnet-dns-open", () -> {
+            DatagramChannel udp = DatagramChannel.open();
+            ServerSocketChannel tcp = ServerSocketChannel.open();
+            try {
+                udp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                udp.bind(listen);
+                udp.configureBlocking(false);
+                tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                tcp.bind(listen, 64);
+                tcp.configureBlocking(false);
+            } catch (IOException e) {
+                udp.close();
+                tcp.close();
+                throw e;
+            }
+            return new PodEndpoint(pod, resolver.networkNamespace(), resolver.names(), udp, tcp);
+        });
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                Runnable task;
+                while ((task = loopTasks.poll()) != null) {
+                    task.run();
+                }
+                selector.select(100);
+                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+                while (keys.hasNext()) {
+                    SelectionKey key = keys.next();
+                    keys.remove();
+                    handle(key);
+                }
+                expire();
+            } catch (IOException | RuntimeException e) {
+                // one bad packet or connection must never stop the resolver of every pod on the node
+                LOG.warn("DNS event loop: {}", e.toString());
+            }
+        }
+    }
+
+    private void handle(SelectionKey key) throws IOException {
+        if (!key.isValid()) {
+            return;
+        }
+        Object attachment = key.attachment();
+        if (attachment instanceof UpstreamMarker) {
+            readUpstream();
+        } else if (attachment instanceof PodEndpoint endpoint) {
+            if (key.channel() == endpoint.udp && key.isReadable()) {
+                readUdp(endpoint);
+            } else if (key.channel() == endpoint.tcp && key.isAcceptable()) {
+                accept(endpoint);
+            }
+        } else if (attachment instanceof TcpConnection connection) {
+            try {
+                if (key.isReadable()) {
+                    connection.read();
+                }
+                if (key.isValid() && key.isWritable()) {
+                    connection.flush();
+                }
+            } catch (IOException e) {
+                connection.close();
+            }
+        }
+    }
+
+    private void readUdp(PodEndpoint endpoint) throws IOException {
+        for (int i = 0; i < 64; i++) {
+            buffer.clear();
+            SocketAddress client = endpoint.udp.receive(buffer);
+            if (client == null) {
+                return;
+            }
+            buffer.flip();
+            int length = buffer.remaining();
+            buffer.get(scratch, 0, length);
+            DnsResponder.Outcome outcome = DnsResponder.respond(scratch, length, endpoint.names, false, rotation++);
+            if (outcome instanceof DnsResponder.Reply reply) {
+                endpoint.udp.send(ByteBuffer.wrap(reply.bytes()), client);
+            } else if (outcome instanceof DnsResponder.Forward forward) {
+                forward(forward.query(), length, new UdpClient(endpoint.udp, client));
+            }
+        }
+    }
+
+    private void accept(PodEndpoint endpoint) throws IOException {
+        SocketChannel channel = endpoint.tcp.accept();
+        if (channel == null) {
+            return;
+        }
+        if (endpoint.connections >= MAX_TCP_CONNECTIONS_PER_POD) {
+            channel.close();
+            return;
+        }
+        channel.configureBlocking(false);
+        TcpConnection connection = new TcpConnection(endpoint, channel);
+        endpoint.connections++;
+        connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+    }
+
+    private void forward(Message query, int queryLength, Client client) {
+        if (upstreamChannel == null || pending.size() >= 60_000) {
+            client.send(DnsResponder.serverFailure(query, queryLength));
+            return;
+        }
+        int id = nextFreeId();
+        int originalId = query.getHeader().getID();
+        query.getHeader().setID(id);
+        byte[] wire = query.toWire();
+        query.getHeader().setID(originalId);
+        try {
+            upstreamChannel.write(ByteBuffer.wrap(wire));
+            pending.put(id, new Pending(client, query, queryLength, originalId, System.nanoTime() + upstreamTimeout.toNanos()));
+        } catch (IOException e) {
+            client.send(DnsResponder.serverFailure(query, queryLength));
+        }
+    }
+
+    private int nextFreeId() {
+        do {
+            nextUpstreamId = (nextUpstreamId + 1) & 0xFFFF;
+        } while (pending.containsKey(nextUpstreamId));
+        return nextUpstreamId;
+    }
+
+    private void readUpstream() {
+        for (int i = 0; i < 64; i++) {
+            buffer.clear();
+            int read;
+            try {
+                read = upstreamChannel.read(buffer);
+            } catch (PortUnreachableException e) {
+                // nothing listens upstream: every waiting query fails now rather than at its timeout
+                failAllPending();
+                return;
+            } catch (IOException e) {
+                failAllPending();
+                return;
+            }
+            if (read <= 0) {
+                return;
+            }
+            buffer.flip();
+            byte[] reply = new byte[buffer.remaining()];
+            buffer.get(reply);
+            if (reply.length < 12) {
+                continue;
+            }
+            int id = ((reply[0] & 0xFF) << 8) | (reply[1] & 0xFF);
+            Pending waiting = pending.remove(id);
+            if (waiting == null) {
+                continue;
+            }
+            reply[0] = (byte) (waiting.originalId >> 8);
+            reply[1] = (byte) waiting.originalId;
+            waiting.client.send(reply);
+        }
+    }
+
+    private void failAllPending() {
+        pending.values().forEach(p -> p.client.send(DnsResponder.serverFailure(p.query, p.queryLength)));
+        pending.clear();
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        pending.values().removeIf(p -> {
+            if (now - p.deadline > 0) {
+                p.client.send(DnsResponder.serverFailure(p.query, p.queryLength));
+                return true;
+            }
+            return false;
+        });
+        for (PodEndpoint endpoint : pods.values()) {
+            endpoint.closeIdle(now);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            loop.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pods.values().forEach(PodEndpoint::close);
+        pods.clear();
+        try {
+            if (upstreamChannel != null) {
+                upstreamChannel.close();
+            }
+            selector.close();
+        } catch (IOException e) {
+            LOG.debug("closing DNS selector: {}", e.toString());
+        }
+    }
+
+    private static final class UpstreamMarker {
+    }
+
+    private interface Client {
+        void send(byte[] reply);
+    }
+
+    private record UdpClient(DatagramChannel channel, SocketAddress address) implements Client {
+        @Override
+        public void send(byte[] reply) {
+            try {
+                channel.send(ByteBuffer.wrap(reply), address);
+            } catch (IOException e) {
+                // the pod went away while its query was upstream
+            }
+        }
+    }
+
+    private record Pending(Client client, Message query, int queryLength, int originalId, long deadline) {
+    }
+
+    private final class PodEndpoint {
+        final PodRef pod;
+        final java.nio.file.Path namespace;
+        volatile NameTable names;
+        final DatagramChannel udp;
+        final ServerSocketChannel tcp;
+        final java.util.Set<TcpConnection> open = new java.util.HashSet<>();
+        int connections;
+
+        PodEndpoint(PodRef pod, java.nio.file.Path namespace, NameTable names, DatagramChannel udp, ServerSocketChannel tcp) {
+            this.pod = pod;
+            this.namespace = namespace;
+            this.names = names;
+            this.udp = udp;
+            this.tcp = tcp;
+        }
+
+        void register(Selector selector) {
+            try {
+                udp.register(selector, SelectionKey.OP_READ, this);
+                tcp.register(selector, SelectionKey.OP_ACCEPT, this);
+            } catch (ClosedChannelException e) {
+                LOG.debug("pod {} left before its DNS sockets were registered", pod);
+            }
+        }
+
+        void closeIdle(long now) {
+            for (TcpConnection connection : java.util.List.copyOf(open)) {
+                if (now - connection.lastActivity > TCP_IDLE.toNanos()) {
+                    connection.close();
+                }
+            }
+        }
+
+        void close() {
+            java.util.List.copyOf(open).forEach(TcpConnection::close);
+            try {
+                udp.close();
+                tcp.close();
+            } catch (IOException e) {
+                LOG.debug("closing DNS sockets of {}: {}", pod, e.toString());
+            }
+        }
+    }
+
+    /** One DNS-over-TCP client: two-byte length, message, possibly several in a row (RFC 7766). */
+    private final class TcpConnection implements Client {
+        final PodEndpoint endpoint;
+        final SocketChannel channel;
+        final ByteBuffer in = ByteBuffer.allocate(65_535 + 2);
+        final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        SelectionKey key;
+        long lastActivity = System.nanoTime();
+        boolean closed;
+
+        TcpConnection(PodEndpoint endpoint, SocketChannel channel) {
+            this.endpoint = endpoint;
+            this.channel = channel;
+            endpoint.open.add(this);
+        }
+
+        void read() throws IOException {
+            int read = channel.read(in);
+            if (read < 0) {
+                close();
+                return;
+            }
+            lastActivity = System.nanoTime();
+            in.flip();
+            while (in.remaining() >= 2) {
+                int length = ((in.get(in.position()) & 0xFF) << 8) | (in.get(in.position() + 1) & 0xFF);
+                if (in.remaining() < 2 + length) {
+                    break;
+                }
+                in.getShort();
+                byte[] message = new byte[length];
+                in.get(message);
+                DnsResponder.Outcome outcome = DnsResponder.respond(message, length, endpoint.names, true, rotation++);
+                if (outcome instanceof DnsResponder.Reply reply) {
+                    send(reply.bytes());
+                } else if (outcome instanceof DnsResponder.Forward forward) {
+                    forward(forward.query(), length, this);
+                } else {
+                    close();
+                    return;
+                }
+            }
+            in.compact();
+        }
+
+        @Override
+        public void send(byte[] reply) {
+            if (closed) {
+                return;
+            }
+            ByteBuffer framed = ByteBuffer.allocate(2 + reply.length);
+            framed.putShort((short) reply.length).put(reply).flip();
+            out.add(framed);
+            try {
+                flush();
+            } catch (IOException e) {
+                close();
+            }
+        }
+
+        void flush() throws IOException {
+            while (!out.isEmpty()) {
+                ByteBuffer head = out.peek();
+                channel.write(head);
+                if (head.hasRemaining()) {
+                    key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                    return;
+                }
+                out.poll();
+            }
+            if (key.isValid()) {
+                key.interestOps(SelectionKey.OP_READ);
+            }
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            endpoint.open.remove(this);
+            endpoint.connections--;
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debug("closing DNS TCP connection: {}", e.toString());
+            }
+        }
+    }
+}

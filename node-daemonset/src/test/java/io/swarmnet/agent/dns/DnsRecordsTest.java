@@ -1,0 +1,154 @@
+package io.swarmnet.agent.dns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.dns.ServiceEndpoints.TaskEndpoint;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.service.EndpointMode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DnsRecordsTest {
+
+    static IpAddress ip(String text) {
+        return IpAddress.parse(text);
+    }
+
+    /** A small builder: a service on some networks with tasks and VIPs. */
+    static final class Svc {
+        final String namespace;
+        final String name;
+        EndpointMode mode = EndpointMode.VIP;
+        final Set<String> networks = new java.util.TreeSet<>();
+        final Map<String, IpAddress> vips = new HashMap<>();
+        final Map<String, List<String>> aliases = new HashMap<>();
+        final List<TaskEndpoint> tasks = new ArrayList<>();
+
+        Svc(String namespace, String name) {
+            this.namespace = namespace;
+            this.name = name;
+        }
+
+        static Svc named(String name) {
+            return new Svc("default", name);
+        }
+
+        Svc dnsrr() {
+            mode = EndpointMode.DNSRR;
+            return this;
+        }
+
+        Svc on(String network, String vip) {
+            networks.add(network);
+            if (vip != null) {
+                vips.put(network, ip(vip));
+            }
+            return this;
+        }
+
+        Svc alias(String network, String alias) {
+            aliases.computeIfAbsent(network, n -> new ArrayList<>()).add(alias);
+            return this;
+        }
+
+        Svc task(String pod, String network, String address) {
+            tasks.add(new TaskEndpoint(pod, network, ip(address)));
+            return this;
+        }
+
+        ServiceEndpoints build() {
+            return new ServiceEndpoints(namespace, name, mode, networks, vips, aliases, tasks);
+        }
+    }
+
+    private final ServiceEndpoints web = Svc.named("my-web").on("my-network", "10.0.9.2")
+            .alias("my-network", "web")
+            .task("my-web-1-abcde", "my-network", "10.0.9.3")
+            .task("my-web-2-fghij", "my-network", "10.0.9.4")
+            .task("my-web-3-klmno", "my-network", "10.0.9.5").build();
+
+    @Test
+    void serviceNameResolvesToItsVirtualIp() {
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web));
+        assertThat(table.lookup("my-web")).contains(List.of(ip("10.0.9.2")));
+        assertThat(table.lookup("MY-WEB.")).contains(List.of(ip("10.0.9.2")));
+        assertThat(table.lookup("my-web.my-network")).contains(List.of(ip("10.0.9.2")));
+        assertThat(table.ttl("my-web")).isEqualTo(DnsRecords.VIP_TTL_SECONDS);
+    }
+
+    @Test
+    void tasksNameResolvesToEveryReadyTask() {
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web));
+        assertThat(table.lookup("tasks.my-web")).contains(List.of(ip("10.0.9.3"), ip("10.0.9.4"), ip("10.0.9.5")));
+        assertThat(table.lookup("tasks.my-web.my-network")).contains(List.of(ip("10.0.9.3"), ip("10.0.9.4"), ip("10.0.9.5")));
+        assertThat(table.ttl("tasks.my-web")).isEqualTo(DnsRecords.TASK_TTL_SECONDS);
+    }
+
+    @Test
+    void aliasesResolveLikeTheServiceOnTheirNetwork() {
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web));
+        assertThat(table.lookup("web")).contains(List.of(ip("10.0.9.2")));
+        assertThat(table.lookup("tasks.web")).contains(List.of(ip("10.0.9.3"), ip("10.0.9.4"), ip("10.0.9.5")));
+    }
+
+    @Test
+    void taskNamesAndPointerRecords() {
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web));
+        assertThat(table.lookup("my-web-2-fghij")).contains(List.of(ip("10.0.9.4")));
+        assertThat(table.lookup("my-web-2-fghij.my-network")).contains(List.of(ip("10.0.9.4")));
+        assertThat(table.pointer("4.9.0.10.in-addr.arpa.")).contains("my-web-2-fghij.my-network");
+        assertThat(table.pointer("2.9.0.10.in-addr.arpa")).contains("my-web.my-network");
+    }
+
+    @Test
+    void dnsrrServiceNameResolvesToTasksAndRotates() {
+        ServiceEndpoints rr = Svc.named("my-dnsrr").dnsrr().on("my-network", null)
+                .task("my-dnsrr-1-a", "my-network", "10.0.9.8")
+                .task("my-dnsrr-2-b", "my-network", "10.0.9.9").build();
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(rr));
+        assertThat(table.lookup("my-dnsrr")).contains(List.of(ip("10.0.9.8"), ip("10.0.9.9")));
+        assertThat(table.rotating()).contains("my-dnsrr");
+        assertThat(table.ttl("my-dnsrr")).isEqualTo(DnsRecords.TASK_TTL_SECONDS);
+    }
+
+    @Test
+    void serviceWithoutReadyTasksIsStillOursAndAnswersEmpty() {
+        ServiceEndpoints rr = Svc.named("idle").dnsrr().on("my-network", null).build();
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(rr));
+        assertThat(table.owns("idle")).isTrue();
+        assertThat(table.lookup("idle")).contains(List.of());
+    }
+
+    @Test
+    void servicesOnNetworksThePodDoesNotShareAreNotResolved() {
+        ServiceEndpoints other = Svc.named("secret").on("net-b", "10.0.1.2").task("secret-1-x", "net-b", "10.0.1.3").build();
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web, other));
+        assertThat(table.owns("secret")).isFalse();
+        assertThat(table.owns("tasks.secret")).isFalse();
+        assertThat(table.owns("secret-1-x")).isFalse();
+        assertThat(table.pointer("3.1.0.10.in-addr.arpa")).isEmpty();
+    }
+
+    @Test
+    void servicesOfAnotherNamespaceAreNotResolvedEvenWithTheSameNetworkName() {
+        ServiceEndpoints foreign = new Svc("other", "my-web").on("my-network", "10.0.9.2").build();
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(foreign));
+        assertThat(table.owns("my-web")).isFalse();
+    }
+
+    @Test
+    void serviceOnTwoSharedNetworksAnswersBothVirtualIps() {
+        ServiceEndpoints multi = Svc.named("api").on("a", "10.0.1.2").on("b", "10.0.2.2")
+                .task("api-1-x", "a", "10.0.1.3").task("api-1-x", "b", "10.0.2.3").build();
+        NameTable both = DnsRecords.forPod("default", Set.of("a", "b"), List.of(multi));
+        assertThat(both.lookup("api")).contains(List.of(ip("10.0.1.2"), ip("10.0.2.2")));
+        assertThat(both.lookup("api.b")).contains(List.of(ip("10.0.2.2")));
+        NameTable onlyB = DnsRecords.forPod("default", Set.of("b"), List.of(multi));
+        assertThat(onlyB.lookup("api")).contains(List.of(ip("10.0.2.2")));
+        assertThat(onlyB.lookup("tasks.api")).contains(List.of(ip("10.0.2.3")));
+    }
+}
