@@ -1,19 +1,282 @@
 package io.swarmnet.sandboxapi.schema;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cel.bundle.Cel;
+import dev.cel.bundle.CelFactory;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelOptions;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.ast.CelReference;
+import dev.cel.common.types.CelType;
+import dev.cel.common.types.OptionalType;
+import dev.cel.common.types.SimpleType;
+import dev.cel.extensions.CelExtensions;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import io.swarmnet.sandboxapi.schema.SchemaNode.ValidationRule;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Compiles and evaluates a schema's x-kubernetes-validations rules (CEL). */
+/**
+ * Compiles a schema's x-kubernetes-validations rules with cel-java once, and evaluates them on
+ * admission as apiextensions-apiserver does: a rule sees its node's value as {@code self}; a rule
+ * using {@code oldSelf} (a transition rule) runs only on update and only where an old value exists
+ * (object properties correlate by name, list-type=map items by key, other list items never);
+ * null values are not validated; a false result becomes a field error whose type follows
+ * {@code reason} and whose path is the node's, extended by {@code fieldPath}.
+ */
 final class CelValidation {
 
-    private CelValidation() {
+    private static final CelOptions OPTIONS = CelOptions.current()
+            .enableOptionalSyntax(true)
+            .populateMacroCalls(true)
+            .build();
+    private static final Pattern CEL_LOCATION = Pattern.compile("^evaluation error at [^:]*:\\d+: ");
+    private static final Pattern MISSING_KEY = Pattern.compile("key '(.*)' is not present in map\\.?");
+
+    private record CompiledRule(ValidationRule rule, CelRuntime.Program program, CelRuntime.Program message,
+                                boolean usesOldSelf) {
     }
 
+    private final CelSchemaTypes types;
+    private final Map<SchemaNode, List<CompiledRule>> rules;
+    private final Map<SchemaNode, Boolean> rulesBelow = new IdentityHashMap<>();
+
+    private CelValidation(CelSchemaTypes types, Map<SchemaNode, List<CompiledRule>> rules) {
+        this.types = types;
+        this.rules = rules;
+    }
+
+    /** @throws IllegalArgumentException naming the rule and the compiler's complaint when a rule does not compile */
     static CelValidation compile(SchemaNode root) {
-        return new CelValidation();
+        CelSchemaTypes types = new CelSchemaTypes(root);
+        Cel base = CelFactory.standardCelBuilder()
+                .setOptions(OPTIONS)
+                .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+                .setTypeProvider(types)
+                .addCompilerLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
+                        CelExtensions.encoders(OPTIONS), CelExtensions.math(OPTIONS), CelExtensions.lists(),
+                        CelExtensions.regex())
+                .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
+                        CelExtensions.encoders(OPTIONS), CelExtensions.math(OPTIONS), CelExtensions.lists(),
+                        CelExtensions.regex())
+                .addFunctionDeclarations(NetworkCelLibrary.declarations())
+                .addFunctionBindings(NetworkCelLibrary.bindings())
+                .build();
+        Map<SchemaNode, List<CompiledRule>> rules = new IdentityHashMap<>();
+        collect(root, "openAPIV3Schema", base, types, rules);
+        CelValidation validation = new CelValidation(types, rules);
+        validation.markRulesBelow(root);
+        return validation;
+    }
+
+    private static void collect(SchemaNode node, String where, Cel base, CelSchemaTypes types,
+                                Map<SchemaNode, List<CompiledRule>> rules) {
+        if (node == null) {
+            return;
+        }
+        if (!node.validations().isEmpty()) {
+            List<CompiledRule> compiled = new ArrayList<>();
+            CelType self = types.typeOf(node);
+            for (ValidationRule rule : node.validations()) {
+                Cel env = base.toCelBuilder()
+                        .addVar("self", self)
+                        .addVar("oldSelf", rule.optionalOldSelf() ? OptionalType.create(self) : self)
+                        .build();
+                CelAbstractSyntaxTree ast = check(env, rule.rule(), where, "rule");
+                if (!ast.getResultType().equals(SimpleType.BOOL) && !ast.getResultType().equals(SimpleType.DYN)) {
+                    throw new IllegalArgumentException(where + ": x-kubernetes-validations rule " + FieldError.quote(rule.rule())
+                            + " must evaluate to a bool, not " + ast.getResultType().name());
+                }
+                CelRuntime.Program message = null;
+                if (rule.messageExpression() != null && !rule.messageExpression().isBlank()) {
+                    CelAbstractSyntaxTree messageAst = check(env, rule.messageExpression(), where, "messageExpression");
+                    message = program(env, messageAst, where);
+                }
+                boolean usesOldSelf = ast.getReferenceMap().values().stream()
+                        .map(CelReference::name).anyMatch("oldSelf"::equals);
+                compiled.add(new CompiledRule(rule, program(env, ast, where), message, usesOldSelf));
+            }
+            rules.put(node, List.copyOf(compiled));
+        }
+        node.properties().forEach((name, child) -> collect(child, where + ".properties." + name, base, types, rules));
+        collect(node.items(), where + ".items", base, types, rules);
+        collect(node.additionalProperties(), where + ".additionalProperties", base, types, rules);
+    }
+
+    private static CelAbstractSyntaxTree check(Cel env, String expression, String where, String what) {
+        try {
+            return env.compile(expression).getAst();
+        } catch (CelValidationException e) {
+            throw new IllegalArgumentException(where + ": x-kubernetes-validations " + what + " "
+                    + FieldError.quote(expression) + " does not compile: " + e.getMessage(), e);
+        }
+    }
+
+    private static CelRuntime.Program program(Cel env, CelAbstractSyntaxTree ast, String where) {
+        try {
+            return env.createProgram(ast);
+        } catch (CelEvaluationException e) {
+            throw new IllegalArgumentException(where + ": cannot plan CEL program: " + e.getMessage(), e);
+        }
+    }
+
+    private boolean markRulesBelow(SchemaNode node) {
+        if (node == null) {
+            return false;
+        }
+        boolean any = rules.containsKey(node);
+        for (SchemaNode child : node.properties().values()) {
+            any |= markRulesBelow(child);
+        }
+        any |= markRulesBelow(node.items());
+        any |= markRulesBelow(node.additionalProperties());
+        rulesBelow.put(node, any);
+        return any;
     }
 
     List<FieldError> evaluate(ObjectNode object, ObjectNode oldObject) {
-        return List.of();
+        List<FieldError> errors = new ArrayList<>();
+        walk(types.root(), object, oldObject, "", true, errors);
+        return errors;
+    }
+
+    private void walk(SchemaNode node, JsonNode value, JsonNode old, String path, boolean resourceRoot,
+                      List<FieldError> errors) {
+        if (node == null || value == null || value.isNull() || !rulesBelow.getOrDefault(node, false)) {
+            return;
+        }
+        if (old != null && old.isNull()) {
+            old = null;
+        }
+        List<CompiledRule> here = rules.get(node);
+        if (here != null) {
+            evaluateRules(node, here, value, old, path, resourceRoot, errors);
+        }
+        if (value instanceof ObjectNode object) {
+            boolean correlate = old instanceof ObjectNode && !"atomic".equals(node.mapType());
+            JsonNode oldObject = old;
+            object.fields().forEachRemaining(field -> {
+                String key = field.getKey();
+                JsonNode oldValue = correlate ? oldObject.get(key) : null;
+                SchemaNode property = node.properties().get(key);
+                if (property != null) {
+                    walk(property, field.getValue(), oldValue, FieldPaths.child(path, key), property.embeddedResource(), errors);
+                } else if (node.additionalProperties() != null) {
+                    SchemaNode additional = node.additionalProperties();
+                    walk(additional, field.getValue(), oldValue, FieldPaths.key(path, key), additional.embeddedResource(), errors);
+                }
+            });
+        } else if (value instanceof ArrayNode array && node.items() != null) {
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode item = array.get(i);
+                walk(node.items(), item, oldListItem(node, item, old), FieldPaths.index(path, i),
+                        node.items().embeddedResource(), errors);
+            }
+        }
+    }
+
+    /** Only list-type=map lists correlate items with their old values (by the map keys), as in Kubernetes. */
+    private static JsonNode oldListItem(SchemaNode list, JsonNode item, JsonNode old) {
+        if (!"map".equals(list.listType()) || list.listMapKeys().isEmpty() || !(old instanceof ArrayNode oldItems)) {
+            return null;
+        }
+        for (JsonNode candidate : oldItems) {
+            boolean same = true;
+            for (String key : list.listMapKeys()) {
+                same &= Objects.equals(item.get(key), candidate.get(key));
+            }
+            if (same) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private void evaluateRules(SchemaNode node, List<CompiledRule> compiled, JsonNode value, JsonNode old,
+                               String path, boolean resourceRoot, List<FieldError> errors) {
+        Object self = types.value(value, node, resourceRoot);
+        Object oldSelf = old == null ? null : types.value(old, node, resourceRoot);
+        String schemaType = node.type() == null ? "" : node.type();
+        for (CompiledRule rule : compiled) {
+            if (rule.usesOldSelf() && oldSelf == null && !rule.rule().optionalOldSelf()) {
+                continue; // transition rules need an old value to compare with
+            }
+            Map<String, Object> activation = new HashMap<>();
+            activation.put("self", self);
+            if (rule.rule().optionalOldSelf()) {
+                activation.put("oldSelf", Optional.ofNullable(oldSelf));
+            } else if (oldSelf != null) {
+                activation.put("oldSelf", oldSelf);
+            }
+            Object result;
+            try {
+                result = rule.program().eval(activation);
+            } catch (CelEvaluationException | RuntimeException e) {
+                errors.add(new FieldError(path, FieldError.INVALID, schemaType,
+                        describe(e) + " evaluating rule: " + ruleErrorString(rule.rule())));
+                continue;
+            }
+            if (Boolean.TRUE.equals(result)) {
+                continue;
+            }
+            String field = rule.rule().fieldPath() == null || rule.rule().fieldPath().isEmpty()
+                    ? path : RuleFieldPath.resolve(path, rule.rule().fieldPath(), node);
+            String detail = messageOf(rule, activation);
+            errors.add(switch (rule.rule().reason() == null ? "" : rule.rule().reason()) {
+                case "FieldValueForbidden" -> new FieldError(field, FieldError.FORBIDDEN, null, detail);
+                case "FieldValueRequired" -> new FieldError(field, FieldError.REQUIRED, null, detail);
+                case "FieldValueDuplicate" -> new FieldError(field, FieldError.DUPLICATE, schemaType, "");
+                default -> new FieldError(field, FieldError.INVALID, schemaType, detail);
+            });
+        }
+    }
+
+    /** messageExpression when it yields a usable string, else message, else "failed rule: <rule>". */
+    private static String messageOf(CompiledRule rule, Map<String, Object> activation) {
+        if (rule.message() != null) {
+            try {
+                Object text = rule.message().eval(activation);
+                if (text instanceof String s && !s.isBlank() && !s.contains("\n")) {
+                    return s.trim();
+                }
+            } catch (CelEvaluationException | RuntimeException e) {
+                // Kubernetes logs the failure and falls back to the static message.
+            }
+        }
+        String message = rule.rule().message();
+        if (message == null || message.isBlank()) {
+            return "failed rule: " + ruleErrorString(rule.rule());
+        }
+        return message.trim();
+    }
+
+    private static String ruleErrorString(ValidationRule rule) {
+        return rule.message() != null && !rule.message().isBlank() ? rule.message().trim() : rule.rule().trim();
+    }
+
+    /** The evaluation error in cel-go's words where they differ ("no such key: x"). */
+    private static String describe(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof NetworkCelLibrary.AddressParseException) {
+                return cause.getMessage();
+            }
+        }
+        String message = CEL_LOCATION.matcher(String.valueOf(e.getMessage())).replaceFirst("");
+        Matcher missing = MISSING_KEY.matcher(message);
+        if (missing.matches()) {
+            return "no such key: " + missing.group(1);
+        }
+        return message;
     }
 }

@@ -80,7 +80,14 @@ public final class CrdValidator {
             errors.add(new FieldError("<nil>", FieldError.INVALID, null, "some validation rules were not checked"
                     + " because the object was invalid; correct the existing errors to complete validation"));
         } else {
-            errors.addAll(rules.evaluate(object, oldObject));
+            ObjectNode old = null;
+            if (oldObject != null) {
+                // The server defaults the stored object when reading it, so transition rules compare like with like.
+                old = oldObject.deepCopy();
+                UnknownFields.find(schema, old, true);
+                Defaulting.apply(schema, old);
+            }
+            errors.addAll(rules.evaluate(object, old));
         }
         return errors;
     }
