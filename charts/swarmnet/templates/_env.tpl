@@ -1,0 +1,68 @@
+{{/* The components' environment: the names are those read by OperatorConfig and AgentConfig. */}}
+
+{{- define "swarmnet.operator.env" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: SWARMNET_OPERATOR_NAMESPACE
+  value: {{ .Release.Namespace | quote }}
+- name: SWARMNET_ADDRESS_POOLS
+  value: {{ join "," .Values.network.addressPools | quote }}
+- name: SWARMNET_POOL_SUBNET_SIZE
+  value: {{ .Values.network.poolSubnetSize | quote }}
+- name: SWARMNET_EXCLUDED_CIDRS
+  {{- /* an empty variable means "the built-in default"; "none" asks for no excluded range */}}
+  value: {{ if .Values.network.excludedCidrs }}{{ join "," .Values.network.excludedCidrs | quote }}{{ else }}"none"{{ end }}
+- name: SWARMNET_CLUSTER_DOMAIN
+  value: {{ .Values.network.clusterDomain | quote }}
+- name: SWARMNET_WATCH_NAMESPACES
+  value: {{ join "," .Values.operator.watchNamespaces | quote }}
+- name: SWARMNET_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: SWARMNET_HTTP_PORT
+  value: {{ .Values.operator.httpPort | quote }}
+- name: SWARMNET_LEADER_ELECTION
+  value: {{ .Values.operator.leaderElection | quote }}
+- name: SWARMNET_LEASE_NAME
+  value: {{ .Values.operator.leaseName | quote }}
+- name: SWARMNET_KEY_ROTATION_INTERVAL
+  value: {{ .Values.encryption.keyRotationInterval | quote }}
+- name: SWARMNET_KEY_SECRET
+  value: {{ .Values.encryption.keySecretName | quote }}
+- name: SWARMNET_ADDRESS_WARNING_PERCENT
+  value: {{ .Values.operator.addressWarningPercent | quote }}
+- name: SWARMNET_RECONCILE_THREADS
+  value: {{ .Values.operator.reconcileThreads | quote }}
+{{- end -}}
+
+{{- define "swarmnet.agent.env" -}}
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: SWARMNET_OPERATOR_NAMESPACE
+  value: {{ .Release.Namespace | quote }}
+- name: SWARMNET_KEY_SECRET
+  value: {{ .Values.encryption.keySecretName | quote }}
+- name: SWARMNET_LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: SWARMNET_HTTP_PORT
+  value: {{ .Values.agent.httpPort | quote }}
+- name: SWARMNET_UPSTREAM_DNS
+  value: {{ .Values.dns.upstream | quote }}
+- name: SWARMNET_PROC_ROOT
+  value: /host/proc
+{{- end -}}
