@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -40,7 +41,6 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     private static final Duration TCP_IDLE = Duration.ofSeconds(10);
     private static final int MAX_TCP_CONNECTIONS_PER_POD = 64;
 
-    private final InetSocketAddress upstream;
     private final Duration upstreamTimeout;
     private final Selector selector;
     private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
@@ -60,11 +60,10 @@ public final class EmbeddedDnsServer implements AutoCloseable {
      * @param upstreamTimeout after this a forwarded query gets SERVFAIL instead of hanging
      */
     public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout) throws IOException {
-        this.upstream = upstream;
         this.upstreamTimeout = upstreamTimeout;
         this.selector = Selector.open();
         if (upstream != null) {
-            upstreamChannel = DatagramChannel.open();
+            upstreamChannel = DatagramChannel.open(StandardProtocolFamily.INET);
             upstreamChannel.configureBlocking(false);
             upstreamChannel.connect(upstream);
             upstreamChannel.register(selector, SelectionKey.OP_READ, new UpstreamMarker());
@@ -114,8 +113,9 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     private PodEndpoint open(PodRef pod, PodResolver resolver) throws IOException {
         InetSocketAddress listen = new InetSocketAddress(InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS), PORT);
         return NetworkNamespace.callInside(resolver.networkNamespace(), "swarmnet-dns-open", () -> {
-            DatagramChannel udp = DatagramChannel.open();
-            ServerSocketChannel tcp = ServerSocketChannel.open();
+            // IPv4 sockets: a default (dual-stack) channel would bind ::ffff:127.0.0.11 instead
+            DatagramChannel udp = DatagramChannel.open(StandardProtocolFamily.INET);
+            ServerSocketChannel tcp = ServerSocketChannel.open(StandardProtocolFamily.INET);
             try {
                 udp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 udp.bind(listen);

@@ -1,0 +1,193 @@
+package io.swarmnet.agent.dns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.api.net.IpAddress;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The resolver on real network namespaces, asked by real clients (dig, busybox nslookup). */
+class EmbeddedDnsServerTest {
+
+    private static final PodRef CLIENT = new PodRef("default", "my-busybox-1-aaaaa", "uid-client");
+    private static final PodRef STRANGER = new PodRef("default", "loner-1-bbbbb", "uid-stranger");
+    private static PodNamespaces namespaces;
+    private static Process upstream;
+    private static EmbeddedDnsServer server;
+    private static Path clientNs;
+    private static Path strangerNs;
+
+    static NameTable walkthroughNames() {
+        List<ServiceEndpoints.TaskEndpoint> tasks = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            tasks.add(new ServiceEndpoints.TaskEndpoint("my-web-" + i + "-x", "my-network", IpAddress.parse("10.0.9." + (2 + i))));
+        }
+        List<ServiceEndpoints.TaskEndpoint> many = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            many.add(new ServiceEndpoints.TaskEndpoint("big-" + i + "-y", "my-network", IpAddress.parse("10.0.10.0").plus(10 + i)));
+        }
+        return DnsRecords.forPod("default", Set.of("my-network"), List.of(
+                new ServiceEndpoints("default", "my-web", io.swarmnet.api.service.EndpointMode.VIP, Set.of("my-network"),
+                        Map.of("my-network", IpAddress.parse("10.0.9.2")), Map.of(), tasks),
+                new ServiceEndpoints("default", "big", io.swarmnet.api.service.EndpointMode.DNSRR, Set.of("my-network"),
+                        Map.of(), Map.of(), many)));
+    }
+
+    @BeforeAll
+    static void start() throws IOException {
+        namespaces = new PodNamespaces();
+        clientNs = namespaces.create("client");
+        strangerNs = namespaces.create("stranger");
+        int port = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+        // a real upstream resolver standing in for the cluster DNS service: it knows one cluster name
+        upstream = new ProcessBuilder("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + port, "--pid-file=",
+                "--address=/kubernetes.default.svc.cluster.local/192.0.2.99").redirectErrorStream(true).start();
+        server = new EmbeddedDnsServer(new InetSocketAddress("127.0.0.1", port), Duration.ofSeconds(1));
+        Map<PodRef, String> failures = server.sync(Map.of(
+                CLIENT, new PodResolver(clientNs, walkthroughNames()),
+                STRANGER, new PodResolver(strangerNs, NameTable.EMPTY)));
+        assertThat(failures).isEmpty();
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (server != null) {
+            server.close();
+        }
+        if (upstream != null) {
+            upstream.destroyForcibly();
+        }
+        if (namespaces != null) {
+            namespaces.close();
+        }
+    }
+
+    static String dig(String ns, String... args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("dig", "@127.0.0.11", "+time=3", "+tries=1"));
+        argv.addAll(List.of(args));
+        return namespaces.exec(ns, argv.toArray(String[]::new)).output();
+    }
+
+    @Test
+    void serviceNameResolvesToItsVirtualIpWithDig() throws IOException {
+        assertThat(dig("client", "+short", "my-web").strip()).isEqualTo("10.0.9.2");
+    }
+
+    @Test
+    void busyboxNslookupSeesTheVirtualIpAndTheTasks() throws IOException {
+        String vip = namespaces.exec("client", "busybox", "nslookup", "my-web", "127.0.0.11").output();
+        assertThat(vip).contains("Name:\tmy-web").contains("Address: 10.0.9.2");
+        String tasks = namespaces.exec("client", "busybox", "nslookup", "tasks.my-web", "127.0.0.11").output();
+        assertThat(tasks).contains("Address: 10.0.9.3").contains("Address: 10.0.9.4").contains("Address: 10.0.9.5");
+    }
+
+    @Test
+    void namesOfServicesOnOtherNetworksAreNotAnswered() throws IOException {
+        String answer = dig("stranger", "my-web");
+        assertThat(answer).doesNotContain("10.0.9.2").doesNotContain("status: NOERROR");
+    }
+
+    @Test
+    void otherNamesAreForwardedToTheUpstreamResolver() throws IOException {
+        assertThat(dig("client", "+short", "kubernetes.default.svc.cluster.local").strip()).isEqualTo("192.0.2.99");
+        assertThat(dig("stranger", "+short", "kubernetes.default.svc.cluster.local").strip()).isEqualTo("192.0.2.99");
+    }
+
+    @Test
+    void answerTooLargeForUdpIsRetriedOverTcpAndComplete() throws IOException {
+        String answer = dig("client", "+noedns", "tasks.big");
+        assertThat(answer).contains("Truncated, retrying in TCP mode");
+        long records = answer.lines().filter(l -> l.startsWith("tasks.big.") && l.contains("\tA\t")).count();
+        assertThat(records).isEqualTo(100);
+    }
+
+    @Test
+    void queriesOverTcpAreAnswered() throws IOException {
+        assertThat(dig("client", "+tcp", "+short", "my-web").strip()).isEqualTo("10.0.9.2");
+    }
+
+    @Test
+    void aaaaForOurNamesIsAnsweredEmptyWithNoError() throws IOException {
+        String answer = dig("client", "AAAA", "my-web");
+        assertThat(answer).contains("status: NOERROR").contains("ANSWER: 0");
+    }
+
+    @Test
+    void pointerRecordsForTasks() throws IOException {
+        assertThat(dig("client", "+short", "-x", "10.0.9.4").strip()).isEqualTo("my-web-2-x.my-network.");
+    }
+
+    @Test
+    void listensOnlyOn127_0_0_11InsidePodsAndNothingInTheAgentsNamespace() throws IOException {
+        for (String ns : List.of("client", "stranger")) {
+            List<String> listening = namespaces.exec(ns, "ss", "-Hlnu").output().lines()
+                    .map(l -> l.trim().split("\\s+")[3]).toList();
+            assertThat(listening).containsExactly("127.0.0.11:53");
+            List<String> tcp = namespaces.exec(ns, "ss", "-Hlnt").output().lines().map(l -> l.trim().split("\\s+")[3]).toList();
+            assertThat(tcp).containsExactly("127.0.0.11:53");
+        }
+        String pid = Long.toString(ProcessHandle.current().pid());
+        String hostSockets = PodNamespaces.run(List.of("ss", "-Hlnup")).output() + PodNamespaces.run(List.of("ss", "-Hlntp")).output();
+        assertThat(hostSockets.lines().filter(l -> l.contains("pid=" + pid + ",")).toList())
+                .as("sockets this JVM listens on in the host namespace").isEmpty();
+    }
+
+    @Test
+    void newNamesAreServedAsSoonAsTheTableChanges() throws IOException {
+        PodRef pod = new PodRef("default", "fresh-1-ccccc", "uid-fresh");
+        Path ns = namespaces.create("fresh");
+        try {
+            NameTable before = new NameTable(Map.of("svc", List.of(IpAddress.parse("10.0.9.20"))), Set.of(), Map.of(), Map.of());
+            NameTable after = new NameTable(Map.of("svc", List.of(IpAddress.parse("10.0.9.21"))), Set.of(), Map.of(), Map.of());
+            assertThat(server.sync(withBase(pod, new PodResolver(ns, before)))).isEmpty();
+            assertThat(dig("fresh", "+short", "svc").strip()).isEqualTo("10.0.9.20");
+            assertThat(server.sync(withBase(pod, new PodResolver(ns, after)))).isEmpty();
+            assertThat(dig("fresh", "+short", "svc").strip()).isEqualTo("10.0.9.21");
+            server.sync(withBase(null, null));
+            assertThat(server.serves(pod)).isFalse();
+            assertThat(namespaces.exec("fresh", "ss", "-Hlnu").output()).doesNotContain(":53");
+        } finally {
+            server.sync(withBase(null, null));
+        }
+    }
+
+    private static Map<PodRef, PodResolver> withBase(PodRef extra, PodResolver resolver) {
+        java.util.HashMap<PodRef, PodResolver> pods = new java.util.HashMap<>(Map.of(
+                CLIENT, new PodResolver(clientNs, walkthroughNames()),
+                STRANGER, new PodResolver(strangerNs, NameTable.EMPTY)));
+        if (extra != null) {
+            pods.put(extra, resolver);
+        }
+        return pods;
+    }
+
+    @Test
+    void failingOrSilentUpstreamGivesServfailNotAHang() throws Exception {
+        Path ns = namespaces.create("upstreams");
+        PodRef pod = new PodRef("default", "u-1-ddddd", "uid-u");
+        int closedPort = ThreadLocalRandom.current().nextInt(30_000, 40_000);
+        try (DatagramChannel silent = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             EmbeddedDnsServer refused = new EmbeddedDnsServer(new InetSocketAddress("127.0.0.1", closedPort), Duration.ofSeconds(1))) {
+            refused.sync(Map.of(pod, new PodResolver(ns, NameTable.EMPTY)));
+            assertThat(dig("upstreams", "example.org")).contains("status: SERVFAIL");
+            refused.sync(Map.of());
+            try (EmbeddedDnsServer unanswered = new EmbeddedDnsServer((InetSocketAddress) silent.getLocalAddress(), Duration.ofMillis(500))) {
+                unanswered.sync(Map.of(pod, new PodResolver(ns, NameTable.EMPTY)));
+                assertThat(dig("upstreams", "example.org")).contains("status: SERVFAIL");
+            }
+        }
+    }
+}
