@@ -50,6 +50,16 @@ public final class CrdValidator {
         return new CrdValidator(kind, schema, CelValidation.compile(schema));
     }
 
+    /**
+     * Removes the fields the schema does not declare and returns their paths, for requests with
+     * {@code fieldValidation=Ignore} or {@code Warn} (where each path becomes the warning
+     * {@code unknown field "<path>"}). Call it before {@link #admit}; with {@code Strict}, kubectl's
+     * default, do not: {@link #admit} then reports each unknown field as an error instead.
+     */
+    public List<String> pruneUnknownFields(ObjectNode object) {
+        return UnknownFields.find(schema, object, true);
+    }
+
     /** The kind this validator admits, e.g. {@code OverlayNetwork}. */
     public String kind() {
         return kind;
@@ -59,6 +69,12 @@ public final class CrdValidator {
      * Applies the schema's defaults to {@code object} in place, then validates it (OpenAPI part +
      * CEL x-kubernetes-validations, with oldSelf transition rules when oldObject != null).
      * Returns the errors; empty when valid.
+     *
+     * <p>As the API server under strict field validation, a field the schema does not declare fails
+     * the request before anything else: the result is then only those {@link FieldError#NOT_DECLARED}
+     * errors and {@code object} is left unchanged. When an OpenAPI error of a blocking kind (wrong
+     * type, unsupported enum value, required, too long, too many) is found, CEL rules are not run
+     * and the server's "some validation rules were not checked" error is appended.
      */
     public List<FieldError> admit(ObjectNode object, ObjectNode oldObject) {
         List<FieldError> errors = new ArrayList<>();

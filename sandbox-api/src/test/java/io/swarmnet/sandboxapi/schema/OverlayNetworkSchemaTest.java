@@ -1,0 +1,297 @@
+package io.swarmnet.sandboxapi.schema;
+
+import static io.swarmnet.sandboxapi.schema.Admission.create;
+import static io.swarmnet.sandboxapi.schema.Admission.created;
+import static io.swarmnet.sandboxapi.schema.Admission.update;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every rule of the generated crds/overlaynetworks.swarmnet.io.yaml, accepting and refusing. */
+class OverlayNetworkSchemaTest {
+
+    private static final CrdValidator CRD = Crds.OVERLAY_NETWORK;
+    private static final Manifest MINIMAL = Manifest.load("overlaynetwork-minimal.yaml");
+    private static final Manifest FULL = Manifest.load("overlaynetwork-full.yaml");
+    private static final String SUBNET_PATTERN = "'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
+            + "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12][0-9]|[0-9])$'";
+    private static final String GATEWAY_PATTERN = "'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
+            + "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$'";
+    private static final String GATEWAY_OUTSIDE = "spec.gateway: Invalid value: \"object\": spec.gateway must be an"
+            + " address inside spec.subnet (and spec.subnet must be set when spec.gateway is)";
+    private static final String RANGE_OUTSIDE = "spec.ipRange: Invalid value: \"object\": spec.ipRange must be a CIDR"
+            + " inside spec.subnet (and spec.subnet must be set when spec.ipRange is)";
+    private static final String SUBNET_TOO_SMALL = "spec.subnet: Invalid value: \"object\": spec.subnet must be /29 or"
+            + " larger: a network needs a gateway, a virtual IP and task addresses";
+
+    @Test
+    void acceptsTheMinimalAndTheFullSample() {
+        assertThat(create(CRD, MINIMAL)).isEmpty();
+        assertThat(create(CRD, FULL)).isEmpty();
+    }
+
+    @Nested
+    class Defaults {
+        @Test
+        void encryptedDefaultsToFalse() {
+            ObjectNode stored = created(CRD, MINIMAL);
+            assertThat(stored.at("/spec/encrypted").isBoolean()).isTrue();
+            assertThat(stored.at("/spec/encrypted").booleanValue()).isFalse();
+        }
+
+        @Test
+        void encryptedIsKeptWhenGiven() {
+            assertThat(created(CRD, FULL).at("/spec/encrypted").booleanValue()).isTrue();
+        }
+
+        @Test
+        void noOtherFieldIsInvented() {
+            assertThat(created(CRD, MINIMAL).get("spec").fieldNames()).toIterable().containsExactly("encrypted");
+        }
+    }
+
+    @Nested
+    class SubnetAndIpRangeSyntax {
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.0/24", "0.0.0.0/0", "192.168.0.0/16", "10.0.9.0/29"})
+        void acceptsCidrs(String subnet) {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", subnet))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.0/33", "10.0.9.256/24", "10.0.9.0", "10.0.09.0/24", "my-subnet", "10.0.9.0/024"})
+        void refusesWhatIsNotAnIpv4Cidr(String subnet) {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", subnet))).first().isEqualTo(
+                    "spec.subnet: Invalid value: \"" + subnet + "\": spec.subnet in body should match " + SUBNET_PATTERN);
+        }
+
+        @Test
+        void aBadSubnetAlsoFailsTheCelRulesThatParseItAsKubernetesDoes() {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", "10.0.9.0/33"))).contains(
+                    "spec: Invalid value: \"object\": network address parse error during conversion from string:"
+                            + " netip.ParsePrefix(\"10.0.9.0/33\"): bad bits after slash: \"33\" evaluating rule:"
+                            + " spec.subnet must be /29 or larger: a network needs a gateway, a virtual IP and task addresses");
+        }
+
+        @Test
+        void refusesAnIpRangeThatIsNotACidr() {
+            assertThat(create(CRD, FULL.with("spec.ipRange", "10.0.9.128"))).first().isEqualTo(
+                    "spec.ipRange: Invalid value: \"10.0.9.128\": spec.ipRange in body should match " + SUBNET_PATTERN);
+        }
+
+        @Test
+        void refusesASubnetLongerThanACidrCanBe() {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", "100.100.100.100/32/"))).first().isEqualTo(
+                    "spec.subnet: Too long: may not be longer than 18");
+        }
+    }
+
+    @Nested
+    class GatewaySyntax {
+        @Test
+        void acceptsAnAddress() {
+            assertThat(create(CRD, FULL.with("spec.gateway", "10.0.9.254"))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.256", "10.0.9", "10.0.9.1/24", "gateway", "10.0.9.01"})
+        void refusesWhatIsNotAnIpv4Address(String gateway) {
+            assertThat(create(CRD, FULL.with("spec.gateway", gateway))).first().isEqualTo(
+                    "spec.gateway: Invalid value: \"" + gateway + "\": spec.gateway in body should match " + GATEWAY_PATTERN);
+        }
+    }
+
+    @Nested
+    class GatewayInsideSubnet {
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.0", "10.0.9.1", "10.0.9.255"})
+        void acceptsAnyAddressOfTheSubnet(String gateway) {
+            assertThat(create(CRD, FULL.with("spec.gateway", gateway))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.8.1", "10.0.10.1", "192.168.0.1"})
+        void refusesAnAddressOutsideTheSubnet(String gateway) {
+            assertThat(create(CRD, FULL.with("spec.gateway", gateway))).containsExactly(GATEWAY_OUTSIDE);
+        }
+
+        @Test
+        void refusesAGatewayWithoutASubnet() {
+            assertThat(create(CRD, MINIMAL.with("spec.gateway", "10.0.9.1"))).containsExactly(GATEWAY_OUTSIDE);
+        }
+    }
+
+    @Nested
+    class IpRangeInsideSubnet {
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.0/24", "10.0.9.128/25", "10.0.9.240/28", "10.0.9.7/32"})
+        void acceptsAPartOfTheSubnet(String ipRange) {
+            assertThat(create(CRD, FULL.with("spec.ipRange", ipRange))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.8.0/25", "10.0.0.0/16", "10.0.10.0/24"})
+        void refusesARangeThatIsNotInsideTheSubnet(String ipRange) {
+            assertThat(create(CRD, FULL.with("spec.ipRange", ipRange))).containsExactly(RANGE_OUTSIDE);
+        }
+
+        @Test
+        void refusesAnIpRangeWithoutASubnet() {
+            assertThat(create(CRD, MINIMAL.with("spec.ipRange", "10.0.9.0/25"))).containsExactly(RANGE_OUTSIDE);
+        }
+    }
+
+    @Nested
+    class SubnetSize {
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.0.0/8", "10.0.9.0/24", "10.0.9.8/29"})
+        void acceptsSlash29AndLarger(String subnet) {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", subnet))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10.0.9.0/30", "10.0.9.0/31", "10.0.9.1/32"})
+        void refusesSmallerThanSlash29(String subnet) {
+            assertThat(create(CRD, MINIMAL.with("spec.subnet", subnet))).containsExactly(SUBNET_TOO_SMALL);
+        }
+    }
+
+    @Nested
+    class VxlanIdRange {
+        @ParameterizedTest
+        @ValueSource(ints = {1, 4096, 16777215})
+        void acceptsOneTo16777215(int vxlanId) {
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", vxlanId))).isEmpty();
+        }
+
+        @Test
+        void refusesZero() {
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", 0))).containsExactly(
+                    "spec.vxlanId: Invalid value: 0: spec.vxlanId in body should be greater than or equal to 1");
+        }
+
+        @Test
+        void refusesMoreThan24Bits() {
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", 16777216))).containsExactly(
+                    "spec.vxlanId: Invalid value: 16777216: spec.vxlanId in body should be less than or equal to 16777215");
+        }
+
+        @Test
+        void refusesAString() {
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", "4096"))).containsExactly(
+                    "spec.vxlanId: Invalid value: \"string\": spec.vxlanId in body must be of type integer: \"string\"",
+                    "<nil>: Invalid value: \"null\": some validation rules were not checked because the object was"
+                            + " invalid; correct the existing errors to complete validation");
+        }
+    }
+
+    @Nested
+    class MtuRange {
+        @ParameterizedTest
+        @ValueSource(ints = {576, 1450, 9000})
+        void accepts576To9000(int mtu) {
+            assertThat(create(CRD, MINIMAL.with("spec.mtu", mtu))).isEmpty();
+        }
+
+        @Test
+        void refusesBelow576() {
+            assertThat(create(CRD, MINIMAL.with("spec.mtu", 575))).containsExactly(
+                    "spec.mtu: Invalid value: 575: spec.mtu in body should be greater than or equal to 576");
+        }
+
+        @Test
+        void refusesAbove9000() {
+            assertThat(create(CRD, MINIMAL.with("spec.mtu", 9001))).containsExactly(
+                    "spec.mtu: Invalid value: 9001: spec.mtu in body should be less than or equal to 9000");
+        }
+    }
+
+    @Nested
+    class Immutability {
+        @Test
+        void anUnchangedUpdateIsAccepted() {
+            assertThat(update(CRD, FULL, FULL.with("spec.mtu", 1500))).isEmpty();
+        }
+
+        @Test
+        void subnetCannotChange() {
+            Manifest moved = FULL.with("spec.subnet", "10.0.8.0/23");
+            assertThat(update(CRD, FULL, moved)).containsExactly(
+                    "spec.subnet: Invalid value: \"string\": spec.subnet cannot be changed; create a new network instead");
+        }
+
+        @Test
+        void gatewayCannotChange() {
+            assertThat(update(CRD, FULL, FULL.with("spec.gateway", "10.0.9.254"))).containsExactly(
+                    "spec.gateway: Invalid value: \"string\": spec.gateway cannot be changed; create a new network instead");
+        }
+
+        @Test
+        void encryptedCannotChange() {
+            assertThat(update(CRD, FULL, FULL.with("spec.encrypted", false))).containsExactly(
+                    "spec.encrypted: Invalid value: \"boolean\": spec.encrypted cannot be changed; create a new network instead");
+        }
+
+        @Test
+        void encryptedCannotBeSwitchedOnAfterItDefaultedToFalse() {
+            Manifest stored = Manifest.load("overlaynetwork-minimal.yaml");
+            assertThat(update(CRD, stored, stored.with("spec.encrypted", true))).containsExactly(
+                    "spec.encrypted: Invalid value: \"boolean\": spec.encrypted cannot be changed; create a new network instead");
+        }
+
+        @Test
+        void vxlanIdCannotChange() {
+            assertThat(update(CRD, FULL, FULL.with("spec.vxlanId", 4098))).containsExactly(
+                    "spec.vxlanId: Invalid value: \"integer\": spec.vxlanId cannot be changed; create a new network instead");
+        }
+
+        @Test
+        void transitionRulesAreNotAppliedOnCreate() {
+            // The same values that fail as changes are fine as a first version: no oldSelf, no rule.
+            assertThat(create(CRD, FULL.with("spec.subnet", "10.0.8.0/23").with("spec.gateway", "10.0.8.1")
+                    .with("spec.ipRange", "10.0.8.0/24").with("spec.vxlanId", 4098).with("spec.encrypted", false))).isEmpty();
+        }
+
+        @Test
+        void aFieldAbsentBeforeMayBeSetOnUpdateAsInKubernetes() {
+            // A transition rule runs only where the old object has a value (Kubernetes semantics).
+            assertThat(update(CRD, MINIMAL, MINIMAL.with("spec.subnet", "10.0.9.0/24").with("spec.vxlanId", 4097))).isEmpty();
+        }
+
+        @Test
+        void allChangedFieldsAreReportedTogether() {
+            Manifest changed = FULL.with("spec.subnet", "10.0.8.0/24").with("spec.gateway", "10.0.8.1")
+                    .with("spec.ipRange", "10.0.8.0/25").with("spec.vxlanId", 1).with("spec.encrypted", false);
+            assertThat(update(CRD, FULL, changed)).hasSize(4).allMatch(m -> m.contains("cannot be changed"));
+        }
+    }
+
+    @Nested
+    class UnknownFields {
+        @Test
+        void aMisspelledFieldIsRefusedAsStrictFieldValidationDoes() {
+            assertThat(create(CRD, MINIMAL.with("spec.subnets", "10.0.9.0/24"))).containsExactly("unknown field \"spec.subnets\"");
+        }
+
+        @Test
+        void metadataApiVersionAndKindAreNotUnknown() {
+            assertThat(create(CRD, MINIMAL.with("metadata.labels", java.util.Map.of("a", "b")))).isEmpty();
+        }
+
+        @Test
+        void pruningRemovesThemForNonStrictRequests() {
+            ObjectNode object = MINIMAL.with("spec.subnets", "x").with("extra", 1).json();
+            assertThat(CRD.pruneUnknownFields(object)).containsExactly("spec.subnets", "extra");
+            assertThat(CRD.admit(object, null)).isEmpty();
+        }
+    }
+
+    @Test
+    void metadataMustBeThere() {
+        assertThat(create(CRD, MINIMAL.without("metadata"))).containsExactly("metadata: Required value");
+    }
+}
