@@ -8,17 +8,30 @@ import java.util.Set;
 /**
  * What one {@link Datapath#apply} achieved.
  *
- * @param attachedPods    pods whose every attachment and VIP rule is in place (their readiness gate may be set)
- * @param networkFailures networks that could not be programmed, with a message naming the object and the cause
- * @param podFailures     pods that could not be attached, with a message naming the pod and the cause
- * @param changes         kernel changes made (0 when the kernel already matched)
+ * @param attachedPods      pods whose every attachment and VIP rule is in place (their readiness gate may be set)
+ * @param networkFailures   networks that could not be programmed, with a message naming the object and the cause
+ * @param podFailures       pods that could not be attached, with a message naming the pod and the cause
+ * @param changes           kernel changes made (0 when the kernel already matched)
+ * @param leftoverFailures  objects no longer desired that could not be removed (e.g. a network namespace of a
+ *                          network that left the node), by object name, with the cause; retried on the next apply
  */
 public record ApplyReport(Set<PodRef> attachedPods, Map<NetworkKey, String> networkFailures, Map<PodRef, String> podFailures,
-        int changes) {
+        int changes, Map<String, String> leftoverFailures) {
 
     public ApplyReport {
         attachedPods = Set.copyOf(attachedPods);
         networkFailures = Map.copyOf(networkFailures);
         podFailures = Map.copyOf(podFailures);
+        leftoverFailures = Map.copyOf(leftoverFailures);
+    }
+
+    public ApplyReport(Set<PodRef> attachedPods, Map<NetworkKey, String> networkFailures, Map<PodRef, String> podFailures,
+            int changes) {
+        this(attachedPods, networkFailures, podFailures, changes, Map.of());
+    }
+
+    /** True when everything desired is in place and nothing failed: the agent need not retry. */
+    public boolean complete() {
+        return networkFailures.isEmpty() && podFailures.isEmpty() && leftoverFailures.isEmpty();
     }
 }

@@ -1,0 +1,32 @@
+package io.swarmnet.agent.datapath;
+
+import java.time.Duration;
+
+/**
+ * How a {@link LinuxDatapath} is set up on one node.
+ *
+ * @param prefix        start of every kernel object name (1-7 characters; "swn" on a real node, a per-run unique one in tests)
+ * @param hostNamespace where VXLAN devices are created (their UDP socket lives there, on the underlay): the root
+ *                      namespace on a real node, the node's namespace on a simulated one
+ * @param parallelism   how many namespaces are read or programmed at the same time
+ * @param toolTimeout   bound on one ip/bridge/nft run
+ */
+public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout) {
+
+    public DatapathConfig {
+        new KernelNames(prefix); // validates
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("datapath parallelism " + parallelism + " must be at least 1");
+        }
+    }
+
+    /** A real node: the agent runs in the host network namespace. */
+    public static DatapathConfig forHost(String prefix) {
+        return new DatapathConfig(prefix, new NetNamespace.Root(), 4, Duration.ofSeconds(30));
+    }
+
+    /** A node whose "host" network namespace is /run/netns/NAME (the simulation). */
+    public static DatapathConfig forNamedNamespace(String prefix, String namespace) {
+        return new DatapathConfig(prefix, new NetNamespace.Named(namespace), 4, Duration.ofSeconds(30));
+    }
+}

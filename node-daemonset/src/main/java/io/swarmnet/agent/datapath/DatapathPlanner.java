@@ -1,0 +1,430 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.agent.datapath.Plan.Command;
+import io.swarmnet.agent.datapath.Plan.Owner;
+import io.swarmnet.agent.datapath.Plan.Phase;
+import io.swarmnet.agent.datapath.Plan.Step;
+import io.swarmnet.agent.datapath.Plan.Tool;
+import io.swarmnet.agent.desired.NetworkDatapath;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodAttachment;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.desired.RemoteEndpoint;
+import io.swarmnet.agent.desired.VipRule;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.MacAddress;
+import io.swarmnet.api.net.Vni;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Decides, without touching the kernel, what to run so that a node's actual datapath becomes the desired one.
+ * Everything already right is left alone: re-planning a converged node yields an empty plan, which is what
+ * keeps established connections alive across agent restarts.
+ */
+public final class DatapathPlanner {
+
+    /** IANA VXLAN port, as Docker and swarm use. */
+    public static final int VXLAN_PORT = 4789;
+    private static final Pattern INTERFACE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+
+    private final KernelNames names;
+    private final NetNamespace host;
+    private final VipLoadBalancer vipLoadBalancer;
+
+    public DatapathPlanner(KernelNames names, NetNamespace host) {
+        this.names = names;
+        this.host = host;
+        this.vipLoadBalancer = new VipLoadBalancer(names);
+    }
+
+    public Plan plan(NodeDatapath desired, ActualNode actual) {
+        Map<NetworkKey, String> rejectedNetworks = new TreeMap<>();
+        Map<PodRef, String> rejectedPods = new TreeMap<>();
+        Map<NetworkKey, NetworkDatapath> networks = acceptNetworks(desired, rejectedNetworks);
+        Map<PodRef, PodDatapath> pods = acceptPods(desired, actual, networks, rejectedNetworks, rejectedPods);
+
+        // A network lives on the node only while a local task is attached to it (libnetwork's rule).
+        Set<NetworkKey> used = new HashSet<>();
+        desired.pods().forEach(p -> p.attachments().forEach(a -> used.add(a.network())));
+        networks.keySet().retainAll(used);
+
+        Map<String, NetworkDatapath> byNamespace = new TreeMap<>();
+        networks.values().forEach(n -> byNamespace.put(names.networkNamespace(n.vni()), n));
+        Map<NetworkKey, List<Attachment>> attachments = attachmentsByNetwork(pods);
+
+        List<Phase> phases = new ArrayList<>();
+        removeNetworks(actual, byNamespace, phases);
+        List<Step> prune = new ArrayList<>();
+        List<Step> create = new ArrayList<>();
+        List<Command> hostCommands = new ArrayList<>();
+        for (LinkState vxlan : actual.hostVxlans()) {
+            hostCommands.add(new Command("link del dev " + vxlan.name(), new Owner.Leftover(vxlan.name() + " in " + host)));
+        }
+        List<Step> devices = new ArrayList<>();
+        List<Step> fdb = new ArrayList<>();
+        Map<PodRef, List<Command>> podCommands = new TreeMap<>();
+        Map<NetworkKey, List<Command>> portCommands = new TreeMap<>();
+        for (Map.Entry<String, NetworkDatapath> e : byNamespace.entrySet()) {
+            String namespace = e.getKey();
+            NetworkDatapath network = e.getValue();
+            NetworkNamespaceState state = actual.networkNamespaces().get(namespace);
+            planNetwork(network, namespace, state, attachments.getOrDefault(network.key(), List.of()), actual, desired,
+                    prune, create, hostCommands, devices, fdb, podCommands, portCommands);
+        }
+        phases.add(new Phase("prune network namespaces", prune));
+        phases.add(new Phase("create network namespaces", create));
+        phases.add(new Phase("host namespace", hostCommands.isEmpty() ? List.of() : List.of(new Step(Tool.IP, host, hostCommands))));
+        phases.add(new Phase("network devices", devices));
+        phases.add(new Phase("forwarding database", fdb));
+
+        // pods that left the desired state but whose namespace still exists lose our interfaces
+        for (Map.Entry<PodRef, PodNamespaceState> e : actual.pods().entrySet()) {
+            if (pods.containsKey(e.getKey()) || rejectedPods.containsKey(e.getKey())) {
+                continue;
+            }
+            for (LinkState link : e.getValue().links().values()) {
+                if (names.isOurPodInterfaceAlias(link.alias())) {
+                    podCommands.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+                            .add(new Command("link del dev " + link.name(), new Owner.Pod(e.getKey())));
+                }
+            }
+        }
+        List<Step> podSteps = new ArrayList<>();
+        podCommands.forEach((pod, commands) -> {
+            if (!commands.isEmpty()) {
+                podSteps.add(new Step(Tool.IP, actual.pods().get(pod).namespace(), commands));
+            }
+        });
+        phases.add(new Phase("pod interfaces", podSteps));
+        List<Step> portSteps = new ArrayList<>();
+        portCommands.forEach((key, commands) -> {
+            if (!commands.isEmpty()) {
+                portSteps.add(new Step(Tool.IP, new NetNamespace.Named(names.networkNamespace(networks.get(key).vni())), commands));
+            }
+        });
+        phases.add(new Phase("bridge ports", portSteps));
+        phases.add(new Phase("VIP load balancing", vipSteps(actual, pods, rejectedPods)));
+
+        List<Phase> nonEmpty = phases.stream().filter(p -> !p.steps().isEmpty()).toList();
+        return new Plan(nonEmpty, rejectedNetworks, rejectedPods);
+    }
+
+    private void removeNetworks(ActualNode actual, Map<String, NetworkDatapath> keep, List<Phase> phases) {
+        List<Step> emptying = new ArrayList<>();
+        List<Command> deletions = new ArrayList<>();
+        for (Map.Entry<String, NetworkNamespaceState> e : new TreeMap<>(actual.networkNamespaces()).entrySet()) {
+            if (keep.containsKey(e.getKey())) {
+                continue;
+            }
+            Owner owner = new Owner.Leftover("network namespace " + e.getKey());
+            // the VXLAN device goes first so its UDP socket is released now, not whenever the namespace is reaped
+            List<Command> links = e.getValue().links().values().stream()
+                    .filter(l -> names.isOurVxlan(l.name()))
+                    .map(l -> new Command("link del dev " + l.name(), owner)).toList();
+            if (!links.isEmpty()) {
+                emptying.add(new Step(Tool.IP, new NetNamespace.Named(e.getKey()), links));
+            }
+            deletions.add(new Command("netns del " + e.getKey(), owner));
+        }
+        phases.add(new Phase("empty removed network namespaces", emptying));
+        phases.add(new Phase("remove network namespaces",
+                deletions.isEmpty() ? List.of() : List.of(new Step(Tool.IP, new NetNamespace.Root(), deletions))));
+    }
+
+    private void planNetwork(NetworkDatapath network, String namespace, NetworkNamespaceState state, List<Attachment> attachments,
+            ActualNode actual, NodeDatapath desired, List<Step> prune, List<Step> create, List<Command> hostCommands,
+            List<Step> devices, List<Step> fdb, Map<PodRef, List<Command>> podCommands,
+            Map<NetworkKey, List<Command>> portCommands) {
+        Owner owner = new Owner.Network(network.key());
+        List<Owner> requiresNetwork = List.of(owner);
+        NetNamespace ns = new NetNamespace.Named(namespace);
+        String bridge = names.bridge(network.vni());
+        String vxlan = names.vxlan(network.vni());
+        Map<String, LinkState> links = state == null ? Map.of() : state.links();
+        List<Command> pruneCommands = new ArrayList<>();
+        List<Command> deviceCommands = new ArrayList<>();
+
+        if (state == null) {
+            create.add(new Step(Tool.IP, new NetNamespace.Root(), List.of(new Command("netns add " + namespace, owner))));
+        }
+        LinkState bridgeLink = links.get(bridge);
+        if (bridgeLink != null && !bridgeLink.kind().equals("bridge")) {
+            pruneCommands.add(new Command("link del dev " + bridge, owner));
+            bridgeLink = null;
+        }
+        if (bridgeLink == null) {
+            deviceCommands.add(new Command("link add name " + bridge + " type bridge", owner));
+        }
+        if (bridgeLink == null || bridgeLink.mtu() != network.mtu() || !bridgeLink.up()) {
+            deviceCommands.add(new Command("link set dev " + bridge + " mtu " + network.mtu() + " up", owner));
+        }
+        LinkState.InterfaceAddress gateway = new LinkState.InterfaceAddress(network.gateway(), network.subnet().prefixLength());
+        if (bridgeLink == null || !bridgeLink.addresses().contains(gateway)) {
+            deviceCommands.add(new Command("addr add " + gateway + " dev " + bridge, owner));
+        }
+        if (bridgeLink != null) {
+            for (LinkState.InterfaceAddress extra : bridgeLink.addresses()) {
+                if (!extra.equals(gateway)) {
+                    deviceCommands.add(new Command("addr del " + extra + " dev " + bridge, owner));
+                }
+            }
+        }
+
+        LinkState.VxlanParameters wanted = new LinkState.VxlanParameters(network.vni().value(), desired.node().underlayAddress(),
+                VXLAN_PORT, false, true);
+        LinkState vxlanLink = links.get(vxlan);
+        boolean vxlanRight = vxlanLink != null && wanted.equals(vxlanLink.vxlan());
+        if (vxlanLink != null && !vxlanRight) {
+            pruneCommands.add(new Command("link del dev " + vxlan, owner));
+        }
+        if (!vxlanRight) {
+            // created in the host namespace so that its UDP socket lives on the underlay, then moved in
+            hostCommands.add(new Command("link add name " + vxlan + " type vxlan id " + network.vni().value() + " local "
+                    + desired.node().underlayAddress() + " dstport " + VXLAN_PORT + " nolearning proxy", owner, requiresNetwork));
+            hostCommands.add(new Command("link set dev " + vxlan + " netns " + namespace, owner, requiresNetwork));
+        }
+        if (!vxlanRight || vxlanLink.mtu() != network.mtu() || !bridge.equals(vxlanLink.master()) || !vxlanLink.up()) {
+            deviceCommands.add(new Command("link set dev " + vxlan + " master " + bridge + " mtu " + network.mtu() + " up", owner));
+        }
+
+        // remote tasks: static neighbour (ARP answered by the VXLAN device, 'proxy') and FDB entries, no flooding
+        Map<IpAddress, MacAddress> neighbours = new LinkedHashMap<>();
+        Map<MacAddress, IpAddress> forwarding = new LinkedHashMap<>();
+        for (RemoteEndpoint remote : network.remoteEndpoints()) {
+            if (remote.vtep().equals(desired.node().underlayAddress())) {
+                continue; // a task on this node is reached through its veth, never through the VXLAN device
+            }
+            neighbours.putIfAbsent(remote.address(), remote.mac());
+            forwarding.putIfAbsent(remote.mac(), remote.vtep());
+        }
+        Map<IpAddress, MacAddress> actualNeighbours = vxlanRight ? state.neighbours() : Map.of();
+        Map<MacAddress, IpAddress> actualFdb = vxlanRight ? state.fdb() : Map.of();
+        neighbours.forEach((address, mac) -> {
+            if (!mac.equals(actualNeighbours.get(address))) {
+                deviceCommands.add(new Command("neigh replace " + address + " lladdr " + mac + " dev " + vxlan + " nud permanent", owner));
+            }
+        });
+        actualNeighbours.keySet().stream().sorted().filter(a -> !neighbours.containsKey(a))
+                .forEach(a -> deviceCommands.add(new Command("neigh del " + a + " dev " + vxlan, owner)));
+        List<Command> fdbCommands = new ArrayList<>();
+        forwarding.forEach((mac, vtep) -> {
+            if (!vtep.equals(actualFdb.get(mac))) {
+                fdbCommands.add(new Command("fdb replace " + mac + " dev " + vxlan + " dst " + vtep + " self permanent", owner));
+            }
+        });
+        actualFdb.entrySet().stream().sorted(Comparator.comparing(e -> e.getKey().value()))
+                .filter(e -> !forwarding.containsKey(e.getKey()))
+                .forEach(e -> fdbCommands.add(new Command("fdb del " + e.getKey() + " dev " + vxlan + " dst " + e.getValue() + " self", owner)));
+
+        // local tasks: one veth each, pod end named by the user, bridge end named by us
+        Set<String> wantedPorts = new HashSet<>();
+        for (Attachment a : attachments) {
+            PodAttachment att = a.attachment();
+            Owner pod = new Owner.Pod(a.pod());
+            String port = names.bridgePort(a.pod(), network.key());
+            wantedPorts.add(port);
+            PodNamespaceState podState = actual.pods().get(a.pod());
+            LinkState podLink = podState.links().get(att.interfaceName());
+            LinkState portLink = links.get(port);
+            boolean podSideRight = podLink != null && podLink.kind().equals("veth") && podLink.mtu() == att.mtu()
+                    && att.mac().equals(podLink.mac())
+                    && podLink.addresses().equals(List.of(new LinkState.InterfaceAddress(att.address(), att.prefixLength())))
+                    && names.podInterfaceAlias(network.key()).equals(podLink.alias());
+            List<Command> forPod = podCommands.computeIfAbsent(a.pod(), k -> new ArrayList<>());
+            boolean recreate = !podSideRight || portLink == null || !portLink.kind().equals("veth");
+            if (recreate) {
+                if (portLink != null) {
+                    // deleting one end of a veth pair deletes both: the pod end goes with it
+                    pruneCommands.add(new Command("link del dev " + port, pod));
+                } else if (podLink != null) {
+                    forPod.add(new Command("link del dev " + att.interfaceName(), pod));
+                }
+                forPod.add(new Command("link add name " + att.interfaceName() + " mtu " + att.mtu() + " address " + att.mac()
+                        + " type veth peer name " + port + " mtu " + att.mtu() + " netns " + namespace, pod, requiresNetwork));
+                forPod.add(new Command("link set dev " + att.interfaceName() + " alias " + names.podInterfaceAlias(network.key()),
+                        pod, requiresNetwork));
+                forPod.add(new Command("addr add " + att.address() + "/" + att.prefixLength() + " dev " + att.interfaceName(),
+                        pod, requiresNetwork));
+                forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
+            } else if (!podLink.up()) {
+                forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
+            }
+            if (recreate || !bridge.equals(portLink.master()) || portLink.mtu() != att.mtu() || !portLink.up()
+                    || !names.bridgePortAlias(a.pod()).equals(portLink.alias())) {
+                portCommands.computeIfAbsent(network.key(), k -> new ArrayList<>()).add(new Command("link set dev " + port
+                        + " master " + bridge + " mtu " + att.mtu() + " alias " + names.bridgePortAlias(a.pod()) + " up", pod,
+                        List.of(owner, pod)));
+            }
+        }
+        for (LinkState link : links.values().stream().sorted(Comparator.comparing(LinkState::name)).toList()) {
+            if (names.isOurBridgePort(link.name()) && !wantedPorts.contains(link.name())) {
+                pruneCommands.add(new Command("link del dev " + link.name(), owner));
+            }
+        }
+        if (!pruneCommands.isEmpty()) {
+            prune.add(new Step(Tool.IP, ns, pruneCommands));
+        }
+        if (!deviceCommands.isEmpty()) {
+            devices.add(new Step(Tool.IP, ns, deviceCommands.stream()
+                    .map(c -> new Command(c.line(), c.owner(), List.of(owner))).toList()));
+        }
+        if (!fdbCommands.isEmpty()) {
+            fdb.add(new Step(Tool.BRIDGE, ns, fdbCommands.stream().map(c -> new Command(c.line(), c.owner(), List.of(owner))).toList()));
+        }
+    }
+
+    private List<Step> vipSteps(ActualNode actual, Map<PodRef, PodDatapath> pods, Map<PodRef, String> rejectedPods) {
+        List<Step> steps = new ArrayList<>();
+        for (Map.Entry<PodRef, PodNamespaceState> e : new TreeMap<>(actual.pods()).entrySet()) {
+            PodRef ref = e.getKey();
+            if (rejectedPods.containsKey(ref)) {
+                continue;
+            }
+            PodDatapath pod = pods.get(ref);
+            List<String> lines = pod == null
+                    ? vipLoadBalancer.removal(e.getValue().vips())
+                    : vipLoadBalancer.transaction(VipLoadBalancer.byVip(pod.vips()), e.getValue().vips());
+            if (!lines.isEmpty()) {
+                Owner owner = new Owner.Pod(ref);
+                steps.add(new Step(Tool.NFT, e.getValue().namespace(), lines.stream().map(l -> new Command(l, owner)).toList()));
+            }
+        }
+        return steps;
+    }
+
+    private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, Map<NetworkKey, String> rejected) {
+        Map<NetworkKey, NetworkDatapath> accepted = new TreeMap<>();
+        Map<Vni, NetworkKey> vnis = new HashMap<>();
+        for (NetworkDatapath n : desired.networks()) {
+            String problem = null;
+            if (accepted.containsKey(n.key())) {
+                problem = "network " + n.key() + " appears twice in the desired state";
+            } else if (vnis.containsKey(n.vni())) {
+                problem = "network " + n.key() + ": VXLAN id " + n.vni() + " is also used by network " + vnis.get(n.vni())
+                        + "; give one of them another vxlanId";
+            } else if (n.mtu() < 68 || n.mtu() > 65535) {
+                problem = "network " + n.key() + ": mtu " + n.mtu() + " is outside 68..65535; fix spec.mtu or the underlay MTU";
+            } else if (!n.subnet().contains(n.gateway())) {
+                problem = "network " + n.key() + ": gateway " + n.gateway() + " is outside subnet " + n.subnet();
+            }
+            if (problem != null) {
+                rejected.putIfAbsent(n.key(), problem);
+                continue;
+            }
+            accepted.put(n.key(), n);
+            vnis.put(n.vni(), n.key());
+        }
+        return accepted;
+    }
+
+    private Map<PodRef, PodDatapath> acceptPods(NodeDatapath desired, ActualNode actual, Map<NetworkKey, NetworkDatapath> networks,
+            Map<NetworkKey, String> rejectedNetworks, Map<PodRef, String> rejected) {
+        Map<PodRef, PodDatapath> accepted = new TreeMap<>();
+        Map<String, PodRef> addressOwners = new HashMap<>();
+        Map<String, PodRef> portOwners = new HashMap<>();
+        List<PodDatapath> sorted = desired.pods().stream().sorted(Comparator.comparing(PodDatapath::pod)).toList();
+        for (PodDatapath pod : sorted) {
+            String problem = podProblem(pod, actual, networks, rejectedNetworks, addressOwners, portOwners);
+            if (problem != null) {
+                rejected.putIfAbsent(pod.pod(), problem);
+                continue;
+            }
+            for (PodAttachment a : pod.attachments()) {
+                addressOwners.put(a.network() + " " + a.address(), pod.pod());
+                portOwners.put(a.network() + " " + names.bridgePort(pod.pod(), a.network()), pod.pod());
+            }
+            accepted.put(pod.pod(), pod);
+        }
+        return accepted;
+    }
+
+    private String podProblem(PodDatapath pod, ActualNode actual, Map<NetworkKey, NetworkDatapath> networks,
+            Map<NetworkKey, String> rejectedNetworks, Map<String, PodRef> addressOwners, Map<String, PodRef> portOwners) {
+        PodRef ref = pod.pod();
+        if (actual.missingPods().containsKey(ref)) {
+            return actual.missingPods().get(ref);
+        }
+        PodNamespaceState state = actual.pods().get(ref);
+        if (state == null) {
+            return "pod " + ref + ": its network namespace was not read";
+        }
+        Set<String> interfaces = new HashSet<>();
+        Set<NetworkKey> attachedTo = new HashSet<>();
+        for (PodAttachment a : pod.attachments()) {
+            NetworkDatapath network = networks.get(a.network());
+            if (network == null) {
+                return "pod " + ref + ": network " + a.network() + " is not programmed on this node ("
+                        + rejectedNetworks.getOrDefault(a.network(), "it is missing from the desired state") + ")";
+            }
+            if (!INTERFACE_NAME.matcher(a.interfaceName()).matches() || a.interfaceName().equals("lo")) {
+                return "pod " + ref + ": interface name '" + a.interfaceName() + "' for network " + a.network()
+                        + " must be 1-15 characters of [A-Za-z0-9_.-] and not 'lo'";
+            }
+            if (!interfaces.add(a.interfaceName())) {
+                return "pod " + ref + ": interface name " + a.interfaceName() + " is used for two networks";
+            }
+            if (!attachedTo.add(a.network())) {
+                return "pod " + ref + ": attached twice to network " + a.network();
+            }
+            if (!network.subnet().contains(a.address()) || a.address().equals(network.gateway())) {
+                return "pod " + ref + ": address " + a.address() + " is not a task address of network " + a.network()
+                        + " (subnet " + network.subnet() + ", gateway " + network.gateway() + ")";
+            }
+            if (a.mtu() < 68 || a.mtu() > 65535) {
+                return "pod " + ref + ": mtu " + a.mtu() + " on network " + a.network() + " is outside 68..65535";
+            }
+            PodRef holder = addressOwners.get(a.network() + " " + a.address());
+            if (holder != null) {
+                return "pod " + ref + ": address " + a.address() + " on network " + a.network() + " is already used by pod " + holder;
+            }
+            String port = names.bridgePort(ref, a.network());
+            PodRef portHolder = portOwners.get(a.network() + " " + port);
+            if (portHolder != null) {
+                return "pod " + ref + ": device name clash: bridge port " + port + " on network " + a.network()
+                        + " is already used by pod " + portHolder;
+            }
+            LinkState existing = state.links().get(a.interfaceName());
+            if (existing != null && !names.isOurPodInterfaceAlias(existing.alias())) {
+                return "pod " + ref + ": device name clash: the pod already has a device " + a.interfaceName()
+                        + " that swarmnet did not create; use another interface name for network " + a.network();
+            }
+            for (LinkState other : state.links().values()) {
+                boolean ours = other.name().equals(a.interfaceName()) || names.isOurPodInterfaceAlias(other.alias());
+                if (!ours && other.addresses().stream().anyMatch(x -> x.address().equals(a.address()))) {
+                    return "pod " + ref + ": address " + a.address() + " is already present on device " + other.name()
+                            + " in the pod's namespace";
+                }
+            }
+        }
+        Map<IpAddress, VipRule> vips = new HashMap<>();
+        for (VipRule rule : pod.vips()) {
+            VipRule previous = vips.putIfAbsent(rule.vip(), rule);
+            if (previous != null && !previous.backends().equals(rule.backends())) {
+                return "pod " + ref + ": VIP " + rule.vip() + " is claimed by services " + previous.service() + " and "
+                        + rule.service() + " with different backends";
+            }
+        }
+        return null;
+    }
+
+    private static Map<NetworkKey, List<Attachment>> attachmentsByNetwork(Map<PodRef, PodDatapath> pods) {
+        Map<NetworkKey, List<Attachment>> byNetwork = new TreeMap<>();
+        pods.values().forEach(p -> p.attachments().forEach(a ->
+                byNetwork.computeIfAbsent(a.network(), k -> new ArrayList<>()).add(new Attachment(p.pod(), a))));
+        return byNetwork;
+    }
+
+    private record Attachment(PodRef pod, PodAttachment attachment) {
+    }
+}

@@ -1,0 +1,127 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.PodNamespaceLocator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * Reads what the kernel holds for one node: our network namespaces (devices, neighbours, FDB), stray VXLAN
+ * devices in the host namespace, and the interfaces and VIP table of each pod asked about.
+ */
+public final class KernelReader {
+
+    private static final Path NETNS_DIR = Path.of("/run/netns");
+
+    private final KernelNames names;
+    private final NetNamespace host;
+    private final KernelTools tools;
+    private final PodNamespaceLocator locator;
+    private final KernelStateParser parser;
+    private final ExecutorService pool;
+
+    public KernelReader(KernelNames names, NetNamespace host, KernelTools tools, PodNamespaceLocator locator, ExecutorService pool) {
+        this.names = names;
+        this.host = host;
+        this.tools = tools;
+        this.locator = locator;
+        this.parser = new KernelStateParser(names);
+        this.pool = pool;
+    }
+
+    public ActualNode read(Collection<PodRef> pods) {
+        List<LinkState> hostVxlans = new ArrayList<>();
+        KernelTools.Result hostLinks = tools.read(host, List.of("ip", "-d", "-j", "link", "show", "type", "vxlan"));
+        if (!hostLinks.ok()) {
+            throw new IllegalStateException("cannot read the host namespace (" + host + "): " + hostLinks.describe());
+        }
+        parser.links(hostLinks.stdout()).values().stream().filter(l -> names.isOurVxlan(l.name())).forEach(hostVxlans::add);
+
+        Map<String, NetworkNamespaceState> networks = new ConcurrentHashMap<>();
+        Map<PodRef, PodNamespaceState> podStates = new ConcurrentHashMap<>();
+        Map<PodRef, String> missing = new ConcurrentHashMap<>();
+        List<Future<?>> reads = new ArrayList<>();
+        for (String namespace : ourNetworkNamespaces()) {
+            reads.add(pool.submit(() -> networks.put(namespace, readNetwork(namespace))));
+        }
+        for (PodRef pod : pods) {
+            reads.add(pool.submit(() -> readPod(pod, podStates, missing)));
+        }
+        for (Future<?> f : reads) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the kernel state", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            }
+        }
+        return new ActualNode(hostVxlans, networks, podStates, missing);
+    }
+
+    /** Names under /run/netns that our prefix produced for networks. */
+    public List<String> ourNetworkNamespaces() {
+        if (!Files.isDirectory(NETNS_DIR)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(NETNS_DIR)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .filter(n -> names.vniOfNetworkNamespace(n).isPresent()).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list " + NETNS_DIR + ": " + e.getMessage(), e);
+        }
+    }
+
+    private NetworkNamespaceState readNetwork(String namespace) {
+        NetNamespace ns = new NetNamespace.Named(namespace);
+        KernelTools.Result links = tools.read(ns, List.of("ip", "-d", "-j", "addr", "show"));
+        if (!links.ok()) {
+            // e.g. a namespace file whose namespace is gone: planning removes or recreates it
+            return new NetworkNamespaceState(namespace, Map.of(), Map.of(), Map.of());
+        }
+        Map<String, LinkState> parsed = parser.links(links.stdout());
+        String vxlan = names.vxlan(names.vniOfNetworkNamespace(namespace).orElseThrow());
+        if (!parsed.containsKey(vxlan)) {
+            return new NetworkNamespaceState(namespace, parsed, Map.of(), Map.of());
+        }
+        KernelTools.Result neigh = tools.read(ns, List.of("ip", "-j", "neigh", "show", "dev", vxlan, "nud", "permanent"));
+        KernelTools.Result fdb = tools.read(ns, List.of("bridge", "-j", "fdb", "show", "dev", vxlan));
+        return new NetworkNamespaceState(namespace, parsed, neigh.ok() ? parser.neighbours(neigh.stdout()) : Map.of(),
+                fdb.ok() ? parser.fdb(fdb.stdout()) : Map.of());
+    }
+
+    private void readPod(PodRef pod, Map<PodRef, PodNamespaceState> states, Map<PodRef, String> missing) {
+        Optional<Path> path;
+        try {
+            path = locator.find(pod);
+        } catch (RuntimeException e) {
+            missing.put(pod, "pod " + pod + ": finding its network namespace failed: " + e.getMessage() + " (the agent retries)");
+            return;
+        }
+        if (path.isEmpty() || !Files.exists(path.get())) {
+            missing.put(pod, "pod " + pod + " (uid " + pod.uid() + "): network namespace not found"
+                    + path.map(p -> " at " + p).orElse("") + "; is the pod sandbox running? (the agent retries)");
+            return;
+        }
+        NetNamespace ns = NetNamespace.of(path.get());
+        KernelTools.Result links = tools.read(ns, List.of("ip", "-d", "-j", "addr", "show"));
+        if (!links.ok()) {
+            missing.put(pod, "pod " + pod + ": cannot read its network namespace at " + path.get() + ": " + links.describe());
+            return;
+        }
+        KernelTools.Result nft = tools.read(ns, List.of("nft", "-j", "list", "table", "ip", names.vipTable()));
+        VipTable vips = nft.ok() ? parser.vipTable(nft.stdout()) : VipTable.ABSENT;
+        states.put(pod, new PodNamespaceState(ns, parser.links(links.stdout()), vips));
+    }
+}

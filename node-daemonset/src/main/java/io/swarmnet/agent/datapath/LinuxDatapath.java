@@ -1,0 +1,126 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.agent.datapath.Plan.Owner;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.PodNamespaceLocator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Linux datapath: reads the kernel, plans the difference with {@link DatapathPlanner}, runs it with
+ * {@link PlanExecutor}. Holds no state that matters across restarts: a new instance (a restarted agent) reads
+ * the kernel and finds nothing to do, so established connections are not disturbed.
+ */
+public final class LinuxDatapath implements Datapath, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LinuxDatapath.class);
+
+    private final DatapathConfig config;
+    private final KernelReader reader;
+    private final DatapathPlanner planner;
+    private final PlanExecutor executor;
+    private final ExecutorService pool;
+    // Pods programmed by the previous apply: if they leave the desired state while their namespace lives on,
+    // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
+    private final Set<PodRef> previousPods = new HashSet<>();
+    private volatile Plan lastPlan;
+
+    public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
+        this.config = config;
+        KernelNames names = new KernelNames(config.prefix());
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(config.parallelism(), r -> {
+            Thread t = new Thread(r, "datapath-" + config.prefix() + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        KernelTools tools = new KernelTools(config.toolTimeout());
+        this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
+        this.planner = new DatapathPlanner(names, config.hostNamespace());
+        this.executor = new PlanExecutor(tools, pool);
+    }
+
+    public DatapathConfig config() {
+        return config;
+    }
+
+    /** The plan of the latest apply (for logs and tests). */
+    public Plan lastPlan() {
+        return lastPlan;
+    }
+
+    @Override
+    public synchronized ApplyReport apply(NodeDatapath desired) {
+        Set<PodRef> pods = new LinkedHashSet<>();
+        desired.pods().forEach(p -> pods.add(p.pod()));
+        pods.addAll(previousPods);
+        ActualNode actual;
+        try {
+            actual = reader.read(pods);
+        } catch (RuntimeException e) {
+            // nothing can be planned without the actual state: every network and pod waits for the retry
+            String cause = "reading the kernel state failed: " + e.getMessage();
+            Map<NetworkKey, String> networks = new HashMap<>();
+            desired.networks().forEach(n -> networks.put(n.key(), "network " + n.key() + ": " + cause));
+            Map<PodRef, String> podFailures = new HashMap<>();
+            desired.pods().forEach(p -> podFailures.put(p.pod(), "pod " + p.pod() + ": " + cause));
+            return new ApplyReport(Set.of(), networks, podFailures, 0, Map.of());
+        }
+        Plan plan = planner.plan(desired, actual);
+        lastPlan = plan;
+        PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0) : executor.execute(plan);
+
+        Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
+        Map<PodRef, String> podFailures = new HashMap<>(plan.rejectedPods());
+        Map<String, String> leftovers = new HashMap<>();
+        outcome.failures().forEach((owner, message) -> {
+            if (owner instanceof Owner.Network n) {
+                networkFailures.putIfAbsent(n.key(), message);
+            } else if (owner instanceof Owner.Pod p) {
+                podFailures.putIfAbsent(p.pod(), message);
+            } else if (owner instanceof Owner.Leftover l) {
+                leftovers.putIfAbsent(l.object(), message);
+            }
+        });
+        Set<PodRef> attached = new HashSet<>();
+        for (PodDatapath pod : desired.pods()) {
+            String networkProblem = pod.attachments().stream().map(a -> networkFailures.get(a.network()))
+                    .filter(m -> m != null).findFirst().orElse(null);
+            if (networkProblem != null) {
+                podFailures.putIfAbsent(pod.pod(), "pod " + pod.pod() + ": its network failed: " + networkProblem);
+            }
+            if (!podFailures.containsKey(pod.pod())) {
+                attached.add(pod.pod());
+            }
+        }
+        // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
+        Set<PodRef> retry = new HashSet<>(podFailures.keySet());
+        retry.retainAll(previousPods);
+        previousPods.clear();
+        previousPods.addAll(retry);
+        desired.pods().forEach(p -> previousPods.add(p.pod()));
+        if (outcome.changes() > 0 || !networkFailures.isEmpty() || !podFailures.isEmpty()) {
+            LOG.info("datapath {}: {} changes, {} pods attached, {} network failures, {} pod failures", config.prefix(),
+                    outcome.changes(), attached.size(), networkFailures.size(), podFailures.size());
+        }
+        podFailures.values().forEach(m -> LOG.warn("{}", m));
+        networkFailures.values().forEach(m -> LOG.warn("{}", m));
+        return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

@@ -1,0 +1,194 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.api.net.IpAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Decides the nftables transaction that brings one pod's VIP table from what the kernel has to what it should
+ * have. Layout (one table per pod, in the pod's own namespace, so backends see the real client address):
+ *
+ * <pre>
+ * table ip PREFIX_vip {
+ *   map vips     { type ipv4_addr : verdict }          VIP → jump v_VIP   (only VIPs with backends)
+ *   set refused  { type ipv4_addr }                    VIPs without backends: connections are refused, not left hanging
+ *   chain prerouting / output (nat)   ip daddr vmap @vips
+ *   chain refuse (filter output)      ip daddr @refused reject
+ *   chain v_VIP                       dnat to numgen inc mod N map @b_VIP
+ *   map b_VIP    { typeof numgen inc mod N : ip daddr } 0 → backend0, 1 → backend1, ...
+ * }
+ * </pre>
+ *
+ * A packet costs one verdict-map lookup whatever the number of services, and a backend change touches only that
+ * service's map (and its rule when N changes): a transaction of a few lines, applied atomically.
+ */
+public final class VipLoadBalancer {
+
+    private final KernelNames names;
+    private final String table;
+
+    public VipLoadBalancer(KernelNames names) {
+        this.names = names;
+        this.table = "ip " + names.vipTable();
+    }
+
+    /** The lines of one {@code nft -f -} transaction; empty when the kernel already matches. */
+    public List<String> transaction(Map<IpAddress, List<IpAddress>> desired, VipTable actual) {
+        List<String> lines = new ArrayList<>();
+        if (desired.isEmpty()) {
+            if (actual.present()) {
+                lines.add("delete table " + table);
+            }
+            return lines;
+        }
+        if (!actual.present() || !actual.skeleton()) {
+            if (actual.present()) {
+                // someone changed the fixed part of our table: rebuild it whole, in the same atomic transaction
+                lines.add("delete table " + table);
+            }
+            addSkeleton(lines);
+            desired.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> addVip(lines, e.getKey(), e.getValue(), false, false));
+            return lines;
+        }
+        Set<String> keptChains = new HashSet<>();
+        Set<String> keptMaps = new HashSet<>();
+        Set<String> removedChains = new HashSet<>();
+        Set<String> removedMaps = new HashSet<>();
+        for (Map.Entry<IpAddress, List<IpAddress>> e : desired.entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            IpAddress vip = e.getKey();
+            List<IpAddress> backends = e.getValue();
+            String chain = names.vipChain(vip);
+            String map = names.backendMap(vip);
+            if (backends.isEmpty()) {
+                if (actual.balanced().containsKey(vip)) {
+                    lines.add("delete element " + table + " vips { " + vip + " }");
+                }
+                removeVipObjects(lines, actual, chain, map);
+                removedChains.add(chain);
+                removedMaps.add(map);
+                if (!actual.refused().contains(vip)) {
+                    lines.add("add element " + table + " refused { " + vip + " }");
+                }
+                continue;
+            }
+            keptChains.add(chain);
+            keptMaps.add(map);
+            if (actual.refused().contains(vip)) {
+                lines.add("delete element " + table + " refused { " + vip + " }");
+            }
+            List<IpAddress> current = actual.balanced().get(vip);
+            if (current == null) {
+                addVip(lines, vip, backends, actual.chains().contains(chain), actual.maps().contains(map));
+            } else if (!current.equals(backends) || actual.modulus().getOrDefault(vip, 0) != backends.size()) {
+                if (current.size() == backends.size() && actual.modulus().getOrDefault(vip, 0) == backends.size()) {
+                    // same modulus: swapping the map's elements is enough
+                    lines.add("flush map " + table + " " + map);
+                    lines.add("add element " + table + " " + map + " " + elements(backends));
+                } else {
+                    // the balanced VIP's chain and map exist (the parser only reports consistent ones)
+                    lines.add("flush chain " + table + " " + chain);
+                    lines.add("delete map " + table + " " + map);
+                    lines.add(mapDeclaration(map, backends.size()));
+                    lines.add("add element " + table + " " + map + " " + elements(backends));
+                    lines.add(dnatRule(chain, map, backends.size()));
+                }
+            }
+        }
+        for (IpAddress vip : actual.balanced().keySet().stream().sorted().toList()) {
+            if (!desired.containsKey(vip)) {
+                lines.add("delete element " + table + " vips { " + vip + " }");
+            }
+        }
+        for (IpAddress vip : actual.refused().stream().sorted().toList()) {
+            if (!desired.containsKey(vip)) {
+                lines.add("delete element " + table + " refused { " + vip + " }");
+            }
+        }
+        // chains and maps of VIPs desired without backends were already removed in the loop above
+        for (String chain : actual.chains().stream().sorted().toList()) {
+            if (!keptChains.contains(chain) && !removedChains.contains(chain)) {
+                lines.add("flush chain " + table + " " + chain);
+                lines.add("delete chain " + table + " " + chain);
+            }
+        }
+        for (String map : actual.maps().stream().sorted().toList()) {
+            if (!keptMaps.contains(map) && !removedMaps.contains(map)) {
+                lines.add("delete map " + table + " " + map);
+            }
+        }
+        return lines;
+    }
+
+    /** The transaction removing our table from a pod that no longer has VIPs (or is no longer ours to program). */
+    public List<String> removal(VipTable actual) {
+        return actual.present() ? List.of("delete table " + table) : List.of();
+    }
+
+    private void removeVipObjects(List<String> lines, VipTable actual, String chain, String map) {
+        if (actual.chains().contains(chain)) {
+            lines.add("flush chain " + table + " " + chain);
+            lines.add("delete chain " + table + " " + chain);
+        }
+        if (actual.maps().contains(map)) {
+            lines.add("delete map " + table + " " + map);
+        }
+    }
+
+    private void addSkeleton(List<String> lines) {
+        lines.add("add table " + table);
+        lines.add("add map " + table + " vips { type ipv4_addr : verdict; }");
+        lines.add("add set " + table + " refused { type ipv4_addr; }");
+        lines.add("add chain " + table + " prerouting { type nat hook prerouting priority dstnat; }");
+        // locally generated connections: the pod's own processes are the clients
+        lines.add("add chain " + table + " output { type nat hook output priority -100; }");
+        lines.add("add chain " + table + " refuse { type filter hook output priority 0; }");
+        lines.add("add rule " + table + " prerouting ip daddr vmap @vips");
+        lines.add("add rule " + table + " output ip daddr vmap @vips");
+        lines.add("add rule " + table + " refuse ip daddr @refused reject with tcp reset");
+        lines.add("add rule " + table + " refuse ip daddr @refused reject");
+    }
+
+    private void addVip(List<String> lines, IpAddress vip, List<IpAddress> backends, boolean chainExists, boolean mapExists) {
+        if (backends.isEmpty()) {
+            lines.add("add element " + table + " refused { " + vip + " }");
+            return;
+        }
+        String chain = names.vipChain(vip);
+        String map = names.backendMap(vip);
+        lines.add((chainExists ? "flush chain " : "add chain ") + table + " " + chain);
+        if (mapExists) {
+            lines.add("delete map " + table + " " + map);
+        }
+        lines.add(mapDeclaration(map, backends.size()));
+        lines.add("add element " + table + " " + map + " " + elements(backends));
+        lines.add(dnatRule(chain, map, backends.size()));
+        lines.add("add element " + table + " vips { " + vip + " : jump " + chain + " }");
+    }
+
+    private String mapDeclaration(String map, int modulus) {
+        return "add map " + table + " " + map + " { typeof numgen inc mod " + modulus + " : ip daddr; }";
+    }
+
+    private String dnatRule(String chain, String map, int modulus) {
+        return "add rule " + table + " " + chain + " dnat to numgen inc mod " + modulus + " map @" + map;
+    }
+
+    private static String elements(List<IpAddress> backends) {
+        StringBuilder sb = new StringBuilder("{ ");
+        for (int i = 0; i < backends.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(i).append(" : ").append(backends.get(i));
+        }
+        return sb.append(" }").toString();
+    }
+
+    /** Desired VIP → backends for one pod; the caller has already resolved conflicting rules. */
+    public static Map<IpAddress, List<IpAddress>> byVip(List<io.swarmnet.agent.desired.VipRule> rules) {
+        return rules.stream().collect(Collectors.toMap(io.swarmnet.agent.desired.VipRule::vip,
+                io.swarmnet.agent.desired.VipRule::backends, (a, b) -> a));
+    }
+}
