@@ -1,30 +1,577 @@
 package io.swarmnet.operator.service;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.EndpointMode;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceSpec;
+import io.swarmnet.api.service.SwarmServiceStatus;
+import io.swarmnet.api.service.TaskStatus;
+import io.swarmnet.api.service.VirtualIP;
+import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
+import io.swarmnet.operator.ipam.AllocatableNetwork;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs each SwarmService's tasks as Pods. Work in progress: this first version only fixes the
- * constructor the operator process uses; task orchestration follows.
+ * Runs each SwarmService's tasks as Pods: checks its networks, holds its virtual IPs, creates,
+ * replaces, rolls and removes task pods as {@link TaskPlan} decides, and reports everything in
+ * status. This class acts; the decisions are made by the pure classes of this package.
+ *
+ * <p>Address bookkeeping: a task's addresses are allocated in the {@link AddressLedger} under
+ * {@code task:<pod>} before its pod is created and written into the pod; they are released once
+ * the pod is gone from the cluster (not when it starts terminating, since it may still answer on
+ * them). Every reconcile also releases addresses on the service's networks whose task pod or
+ * service no longer exists, so neither a lost delete event nor a crash between allocation and
+ * creation leaks an address for longer than one reconcile.
  */
-@ControllerConfiguration(name = "swarmservice")
-public final class SwarmServiceReconciler implements Reconciler<SwarmService> {
+@ControllerConfiguration(name = SwarmServiceReconciler.NAME)
+public final class SwarmServiceReconciler implements Reconciler<SwarmService>, Cleaner<SwarmService> {
+
+    public static final String NAME = "swarmservice";
+
+    private static final Logger LOG = LoggerFactory.getLogger(SwarmServiceReconciler.class);
+    private static final String INDEX_NETWORK = "swarmnet.io/network";
+    private static final String INDEX_GLOBAL = "swarmnet.io/global";
+    private static final String TASK_OWNER_PREFIX = "task:";
+    private static final String VIP_OWNER_PREFIX = "vip:";
+    /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
+    private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
+    /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
+    private static final Duration CLEANUP_RETRY = Duration.ofSeconds(2);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AddressLedger ledger;
     private final OperatorConfig config;
+    private final RandomGenerator random = new SecureRandom();
+    /**
+     * Pods ({@code namespace/name}) whose addresses are allocated but that the pod cache may not
+     * show yet; the orphan sweep leaves their addresses alone. Shared by all reconcile threads.
+     */
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    private volatile InformerEventSource<Pod, SwarmService> pods;
+    private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
+    private volatile InformerEventSource<Node, SwarmService> nodes;
+    private volatile IndexerResourceCache<SwarmService> services;
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
-        this.ledger = ledger;
-        this.config = config;
+        this.ledger = Objects.requireNonNull(ledger, "ledger");
+        this.config = Objects.requireNonNull(config, "config");
     }
 
     @Override
+    public List<EventSource<?, SwarmService>> prepareEventSources(EventSourceContext<SwarmService> context) {
+        services = context.getPrimaryCache();
+        services.addIndexers(Map.of(
+                INDEX_NETWORK, service -> networkNames(service).stream()
+                        .map(n -> service.getMetadata().getNamespace() + "/" + n).toList(),
+                INDEX_GLOBAL, service -> service.getSpec() != null && service.getSpec().effectiveMode() == ServiceMode.GLOBAL
+                        ? List.of("global") : List.of()));
+
+        pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
+                .withName("task-pods")
+                .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
+                .build(), context);
+
+        networks = new InformerEventSource<>(InformerEventSourceConfiguration.from(OverlayNetwork.class, SwarmService.class)
+                .withName("service-networks")
+                .withSecondaryToPrimaryMapper(network -> idsOf(services.byIndex(INDEX_NETWORK,
+                        network.getMetadata().getNamespace() + "/" + network.getMetadata().getName())))
+                // a network's node list changes often; services only care whether it is usable
+                .withOnUpdateFilter((before, after) -> !usability(before).equals(usability(after)))
+                .build(), context);
+
+        nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, SwarmService.class)
+                .withName("global-nodes")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_GLOBAL, "global")))
+                // heartbeats update nodes every few seconds; placement depends only on labels and taints
+                .withOnUpdateFilter((before, after) -> !placement(before).equals(placement(after)))
+                .build(), context);
+        return List.of(pods, networks, nodes);
+    }
+
+    private static Set<ResourceID> idsOf(List<SwarmService> list) {
+        Set<ResourceID> ids = new HashSet<>();
+        list.forEach(s -> ids.add(ResourceID.fromResource(s)));
+        return ids;
+    }
+
+    private static List<Object> usability(OverlayNetwork network) {
+        var status = network.getStatus();
+        var ready = status == null ? null : Conditions.find(status.getConditions(), ServiceHealth.READY);
+        return java.util.Arrays.asList(network.getMetadata().getDeletionTimestamp(),
+                ready == null ? null : ready.getStatus(), ready == null ? null : ready.getReason(),
+                status == null ? null : status.getSubnet(), status == null ? null : status.getGateway(),
+                status == null ? null : status.getIpRange());
+    }
+
+    private static List<Object> placement(Node node) {
+        return java.util.Arrays.asList(node.getMetadata().getLabels(), node.getSpec() == null ? null : node.getSpec().getTaints(),
+                node.getMetadata().getDeletionTimestamp());
+    }
+
+    // ---------------------------------------------------------------- reconcile
+
+    @Override
     public UpdateControl<SwarmService> reconcile(SwarmService service, Context<SwarmService> context) {
-        return UpdateControl.noUpdate();
+        String namespace = service.getMetadata().getNamespace();
+        String name = service.getMetadata().getName();
+        SwarmServiceSpec spec = service.getSpec();
+        ServiceEvents events = new ServiceEvents(context.getClient());
+        List<Pod> taskPods = taskPods(service, context);
+
+        releaseOrphans(namespace, networksInUse(service, taskPods));
+
+        ServiceHealth.Blocker problem = validate(service);
+        ServiceNetworks resolved = problem != null ? null
+                : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n, namespace)));
+        if (problem == null && !resolved.usable()) {
+            problem = resolved.blocker();
+        }
+        if (problem != null) {
+            // nothing is created or removed while the service cannot work: running tasks keep running
+            return blocked(service, taskPods, problem, events, previousVirtualIPs(service), Optional.empty());
+        }
+        List<AllocatableNetwork> serviceNetworks = resolved.networks();
+
+        List<VirtualIP> virtualIPs;
+        try {
+            virtualIPs = holdVirtualIPs(service, serviceNetworks);
+        } catch (AddressPoolExhaustedException e) {
+            return blocked(service, taskPods, new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
+                    "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
+        }
+
+        String templateHash = TemplateHash.of(spec.getTemplate(), networkNames(service));
+        UpdatePolicy policy = UpdatePolicy.of(spec.getUpdateConfig());
+        Map<String, String> nodeOfSlot = new HashMap<>();
+        DesiredTasks desired;
+        if (spec.effectiveMode() == ServiceMode.GLOBAL) {
+            desired = new DesiredTasks(globalSlots(spec, taskPods, nodeOfSlot), templateHash, policy);
+        } else {
+            desired = DesiredTasks.replicated(spec.effectiveReplicas(), templateHash, policy);
+        }
+        List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
+                .flatMap(Optional::stream).toList();
+        Instant now = Instant.now();
+        TaskPlan plan = TaskPlan.decide(desired, existing, now);
+
+        Map<String, Pod> byName = new LinkedHashMap<>();
+        taskPods.forEach(p -> byName.put(p.getMetadata().getName(), p));
+        Set<String> removed = new HashSet<>();
+        for (TaskPlan.Removal removal : plan.removals()) {
+            deletePod(context.getClient(), namespace, removal.podName());
+            removed.add(removal.podName());
+            recordRemoval(events, service, removal, byName.get(removal.podName()));
+        }
+
+        List<Pod> created = new ArrayList<>();
+        ServiceHealth.Blocker exhausted = null;
+        for (TaskPlan.Creation creation : plan.creations()) {
+            try {
+                Pod pod = createTask(context.getClient(), service, creation.slot(), nodeOfSlot.get(creation.slot().label()),
+                        templateHash, serviceNetworks);
+                created.add(pod);
+                recordCreation(events, service, creation, pod);
+            } catch (AddressPoolExhaustedException e) {
+                exhausted = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
+                        "cannot start the task for " + creation.slot() + ": " + e.getMessage());
+                events.warning(service, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, exhausted.message());
+                break;
+            }
+        }
+
+        int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
+        List<Pod> shown = new ArrayList<>();
+        for (Pod pod : taskPods) {
+            shown.add(removed.contains(pod.getMetadata().getName()) ? markTerminating(pod) : pod);
+        }
+        shown.addAll(created);
+        int readySlots = readySlots(desired, existing, removed);
+        ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
+                exhausted, failed, notReadyHint(shown));
+        SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
+                ServiceHealth.conditions(assessment), now);
+
+        Optional<Duration> recheck = plan.recheckAfter();
+        if (exhausted != null) {
+            recheck = Optional.of(EXHAUSTED_RETRY);
+        }
+        return withStatus(service, status, recheck);
+    }
+
+    /** What is wrong with the spec that the schema did not refuse, or null. */
+    private static ServiceHealth.Blocker validate(SwarmService service) {
+        SwarmServiceSpec spec = service.getSpec();
+        if (spec == null || spec.getTemplate() == null || spec.getTemplate().getSpec() == null
+                || spec.getTemplate().getSpec().getContainers() == null || spec.getTemplate().getSpec().getContainers().isEmpty()) {
+            return invalid("spec.template.spec.containers is missing or empty; give the pod template at least one container");
+        }
+        if (spec.effectiveMode() == ServiceMode.REPLICATED && spec.effectiveReplicas() < 0) {
+            return invalid("spec.replicas is " + spec.getReplicas() + "; use 0 or more");
+        }
+        try {
+            UpdatePolicy.of(spec.getUpdateConfig());
+        } catch (IllegalArgumentException e) {
+            return invalid(e.getMessage());
+        }
+        return null;
+    }
+
+    private static ServiceHealth.Blocker invalid(String message) {
+        return new ServiceHealth.Blocker(ServiceHealth.REASON_INVALID_SPEC, message);
+    }
+
+    private UpdateControl<SwarmService> blocked(SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
+                                                ServiceEvents events, List<VirtualIP> virtualIPs, Optional<Duration> recheck) {
+        var previous = service.getStatus() == null ? null
+                : Conditions.find(service.getStatus().getConditions(), ServiceHealth.READY);
+        if (previous == null || !blocker.reason().equals(previous.getReason())) {
+            // once per transition, not on every reconcile
+            events.warning(service, blocker.reason(), blocker.message());
+        }
+        List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
+                .flatMap(Optional::stream).toList();
+        int desired = service.getSpec() == null ? 0
+                : service.getSpec().effectiveMode() == ServiceMode.GLOBAL ? (int) existing.stream().filter(ExistingTask::isActive).count()
+                : Math.max(0, service.getSpec().effectiveReplicas());
+        int ready = (int) existing.stream().filter(t -> t.isActive() && t.ready()).map(ExistingTask::slot).distinct().count();
+        var assessment = new ServiceHealth.Assessment(desired, Math.min(ready, desired),
+                new TaskPlan.Rollout(desired, 0, 0, 0, false), blocker, 0, null);
+        Map<String, Cidr> subnets = new HashMap<>();
+        for (String network : networkNames(service)) {
+            networks.get(new ResourceID(network, service.getMetadata().getNamespace()))
+                    .filter(n -> n.getStatus() != null && n.getStatus().getSubnet() != null)
+                    .ifPresent(n -> subnets.put(network, Cidr.parse(n.getStatus().getSubnet())));
+        }
+        SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
+                ServiceHealth.conditions(assessment), Instant.now());
+        return withStatus(service, status, recheck);
+    }
+
+    private SwarmServiceStatus status(SwarmService service, List<Pod> shown, List<VirtualIP> virtualIPs, Map<String, Cidr> subnets,
+                                      int desired, int readySlots, List<Conditions.Desired> conditions, Instant now) {
+        long generation = Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L);
+        List<TaskStatus> rows = new ArrayList<>();
+        int running = 0;
+        for (Pod pod : shown) {
+            ObservedTask task = new ObservedTask(pod);
+            rows.add(task.status(subnets));
+            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
+                running++;
+            }
+        }
+        var previous = service.getStatus() == null ? null : service.getStatus().getConditions();
+        return ServiceStatusReport.build(service.getMetadata().getName(), generation, desired, running, readySlots,
+                networkNames(service), virtualIPs, rows, Conditions.merge(previous, conditions, List.of(), generation, now));
+    }
+
+    private static UpdateControl<SwarmService> withStatus(SwarmService service, SwarmServiceStatus status, Optional<Duration> recheck) {
+        UpdateControl<SwarmService> control;
+        if (sameStatus(service.getStatus(), status)) {
+            control = UpdateControl.noUpdate();
+        } else {
+            service.setStatus(status);
+            service.getMetadata().setManagedFields(null);
+            control = UpdateControl.patchStatus(service);
+        }
+        recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
+        return control;
+    }
+
+    private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
+        if (before == null) {
+            return false;
+        }
+        return JSON.valueToTree(before).equals(JSON.valueToTree(after));
+    }
+
+    // ---------------------------------------------------------------- tasks
+
+    private List<Pod> taskPods(SwarmService service, Context<SwarmService> context) {
+        String uid = service.getMetadata().getUid();
+        return context.getSecondaryResources(Pod.class).stream()
+                .filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata().getOwnerReferences().stream()
+                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
+                .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+                .toList();
+    }
+
+    /**
+     * Slots of a global service: nodes that admit a new task, plus nodes whose running task may
+     * stay (a NoSchedule taint added later keeps new tasks off but does not evict).
+     */
+    private List<TaskSlot> globalSlots(SwarmServiceSpec spec, List<Pod> taskPods, Map<String, String> nodeOfSlot) {
+        Set<String> runningOn = new HashSet<>();
+        for (Pod pod : taskPods) {
+            ObservedTask task = new ObservedTask(pod);
+            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
+                task.slot().filter(TaskSlot::isGlobal).ifPresent(s -> runningOn.add(s.node()));
+            }
+        }
+        List<TaskSlot> slots = new ArrayList<>();
+        for (Node node : nodes.list().toList()) {
+            if (node.getMetadata().getDeletionTimestamp() != null) {
+                continue;
+            }
+            TaskSlot slot = TaskSlot.global(node.getMetadata().getName());
+            boolean eligible = runningOn.contains(slot.node())
+                    ? NodeEligibility.rejectsRunningTask(spec.getTemplate().getSpec(), node).isEmpty()
+                    : NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node).isEmpty();
+            if (eligible) {
+                slots.add(slot);
+                nodeOfSlot.put(slot.label(), node.getMetadata().getName());
+            }
+        }
+        return slots;
+    }
+
+    /**
+     * Allocates the task's addresses, then creates its pod with them. The pod name is reserved in
+     * {@link #inFlight} first so that a concurrent orphan sweep does not take the addresses back
+     * before the pod shows up in the cache.
+     */
+    private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, String nodeName, String templateHash,
+                           List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException {
+        String namespace = service.getMetadata().getNamespace();
+        String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
+        String key = namespace + "/" + podName;
+        String owner = AddressLedger.taskOwner(podName);
+        inFlight.add(key);
+        boolean done = false;
+        try {
+            Map<String, IpAddress> addresses = new TreeMap<>();
+            for (AllocatableNetwork network : serviceNetworks) {
+                addresses.put(network.name(), ledger.allocate(network, owner));
+            }
+            Pod pod = TaskPod.desired(service, slot, nodeName, podName, templateHash, new TaskAddresses(addresses),
+                    config.clusterDomain());
+            Pod created = client.pods().inNamespace(namespace).resource(pod).create();
+            pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+            done = true;
+            return created;
+        } finally {
+            if (!done) {
+                // the pod does not exist: give its addresses back at once
+                for (AllocatableNetwork network : serviceNetworks) {
+                    ledger.release(namespace, network.name(), owner);
+                }
+            }
+            inFlight.remove(key);
+        }
+    }
+
+    private static void deletePod(KubernetesClient client, String namespace, String podName) {
+        try {
+            client.pods().inNamespace(namespace).withName(podName).delete();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+        }
+    }
+
+    private static Pod markTerminating(Pod pod) {
+        Pod copy = new io.fabric8.kubernetes.api.model.PodBuilder(pod).build();
+        if (copy.getMetadata().getDeletionTimestamp() == null) {
+            copy.getMetadata().setDeletionTimestamp(Instant.now().toString());
+        }
+        return copy;
+    }
+
+    private static int readySlots(DesiredTasks desired, List<ExistingTask> existing, Set<String> removed) {
+        Set<TaskSlot> wanted = new HashSet<>(desired.slots());
+        return (int) existing.stream()
+                .filter(t -> t.isActive() && t.ready() && !removed.contains(t.podName()) && wanted.contains(t.slot()))
+                .map(ExistingTask::slot).distinct().count();
+    }
+
+    private static String notReadyHint(List<Pod> shown) {
+        for (Pod pod : shown) {
+            ObservedTask task = new ObservedTask(pod);
+            if (task.state() != ObservedTask.State.Ready && task.state() != ObservedTask.State.Terminating && task.message() != null) {
+                return "task " + task.name() + ": " + task.message();
+            }
+        }
+        return null;
+    }
+
+    private static void recordCreation(ServiceEvents events, SwarmService service, TaskPlan.Creation creation, Pod pod) {
+        String addresses = new ObservedTask(pod).addresses().byNetwork().toString();
+        switch (creation.reason()) {
+            case NEW -> events.normal(service, "TaskCreated", "created task " + pod.getMetadata().getName() + " for "
+                    + creation.slot() + " with addresses " + addresses);
+            case REPLACEMENT -> events.normal(service, "TaskReplaced", "replaced the task of " + creation.slot() + " with "
+                    + pod.getMetadata().getName() + " (addresses " + addresses + ")");
+            case UPDATE -> events.normal(service, "TaskUpdated", "started task " + pod.getMetadata().getName() + " from the "
+                    + "current template for " + creation.slot() + " (addresses " + addresses + ")");
+        }
+    }
+
+    private static void recordRemoval(ServiceEvents events, SwarmService service, TaskPlan.Removal removal, Pod pod) {
+        String task = removal.podName();
+        switch (removal.reason()) {
+            case SLOT_REMOVED -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
+                    + (removal.slot().isGlobal() ? " no longer admits the service" : " is above spec.replicas"));
+            case FINISHED -> events.warning(service, "TaskFailed", "task " + task + " in " + removal.slot() + " ended ("
+                    + (pod == null ? "unknown" : new ObservedTask(pod).message()) + "); replacing it in the same slot");
+            case UPDATE -> events.normal(service, "TaskUpdating", "stopping task " + task + " of " + removal.slot()
+                    + " to replace it with the current template");
+            case DUPLICATE -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
+                    + " already has a task");
+        }
+    }
+
+    // ---------------------------------------------------------------- addresses
+
+    /** Holds one VIP per network in vip mode; in dnsrr mode and on networks left behind, gives them back. */
+    private List<VirtualIP> holdVirtualIPs(SwarmService service, List<AllocatableNetwork> serviceNetworks)
+            throws AddressPoolExhaustedException {
+        String namespace = service.getMetadata().getNamespace();
+        String owner = AddressLedger.vipOwner(service.getMetadata().getName());
+        Set<String> current = new HashSet<>();
+        serviceNetworks.forEach(n -> current.add(n.name()));
+        for (VirtualIP old : previousVirtualIPs(service)) {
+            if (!current.contains(old.getNetwork())) {
+                ledger.release(namespace, old.getNetwork(), owner);
+            }
+        }
+        List<VirtualIP> vips = new ArrayList<>();
+        if (service.getSpec().effectiveEndpointMode() == EndpointMode.DNSRR) {
+            serviceNetworks.forEach(n -> ledger.release(namespace, n.name(), owner));
+            return vips;
+        }
+        for (AllocatableNetwork network : serviceNetworks) {
+            vips.add(new VirtualIP(network.name(), ledger.allocate(network, owner).toString()));
+        }
+        return vips;
+    }
+
+    private static List<VirtualIP> previousVirtualIPs(SwarmService service) {
+        return service.getStatus() == null || service.getStatus().getVirtualIPs() == null ? List.of()
+                : service.getStatus().getVirtualIPs().stream().filter(v -> v.getNetwork() != null).toList();
+    }
+
+    /**
+     * Gives back addresses on these networks whose owner no longer exists: a task pod that is gone
+     * or a service that is gone. Pods in {@link #inFlight} are being created and keep theirs.
+     */
+    private void releaseOrphans(String namespace, Collection<String> networkNames) {
+        for (String network : networkNames) {
+            for (String owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
+                if (owner.startsWith(TASK_OWNER_PREFIX)) {
+                    String pod = owner.substring(TASK_OWNER_PREFIX.length());
+                    // in-flight first, cache second: a creator leaves in-flight only after the cache has the pod
+                    if (!inFlight.contains(namespace + "/" + pod) && pods.get(new ResourceID(pod, namespace)).isEmpty()) {
+                        LOG.debug("releasing {} on {}/{}: its pod is gone", owner, namespace, network);
+                        ledger.release(namespace, network, owner);
+                    }
+                } else if (owner.startsWith(VIP_OWNER_PREFIX)) {
+                    String service = owner.substring(VIP_OWNER_PREFIX.length());
+                    if (services.get(new ResourceID(service, namespace)).isEmpty()) {
+                        ledger.release(namespace, network, owner);
+                    }
+                }
+            }
+        }
+    }
+
+    private static Set<String> networksInUse(SwarmService service, List<Pod> taskPods) {
+        Set<String> names = new LinkedHashSet<>(networkNames(service));
+        previousVirtualIPs(service).forEach(v -> names.add(v.getNetwork()));
+        for (Pod pod : taskPods) {
+            names.addAll(new ObservedTask(pod).addresses().byNetwork().keySet());
+        }
+        return names;
+    }
+
+    private static List<String> networkNames(SwarmService service) {
+        if (service.getSpec() == null || service.getSpec().getNetworks() == null) {
+            return List.of();
+        }
+        return service.getSpec().getNetworks().stream().map(NetworkAttachment::getName).filter(Objects::nonNull).distinct().toList();
+    }
+
+    private static Map<String, Cidr> subnets(List<AllocatableNetwork> serviceNetworks) {
+        Map<String, Cidr> subnets = new HashMap<>();
+        serviceNetworks.forEach(n -> subnets.put(n.name(), n.subnet()));
+        return subnets;
+    }
+
+    // ---------------------------------------------------------------- deletion
+
+    /**
+     * A deleted service first loses its task pods; once none is left, its virtual IPs and task
+     * addresses are released and the finalizer goes, so no address is reused while a task of the
+     * service might still answer on it.
+     */
+    @Override
+    public DeleteControl cleanup(SwarmService service, Context<SwarmService> context) {
+        String namespace = service.getMetadata().getNamespace();
+        List<Pod> taskPods = taskPods(service, context);
+        List<Pod> remaining = new ArrayList<>();
+        for (Pod pod : taskPods) {
+            remaining.add(pod);
+            if (pod.getMetadata().getDeletionTimestamp() == null) {
+                deletePod(context.getClient(), namespace, pod.getMetadata().getName());
+            }
+        }
+        Set<String> networkNames = networksInUse(service, taskPods);
+        if (!remaining.isEmpty()) {
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
+        }
+        String vipOwner = AddressLedger.vipOwner(service.getMetadata().getName());
+        for (String network : networkNames) {
+            ledger.release(namespace, network, vipOwner);
+        }
+        releaseOrphans(namespace, networkNames);
+        return DeleteControl.defaultDelete();
     }
 }

@@ -1,0 +1,198 @@
+package io.swarmnet.operator.service;
+
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodDNSConfig;
+import io.fabric8.kubernetes.api.model.PodDNSConfigBuilder;
+import io.fabric8.kubernetes.api.model.PodDNSConfigOption;
+import io.fabric8.kubernetes.api.model.PodReadinessGate;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.service.SwarmService;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * The Pod that runs one task: its name, and everything the operator adds to the service's
+ * template. Decides only; the reconciler creates it.
+ */
+public final class TaskPod {
+
+    /** Pod names double as the task's hostname, which must be a DNS label. */
+    static final int MAX_NAME = 63;
+    static final int SUFFIX_LENGTH = 5;
+    /** The alphabet Kubernetes uses for generated name suffixes: no vowels (no words), no look-alikes. */
+    private static final String SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+    /** Longest part of a node name kept in a global task's pod name. */
+    private static final int MAX_NODE_PART = 24;
+
+    private TaskPod() {
+    }
+
+    /** A random suffix that keeps two generations of one slot's task apart. */
+    public static String randomSuffix(RandomGenerator random) {
+        StringBuilder suffix = new StringBuilder(SUFFIX_LENGTH);
+        for (int i = 0; i < SUFFIX_LENGTH; i++) {
+            suffix.append(SUFFIX_ALPHABET.charAt(random.nextInt(SUFFIX_ALPHABET.length())));
+        }
+        return suffix.toString();
+    }
+
+    /**
+     * {@code <service>-<slot>-<suffix>} (replicated) or {@code <service>-<node>-<suffix>} (global),
+     * at most 63 characters, a valid DNS label: the service part is shortened when needed, never the
+     * slot, so tasks of one service stay apart.
+     */
+    public static String name(String serviceName, TaskSlot slot, String suffix) {
+        String slotPart = slot.isGlobal() ? dnsLabelPart(slot.node(), MAX_NODE_PART) : Integer.toString(slot.number());
+        int room = MAX_NAME - slotPart.length() - suffix.length() - 2;
+        String servicePart = dnsLabelPart(serviceName, room);
+        return servicePart + "-" + slotPart + "-" + suffix;
+    }
+
+    /** Lower-case letters, digits and inner dashes only, at most {@code max} characters. */
+    private static String dnsLabelPart(String text, int max) {
+        String cleaned = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        if (cleaned.length() > max) {
+            cleaned = cleaned.substring(0, max);
+        }
+        cleaned = cleaned.replaceAll("^-+", "").replaceAll("-+$", "");
+        return cleaned.isEmpty() ? "x" : cleaned;
+    }
+
+    /** The {@code <ns>.svc.<domain>, svc.<domain>, <domain>} search path a Kubernetes pod normally gets. */
+    static List<String> clusterSearchPath(String namespace, String clusterDomain) {
+        return List.of(namespace + ".svc." + clusterDomain, "svc." + clusterDomain, clusterDomain);
+    }
+
+    /**
+     * The task's pod.
+     *
+     * @param service       the owner
+     * @param slot          the slot it fills
+     * @param nodeName      for a global service, the node it is pinned to; null otherwise
+     * @param podName       from {@link #name}
+     * @param templateHash  from {@link TemplateHash}
+     * @param addresses     its address on every network, already allocated
+     * @param clusterDomain for the DNS search path
+     */
+    public static Pod desired(SwarmService service, TaskSlot slot, String nodeName, String podName, String templateHash,
+                              TaskAddresses addresses, String clusterDomain) {
+        ObjectMeta serviceMeta = service.getMetadata();
+        var template = service.getSpec().getTemplate();
+        ObjectMeta templateMeta = template.getMetadata() == null ? new ObjectMeta() : template.getMetadata();
+
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (templateMeta.getLabels() != null) {
+            labels.putAll(templateMeta.getLabels());
+        }
+        labels.put(SwarmnetKeys.LABEL_SERVICE, serviceMeta.getName());
+        labels.put(SwarmnetKeys.LABEL_SLOT, slot.label());
+        labels.put(SwarmnetKeys.LABEL_TEMPLATE_HASH, templateHash);
+
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (templateMeta.getAnnotations() != null) {
+            annotations.putAll(templateMeta.getAnnotations());
+        }
+        // written before the pod exists, so the node agent never sees a task without its addresses
+        annotations.put(SwarmnetKeys.ANNOTATION_ADDRESSES, addresses.format());
+
+        PodSpec spec = template.getSpec() == null ? new PodSpec() : new PodSpecBuilder(template.getSpec()).build();
+        List<PodReadinessGate> gates = spec.getReadinessGates() == null ? new ArrayList<>() : new ArrayList<>(spec.getReadinessGates());
+        if (gates.stream().noneMatch(g -> SwarmnetKeys.CONDITION_ATTACHED.equals(g.getConditionType()))) {
+            // Ready only once the node agent has attached the pod to all its networks
+            gates.add(new PodReadinessGate(SwarmnetKeys.CONDITION_ATTACHED));
+        }
+        spec.setReadinessGates(gates);
+        spec.setDnsPolicy("None");
+        spec.setDnsConfig(dnsConfig(spec.getDnsConfig(), serviceMeta.getNamespace(), clusterDomain));
+        if (nodeName != null) {
+            pinToNode(spec, nodeName);
+        }
+
+        return new PodBuilder()
+                .withNewMetadata()
+                    .withName(podName)
+                    .withNamespace(serviceMeta.getNamespace())
+                    .withLabels(labels)
+                    .withAnnotations(annotations)
+                    .withOwnerReferences(new OwnerReferenceBuilder()
+                            .withApiVersion(service.getApiVersion())
+                            .withKind(service.getKind())
+                            .withName(serviceMeta.getName())
+                            .withUid(serviceMeta.getUid())
+                            .withController(true)
+                            .withBlockOwnerDeletion(true)
+                            .build())
+                .endMetadata()
+                .withSpec(spec)
+                .build();
+    }
+
+    /**
+     * The embedded DNS server first, then the cluster's search path, so {@code my-web} resolves on
+     * the overlay and {@code kubernetes.default} still resolves through the cluster resolver the
+     * embedded server forwards to. A template's own searches and options are kept after ours; its
+     * nameservers are not, since anything but 127.0.0.11 would bypass overlay names.
+     */
+    private static PodDNSConfig dnsConfig(PodDNSConfig fromTemplate, String namespace, String clusterDomain) {
+        LinkedHashSet<String> searches = new LinkedHashSet<>(clusterSearchPath(namespace, clusterDomain));
+        List<PodDNSConfigOption> options = new ArrayList<>();
+        options.add(new PodDNSConfigOption("ndots", "5"));
+        if (fromTemplate != null) {
+            if (fromTemplate.getSearches() != null) {
+                searches.addAll(fromTemplate.getSearches());
+            }
+            if (fromTemplate.getOptions() != null) {
+                for (PodDNSConfigOption option : fromTemplate.getOptions()) {
+                    if (!Objects.equals(option.getName(), "ndots")) {
+                        options.add(option);
+                    } else {
+                        options.set(0, option);
+                    }
+                }
+            }
+        }
+        return new PodDNSConfigBuilder()
+                .withNameservers(SwarmnetKeys.EMBEDDED_DNS_ADDRESS)
+                .withSearches(new ArrayList<>(searches))
+                .withOptions(options)
+                .build();
+    }
+
+    /**
+     * Pins a global task to its node through required node affinity on the node's name, as the
+     * DaemonSet controller does, rather than spec.nodeName: the scheduler still checks resources,
+     * so an overcommitted node leaves the task Pending instead of failing it in a loop.
+     */
+    private static void pinToNode(PodSpec spec, String nodeName) {
+        var pin = new NodeSelectorTermBuilder()
+                .withMatchFields(new NodeSelectorRequirementBuilder()
+                        .withKey("metadata.name").withOperator("In").withValues(nodeName).build())
+                .build();
+        var affinity = spec.getAffinity() == null ? new AffinityBuilder() : new AffinityBuilder(spec.getAffinity());
+        spec.setAffinity(affinity
+                .withNewNodeAffinity()
+                    .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+                        .withNodeSelectorTerms(pin)
+                    .endRequiredDuringSchedulingIgnoredDuringExecution()
+                    .withPreferredDuringSchedulingIgnoredDuringExecution(
+                            spec.getAffinity() == null || spec.getAffinity().getNodeAffinity() == null ? List.of()
+                                    : spec.getAffinity().getNodeAffinity().getPreferredDuringSchedulingIgnoredDuringExecution())
+                .endNodeAffinity()
+                .build());
+    }
+}
