@@ -1,0 +1,348 @@
+package io.swarmnet.sandboxapi.schema;
+
+import static io.swarmnet.sandboxapi.schema.Admission.create;
+import static io.swarmnet.sandboxapi.schema.Admission.created;
+import static io.swarmnet.sandboxapi.schema.Admission.update;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every rule of the generated crds/swarmservices.swarmnet.io.yaml, accepting and refusing. */
+class SwarmServiceSchemaTest {
+
+    private static final CrdValidator CRD = Crds.SWARM_SERVICE;
+    private static final Manifest MINIMAL = Manifest.load("swarmservice-minimal.yaml");
+    private static final Manifest FULL = Manifest.load("swarmservice-full.yaml");
+    private static final String NOT_CHECKED = "<nil>: Invalid value: \"null\": some validation rules were not checked"
+            + " because the object was invalid; correct the existing errors to complete validation";
+    private static final String LABEL_PATTERN = "'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'";
+    private static final String SUBDOMAIN_PATTERN = "'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'";
+    private static final String DELAY_PATTERN = "'^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$'";
+
+    @Test
+    void acceptsTheMinimalAndTheFullSample() {
+        assertThat(create(CRD, MINIMAL)).isEmpty();
+        assertThat(create(CRD, FULL)).isEmpty();
+    }
+
+    @Nested
+    class Defaults {
+        @Test
+        void modeDefaultsToReplicatedAndEndpointModeToVip() {
+            ObjectNode stored = created(CRD, MINIMAL);
+            assertThat(stored.at("/spec/mode").textValue()).isEqualTo("replicated");
+            assertThat(stored.at("/spec/endpointMode").textValue()).isEqualTo("vip");
+        }
+
+        @Test
+        void replicasAndUpdateConfigAreNotInvented() {
+            ObjectNode stored = created(CRD, MINIMAL);
+            assertThat(stored.at("/spec").has("replicas")).isFalse();
+            assertThat(stored.at("/spec").has("updateConfig")).isFalse();
+        }
+
+        @Test
+        void anEmptyUpdateConfigGetsEveryFieldDefaulted() {
+            ObjectNode stored = created(CRD, MINIMAL.with("spec.updateConfig", Map.of()));
+            assertThat(stored.at("/spec/updateConfig/parallelism").longValue()).isEqualTo(1);
+            assertThat(stored.at("/spec/updateConfig/delay").textValue()).isEqualTo("0s");
+            assertThat(stored.at("/spec/updateConfig/order").textValue()).isEqualTo("stop-first");
+        }
+
+        @Test
+        void givenValuesAreKept() {
+            ObjectNode stored = created(CRD, FULL);
+            assertThat(stored.at("/spec/mode").textValue()).isEqualTo("replicated");
+            assertThat(stored.at("/spec/endpointMode").textValue()).isEqualTo("dnsrr");
+            assertThat(stored.at("/spec/updateConfig/parallelism").longValue()).isEqualTo(2);
+            assertThat(stored.at("/spec/updateConfig/delay").textValue()).isEqualTo("1m30s");
+            assertThat(stored.at("/spec/updateConfig/order").textValue()).isEqualTo("start-first");
+        }
+
+        @Test
+        void aPartialUpdateConfigGetsOnlyTheMissingFields() {
+            ObjectNode stored = created(CRD, MINIMAL.with("spec.updateConfig", Map.of("parallelism", 0)));
+            assertThat(stored.at("/spec/updateConfig/parallelism").longValue()).isZero();
+            assertThat(stored.at("/spec/updateConfig/delay").textValue()).isEqualTo("0s");
+            assertThat(stored.at("/spec/updateConfig/order").textValue()).isEqualTo("stop-first");
+        }
+
+        @Test
+        void aNullModeIsDefaultedLikeAnAbsentOne() {
+            ObjectNode object = MINIMAL.json();
+            ((ObjectNode) object.get("spec")).putNull("mode");
+            assertThat(CRD.admit(object, null)).isEmpty();
+            assertThat(object.at("/spec/mode").textValue()).isEqualTo("replicated");
+        }
+    }
+
+    @Nested
+    class Replicas {
+        @ParameterizedTest
+        @ValueSource(ints = {0, 1, 1000})
+        void acceptsZeroAndMore(int replicas) {
+            assertThat(create(CRD, MINIMAL.with("spec.replicas", replicas))).isEmpty();
+        }
+
+        @Test
+        void refusesANegativeCount() {
+            assertThat(create(CRD, MINIMAL.with("spec.replicas", -1))).containsExactly(
+                    "spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0");
+        }
+
+        @Test
+        void refusesAString() {
+            assertThat(create(CRD, MINIMAL.with("spec.replicas", "3"))).containsExactly(
+                    "spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"",
+                    NOT_CHECKED);
+        }
+
+        @Test
+        void isForbiddenForAGlobalService() {
+            assertThat(create(CRD, FULL.with("spec.mode", "global"))).containsExactly(
+                    "spec.replicas: Forbidden: spec.replicas can only be set when spec.mode is replicated;"
+                            + " a global service runs one task per eligible node");
+        }
+
+        @Test
+        void aGlobalServiceWithoutReplicasIsAccepted() {
+            assertThat(create(CRD, FULL.with("spec.mode", "global").without("spec.replicas"))).isEmpty();
+        }
+
+        @Test
+        void isAllowedWhenModeIsLeftToItsDefault() {
+            assertThat(create(CRD, MINIMAL.with("spec.replicas", 5))).isEmpty();
+        }
+
+        @Test
+        void switchingAScaledServiceToGlobalIsRefusedOnUpdateToo() {
+            assertThat(update(CRD, FULL, FULL.with("spec.mode", "global"))).containsExactly(
+                    "spec.replicas: Forbidden: spec.replicas can only be set when spec.mode is replicated;"
+                            + " a global service runs one task per eligible node");
+        }
+    }
+
+    @Nested
+    class Enums {
+        @Test
+        void modeMustBeReplicatedOrGlobal() {
+            assertThat(create(CRD, MINIMAL.with("spec.mode", "swarm"))).containsExactly(
+                    "spec.mode: Unsupported value: \"swarm\": supported values: \"global\", \"replicated\"", NOT_CHECKED);
+        }
+
+        @Test
+        void endpointModeMustBeVipOrDnsrr() {
+            assertThat(create(CRD, MINIMAL.with("spec.endpointMode", "ingress"))).containsExactly(
+                    "spec.endpointMode: Unsupported value: \"ingress\": supported values: \"dnsrr\", \"vip\"", NOT_CHECKED);
+        }
+
+        @Test
+        void enumsAreCaseSensitive() {
+            assertThat(create(CRD, MINIMAL.with("spec.endpointMode", "VIP"))).first().asString()
+                    .startsWith("spec.endpointMode: Unsupported value: \"VIP\"");
+        }
+
+        @Test
+        void updateOrderMustBeStartFirstOrStopFirst() {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.order", "random"))).containsExactly(
+                    "spec.updateConfig.order: Unsupported value: \"random\": supported values: \"start-first\", \"stop-first\"",
+                    NOT_CHECKED);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"global", "replicated"})
+        void acceptsEachMode(String mode) {
+            assertThat(create(CRD, MINIMAL.with("spec.mode", mode))).isEmpty();
+        }
+    }
+
+    @Nested
+    class UpdateConfig {
+        @ParameterizedTest
+        @ValueSource(ints = {0, 1, 50})
+        void parallelismAcceptsZeroAndMore(int parallelism) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.parallelism", parallelism))).isEmpty();
+        }
+
+        @Test
+        void parallelismRefusesANegativeValue() {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.parallelism", -1))).containsExactly(
+                    "spec.updateConfig.parallelism: Invalid value: -1: spec.updateConfig.parallelism in body should be"
+                            + " greater than or equal to 0");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"0s", "10s", "250ms", "1.5s", "1m30s", "2h", "1h2m3s"})
+        void delayAcceptsGoDurations(String delay) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.delay", delay))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"10", "ten seconds", "10 s", "-1s", "1d", "s", ""})
+        void delayRefusesWhatIsNotADuration(String delay) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.delay", delay))).containsExactly(
+                    "spec.updateConfig.delay: Invalid value: \"" + delay + "\": spec.updateConfig.delay in body should match "
+                            + DELAY_PATTERN);
+        }
+    }
+
+    @Nested
+    class Networks {
+        @ParameterizedTest
+        @ValueSource(strings = {"a", "my-network", "net0", "0net", "a23456789012345678901234567890123456789012345678901234567890123"})
+        void nameAcceptsADns1123Label(String name) {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", name))))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"My-Network", "my_network", "my.network", "-net", "net-"})
+        void nameRefusesWhatIsNotADns1123Label(String name) {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", name))))).containsExactly(
+                    "spec.networks[0].name: Invalid value: \"" + name + "\": spec.networks[0].name in body should match "
+                            + LABEL_PATTERN);
+        }
+
+        @Test
+        void nameRefusesMoreThan63Characters() {
+            String name = "a".repeat(64);
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", name))))).containsExactly(
+                    "spec.networks[0].name: Too long: may not be longer than 63", NOT_CHECKED);
+        }
+
+        @Test
+        void nameRefusesAnEmptyString() {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", ""))))).containsExactly(
+                    "spec.networks[0].name: Invalid value: \"\": spec.networks[0].name in body should be at least 1 chars long",
+                    "spec.networks[0].name: Invalid value: \"\": spec.networks[0].name in body should match " + LABEL_PATTERN);
+        }
+
+        @Test
+        void nameIsRequired() {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("aliases", List.of("web"))))))
+                    .containsExactly("spec.networks[0].name: Required value", NOT_CHECKED);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"web", "web.example", "a.b.c", "web-1.example-2"})
+        void aliasesAcceptDns1123Subdomains(String alias) {
+            assertThat(create(CRD, FULL.with("spec.networks[0].aliases", List.of(alias)))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"Web", "-web", "web.", ".web", "web..example", "web_1"})
+        void aliasesRefuseWhatIsNotADns1123Subdomain(String alias) {
+            assertThat(create(CRD, FULL.with("spec.networks[0].aliases", List.of("ok", alias)))).containsExactly(
+                    "spec.networks[0].aliases[1]: Invalid value: \"" + alias + "\": spec.networks[0].aliases[1] in body"
+                            + " should match " + SUBDOMAIN_PATTERN);
+        }
+
+        @Test
+        void aliasesRefuseMoreThan253Characters() {
+            String alias = ("a".repeat(62) + ".").repeat(4) + "ab";
+            assertThat(create(CRD, FULL.with("spec.networks[0].aliases", List.of(alias)))).containsExactly(
+                    "spec.networks[0].aliases[0]: Too long: may not be longer than 253", NOT_CHECKED);
+        }
+
+        @Test
+        void aNetworkListedTwiceIsRefused() {
+            Manifest twice = FULL.with("spec.networks", Manifest.list(Map.of("name", "a"), Map.of("name", "b"),
+                    Map.of("name", "a", "aliases", List.of("web"))));
+            assertThat(create(CRD, twice)).containsExactly(
+                    "spec.networks: Invalid value: \"array\": spec.networks lists a network more than once; list each"
+                            + " network once and put every alias on that entry");
+        }
+
+        @Test
+        void distinctNetworksAreAccepted() {
+            assertThat(create(CRD, FULL.with("spec.networks", Manifest.list(Map.of("name", "a"), Map.of("name", "b"),
+                    Map.of("name", "c"))))).isEmpty();
+        }
+
+        @Test
+        void atLeastOneNetworkIsNeeded() {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", List.of()))).containsExactly(
+                    "spec.networks: Invalid value: 0: spec.networks in body should have at least 1 items");
+        }
+
+        @Test
+        void atMost32NetworksAreAllowed() {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", networks(32)))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.networks", networks(33)))).containsExactly(
+                    "spec.networks: Too many: 33: must have at most 32 items", NOT_CHECKED);
+        }
+
+        private static List<Map<String, String>> networks(int count) {
+            List<Map<String, String>> out = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                out.add(Map.of("name", "net-" + i));
+            }
+            return out;
+        }
+    }
+
+    @Nested
+    class RequiredFields {
+        @Test
+        void templateIsRequired() {
+            assertThat(create(CRD, MINIMAL.without("spec.template"))).containsExactly(
+                    "spec.template: Required value", NOT_CHECKED);
+        }
+
+        @Test
+        void networksAreRequired() {
+            assertThat(create(CRD, MINIMAL.without("spec.networks"))).containsExactly(
+                    "spec.networks: Required value", NOT_CHECKED);
+        }
+
+        @Test
+        void bothMissingAreReportedTogether() {
+            assertThat(create(CRD, MINIMAL.without("spec.networks").without("spec.template"))).containsExactly(
+                    "spec.networks: Required value", "spec.template: Required value", NOT_CHECKED);
+        }
+    }
+
+    @Nested
+    class PodTemplate {
+        @Test
+        void portsMayBeNamesOrNumbers() {
+            // x-kubernetes-int-or-string in the generated PodTemplateSpec schema
+            assertThat(create(CRD, FULL.with("spec.template.spec.containers[0].readinessProbe.httpGet.port", 8080))).isEmpty();
+            assertThat(create(CRD, FULL.with("spec.template.spec.containers[0].readinessProbe.httpGet.port", "http"))).isEmpty();
+        }
+
+        @Test
+        void aPortMayNotBeABoolean() {
+            assertThat(create(CRD, FULL.with("spec.template.spec.containers[0].readinessProbe.httpGet.port", true)))
+                    .contains("spec.template.spec.containers[0].readinessProbe.httpGet.port: Invalid value: \"boolean\":"
+                            + " spec.template.spec.containers[0].readinessProbe.httpGet.port in body must be of type"
+                            + " integer,string: \"boolean\"");
+        }
+
+        @Test
+        void aMisspelledContainerFieldIsAnUnknownField() {
+            assertThat(create(CRD, FULL.with("spec.template.spec.containers[0].imagePullPolice", "Always")))
+                    .containsExactly("unknown field \"spec.template.spec.containers[0].imagePullPolice\"");
+        }
+
+        @Test
+        void labelsAreAStringMap() {
+            assertThat(create(CRD, FULL.with("spec.template.metadata.labels", Map.of("app", "web", "tier", "front")))).isEmpty();
+            assertThat(create(CRD, FULL.with("spec.template.metadata.labels", Map.of("replicas", 3)))).first().isEqualTo(
+                    "spec.template.metadata.labels.replicas: Invalid value: \"integer\": spec.template.metadata.labels.replicas"
+                            + " in body must be of type string: \"integer\"");
+        }
+    }
+
+    @Test
+    void statusIsValidatedAgainstItsSchemaToo() {
+        assertThat(create(CRD, FULL.with("status.replicas", "three"))).first().isEqualTo(
+                "status.replicas: Invalid value: \"string\": status.replicas in body must be of type integer: \"string\"");
+    }
+}
