@@ -1,0 +1,52 @@
+package io.swarmnet.agent.cluster;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.SwarmService;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * An immutable picture of the cluster objects the node agent acts on, parsed into domain types. Objects
+ * that could not be parsed are absent and described in {@link #problems()}.
+ *
+ * @param networks   allocated OverlayNetworks (status subnet, gateway and vxlanId set and valid), by key
+ * @param services   SwarmServices, by key
+ * @param tasks      task pods (label swarmnet.io/service) with a readable address annotation, sorted by pod
+ * @param nodeVteps  each Node's InternalIP, the address VXLAN packets for its tasks go to, by node name
+ * @param problems   objects (or parts of them) that were skipped, sorted
+ */
+public record ClusterSnapshot(Map<NetworkKey, NetworkInfo> networks, Map<ServiceKey, ServiceInfo> services,
+        List<TaskInfo> tasks, Map<String, IpAddress> nodeVteps, List<Problem> problems) {
+
+    public static final ClusterSnapshot EMPTY = new ClusterSnapshot(Map.of(), Map.of(), List.of(), Map.of(), List.of());
+
+    public ClusterSnapshot {
+        networks = Collections.unmodifiableMap(new TreeMap<>(networks));
+        services = Collections.unmodifiableMap(new TreeMap<>(services));
+        tasks = tasks.stream().sorted((a, b) -> a.pod().compareTo(b.pod())).toList();
+        nodeVteps = Collections.unmodifiableMap(new TreeMap<>(nodeVteps));
+        problems = problems.stream().sorted().toList();
+    }
+
+    /** Parses the objects the informers hold; never throws on a malformed object, it becomes a problem. */
+    public static ClusterSnapshot of(Collection<Pod> pods, Collection<SwarmService> services,
+            Collection<OverlayNetwork> networks, Collection<Node> nodes) {
+        return new SnapshotParser().parse(pods, services, networks, nodes);
+    }
+
+    public Optional<NetworkInfo> network(NetworkKey key) {
+        return Optional.ofNullable(networks.get(key));
+    }
+
+    public Optional<ServiceInfo> service(ServiceKey key) {
+        return Optional.ofNullable(services.get(key));
+    }
+}

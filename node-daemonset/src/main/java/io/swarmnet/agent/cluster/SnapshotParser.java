@@ -1,0 +1,252 @@
+package io.swarmnet.agent.cluster;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.Vni;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkSpec;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceSpec;
+import io.swarmnet.api.service.VirtualIP;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+
+/**
+ * Turns the fabric8 objects of the informers into a {@link ClusterSnapshot}: parse at the edge, carry
+ * domain types inside. Pure; a malformed object is skipped and described as a {@link Problem}.
+ */
+final class SnapshotParser {
+
+    /** spec.mtu bounds from the CRD schema; the test API server does not enforce the schema, so we do. */
+    static final int MIN_MTU = 576;
+    static final int MAX_MTU = 9000;
+
+    private final List<Problem> problems = new ArrayList<>();
+
+    ClusterSnapshot parse(Collection<Pod> pods, Collection<SwarmService> services, Collection<OverlayNetwork> networks,
+            Collection<Node> nodes) {
+        Map<NetworkKey, NetworkInfo> parsedNetworks = new TreeMap<>();
+        Map<Integer, NetworkKey> byVni = new HashMap<>();
+        // on a VXLAN id clash the older network keeps it: that is the one already carrying traffic
+        networks.stream()
+                .sorted(Comparator.comparing((OverlayNetwork n) -> n.getMetadata().getCreationTimestamp(),
+                        Comparator.nullsLast(Comparator.<String>naturalOrder())).thenComparing(SnapshotParser::key))
+                .forEach(network -> network(network).ifPresent(info -> {
+                    NetworkKey holder = byVni.putIfAbsent(info.vni().value(), info.key());
+                    if (holder != null) {
+                        problems.add(Problem.clusterWide(networkRef(network), "VxlanIdClash", "OverlayNetwork " + info.key()
+                                + ": status.vxlanId " + info.vni() + " is already used by OverlayNetwork " + holder
+                                + "; the network is not programmed until its VXLAN id is unique (check the operator's allocation)"));
+                    } else {
+                        parsedNetworks.put(info.key(), info);
+                    }
+                }));
+        Map<ServiceKey, ServiceInfo> parsedServices = new TreeMap<>();
+        for (SwarmService service : services) {
+            service(service).ifPresent(info -> parsedServices.put(info.key(), info));
+        }
+        List<TaskInfo> tasks = new ArrayList<>();
+        for (Pod pod : pods) {
+            task(pod).ifPresent(tasks::add);
+        }
+        Map<String, IpAddress> vteps = new TreeMap<>();
+        for (Node node : nodes) {
+            vtep(node).ifPresent(address -> vteps.put(node.getMetadata().getName(), address));
+        }
+        return new ClusterSnapshot(parsedNetworks, parsedServices, tasks, vteps, problems);
+    }
+
+    private static NetworkKey key(OverlayNetwork network) {
+        return new NetworkKey(network.getMetadata().getNamespace(), network.getMetadata().getName());
+    }
+
+    private static ObjectRef networkRef(OverlayNetwork network) {
+        return ObjectRef.network(network.getMetadata().getNamespace(), network.getMetadata().getName(),
+                network.getMetadata().getUid());
+    }
+
+    private Optional<NetworkInfo> network(OverlayNetwork network) {
+        NetworkKey key = key(network);
+        OverlayNetworkStatus status = network.getStatus();
+        if (status == null || status.getSubnet() == null || status.getGateway() == null || status.getVxlanId() == null) {
+            return Optional.empty(); // not allocated yet: the operator will fill the status
+        }
+        ObjectRef ref = networkRef(network);
+        Cidr subnet;
+        IpAddress gateway;
+        Vni vni;
+        try {
+            subnet = Cidr.parse(status.getSubnet());
+        } catch (IllegalArgumentException e) {
+            return skip(ref, "InvalidNetworkStatus", "OverlayNetwork " + key + ": status.subnet '" + status.getSubnet()
+                    + "' is not usable (" + e.getMessage() + "); the network is not programmed until the operator fixes it");
+        }
+        try {
+            gateway = IpAddress.parse(status.getGateway());
+        } catch (IllegalArgumentException e) {
+            return skip(ref, "InvalidNetworkStatus", "OverlayNetwork " + key + ": status.gateway '" + status.getGateway()
+                    + "' is not usable (" + e.getMessage() + "); the network is not programmed until the operator fixes it");
+        }
+        if (!subnet.contains(gateway)) {
+            return skip(ref, "InvalidNetworkStatus", "OverlayNetwork " + key + ": status.gateway " + gateway
+                    + " is outside status.subnet " + subnet + "; the network is not programmed until the operator fixes it");
+        }
+        try {
+            vni = new Vni(status.getVxlanId());
+        } catch (IllegalArgumentException e) {
+            return skip(ref, "InvalidNetworkStatus", "OverlayNetwork " + key + ": status.vxlanId " + status.getVxlanId()
+                    + " is not usable (" + e.getMessage() + "); the network is not programmed until the operator fixes it");
+        }
+        OverlayNetworkSpec spec = network.getSpec();
+        OptionalInt mtu = OptionalInt.empty();
+        if (spec != null && spec.getMtu() != null) {
+            if (spec.getMtu() < MIN_MTU || spec.getMtu() > MAX_MTU) {
+                problems.add(Problem.clusterWide(ref, "InvalidMtu", "OverlayNetwork " + key + ": spec.mtu " + spec.getMtu()
+                        + " is outside " + MIN_MTU + ".." + MAX_MTU + "; using the MTU derived from each node's underlay instead"));
+            } else {
+                mtu = OptionalInt.of(spec.getMtu());
+            }
+        }
+        boolean encrypted = spec != null && spec.isEncrypted();
+        return Optional.of(new NetworkInfo(key, vni, subnet, gateway, encrypted, mtu));
+    }
+
+    private Optional<ServiceInfo> service(SwarmService service) {
+        String namespace = service.getMetadata().getNamespace();
+        String name = service.getMetadata().getName();
+        ServiceKey key = new ServiceKey(namespace, name);
+        ObjectRef ref = ObjectRef.service(namespace, name, service.getMetadata().getUid());
+        SwarmServiceSpec spec = service.getSpec();
+        if (spec == null) {
+            return skip(ref, "InvalidService", "SwarmService " + key + " has no spec; its tasks are not attached");
+        }
+        List<ServiceNetwork> networks = new ArrayList<>();
+        if (spec.getNetworks() != null) {
+            for (int i = 0; i < spec.getNetworks().size(); i++) {
+                NetworkAttachment attachment = spec.getNetworks().get(i);
+                if (attachment == null || attachment.getName() == null || attachment.getName().isBlank()) {
+                    problems.add(Problem.clusterWide(ref, "InvalidService", "SwarmService " + key + ": spec.networks[" + i
+                            + "].name is missing; that entry is ignored"));
+                    continue;
+                }
+                List<String> aliases = attachment.getAliases() == null ? List.of()
+                        : attachment.getAliases().stream().filter(a -> a != null && !a.isBlank()).toList();
+                networks.add(new ServiceNetwork(attachment.getName(), aliases));
+            }
+        }
+        Map<String, IpAddress> vips = new LinkedHashMap<>();
+        if (service.getStatus() != null && service.getStatus().getVirtualIPs() != null) {
+            for (VirtualIP vip : service.getStatus().getVirtualIPs()) {
+                if (vip == null || vip.getNetwork() == null) {
+                    problems.add(Problem.clusterWide(ref, "InvalidVirtualIP", "SwarmService " + key
+                            + ": a status.virtualIPs entry has no network; it is ignored"));
+                    continue;
+                }
+                try {
+                    vips.put(vip.getNetwork(), IpAddress.parse(vip.getAddress()));
+                } catch (IllegalArgumentException e) {
+                    problems.add(Problem.clusterWide(ref, "InvalidVirtualIP", "SwarmService " + key + ": status.virtualIPs["
+                            + vip.getNetwork() + "].address '" + vip.getAddress() + "' is not an IPv4 address ("
+                            + e.getMessage() + "); no VIP on that network until the operator fixes it"));
+                }
+            }
+        }
+        return Optional.of(new ServiceInfo(key, spec.effectiveEndpointMode(), networks, vips));
+    }
+
+    private Optional<TaskInfo> task(Pod pod) {
+        var meta = pod.getMetadata();
+        PodRef ref = new PodRef(meta.getNamespace(), meta.getName(), meta.getUid());
+        String node = pod.getSpec() == null ? null : blankToNull(pod.getSpec().getNodeName());
+        String service = meta.getLabels() == null ? null : blankToNull(meta.getLabels().get(SwarmnetKeys.LABEL_SERVICE));
+        if (service == null) {
+            return Optional.empty(); // not a task pod (the informer selects by the label; defensive only)
+        }
+        String annotation = meta.getAnnotations() == null ? null : meta.getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES);
+        TaskAddresses addresses;
+        try {
+            addresses = TaskAddresses.parse(annotation);
+        } catch (RuntimeException e) {
+            problems.add(new Problem(ObjectRef.pod(ref.namespace(), ref.name(), ref.uid()), "InvalidAddresses", "pod " + ref
+                    + ": annotation " + SwarmnetKeys.ANNOTATION_ADDRESSES + " '" + annotation + "' is unusable ("
+                    + e.getMessage() + "); the task is not attached to any network until the operator rewrites it", node));
+            return Optional.empty();
+        }
+        PodStatus status = pod.getStatus();
+        String phase = status == null || status.getPhase() == null ? "Pending" : status.getPhase();
+        boolean deleting = meta.getDeletionTimestamp() != null;
+        return Optional.of(new TaskInfo(ref, service, Optional.ofNullable(node), addresses.byNetwork(), phase, deleting,
+                containersReady(status), conditionTrue(status, SwarmnetKeys.CONDITION_ATTACHED)));
+    }
+
+    private static boolean containersReady(PodStatus status) {
+        if (status == null) {
+            return false;
+        }
+        Optional<PodCondition> condition = condition(status, "ContainersReady");
+        if (condition.isPresent()) {
+            return "True".equals(condition.get().getStatus());
+        }
+        List<ContainerStatus> containers = status.getContainerStatuses();
+        return containers != null && !containers.isEmpty()
+                && containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
+    }
+
+    private static boolean conditionTrue(PodStatus status, String type) {
+        return status != null && condition(status, type).map(c -> "True".equals(c.getStatus())).orElse(false);
+    }
+
+    private static Optional<PodCondition> condition(PodStatus status, String type) {
+        if (status.getConditions() == null) {
+            return Optional.empty();
+        }
+        return status.getConditions().stream().filter(c -> c != null && type.equals(c.getType())).findFirst();
+    }
+
+    private Optional<IpAddress> vtep(Node node) {
+        String name = node.getMetadata().getName();
+        List<NodeAddress> addresses = node.getStatus() == null || node.getStatus().getAddresses() == null ? List.of()
+                : node.getStatus().getAddresses();
+        Optional<NodeAddress> internal = addresses.stream()
+                .filter(a -> a != null && "InternalIP".equals(a.getType()) && IpAddress.isValid(a.getAddress()))
+                .findFirst();
+        if (internal.isEmpty()) {
+            String seen = addresses.stream().filter(a -> a != null && "InternalIP".equals(a.getType()))
+                    .map(NodeAddress::getAddress).toList().toString();
+            problems.add(Problem.clusterWide(ObjectRef.node(name, node.getMetadata().getUid()), "NodeAddressMissing", "Node "
+                    + name + ": status.addresses has no IPv4 InternalIP (InternalIP entries: " + seen
+                    + "); its tasks are unreachable over the overlay until the node reports one"));
+            return Optional.empty();
+        }
+        return Optional.of(IpAddress.parse(internal.get().getAddress()));
+    }
+
+    private <T> Optional<T> skip(ObjectRef subject, String reason, String message) {
+        problems.add(Problem.clusterWide(subject, reason, message));
+        return Optional.empty();
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

@@ -1,0 +1,291 @@
+package io.swarmnet.agent.desired;
+
+import io.swarmnet.agent.cluster.ClusterSnapshot;
+import io.swarmnet.agent.cluster.NetworkInfo;
+import io.swarmnet.agent.cluster.ObjectRef;
+import io.swarmnet.agent.cluster.Problem;
+import io.swarmnet.agent.cluster.ServiceInfo;
+import io.swarmnet.agent.cluster.TaskInfo;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.MacAddress;
+import io.swarmnet.api.service.EndpointMode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The node agent's pure desired-state function: from a {@link ClusterSnapshot} and the facts of one node,
+ * the complete datapath that node should have (DESIGN.md, node agent). No I/O, no clock, deterministic
+ * output (every list sorted) so that the datapath's diff against the kernel is stable.
+ *
+ * <p>Rules: a network is on the node only while a local task (scheduled here, neither terminated nor being
+ * deleted) is attached to it. Local tasks get one interface per network, named by the network's position in
+ * the service's spec.networks. Every other live task of the network becomes a remote endpoint (static FDB
+ * and neighbour entry towards its node); remote tasks count from the moment they are scheduled, before they
+ * are ready, so connectivity exists when their containers start. Each local pod gets, for every vip-mode
+ * service with a virtual IP on one of its networks, a VIP rule over that service's ready tasks there.
+ * Malformed or inconsistent objects are skipped and reported, never thrown.
+ */
+public final class DesiredDatapath {
+
+    /** VXLAN encapsulation: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
+    public static final int VXLAN_OVERHEAD = 50;
+    /** Extra room left for ESP on encrypted networks: Docker's figure (1450 becomes 1424 on a 1500-byte underlay). */
+    public static final int ESP_OVERHEAD = 26;
+    /** Prefix of the task's interface names inside its pod: swn0, swn1, ... (short: the kernel allows 15 chars). */
+    public static final String INTERFACE_PREFIX = "swn";
+
+    private DesiredDatapath() {
+    }
+
+    /** The MTU of a network's devices on a node whose underlay interface has {@code underlayMtu}. */
+    public static int mtu(NetworkInfo network, int underlayMtu) {
+        if (network.mtu().isPresent()) {
+            return network.mtu().getAsInt();
+        }
+        int mtu = underlayMtu - VXLAN_OVERHEAD;
+        if (network.encrypted()) {
+            // ESP pads to 4 bytes; an MTU that is not a multiple of 4 would waste the difference on every full packet
+            mtu = (mtu - ESP_OVERHEAD) & ~3;
+        }
+        return mtu;
+    }
+
+    public static String interfaceName(int index) {
+        return INTERFACE_PREFIX + index;
+    }
+
+    public static DesiredState compute(ClusterSnapshot snapshot, NodeFacts node) {
+        return new Computation(snapshot, node).run();
+    }
+
+    /** One run of the function; holds the indexes built from the snapshot. */
+    private static final class Computation {
+
+        private final ClusterSnapshot snapshot;
+        private final NodeFacts node;
+        private final List<Problem> problems = new ArrayList<>();
+        /** Live tasks with an address on each network, in snapshot (pod) order. */
+        private final Map<NetworkKey, List<Member>> members = new HashMap<>();
+        /** Gateway and virtual IPs of each network, with who holds them. */
+        private final Map<NetworkKey, Map<IpAddress, List<String>>> reserved = new HashMap<>();
+        /** Addresses of live tasks on each network, with the pods holding them. */
+        private final Map<NetworkKey, Map<IpAddress, List<String>>> taskHolders = new HashMap<>();
+
+        private record Member(TaskInfo task, IpAddress address) {
+        }
+
+        Computation(ClusterSnapshot snapshot, NodeFacts node) {
+            this.snapshot = snapshot;
+            this.node = node;
+        }
+
+        DesiredState run() {
+            for (Problem problem : snapshot.problems()) {
+                if (problem.node() == null || problem.node().equals(node.nodeName())) {
+                    problems.add(problem);
+                }
+            }
+            indexMembers();
+            List<LocalPod> localPods = new ArrayList<>();
+            for (TaskInfo task : snapshot.tasks()) {
+                if (task.isOn(node.nodeName()) && task.alive()) {
+                    localPod(task).ifPresent(localPods::add);
+                }
+            }
+            Set<NetworkKey> localNetworks = new TreeSet<>();
+            localPods.forEach(p -> p.attachments.forEach(a -> localNetworks.add(a.network())));
+
+            List<NetworkDatapath> networks = new ArrayList<>();
+            Map<NetworkKey, List<VipRule>> vipsByNetwork = new HashMap<>();
+            for (NetworkKey key : localNetworks) {
+                NetworkInfo network = snapshot.networks().get(key);
+                networks.add(networkDatapath(network));
+                vipsByNetwork.put(key, vipRules(network));
+            }
+            List<PodDatapath> pods = new ArrayList<>();
+            for (LocalPod local : localPods) {
+                pods.add(new PodDatapath(local.pod, local.attachments, vipsFor(local, vipsByNetwork)));
+            }
+            pods.sort(Comparator.comparing(PodDatapath::pod));
+            return new DesiredState(new NodeDatapath(node, networks, pods), problems.stream().sorted().distinct().toList());
+        }
+
+        private void indexMembers() {
+            for (NetworkInfo network : snapshot.networks().values()) {
+                Map<IpAddress, List<String>> held = new HashMap<>();
+                held.computeIfAbsent(network.gateway(), a -> new ArrayList<>()).add("the gateway of " + network.key());
+                reserved.put(network.key(), held);
+                taskHolders.put(network.key(), new HashMap<>());
+            }
+            for (ServiceInfo service : snapshot.services().values()) {
+                if (service.endpointMode() != EndpointMode.VIP) {
+                    continue;
+                }
+                service.virtualIps().forEach((networkName, vip) -> {
+                    Map<IpAddress, List<String>> held = reserved.get(new NetworkKey(service.key().namespace(), networkName));
+                    if (held != null) {
+                        held.computeIfAbsent(vip, a -> new ArrayList<>()).add("the virtual IP of service " + service.key());
+                    }
+                });
+            }
+            for (TaskInfo task : snapshot.tasks()) {
+                if (!task.alive()) {
+                    continue;
+                }
+                task.addresses().forEach((networkName, address) -> {
+                    NetworkKey key = new NetworkKey(task.pod().namespace(), networkName);
+                    Map<IpAddress, List<String>> held = taskHolders.get(key);
+                    if (held != null) {
+                        held.computeIfAbsent(address, a -> new ArrayList<>()).add("pod " + task.pod());
+                        members.computeIfAbsent(key, k -> new ArrayList<>()).add(new Member(task, address));
+                    }
+                });
+            }
+        }
+
+        /**
+         * Why {@code address} cannot be a task address on {@code network}, or empty when it can. The gateway and
+         * virtual IPs win over tasks (one bad task must not take a service's VIP away from everyone); two tasks
+         * with one address both lose, because which of them would receive the traffic is arbitrary.
+         */
+        private Optional<String> unusable(NetworkInfo network, IpAddress address) {
+            if (!network.subnet().contains(address)) {
+                return Optional.of("is outside the network's subnet " + network.subnet());
+            }
+            if (address.equals(network.subnet().first()) || address.equals(network.subnet().broadcast())) {
+                return Optional.of("is the network or broadcast address of " + network.subnet());
+            }
+            List<String> reservedBy = reserved.get(network.key()).get(address);
+            if (reservedBy != null) {
+                return Optional.of("is " + String.join(" and ", reservedBy));
+            }
+            List<String> held = taskHolders.get(network.key()).getOrDefault(address, List.of());
+            if (held.size() > 1) {
+                return Optional.of("is also used by " + String.join(" and ", held));
+            }
+            return Optional.empty();
+        }
+
+        private record LocalPod(PodRef pod, List<PodAttachment> attachments) {
+        }
+
+        private Optional<LocalPod> localPod(TaskInfo task) {
+            ObjectRef ref = ObjectRef.pod(task.pod().namespace(), task.pod().name(), task.pod().uid());
+            Optional<ServiceInfo> service = snapshot.service(task.serviceKey());
+            if (service.isEmpty()) {
+                return reject(ref, "ServiceNotFound", "pod " + task.pod() + ": label " + "swarmnet.io/service names SwarmService '"
+                        + task.service() + "', which does not exist in namespace " + task.pod().namespace()
+                        + "; the pod is not attached");
+            }
+            if (task.addresses().isEmpty()) {
+                return reject(ref, "NoAddresses", "pod " + task.pod() + ": annotation swarmnet.io/addresses is missing or empty; "
+                        + "the operator writes it before creating a task pod, so this pod is not attached");
+            }
+            // spec.networks order first (it names the interfaces); networks the service no longer lists come after
+            List<String> order = new ArrayList<>(task.addresses().keySet());
+            order.sort(Comparator.comparingInt((String n) -> {
+                int i = service.get().indexOf(n);
+                return i < 0 ? Integer.MAX_VALUE : i;
+            }).thenComparing(Comparator.naturalOrder()));
+            int extra = service.get().networks().size();
+            List<PodAttachment> attachments = new ArrayList<>();
+            for (String networkName : order) {
+                NetworkKey key = new NetworkKey(task.pod().namespace(), networkName);
+                IpAddress address = task.addresses().get(networkName);
+                NetworkInfo network = snapshot.networks().get(key);
+                if (network == null) {
+                    return reject(ref, "NetworkNotFound", "pod " + task.pod() + ": annotation swarmnet.io/addresses names network '"
+                            + networkName + "', which does not exist in namespace " + task.pod().namespace()
+                            + " or has no subnet and VXLAN id allocated yet; the pod is not attached");
+                }
+                Optional<String> why = unusable(network, address);
+                if (why.isPresent()) {
+                    return reject(ref, "AddressConflict", "pod " + task.pod() + ": address " + address + " on network " + key
+                            + " (annotation swarmnet.io/addresses) " + why.get() + "; the pod is not attached until the operator "
+                            + "gives it a unique address in the subnet");
+                }
+                int index = service.get().indexOf(networkName);
+                attachments.add(new PodAttachment(key, interfaceName(index >= 0 ? index : extra++), address,
+                        network.subnet().prefixLength(), MacAddress.forTask(address), mtu(network, node.underlayMtu())));
+            }
+            return Optional.of(new LocalPod(task.pod(), attachments));
+        }
+
+        private Optional<LocalPod> reject(ObjectRef ref, String reason, String message) {
+            problems.add(new Problem(ref, reason, message, node.nodeName()));
+            return Optional.empty();
+        }
+
+        private NetworkDatapath networkDatapath(NetworkInfo network) {
+            Map<IpAddress, RemoteEndpoint> remote = new TreeMap<>();
+            Set<IpAddress> peers = new HashSet<>();
+            for (Member member : members.getOrDefault(network.key(), List.of())) {
+                TaskInfo task = member.task();
+                if (task.isOn(node.nodeName())) {
+                    continue;
+                }
+                IpAddress vtep = snapshot.nodeVteps().get(task.node().orElseThrow());
+                // a remote task whose node has no address cannot be reached; its node's problem is reported on the Node
+                if (vtep == null || vtep.equals(node.underlayAddress()) || unusable(network, member.address()).isPresent()) {
+                    continue;
+                }
+                remote.put(member.address(), new RemoteEndpoint(member.address(), MacAddress.forTask(member.address()), vtep));
+                peers.add(vtep);
+            }
+            return new NetworkDatapath(network.key(), network.vni(), network.subnet(), network.gateway(),
+                    mtu(network, node.underlayMtu()), network.encrypted(), List.copyOf(remote.values()), peers);
+        }
+
+        /** VIP rules of every vip-mode service with a virtual IP on the network, sorted by service name. */
+        private List<VipRule> vipRules(NetworkInfo network) {
+            Map<String, List<IpAddress>> readyByService = new HashMap<>();
+            for (Member member : members.getOrDefault(network.key(), List.of())) {
+                if (member.task().ready() && unusable(network, member.address()).isEmpty()) {
+                    readyByService.computeIfAbsent(member.task().service(), s -> new ArrayList<>()).add(member.address());
+                }
+            }
+            List<VipRule> rules = new ArrayList<>();
+            for (ServiceInfo service : snapshot.services().values()) {
+                if (!service.key().namespace().equals(network.key().namespace()) || service.endpointMode() != EndpointMode.VIP) {
+                    continue;
+                }
+                IpAddress vip = service.virtualIps().get(network.key().name());
+                if (vip == null) {
+                    continue;
+                }
+                List<String> holders = reserved.get(network.key()).get(vip);
+                if (holders.size() > 1) {
+                    // also the gateway or another service's VIP: which one would receive the traffic is arbitrary
+                    problems.add(Problem.clusterWide(ObjectRef.service(service.key().namespace(), service.name(), null),
+                            "AddressConflict", "SwarmService " + service.key() + ": status.virtualIPs[" + network.key().name()
+                            + "] " + vip + " is " + String.join(" and ", holders) + "; no VIP rule for it until the operator "
+                            + "allocates a unique one"));
+                    continue;
+                }
+                List<IpAddress> backends = new ArrayList<>(readyByService.getOrDefault(service.name(), List.of()));
+                backends.sort(Comparator.naturalOrder());
+                rules.add(new VipRule(service.name(), network.key(), vip, backends));
+            }
+            rules.sort(Comparator.comparing(VipRule::service));
+            return List.copyOf(rules);
+        }
+
+        private static List<VipRule> vipsFor(LocalPod pod, Map<NetworkKey, List<VipRule>> vipsByNetwork) {
+            if (pod.attachments.size() == 1) {
+                return vipsByNetwork.get(pod.attachments.get(0).network()); // shared, not copied: thousands of pods per network
+            }
+            List<VipRule> rules = new ArrayList<>();
+            pod.attachments.stream().map(PodAttachment::network).sorted()
+                    .forEach(network -> rules.addAll(vipsByNetwork.get(network)));
+            return rules;
+        }
+    }
+}

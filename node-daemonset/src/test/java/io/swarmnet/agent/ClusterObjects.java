@@ -1,0 +1,246 @@
+package io.swarmnet.agent;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkSpec;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.api.service.EndpointMode;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceSpec;
+import io.swarmnet.api.service.SwarmServiceStatus;
+import io.swarmnet.api.service.VirtualIP;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Small builders for the cluster objects the node agent reads: Nodes, OverlayNetworks, SwarmServices, task Pods. */
+public final class ClusterObjects {
+
+    public static final String NS = "default";
+
+    private ClusterObjects() {
+    }
+
+    public static Node node(String name, String internalIp) {
+        NodeBuilder b = new NodeBuilder().withNewMetadata().withName(name).withUid("uid-node-" + name).endMetadata();
+        if (internalIp != null) {
+            b.withNewStatus().addNewAddress().withType("InternalIP").withAddress(internalIp).endAddress()
+                    .addNewAddress().withType("Hostname").withAddress(name).endAddress().endStatus();
+        }
+        return b.build();
+    }
+
+    public static NetworkBuilder network(String name) {
+        return new NetworkBuilder(name);
+    }
+
+    public static ServiceBuilder service(String name) {
+        return new ServiceBuilder(name);
+    }
+
+    public static TaskBuilder task(String name, String service) {
+        return new TaskBuilder(name, service);
+    }
+
+    public static final class NetworkBuilder {
+        private final OverlayNetwork network = new OverlayNetwork();
+        private final OverlayNetworkSpec spec = new OverlayNetworkSpec();
+        private OverlayNetworkStatus status;
+
+        NetworkBuilder(String name) {
+            network.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).withUid("uid-net-" + name).build());
+        }
+
+        public NetworkBuilder namespace(String namespace) {
+            network.getMetadata().setNamespace(namespace);
+            return this;
+        }
+
+        /** Allocated: status subnet, gateway and VXLAN id, as the operator writes them. */
+        public NetworkBuilder allocated(String subnet, String gateway, int vxlanId) {
+            status = new OverlayNetworkStatus();
+            status.setSubnet(subnet);
+            status.setGateway(gateway);
+            status.setVxlanId(vxlanId);
+            return this;
+        }
+
+        public NetworkBuilder created(String timestamp) {
+            network.getMetadata().setCreationTimestamp(timestamp);
+            return this;
+        }
+
+        public NetworkBuilder encrypted() {
+            spec.setEncrypted(true);
+            return this;
+        }
+
+        public NetworkBuilder mtu(int mtu) {
+            spec.setMtu(mtu);
+            return this;
+        }
+
+        public OverlayNetwork build() {
+            network.setSpec(spec);
+            network.setStatus(status);
+            return network;
+        }
+    }
+
+    public static final class ServiceBuilder {
+        private final SwarmService service = new SwarmService();
+        private final SwarmServiceSpec spec = new SwarmServiceSpec();
+        private final SwarmServiceStatus status = new SwarmServiceStatus();
+
+        ServiceBuilder(String name) {
+            service.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).withUid("uid-svc-" + name).build());
+            spec.setTemplate(new PodTemplateSpecBuilder().withNewSpec()
+                    .withContainers(new ContainerBuilder().withName("main").withImage("busybox").build()).endSpec().build());
+        }
+
+        public ServiceBuilder namespace(String namespace) {
+            service.getMetadata().setNamespace(namespace);
+            return this;
+        }
+
+        public ServiceBuilder network(String network, String... aliases) {
+            NetworkAttachment attachment = new NetworkAttachment(network);
+            attachment.setAliases(new ArrayList<>(List.of(aliases)));
+            spec.getNetworks().add(attachment);
+            return this;
+        }
+
+        public ServiceBuilder vip(String network, String address) {
+            status.getVirtualIPs().add(new VirtualIP(network, address));
+            return this;
+        }
+
+        public ServiceBuilder dnsrr() {
+            spec.setEndpointMode(EndpointMode.DNSRR);
+            return this;
+        }
+
+        public SwarmService build() {
+            service.setSpec(spec);
+            service.setStatus(status);
+            return service;
+        }
+    }
+
+    public static final class TaskBuilder {
+        private final String name;
+        private final String service;
+        private String namespace = NS;
+        private String node;
+        private final Map<String, String> addresses = new LinkedHashMap<>();
+        private String rawAnnotation;
+        private String phase;
+        private boolean containersReady;
+        private Boolean attached;
+        private boolean deleting;
+
+        TaskBuilder(String name, String service) {
+            this.name = name;
+            this.service = service;
+        }
+
+        public TaskBuilder namespace(String namespace) {
+            this.namespace = namespace;
+            return this;
+        }
+
+        public TaskBuilder on(String node) {
+            this.node = node;
+            return this;
+        }
+
+        public TaskBuilder address(String network, String address) {
+            addresses.put(network, address);
+            return this;
+        }
+
+        /** Replaces the address annotation with raw text, e.g. to make it malformed. */
+        public TaskBuilder annotation(String raw) {
+            this.rawAnnotation = raw;
+            return this;
+        }
+
+        public TaskBuilder phase(String phase) {
+            this.phase = phase;
+            return this;
+        }
+
+        /** Running, containers ready, swarmnet.io/attached True: a task that receives traffic. */
+        public TaskBuilder ready() {
+            phase = "Running";
+            containersReady = true;
+            attached = true;
+            return this;
+        }
+
+        /** Running with ready containers, but not (yet) attached by its node's agent. */
+        public TaskBuilder runningUnattached() {
+            phase = "Running";
+            containersReady = true;
+            attached = false;
+            return this;
+        }
+
+        public TaskBuilder containersReady(boolean ready) {
+            containersReady = ready;
+            return this;
+        }
+
+        public TaskBuilder attached(boolean attached) {
+            this.attached = attached;
+            return this;
+        }
+
+        public TaskBuilder deleting() {
+            deleting = true;
+            return this;
+        }
+
+        public Pod build() {
+            Map<String, String> annotations = new LinkedHashMap<>();
+            if (rawAnnotation != null) {
+                annotations.put(SwarmnetKeys.ANNOTATION_ADDRESSES, rawAnnotation);
+            } else if (!addresses.isEmpty()) {
+                annotations.put(SwarmnetKeys.ANNOTATION_ADDRESSES, addresses.entrySet().stream()
+                        .map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\"").collect(Collectors.joining(",", "{", "}")));
+            }
+            PodBuilder b = new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace).withUid("uid-" + name)
+                    .addToLabels(SwarmnetKeys.LABEL_SERVICE, service).addToAnnotations(annotations)
+                    .withDeletionTimestamp(deleting ? "2026-11-25T12:00:00Z" : null).endMetadata()
+                    .withNewSpec().withNodeName(node)
+                    .addNewContainer().withName("main").withImage("busybox").endContainer()
+                    .addNewReadinessGate().withConditionType(SwarmnetKeys.CONDITION_ATTACHED).endReadinessGate()
+                    .endSpec();
+            if (phase != null) {
+                List<PodCondition> conditions = new ArrayList<>();
+                conditions.add(condition("ContainersReady", containersReady));
+                if (attached != null) {
+                    conditions.add(condition(SwarmnetKeys.CONDITION_ATTACHED, attached));
+                }
+                b.withNewStatus().withPhase(phase).withConditions(conditions).endStatus();
+            }
+            return b.build();
+        }
+
+        private static PodCondition condition(String type, boolean status) {
+            return new PodConditionBuilder().withType(type).withStatus(status ? "True" : "False").build();
+        }
+    }
+}
