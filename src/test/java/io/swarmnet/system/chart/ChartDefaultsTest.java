@@ -1,0 +1,198 @@
+package io.swarmnet.system.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** What `helm template` with the default values gives: the workloads, their security and their wiring. */
+class ChartDefaultsTest {
+
+    private static RenderedChart chart;
+
+    @BeforeAll
+    static void render() {
+        Helm helm = Helm.installed().orElse(null);
+        assumeTrue(helm != null, Helm.MISSING);
+        chart = RenderedChart.render(helm, RepositoryLayout.find());
+    }
+
+    private static Deployment operator() {
+        return chart.one(Deployment.class, "swarmnet-operator");
+    }
+
+    private static DaemonSet agentSet() {
+        return chart.one(DaemonSet.class, "swarmnet-agent");
+    }
+
+    private static Container only(PodSpec spec) {
+        assertThat(spec.getContainers()).hasSize(1);
+        assertThat(spec.getInitContainers()).isEmpty();
+        return spec.getContainers().get(0);
+    }
+
+    @Test
+    void rendersEveryObjectIntoTheReleaseNamespace() {
+        assertThat(chart.objects()).extracting(o -> o.getKind() + "/" + o.getMetadata().getName()).containsExactlyInAnyOrder(
+                "ServiceAccount/swarmnet-operator", "ServiceAccount/swarmnet-agent",
+                "ClusterRole/swarmnet-operator", "ClusterRoleBinding/swarmnet-operator",
+                "Role/swarmnet-operator", "RoleBinding/swarmnet-operator",
+                "ClusterRole/swarmnet-agent", "ClusterRoleBinding/swarmnet-agent",
+                "Role/swarmnet-agent", "RoleBinding/swarmnet-agent",
+                "Service/swarmnet-operator-metrics", "Service/swarmnet-agent-metrics",
+                "Deployment/swarmnet-operator", "DaemonSet/swarmnet-agent");
+        chart.objects().stream()
+                .filter(o -> !o.getKind().startsWith("Cluster"))
+                .forEach(o -> assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo(RenderedChart.NAMESPACE));
+    }
+
+    @Test
+    void operatorRunsTwoLeaderElectedReplicasWithProbesAndMetrics() {
+        Deployment deployment = operator();
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("swarmnet-operator");
+        Container c = only(pod);
+        assertThat(c.getArgs()).containsExactly("operator");
+        assertThat(Containers.literalEnv(c)).containsEntry("SWARMNET_LEADER_ELECTION", "true")
+                .containsEntry("SWARMNET_LEASE_NAME", "swarmnet-operator")
+                .containsEntry("SWARMNET_OPERATOR_NAMESPACE", RenderedChart.NAMESPACE)
+                .containsEntry("SWARMNET_HTTP_PORT", "8080");
+        assertThat(Containers.fieldRef(c, "POD_NAME")).isEqualTo("metadata.name");
+        assertThat(Containers.fieldRef(c, "POD_NAMESPACE")).isEqualTo("metadata.namespace");
+        assertThat(c.getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getName()).isEqualTo("http");
+            assertThat(p.getContainerPort()).isEqualTo(8080);
+        });
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(c.getResources().getLimits()).containsKey("memory");
+        // replicas spread over nodes where possible, so losing a node leaves a standby
+        assertThat(pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution())
+                .singleElement().satisfies(t -> assertThat(t.getPodAffinityTerm().getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+    }
+
+    @Test
+    void operatorRunsAsNonRootWithAReadOnlyRootAndNoCapabilities() {
+        PodSpec pod = operator().getSpec().getTemplate().getSpec();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getRunAsUser()).isNotZero();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(pod.getHostNetwork()).isNotEqualTo(Boolean.TRUE);
+        assertThat(pod.getHostPID()).isNotEqualTo(Boolean.TRUE);
+        SecurityContext sc = only(pod).getSecurityContext();
+        assertThat(sc.getPrivileged()).isNotEqualTo(Boolean.TRUE);
+        assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(sc.getCapabilities().getAdd()).isEmpty();
+        // the one writable path is a size-limited emptyDir for the JVM's and JNA's temporary files
+        assertThat(only(pod).getVolumeMounts()).extracting(VolumeMount::getMountPath).containsExactly("/tmp");
+        assertThat(pod.getVolumes()).singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
+    }
+
+    @Test
+    void agentRunsOnEveryNodeInTheHostNetworkAndPidNamespaces() {
+        DaemonSet daemonSet = agentSet();
+        PodSpec pod = daemonSet.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("swarmnet-agent");
+        assertThat(pod.getHostNetwork()).isTrue();
+        assertThat(pod.getHostPID()).isTrue();
+        assertThat(pod.getHostIPC()).isNotEqualTo(Boolean.TRUE);
+        assertThat(pod.getDnsPolicy()).isEqualTo("ClusterFirstWithHostNet");
+        assertThat(pod.getPriorityClassName()).isEqualTo("system-node-critical");
+        // one toleration with operator Exists and no key tolerates every taint
+        assertThat(pod.getTolerations()).singleElement().satisfies((Toleration t) -> {
+            assertThat(t.getOperator()).isEqualTo("Exists");
+            assertThat(t.getKey()).isNull();
+            assertThat(t.getEffect()).isNull();
+        });
+        assertThat(pod.getNodeSelector()).isNullOrEmpty();
+        Container c = only(pod);
+        assertThat(c.getArgs()).containsExactly("agent");
+        assertThat(Containers.fieldRef(c, "NODE_NAME")).isEqualTo("spec.nodeName");
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(c.getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getName()).isEqualTo("http");
+            assertThat(p.getHostPort()).isEqualTo(p.getContainerPort());
+        });
+        assertThat(daemonSet.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+    }
+
+    @Test
+    void agentHasNetAdminAndSysAdminAndPrivilegeOnlyForBidirectionalNetnsMounts() {
+        PodSpec pod = agentSet().getSpec().getTemplate().getSpec();
+        Container c = only(pod);
+        SecurityContext sc = c.getSecurityContext();
+        assertThat(sc.getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "SYS_ADMIN");
+        assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(sc.getRunAsUser()).isZero();
+        assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(pod.getSecurityContext() == null || pod.getSecurityContext().getSysctls() == null
+                || pod.getSecurityContext().getSysctls().isEmpty()).isTrue();
+
+        Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
+                .collect(Collectors.toMap(VolumeMount::getMountPath, Function.identity()));
+        Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
+        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp");
+
+        // the documented need: the overlay namespaces the agent mounts under /run/netns must outlive
+        // the agent's container, which takes Bidirectional propagation, which takes privileged
+        VolumeMount netns = mounts.get("/run/netns");
+        assertThat(netns.getMountPropagation()).isEqualTo("Bidirectional");
+        assertThat(sc.getPrivileged()).isTrue();
+        assertThat(volumes.get(netns.getName()).getHostPath().getPath()).isEqualTo("/run/netns");
+
+        VolumeMount proc = mounts.get("/host/proc");
+        assertThat(proc.getReadOnly()).isTrue();
+        assertThat(proc.getMountPropagation()).isEqualTo("HostToContainer");
+        assertThat(volumes.get(proc.getName()).getHostPath().getPath()).isEqualTo("/proc");
+        assertThat(volumes.get(mounts.get("/tmp").getName()).getEmptyDir()).isNotNull();
+        // nothing else of the host: no /, /var/run/docker.sock, /dev, /sys
+        assertThat(volumes.values()).filteredOn(v -> v.getHostPath() != null)
+                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc");
+    }
+
+    @Test
+    void bothComponentsUseTheOneImageAtTheChartsAppVersion() {
+        Container op = only(operator().getSpec().getTemplate().getSpec());
+        Container agent = only(agentSet().getSpec().getTemplate().getSpec());
+        assertThat(op.getImage()).isEqualTo("swarmnet/swarmnet:0.1.0").isEqualTo(agent.getImage());
+        assertThat(op.getImagePullPolicy()).isEqualTo("IfNotPresent").isEqualTo(agent.getImagePullPolicy());
+    }
+
+    @Test
+    void serviceAccountsAreOnePerComponent() {
+        assertThat(chart.all(ServiceAccount.class)).extracting(sa -> sa.getMetadata().getName())
+                .containsExactlyInAnyOrder("swarmnet-operator", "swarmnet-agent");
+    }
+
+    @Test
+    void metricsServicesSelectEachComponentAndNoServiceMonitorByDefault() {
+        Service op = chart.one(Service.class, "swarmnet-operator-metrics");
+        assertThat(op.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "operator");
+        Service agent = chart.one(Service.class, "swarmnet-agent-metrics");
+        assertThat(agent.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "agent");
+        assertThat(agent.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(operator().getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(op.getSpec().getSelector());
+        assertThat(agentSet().getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(agent.getSpec().getSelector());
+        assertThat(chart.ofKind("ServiceMonitor")).isEmpty();
+    }
+}

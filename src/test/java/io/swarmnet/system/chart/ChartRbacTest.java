@@ -1,0 +1,163 @@
+package io.swarmnet.system.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RBAC is least privilege: each component's grants, flattened to "group/resource verb" lines, are
+ * exactly the expected set, so any added right fails here and has to be argued for.
+ */
+class ChartRbacTest {
+
+    private static RenderedChart chart;
+    private static RenderedChart renamedSecret;
+
+    @BeforeAll
+    static void render() {
+        Helm helm = Helm.installed().orElse(null);
+        assumeTrue(helm != null, Helm.MISSING);
+        RepositoryLayout repo = RepositoryLayout.find();
+        chart = RenderedChart.render(helm, repo);
+        renamedSecret = RenderedChart.render(helm, repo, "--set", "encryption.keySecretName=overlay-keys");
+    }
+
+    /** One line per (group, resource, verb), with the resourceNames a rule is limited to. */
+    private static Set<String> grants(List<PolicyRule> rules) {
+        Set<String> lines = new TreeSet<>();
+        for (PolicyRule rule : rules) {
+            String names = rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
+                    ? "" : " " + rule.getResourceNames();
+            for (String group : rule.getApiGroups()) {
+                for (String resource : rule.getResources()) {
+                    for (String verb : rule.getVerbs()) {
+                        lines.add((group.isEmpty() ? "core" : group) + "/" + resource + " " + verb + names);
+                    }
+                }
+            }
+        }
+        return lines;
+    }
+
+    private static List<PolicyRule> allRules(RenderedChart rendered) {
+        List<PolicyRule> rules = new ArrayList<>();
+        rendered.all(ClusterRole.class).forEach(r -> rules.addAll(r.getRules()));
+        rendered.all(Role.class).forEach(r -> rules.addAll(r.getRules()));
+        return rules;
+    }
+
+    @Test
+    void noRuleUsesAWildcardOrANonResourceUrl() {
+        for (PolicyRule rule : allRules(chart)) {
+            assertThat(rule.getVerbs()).as("verbs of %s", rule).doesNotContain("*").isNotEmpty();
+            assertThat(rule.getResources()).as("resources of %s", rule).doesNotContain("*").isNotEmpty();
+            assertThat(rule.getApiGroups()).as("apiGroups of %s", rule).doesNotContain("*");
+            assertThat(rule.getNonResourceURLs()).as("nonResourceURLs of %s", rule).isNullOrEmpty();
+            // escalation verbs would let a component grant itself more than this chart does
+            assertThat(rule.getVerbs()).as("verbs of %s", rule).doesNotContain("escalate", "bind", "impersonate", "deletecollection");
+        }
+        assertThat(chart.all(ClusterRole.class)).allSatisfy(r -> assertThat(r.getAggregationRule()).isNull());
+    }
+
+    @Test
+    void noClusterRoleTouchesSecretsOrRbacOrWorkloadsBeyondPods() {
+        for (ClusterRole role : chart.all(ClusterRole.class)) {
+            assertThat(grants(role.getRules())).as(role.getMetadata().getName())
+                    .noneMatch(line -> line.startsWith("core/secrets"))
+                    .noneMatch(line -> line.startsWith("rbac.authorization.k8s.io/"))
+                    .noneMatch(line -> line.startsWith("apps/"))
+                    .noneMatch(line -> line.startsWith("core/serviceaccounts"))
+                    .noneMatch(line -> line.startsWith("core/pods/exec"));
+        }
+    }
+
+    @Test
+    void operatorGrantsAreExactlyItsResourcesPodsNodesAndEvents() {
+        ClusterRole role = chart.one(ClusterRole.class, "swarmnet-operator");
+        assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
+                "swarmnet.io/overlaynetworks get", "swarmnet.io/overlaynetworks list", "swarmnet.io/overlaynetworks watch",
+                "swarmnet.io/overlaynetworks patch", "swarmnet.io/overlaynetworks update",
+                "swarmnet.io/swarmservices get", "swarmnet.io/swarmservices list", "swarmnet.io/swarmservices watch",
+                "swarmnet.io/swarmservices patch", "swarmnet.io/swarmservices update",
+                "swarmnet.io/overlaynetworks/status get", "swarmnet.io/overlaynetworks/status patch",
+                "swarmnet.io/overlaynetworks/status update",
+                "swarmnet.io/swarmservices/status get", "swarmnet.io/swarmservices/status patch",
+                "swarmnet.io/swarmservices/status update",
+                "swarmnet.io/overlaynetworks/finalizers update", "swarmnet.io/swarmservices/finalizers update",
+                "core/pods get", "core/pods list", "core/pods watch", "core/pods create", "core/pods update",
+                "core/pods patch", "core/pods delete",
+                "core/nodes get", "core/nodes list", "core/nodes watch",
+                "core/events create", "core/events patch",
+                "events.k8s.io/events create", "events.k8s.io/events patch");
+    }
+
+    @Test
+    void operatorManagesSecretsAndLeasesOnlyInItsOwnNamespace() {
+        Role role = chart.one(Role.class, "swarmnet-operator");
+        assertThat(role.getMetadata().getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+        assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
+                "coordination.k8s.io/leases get", "coordination.k8s.io/leases list", "coordination.k8s.io/leases watch",
+                "coordination.k8s.io/leases create", "coordination.k8s.io/leases update", "coordination.k8s.io/leases patch",
+                "core/secrets get", "core/secrets list", "core/secrets watch",
+                "core/secrets create", "core/secrets update", "core/secrets patch");
+    }
+
+    @Test
+    void agentReadsWhatItWatchesAndWritesOnlyPodConditionsNodeStateAndEvents() {
+        ClusterRole role = chart.one(ClusterRole.class, "swarmnet-agent");
+        assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
+                "swarmnet.io/overlaynetworks get", "swarmnet.io/overlaynetworks list", "swarmnet.io/overlaynetworks watch",
+                "swarmnet.io/swarmservices get", "swarmnet.io/swarmservices list", "swarmnet.io/swarmservices watch",
+                "core/pods get", "core/pods list", "core/pods watch",
+                "core/pods/status patch",
+                "core/nodes get", "core/nodes list", "core/nodes watch", "core/nodes patch",
+                "core/events create", "core/events patch",
+                "events.k8s.io/events create", "events.k8s.io/events patch");
+    }
+
+    @Test
+    void agentReadsTheKeySecretOnlyByNameInTheOperatorsNamespace() {
+        Role role = chart.one(Role.class, "swarmnet-agent");
+        assertThat(role.getMetadata().getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+        assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
+                "core/secrets get [swarmnet-keys]", "core/secrets list [swarmnet-keys]", "core/secrets watch [swarmnet-keys]");
+        assertThat(grants(renamedSecret.one(Role.class, "swarmnet-agent").getRules())).containsExactlyInAnyOrder(
+                "core/secrets get [overlay-keys]", "core/secrets list [overlay-keys]", "core/secrets watch [overlay-keys]");
+    }
+
+    @Test
+    void eachBindingGivesOneComponentsRoleToThatComponentsServiceAccountOnly() {
+        for (String component : List.of("operator", "agent")) {
+            String name = "swarmnet-" + component;
+            ClusterRoleBinding crb = chart.one(ClusterRoleBinding.class, name);
+            assertThat(crb.getRoleRef().getKind()).isEqualTo("ClusterRole");
+            assertThat(crb.getRoleRef().getName()).isEqualTo(name);
+            assertThat(crb.getSubjects()).singleElement().satisfies(s -> isServiceAccount(s, name));
+            RoleBinding rb = chart.one(RoleBinding.class, name);
+            assertThat(rb.getMetadata().getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+            assertThat(rb.getRoleRef().getKind()).isEqualTo("Role");
+            assertThat(rb.getRoleRef().getName()).isEqualTo(name);
+            assertThat(rb.getSubjects()).singleElement().satisfies(s -> isServiceAccount(s, name));
+        }
+        assertThat(chart.all(ClusterRoleBinding.class)).hasSize(2);
+        assertThat(chart.all(RoleBinding.class)).hasSize(2);
+    }
+
+    private static void isServiceAccount(Subject subject, String name) {
+        assertThat(subject.getKind()).isEqualTo("ServiceAccount");
+        assertThat(subject.getName()).isEqualTo(name);
+        assertThat(subject.getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+    }
+}
