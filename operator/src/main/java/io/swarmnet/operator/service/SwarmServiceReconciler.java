@@ -31,6 +31,7 @@ import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.api.service.TaskStatus;
 import io.swarmnet.api.service.VirtualIP;
+import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
@@ -98,6 +99,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
     private volatile InformerEventSource<Node, SwarmService> nodes;
     private volatile IndexerResourceCache<SwarmService> services;
+    private volatile ClusterEvents recorder;
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
         this.ledger = Objects.requireNonNull(ledger, "ledger");
@@ -137,6 +139,20 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return List.of(pods, networks, nodes);
     }
 
+    /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
+    private ClusterEvents events(KubernetesClient client) {
+        ClusterEvents existing = recorder;
+        if (existing == null) {
+            synchronized (this) {
+                if (recorder == null) {
+                    recorder = new ClusterEvents(client);
+                }
+                existing = recorder;
+            }
+        }
+        return existing;
+    }
+
     private static Set<ResourceID> idsOf(List<SwarmService> list) {
         Set<ResourceID> ids = new HashSet<>();
         list.forEach(s -> ids.add(ResourceID.fromResource(s)));
@@ -164,7 +180,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         String namespace = service.getMetadata().getNamespace();
         String name = service.getMetadata().getName();
         SwarmServiceSpec spec = service.getSpec();
-        ServiceEvents events = new ServiceEvents(context.getClient());
+        ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
         releaseOrphans(namespace, networksInUse(service, taskPods));
@@ -270,7 +286,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     }
 
     private UpdateControl<SwarmService> blocked(SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
-                                                ServiceEvents events, List<VirtualIP> virtualIPs, Optional<Duration> recheck) {
+                                                ClusterEvents events, List<VirtualIP> virtualIPs, Optional<Duration> recheck) {
         var previous = service.getStatus() == null ? null
                 : Conditions.find(service.getStatus().getConditions(), ServiceHealth.READY);
         if (previous == null || !blocker.reason().equals(previous.getReason())) {
@@ -443,7 +459,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return null;
     }
 
-    private static void recordCreation(ServiceEvents events, SwarmService service, TaskPlan.Creation creation, Pod pod) {
+    private static void recordCreation(ClusterEvents events, SwarmService service, TaskPlan.Creation creation, Pod pod) {
         String addresses = new ObservedTask(pod).addresses().byNetwork().toString();
         switch (creation.reason()) {
             case NEW -> events.normal(service, "TaskCreated", "created task " + pod.getMetadata().getName() + " for "
@@ -455,7 +471,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
     }
 
-    private static void recordRemoval(ServiceEvents events, SwarmService service, TaskPlan.Removal removal, Pod pod) {
+    private static void recordRemoval(ClusterEvents events, SwarmService service, TaskPlan.Removal removal, Pod pod) {
         String task = removal.podName();
         switch (removal.reason()) {
             case SLOT_REMOVED -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
@@ -572,6 +588,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             ledger.release(namespace, network, vipOwner);
         }
         releaseOrphans(namespace, networkNames);
+        events(context.getClient()).forget(service);
         return DeleteControl.defaultDelete();
     }
 }

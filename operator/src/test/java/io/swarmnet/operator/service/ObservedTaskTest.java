@@ -1,0 +1,102 @@
+package io.swarmnet.operator.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.service.TaskStatus;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ObservedTaskTest {
+
+    private static PodBuilder pod() {
+        return new PodBuilder().withNewMetadata().withName("web-2-abcde").withCreationTimestamp("2026-11-25T10:00:00Z")
+                .withLabels(Map.of(SwarmnetKeys.LABEL_SLOT, "2", SwarmnetKeys.LABEL_TEMPLATE_HASH, "h1"))
+                .withAnnotations(Map.of(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"front\":\"10.0.9.3\",\"back\":\"10.0.10.7\"}"))
+                .endMetadata().withNewSpec().endSpec();
+    }
+
+    private static PodCondition condition(String type, String status) {
+        PodCondition c = new PodCondition();
+        c.setType(type);
+        c.setStatus(status);
+        c.setLastTransitionTime("2026-11-25T10:01:00Z");
+        return c;
+    }
+
+    @Test
+    void aFreshPodIsPendingWaitingToBeScheduled() {
+        ObservedTask task = new ObservedTask(pod().build());
+
+        assertThat(task.state()).isEqualTo(ObservedTask.State.Pending);
+        assertThat(task.message()).isEqualTo("waiting to be scheduled");
+        assertThat(task.existing()).hasValueSatisfying(e -> {
+            assertThat(e.slot()).isEqualTo(TaskSlot.replicated(2));
+            assertThat(e.templateHash()).isEqualTo("h1");
+            assertThat(e.lifecycle()).isEqualTo(ExistingTask.Lifecycle.ACTIVE);
+            assertThat(e.ready()).isFalse();
+            assertThat(e.created()).isEqualTo(Instant.parse("2026-11-25T10:00:00Z"));
+        });
+    }
+
+    @Test
+    void aRunningPodWaitsForTheNodeAgentUntilAttached() {
+        Pod running = pod().editSpec().withNodeName("node-1").endSpec()
+                .withNewStatus().withPhase("Running").withConditions(condition("Ready", "False")).endStatus().build();
+
+        ObservedTask task = new ObservedTask(running);
+
+        assertThat(task.state()).isEqualTo(ObservedTask.State.Running);
+        assertThat(task.message()).contains("node agent").contains(SwarmnetKeys.CONDITION_ATTACHED);
+    }
+
+    @Test
+    void aReadyPodIsReadySinceItsConditionChanged() {
+        Pod ready = pod().editSpec().withNodeName("node-1").endSpec().withNewStatus().withPhase("Running")
+                .withConditions(condition(SwarmnetKeys.CONDITION_ATTACHED, "True"), condition("Ready", "True")).endStatus().build();
+
+        ObservedTask task = new ObservedTask(ready);
+
+        assertThat(task.state()).isEqualTo(ObservedTask.State.Ready);
+        assertThat(task.message()).isNull();
+        assertThat(task.existing().orElseThrow().readySince()).isEqualTo(Instant.parse("2026-11-25T10:01:00Z"));
+    }
+
+    @Test
+    void failedAndTerminatingPods() {
+        Pod failed = pod().withNewStatus().withPhase("Failed").withMessage("evicted: node out of memory").endStatus().build();
+        Pod deleting = pod().editMetadata().withDeletionTimestamp("2026-11-25T10:05:00Z").endMetadata().build();
+
+        assertThat(new ObservedTask(failed).state()).isEqualTo(ObservedTask.State.Failed);
+        assertThat(new ObservedTask(failed).message()).isEqualTo("evicted: node out of memory");
+        assertThat(new ObservedTask(failed).lifecycle()).isEqualTo(ExistingTask.Lifecycle.FINISHED);
+        assertThat(new ObservedTask(deleting).state()).isEqualTo(ObservedTask.State.Terminating);
+        assertThat(new ObservedTask(deleting).lifecycle()).isEqualTo(ExistingTask.Lifecycle.TERMINATING);
+    }
+
+    @Test
+    void statusRowShowsAddressesWithPrefixAndDerivedMac() {
+        Pod ready = pod().editSpec().withNodeName("node-1").endSpec().build();
+
+        TaskStatus row = new ObservedTask(ready).status(Map.of("front", Cidr.parse("10.0.9.0/24")));
+
+        assertThat(row.getName()).isEqualTo("web-2-abcde");
+        assertThat(row.getSlot()).isEqualTo(2);
+        assertThat(row.getNode()).isEqualTo("node-1");
+        assertThat(row.getAddresses()).extracting(a -> a.getNetwork(), a -> a.getAddress(), a -> a.getMac()).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("back", "10.0.10.7", "02:42:0a:00:0a:07"),
+                org.assertj.core.groups.Tuple.tuple("front", "10.0.9.3/24", "02:42:0a:00:09:03"));
+    }
+
+    @Test
+    void podWithoutSlotLabelIsNotPlanned() {
+        Pod stray = new PodBuilder().withNewMetadata().withName("stray").endMetadata().build();
+
+        assertThat(new ObservedTask(stray).existing()).isEmpty();
+    }
+}

@@ -1,0 +1,132 @@
+package io.swarmnet.operator.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodDNSConfigOption;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TaskPodTest {
+
+    private static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+
+    static SwarmService service(String name) {
+        SwarmService service = new SwarmService();
+        service.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("shop").withUid("uid-1").withGeneration(1L).build());
+        service.getSpec().setTemplate(new PodTemplateSpecBuilder()
+                .withNewMetadata().withLabels(Map.of("app", "web")).withAnnotations(Map.of("note", "kept")).endMetadata()
+                .withNewSpec().addNewContainer().withName("nginx").withImage("nginx").endContainer().endSpec()
+                .build());
+        service.getSpec().setNetworks(List.of(new NetworkAttachment("my-network")));
+        return service;
+    }
+
+    @Test
+    void namesFollowServiceSlotAndSuffix() {
+        assertThat(TaskPod.name("my-web", TaskSlot.replicated(3), "x7k2p")).isEqualTo("my-web-3-x7k2p");
+        assertThat(TaskPod.name("my-web", TaskSlot.global("worker-1.example.com"), "x7k2p"))
+                .isEqualTo("my-web-worker-1-example-com-x7k2p");
+    }
+
+    @Test
+    void longNamesAreShortenedToAValidDnsLabelKeepingTheSlot() {
+        String service = "s".repeat(60) + "-end";
+        String name = TaskPod.name(service, TaskSlot.replicated(12345), "abcde");
+
+        assertThat(name).hasSizeLessThanOrEqualTo(63).matches(DNS_LABEL).endsWith("-12345-abcde");
+
+        String global = TaskPod.name(service, TaskSlot.global("node-" + "n".repeat(80)), "abcde");
+        assertThat(global).hasSizeLessThanOrEqualTo(63).matches(DNS_LABEL).endsWith("-abcde");
+    }
+
+    @Test
+    void suffixesUseTheKubernetesAlphabet() {
+        Random random = new Random(7);
+        for (int i = 0; i < 100; i++) {
+            assertThat(TaskPod.randomSuffix(random)).matches("[bcdfghjklmnpqrstvwxz2456789]{5}");
+        }
+    }
+
+    @Test
+    void podCarriesLabelsAddressesOwnerReadinessGateAndEmbeddedDns() {
+        SwarmService service = service("my-web");
+        TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3")));
+
+        Pod pod = TaskPod.desired(service, TaskSlot.replicated(2), null, "my-web-2-abcde", "hash1", addresses, "cluster.local");
+
+        assertThat(pod.getMetadata().getName()).isEqualTo("my-web-2-abcde");
+        assertThat(pod.getMetadata().getNamespace()).isEqualTo("shop");
+        assertThat(pod.getMetadata().getLabels()).containsEntry("app", "web")
+                .containsEntry(SwarmnetKeys.LABEL_SERVICE, "my-web")
+                .containsEntry(SwarmnetKeys.LABEL_SLOT, "2")
+                .containsEntry(SwarmnetKeys.LABEL_TEMPLATE_HASH, "hash1");
+        assertThat(pod.getMetadata().getAnnotations()).containsEntry("note", "kept")
+                .containsEntry(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"my-network\":\"10.0.9.3\"}");
+        assertThat(pod.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getKind()).isEqualTo("SwarmService");
+            assertThat(owner.getApiVersion()).isEqualTo("swarmnet.io/v1alpha1");
+            assertThat(owner.getUid()).isEqualTo("uid-1");
+            assertThat(owner.getController()).isTrue();
+        });
+        assertThat(pod.getSpec().getReadinessGates()).extracting(g -> g.getConditionType())
+                .containsExactly(SwarmnetKeys.CONDITION_ATTACHED);
+        assertThat(pod.getSpec().getDnsPolicy()).isEqualTo("None");
+        assertThat(pod.getSpec().getDnsConfig().getNameservers()).containsExactly("127.0.0.11");
+        assertThat(pod.getSpec().getDnsConfig().getSearches())
+                .containsExactly("shop.svc.cluster.local", "svc.cluster.local", "cluster.local");
+        assertThat(pod.getSpec().getDnsConfig().getOptions()).containsExactly(new PodDNSConfigOption("ndots", "5"));
+        assertThat(pod.getSpec().getContainers()).extracting(c -> c.getImage()).containsExactly("nginx");
+        assertThat(pod.getSpec().getAffinity()).isNull();
+    }
+
+    @Test
+    void podDoesNotChangeTheServiceTemplate() {
+        SwarmService service = service("my-web");
+        TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local");
+
+        assertThat(service.getSpec().getTemplate().getSpec().getReadinessGates()).isEmpty();
+        assertThat(service.getSpec().getTemplate().getSpec().getDnsPolicy()).isNull();
+    }
+
+    @Test
+    void globalTaskIsPinnedToItsNodeByAffinity() {
+        Pod pod = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), "worker-2", "agent-worker-2-abcde", "h",
+                new TaskAddresses(Map.of()), "cluster.local");
+
+        assertThat(pod.getMetadata().getLabels()).containsEntry(SwarmnetKeys.LABEL_SLOT, "worker-2");
+        var terms = pod.getSpec().getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms();
+        assertThat(terms).singleElement().satisfies(term -> {
+            assertThat(term.getMatchFields()).singleElement().satisfies(r -> {
+                assertThat(r.getKey()).isEqualTo("metadata.name");
+                assertThat(r.getValues()).containsExactly("worker-2");
+            });
+        });
+    }
+
+    @Test
+    void templateSearchesAndOptionsComeAfterTheClusterOnes() {
+        SwarmService service = service("my-web");
+        service.getSpec().getTemplate().getSpec().setDnsConfig(new io.fabric8.kubernetes.api.model.PodDNSConfigBuilder()
+                .withNameservers("8.8.8.8").withSearches("corp.example").withOptions(new PodDNSConfigOption("edns0", null),
+                        new PodDNSConfigOption("ndots", "2")).build());
+
+        Pod pod = TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "k8s.test");
+
+        assertThat(pod.getSpec().getDnsConfig().getNameservers()).containsExactly("127.0.0.11");
+        assertThat(pod.getSpec().getDnsConfig().getSearches()).containsExactly("shop.svc.k8s.test", "svc.k8s.test", "k8s.test",
+                "corp.example");
+        assertThat(pod.getSpec().getDnsConfig().getOptions()).containsExactly(new PodDNSConfigOption("ndots", "2"),
+                new PodDNSConfigOption("edns0", null));
+    }
+}
