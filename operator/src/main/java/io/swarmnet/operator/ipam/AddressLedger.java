@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ public final class AddressLedger {
     }
 
     private final Map<String, Holdings> networks = new HashMap<>();
+    private final AtomicLong allocationsMade = new AtomicLong();
 
     private AddressLedger() {
     }
@@ -146,6 +148,7 @@ public final class AddressLedger {
                 holdings.byOwner.put(owner, candidate);
                 holdings.byAddress.put(candidate, owner);
                 holdings.cursor = candidate.value() + 1;
+                allocationsMade.incrementAndGet();
                 return candidate;
             }
         }
@@ -185,6 +188,11 @@ public final class AddressLedger {
         Map<String, Integer> usage = new TreeMap<>();
         networks.forEach((k, h) -> usage.put(k, h.byAddress.size()));
         return usage;
+    }
+
+    /** Addresses handed out since this ledger was made (not counting ones rebuilt from the cluster). */
+    public long allocationsMade() {
+        return allocationsMade.get();
     }
 
     private static String key(String namespace, String network) {

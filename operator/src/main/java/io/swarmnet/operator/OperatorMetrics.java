@@ -1,0 +1,89 @@
+package io.swarmnet.operator;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.swarmnet.operator.ipam.AddressLedger;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Prometheus metrics of the operator. Hooked into java-operator-sdk so that both reconcilers are
+ * counted the same way without either knowing about metrics:
+ * <ul>
+ *   <li>{@code swarmnet_reconciles_total{kind}}, {@code swarmnet_reconcile_errors_total{kind}},
+ *       {@code swarmnet_reconcile_seconds{controller}}</li>
+ *   <li>{@code swarmnet_allocations_total{type=subnet|vni}}, {@code swarmnet_rejections_total{reason}},
+ *       {@code swarmnet_address_allocations_total}</li>
+ *   <li>{@code swarmnet_addresses_in_use{network}} (tasks and virtual IPs, per {@code namespace/name})</li>
+ * </ul>
+ */
+public final class OperatorMetrics implements Metrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Set<String> networksWithGauge = ConcurrentHashMap.newKeySet();
+    private volatile AddressLedger ledger;
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Starts publishing the ledger's numbers; called once the ledger is rebuilt. */
+    public void watch(AddressLedger ledger) {
+        this.ledger = ledger;
+        FunctionCounter.builder("swarmnet_address_allocations", ledger, AddressLedger::allocationsMade)
+                .description("Addresses handed out to tasks and virtual IPs since start").register(registry);
+    }
+
+    /** Makes sure the network has an addresses-in-use gauge (cheap to call on every reconcile). */
+    public void trackNetwork(String namespace, String name) {
+        String key = namespace + "/" + name;
+        if (networksWithGauge.add(key)) {
+            Gauge.builder("swarmnet_addresses_in_use", this, m -> m.ledger == null ? 0 : m.ledger.inUse(namespace, name))
+                    .description("Addresses held by tasks and virtual IPs on the network").tag("network", key).register(registry);
+        }
+    }
+
+    public void allocated(String type) {
+        Counter.builder("swarmnet_allocations").description("Subnets and VXLAN ids allocated").tag("type", type).register(registry).increment();
+    }
+
+    public void rejected(String reason) {
+        Counter.builder("swarmnet_rejections").description("Specs refused with a Ready=False condition").tag("reason", reason)
+                .register(registry).increment();
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void reconcileCustomResource(HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+        Counter.builder("swarmnet_reconciles").description("Reconciles started").tag("kind", resource.getKind()).register(registry).increment();
+    }
+
+    @Override
+    public void failedReconciliation(HasMetadata resource, Exception exception, Map<String, Object> metadata) {
+        Counter.builder("swarmnet_reconcile_errors").description("Reconciles that ended in an exception").tag("kind", resource.getKind())
+                .register(registry).increment();
+    }
+
+    @Override
+    public <T> T timeControllerExecution(ControllerExecution<T> execution) throws Exception {
+        Timer timer = Timer.builder("swarmnet_reconcile").description("Time spent in reconcile and cleanup")
+                .tag("controller", execution.controllerName()).tag("operation", execution.name()).register(registry);
+        long start = System.nanoTime();
+        try {
+            return execution.execute();
+        } finally {
+            timer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+}

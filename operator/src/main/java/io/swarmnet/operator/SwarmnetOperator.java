@@ -1,0 +1,105 @@
+package io.swarmnet.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.NetworkAllocations;
+import io.swarmnet.operator.ipam.NetworkPlanner;
+import io.swarmnet.operator.ipam.SubnetAllocator;
+import io.swarmnet.operator.network.OverlayNetworkReconciler;
+import io.swarmnet.operator.service.SwarmServiceReconciler;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running operator: rebuilds IPAM state from the cluster, then registers and starts both
+ * reconcilers. Leader election happens before this (see {@link OperatorMain}): whoever calls
+ * {@link #start} must be the only active operator, because the IPAM state is read once here.
+ */
+public final class SwarmnetOperator implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SwarmnetOperator.class);
+    /** Even without events every network is looked at this often (node reports, address usage). */
+    static final Duration RESYNC = Duration.ofSeconds(60);
+
+    private final Operator operator;
+    private final AddressLedger ledger;
+    private final NetworkAllocations allocations;
+    private final OperatorMetrics metrics;
+
+    private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics) {
+        this.operator = operator;
+        this.ledger = ledger;
+        this.allocations = allocations;
+        this.metrics = metrics;
+    }
+
+    /** Rebuilds the ledger, registers both reconcilers, starts; returns once informers are synced. */
+    public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config) {
+        return start(client, config, new OperatorMetrics());
+    }
+
+    public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config, OperatorMetrics metrics) {
+        long begin = System.nanoTime();
+        AddressLedger ledger = AddressLedger.fromCluster(client);
+        NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()));
+        List<OverlayNetwork> networks = config.watchNamespaces().isEmpty()
+                ? client.resources(OverlayNetwork.class).inAnyNamespace().list().getItems()
+                : config.watchNamespaces().stream()
+                        .flatMap(ns -> client.resources(OverlayNetwork.class).inNamespace(ns).list().getItems().stream()).toList();
+        NetworkAllocations allocations = NetworkAllocations.fromNetworks(planner, networks);
+        metrics.watch(ledger);
+        LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
+                ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());
+
+        Operator operator = new Operator(o -> o.withKubernetesClient(client)
+                // fabric8's mock API answers server-side apply with 415 and the operator would retry forever;
+                // merge/JSON patches work on every API server.
+                .withUseSSAToPatchPrimaryResource(false)
+                .withCloseClientOnStop(false)
+                .withConcurrentReconciliationThreads(config.reconcileThreads())
+                .withMetrics(metrics));
+        ClusterEvents events = new ClusterEvents(client);
+        operator.register(new OverlayNetworkReconciler(allocations, ledger, config, events, metrics, Clock.systemUTC()), o -> {
+            o.withReconciliationMaxInterval(RESYNC);
+            if (!config.watchNamespaces().isEmpty()) {
+                o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+            }
+        });
+        operator.register(new SwarmServiceReconciler(ledger, config), o -> {
+            if (!config.watchNamespaces().isEmpty()) {
+                o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+            }
+        });
+        operator.start();
+        LOG.info("swarmnet operator started in {} ms", (System.nanoTime() - begin) / 1_000_000);
+        return new SwarmnetOperator(operator, ledger, allocations, metrics);
+    }
+
+    public AddressLedger ledger() {
+        return ledger;
+    }
+
+    public NetworkAllocations networkAllocations() {
+        return allocations;
+    }
+
+    public OperatorMetrics metrics() {
+        return metrics;
+    }
+
+    /** True while every informer is connected and the operator runs: the liveness answer. */
+    public boolean healthy() {
+        return operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
+    }
+
+    @Override
+    public void close() {
+        operator.stop();
+    }
+}

@@ -1,0 +1,115 @@
+package io.swarmnet.operator.network;
+
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.operator.Conditions;
+import io.swarmnet.operator.ipam.NetworkAllocation;
+import io.swarmnet.operator.ipam.NetworkDecision;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Computes an OverlayNetwork's status from the allocation decision and what the cluster shows. Pure. */
+public final class DesiredNetworkStatus {
+
+    public static final String CONDITION_READY = "Ready";
+    public static final String CONDITION_DEGRADED = "Degraded";
+    public static final String CONDITION_TERMINATING = "Terminating";
+    public static final String REASON_ALLOCATED = "Allocated";
+    public static final String REASON_NEARLY_EXHAUSTED = "AddressPoolNearlyExhausted";
+    public static final String REASON_EXHAUSTED = "AddressPoolExhausted";
+    public static final String REASON_ADDRESSES_AVAILABLE = "AddressesAvailable";
+    public static final String REASON_IN_USE = "NetworkInUse";
+
+    private DesiredNetworkStatus() {
+    }
+
+    /** What the network looks like to IPAM users and the nodes right now. */
+    public record Observed(List<String> attachedServices, NodeReports nodes, int addressesInUse, int warningPercent) {
+    }
+
+    public static OverlayNetworkStatus of(OverlayNetwork network, NetworkDecision decision, Observed observed, Instant now) {
+        OverlayNetworkStatus old = network.getStatus() == null ? new OverlayNetworkStatus() : network.getStatus();
+        OverlayNetworkStatus status = new OverlayNetworkStatus();
+        long generation = network.getMetadata().getGeneration() == null ? 0 : network.getMetadata().getGeneration();
+        List<Conditions.Desired> desired = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        removed.add(CONDITION_TERMINATING);
+
+        NetworkAllocation allocation = null;
+        if (decision instanceof NetworkDecision.Allocated a) {
+            allocation = a.allocation();
+            desired.add(new Conditions.Desired(CONDITION_READY, Conditions.TRUE, REASON_ALLOCATED,
+                    "subnet " + allocation.subnet() + ", gateway " + allocation.gateway() + ", VXLAN id " + allocation.vni()
+                            + (allocation.range().equals(allocation.subnet()) ? "" : ", addresses from " + allocation.range())));
+        } else {
+            NetworkDecision.Rejected r = (NetworkDecision.Rejected) decision;
+            allocation = r.held();
+            desired.add(new Conditions.Desired(CONDITION_READY, Conditions.FALSE, r.reason(), r.message()));
+        }
+        if (allocation != null) {
+            status.setSubnet(allocation.subnet().toString());
+            status.setGateway(allocation.gateway().toString());
+            status.setVxlanId(allocation.vni().value());
+            status.setIpRange(allocation.range().toString());
+            long capacity = allocation.allocatable().capacity();
+            int used = observed.addressesInUse();
+            long percent = capacity == 0 ? 100 : used * 100L / capacity;
+            status.setAddressUsage(used + "/" + capacity + " (" + percent + "%)");
+            desired.add(degraded(allocation, used, capacity, percent, observed.warningPercent()));
+        } else {
+            removed.add(CONDITION_DEGRADED);
+        }
+        boolean encrypted = network.getSpec() != null && network.getSpec().isEncrypted();
+        desired.add(observed.nodes().encryptedCondition(encrypted));
+
+        status.setNodes(new ArrayList<>(observed.nodes().nodes()));
+        status.setNodeCount(observed.nodes().nodes().size());
+        status.setAttachedServices(new ArrayList<>(observed.attachedServices()));
+        status.setObservedGeneration(generation);
+        status.setConditions(Conditions.merge(old.getConditions(), desired, removed, generation, now));
+        return status;
+    }
+
+    private static Conditions.Desired degraded(NetworkAllocation allocation, int used, long capacity, long percent, int warningPercent) {
+        String usage = used + " of the " + capacity + " assignable addresses of " + allocation.range() + " are held by tasks and virtual IPs ("
+                + percent + "%)";
+        if (used >= capacity) {
+            return new Conditions.Desired(CONDITION_DEGRADED, Conditions.TRUE, REASON_EXHAUSTED, usage
+                    + "; new tasks cannot get an address. Create a network with a larger spec.subnet or spec.ipRange and move services to it");
+        }
+        if (used * 100L >= (long) warningPercent * capacity) {
+            return new Conditions.Desired(CONDITION_DEGRADED, Conditions.TRUE, REASON_NEARLY_EXHAUSTED, usage
+                    + ", at or above the " + warningPercent + "% warning level; before scaling further, create a network with a larger "
+                    + "spec.subnet or spec.ipRange");
+        }
+        return new Conditions.Desired(CONDITION_DEGRADED, Conditions.FALSE, REASON_ADDRESSES_AVAILABLE, usage);
+    }
+
+    /** The status while deletion waits for services that still use the network. */
+    public static OverlayNetworkStatus terminating(OverlayNetwork network, List<String> holders, Instant now) {
+        OverlayNetworkStatus old = network.getStatus() == null ? new OverlayNetworkStatus() : network.getStatus();
+        OverlayNetworkStatus status = copy(old);
+        long generation = network.getMetadata().getGeneration() == null ? 0 : network.getMetadata().getGeneration();
+        status.setAttachedServices(new ArrayList<>(holders));
+        status.setConditions(Conditions.merge(old.getConditions(), List.of(new Conditions.Desired(CONDITION_TERMINATING, Conditions.TRUE,
+                REASON_IN_USE, "deletion waits: SwarmServices " + String.join(", ", holders) + " still attach to the network; delete them "
+                        + "or remove the network from their spec.networks, and the network goes away")), List.of(), generation, now));
+        return status;
+    }
+
+    private static OverlayNetworkStatus copy(OverlayNetworkStatus s) {
+        OverlayNetworkStatus c = new OverlayNetworkStatus();
+        c.setSubnet(s.getSubnet());
+        c.setGateway(s.getGateway());
+        c.setVxlanId(s.getVxlanId());
+        c.setIpRange(s.getIpRange());
+        c.setNodes(s.getNodes());
+        c.setNodeCount(s.getNodeCount());
+        c.setAttachedServices(s.getAttachedServices());
+        c.setAddressUsage(s.getAddressUsage());
+        c.setConditions(s.getConditions());
+        c.setObservedGeneration(s.getObservedGeneration());
+        return c;
+    }
+}

@@ -1,0 +1,70 @@
+package io.swarmnet.operator.network;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.swarmnet.api.contract.NodeNetworkState;
+import io.swarmnet.api.contract.NodeNetworkStates;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.network.NetworkNodeStatus;
+import io.swarmnet.operator.Conditions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the node agents say about one network, gathered from the {@code swarmnet.io/networks}
+ * annotation of every Node: which nodes carry it, and whether encryption holds on all of them. Pure.
+ */
+public record NodeReports(List<NetworkNodeStatus> nodes) {
+
+    public static final String CONDITION_ENCRYPTED = "Encrypted";
+
+    public static NodeReports of(String namespace, String network, Collection<Node> allNodes) {
+        String key = NodeNetworkStates.key(namespace, network);
+        List<NetworkNodeStatus> nodes = new ArrayList<>();
+        for (Node node : allNodes) {
+            Map<String, String> annotations = node.getMetadata().getAnnotations();
+            if (annotations == null) {
+                continue;
+            }
+            NodeNetworkState state = NodeNetworkStates.parse(annotations.get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS)).byNetwork().get(key);
+            if (state != null) {
+                nodes.add(new NetworkNodeStatus(node.getMetadata().getName(), state.localTasks(), state.peers(),
+                        state.encryption() == null ? null : state.encryption().name(), state.message()));
+            }
+        }
+        nodes.sort(Comparator.comparing(NetworkNodeStatus::getName));
+        return new NodeReports(List.copyOf(nodes));
+    }
+
+    /**
+     * The Encrypted condition: for a plain network False/NotRequested; for an encrypted one True
+     * only when every reporting node says Established, otherwise False naming the nodes that do not
+     * and why (traffic to them fails closed, never in the clear).
+     */
+    public Conditions.Desired encryptedCondition(boolean encrypted) {
+        if (!encrypted) {
+            return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.FALSE, "NotRequested",
+                    "spec.encrypted is false: VXLAN traffic between nodes is not encrypted");
+        }
+        if (nodes.isEmpty()) {
+            return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.UNKNOWN, "NoNodes",
+                    "no node carries the network yet; encryption is set up on the nodes that run its first tasks");
+        }
+        List<String> problems = new ArrayList<>();
+        for (NetworkNodeStatus node : nodes) {
+            if (!NodeNetworkState.Encryption.Established.name().equals(node.getEncryption())) {
+                problems.add("node " + node.getName() + ": " + (node.getEncryption() == null ? "no encryption state reported" : node.getEncryption())
+                        + (node.getMessage() == null ? "" : " (" + node.getMessage() + ")"));
+            }
+        }
+        if (problems.isEmpty()) {
+            return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.TRUE, "Established",
+                    "IPsec is established on all " + nodes.size() + " nodes carrying the network");
+        }
+        return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.FALSE, "EncryptionFailed",
+                problems.size() + " of " + nodes.size() + " nodes have no working encryption, so traffic to and from them is dropped "
+                        + "(fail closed): " + String.join("; ", problems));
+    }
+}

@@ -1,0 +1,257 @@
+package io.swarmnet.operator.network;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.swarmnet.api.contract.NodeNetworkStates;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.operator.ClusterEvents;
+import io.swarmnet.operator.OperatorConfig;
+import io.swarmnet.operator.OperatorMetrics;
+import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.NetworkAllocations;
+import io.swarmnet.operator.ipam.NetworkDecision;
+import io.swarmnet.operator.ipam.NetworkRequest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles OverlayNetworks: allocates subnet, gateway and VXLAN id (through
+ * {@link NetworkAllocations}, which serializes the decisions), reports them with Ready, Degraded and
+ * Encrypted conditions, aggregates what the node agents report, and holds deletion with the
+ * {@code swarmnet.io/network-in-use} finalizer while SwarmServices still attach to the network.
+ */
+@ControllerConfiguration(name = OverlayNetworkReconciler.NAME, finalizerName = SwarmnetKeys.FINALIZER_NETWORK)
+public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork>, Cleaner<OverlayNetwork> {
+
+    public static final String NAME = "overlaynetwork";
+    private static final Logger LOG = LoggerFactory.getLogger(OverlayNetworkReconciler.class);
+    /** A refused network is looked at again this often: what it collided with may have gone away. */
+    static final long REJECTED_RETRY_SECONDS = 10;
+    /** Deletion of a network in use is re-checked this often (besides on every service change). */
+    static final long IN_USE_RETRY_SECONDS = 5;
+
+    private final NetworkAllocations allocations;
+    private final AddressLedger ledger;
+    private final OperatorConfig config;
+    private final ClusterEvents events;
+    private final OperatorMetrics metrics;
+    private final Clock clock;
+
+    private volatile InformerEventSource<Node, OverlayNetwork> nodes;
+    private volatile InformerEventSource<SwarmService, OverlayNetwork> services;
+
+    public OverlayNetworkReconciler(NetworkAllocations allocations, AddressLedger ledger, OperatorConfig config, ClusterEvents events,
+                                    OperatorMetrics metrics, Clock clock) {
+        this.allocations = allocations;
+        this.ledger = ledger;
+        this.config = config;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, OverlayNetwork>> prepareEventSources(EventSourceContext<OverlayNetwork> context) {
+        // A change must also wake the networks a node or service no longer names: those are found
+        // through the networks' own status (nodes and attachedServices), so the mappers stay
+        // functions of the cluster state (java-operator-sdk may call them more than once per event).
+        var primaries = context.getPrimaryCache();
+        nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, OverlayNetwork.class)
+                .withName("nodes")
+                .withSecondaryToPrimaryMapper(node -> {
+                    Set<ResourceID> ids = new HashSet<>(networksNamedBy(node));
+                    String nodeName = node.getMetadata().getName();
+                    primaries.list(n -> n.getStatus() != null && n.getStatus().getNodes() != null
+                                    && n.getStatus().getNodes().stream().anyMatch(x -> nodeName.equals(x.getName())))
+                            .forEach(n -> ids.add(ResourceID.fromResource(n)));
+                    return ids;
+                })
+                .build(), context);
+        services = new InformerEventSource<>(InformerEventSourceConfiguration.from(SwarmService.class, OverlayNetwork.class)
+                .withName("swarmservices")
+                .withNamespacesInheritedFromController()
+                .withSecondaryToPrimaryMapper(service -> {
+                    Set<ResourceID> ids = new HashSet<>(networksNamedBy(service));
+                    String serviceName = service.getMetadata().getName();
+                    primaries.list(service.getMetadata().getNamespace(), n -> n.getStatus() != null
+                                    && n.getStatus().getAttachedServices() != null && n.getStatus().getAttachedServices().contains(serviceName))
+                            .forEach(n -> ids.add(ResourceID.fromResource(n)));
+                    return ids;
+                })
+                .build(), context);
+        return List.of(nodes, services);
+    }
+
+    @Override
+    public UpdateControl<OverlayNetwork> reconcile(OverlayNetwork network, Context<OverlayNetwork> context) {
+        String namespace = network.getMetadata().getNamespace();
+        String name = network.getMetadata().getName();
+        allocations.retainOnly(context.getPrimaryCache().list()
+                .map(n -> n.getMetadata().getNamespace() + "/" + n.getMetadata().getName()).collect(Collectors.toSet()));
+
+        NetworkDecision decision = allocations.decide(NetworkRequest.of(network), clusterRanges());
+        if (decision instanceof NetworkDecision.Allocated allocated && allocated.fresh()) {
+            var a = allocated.allocation();
+            LOG.info("OverlayNetwork {}/{}: allocated subnet {}, gateway {}, VXLAN id {}", namespace, name, a.subnet(), a.gateway(), a.vni());
+            metrics.allocated("subnet");
+            metrics.allocated("vni");
+            events.normal(network, "Allocated", "subnet " + a.subnet() + ", gateway " + a.gateway() + ", VXLAN id " + a.vni()
+                    + (a.range().equals(a.subnet()) ? "" : ", addresses from " + a.range()));
+        } else if (decision instanceof NetworkDecision.Rejected rejected) {
+            LOG.info("OverlayNetwork {}/{}: {}: {}", namespace, name, rejected.reason(), rejected.message());
+            metrics.rejected(rejected.reason());
+            events.warning(network, rejected.reason(), rejected.message());
+        }
+        metrics.trackNetwork(namespace, name);
+
+        DesiredNetworkStatus.Observed observed = new DesiredNetworkStatus.Observed(attachedServices(namespace, name),
+                NodeReports.of(namespace, name, nodes.list().toList()), ledger.inUse(namespace, name), config.addressWarningPercent());
+        OverlayNetworkStatus status = DesiredNetworkStatus.of(network, decision, observed, clock.instant());
+        UpdateControl<OverlayNetwork> control;
+        if (sameStatus(network.getStatus(), status)) {
+            control = UpdateControl.noUpdate();
+        } else {
+            network.setStatus(status);
+            control = UpdateControl.patchStatus(network);
+        }
+        if (decision instanceof NetworkDecision.Rejected) {
+            control.rescheduleAfter(REJECTED_RETRY_SECONDS, TimeUnit.SECONDS);
+        }
+        return control;
+    }
+
+    /**
+     * Deletion: like {@code docker network rm}, refused while services use the network, except that
+     * here it waits rather than fails, and goes through once the last service lets go.
+     */
+    @Override
+    public DeleteControl cleanup(OverlayNetwork network, Context<OverlayNetwork> context) {
+        String namespace = network.getMetadata().getNamespace();
+        String name = network.getMetadata().getName();
+        List<String> holders = attachedServices(namespace, name);
+        if (!holders.isEmpty()) {
+            OverlayNetworkStatus status = DesiredNetworkStatus.terminating(network, holders, clock.instant());
+            if (!sameStatus(network.getStatus(), status)) {
+                try {
+                    context.getClient().resource(network).editStatus(n -> {
+                        n.setStatus(status);
+                        return n;
+                    });
+                } catch (RuntimeException e) {
+                    LOG.debug("OverlayNetwork {}/{}: could not report the services holding it: {}", namespace, name, e.getMessage());
+                }
+            }
+            events.warning(network, DesiredNetworkStatus.REASON_IN_USE, "deletion waits for SwarmServices " + String.join(", ", holders));
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(TimeUnit.SECONDS.toMillis(IN_USE_RETRY_SECONDS));
+        }
+        allocations.release(namespace, name);
+        events.forget(network);
+        LOG.info("OverlayNetwork {}/{}: no service uses it any more; released its subnet and VXLAN id", namespace, name);
+        return DeleteControl.defaultDelete();
+    }
+
+    /** SwarmServices (by name, sorted) whose spec.networks name the network. */
+    private List<String> attachedServices(String namespace, String name) {
+        return services.list(namespace, s -> networkNames(s).contains(name))
+                .map(s -> s.getMetadata().getName()).sorted().toList();
+    }
+
+    /**
+     * Ranges of the cluster itself that no overlay may take, beyond the configured ones: every
+     * node's pod CIDRs and addresses. An overlay covering a node address would blackhole the
+     * underlay on nodes where it is attached.
+     */
+    private List<Cidr> clusterRanges() {
+        List<Cidr> ranges = new ArrayList<>();
+        nodes.list().forEach(node -> {
+            if (node.getSpec() != null) {
+                List<String> podCidrs = new ArrayList<>();
+                if (node.getSpec().getPodCIDRs() != null) {
+                    podCidrs.addAll(node.getSpec().getPodCIDRs());
+                }
+                if (node.getSpec().getPodCIDR() != null) {
+                    podCidrs.add(node.getSpec().getPodCIDR());
+                }
+                podCidrs.stream().filter(Cidr::isValid).map(Cidr::parse).forEach(ranges::add);
+            }
+            if (node.getStatus() != null && node.getStatus().getAddresses() != null) {
+                node.getStatus().getAddresses().stream().map(NodeAddress::getAddress).filter(IpAddress::isValid)
+                        .map(a -> new Cidr(IpAddress.parse(a), 32)).forEach(ranges::add);
+            }
+        });
+        return ranges;
+    }
+
+    private static Set<ResourceID> networksNamedBy(Node node) {
+        var annotations = node.getMetadata().getAnnotations();
+        if (annotations == null) {
+            return Set.of();
+        }
+        Set<ResourceID> ids = new HashSet<>();
+        for (String key : NodeNetworkStates.parse(annotations.get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS)).byNetwork().keySet()) {
+            int slash = key.indexOf('/');
+            if (slash > 0) {
+                ids.add(new ResourceID(key.substring(slash + 1), key.substring(0, slash)));
+            }
+        }
+        return ids;
+    }
+
+    private static Set<ResourceID> networksNamedBy(SwarmService service) {
+        return networkNames(service).stream().map(n -> new ResourceID(n, service.getMetadata().getNamespace())).collect(Collectors.toSet());
+    }
+
+    private static Set<String> networkNames(SwarmService service) {
+        if (service.getSpec() == null || service.getSpec().getNetworks() == null) {
+            return Set.of();
+        }
+        return service.getSpec().getNetworks().stream().map(NetworkAttachment::getName).filter(Objects::nonNull).collect(Collectors.toSet());
+    }
+
+    /** Status equality ignoring nothing: conditions carry their own timestamps, which merge() keeps stable. */
+    private static boolean sameStatus(OverlayNetworkStatus a, OverlayNetworkStatus b) {
+        if (a == null) {
+            return false;
+        }
+        return Objects.equals(a.getSubnet(), b.getSubnet()) && Objects.equals(a.getGateway(), b.getGateway())
+                && Objects.equals(a.getVxlanId(), b.getVxlanId()) && Objects.equals(a.getIpRange(), b.getIpRange())
+                && Objects.equals(a.getNodeCount(), b.getNodeCount()) && Objects.equals(a.getAttachedServices(), b.getAttachedServices())
+                && Objects.equals(a.getAddressUsage(), b.getAddressUsage()) && Objects.equals(a.getObservedGeneration(), b.getObservedGeneration())
+                && Objects.equals(a.getConditions(), b.getConditions()) && nodesEqual(a, b);
+    }
+
+    private static boolean nodesEqual(OverlayNetworkStatus a, OverlayNetworkStatus b) {
+        List<String> x = a.getNodes() == null ? List.of() : a.getNodes().stream().map(OverlayNetworkReconciler::describe).toList();
+        List<String> y = b.getNodes() == null ? List.of() : b.getNodes().stream().map(OverlayNetworkReconciler::describe).toList();
+        return x.equals(y);
+    }
+
+    private static String describe(io.swarmnet.api.network.NetworkNodeStatus n) {
+        return n.getName() + "|" + n.getLocalTasks() + "|" + n.getPeers() + "|" + n.getEncryption() + "|" + n.getMessage();
+    }
+}
