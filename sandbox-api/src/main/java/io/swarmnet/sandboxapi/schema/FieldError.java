@@ -11,12 +11,19 @@ import java.util.stream.Collectors;
  * API server prints it ({@code spec.networks[0].name}), one of its {@code field.ErrorType} strings,
  * the offending value (null when the value is not printed, e.g. "Required value") and a detail.
  *
- * @param field  path of the field, e.g. {@code spec.replicas}
+ * @param field  path of the field, e.g. {@code spec.replicas}; {@code <nil>} for the object itself
  * @param type   Kubernetes error type, e.g. {@code "Invalid value"}; see the constants below
  * @param value  the bad value as plain Java data (String, Long, Double, Boolean, List, Map) or null
  * @param detail what is wrong and, where possible, what is allowed
  */
 public record FieldError(String field, String type, Object value, String detail) {
+
+    /** The root of the object has no path; Kubernetes prints its nil field.Path as "<nil>". */
+    public FieldError {
+        if (field == null || field.isEmpty()) {
+            field = "<nil>";
+        }
+    }
 
     public static final String INVALID = "Invalid value";
     public static final String REQUIRED = "Required value";
@@ -40,10 +47,7 @@ public record FieldError(String field, String type, Object value, String detail)
             return "unknown field " + quote(field);
         }
         StringBuilder out = new StringBuilder();
-        if (field != null && !field.isEmpty()) {
-            out.append(field).append(": ");
-        }
-        out.append(type);
+        out.append(field).append(": ").append(type);
         if (printsValue()) {
             out.append(": ").append(render(value));
         }

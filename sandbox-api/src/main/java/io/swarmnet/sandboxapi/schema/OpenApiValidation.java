@@ -60,16 +60,19 @@ final class OpenApiValidation {
             typeError(path, typeName(schema), actual);
             return;
         }
-        enumeration(schema, value, path);
+        // kube-openapi's validator order: combinators, string, number, array, enum, object.
+        combinators(schema, value, path);
         switch (actual) {
             case "string" -> string(schema, value.textValue(), path);
             case "integer", "number" -> number(schema, value, path);
             case "array" -> array(schema, (ArrayNode) value, path);
-            case "object" -> object(schema, (ObjectNode) value, path);
             default -> {
             }
         }
-        combinators(schema, value, path);
+        enumeration(schema, value, path);
+        if (value instanceof ObjectNode object) {
+            object(schema, object, path);
+        }
     }
 
     private void enumeration(SchemaNode schema, JsonNode value, String path) {
@@ -89,33 +92,29 @@ final class OpenApiValidation {
                 "supported values: " + String.join(", ", supported)), true);
     }
 
+    /** Like kube-openapi's string validator, reports only the first of maxLength, minLength, pattern. */
     private void string(SchemaNode schema, String text, String path) {
         long length = text.codePointCount(0, text.length());
         if (schema.maxLength() != null && length > schema.maxLength()) {
             add(new FieldError(path, FieldError.TOO_LONG, text, "may not be longer than " + schema.maxLength()), true);
-        }
-        if (schema.minLength() != null && length < schema.minLength()) {
+        } else if (schema.minLength() != null && length < schema.minLength()) {
             invalid(path, text, path + " in body should be at least " + schema.minLength() + " chars long");
-        }
-        if (schema.pattern() != null && !schema.pattern().matcher(text).find()) {
+        } else if (schema.pattern() != null && !schema.pattern().matcher(text).find()) {
             invalid(path, text, path + " in body should match '" + schema.patternSource() + "'");
         }
-        String formatProblem = Formats.check(schema.format(), text);
-        if (formatProblem != null) {
+        if (Formats.check(schema.format(), text) != null) {
             invalid(path, text, path + " in body must be of type " + schema.format() + ": " + FieldError.quote(text));
         }
     }
 
+    /** Reported in kube-openapi's order: multipleOf, minimum, maximum. */
     private void number(SchemaNode schema, JsonNode value, String path) {
         BigDecimal number = value.decimalValue();
         boolean integral = value.isIntegralNumber();
         Object plain = JsonValues.plain(value);
-        if (schema.maximum() != null) {
-            int cmp = number.compareTo(schema.maximum());
-            if (cmp > 0 || (schema.exclusiveMaximum() && cmp == 0)) {
-                invalid(path, plain, path + " in body should be less than " + (schema.exclusiveMaximum() ? "" : "or equal to ")
-                        + bound(schema.maximum(), integral));
-            }
+        if (schema.multipleOf() != null && schema.multipleOf().signum() > 0
+                && number.remainder(schema.multipleOf()).signum() != 0) {
+            invalid(path, plain, path + " in body should be a multiple of " + bound(schema.multipleOf(), integral));
         }
         if (schema.minimum() != null) {
             int cmp = number.compareTo(schema.minimum());
@@ -124,9 +123,12 @@ final class OpenApiValidation {
                         + bound(schema.minimum(), integral));
             }
         }
-        if (schema.multipleOf() != null && schema.multipleOf().signum() > 0
-                && number.remainder(schema.multipleOf()).signum() != 0) {
-            invalid(path, plain, path + " in body should be a multiple of " + bound(schema.multipleOf(), integral));
+        if (schema.maximum() != null) {
+            int cmp = number.compareTo(schema.maximum());
+            if (cmp > 0 || (schema.exclusiveMaximum() && cmp == 0)) {
+                invalid(path, plain, path + " in body should be less than " + (schema.exclusiveMaximum() ? "" : "or equal to ")
+                        + bound(schema.maximum(), integral));
+            }
         }
     }
 

@@ -218,9 +218,9 @@ class SwarmServiceSchemaTest {
 
         @Test
         void nameRefusesAnEmptyString() {
+            // kube-openapi stops at the first string problem: minLength is reported, the pattern is not
             assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", ""))))).containsExactly(
-                    "spec.networks[0].name: Invalid value: \"\": spec.networks[0].name in body should be at least 1 chars long",
-                    "spec.networks[0].name: Invalid value: \"\": spec.networks[0].name in body should match " + LABEL_PATTERN);
+                    "spec.networks[0].name: Invalid value: \"\": spec.networks[0].name in body should be at least 1 chars long");
         }
 
         @Test
