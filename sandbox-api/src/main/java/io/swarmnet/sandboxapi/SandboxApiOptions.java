@@ -1,0 +1,30 @@
+package io.swarmnet.sandboxapi;
+
+import java.nio.file.Path;
+
+/**
+ * How to start the embedded API.
+ *
+ * @param port         TCP port on 127.0.0.1; 0 picks a free one
+ * @param crdDirectory directory whose *.yaml CRDs are installed at start; null finds the repository's
+ *                     {@code crds/} by walking up from the working directory (none installed if not found)
+ * @param validation   admit custom resources through their CRD's schema and CEL rules (defaults too)
+ */
+public record SandboxApiOptions(int port, Path crdDirectory, boolean validation) {
+
+    public static SandboxApiOptions defaults() {
+        return new SandboxApiOptions(0, null, true);
+    }
+
+    public SandboxApiOptions withPort(int port) {
+        return new SandboxApiOptions(port, crdDirectory, validation);
+    }
+
+    public SandboxApiOptions withCrdDirectory(Path crdDirectory) {
+        return new SandboxApiOptions(port, crdDirectory, validation);
+    }
+
+    public SandboxApiOptions withValidation(boolean validation) {
+        return new SandboxApiOptions(port, crdDirectory, validation);
+    }
+}

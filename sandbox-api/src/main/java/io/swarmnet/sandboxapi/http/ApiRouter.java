@@ -1,0 +1,59 @@
+package io.swarmnet.sandboxapi.http;
+
+import io.swarmnet.sandboxapi.ApiError;
+import io.swarmnet.sandboxapi.resource.ResourceCatalog;
+import io.swarmnet.sandboxapi.resource.ResourceType;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Sends each request to what answers it: health, discovery, OpenAPI, or a resource; 404 with a Status otherwise. */
+public final class ApiRouter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
+
+    private final ResourceCatalog catalog;
+    private final Discovery discovery;
+    private final OpenApiDocuments openApi;
+    private final ResourceEndpoints resources;
+
+    public ApiRouter(ResourceCatalog catalog, Discovery discovery, OpenApiDocuments openApi, ResourceEndpoints resources) {
+        this.catalog = catalog;
+        this.discovery = discovery;
+        this.openApi = openApi;
+        this.resources = resources;
+    }
+
+    public Outcome route(ApiRequest request) {
+        try {
+            return dispatch(request);
+        } catch (ApiError e) {
+            return ApiResponse.error(e);
+        } catch (RuntimeException e) {
+            LOG.warn("{} {} failed", request.method(), request.path(), e);
+            return ApiResponse.error(new ApiError(500, "InternalError", "Internal error occurred: " + e, null));
+        }
+    }
+
+    private Outcome dispatch(ApiRequest request) {
+        String path = request.path();
+        if (request.method().equals("GET")) {
+            if (path.equals("/healthz") || path.equals("/livez") || path.equals("/readyz")) {
+                return ApiResponse.text(200, "ok");
+            }
+            Optional<ApiResponse> answer = discovery.answer(path).or(() -> openApi.answer(path));
+            if (answer.isPresent()) {
+                return answer.get();
+            }
+        }
+        Optional<ResourcePath> resourcePath = ResourcePath.parse(path);
+        if (resourcePath.isPresent()) {
+            ResourcePath target = resourcePath.get();
+            Optional<ResourceType> type = catalog.find(target.group(), target.version(), target.plural());
+            if (type.isPresent()) {
+                return resources.handle(request, type.get(), target);
+            }
+        }
+        throw ApiError.pathNotFound(request.method() + " " + path);
+    }
+}

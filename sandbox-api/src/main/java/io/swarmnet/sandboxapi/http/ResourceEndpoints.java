@@ -1,0 +1,208 @@
+package io.swarmnet.sandboxapi.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.swarmnet.sandboxapi.ApiError;
+import io.swarmnet.sandboxapi.Json;
+import io.swarmnet.sandboxapi.admission.Admission;
+import io.swarmnet.sandboxapi.patch.JsonPatch;
+import io.swarmnet.sandboxapi.patch.MergePatch;
+import io.swarmnet.sandboxapi.patch.StrategicMergePatch;
+import io.swarmnet.sandboxapi.resource.ResourceType;
+import io.swarmnet.sandboxapi.store.DeletePropagation;
+import io.swarmnet.sandboxapi.store.GarbageCollector;
+import io.swarmnet.sandboxapi.store.ObjectStore;
+import io.swarmnet.sandboxapi.store.Subresource;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * The REST verbs on resources — get, list, watch, create, update, patch, delete, deletecollection —
+ * and the status and scale subresources, over the {@link ObjectStore}.
+ */
+public final class ResourceEndpoints {
+
+    private final ObjectStore store;
+    private final GarbageCollector garbageCollector;
+    private final TableConverter tables;
+
+    public ResourceEndpoints(ObjectStore store, GarbageCollector garbageCollector, TableConverter tables) {
+        this.store = store;
+        this.garbageCollector = garbageCollector;
+        this.tables = tables;
+    }
+
+    public Outcome handle(ApiRequest request, ResourceType type, ResourcePath path) {
+        return Admission.withFieldValidation(request.param("fieldValidation"), () -> serve(request, type, path));
+    }
+
+    private Outcome serve(ApiRequest request, ResourceType type, ResourcePath path) {
+        if (path.namespace() != null && !type.namespaced()) {
+            throw ApiError.pathNotFound(request.method() + " " + request.path());
+        }
+        String namespace = type.namespaced() ? path.namespace() : "";
+        Subresource subresource = subresource(type, path, request);
+        if (path.name() == null) {
+            return switch (request.method()) {
+                case "GET" -> request.isWatch() ? watch(request, type, path.namespace()) : list(request, type, path.namespace());
+                case "POST" -> create(request, type, namespace);
+                case "DELETE" -> deleteCollection(request, type, path.namespace());
+                default -> throw ApiError.methodNotAllowed(request.method() + " is not supported on a collection of " + type.qualifiedName());
+            };
+        }
+        if ("scale".equals(path.subresource())) {
+            return ScaleSubresource.handle(request, store, type, namespace, path.name());
+        }
+        if (type.namespaced() && namespace == null) {
+            throw ApiError.pathNotFound(request.method() + " " + request.path());
+        }
+        return switch (request.method()) {
+            case "GET" -> get(request, type, namespace, path.name());
+            case "PUT" -> ApiResponse.ok(store.update(type, namespace, path.name(), subresource, current -> {
+                ObjectNode body = request.jsonObject();
+                checkKind(type, body);
+                return body;
+            }));
+            case "PATCH" -> ApiResponse.ok(store.update(type, namespace, path.name(), subresource, patcher(request, type)));
+            case "DELETE" -> delete(request, type, namespace, path.name());
+            default -> throw ApiError.methodNotAllowed(request.method() + " is not supported on " + type.qualifiedName());
+        };
+    }
+
+    private static Subresource subresource(ResourceType type, ResourcePath path, ApiRequest request) {
+        if (path.subresource() == null || path.subresource().equals("scale")) {
+            return Subresource.MAIN;
+        }
+        if (path.subresource().equals("status") && type.statusSubresource()) {
+            return Subresource.STATUS;
+        }
+        throw ApiError.pathNotFound(request.method() + " " + request.path());
+    }
+
+    private ApiResponse get(ApiRequest request, ResourceType type, String namespace, String name) {
+        ObjectNode object = store.require(type, namespace, name);
+        if (request.wantsTable()) {
+            return ApiResponse.ok(tables.table(type, List.of(object), null, request.param("includeObject", "")));
+        }
+        return ApiResponse.ok(object);
+    }
+
+    private ApiResponse list(ApiRequest request, ResourceType type, String namespace) {
+        Predicate<ObjectNode> filter = Selectors.of(request.param("labelSelector"), request.param("fieldSelector"));
+        ObjectStore.Snapshot snapshot = store.list(type, namespace, filter);
+        String resourceVersion = Long.toString(snapshot.resourceVersion());
+        if (request.wantsTable()) {
+            return ApiResponse.ok(tables.table(type, snapshot.items(), resourceVersion, request.param("includeObject", "")));
+        }
+        ObjectNode list = Json.object();
+        list.put("apiVersion", type.apiVersion());
+        list.put("kind", type.kind() + "List");
+        list.putObject("metadata").put("resourceVersion", resourceVersion);
+        ArrayNode items = list.putArray("items");
+        snapshot.items().forEach(items::add);
+        return ApiResponse.ok(list);
+    }
+
+    private WatchPlan watch(ApiRequest request, ResourceType type, String namespace) {
+        long timeout = 0;
+        try {
+            timeout = Long.parseLong(request.param("timeoutSeconds", "0"));
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest("timeoutSeconds must be a number, got " + request.param("timeoutSeconds"));
+        }
+        return new WatchPlan(type, namespace, Selectors.of(request.param("labelSelector"), request.param("fieldSelector")),
+                request.param("resourceVersion"), request.wantsTable(), request.param("includeObject", ""), timeout);
+    }
+
+    private ApiResponse create(ApiRequest request, ResourceType type, String namespace) {
+        ObjectNode body = request.jsonObject();
+        checkKind(type, body);
+        ObjectNode metadata = Json.metadata(body);
+        if (type.namespaced()) {
+            if (namespace == null) {
+                throw ApiError.pathNotFound(request.method() + " " + request.path());
+            }
+            String declared = metadata.path("namespace").asText("");
+            if (!declared.isEmpty() && !declared.equals(namespace)) {
+                throw ApiError.badRequest("the namespace of the provided object (" + declared
+                        + ") does not match the namespace sent on the request (" + namespace + ")");
+            }
+            metadata.put("namespace", namespace);
+        }
+        return ApiResponse.json(201, store.create(type, body));
+    }
+
+    private static void checkKind(ResourceType type, ObjectNode body) {
+        String kind = body.path("kind").asText("");
+        if (!kind.isEmpty() && !kind.equals(type.kind())) {
+            throw ApiError.badRequest("the kind of the object (" + kind + ") does not match " + type.kind()
+                    + ", the kind served at " + type.qualifiedName());
+        }
+    }
+
+    static UnaryOperator<ObjectNode> patcher(ApiRequest request, ResourceType type) {
+        String contentType = request.contentType() == null ? "" : request.contentType();
+        JsonNode patch = request.json();
+        return current -> {
+            JsonNode patched;
+            if (contentType.startsWith("application/merge-patch+json")) {
+                patched = MergePatch.apply(current, patch);
+            } else if (contentType.startsWith("application/json-patch+json")) {
+                patched = JsonPatch.apply(current, patch);
+            } else if (contentType.startsWith("application/strategic-merge-patch+json")) {
+                if (type.custom()) {
+                    // What a real API server answers; kubectl then falls back to a merge patch.
+                    throw new ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for custom resources ("
+                            + type.qualifiedName() + "); use a JSON merge patch (application/merge-patch+json)", null);
+                }
+                patched = StrategicMergePatch.apply(current, patch);
+            } else if (contentType.startsWith("application/apply-patch")) {
+                throw new ApiError(415, "UnsupportedMediaType", "server-side apply is not supported by the sandbox API; "
+                        + "use client-side apply (kubectl apply without --server-side) or a JSON merge patch", null);
+            } else {
+                throw ApiError.unsupportedMediaType(contentType);
+            }
+            if (!(patched instanceof ObjectNode object)) {
+                throw new ApiError(422, "Invalid", "the patch for " + type.qualifiedName() + " \"" + Json.name(current)
+                        + "\" does not leave an object", null);
+            }
+            return object;
+        };
+    }
+
+    private ApiResponse delete(ApiRequest request, ResourceType type, String namespace, String name) {
+        JsonNode options = request.body() == null || request.body().length == 0 ? Json.object() : request.json();
+        DeletePropagation propagation = DeletePropagation.parse(
+                request.param("propagationPolicy", options.path("propagationPolicy").asText(
+                        options.path("orphanDependents").asBoolean(false) ? "Orphan" : "")));
+        if (propagation == DeletePropagation.ORPHAN) {
+            ObjectNode current = store.require(type, namespace, name);
+            garbageCollector.orphanDependentsOf(Json.uid(current));
+        }
+        JsonNode preconditions = options.path("preconditions");
+        return ApiResponse.ok(store.delete(type, namespace, name, preconditions.path("uid").asText(""),
+                preconditions.path("resourceVersion").asText("")));
+    }
+
+    private ApiResponse deleteCollection(ApiRequest request, ResourceType type, String namespace) {
+        Predicate<ObjectNode> filter = Selectors.of(request.param("labelSelector"), request.param("fieldSelector"));
+        ObjectStore.Snapshot snapshot = store.list(type, namespace, filter);
+        ObjectNode list = Json.object();
+        list.put("apiVersion", type.apiVersion());
+        list.put("kind", type.kind() + "List");
+        ArrayNode items = list.putArray("items");
+        for (ObjectNode object : snapshot.items()) {
+            try {
+                items.add(store.delete(type, Json.namespace(object), Json.name(object), null, null));
+            } catch (ApiError e) {
+                if (e.code() != 404) {
+                    throw e;
+                }
+            }
+        }
+        list.putObject("metadata").put("resourceVersion", Long.toString(store.resourceVersion()));
+        return ApiResponse.ok(list);
+    }
+}
