@@ -110,9 +110,6 @@ public final class PodStatusView {
         PodCondition old = existing.get(type);
         String since = old != null && value.equals(old.getStatus()) && old.getLastTransitionTime() != null
                 ? old.getLastTransitionTime() : now.toString();
-        if (type.equals("PodScheduled") && old != null) {
-            return old;
-        }
         return new PodConditionBuilder().withType(type).withStatus(value).withReason(reason).withMessage(message)
                 .withLastTransitionTime(since).withLastProbeTime(null).build();
     }
