@@ -70,9 +70,11 @@ public final class CrdValidator {
      * CEL x-kubernetes-validations, with oldSelf transition rules when oldObject != null).
      * Returns the errors; empty when valid.
      *
-     * <p>As the API server under strict field validation, a field the schema does not declare fails
-     * the request before anything else: the result is then only those {@link FieldError#NOT_DECLARED}
-     * errors and {@code object} is left unchanged. When an OpenAPI error of a blocking kind (wrong
+     * <p>Fields the schema does not declare come first in the result, as {@link FieldError#NOT_DECLARED}
+     * errors ({@code unknown field "spec.foo"}); they stay in {@code object} and are otherwise ignored.
+     * Under {@code fieldValidation=Strict} (kubectl's default) the API server fails the request with
+     * just those (400, "strict decoding error"); under Warn/Ignore it drops them and goes by the
+     * remaining errors. When an OpenAPI error of a blocking kind (wrong
      * type, unsupported enum value, required, too long, too many) is found, CEL rules are not run
      * and the server's "some validation rules were not checked" error is appended.
      */
@@ -83,12 +85,9 @@ public final class CrdValidator {
                 errors.add(new FieldError(required, FieldError.REQUIRED, null, ""));
             }
         }
-        List<String> unknown = UnknownFields.find(schema, object, false);
-        if (!unknown.isEmpty()) {
-            // Strict field validation fails the request while decoding, before defaulting and validation.
-            unknown.forEach(path -> errors.add(new FieldError(path, FieldError.NOT_DECLARED, null, "")));
-            return errors;
-        }
+        // Undeclared fields are reported, then ignored: defaulting and validation only see the schema's fields.
+        UnknownFields.find(schema, object, false)
+                .forEach(path -> errors.add(new FieldError(path, FieldError.NOT_DECLARED, null, "")));
         Defaulting.apply(schema, object);
         OpenApiValidation.Result openApi = OpenApiValidation.validate(schema, object);
         errors.addAll(openApi.errors());

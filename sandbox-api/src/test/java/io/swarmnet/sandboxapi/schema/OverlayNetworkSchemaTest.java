@@ -278,6 +278,15 @@ class OverlayNetworkSchemaTest {
         }
 
         @Test
+        void theRestIsStillDefaultedAndValidatedSoANonStrictCallerCanGoOn() {
+            ObjectNode object = MINIMAL.with("spec.subnets", "x").with("spec.mtu", 100).json();
+            assertThat(Admission.messages(CRD.admit(object, null))).containsExactly("unknown field \"spec.subnets\"",
+                    "spec.mtu: Invalid value: 100: spec.mtu in body should be greater than or equal to 576");
+            assertThat(object.at("/spec/encrypted").booleanValue()).isFalse();
+            assertThat(object.at("/spec/subnets").textValue()).isEqualTo("x");
+        }
+
+        @Test
         void metadataApiVersionAndKindAreNotUnknown() {
             assertThat(create(CRD, MINIMAL.with("metadata.labels", java.util.Map.of("a", "b")))).isEmpty();
         }
