@@ -9,10 +9,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
+import io.swarmnet.sandboxapi.SandboxApiServer;
 import io.swarmnet.sandbox.scheduling.Scheduler;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -32,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The kubelet and scheduler against an API server, with real namespaces and processes (needs root). */
 class KubeletTest {
 
-    private KubernetesMockServer server;
+    private SandboxApiServer server;
     private KubernetesClient client;
     private TestNamespaces namespaces;
     private Scheduler scheduler;
@@ -44,9 +40,8 @@ class KubeletTest {
     @BeforeEach
     void start() {
         assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0, "needs root to create network namespaces");
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
-        server.init();
-        client = server.createClient();
+        server = SandboxApiServer.start();
+        client = server.client();
         for (String node : List.of("node-1", "node-2")) {
             client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node)
                     .addToLabels("kubernetes.io/hostname", node).endMetadata().build()).create();
@@ -70,7 +65,7 @@ class KubeletTest {
             namespaces.removeLeftovers();
         }
         if (server != null) {
-            server.destroy();
+            server.close();
         }
     }
 
