@@ -1,0 +1,172 @@
+package io.swarmnet.operator.service;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceSpec;
+import io.swarmnet.operator.Conditions;
+import io.swarmnet.operator.OperatorConfig;
+import io.swarmnet.operator.SwarmnetOperator;
+import io.swarmnet.sandboxapi.SandboxApiServer;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * An embedded API server with the whole operator running against it, and the few verbs the
+ * SwarmService tests need: create networks and services the way kubectl apply would, read back
+ * what a user would read, and wait for it.
+ */
+final class ServiceFixture implements AutoCloseable {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    final SandboxApiServer api;
+    final KubernetesClient client;
+    final String namespace;
+    final OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+    SwarmnetOperator operator;
+
+    ServiceFixture(String namespace) {
+        this.api = SandboxApiServer.start();
+        this.client = api.client();
+        this.namespace = namespace;
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
+        this.operator = SwarmnetOperator.start(client, config);
+    }
+
+    void restartOperator() {
+        operator.close();
+        operator = SwarmnetOperator.start(client, config);
+    }
+
+    /** An OverlayNetwork; {@code subnet} may be null for an automatic one. Waits until it is Ready when {@code awaitReady}. */
+    OverlayNetwork network(String name, String subnet, boolean awaitReady) {
+        OverlayNetwork network = new OverlayNetwork();
+        network.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        network.getSpec().setSubnet(subnet);
+        client.resource(network).create();
+        if (awaitReady) {
+            eventually("network " + name + " is Ready", () -> Conditions.isTrue(conditionsOf(networkNamed(name)), "Ready"));
+        }
+        return networkNamed(name);
+    }
+
+    OverlayNetwork networkNamed(String name) {
+        return client.resources(OverlayNetwork.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private static List<Condition> conditionsOf(OverlayNetwork network) {
+        return network == null || network.getStatus() == null ? List.of() : network.getStatus().getConditions();
+    }
+
+    /** A replicated nginx service on the given networks; {@code customize} may change anything before it is created. */
+    SwarmService service(String name, int replicas, List<String> networks, Consumer<SwarmServiceSpec> customize) {
+        SwarmService service = new SwarmService();
+        service.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        SwarmServiceSpec spec = service.getSpec();
+        spec.setReplicas(replicas);
+        spec.setTemplate(new PodTemplateSpecBuilder()
+                .withNewMetadata().addToLabels("app", name).endMetadata()
+                .withNewSpec().addNewContainer().withName("web").withImage("nginx:1.27").endContainer().endSpec()
+                .build());
+        spec.setNetworks(networks.stream().map(NetworkAttachment::new).toList());
+        customize.accept(spec);
+        return client.resource(service).create();
+    }
+
+    SwarmService get(String name) {
+        return client.resources(SwarmService.class).inNamespace(namespace).withName(name).get();
+    }
+
+    /** Changes the spec as kubectl edit would (a merge patch of the whole object). */
+    void edit(String name, Consumer<SwarmServiceSpec> change) {
+        client.resources(SwarmService.class).inNamespace(namespace).withName(name).edit(s -> {
+            change.accept(s.getSpec());
+            return s;
+        });
+    }
+
+    Condition condition(String service, String type) {
+        SwarmService s = get(service);
+        return s == null || s.getStatus() == null ? null : Conditions.find(s.getStatus().getConditions(), type);
+    }
+
+    boolean hasCondition(String service, String type, String status, String reason) {
+        Condition c = condition(service, type);
+        return c != null && status.equals(c.getStatus()) && (reason == null || reason.equals(c.getReason()));
+    }
+
+    /** The service's task pods that are not being deleted, in slot order. */
+    List<Pod> pods(String service) {
+        return client.pods().inNamespace(namespace).withLabel(SwarmnetKeys.LABEL_SERVICE, service).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .sorted(Comparator.comparing((Pod p) -> slotOf(p)).thenComparing(p -> p.getMetadata().getName()))
+                .toList();
+    }
+
+    static TaskSlot slotOf(Pod pod) {
+        return TaskSlot.fromLabel(pod.getMetadata().getLabels().get(SwarmnetKeys.LABEL_SLOT));
+    }
+
+    static IpAddress addressOf(Pod pod, String network) {
+        return TaskAddresses.parse(pod.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES)).byNetwork().get(network);
+    }
+
+    Cidr subnetOf(String network) {
+        return Cidr.parse(networkNamed(network).getStatus().getSubnet());
+    }
+
+    IpAddress gatewayOf(String network) {
+        return IpAddress.parse(networkNamed(network).getStatus().getGateway());
+    }
+
+    void eventually(String description, BooleanSupplier condition) {
+        eventually(WAIT, description, condition);
+    }
+
+    static void eventually(Duration timeout, String description, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // objects appear and change while we look
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting until " + description);
+            }
+            try {
+                Thread.sleep(25);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (operator != null) {
+                operator.close();
+            }
+        } finally {
+            api.close();
+        }
+    }
+}
