@@ -1,0 +1,59 @@
+package io.swarmnet.agent.dns;
+
+import io.swarmnet.agent.cluster.ClusterSnapshot;
+import io.swarmnet.agent.cluster.ServiceInfo;
+import io.swarmnet.agent.cluster.ServiceNetwork;
+import io.swarmnet.agent.cluster.TaskInfo;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodAttachment;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The name table of every local pod of a node, from the same snapshot and desired state the datapath
+ * is programmed from, so DNS and VIP rules never disagree about which tasks are ready.
+ */
+public final class NodeNames {
+
+    private NodeNames() {
+    }
+
+    public static Map<PodRef, NameTable> compute(ClusterSnapshot snapshot, NodeDatapath desired) {
+        List<ServiceEndpoints> services = endpoints(snapshot);
+        Map<PodRef, NameTable> tables = new HashMap<>();
+        for (PodDatapath pod : desired.pods()) {
+            Set<String> networks = pod.attachments().stream().map(PodAttachment::network)
+                    .map(n -> n.name()).collect(Collectors.toSet());
+            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services));
+        }
+        return tables;
+    }
+
+    static List<ServiceEndpoints> endpoints(ClusterSnapshot snapshot) {
+        Map<io.swarmnet.agent.cluster.ServiceKey, List<ServiceEndpoints.TaskEndpoint>> ready = new HashMap<>();
+        for (TaskInfo task : snapshot.tasks()) {
+            if (!task.ready()) {
+                continue;
+            }
+            List<ServiceEndpoints.TaskEndpoint> endpoints = ready.computeIfAbsent(task.serviceKey(), k -> new ArrayList<>());
+            task.addresses().forEach((network, address) ->
+                    endpoints.add(new ServiceEndpoints.TaskEndpoint(task.pod().name(), network, address)));
+        }
+        List<ServiceEndpoints> services = new ArrayList<>();
+        for (ServiceInfo service : snapshot.services().values()) {
+            Map<String, List<String>> aliases = new HashMap<>();
+            for (ServiceNetwork network : service.networks()) {
+                aliases.put(network.network(), network.aliases());
+            }
+            services.add(new ServiceEndpoints(service.key().namespace(), service.name(), service.endpointMode(),
+                    aliases.keySet(), service.virtualIps(), aliases, ready.getOrDefault(service.key(), List.of())));
+        }
+        return services;
+    }
+}

@@ -1,0 +1,59 @@
+package io.swarmnet.agent.dns;
+
+import static io.swarmnet.agent.ClusterObjects.network;
+import static io.swarmnet.agent.ClusterObjects.node;
+import static io.swarmnet.agent.ClusterObjects.service;
+import static io.swarmnet.agent.ClusterObjects.task;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.cluster.ClusterSnapshot;
+import io.swarmnet.agent.desired.DesiredDatapath;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.api.net.IpAddress;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NodeNamesTest {
+
+    private static IpAddress ip(String text) {
+        return IpAddress.parse(text);
+    }
+
+    private static Map<PodRef, NameTable> namesOnN1(ClusterSnapshot snapshot) {
+        NodeDatapath desired = DesiredDatapath.compute(snapshot, new NodeFacts("n1", ip("192.0.2.1"), 1500)).datapath();
+        return NodeNames.compute(snapshot, desired);
+    }
+
+    private static NameTable tableOf(Map<PodRef, NameTable> tables, String podName) {
+        return tables.entrySet().stream().filter(e -> e.getKey().name().equals(podName)).findFirst().orElseThrow().getValue();
+    }
+
+    @Test
+    void localPodsResolveServicesOfTheirNetworksFromTheSnapshot() {
+        ClusterSnapshot snapshot = ClusterSnapshot.of(
+                List.of(task("my-web-1-a", "my-web").on("n2").address("my-network", "10.0.9.3").ready().build(),
+                        task("my-web-2-b", "my-web").on("n3").address("my-network", "10.0.9.4").runningUnattached().build(),
+                        task("my-busybox-1-c", "my-busybox").on("n1").address("my-network", "10.0.9.6").ready().build(),
+                        task("other-1-d", "other").on("n1").address("net-b", "10.0.1.3").ready().build()),
+                List.of(service("my-web").network("my-network", "web").vip("my-network", "10.0.9.2").build(),
+                        service("my-busybox").network("my-network").vip("my-network", "10.0.9.5").build(),
+                        service("other").network("net-b").dnsrr().build()),
+                List.of(network("my-network").allocated("10.0.9.0/24", "10.0.9.1", 4096).build(),
+                        network("net-b").allocated("10.0.1.0/24", "10.0.1.1", 4097).build()),
+                List.of(node("n1", "192.0.2.1"), node("n2", "192.0.2.2"), node("n3", "192.0.2.3")));
+        Map<PodRef, NameTable> tables = namesOnN1(snapshot);
+        assertThat(tables.keySet()).extracting(PodRef::name).containsExactlyInAnyOrder("my-busybox-1-c", "other-1-d");
+        NameTable busybox = tableOf(tables, "my-busybox-1-c");
+        assertThat(busybox.lookup("my-web")).contains(List.of(ip("10.0.9.2")));
+        assertThat(busybox.lookup("web")).contains(List.of(ip("10.0.9.2")));
+        // only ready tasks: my-web-2-b is running but not attached yet
+        assertThat(busybox.lookup("tasks.my-web")).contains(List.of(ip("10.0.9.3")));
+        assertThat(busybox.owns("other")).isFalse();
+        NameTable other = tableOf(tables, "other-1-d");
+        assertThat(other.owns("my-web")).isFalse();
+        assertThat(other.lookup("other")).contains(List.of(ip("10.0.1.3")));
+    }
+}
