@@ -154,6 +154,9 @@ final class CelSchemaTypes implements CelTypeProvider {
             if (node != null && "number".equals(node.type())) {
                 return json.doubleValue();
             }
+            if (node != null && "integer".equals(node.type())) {
+                return json.longValue(); // 1.0 passed the schema as an integer
+            }
             return json.isIntegralNumber() ? (Object) json.longValue() : (Object) json.doubleValue();
         }
         if (json.isBoolean()) {

@@ -55,7 +55,7 @@ final class OpenApiValidation {
             }
             return;
         }
-        String actual = jsonType(value);
+        String actual = jsonTypeFor(schema, value);
         if (!typeMatches(schema, actual)) {
             typeError(path, typeName(schema), actual);
             return;
@@ -254,6 +254,24 @@ final class OpenApiValidation {
             return true;
         }
         return expected.equals(actual) || (expected.equals("number") && actual.equals("integer"));
+    }
+
+    /** kube-openapi accepts a JSON number with an integral value (1.0) as an integer. */
+    private static String jsonTypeFor(SchemaNode schema, JsonNode value) {
+        String actual = jsonType(value);
+        if (actual.equals("number") && "integer".equals(schema.type()) && isIntegral(value)) {
+            return "integer";
+        }
+        return actual;
+    }
+
+    private static boolean isIntegral(JsonNode value) {
+        try {
+            value.decimalValue().toBigIntegerExact();
+            return true;
+        } catch (ArithmeticException e) {
+            return false;
+        }
     }
 
     private static String typeName(SchemaNode schema) {

@@ -20,6 +20,10 @@ import java.util.Set;
 final class UnknownFields {
 
     private static final Set<String> RESOURCE_ROOT_FIELDS = Set.of("apiVersion", "kind", "metadata");
+    /** ObjectMeta's fields: strict decoding refuses others ({@code unknown field "metadata.label"}). */
+    private static final Set<String> OBJECT_META_FIELDS = Set.of("name", "generateName", "namespace", "selfLink", "uid",
+            "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+            "labels", "annotations", "ownerReferences", "finalizers", "managedFields");
 
     private UnknownFields() {
     }
@@ -46,7 +50,20 @@ final class UnknownFields {
                 if (property != null) {
                     walk(property, field.getValue(), fieldPath, property.embeddedResource(), prune, found);
                 } else if (resourceRoot && RESOURCE_ROOT_FIELDS.contains(name)) {
-                    // ObjectMeta is validated by the API server's own code, not by the CRD schema.
+                    // ObjectMeta is validated by the API server's own code, not by the CRD schema;
+                    // only its top-level field names are checked here.
+                    if (name.equals("metadata") && field.getValue() instanceof ObjectNode metadata) {
+                        Iterator<String> metaFields = metadata.fieldNames();
+                        while (metaFields.hasNext()) {
+                            String metaField = metaFields.next();
+                            if (!OBJECT_META_FIELDS.contains(metaField)) {
+                                found.add(FieldPaths.child(fieldPath, metaField));
+                                if (prune) {
+                                    metaFields.remove();
+                                }
+                            }
+                        }
+                    }
                 } else if (schema.additionalProperties() != null) {
                     SchemaNode additional = schema.additionalProperties();
                     walk(additional, field.getValue(), fieldPath, additional.embeddedResource(), prune, found);

@@ -181,6 +181,16 @@ class OverlayNetworkSchemaTest {
         }
 
         @Test
+        void acceptsAnIntegralNumberWrittenWithADecimalPointAsKubernetesDoes() {
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", 4096.0))).isEmpty();
+            assertThat(update(CRD, MINIMAL.with("spec.vxlanId", 4096), MINIMAL.with("spec.vxlanId", 4096.0))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.vxlanId", 4096.5))).containsExactly(
+                    "spec.vxlanId: Invalid value: \"number\": spec.vxlanId in body must be of type integer: \"number\"",
+                    "<nil>: Invalid value: \"null\": some validation rules were not checked because the object was"
+                            + " invalid; correct the existing errors to complete validation");
+        }
+
+        @Test
         void refusesAString() {
             assertThat(create(CRD, MINIMAL.with("spec.vxlanId", "4096"))).containsExactly(
                     "spec.vxlanId: Invalid value: \"string\": spec.vxlanId in body must be of type integer: \"string\"",
@@ -289,6 +299,12 @@ class OverlayNetworkSchemaTest {
         @Test
         void metadataApiVersionAndKindAreNotUnknown() {
             assertThat(create(CRD, MINIMAL.with("metadata.labels", java.util.Map.of("a", "b")))).isEmpty();
+        }
+
+        @Test
+        void aMisspelledMetadataFieldIsUnknownToo() {
+            assertThat(create(CRD, MINIMAL.with("metadata.label", java.util.Map.of("a", "b"))))
+                    .containsExactly("unknown field \"metadata.label\"");
         }
 
         @Test
