@@ -1,0 +1,67 @@
+package io.swarmnet.agent;
+
+import io.swarmnet.agent.desired.NodeFacts;
+import java.time.Duration;
+
+/**
+ * How one node agent runs. {@link #forNode} gives the defaults; the DaemonSet's values come from the
+ * environment through {@link AgentEnvironment}.
+ *
+ * @param node         this node: name, underlay address (VXLAN source, pinned) and underlay MTU
+ * @param debounce     how long a burst of cluster changes is collected before one recomputation (default 30 ms)
+ * @param resync       the datapath is re-applied at least this often even without cluster changes, repairing
+ *                     anything removed from the kernel behind the agent's back (default 60 s)
+ * @param minBackoff   first retry delay after a failed apply or publish (default 200 ms), doubling ...
+ * @param maxBackoff   ... up to this (default 30 s)
+ * @param healthPort   port of the /healthz and /readyz endpoint; 0 picks a free one, -1 serves none (default -1:
+ *                     a JVM running several simulated nodes must not fight over one port)
+ */
+public record AgentConfig(NodeFacts node, Duration debounce, Duration resync, Duration minBackoff, Duration maxBackoff,
+        int healthPort) {
+
+    public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(30);
+    public static final Duration DEFAULT_RESYNC = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_MIN_BACKOFF = Duration.ofMillis(200);
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+
+    public AgentConfig {
+        if (node == null || node.nodeName() == null || node.nodeName().isBlank()) {
+            throw new IllegalArgumentException("the node agent needs its node's name (NODE_NAME)");
+        }
+        if (node.underlayAddress() == null) {
+            throw new IllegalArgumentException("node " + node.nodeName() + ": no underlay address");
+        }
+        if (node.underlayMtu() < 576 + 50) {
+            throw new IllegalArgumentException("node " + node.nodeName() + ": underlay MTU " + node.underlayMtu()
+                    + " leaves no room for VXLAN's 50 bytes above IPv4's minimum 576; set the interface MTU or SWARMNET_UNDERLAY_MTU");
+        }
+        if (debounce.isNegative() || resync.isNegative() || resync.isZero() || minBackoff.isNegative()
+                || minBackoff.isZero() || maxBackoff.compareTo(minBackoff) < 0) {
+            throw new IllegalArgumentException("agent timings must be positive with maxBackoff >= minBackoff: debounce "
+                    + debounce + ", resync " + resync + ", backoff " + minBackoff + ".." + maxBackoff);
+        }
+        if (healthPort < -1 || healthPort > 65535) {
+            throw new IllegalArgumentException("health port " + healthPort + " is outside -1..65535");
+        }
+    }
+
+    public static AgentConfig forNode(NodeFacts node) {
+        return new AgentConfig(node, DEFAULT_DEBOUNCE, DEFAULT_RESYNC, DEFAULT_MIN_BACKOFF, DEFAULT_MAX_BACKOFF, -1);
+    }
+
+    public AgentConfig withHealthPort(int port) {
+        return new AgentConfig(node, debounce, resync, minBackoff, maxBackoff, port);
+    }
+
+    public AgentConfig withDebounce(Duration value) {
+        return new AgentConfig(node, value, resync, minBackoff, maxBackoff, healthPort);
+    }
+
+    public AgentConfig withResync(Duration value) {
+        return new AgentConfig(node, debounce, value, minBackoff, maxBackoff, healthPort);
+    }
+
+    public AgentConfig withBackoff(Duration min, Duration max) {
+        return new AgentConfig(node, debounce, resync, min, max, healthPort);
+    }
+}

@@ -1,0 +1,100 @@
+package io.swarmnet.agent;
+
+import io.swarmnet.api.net.IpAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The DaemonSet's configuration, read from environment variables (parsed here, pure; {@link NodeAgent#main}
+ * resolves what needs the cluster or the kernel). Variables and defaults:
+ * <ul>
+ * <li>{@code NODE_NAME} (required; the downward API's spec.nodeName)</li>
+ * <li>{@code SWARMNET_UNDERLAY_ADDRESS}: VXLAN source address; default the Node's InternalIP</li>
+ * <li>{@code SWARMNET_UNDERLAY_MTU}: default the MTU of the interface holding the underlay address</li>
+ * <li>{@code SWARMNET_LOG_LEVEL}: trace, debug, info (default), warn, error</li>
+ * <li>{@code SWARMNET_HTTP_PORT}: /healthz and /readyz; default 9642, 0 picks a free port, -1 none</li>
+ * <li>{@code SWARMNET_PROC_ROOT}: the host's /proc (pods' namespaces are found there); default /proc</li>
+ * <li>{@code SWARMNET_DATAPATH_PREFIX}: first characters of every kernel object the agent creates; default swn</li>
+ * <li>{@code SWARMNET_DEBOUNCE}: default 30ms; {@code SWARMNET_RESYNC}: default 60s</li>
+ * </ul>
+ */
+public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
+        int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync) {
+
+    public static final int DEFAULT_HTTP_PORT = 9642;
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
+
+    public static AgentEnvironment parse(Map<String, String> env) {
+        String node = value(env, "NODE_NAME");
+        if (node == null) {
+            throw new IllegalArgumentException("NODE_NAME is not set; the DaemonSet passes it from the downward API "
+                    + "(valueFrom.fieldRef.fieldPath: spec.nodeName)");
+        }
+        Optional<IpAddress> address = Optional.empty();
+        String addressText = value(env, "SWARMNET_UNDERLAY_ADDRESS");
+        if (addressText != null) {
+            try {
+                address = Optional.of(IpAddress.parse(addressText));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("SWARMNET_UNDERLAY_ADDRESS '" + addressText + "': " + e.getMessage()
+                        + "; leave it unset to use the Node's InternalIP");
+            }
+        }
+        OptionalInt mtu = OptionalInt.empty();
+        String mtuText = value(env, "SWARMNET_UNDERLAY_MTU");
+        if (mtuText != null) {
+            mtu = OptionalInt.of(integer("SWARMNET_UNDERLAY_MTU", mtuText, 626, 65535));
+        }
+        String level = Optional.ofNullable(value(env, "SWARMNET_LOG_LEVEL")).orElse("info").toLowerCase(Locale.ROOT);
+        if (!level.matches("trace|debug|info|warn|error")) {
+            throw new IllegalArgumentException("SWARMNET_LOG_LEVEL '" + level + "' is not one of trace, debug, info, warn, error");
+        }
+        String portText = value(env, "SWARMNET_HTTP_PORT");
+        int port = portText == null ? DEFAULT_HTTP_PORT : integer("SWARMNET_HTTP_PORT", portText, -1, 65535);
+        Path proc = Path.of(Optional.ofNullable(value(env, "SWARMNET_PROC_ROOT")).orElse("/proc"));
+        String prefix = Optional.ofNullable(value(env, "SWARMNET_DATAPATH_PREFIX")).orElse("swn");
+        Duration debounce = duration(env, "SWARMNET_DEBOUNCE", AgentConfig.DEFAULT_DEBOUNCE);
+        Duration resync = duration(env, "SWARMNET_RESYNC", AgentConfig.DEFAULT_RESYNC);
+        return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync);
+    }
+
+    private static String value(Map<String, String> env, String name) {
+        String v = env.get(name);
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    private static int integer(String name, String text, int min, int max) {
+        try {
+            int v = Integer.parseInt(text);
+            if (v < min || v > max) {
+                throw new IllegalArgumentException(name + " " + v + " is outside " + min + ".." + max);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " '" + text + "' is not a whole number");
+        }
+    }
+
+    private static Duration duration(Map<String, String> env, String name, Duration fallback) {
+        String text = value(env, name);
+        if (text == null) {
+            return fallback;
+        }
+        Matcher m = DURATION.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(name + " '" + text + "' is not a duration such as 30ms, 5s or 1m");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            default -> Duration.ofMinutes(n);
+        };
+    }
+}

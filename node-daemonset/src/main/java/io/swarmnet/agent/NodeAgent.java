@@ -1,0 +1,202 @@
+package io.swarmnet.agent;
+
+import ch.qos.logback.classic.Level;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.swarmnet.agent.cluster.ClusterPublisher;
+import io.swarmnet.agent.cluster.ClusterWatch;
+import io.swarmnet.agent.datapath.Datapath;
+import io.swarmnet.agent.datapath.DatapathConfig;
+import io.swarmnet.agent.datapath.LinuxDatapath;
+import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.agent.netns.PodNamespaceLocator;
+import io.swarmnet.agent.netns.ProcPodNamespaceLocator;
+import io.swarmnet.api.net.IpAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: watches the cluster, computes this node's desired datapath, has the {@link Datapath} apply it,
+ * and publishes the result (pod readiness-gate conditions, the Node's per-network state, events).
+ *
+ * <p>Several agents can run in one JVM (the simulation and the sandbox run one per simulated node): there is
+ * no static state, every thread is named after the node and stops on {@link #close()}, and nothing calls
+ * System.exit. Closing the agent leaves the kernel as it is, on purpose: the datapath outlives the process,
+ * and the next agent takes it over by diffing.
+ */
+public final class NodeAgent implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
+    /** A round running longer than this means the loop is stuck: liveness fails and the kubelet restarts us. */
+    private static final Duration STUCK_AFTER = Duration.ofMinutes(5);
+
+    private final AgentConfig config;
+    private final PodNamespaceLocator locator;
+    private final ClusterWatch watch;
+    private final ReconcileLoop loop;
+    private final Thread thread;
+    private final HealthEndpoint health;
+
+    private NodeAgent(KubernetesClient client, AgentConfig config, Datapath datapath, PodNamespaceLocator locator) {
+        this.config = config;
+        this.locator = locator;
+        String node = config.node().nodeName();
+        ReconcileLoop[] loopRef = new ReconcileLoop[1];
+        this.watch = new ClusterWatch(client, () -> loopRef[0].markDirty());
+        this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()));
+        loopRef[0] = loop;
+        this.thread = new Thread(loop, "swarmnet-agent-" + node);
+        thread.setDaemon(true);
+        HealthEndpoint endpoint = null;
+        try {
+            thread.start();
+            watch.start();
+            if (config.healthPort() >= 0) {
+                endpoint = new HealthEndpoint(config.healthPort(), "swarmnet-health-" + node, this::liveness, this::readiness);
+            }
+        } catch (RuntimeException e) {
+            stopThreads();
+            throw e;
+        }
+        this.health = endpoint;
+    }
+
+    /**
+     * Starts an agent for {@code config.node()}; returns at once while it syncs with the cluster in the background.
+     * The client stays the caller's (closing the agent does not close it).
+     */
+    public static NodeAgent start(KubernetesClient client, AgentConfig config, Datapath datapath, PodNamespaceLocator locator) {
+        return new NodeAgent(client, config, datapath, locator);
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    /** How this node finds pods' network namespaces (shared with the DNS resolver, which opens sockets in them). */
+    public PodNamespaceLocator locator() {
+        return locator;
+    }
+
+    public AgentStatus status() {
+        return loop.status();
+    }
+
+    /** True once the agent has synced with the cluster and completed a first round. */
+    public boolean ready() {
+        return readiness() == null;
+    }
+
+    /** The port /healthz and /readyz are served on, if any (useful when the config asked for port 0). */
+    public OptionalInt healthPort() {
+        return health == null ? OptionalInt.empty() : OptionalInt.of(health.port());
+    }
+
+    private String liveness() {
+        if (!thread.isAlive()) {
+            return "the reconcile thread has stopped";
+        }
+        Duration busy = loop.busyFor();
+        return busy.compareTo(STUCK_AFTER) > 0 ? "the current reconcile round has been running for " + busy.toSeconds() + " s" : null;
+    }
+
+    private String readiness() {
+        String live = liveness();
+        if (live != null) {
+            return live;
+        }
+        AgentStatus status = status();
+        if (!status.synced()) {
+            return "not yet synced with the API server (pods, SwarmServices, OverlayNetworks, Nodes)";
+        }
+        return status.rounds() == 0 ? "first reconcile round not finished" : null;
+    }
+
+    @Override
+    public void close() {
+        if (health != null) {
+            health.close();
+        }
+        stopThreads();
+    }
+
+    private void stopThreads() {
+        loop.stop();
+        watch.close();
+        try {
+            thread.join(Duration.ofSeconds(30).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            thread.interrupt();
+            LOG.warn("reconcile thread of node {} did not stop within 30 s; interrupted it", config.node().nodeName());
+        }
+    }
+
+    /** The DaemonSet entry point; configuration from the environment, see {@link AgentEnvironment}. */
+    public static void main(String[] args) throws Exception {
+        AgentEnvironment env = AgentEnvironment.parse(System.getenv());
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(env.logLevel()));
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        IpAddress address = env.underlayAddress().orElseGet(() -> internalIp(client, env.nodeName()));
+        OptionalInt measured = env.underlayMtu().isPresent() ? env.underlayMtu() : UnderlayInterface.mtuOf(address);
+        if (measured.isEmpty()) {
+            throw new IllegalStateException("node " + env.nodeName() + ": no interface in the host network namespace holds the "
+                    + "underlay address " + address + ", so its MTU is unknown; run the agent with hostNetwork, or set "
+                    + "SWARMNET_UNDERLAY_ADDRESS / SWARMNET_UNDERLAY_MTU");
+        }
+        NodeFacts node = new NodeFacts(env.nodeName(), address, measured.getAsInt());
+        AgentConfig config = AgentConfig.forNode(node).withHealthPort(env.httpPort()).withDebounce(env.debounce())
+                .withResync(env.resync());
+        PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
+        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()), locator);
+        NodeAgent agent = start(client, config, datapath, locator);
+        LOG.info("node agent for {} started: underlay {} MTU {}, health port {}", node.nodeName(), address,
+                node.underlayMtu(), agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            datapath.close();
+            client.close();
+            stopped.countDown();
+        }, "swarmnet-agent-shutdown"));
+        stopped.await();
+    }
+
+    /** The Node's InternalIP, waiting for the API server and the Node's status if they are not there yet. */
+    private static IpAddress internalIp(KubernetesClient client, String nodeName) {
+        long delayMillis = 500;
+        while (true) {
+            try {
+                Node node = client.nodes().withName(nodeName).get();
+                Optional<IpAddress> address = node == null || node.getStatus() == null || node.getStatus().getAddresses() == null
+                        ? Optional.empty()
+                        : node.getStatus().getAddresses().stream()
+                                .filter(a -> "InternalIP".equals(a.getType()) && IpAddress.isValid(a.getAddress()))
+                                .map(a -> IpAddress.parse(a.getAddress())).findFirst();
+                if (address.isPresent()) {
+                    return address.get();
+                }
+                LOG.warn("Node {} has no IPv4 InternalIP yet (or does not exist); waiting (set SWARMNET_UNDERLAY_ADDRESS to skip)",
+                        nodeName);
+            } catch (KubernetesClientException e) {
+                LOG.warn("cannot read Node {} from the API server ({}); retrying", nodeName, e.getMessage());
+            }
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Node " + nodeName, e);
+            }
+            delayMillis = Math.min(delayMillis * 2, 10_000);
+        }
+    }
+}

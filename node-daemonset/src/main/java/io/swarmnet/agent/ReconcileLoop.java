@@ -1,0 +1,173 @@
+package io.swarmnet.agent;
+
+import io.swarmnet.agent.cluster.ClusterPublisher;
+import io.swarmnet.agent.cluster.ClusterWatch;
+import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.datapath.Datapath;
+import io.swarmnet.agent.desired.DesiredDatapath;
+import io.swarmnet.agent.desired.DesiredState;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's one reconcile thread: observe → compute → apply → publish. Cluster changes mark the state dirty;
+ * a burst of changes is coalesced for {@link AgentConfig#debounce()} and then handled by one round. A round whose
+ * datapath report or publishing has failures is retried with exponential backoff; every
+ * {@link AgentConfig#resync()} the datapath is re-applied even when nothing changed, to repair drift.
+ * Nothing is applied before every informer has synced: an unsynced cache looks like an empty cluster and
+ * would tear the node's datapath down.
+ */
+final class ReconcileLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
+    /** Poll interval while the informers have not synced yet (an empty cluster sends no event once synced). */
+    private static final long SYNC_POLL_NANOS = Duration.ofMillis(20).toNanos();
+
+    private final AgentConfig config;
+    private final ClusterWatch watch;
+    private final Datapath datapath;
+    private final ClusterPublisher publisher;
+    private final Object lock = new Object();
+    private boolean dirty = true;
+    private volatile boolean stopped;
+
+    private volatile AgentStatus status = new AgentStatus(false, 0, 0, Optional.empty(), Optional.empty(), List.of());
+    /** System.nanoTime() when the running round started, or 0 when idle; for the liveness check. */
+    private volatile long roundStartedNanos;
+
+    ReconcileLoop(AgentConfig config, ClusterWatch watch, Datapath datapath, ClusterPublisher publisher) {
+        this.config = config;
+        this.watch = watch;
+        this.datapath = datapath;
+        this.publisher = publisher;
+    }
+
+    void markDirty() {
+        synchronized (lock) {
+            dirty = true;
+            lock.notifyAll();
+        }
+    }
+
+    void stop() {
+        stopped = true;
+        markDirty();
+    }
+
+    AgentStatus status() {
+        return status;
+    }
+
+    /** How long the current round has been running, or zero when the loop is waiting. */
+    Duration busyFor() {
+        long started = roundStartedNanos;
+        return started == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - started);
+    }
+
+    @Override
+    public void run() {
+        long backoffNanos = config.minBackoff().toNanos();
+        long retryAt = Long.MAX_VALUE;
+        long resyncAt = System.nanoTime() + config.resync().toNanos();
+        NodeDatapath lastApplied = null;
+        ApplyReport lastReport = null;
+        long rounds = 0;
+        long applies = 0;
+        try {
+            while (!stopped) {
+                boolean wasDirty;
+                synchronized (lock) {
+                    while (!dirty && !stopped) {
+                        long now = System.nanoTime();
+                        long wakeAt = Math.min(retryAt, resyncAt);
+                        if (now - wakeAt >= 0) {
+                            break;
+                        }
+                        long waitNanos = wakeAt - now;
+                        lock.wait(Math.max(1, waitNanos / 1_000_000), 0);
+                    }
+                    wasDirty = dirty;
+                }
+                if (stopped) {
+                    break;
+                }
+                if (wasDirty && !config.debounce().isZero()) {
+                    Thread.sleep(config.debounce().toMillis()); // let the rest of a burst arrive: one round for all of it
+                }
+                synchronized (lock) {
+                    dirty = false;
+                }
+                if (!watch.synced()) {
+                    retryAt = System.nanoTime() + SYNC_POLL_NANOS;
+                    continue;
+                }
+                roundStartedNanos = System.nanoTime();
+                boolean resyncDue = System.nanoTime() - resyncAt >= 0;
+                boolean failed;
+                DesiredState state;
+                try {
+                    state = DesiredDatapath.compute(watch.snapshot(), config.node());
+                    boolean lastFailed = lastReport != null && hasFailures(lastReport);
+                    if (lastApplied == null || lastFailed || resyncDue || !state.datapath().equals(lastApplied)) {
+                        lastReport = apply(state.datapath());
+                        lastApplied = state.datapath();
+                        applies++;
+                    }
+                    if (resyncDue) {
+                        publisher.forgetWrites();
+                        resyncAt = System.nanoTime() + config.resync().toNanos();
+                    }
+                    boolean published = publisher.publish(state, lastReport);
+                    failed = hasFailures(lastReport) || !published;
+                } catch (RuntimeException e) {
+                    // a bug, not a cluster or kernel condition (those are reported, never thrown): keep the loop alive
+                    LOG.error("reconcile round on node {} failed; retrying", config.node().nodeName(), e);
+                    state = null;
+                    failed = true;
+                } finally {
+                    roundStartedNanos = 0;
+                }
+                rounds++;
+                if (failed) {
+                    retryAt = System.nanoTime() + backoffNanos;
+                    LOG.debug("node {}: retrying in {} ms", config.node().nodeName(), backoffNanos / 1_000_000);
+                    backoffNanos = Math.min(backoffNanos * 2, config.maxBackoff().toNanos());
+                } else {
+                    retryAt = Long.MAX_VALUE;
+                    backoffNanos = config.minBackoff().toNanos();
+                }
+                status = new AgentStatus(true, rounds, applies, Optional.ofNullable(lastApplied), Optional.ofNullable(lastReport),
+                        state == null ? status.problems() : state.problems());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Applies; a datapath that throws (it should report instead) fails every pod with the exception's message. */
+    private ApplyReport apply(NodeDatapath desired) {
+        try {
+            return datapath.apply(desired);
+        } catch (RuntimeException e) {
+            LOG.error("datapath of node {} threw instead of reporting", config.node().nodeName(), e);
+            Map<PodRef, String> failures = new HashMap<>();
+            for (PodDatapath pod : desired.pods()) {
+                failures.put(pod.pod(), "the node agent's datapath failed: " + e);
+            }
+            return new ApplyReport(Set.of(), Map.of(), failures, 0);
+        }
+    }
+
+    private static boolean hasFailures(ApplyReport report) {
+        return !report.podFailures().isEmpty() || !report.networkFailures().isEmpty();
+    }
+}

@@ -1,0 +1,101 @@
+package io.swarmnet.agent.cluster;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.SwarmService;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The informers the node agent reads the cluster through: task pods (label swarmnet.io/service) in all
+ * namespaces, SwarmServices, OverlayNetworks and Nodes. Every change calls {@code onChange}; the caller
+ * coalesces and takes a {@link #snapshot()}. Informers retry forever on errors (an API server that is
+ * down, CRDs not installed yet) and the snapshot is only meaningful once {@link #synced()}.
+ */
+public final class ClusterWatch implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterWatch.class);
+
+    private final SharedIndexInformer<Pod> pods;
+    private final SharedIndexInformer<SwarmService> services;
+    private final SharedIndexInformer<OverlayNetwork> networks;
+    private final SharedIndexInformer<Node> nodes;
+
+    public ClusterWatch(KubernetesClient client, Runnable onChange) {
+        pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).runnableInformer(0);
+        services = client.resources(SwarmService.class).inAnyNamespace().runnableInformer(0);
+        networks = client.resources(OverlayNetwork.class).inAnyNamespace().runnableInformer(0);
+        nodes = client.nodes().runnableInformer(0);
+        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+            wire(informer, onChange);
+        }
+    }
+
+    private static <T> void wire(SharedIndexInformer<T> informer, Runnable onChange) {
+        informer.addEventHandler(new ResourceEventHandler<T>() {
+            @Override
+            public void onAdd(T obj) {
+                onChange.run();
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                onChange.run();
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                onChange.run();
+            }
+        });
+        informer.exceptionHandler((started, t) -> {
+            LOG.warn("watch of {} failed ({}); retrying", informer.getApiTypeClass().getSimpleName(), t.toString());
+            return true;
+        });
+    }
+
+    /** Starts every informer; returns at once (they list and watch in the background, retrying on failure). */
+    public void start() {
+        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+            informer.start();
+        }
+    }
+
+    /** Every informer has listed its objects once. Before that a snapshot would look like an empty cluster. */
+    public boolean synced() {
+        return pods.hasSynced() && services.hasSynced() && networks.hasSynced() && nodes.hasSynced();
+    }
+
+    public ClusterSnapshot snapshot() {
+        return ClusterSnapshot.of(pods.getStore().list(), services.getStore().list(), networks.getStore().list(),
+                nodes.getStore().list());
+    }
+
+    /** The cached pod, as last seen: the base for status patches. */
+    public Optional<Pod> pod(String namespace, String name) {
+        return Optional.ofNullable(pods.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name)));
+    }
+
+    public Optional<Node> node(String name) {
+        return Optional.ofNullable(nodes.getStore().getByKey(name));
+    }
+
+    @Override
+    public void close() {
+        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+            try {
+                informer.stop();
+            } catch (RuntimeException e) {
+                LOG.debug("stopping informer of {}: {}", informer.getApiTypeClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}
