@@ -9,7 +9,7 @@ import java.util.Map;
  * {@link #prefix()}, so {@code down} can find and remove all of it even after a crash.
  *
  * @param dir    state directory: pid file, kubeconfig, logs, task records
- * @param prefix short prefix (letters and digits, at most 5) of namespaces and devices
+ * @param prefix short prefix (2-4 letters and digits) of namespaces and devices, the simulation harness's run prefix
  */
 public record SandboxHome(Path dir, String prefix) {
 
@@ -19,10 +19,10 @@ public record SandboxHome(Path dir, String prefix) {
     public static final String DEFAULT_PREFIX = "swn";
 
     public SandboxHome {
-        if (!prefix.matches("[a-z][a-z0-9]{0,4}")) {
+        if (!prefix.matches("[a-z][a-z0-9]{1,3}")) {
             throw new IllegalArgumentException(ENV_PREFIX + "=" + prefix
-                    + " is not a valid name prefix; use 1 to 5 lowercase letters or digits starting with a letter"
-                    + " (device names must stay within 15 characters)");
+                    + " is not a valid name prefix; use 2 to 4 lowercase letters or digits starting with a letter"
+                    + " (the simulation harness's rule, so device names stay within 15 characters)");
         }
         dir = dir.toAbsolutePath().normalize();
     }

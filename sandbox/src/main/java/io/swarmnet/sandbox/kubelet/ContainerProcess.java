@@ -11,11 +11,20 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One run of a container: a host process in the pod's network namespace and in a UTS namespace of its
- * own whose hostname is the pod name, leading a process group of its own so that stopping it stops
+ * One run of a container: a host process in the pod's network namespace, in a UTS namespace of its
+ * own whose hostname is the pod name, with a private /tmp, leading a process group of its own so that stopping it stops
  * everything it started (nginx's workers, a shell's children).
  */
 final class ContainerProcess {
+
+    /**
+     * Runs inside the container's namespaces before its command: the hostname, and a private /tmp as a
+     * container's own filesystem would give (tasks of one service on one machine never share temp files, and
+     * nothing is left on the host when the container ends). {@code ip netns exec} already gave the process a
+     * mount namespace of its own with propagation to the host turned off.
+     */
+    static final String CONTAINER_SETUP = "mount -t tmpfs -o mode=1777,size=64m swarmnet-tmp /tmp 2>/dev/null;"
+            + " hostname \"$0\" 2>/dev/null; exec \"$@\"";
 
     private final Process process;
     private final Instant startedAt;
@@ -32,7 +41,7 @@ final class ContainerProcess {
      */
     static ContainerProcess start(String netns, String hostname, ContainerLaunch launch, Path log, Instant now) throws IOException {
         List<String> command = new ArrayList<>(List.of(HostPrograms.SETSID, HostPrograms.IP, "netns", "exec", netns,
-                HostPrograms.UNSHARE, "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" 2>/dev/null; exec \"$@\"", hostname));
+                HostPrograms.UNSHARE, "--uts", "--", "/bin/sh", "-c", CONTAINER_SETUP, hostname));
         command.addAll(launch.argv());
         Files.createDirectories(log.getParent());
         File workingDir = new File(launch.workingDir());
