@@ -1,56 +1,34 @@
 package io.swarmnet.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
-/** An embedded Kubernetes API with swarmnet's CRDs registered, for operator tests. */
+/**
+ * The embedded Kubernetes API (sandbox-api: correct merge patch, status subresource, generation,
+ * finalizers, owner GC, CRD schema validation) with swarmnet's CRDs installed, for operator tests.
+ */
 public final class TestCluster implements AutoCloseable {
 
-    private final KubernetesMockServer server;
+    private final SandboxApiServer api;
     private final KubernetesClient client;
 
-    private TestCluster(KubernetesMockServer server, KubernetesClient client) {
-        this.server = server;
-        this.client = client;
+    private TestCluster(SandboxApiServer api) {
+        this.api = api;
+        this.client = api.client();
     }
 
     public static TestCluster start() {
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
-        server.init();
-        KubernetesClient client = server.createClient();
-        TestCluster cluster = new TestCluster(server, client);
-        cluster.registerCrds();
-        return cluster;
+        return new TestCluster(SandboxApiServer.start());
     }
 
     public KubernetesClient client() {
         return client;
     }
 
-    private void registerCrds() {
-        Path dir = Path.of("..", "crds");
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-                try (InputStream in = Files.newInputStream(file)) {
-                    client.apiextensions().v1().customResourceDefinitions().load(in).create();
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read the CRDs in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
-        }
+    public SandboxApiServer api() {
+        return api;
     }
 
     /** Polls until the condition holds; fails with the description after the timeout. */
@@ -78,7 +56,6 @@ public final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
-        server.destroy();
+        api.close();
     }
 }

@@ -1,0 +1,66 @@
+package io.swarmnet.operator.ipam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.contract.TaskAddresses;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceStatus;
+import io.swarmnet.api.service.VirtualIP;
+import io.swarmnet.operator.TestCluster;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class AddressLedgerFromClusterTest {
+
+    @Test
+    void rebuiltLedgerNeverHandsOutAnAddressTheClusterHolds() throws Exception {
+        try (TestCluster cluster = TestCluster.start()) {
+            KubernetesClient client = cluster.client();
+            Set<IpAddress> held = new HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                IpAddress a = IpAddress.parse("10.0.9." + (2 + i * 3));
+                IpAddress b = IpAddress.parse("10.0.10." + (2 + i));
+                held.add(a);
+                client.pods().resource(new PodBuilder().withNewMetadata().withName("web-" + i).withNamespace("default")
+                        .addToLabels(SwarmnetKeys.LABEL_SERVICE, "web")
+                        .addToAnnotations(SwarmnetKeys.ANNOTATION_ADDRESSES, new TaskAddresses(Map.of("front", a, "back", b)).format())
+                        .endMetadata().withNewSpec().addNewContainer().withName("c").withImage("nginx").endContainer().endSpec().build()).create();
+            }
+            SwarmService service = new SwarmService();
+            service.getMetadata().setName("web");
+            service.getMetadata().setNamespace("default");
+            service.getSpec().setTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewSpec().addNewContainer()
+                    .withName("c").withImage("nginx").endContainer().endSpec().build());
+            service.getSpec().setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("front")));
+            SwarmService created = client.resource(service).create();
+            SwarmServiceStatus status = new SwarmServiceStatus();
+            status.setVirtualIPs(List.of(new VirtualIP("front", "10.0.9.100")));
+            created.setStatus(status);
+            client.resource(created).updateStatus();
+            held.add(IpAddress.parse("10.0.9.100"));
+
+            AddressLedger ledger = AddressLedger.fromCluster(client);
+            assertThat(ledger.inUse("default", "front")).isEqualTo(21);
+            assertThat(ledger.inUse("default", "back")).isEqualTo(20);
+            assertThat(ledger.addressOf("default", "front", "task:web-3")).contains(IpAddress.parse("10.0.9.11"));
+            assertThat(ledger.addressOf("default", "front", "vip:web")).contains(IpAddress.parse("10.0.9.100"));
+
+            Cidr subnet = Cidr.parse("10.0.9.0/24");
+            AllocatableNetwork front = new AllocatableNetwork("default", "front", subnet, subnet, IpAddress.parse("10.0.9.1"));
+            Set<IpAddress> handed = new HashSet<>();
+            for (int i = 0; i < 253 - 21; i++) {
+                handed.add(ledger.allocate(front, "task:new-" + i));
+            }
+            assertThat(handed).hasSize(232).doesNotContainAnyElementsOf(held);
+            assertThat(ledger.allocate(front, "vip:web")).isEqualTo(IpAddress.parse("10.0.9.100"));
+        }
+    }
+}
