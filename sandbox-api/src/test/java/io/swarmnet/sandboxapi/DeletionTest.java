@@ -85,7 +85,11 @@ class DeletionTest {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("doomed").endMetadata().build()).create();
         client.configMaps().inNamespace("doomed").resource(new ConfigMapBuilder().withNewMetadata().withName("c").endMetadata().build()).create();
         client.namespaces().withName("doomed").delete();
-        api.awaitGarbageCollection();
+        assertThat(client.namespaces().withName("doomed").get().getStatus().getPhase()).isEqualTo("Terminating");
+        assertThat(client.configMaps().inNamespace("doomed").withName("c").get()).as("emptied a moment later, as on a cluster").isNotNull();
+
+        Eventually.await("namespace doomed and its contents are gone", java.time.Duration.ofSeconds(20),
+                () -> client.namespaces().withName("doomed").get() == null);
         assertThat(client.configMaps().inNamespace("doomed").list().getItems()).isEmpty();
     }
 

@@ -70,10 +70,13 @@ public final class OpenApiDocuments {
         ObjectNode info = document.putObject("info");
         info.put("title", "Kubernetes (swarmnet sandbox)");
         info.put("version", "v1.32.0");
-        document.putObject("paths");
+        ObjectNode paths = document.putObject("paths");
         ObjectNode schemas = document.putObject("components").putObject("schemas");
         boolean any = false;
         for (ResourceType type : catalog.all()) {
+            if (type.apiVersion().equals(groupVersion)) {
+                paths.set(itemPath(type), itemOperations(type));
+            }
             if (type.apiVersion().equals(groupVersion) && type.openApiSchema() != null) {
                 schemas.set(schemaName(type), kindSchema(type));
                 schemas.set(schemaName(type) + "List", listSchema(type));
@@ -87,6 +90,36 @@ public final class OpenApiDocuments {
             listMeta.put("type", "object");
         }
         return document;
+    }
+
+    private static String itemPath(ResourceType type) {
+        String prefix = type.group().isEmpty() ? "/api/" + type.version() : "/apis/" + type.group() + "/" + type.version();
+        return prefix + (type.namespaced() ? "/namespaces/{namespace}/" : "/") + type.plural() + "/{name}";
+    }
+
+    /**
+     * The write operations of one object, each declaring the fieldValidation parameter: kubectl
+     * looks for it on the kind's PATCH before it sends {@code fieldValidation=Strict}, and falls
+     * back to downloading the OpenAPI v2 document (which this server does not have) otherwise.
+     */
+    private static ObjectNode itemOperations(ResourceType type) {
+        ObjectNode operations = Json.object();
+        for (String verb : new String[]{"put", "patch"}) {
+            ObjectNode operation = operations.putObject(verb);
+            operation.put("operationId", verb + type.kind());
+            ObjectNode parameter = operation.putArray("parameters").addObject();
+            parameter.put("name", "fieldValidation");
+            parameter.put("in", "query");
+            parameter.put("description", "Strict, Warn or Ignore: what to do with fields the schema does not declare.");
+            parameter.putObject("schema").put("type", "string");
+            operation.putObject("responses").putObject("200").put("description", "OK");
+            operation.put("x-kubernetes-action", verb.equals("put") ? "put" : "patch");
+            ObjectNode gvk = operation.putObject("x-kubernetes-group-version-kind");
+            gvk.put("group", type.group());
+            gvk.put("version", type.version());
+            gvk.put("kind", type.kind());
+        }
+        return operations;
     }
 
     /** As the API server names CRD schemas: the group reversed, then version and kind. */

@@ -173,6 +173,9 @@ public final class ResourceEndpoints {
     }
 
     private ApiResponse delete(ApiRequest request, ResourceType type, String namespace, String name) {
+        if (!type.custom() && type.kind().equals("Namespace") && List.of("default", "kube-system", "kube-public").contains(name)) {
+            throw new ApiError(403, "Forbidden", "namespaces \"" + name + "\" is forbidden: this namespace may not be deleted", null);
+        }
         JsonNode options = request.body() == null || request.body().length == 0 ? Json.object() : request.json();
         DeletePropagation propagation = DeletePropagation.parse(
                 request.param("propagationPolicy", options.path("propagationPolicy").asText(

@@ -8,7 +8,7 @@ import io.swarmnet.sandboxapi.Json;
 import io.swarmnet.sandboxapi.resource.ResourceType;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -27,7 +27,7 @@ public final class GarbageCollector implements ChangeListener, AutoCloseable {
 
     private final ObjectStore store;
     private final Set<String> liveUids = ConcurrentHashMap.newKeySet();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "sandbox-api-garbage-collector");
         thread.setDaemon(true);
         return thread;
@@ -49,8 +49,42 @@ public final class GarbageCollector implements ChangeListener, AutoCloseable {
             String uid = Json.uid(before);
             liveUids.remove(uid);
             worker.execute(() -> collectDependentsOf(uid));
-            if (!type.custom() && type.kind().equals("Namespace")) {
+            if (isNamespace(type)) {
                 worker.execute(() -> emptyNamespace(Json.name(before)));
+            }
+        } else if (before != null && isNamespace(type) && !WriteRules.beingDeleted(before) && WriteRules.beingDeleted(after)) {
+            // The namespace controller starts a moment after the delete, as on a real cluster: a
+            // `kubectl delete -f` of a namespace and its contents deletes the contents itself first.
+            String namespace = Json.name(after);
+            worker.schedule(() -> finishNamespace(namespace), NAMESPACE_CONTROLLER_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static boolean isNamespace(ResourceType type) {
+        return !type.custom() && type.kind().equals("Namespace");
+    }
+
+    private static final long NAMESPACE_CONTROLLER_DELAY_MS = 1000;
+
+    /** Deletes what is in a terminating namespace, and the namespace once nothing is left. */
+    private void finishNamespace(String namespace) {
+        emptyNamespace(namespace);
+        if (!store.inNamespace(namespace).isEmpty()) {
+            // Finalizers still hold some objects: look again shortly.
+            worker.schedule(() -> finishNamespace(namespace), 200, TimeUnit.MILLISECONDS);
+            return;
+        }
+        for (ObjectStore.Entry entry : store.namespaces()) {
+            if (Json.name(entry.object()).equals(namespace)) {
+                try {
+                    store.update(entry.type(), "", namespace, Subresource.MAIN, object -> {
+                        ((ObjectNode) object.path("spec")).putArray("finalizers");
+                        Json.metadata(object).remove("resourceVersion");
+                        return object;
+                    });
+                } catch (ApiError e) {
+                    LOG.debug("finishing namespace {} skipped: {}", namespace, e.getMessage());
+                }
             }
         }
     }

@@ -123,6 +123,17 @@ public final class ObjectStore {
         return dependents;
     }
 
+    /** The stored Namespace objects. */
+    public synchronized List<Entry> namespaces() {
+        List<Entry> entries = new ArrayList<>();
+        objects.forEach((key, stored) -> {
+            if (WriteRules.isNamespace(stored.object())) {
+                entries.add(new Entry(key, stored.type(), stored.object()));
+            }
+        });
+        return entries;
+    }
+
     /** Every stored object in a namespace, of every kind. */
     public synchronized List<Entry> inNamespace(String namespace) {
         List<Entry> entries = new ArrayList<>();

@@ -63,7 +63,14 @@ final class WriteRules {
                 status.put("phase", "Pending");
                 status.put("qosClass", "BestEffort");
             }
-            case "Namespace" -> object.putObject("status").put("phase", "Active");
+            case "Namespace" -> {
+                object.putObject("status").put("phase", "Active");
+                // The namespace controller's finalizer: deleting a namespace first empties it.
+                ObjectNode spec = object.has("spec") && object.get("spec").isObject() ? (ObjectNode) object.get("spec") : object.putObject("spec");
+                if (!spec.has("finalizers")) {
+                    spec.putArray("finalizers").add("kubernetes");
+                }
+            }
             case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet" -> object.putObject("status");
             case "Service" -> object.putObject("status").putObject("loadBalancer");
             default -> {
@@ -190,12 +197,21 @@ final class WriteRules {
         metadata.put("deletionGracePeriodSeconds", 0);
         metadata.put("generation", metadata.path("generation").asLong(0) + 1);
         metadata.put("resourceVersion", Long.toString(resourceVersion));
+        if (isNamespace(object)) {
+            object.putObject("status").put("phase", "Terminating");
+        }
         return object;
     }
 
     static boolean hasFinalizers(JsonNode object) {
         JsonNode finalizers = object.path("metadata").path("finalizers");
-        return finalizers instanceof ArrayNode array && !array.isEmpty();
+        JsonNode namespaceFinalizers = isNamespace(object) ? object.path("spec").path("finalizers") : null;
+        return (finalizers instanceof ArrayNode array && !array.isEmpty())
+                || (namespaceFinalizers instanceof ArrayNode spec && !spec.isEmpty());
+    }
+
+    static boolean isNamespace(JsonNode object) {
+        return "Namespace".equals(object.path("kind").asText()) && "v1".equals(object.path("apiVersion").asText());
     }
 
     static boolean beingDeleted(JsonNode object) {
