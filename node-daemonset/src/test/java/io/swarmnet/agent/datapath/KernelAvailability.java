@@ -1,0 +1,30 @@
+package io.swarmnet.agent.datapath;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.util.List;
+
+/** Skips kernel tests, naming what is missing, on machines that cannot run them. */
+final class KernelAvailability {
+
+    private KernelAvailability() {
+    }
+
+    static void assumeKernelTestsCanRun(String... tools) {
+        assumeTrue("root".equals(System.getProperty("user.name")),
+                "kernel datapath tests need root (network namespaces, veth, VXLAN, nftables); running as " + System.getProperty("user.name"));
+        for (String tool : List.of(tools)) {
+            assumeTrue(onPath(tool), "kernel datapath tests need '" + tool + "' on PATH");
+        }
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+            if (new File(dir, tool).canExecute()) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

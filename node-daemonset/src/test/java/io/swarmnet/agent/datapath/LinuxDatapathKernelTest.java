@@ -1,0 +1,343 @@
+package io.swarmnet.agent.datapath;
+
+import static io.swarmnet.agent.datapath.Topology.pod;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.simulation.SimulatedCluster;
+import io.swarmnet.agent.simulation.SimulatedNode;
+import io.swarmnet.agent.simulation.SimulatedPod;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Linux datapath on real kernel objects: three simulated nodes, desired states built by hand (no API),
+ * traffic from real tools (ping, curl, busybox httpd, python sockets) inside pod namespaces.
+ */
+class LinuxDatapathKernelTest {
+
+    private SimulatedCluster cluster;
+    private final Map<SimulatedNode, LinuxDatapath> datapaths = new HashMap<>();
+    private final List<Topology.Node> nodes = new ArrayList<>();
+    private final Topology topology = new Topology();
+    private final Map<PodRef, SimulatedPod> pods = new HashMap<>();
+    @TempDir
+    Path temp;
+
+    @BeforeEach
+    void startCluster() {
+        KernelAvailability.assumeKernelTestsCanRun("ip", "bridge", "nft", "nsenter", "busybox", "python3");
+        cluster = SimulatedCluster.start(3);
+        for (SimulatedNode node : cluster.nodes()) {
+            datapaths.put(node, cluster.datapath(node));
+            nodes.add(new Topology.Node(node.name(), node.underlayAddress(), node.underlayMtu()));
+        }
+    }
+
+    @AfterEach
+    void removeEverything() {
+        if (cluster == null) {
+            return;
+        }
+        datapaths.values().forEach(LinuxDatapath::close);
+        String prefix = cluster.prefix();
+        cluster.close();
+        assertThat(cluster.leftovers()).as("kernel objects of run %s left behind", prefix).isEmpty();
+    }
+
+    @Test
+    void tasksOnThreeNodesPingAndExchangeTcpAcrossTheOverlay() throws Exception {
+        Topology.Network net = topology.network("front", 4101, "10.201.0.0/24");
+        for (int i = 1; i <= 3; i++) {
+            place(pod("task-" + i), i, net, "10.201.0." + (10 + i));
+        }
+        applyAll();
+
+        for (int from = 1; from <= 3; from++) {
+            for (int to = 1; to <= 3; to++) {
+                if (from != to) {
+                    KernelTools.Result ping = cluster.exec(pods.get(pod("task-" + from)), "busybox", "ping", "-c", "1", "-W", "2", "10.201.0." + (10 + to));
+                    assertThat(ping.ok()).as("task-%d pings task-%d: %s", from, to, ping.describe()).isTrue();
+                }
+            }
+        }
+        serveHttp(pods.get(pod("task-3")), "task-3");
+        assertThat(httpGet(pods.get(pod("task-1")), "10.201.0.13")).isEqualTo("task-3");
+        assertThat(httpGet(pods.get(pod("task-2")), "10.201.0.13")).isEqualTo("task-3");
+        // the node with no task of the network does not carry it; the others carry exactly one network namespace
+        assertThat(networkNamespaces(cluster.node(1))).containsExactly(cluster.node(1).datapathPrefix() + "-net-4101");
+    }
+
+    @Test
+    void aTaskOnOneNetworkCannotReachATaskOnAnother() {
+        Topology.Network a = topology.network("net-a", 4102, "10.202.0.0/24");
+        Topology.Network b = topology.network("net-b", 4103, "10.203.0.0/24");
+        place(pod("a-1"), 1, a, "10.202.0.11");
+        place(pod("a-2"), 2, a, "10.202.0.12");
+        place(pod("b-2"), 2, b, "10.203.0.12");
+        place(pod("b-3"), 3, b, "10.203.0.13");
+        applyAll();
+
+        SimulatedPod a1 = pods.get(pod("a-1"));
+        assertThat(cluster.exec(a1, "busybox", "ping", "-c", "1", "-W", "2", "10.202.0.12").ok()).isTrue();
+        // give a-1 every chance: a route to net-b's subnet through its net-a interface; the VNI still separates them
+        assertThat(cluster.exec(a1, "ip", "route", "add", "10.203.0.0/24", "dev", "eth1").ok()).isTrue();
+        assertThat(cluster.exec(a1, "busybox", "ping", "-c", "2", "-W", "1", "10.203.0.12").ok()).as("net-a reaches a net-b task on the same node").isFalse();
+        assertThat(cluster.exec(a1, "busybox", "ping", "-c", "2", "-W", "1", "10.203.0.13").ok()).as("net-a reaches a net-b task on another node").isFalse();
+        assertThat(cluster.exec(pods.get(pod("b-3")), "busybox", "ping", "-c", "1", "-W", "2", "10.203.0.12").ok()).isTrue();
+    }
+
+    @Test
+    void aVipSpreadsRequestsOverEveryBackendAndARemovedBackendStopsReceivingTraffic() throws Exception {
+        Topology.Network net = topology.network("web", 4104, "10.204.0.0/24");
+        place(pod("client"), 1, net, "10.204.0.10");
+        for (int i = 1; i <= 3; i++) {
+            place(pod("web-" + i), i, net, "10.204.0." + (20 + i));
+        }
+        topology.service("web", net, "10.204.0.2", List.of(pod("web-1"), pod("web-2"), pod("web-3")));
+        applyAll();
+        for (int i = 1; i <= 3; i++) {
+            serveHttp(pods.get(pod("web-" + i)), "web-" + i);
+        }
+
+        Map<String, Integer> hits = hits(pods.get(pod("client")), "10.204.0.2", 30);
+        assertThat(hits).containsOnlyKeys("web-1", "web-2", "web-3");
+        assertThat(hits.values()).allMatch(n -> n == 10);
+
+        topology.service("web", net, "10.204.0.2", List.of(pod("web-1"), pod("web-3")));
+        ApplyReport change = datapaths.get(cluster.node(1)).apply(topology.desired(nodes.get(0)));
+        assertThat(change.complete()).as("%s", change).isTrue();
+        List<Plan.Step> transactions = datapaths.get(cluster.node(1)).lastPlan().phases().stream()
+                .flatMap(p -> p.steps().stream()).toList();
+        assertThat(transactions).as("one nft transaction per local pod (client, web-1), nothing else").hasSize(2)
+                .allMatch(s -> s.tool() == Plan.Tool.NFT && s.commands().size() <= 5);
+        Map<String, Integer> after = hits(pods.get(pod("client")), "10.204.0.2", 30);
+        assertThat(after).containsOnlyKeys("web-1", "web-3");
+
+        // no backends: connections are refused at once instead of hanging
+        topology.service("web", net, "10.204.0.2", List.of());
+        datapaths.get(cluster.node(1)).apply(topology.desired(nodes.get(0)));
+        long start = System.nanoTime();
+        KernelTools.Result refused = cluster.exec(pods.get(pod("client")), "curl", "-sS", "--max-time", "5", "http://10.204.0.2/");
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(refused.exitCode()).as("curl exit code (7: could not connect, 28: timed out): %s", refused.describe()).isEqualTo(7);
+        assertThat(millis).as("refused at once, not after the 5 s timeout").isLessThan(2000);
+    }
+
+    @Test
+    void theNetworkNamespaceLeavesANodeWithItsLastTask() {
+        Topology.Network net = topology.network("short", 4105, "10.205.0.0/24");
+        place(pod("s-1"), 1, net, "10.205.0.11");
+        place(pod("s-2"), 1, net, "10.205.0.12");
+        place(pod("s-3"), 2, net, "10.205.0.13");
+        applyAll();
+        SimulatedNode node1 = cluster.node(1);
+        assertThat(networkNamespaces(node1)).hasSize(1);
+
+        topology.remove(pod("s-1"));
+        cluster.deletePod(pod("s-1"));
+        applyAll();
+        assertThat(networkNamespaces(node1)).as("one task remains").hasSize(1);
+        assertThat(cluster.exec(pods.get(pod("s-2")), "busybox", "ping", "-c", "1", "-W", "2", "10.205.0.13").ok()).isTrue();
+
+        topology.remove(pod("s-2"));
+        cluster.deletePod(pod("s-2"));
+        applyAll();
+        assertThat(networkNamespaces(node1)).as("last task gone").isEmpty();
+        assertThat(linkNames(node1.hostNamespace())).noneMatch(n -> n.startsWith(node1.datapathPrefix()));
+        // node 2 no longer has a remote endpoint for the removed tasks
+        String ns2 = cluster.node(2).datapathPrefix() + "-net-4105";
+        KernelTools.Result neigh = new KernelTools().read(new NetNamespace.Named(ns2), List.of("ip", "neigh", "show", "nud", "permanent"));
+        assertThat(neigh.stdout()).doesNotContain("10.205.0.11").doesNotContain("10.205.0.12");
+    }
+
+    @Test
+    void reapplyingTheSameStateChangesNothing() {
+        Topology.Network net = topology.network("steady", 4106, "10.206.0.0/24");
+        for (int i = 1; i <= 3; i++) {
+            place(pod("st-" + i), i, net, "10.206.0." + (10 + i));
+        }
+        topology.service("steady", net, "10.206.0.2", List.of(pod("st-1"), pod("st-2"), pod("st-3")));
+        applyAll();
+        for (SimulatedNode node : cluster.nodes()) {
+            ApplyReport again = datapaths.get(node).apply(topology.desired(nodes.get(node.index() - 1)));
+            assertThat(again.changes()).as("changes on %s: %s", node.name(), datapaths.get(node).lastPlan()).isZero();
+            assertThat(datapaths.get(node).lastPlan().isEmpty()).isTrue();
+            assertThat(again.attachedPods()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRestartedDatapathKeepsEstablishedConnectionsAcrossTheOverlayAndThroughAVip() throws Exception {
+        Topology.Network net = topology.network("keep", 4107, "10.207.0.0/24");
+        place(pod("client"), 1, net, "10.207.0.10");
+        place(pod("server"), 2, net, "10.207.0.20");
+        topology.service("echo", net, "10.207.0.2", List.of(pod("server")));
+        applyAll();
+        Path server = resource("echo_server.py");
+        Path client = resource("echo_client.py");
+        cluster.startProcess(pods.get(pod("server")), "/usr/bin/python3", server.toString(), "9000", "60");
+        waitForListener(pods.get(pod("server")), 9000);
+
+        Process direct = cluster.startProcessWithOutput(pods.get(pod("client")), "/usr/bin/python3", client.toString(), "10.207.0.20", "9000", "6");
+        Process viaVip = cluster.startProcessWithOutput(pods.get(pod("client")), "/usr/bin/python3", client.toString(), "10.207.0.2", "9000", "6");
+        LineWatcher directLines = new LineWatcher(direct.getInputStream());
+        LineWatcher vipLines = new LineWatcher(viaVip.getInputStream());
+        assertThat(directLines.await("ok 3", 10)).as("direct connection established: %s", directLines.lines()).isTrue();
+        assertThat(vipLines.await("ok 3", 10)).as("VIP connection established: %s", vipLines.lines()).isTrue();
+
+        // the agent restarts: new datapath instances, nothing remembered, kernel read afresh
+        for (SimulatedNode node : cluster.nodes()) {
+            datapaths.remove(node).close();
+            LinuxDatapath fresh = cluster.datapath(node);
+            datapaths.put(node, fresh);
+            ApplyReport report = fresh.apply(topology.desired(nodes.get(node.index() - 1)));
+            assertThat(report.changes()).as("restart of %s changed the kernel: %s", node.name(), fresh.lastPlan()).isZero();
+        }
+
+        assertThat(direct.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(viaVip.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(direct.exitValue()).as("direct connection: %s", directLines.lines()).isZero();
+        assertThat(viaVip.exitValue()).as("VIP connection: %s", vipLines.lines()).isZero();
+        assertThat(directLines.lines()).anyMatch(l -> l.startsWith("done"));
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private void place(PodRef ref, int node, Topology.Network network, String address) {
+        topology.task(ref, nodes.get(node - 1), network, address);
+        if (!pods.containsKey(ref)) {
+            pods.put(ref, cluster.createPod(cluster.node(node), ref));
+        }
+    }
+
+    private void applyAll() {
+        for (SimulatedNode node : cluster.nodes()) {
+            NodeDatapath desired = topology.desired(nodes.get(node.index() - 1));
+            ApplyReport report = datapaths.get(node).apply(desired);
+            assertThat(report.complete()).as("apply on %s: %s", node.name(), report).isTrue();
+            assertThat(report.attachedPods()).hasSize(desired.pods().size());
+        }
+    }
+
+    private void serveHttp(SimulatedPod pod, String name) throws IOException {
+        Path root = Files.createDirectories(temp.resolve("www-" + name));
+        Files.writeString(root.resolve("index.html"), name);
+        cluster.startProcess(pod, "busybox", "httpd", "-f", "-p", "80", "-h", root.toString());
+        waitForListener(pod, 80);
+    }
+
+    private void waitForListener(SimulatedPod pod, int port) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < end) {
+            KernelTools.Result ss = cluster.exec(pod, "ss", "-Hltn", "sport", "= :" + port);
+            if (ss.ok() && !ss.stdout().isBlank()) {
+                return;
+            }
+            sleep(50);
+        }
+        throw new AssertionError("nothing listens on port " + port + " in pod " + pod.ref() + " after 10 s");
+    }
+
+    private String httpGet(SimulatedPod from, String address) {
+        KernelTools.Result r = cluster.exec(from, "curl", "-sS", "--max-time", "3", "http://" + address + "/");
+        assertThat(r.ok()).as("GET http://%s/ from %s: %s", address, from.ref(), r.describe()).isTrue();
+        return r.stdout().strip();
+    }
+
+    private Map<String, Integer> hits(SimulatedPod from, String address, int requests) {
+        // one process for all requests: each curl is a new connection, so a new round-robin pick
+        KernelTools.Result r = cluster.exec(from, "sh", "-c",
+                "for i in $(seq " + requests + "); do curl -sS --max-time 3 http://" + address + "/; echo; done");
+        assertThat(r.ok()).as("%d requests to %s: %s", requests, address, r.describe()).isTrue();
+        Map<String, Integer> hits = new HashMap<>();
+        Arrays.stream(r.stdout().split("\n")).map(String::strip).filter(s -> !s.isEmpty()).forEach(s -> hits.merge(s, 1, Integer::sum));
+        assertThat(hits.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(requests);
+        return hits;
+    }
+
+    private List<String> networkNamespaces(SimulatedNode node) {
+        String[] all = new java.io.File("/run/netns").list();
+        return all == null ? List.of() : Arrays.stream(all).filter(n -> n.startsWith(node.datapathPrefix() + "-net-")).sorted().toList();
+    }
+
+    private static List<String> linkNames(NetNamespace ns) {
+        KernelTools.Result r = new KernelTools().read(ns, List.of("ip", "-o", "link", "show"));
+        return Arrays.stream(r.stdout().split("\n")).filter(l -> l.contains(": "))
+                .map(l -> l.split(":\\s+")[1].split("@")[0]).toList();
+    }
+
+    private Path resource(String name) throws IOException {
+        Path target = temp.resolve(name);
+        try (InputStream in = getClass().getResourceAsStream("/simulation/" + name)) {
+            Files.copy(in, target);
+        }
+        return target;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Collects a process's output lines on a thread, so the test can wait for one. */
+    static final class LineWatcher {
+        private final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+
+        LineWatcher(InputStream stream) {
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                        queue.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("read error: " + e);
+                }
+            }, "line-watcher");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        boolean await(String wanted, int seconds) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < end) {
+                String line = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (line != null && line.startsWith(wanted)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        List<String> lines() {
+            synchronized (lines) {
+                return List.copyOf(lines);
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.swarmnet.agent.datapath;
+
+import io.swarmnet.agent.desired.NetworkDatapath;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.agent.desired.PodAttachment;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.desired.RemoteEndpoint;
+import io.swarmnet.agent.desired.VipRule;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.MacAddress;
+import io.swarmnet.api.net.Vni;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Hand-built desired states for datapath tests: networks, tasks placed on nodes, services with VIPs. It derives
+ * each node's {@link NodeDatapath} the way the agent's desired-state function does (remote endpoints from tasks on
+ * other nodes, VIP rules in every local pod sharing the service's network), without any Kubernetes API.
+ */
+final class Topology {
+
+    record Node(String name, IpAddress underlay, int mtu) {
+        NodeFacts facts() {
+            return new NodeFacts(name, underlay, mtu);
+        }
+    }
+
+    record Network(NetworkKey key, Vni vni, Cidr subnet, IpAddress gateway, int mtu) {
+    }
+
+    record Task(PodRef pod, Node node, Map<NetworkKey, IpAddress> addresses) {
+    }
+
+    record Service(String name, NetworkKey network, IpAddress vip, List<PodRef> backends) {
+    }
+
+    private final Map<NetworkKey, Network> networks = new LinkedHashMap<>();
+    private final Map<PodRef, Task> tasks = new LinkedHashMap<>();
+    private final Map<String, Service> services = new LinkedHashMap<>();
+
+    static PodRef pod(String name) {
+        return new PodRef("default", name, "uid-" + name);
+    }
+
+    Network network(String name, int vni, String subnet) {
+        Cidr cidr = Cidr.parse(subnet);
+        Network n = new Network(new NetworkKey("default", name), new Vni(vni), cidr, cidr.first().plus(1), 1450);
+        networks.put(n.key(), n);
+        return n;
+    }
+
+    Task task(PodRef pod, Node node, Network network, String address) {
+        Task existing = tasks.get(pod);
+        Map<NetworkKey, IpAddress> addresses = new LinkedHashMap<>(existing == null ? Map.of() : existing.addresses());
+        addresses.put(network.key(), IpAddress.parse(address));
+        Task t = new Task(pod, node, addresses);
+        tasks.put(pod, t);
+        return t;
+    }
+
+    void remove(PodRef pod) {
+        tasks.remove(pod);
+        services.replaceAll((k, s) -> new Service(s.name(), s.network(), s.vip(),
+                s.backends().stream().filter(b -> !b.equals(pod)).toList()));
+    }
+
+    Service service(String name, Network network, String vip, List<PodRef> backends) {
+        Service s = new Service(name, network.key(), IpAddress.parse(vip), List.copyOf(backends));
+        services.put(name, s);
+        return s;
+    }
+
+    IpAddress address(PodRef pod, Network network) {
+        return tasks.get(pod).addresses().get(network.key());
+    }
+
+    NodeDatapath desired(Node node) {
+        Set<NetworkKey> local = new TreeSet<>();
+        List<PodDatapath> pods = new ArrayList<>();
+        for (Task t : tasks.values()) {
+            if (!t.node().equals(node)) {
+                continue;
+            }
+            local.addAll(t.addresses().keySet());
+            List<PodAttachment> attachments = new ArrayList<>();
+            int index = 0;
+            for (Map.Entry<NetworkKey, IpAddress> e : t.addresses().entrySet()) {
+                Network n = networks.get(e.getKey());
+                attachments.add(new PodAttachment(n.key(), "eth" + (++index), e.getValue(), n.subnet().prefixLength(),
+                        MacAddress.forTask(e.getValue()), n.mtu()));
+            }
+            List<VipRule> vips = new ArrayList<>();
+            for (Service s : services.values()) {
+                if (t.addresses().containsKey(s.network())) {
+                    List<IpAddress> backends = s.backends().stream().filter(tasks::containsKey)
+                            .map(b -> tasks.get(b).addresses().get(s.network())).sorted().toList();
+                    vips.add(new VipRule(s.name(), s.network(), s.vip(), backends));
+                }
+            }
+            pods.add(new PodDatapath(t.pod(), attachments, vips));
+        }
+        List<NetworkDatapath> nets = new ArrayList<>();
+        for (NetworkKey key : local) {
+            Network n = networks.get(key);
+            List<RemoteEndpoint> remotes = new ArrayList<>();
+            Set<IpAddress> vteps = new TreeSet<>();
+            for (Task t : tasks.values()) {
+                IpAddress a = t.addresses().get(key);
+                if (a != null && !t.node().equals(node)) {
+                    remotes.add(new RemoteEndpoint(a, MacAddress.forTask(a), t.node().underlay()));
+                    vteps.add(t.node().underlay());
+                }
+            }
+            remotes.sort(Comparator.comparing(RemoteEndpoint::address));
+            nets.add(new NetworkDatapath(key, n.vni(), n.subnet(), n.gateway(), n.mtu(), false, remotes, vteps));
+        }
+        return new NodeDatapath(node.facts(), nets, pods);
+    }
+}
