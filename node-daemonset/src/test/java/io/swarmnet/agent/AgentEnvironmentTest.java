@@ -1,0 +1,60 @@
+package io.swarmnet.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.swarmnet.api.net.IpAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AgentEnvironmentTest {
+
+    @Test
+    void onlyTheNodeNameIsRequiredAndEverythingElseHasDocumentedDefaults() {
+        AgentEnvironment env = AgentEnvironment.parse(Map.of("NODE_NAME", "worker-1"));
+
+        assertThat(env.nodeName()).isEqualTo("worker-1");
+        assertThat(env.underlayAddress()).isEmpty();
+        assertThat(env.underlayMtu()).isEmpty();
+        assertThat(env.logLevel()).isEqualTo("info");
+        assertThat(env.httpPort()).isEqualTo(9642);
+        assertThat(env.procRoot()).isEqualTo(Path.of("/proc"));
+        assertThat(env.datapathPrefix()).isEqualTo("swn");
+        assertThat(env.debounce()).isEqualTo(Duration.ofMillis(30));
+        assertThat(env.resync()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void everyVariableIsRead() {
+        AgentEnvironment env = AgentEnvironment.parse(Map.of("NODE_NAME", "worker-1", "SWARMNET_UNDERLAY_ADDRESS", "192.0.2.7",
+                "SWARMNET_UNDERLAY_MTU", "9001", "SWARMNET_LOG_LEVEL", "DEBUG", "SWARMNET_HTTP_PORT", "-1",
+                "SWARMNET_PROC_ROOT", "/host/proc", "SWARMNET_DATAPATH_PREFIX", "sx", "SWARMNET_DEBOUNCE", "5ms",
+                "SWARMNET_RESYNC", "2m"));
+
+        assertThat(env.underlayAddress()).contains(IpAddress.parse("192.0.2.7"));
+        assertThat(env.underlayMtu()).hasValue(9001);
+        assertThat(env.logLevel()).isEqualTo("debug");
+        assertThat(env.httpPort()).isEqualTo(-1);
+        assertThat(env.procRoot()).isEqualTo(Path.of("/host/proc"));
+        assertThat(env.datapathPrefix()).isEqualTo("sx");
+        assertThat(env.debounce()).isEqualTo(Duration.ofMillis(5));
+        assertThat(env.resync()).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void badValuesAreRejectedNamingTheVariableAndTheValue() {
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of())).hasMessageContaining("NODE_NAME");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_UNDERLAY_ADDRESS", "fe80::1")))
+                .hasMessageContaining("SWARMNET_UNDERLAY_ADDRESS").hasMessageContaining("fe80::1");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_UNDERLAY_MTU", "500")))
+                .hasMessageContaining("SWARMNET_UNDERLAY_MTU 500");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_HTTP_PORT", "http")))
+                .hasMessageContaining("SWARMNET_HTTP_PORT 'http'");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_LOG_LEVEL", "loud")))
+                .hasMessageContaining("loud");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DEBOUNCE", "soon")))
+                .hasMessageContaining("SWARMNET_DEBOUNCE 'soon'");
+    }
+}
