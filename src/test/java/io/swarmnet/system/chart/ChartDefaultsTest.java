@@ -53,7 +53,7 @@ class ChartDefaultsTest {
                 "Role/swarmnet-operator", "RoleBinding/swarmnet-operator",
                 "ClusterRole/swarmnet-agent", "ClusterRoleBinding/swarmnet-agent",
                 "Role/swarmnet-agent", "RoleBinding/swarmnet-agent",
-                "Service/swarmnet-operator-metrics", "Service/swarmnet-agent-metrics",
+                "Service/swarmnet-operator-metrics",
                 "Deployment/swarmnet-operator", "DaemonSet/swarmnet-agent");
         chart.objects().stream()
                 .filter(o -> !o.getKind().startsWith("Cluster"))
@@ -185,14 +185,13 @@ class ChartDefaultsTest {
     }
 
     @Test
-    void metricsServicesSelectEachComponentAndNoServiceMonitorByDefault() {
+    void metricsServiceSelectsTheOperatorAndNoServiceMonitorByDefault() {
         Service op = chart.one(Service.class, "swarmnet-operator-metrics");
         assertThat(op.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "operator");
-        Service agent = chart.one(Service.class, "swarmnet-agent-metrics");
-        assertThat(agent.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "agent");
-        assertThat(agent.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(op.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getTargetPort().getStrVal()).isEqualTo("http"));
         assertThat(operator().getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(op.getSpec().getSelector());
-        assertThat(agentSet().getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(agent.getSpec().getSelector());
+        // the agent's pods are not behind it
+        assertThat(agentSet().getSpec().getTemplate().getMetadata().getLabels()).doesNotContainEntry("app.kubernetes.io/component", "operator");
         assertThat(chart.ofKind("ServiceMonitor")).isEmpty();
     }
 }

@@ -57,7 +57,27 @@ class K3sWalkthroughTest {
         imageTar = Files.createTempFile("swarmnet-image", ".tar");
         HostCommand.run(Duration.ofMinutes(5), List.of("docker", "save", "-o", imageTar.toString(), image)).output();
         cluster = K3sCluster.start(AGENT_NODES, imageTar);
+        awaitRegisteredNodes(cluster.nodeCount(), Duration.ofMinutes(3));
         kubectl(Duration.ofMinutes(5), "wait", "--for=condition=Ready", "node", "--all", "--timeout=300s");
+    }
+
+    /** Agents register a little after their container starts; `wait --all` alone would pass with only the server. */
+    private static void awaitRegisteredNodes(int expected, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        int seen = 0;
+        while (System.nanoTime() < deadline) {
+            seen = (int) kubectl("get", "nodes", "-o", "name").lines().filter(l -> !l.isBlank()).count();
+            if (seen == expected) {
+                return;
+            }
+            try {
+                Thread.sleep(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while waiting for nodes", e);
+            }
+        }
+        throw new AssertionError(seen + " of " + expected + " k3s nodes registered within " + limit.toSeconds() + " s");
     }
 
     @AfterAll

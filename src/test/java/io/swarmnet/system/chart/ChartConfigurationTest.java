@@ -1,0 +1,97 @@
+package io.swarmnet.system.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.swarmnet.agent.AgentEnvironment;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.operator.OperatorConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The environment the chart gives each container is one the real programs accept and read as meant:
+ * rendered env → OperatorConfig.fromEnvironment / AgentEnvironment.parse, the code the processes run.
+ */
+class ChartConfigurationTest {
+
+    private static Container container(RenderedChart chart, boolean operator) {
+        return operator
+                ? chart.one(Deployment.class, "swarmnet-operator").getSpec().getTemplate().getSpec().getContainers().get(0)
+                : chart.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getContainers().get(0);
+    }
+
+    /** What the kubelet would set: literal values plus the downward-API ones. */
+    private static Map<String, String> processEnvironment(Container c) {
+        Map<String, String> env = new HashMap<>(Containers.literalEnv(c));
+        c.getEnv().stream().filter(v -> v.getValueFrom() != null).forEach(v -> env.put(v.getName(),
+                switch (v.getValueFrom().getFieldRef().getFieldPath()) {
+                    case "spec.nodeName" -> "node-1";
+                    case "metadata.namespace" -> RenderedChart.NAMESPACE;
+                    case "metadata.name" -> c.getName() + "-pod";
+                    default -> throw new AssertionError("unexpected downward-API field " + v.getValueFrom().getFieldRef().getFieldPath());
+                }));
+        return env;
+    }
+
+    private static RenderedChart render(String... args) {
+        Helm helm = Helm.installed().orElse(null);
+        assumeTrue(helm != null, Helm.MISSING);
+        return RenderedChart.render(helm, RepositoryLayout.find(), args);
+    }
+
+    @Test
+    void defaultValuesGiveTheOperatorItsDocumentedDefaults() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(processEnvironment(container(render(), true)));
+        OperatorConfig defaults = OperatorConfig.defaults();
+        assertThat(config.addressPools()).isEqualTo(defaults.addressPools());
+        assertThat(config.poolSubnetSize()).isEqualTo(defaults.poolSubnetSize());
+        assertThat(config.excludedCidrs()).isEqualTo(defaults.excludedCidrs());
+        assertThat(config.keyRotationInterval()).isEqualTo(defaults.keyRotationInterval());
+        assertThat(config.leaderElection()).isTrue();
+        assertThat(config.leaseName()).isEqualTo(defaults.leaseName());
+        assertThat(config.httpPort()).isEqualTo(defaults.httpPort());
+        assertThat(config.operatorNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+        assertThat(config.watchNamespaces()).isEmpty();
+    }
+
+    @Test
+    void nonDefaultValuesReachTheOperatorsConfiguration() {
+        Helm helm = Helm.installed().orElse(null);
+        assumeTrue(helm != null, Helm.MISSING);
+        RenderedChart chart = RenderedChart.renderWithValues(helm, RepositoryLayout.find(), NonDefaultValues.YAML);
+        OperatorConfig config = OperatorConfig.fromEnvironment(processEnvironment(container(chart, true)));
+        assertThat(config.addressPools()).containsExactly(Cidr.parse("172.20.0.0/14"), Cidr.parse("192.168.128.0/17"));
+        assertThat(config.poolSubnetSize()).isEqualTo(26);
+        assertThat(config.excludedCidrs()).containsExactly(Cidr.parse("172.21.0.0/16"));
+        assertThat(config.clusterDomain()).isEqualTo("corp.internal");
+        assertThat(config.keyRotationInterval()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(config.logLevel()).isEqualTo("DEBUG");
+        assertThat(config.watchNamespaces()).containsExactly("team-a", "team-b");
+        assertThat(config.httpPort()).isEqualTo(8181);
+    }
+
+    @Test
+    void noExcludedRangesReachTheOperatorAsNone() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(processEnvironment(
+                container(render("--set-json", "network.excludedCidrs=[]"), true)));
+        assertThat(config.excludedCidrs()).isEmpty();
+    }
+
+    @Test
+    void agentReadsItsNodeProcRootPortAndLogLevelFromTheChart() {
+        AgentEnvironment env = AgentEnvironment.parse(processEnvironment(container(render("--set", "logLevel=WARN"), false)));
+        assertThat(env.nodeName()).isEqualTo("node-1");
+        assertThat(env.procRoot()).hasToString("/host/proc");
+        assertThat(env.httpPort()).isEqualTo(9642);
+        assertThat(env.logLevel()).isEqualTo("warn");
+        // the underlay address and MTU come from the Node and the host interface, not from the chart
+        assertThat(env.underlayAddress()).isEmpty();
+        assertThat(env.underlayMtu()).isEmpty();
+    }
+}
