@@ -81,16 +81,22 @@ class DeletionTest {
     }
 
     @Test
-    void deletingANamespaceDeletesWhatIsInIt() {
+    void deletingANamespaceEmptiesItAndWaitsForItsContentsFinalizers() {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("doomed").endMetadata().build()).create();
-        client.configMaps().inNamespace("doomed").resource(new ConfigMapBuilder().withNewMetadata().withName("c").endMetadata().build()).create();
-        client.namespaces().withName("doomed").delete();
-        assertThat(client.namespaces().withName("doomed").get().getStatus().getPhase()).isEqualTo("Terminating");
-        assertThat(client.configMaps().inNamespace("doomed").withName("c").get()).as("emptied a moment later, as on a cluster").isNotNull();
+        client.configMaps().inNamespace("doomed").resource(new ConfigMapBuilder().withNewMetadata().withName("plain").endMetadata().build()).create();
+        client.configMaps().inNamespace("doomed").resource(new ConfigMapBuilder().withNewMetadata().withName("held")
+                .withFinalizers("test.swarmnet.io/hold").endMetadata().build()).create();
 
-        Eventually.await("namespace doomed and its contents are gone", java.time.Duration.ofSeconds(20),
+        client.namespaces().withName("doomed").delete();
+        Eventually.await("the namespace controller deletes the contents", java.time.Duration.ofSeconds(20),
+                () -> client.configMaps().inNamespace("doomed").withName("plain").get() == null);
+        assertThat(client.configMaps().inNamespace("doomed").withName("held").get().getMetadata().getDeletionTimestamp()).isNotBlank();
+        assertThat(client.namespaces().withName("doomed").get().getStatus().getPhase()).isEqualTo("Terminating");
+
+        client.configMaps().inNamespace("doomed").withName("held").edit(c -> new ConfigMapBuilder(c).editMetadata()
+                .withFinalizers(List.of()).endMetadata().build());
+        Eventually.await("namespace doomed is gone once its last object is", java.time.Duration.ofSeconds(20),
                 () -> client.namespaces().withName("doomed").get() == null);
-        assertThat(client.configMaps().inNamespace("doomed").list().getItems()).isEmpty();
     }
 
     private static Pod ownedPod(String name, GenericKubernetesResource owner) {
