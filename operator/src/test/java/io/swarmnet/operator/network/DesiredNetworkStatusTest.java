@@ -1,0 +1,87 @@
+package io.swarmnet.operator.network;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.Vni;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.operator.Conditions;
+import io.swarmnet.operator.ipam.NetworkAllocation;
+import io.swarmnet.operator.ipam.NetworkDecision;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DesiredNetworkStatusTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
+    private static final NetworkAllocation ALLOCATION = new NetworkAllocation("default", "net", Cidr.parse("10.0.9.0/28"),
+            IpAddress.parse("10.0.9.1"), Cidr.parse("10.0.9.0/28"), new Vni(4096));
+
+    private static OverlayNetwork network() {
+        OverlayNetwork n = new OverlayNetwork();
+        n.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName("net").withGeneration(4L).build());
+        return n;
+    }
+
+    private static DesiredNetworkStatus.Observed observed(int inUse, String... services) {
+        return new DesiredNetworkStatus.Observed(List.of(services), new NodeReports(List.of()), inUse, 90);
+    }
+
+    @Test
+    void allocatedNetworkIsReadyWithItsNumbers() {
+        OverlayNetworkStatus s = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, true), observed(3, "web"), NOW);
+        assertThat(s.getSubnet()).isEqualTo("10.0.9.0/28");
+        assertThat(s.getGateway()).isEqualTo("10.0.9.1");
+        assertThat(s.getVxlanId()).isEqualTo(4096);
+        assertThat(s.getIpRange()).isEqualTo("10.0.9.0/28");
+        assertThat(s.getAddressUsage()).isEqualTo("3/13 (23%)");
+        assertThat(s.getAttachedServices()).containsExactly("web");
+        assertThat(s.getObservedGeneration()).isEqualTo(4L);
+        assertThat(s.getNodeCount()).isZero();
+        assertThat(Conditions.find(s.getConditions(), "Ready").getStatus()).isEqualTo("True");
+        assertThat(Conditions.find(s.getConditions(), "Degraded").getStatus()).isEqualTo("False");
+        assertThat(Conditions.find(s.getConditions(), "Encrypted").getReason()).isEqualTo("NotRequested");
+    }
+
+    @Test
+    void degradedAtTheWarningLevelAndWhenFull() {
+        OverlayNetworkStatus nearly = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false), observed(12), NOW);
+        assertThat(Conditions.find(nearly.getConditions(), "Degraded").getReason()).isEqualTo("AddressPoolNearlyExhausted");
+        assertThat(Conditions.find(nearly.getConditions(), "Degraded").getMessage()).contains("12 of the 13", "90%", "larger spec.subnet");
+        OverlayNetworkStatus full = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false), observed(13), NOW);
+        assertThat(Conditions.find(full.getConditions(), "Degraded").getReason()).isEqualTo("AddressPoolExhausted");
+        assertThat(Conditions.find(full.getConditions(), "Ready").getStatus()).isEqualTo("True");
+    }
+
+    @Test
+    void rejectedNetworkHasNoNumbersUnlessItHeldSome() {
+        OverlayNetworkStatus fresh = DesiredNetworkStatus.of(network(), new NetworkDecision.Rejected("SubnetOverlap", "msg", null), observed(0), NOW);
+        assertThat(fresh.getSubnet()).isNull();
+        assertThat(fresh.getVxlanId()).isNull();
+        assertThat(Conditions.find(fresh.getConditions(), "Ready").getReason()).isEqualTo("SubnetOverlap");
+        assertThat(Conditions.find(fresh.getConditions(), "Degraded")).isNull();
+
+        OverlayNetworkStatus held = DesiredNetworkStatus.of(network(), new NetworkDecision.Rejected("ImmutableFieldChanged", "msg", ALLOCATION),
+                observed(0), NOW);
+        assertThat(held.getSubnet()).isEqualTo("10.0.9.0/28");
+        assertThat(Conditions.find(held.getConditions(), "Ready").getStatus()).isEqualTo("False");
+    }
+
+    @Test
+    void terminatingNamesTheServicesHoldingTheNetwork() {
+        OverlayNetwork n = network();
+        n.setStatus(DesiredNetworkStatus.of(n, new NetworkDecision.Allocated(ALLOCATION, false), observed(2, "api", "web"), NOW));
+        OverlayNetworkStatus s = DesiredNetworkStatus.terminating(n, List.of("api", "web"), NOW);
+        assertThat(Conditions.find(s.getConditions(), "Terminating").getMessage()).contains("api, web", "spec.networks");
+        assertThat(Conditions.find(s.getConditions(), "Ready").getStatus()).isEqualTo("True");
+        assertThat(s.getSubnet()).isEqualTo("10.0.9.0/28");
+        // once allocated again (deletion cancelled is impossible, but a fresh reconcile) the Terminating condition goes
+        n.setStatus(s);
+        assertThat(Conditions.find(DesiredNetworkStatus.of(n, new NetworkDecision.Allocated(ALLOCATION, false), observed(0), NOW)
+                .getConditions(), "Terminating")).isNull();
+    }
+}
