@@ -37,9 +37,12 @@ import java.util.regex.Pattern;
  */
 final class CelValidation {
 
+    // As Kubernetes' CEL environment: int/double compare across types, matches() finds (RE2 partial match).
     private static final CelOptions OPTIONS = CelOptions.current()
             .enableOptionalSyntax(true)
             .populateMacroCalls(true)
+            .enableHeterogeneousNumericComparisons(true)
+            .enableRegexPartialMatch(true)
             .build();
     private static final Pattern CEL_LOCATION = Pattern.compile("^evaluation error at [^:]*:\\d+: ");
     private static final Pattern MISSING_KEY = Pattern.compile("key '(.*)' is not present in map\\.?");
@@ -64,14 +67,19 @@ final class CelValidation {
                 .setOptions(OPTIONS)
                 .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
                 .setTypeProvider(types)
+                // Only what Kubernetes offers too, so a rule that compiles here compiles on a cluster:
+                // cel-go's strings, sets and optional extensions, cel.bind, and Kubernetes' own libraries.
                 .addCompilerLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
-                        CelExtensions.encoders(OPTIONS), CelExtensions.math(OPTIONS), CelExtensions.lists(),
-                        CelExtensions.regex())
-                .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
-                        CelExtensions.encoders(OPTIONS), CelExtensions.math(OPTIONS), CelExtensions.lists(),
-                        CelExtensions.regex())
+                        CelExtensions.bindings())
+                .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional())
                 .addFunctionDeclarations(NetworkCelLibrary.declarations())
                 .addFunctionBindings(NetworkCelLibrary.bindings())
+                .addFunctionDeclarations(ListsCelLibrary.declarations())
+                .addFunctionBindings(ListsCelLibrary.bindings())
+                .addFunctionDeclarations(RegexCelLibrary.declarations())
+                .addFunctionBindings(RegexCelLibrary.bindings())
+                .addFunctionDeclarations(FormatCelLibrary.declarations())
+                .addFunctionBindings(FormatCelLibrary.bindings())
                 .build();
         Map<SchemaNode, List<CompiledRule>> rules = new IdentityHashMap<>();
         collect(root, "openAPIV3Schema", base, types, rules);
