@@ -61,7 +61,7 @@ final class CelValidation {
     }
 
     /** @throws IllegalArgumentException naming the rule and the compiler's complaint when a rule does not compile */
-    static CelValidation compile(SchemaNode root) {
+    static CelValidation compile(SchemaNode root, String where) {
         CelSchemaTypes types = new CelSchemaTypes(root);
         Cel base = CelFactory.standardCelBuilder()
                 .setOptions(OPTIONS)
@@ -82,7 +82,7 @@ final class CelValidation {
                 .addFunctionBindings(FormatCelLibrary.bindings())
                 .build();
         Map<SchemaNode, List<CompiledRule>> rules = new IdentityHashMap<>();
-        collect(root, "openAPIV3Schema", base, types, rules);
+        collect(root, where, base, types, rules);
         CelValidation validation = new CelValidation(types, rules);
         validation.markRulesBelow(root);
         return validation;
@@ -96,47 +96,64 @@ final class CelValidation {
         if (!node.validations().isEmpty()) {
             List<CompiledRule> compiled = new ArrayList<>();
             CelType self = types.typeOf(node);
-            for (ValidationRule rule : node.validations()) {
+            for (int i = 0; i < node.validations().size(); i++) {
+                ValidationRule rule = node.validations().get(i);
+                String at = where + ".x-kubernetes-validations[" + i + "]";
                 Cel env = base.toCelBuilder()
                         .addVar("self", self)
                         .addVar("oldSelf", rule.optionalOldSelf() ? OptionalType.create(self) : self)
                         .build();
-                CelAbstractSyntaxTree ast = check(env, rule.rule(), where, "rule");
+                CelAbstractSyntaxTree ast = check(env, rule.rule(), at + ".rule");
                 if (!ast.getResultType().equals(SimpleType.BOOL) && !ast.getResultType().equals(SimpleType.DYN)) {
-                    throw new IllegalArgumentException(where + ": x-kubernetes-validations rule " + FieldError.quote(rule.rule())
-                            + " must evaluate to a bool, not " + ast.getResultType().name());
+                    throw refused(at + ".rule", rule.rule(), "must evaluate to a bool, not " + ast.getResultType().name());
                 }
                 CelRuntime.Program message = null;
                 if (rule.messageExpression() != null && !rule.messageExpression().isBlank()) {
-                    CelAbstractSyntaxTree messageAst = check(env, rule.messageExpression(), where, "messageExpression");
-                    message = program(env, messageAst, where);
+                    CelAbstractSyntaxTree messageAst = check(env, rule.messageExpression(), at + ".messageExpression");
+                    if (!messageAst.getResultType().equals(SimpleType.STRING) && !messageAst.getResultType().equals(SimpleType.DYN)) {
+                        throw refused(at + ".messageExpression", rule.messageExpression(),
+                                "must evaluate to a string, not " + messageAst.getResultType().name());
+                    }
+                    message = program(env, messageAst, at + ".messageExpression");
+                }
+                if (rule.reason() != null && !List.of("FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired",
+                        "FieldValueDuplicate").contains(rule.reason())) {
+                    throw refused(at + ".reason", rule.reason(), "supported values: \"FieldValueDuplicate\","
+                            + " \"FieldValueForbidden\", \"FieldValueInvalid\", \"FieldValueRequired\"");
+                }
+                if (rule.fieldPath() != null && !rule.fieldPath().isEmpty() && !RuleFieldPath.isValid(rule.fieldPath(), node)) {
+                    throw refused(at + ".fieldPath", rule.fieldPath(), "fieldPath must be a valid path to a field of this schema");
                 }
                 boolean usesOldSelf = ast.getReferenceMap().values().stream()
                         .map(CelReference::name).anyMatch("oldSelf"::equals);
-                compiled.add(new CompiledRule(rule, program(env, ast, where), message, usesOldSelf));
+                compiled.add(new CompiledRule(rule, program(env, ast, at + ".rule"), message, usesOldSelf));
             }
             rules.put(node, List.copyOf(compiled));
         }
-        node.properties().forEach((name, child) -> collect(child, where + ".properties." + name, base, types, rules));
+        node.properties().forEach((name, child) -> collect(child, where + ".properties[" + name + "]", base, types, rules));
         collect(node.items(), where + ".items", base, types, rules);
         collect(node.additionalProperties(), where + ".additionalProperties", base, types, rules);
     }
 
-    private static CelAbstractSyntaxTree check(Cel env, String expression, String where, String what) {
+    private static CelAbstractSyntaxTree check(Cel env, String expression, String at) {
         try {
             return env.compile(expression).getAst();
         } catch (CelValidationException e) {
-            throw new IllegalArgumentException(where + ": x-kubernetes-validations " + what + " "
-                    + FieldError.quote(expression) + " does not compile: " + e.getMessage(), e);
+            throw refused(at, expression, "compilation failed: " + e.getMessage());
         }
     }
 
-    private static CelRuntime.Program program(Cel env, CelAbstractSyntaxTree ast, String where) {
+    private static CelRuntime.Program program(Cel env, CelAbstractSyntaxTree ast, String at) {
         try {
             return env.createProgram(ast);
         } catch (CelEvaluationException e) {
-            throw new IllegalArgumentException(where + ": cannot plan CEL program: " + e.getMessage(), e);
+            throw refused(at, ast.getSource().getContent().toString(), "cannot plan CEL program: " + e.getMessage());
         }
+    }
+
+    /** Worded as the API server's refusal of such a CRD: {@code <path>: Invalid value: "<rule>": <why>}. */
+    private static IllegalArgumentException refused(String at, String value, String why) {
+        return new IllegalArgumentException(at + ": Invalid value: " + FieldError.quote(value) + ": " + why);
     }
 
     private boolean markRulesBelow(SchemaNode node) {

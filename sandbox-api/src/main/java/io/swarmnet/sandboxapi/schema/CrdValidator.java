@@ -32,9 +32,11 @@ public final class CrdValidator {
         JsonNode spec = crd.path("spec");
         String kind = spec.path("names").path("kind").asText("?");
         JsonNode storage = null;
-        for (JsonNode version : spec.path("versions")) {
-            if (version.path("storage").asBoolean(false)) {
-                storage = version;
+        int storageIndex = -1;
+        for (int i = 0; i < spec.path("versions").size(); i++) {
+            if (spec.path("versions").get(i).path("storage").asBoolean(false)) {
+                storage = spec.path("versions").get(i);
+                storageIndex = i;
             }
         }
         if (storage == null) {
@@ -46,8 +48,10 @@ public final class CrdValidator {
             throw new IllegalArgumentException("CRD " + crd.path("metadata").path("name").asText("?")
                     + " version " + storage.path("name").asText() + " has no schema.openAPIV3Schema");
         }
-        SchemaNode schema = SchemaNode.parse(openApi, "openAPIV3Schema");
-        return new CrdValidator(kind, schema, CelValidation.compile(schema));
+        // Problems are named by their path in the CRD, as the API server names them when refusing a CRD.
+        String where = "spec.versions[" + storageIndex + "].schema.openAPIV3Schema";
+        SchemaNode schema = SchemaNode.parse(openApi, where);
+        return new CrdValidator(kind, schema, CelValidation.compile(schema, where));
     }
 
     /**

@@ -10,7 +10,17 @@ final class RuleFieldPath {
     private RuleFieldPath() {
     }
 
+    /** Whether Kubernetes would accept this fieldPath on this node: each step names a declared property or a map key. */
+    static boolean isValid(String fieldPath, SchemaNode node) {
+        return resolve("", fieldPath, node, true) != null;
+    }
+
     static String resolve(String base, String fieldPath, SchemaNode node) {
+        String resolved = resolve(base, fieldPath, node, false);
+        return resolved == null ? base : resolved;
+    }
+
+    private static String resolve(String base, String fieldPath, SchemaNode node, boolean strict) {
         String path = base;
         SchemaNode schema = node;
         int i = 0;
@@ -27,19 +37,27 @@ final class RuleFieldPath {
             } else if (c == '[' && i + 1 < fieldPath.length() && fieldPath.charAt(i + 1) == '\'') {
                 int end = fieldPath.indexOf("']", i + 2);
                 if (end < 0) {
-                    return base;
+                    return null;
                 }
                 name = fieldPath.substring(i + 2, end).replace("\\'", "'").replace("\\\\", "\\");
                 i = end + 2;
             } else {
-                return base; // not a path Kubernetes would have accepted in the CRD
+                return null; // not a path Kubernetes would have accepted in the CRD
+            }
+            if (name.isEmpty()) {
+                return null;
             }
             if (schema != null && schema.properties().containsKey(name)) {
                 path = FieldPaths.child(path, name);
                 schema = schema.properties().get(name);
+            } else if (schema != null && schema.additionalProperties() != null) {
+                path = FieldPaths.key(path, name);
+                schema = schema.additionalProperties();
+            } else if (strict) {
+                return null;
             } else {
                 path = FieldPaths.key(path, name);
-                schema = schema == null ? null : schema.additionalProperties();
+                schema = null;
             }
         }
         return path;

@@ -61,7 +61,7 @@ record SchemaNode(
     static SchemaNode parse(JsonNode json, String where) {
         Map<String, SchemaNode> properties = new LinkedHashMap<>();
         json.path("properties").fields().forEachRemaining(e ->
-                properties.put(e.getKey(), parse(e.getValue(), where + ".properties." + e.getKey())));
+                properties.put(e.getKey(), parse(e.getValue(), where + ".properties[" + e.getKey() + "]")));
         JsonNode additional = json.get("additionalProperties");
         SchemaNode additionalSchema = null;
         Boolean additionalAllowed = null;
@@ -76,8 +76,8 @@ record SchemaNode(
             try {
                 pattern = Pattern.compile(patternSource);
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException(where + ".pattern " + FieldError.quote(patternSource)
-                        + " is not a valid RE2 regular expression: " + e.getMessage(), e);
+                throw new IllegalArgumentException(where + ".pattern: Invalid value: " + FieldError.quote(patternSource)
+                        + ": is not a valid RE2 regular expression: " + e.getMessage(), e);
             }
         }
         List<ValidationRule> rules = new ArrayList<>();

@@ -193,7 +193,26 @@ class SchemaFeaturesTest {
     void aRuleNamingAnUndeclaredFieldIsRefusedWithTheCrd() {
         assertThatThrownBy(() -> CelRuleProbe.crdWithRule("self.nosuch == 'x'"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("openAPIV3Schema.properties.spec").hasMessageContaining("undefined field 'nosuch'");
+                .hasMessageStartingWith("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule:"
+                        + " Invalid value: \"self.nosuch == 'x'\": compilation failed: ERROR: <input>:1:5: undefined field 'nosuch'");
+    }
+
+    @Test
+    void aBadReasonFieldPathOrMessageExpressionIsRefusedWithTheCrd() {
+        assertThatThrownBy(() -> CrdValidator.forCrd(withSpecRule(Map.of("rule", "true", "reason", "FieldValueWrong"))))
+                .hasMessageContaining("x-kubernetes-validations[0].reason: Invalid value: \"FieldValueWrong\"");
+        assertThatThrownBy(() -> CrdValidator.forCrd(withSpecRule(Map.of("rule", "true", "fieldPath", ".nosuch"))))
+                .hasMessageContaining("x-kubernetes-validations[0].fieldPath: Invalid value: \".nosuch\"");
+        assertThatThrownBy(() -> CrdValidator.forCrd(withSpecRule(Map.of("rule", "true", "messageExpression", "1"))))
+                .hasMessageContaining("x-kubernetes-validations[0].messageExpression: Invalid value: \"1\": must evaluate to a string");
+        assertThat(CrdValidator.forCrd(withSpecRule(Map.of("rule", "true", "fieldPath", ".labels['a.b/c']")))).isNotNull();
+    }
+
+    private static JsonNode withSpecRule(Map<String, Object> rule) {
+        ObjectNode crd = WIDGET_CRD.deepCopy();
+        ((ObjectNode) crd.at("/spec/versions/1/schema/openAPIV3Schema/properties/spec"))
+                .set("x-kubernetes-validations", Manifest.YAML.valueToTree(List.of(rule)));
+        return crd;
     }
 
     @Test
