@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Prometheus metrics of the operator. Hooked into java-operator-sdk so that both reconcilers are
  * counted the same way without either knowing about metrics:
  * <ul>
- *   <li>{@code swarmnet_reconciles_total{kind}}, {@code swarmnet_reconcile_errors_total{kind}},
+ *   <li>{@code swarmnet_reconciles_total{kind}}, {@code swarmnet_reconciles_succeeded_total{kind}},
+ *       {@code swarmnet_reconcile_errors_total{kind}},
  *       {@code swarmnet_reconcile_seconds{controller}}</li>
  *   <li>{@code swarmnet_allocations_total{type=subnet|vni}}, {@code swarmnet_rejections_total{reason}},
  *       {@code swarmnet_address_allocations_total}</li>
@@ -67,6 +68,18 @@ public final class OperatorMetrics implements Metrics {
     @Override
     public void reconcileCustomResource(HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
         Counter.builder("swarmnet_reconciles").description("Reconciles started").tag("kind", resource.getKind()).register(registry).increment();
+    }
+
+    @Override
+    public void finishedReconciliation(HasMetadata resource, Map<String, Object> metadata) {
+        Counter.builder("swarmnet_reconciles_succeeded").description("Reconciles that finished without an exception")
+                .tag("kind", resource.getKind()).register(registry).increment();
+    }
+
+    /** Reconciles of {@code kind} that finished without an exception so far (for benchmarks and tests). */
+    public double succeeded(String kind) {
+        Counter c = registry.find("swarmnet_reconciles_succeeded").tag("kind", kind).counter();
+        return c == null ? 0 : c.count();
     }
 
     @Override

@@ -1,0 +1,135 @@
+package io.swarmnet.operator;
+
+import static io.swarmnet.operator.TestCluster.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.NetworkAttachment;
+import io.swarmnet.api.service.SwarmService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 2, item 9: how long a cold operator start takes to adopt 1,000 services x 10 tasks that
+ * already exist in the API, and how many reconciles per second it does. Prints numbers; run on
+ * purpose (README.md, "Operator"):
+ * {@code mvn -pl operator test -Dgroups=benchmark -DexcludedGroups=none -Dtest=OperatorStartBenchmark}
+ * Sizes: {@code -Dbench.services=1000 -Dbench.tasks=10}.
+ */
+@Tag("benchmark")
+class OperatorStartBenchmark {
+
+    private static final int SERVICES = Integer.getInteger("bench.services", 1000);
+    private static final int TASKS = Integer.getInteger("bench.tasks", 10);
+    private static final String NS = "default";
+
+    @Test
+    void coldStartAdoptsExistingServicesAndTasks() throws Exception {
+        OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
+        try (TestCluster cluster = TestCluster.start()) {
+            KubernetesClient client = cluster.client();
+            int expectedPods = SERVICES * TASKS;
+
+            // --- populate the cluster through a first operator, as a real cluster would have been populated
+            SwarmnetOperator first = SwarmnetOperator.start(client, config);
+            OverlayNetwork network = new OverlayNetwork();
+            network.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench").build());
+            network.getSpec().setSubnet("10.128.0.0/16");
+            client.resource(network).create();
+            eventually(Duration.ofSeconds(60), "network bench is Ready", () -> client.resources(OverlayNetwork.class).inNamespace(NS)
+                    .withName("bench").get().getStatus().getSubnet() != null);
+
+            long populateStart = System.nanoTime();
+            ExecutorService creators = Executors.newFixedThreadPool(4);
+            for (int i = 0; i < SERVICES; i++) {
+                String name = String.format("svc-%04d", i);
+                creators.submit(() -> client.resource(service(name)).create());
+            }
+            creators.shutdown();
+            assertThat(creators.awaitTermination(10, TimeUnit.MINUTES)).isTrue();
+            double createSeconds = seconds(populateStart);
+            eventually(Duration.ofMinutes(20), expectedPods + " task pods exist with addresses", () ->
+                    first.ledger().inUse(NS, "bench") == expectedPods + SERVICES
+                            && client.pods().inNamespace(NS).withLabel(SwarmnetKeys.LABEL_SERVICE).list().getItems().size() == expectedPods);
+            double populateSeconds = seconds(populateStart);
+            double firstReconciles = first.metrics().succeeded(SwarmService.KIND);
+            System.out.printf("%nBENCHMARK operator, first start: %d services x %d tasks created in %.1f s (API writes of the services: %.1f s); "
+                    + "%.0f SwarmService reconciles, %.1f reconciles/s, %.0f pods/s%n", SERVICES, TASKS, populateSeconds, createSeconds,
+                    firstReconciles, firstReconciles / populateSeconds, expectedPods / populateSeconds);
+            Thread.sleep(2000);
+            first.close();
+
+            Map<String, String> podsBefore = podFingerprints(client);
+            Map<String, String> vipsBefore = vips(client);
+            assertThat(podsBefore).hasSize(expectedPods);
+
+            // --- cold start: a new operator adopts everything
+            long coldStart = System.nanoTime();
+            SwarmnetOperator second = SwarmnetOperator.start(client, config);
+            double startedSeconds = seconds(coldStart);
+            eventually(Duration.ofMinutes(20), "every service is reconciled once by the new operator",
+                    () -> second.metrics().succeeded(SwarmService.KIND) >= SERVICES);
+            double adoptSeconds = seconds(coldStart);
+            double reconcileSeconds = adoptSeconds - startedSeconds;
+            System.out.printf("BENCHMARK operator, cold start adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
+                            + "in %.2f s; all services reconciled after %.2f s; %.1f SwarmService reconciles/s after sync%n",
+                    SERVICES, TASKS, expectedPods, startedSeconds, adoptSeconds, SERVICES / Math.max(reconcileSeconds, 0.001));
+            Thread.sleep(2000);
+            double total = second.metrics().succeeded(SwarmService.KIND) + second.metrics().succeeded(OverlayNetwork.KIND);
+            System.out.printf("BENCHMARK operator, cold start: %.0f reconciles in total (services and networks) within %.1f s of start%n%n",
+                    total, seconds(coldStart));
+
+            // adoption means nothing was recreated or renumbered
+            assertThat(podFingerprints(client)).isEqualTo(podsBefore);
+            assertThat(vips(client)).isEqualTo(vipsBefore);
+            assertThat(second.ledger().inUse(NS, "bench")).isEqualTo(expectedPods + SERVICES);
+            second.close();
+        }
+    }
+
+    private static SwarmService service(String name) {
+        SwarmService s = new SwarmService();
+        s.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
+        s.getSpec().setReplicas(TASKS);
+        s.getSpec().setTemplate(new PodTemplateSpecBuilder().withNewSpec().addNewContainer().withName("web").withImage("nginx")
+                .endContainer().endSpec().build());
+        s.getSpec().setNetworks(new ArrayList<>(List.of(new NetworkAttachment("bench"))));
+        return s;
+    }
+
+    /** Each task pod's uid and addresses: if the new operator recreated or renumbered anything, this changes. */
+    private static Map<String, String> podFingerprints(KubernetesClient client) {
+        return client.pods().inNamespace(NS).withLabel(SwarmnetKeys.LABEL_SERVICE).list().getItems().stream()
+                .collect(Collectors.toMap(p -> p.getMetadata().getName(), OperatorStartBenchmark::fingerprint, (a, b) -> a, TreeMap::new));
+    }
+
+    private static String fingerprint(Pod p) {
+        return p.getMetadata().getUid() + " " + p.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES);
+    }
+
+    private static Map<String, String> vips(KubernetesClient client) {
+        return client.resources(SwarmService.class).inNamespace(NS).list().getItems().stream()
+                .collect(Collectors.toMap(s -> s.getMetadata().getName(),
+                        s -> s.getStatus() == null ? "" : s.getStatus().getVirtualIPs().stream()
+                                .map(v -> v.getNetwork() + "=" + v.getAddress()).sorted().collect(Collectors.joining(",")),
+                        (a, b) -> a, TreeMap::new));
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+}
