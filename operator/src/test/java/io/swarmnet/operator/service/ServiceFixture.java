@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
@@ -91,12 +92,24 @@ final class ServiceFixture implements AutoCloseable {
         return client.resources(SwarmService.class).inNamespace(namespace).withName(name).get();
     }
 
-    /** Changes the spec as kubectl edit would (a merge patch of the whole object). */
+    /**
+     * Changes the spec as kubectl edit would: read, change, write with the read resourceVersion,
+     * and on a conflict (the operator wrote status meanwhile) read again and retry, as a user would.
+     */
     void edit(String name, Consumer<SwarmServiceSpec> change) {
-        client.resources(SwarmService.class).inNamespace(namespace).withName(name).edit(s -> {
-            change.accept(s.getSpec());
-            return s;
-        });
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.resources(SwarmService.class).inNamespace(namespace).withName(name).edit(s -> {
+                    change.accept(s.getSpec());
+                    return s;
+                });
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     Condition condition(String service, String type) {
@@ -138,6 +151,10 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     static void eventually(Duration timeout, String description, BooleanSupplier condition) {
+        eventually(timeout, Duration.ofMillis(25), description, condition);
+    }
+
+    static void eventually(Duration timeout, Duration poll, String description, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
@@ -151,7 +168,7 @@ final class ServiceFixture implements AutoCloseable {
                 throw new AssertionError("timed out after " + timeout + " waiting until " + description);
             }
             try {
-                Thread.sleep(25);
+                Thread.sleep(poll.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);

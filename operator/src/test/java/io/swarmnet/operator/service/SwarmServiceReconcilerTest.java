@@ -184,4 +184,331 @@ class SwarmServiceReconcilerTest {
                 .stream().anyMatch(e -> "TaskFailed".equals(e.getReason()) && e.getMessage().contains(victim.getMetadata().getName())
                         && e.getMessage().contains("OOMKilled")));
     }
+
+    /** Pod events as a watcher sees them, in order, with the slot and template hash of each pod. */
+    private record PodEvent(String action, String pod, int slot, String hash, java.time.Instant at) {
+    }
+
+    private io.fabric8.kubernetes.client.Watch recordPodEvents(String service, List<PodEvent> events) {
+        return cluster.client.pods().inNamespace(NS).withLabel(SwarmnetKeys.LABEL_SERVICE, service).watch(
+                new io.fabric8.kubernetes.client.Watcher<Pod>() {
+                    @Override
+                    public void eventReceived(Action action, Pod pod) {
+                        events.add(new PodEvent(action.name(), pod.getMetadata().getName(), slotOf(pod).number(),
+                                pod.getMetadata().getLabels().get(SwarmnetKeys.LABEL_TEMPLATE_HASH), java.time.Instant.now()));
+                    }
+
+                    @Override
+                    public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+                    }
+                });
+    }
+
+    private static String image(Pod pod) {
+        return pod.getSpec().getContainers().get(0).getImage();
+    }
+
+    private boolean allRun(String service, String image, int count) {
+        List<Pod> pods = cluster.pods(service);
+        return pods.size() == count && pods.stream().allMatch(p -> image.equals(image(p)))
+                && cluster.hasCondition(service, "Progressing", "False", "Complete");
+    }
+
+    @Test
+    void stopFirstRollingUpdateGoesSlotBySlotInSlotOrder() throws Exception {
+        cluster.network("my-network", null, true);
+        kubelet.startAutomatically();
+        cluster.service("my-web", 3, List.of("my-network"), spec -> { });
+        cluster.eventually("3 ready tasks", () -> cluster.hasCondition("my-web", "Ready", "True", null));
+        Set<String> oldPods = new HashSet<>();
+        cluster.pods("my-web").forEach(p -> oldPods.add(p.getMetadata().getName()));
+        List<PodEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        try (var watch = recordPodEvents("my-web", events)) {
+            cluster.edit("my-web", spec -> spec.getTemplate().getSpec().getContainers().get(0).setImage("nginx:1.28"));
+            cluster.eventually("every task runs nginx:1.28", () -> allRun("my-web", "nginx:1.28", 3));
+        }
+
+        List<PodEvent> added = events.stream().filter(e -> e.action().equals("ADDED") && !oldPods.contains(e.pod())).toList();
+        List<PodEvent> deleted = events.stream().filter(e -> e.action().equals("DELETED") && oldPods.contains(e.pod())).toList();
+        assertThat(added).extracting(PodEvent::slot).containsExactly(1, 2, 3);
+        assertThat(deleted).extracting(PodEvent::slot).containsExactly(1, 2, 3);
+        for (int slot = 1; slot <= 3; slot++) {
+            PodEvent stop = deleted.get(slot - 1);
+            PodEvent start = added.get(slot - 1);
+            assertThat(stop.at()).as("slot %d: old task stopped before the new one starts", slot).isBeforeOrEqualTo(start.at());
+            if (slot > 1) {
+                java.time.Instant previousReady = kubelet.readyAt(added.get(slot - 2).pod());
+                assertThat(previousReady).as("slot %d waits for slot %d to be ready", slot, slot - 1).isBeforeOrEqualTo(stop.at());
+            }
+        }
+        assertThat(cluster.pods("my-web")).extracting(p -> slotOf(p).number()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void parallelismTwoUpdatesTwoSlotsAtATime() throws Exception {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 4, List.of("my-network"), spec -> {
+            spec.setUpdateConfig(new io.swarmnet.api.service.UpdateConfig());
+            spec.getUpdateConfig().setParallelism(2);
+        });
+        cluster.eventually("4 tasks", () -> cluster.pods("my-web").size() == 4);
+        kubelet.startAll();
+        cluster.eventually("ready", () -> cluster.hasCondition("my-web", "Ready", "True", null));
+
+        cluster.edit("my-web", spec -> spec.getTemplate().getSpec().getContainers().get(0).setImage("nginx:1.28"));
+
+        cluster.eventually("slots 1 and 2 run the new image", () -> cluster.pods("my-web").stream()
+                .filter(p -> image(p).equals("nginx:1.28")).map(p -> slotOf(p).number()).collect(java.util.stream.Collectors.toSet())
+                .equals(Set.of(1, 2)));
+        Thread.sleep(500);
+        assertThat(cluster.pods("my-web").stream().filter(p -> image(p).equals("nginx:1.28")).map(p -> slotOf(p).number()))
+                .as("slots 3 and 4 wait while 1 and 2 are not ready").containsExactlyInAnyOrder(1, 2);
+        assertThat(cluster.hasCondition("my-web", "Progressing", "True", "Updating")).isTrue();
+
+        kubelet.startAll();
+        cluster.eventually("slots 3 and 4 follow", () -> cluster.pods("my-web").stream().allMatch(p -> image(p).equals("nginx:1.28"))
+                && cluster.pods("my-web").size() == 4);
+        kubelet.startAll();
+        cluster.eventually("complete", () -> allRun("my-web", "nginx:1.28", 4));
+    }
+
+    @Test
+    void startFirstUpdateStartsTheNewTaskBeforeStoppingTheOldOne() {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 2, List.of("my-network"), spec -> {
+            spec.setUpdateConfig(new io.swarmnet.api.service.UpdateConfig());
+            spec.getUpdateConfig().setOrder(io.swarmnet.api.service.UpdateOrder.START_FIRST);
+        });
+        cluster.eventually("2 tasks", () -> cluster.pods("my-web").size() == 2);
+        kubelet.startAll();
+        cluster.eventually("ready", () -> cluster.hasCondition("my-web", "Ready", "True", null));
+        List<Pod> old = cluster.pods("my-web");
+
+        cluster.edit("my-web", spec -> spec.getTemplate().getSpec().getContainers().get(0).setImage("nginx:1.28"));
+
+        cluster.eventually("slot 1 runs old and new side by side", () -> cluster.pods("my-web").size() == 3);
+        List<Pod> during = cluster.pods("my-web");
+        assertThat(during).extracting(p -> slotOf(p).number() + " " + image(p))
+                .containsExactlyInAnyOrder("1 nginx:1.27", "1 nginx:1.28", "2 nginx:1.27");
+        Pod newOne = during.stream().filter(p -> image(p).equals("nginx:1.28")).findFirst().orElseThrow();
+        assertThat(addressOf(newOne, "my-network")).isNotIn(addressOf(old.get(0), "my-network"), addressOf(old.get(1), "my-network"));
+        assertThat(cluster.hasCondition("my-web", "Ready", "True", null)).as("both old tasks still serve").isTrue();
+
+        kubelet.start(newOne.getMetadata().getName());
+        cluster.eventually("old slot-1 task stopped, slot 2 started its replacement", () -> {
+            List<String> now = cluster.pods("my-web").stream().map(p -> slotOf(p).number() + " " + image(p)).sorted().toList();
+            return now.equals(List.of("1 nginx:1.28", "2 nginx:1.27", "2 nginx:1.28"));
+        });
+        kubelet.startAll();
+        cluster.eventually("complete", () -> allRun("my-web", "nginx:1.28", 2));
+    }
+
+    @Test
+    void updateDelayWaitsBetweenBatches() throws Exception {
+        cluster.network("my-network", null, true);
+        kubelet.startAutomatically();
+        cluster.service("my-web", 2, List.of("my-network"), spec -> {
+            spec.setUpdateConfig(new io.swarmnet.api.service.UpdateConfig());
+            spec.getUpdateConfig().setDelay("2s");
+        });
+        cluster.eventually("ready", () -> cluster.hasCondition("my-web", "Ready", "True", null));
+        Set<String> oldPods = new HashSet<>();
+        cluster.pods("my-web").forEach(p -> oldPods.add(p.getMetadata().getName()));
+        List<PodEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        try (var watch = recordPodEvents("my-web", events)) {
+            cluster.edit("my-web", spec -> spec.getTemplate().getSpec().getContainers().get(0).setImage("nginx:1.28"));
+            cluster.eventually("slot 1 updated, the service waits for the delay",
+                    () -> cluster.hasCondition("my-web", "Progressing", "True", "WaitingForUpdateDelay"));
+            cluster.eventually("every task runs nginx:1.28", () -> allRun("my-web", "nginx:1.28", 2));
+        }
+        PodEvent newSlot1 = events.stream().filter(e -> e.action().equals("ADDED") && e.slot() == 1 && !oldPods.contains(e.pod()))
+                .findFirst().orElseThrow();
+        PodEvent oldSlot2Stopped = events.stream().filter(e -> e.action().equals("DELETED") && e.slot() == 2 && oldPods.contains(e.pod()))
+                .findFirst().orElseThrow();
+        // the Ready condition's time has whole seconds, so the wait is at least delay - 1 s
+        assertThat(java.time.Duration.between(kubelet.readyAt(newSlot1.pod()), oldSlot2Stopped.at()))
+                .isGreaterThanOrEqualTo(java.time.Duration.ofSeconds(1));
+    }
+
+    @Test
+    void globalServiceRunsOneTaskPerEligibleNode() {
+        kubelet.node("n1", java.util.Map.of("role", "web"))
+                .node("n2", java.util.Map.of("role", "web"), new io.fabric8.kubernetes.api.model.Taint("NoSchedule", "dedicated", null, "db"))
+                .node("n3", java.util.Map.of("role", "db"));
+        cluster.network("my-network", null, true);
+        cluster.service("agent", 0, List.of("my-network"), spec -> {
+            spec.setMode(io.swarmnet.api.service.ServiceMode.GLOBAL);
+            spec.setReplicas(null);
+            spec.getTemplate().getSpec().setNodeSelector(java.util.Map.of("role", "web"));
+        });
+
+        cluster.eventually("a task on n1 only", () -> slots("agent").equals(Set.of("n1")));
+        Pod onN1 = cluster.pods("agent").get(0);
+        assertThat(onN1.getSpec().getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms().get(0).getMatchFields().get(0).getValues()).containsExactly("n1");
+        assertThat(onN1.getMetadata().getName()).startsWith("agent-n1-");
+        kubelet.startAll();
+        cluster.eventually("pinned to n1", () -> "n1".equals(cluster.get("agent").getStatus().getTasks().get(0).getNode()));
+
+        cluster.edit("agent", spec -> spec.getTemplate().getSpec().setTolerations(List.of(
+                new io.fabric8.kubernetes.api.model.Toleration("NoSchedule", "dedicated", "Exists", null, null))));
+        cluster.eventually("tolerating the taint adds n2", () -> slots("agent").equals(Set.of("n1", "n2")));
+
+        cluster.client.nodes().withName("n3").edit(n -> {
+            n.getMetadata().getLabels().put("role", "web");
+            return n;
+        });
+        cluster.eventually("labelling n3 adds it", () -> slots("agent").equals(Set.of("n1", "n2", "n3")));
+
+        cluster.client.nodes().withName("n1").edit(n -> {
+            n.getSpec().setTaints(List.of(new io.fabric8.kubernetes.api.model.Taint("NoExecute", "maintenance", null, null)));
+            return n;
+        });
+        cluster.eventually("a NoExecute taint removes n1's task", () -> slots("agent").equals(Set.of("n2", "n3")));
+
+        cluster.client.nodes().withName("n2").delete();
+        cluster.eventually("a deleted node loses its task", () -> slots("agent").equals(Set.of("n3")));
+        kubelet.startAll();
+        cluster.eventually("1/1 ready", () -> "1/1".equals(cluster.get("agent").getStatus().getTasksReady()));
+    }
+
+    @Test
+    void missingNetworkBlocksTheServiceUntilItAppears() {
+        cluster.service("my-web", 2, List.of("later"), spec -> { });
+
+        cluster.eventually("NetworkNotFound", () -> cluster.hasCondition("my-web", "Ready", "False", "NetworkNotFound"));
+        assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("later").contains(NS);
+        assertThat(cluster.hasCondition("my-web", "Degraded", "True", "NetworkNotFound")).isTrue();
+        assertThat(cluster.pods("my-web")).isEmpty();
+        assertThat(cluster.get("my-web").getStatus().getTasksReady()).isEqualTo("0/2");
+
+        cluster.network("later", null, false);
+
+        cluster.eventually("tasks start once the network is Ready", () -> cluster.pods("my-web").size() == 2);
+        kubelet.startAll();
+        cluster.eventually("Ready", () -> cluster.hasCondition("my-web", "Ready", "True", "AllTasksReady"));
+    }
+
+    @Test
+    void networkThatIsNotReadyBlocksTheServiceWithoutPods() {
+        cluster.network("first", "10.5.0.0/24", true);
+        cluster.network("clash", "10.5.0.0/24", false);
+        cluster.eventually("clash is refused", () -> cluster.networkNamed("clash").getStatus() != null
+                && io.swarmnet.operator.Conditions.find(cluster.networkNamed("clash").getStatus().getConditions(), "Ready") != null
+                && "False".equals(io.swarmnet.operator.Conditions.find(cluster.networkNamed("clash").getStatus().getConditions(), "Ready")
+                        .getStatus()));
+
+        cluster.service("my-web", 2, List.of("first", "clash"), spec -> { });
+
+        cluster.eventually("NetworkNotReady", () -> cluster.hasCondition("my-web", "Ready", "False", "NetworkNotReady"));
+        assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("clash");
+        assertThat(cluster.pods("my-web")).isEmpty();
+        assertThat(cluster.operator.ledger().addressOf(NS, "first", AddressLedger.vipOwner("my-web"))).isEmpty();
+    }
+
+    @Test
+    void exhaustedPoolIsReportedAndRunningTasksStay() {
+        // a /29 has 5 assignable addresses besides the gateway: one VIP and four tasks
+        cluster.network("tiny", "10.7.0.0/29", true);
+        cluster.service("my-web", 3, List.of("tiny"), spec -> { });
+        cluster.eventually("3 tasks", () -> cluster.pods("my-web").size() == 3);
+        kubelet.startAll();
+        Set<String> running = new HashSet<>();
+        cluster.pods("my-web").forEach(p -> running.add(p.getMetadata().getName()));
+
+        cluster.edit("my-web", spec -> spec.setReplicas(6));
+
+        cluster.eventually("AddressPoolExhausted", () -> cluster.hasCondition("my-web", "Ready", "False", "AddressPoolExhausted"));
+        assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("tiny").contains("10.7.0.0/29");
+        cluster.eventually("4 tasks", () -> cluster.pods("my-web").size() == 4);
+        Set<String> now = new HashSet<>();
+        cluster.pods("my-web").forEach(p -> now.add(p.getMetadata().getName()));
+        assertThat(now).containsAll(running);
+        Set<IpAddress> addresses = new HashSet<>();
+        cluster.pods("my-web").forEach(p -> addresses.add(addressOf(p, "tiny")));
+        assertThat(addresses).hasSize(4);
+
+        cluster.edit("my-web", spec -> spec.setReplicas(4));
+        kubelet.startAll();
+        cluster.eventually("Ready again at 4", () -> cluster.hasCondition("my-web", "Ready", "True", "AllTasksReady"));
+        assertThat(cluster.hasCondition("my-web", "Degraded", "False", null)).isTrue();
+    }
+
+    @Test
+    void operatorRestartKeepsEveryTaskAndAddress() {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 3, List.of("my-network"), spec -> { });
+        cluster.service("my-dnsrr", 2, List.of("my-network"), spec -> spec.setEndpointMode(EndpointMode.DNSRR));
+        cluster.eventually("5 tasks and a VIP", () -> cluster.pods("my-web").size() == 3 && cluster.pods("my-dnsrr").size() == 2
+                && !cluster.get("my-web").getStatus().getVirtualIPs().isEmpty());
+        kubelet.startAll();
+        cluster.eventually("both Ready", () -> cluster.hasCondition("my-web", "Ready", "True", null)
+                && cluster.hasCondition("my-dnsrr", "Ready", "True", null));
+        var before = cluster.operator.ledger().holdings(NS, "my-network");
+        List<String> podsBefore = new java.util.ArrayList<>();
+        cluster.pods("my-web").forEach(p -> podsBefore.add(p.getMetadata().getName()));
+        cluster.pods("my-dnsrr").forEach(p -> podsBefore.add(p.getMetadata().getName()));
+        String vip = cluster.get("my-web").getStatus().getVirtualIPs().get(0).getAddress();
+
+        cluster.restartOperator();
+
+        assertThat(cluster.operator.ledger().holdings(NS, "my-network")).isEqualTo(before);
+        cluster.edit("my-web", spec -> spec.setReplicas(4));
+        cluster.eventually("slot 4 added", () -> cluster.pods("my-web").size() == 4);
+        List<String> podsAfter = new java.util.ArrayList<>();
+        cluster.pods("my-web").forEach(p -> podsAfter.add(p.getMetadata().getName()));
+        cluster.pods("my-dnsrr").forEach(p -> podsAfter.add(p.getMetadata().getName()));
+        assertThat(podsAfter).containsAll(podsBefore).hasSize(6);
+        assertThat(cluster.get("my-web").getStatus().getVirtualIPs().get(0).getAddress()).isEqualTo(vip);
+        Pod slot4 = cluster.pods("my-web").get(3);
+        assertThat(addressOf(slot4, "my-network")).isNotIn(before.keySet());
+    }
+
+    @Test
+    void deletingTheServiceRemovesItsTasksAndFreesEveryAddress() {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 3, List.of("my-network"), spec -> { });
+        cluster.service("other", 1, List.of("my-network"), spec -> { });
+        cluster.eventually("tasks and VIPs", () -> cluster.pods("my-web").size() == 3 && cluster.pods("other").size() == 1
+                && !cluster.get("my-web").getStatus().getVirtualIPs().isEmpty()
+                && !cluster.get("other").getStatus().getVirtualIPs().isEmpty());
+
+        cluster.client.resources(SwarmService.class).inNamespace(NS).withName("my-web").delete();
+
+        cluster.eventually("the service is gone", () -> cluster.get("my-web") == null);
+        assertThat(cluster.pods("my-web")).isEmpty();
+        AddressLedger ledger = cluster.operator.ledger();
+        cluster.eventually("only the other service holds addresses", () -> ledger.holdings(NS, "my-network").size() == 2);
+        assertThat(ledger.holdings(NS, "my-network").values()).allMatch(owner -> owner.equals(AddressLedger.vipOwner("other"))
+                || owner.startsWith("task:other-"));
+    }
+
+    @Test
+    void kubectlScalesTheServiceAndWaitsForReady(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl")),
+                "needs kubectl at /usr/bin/kubectl");
+        java.nio.file.Path kubeconfig = cluster.api.writeKubeconfig(dir.resolve("kubeconfig"));
+        cluster.network("my-network", null, true);
+        kubelet.startAutomatically();
+        cluster.service("my-web", 1, List.of("my-network"), spec -> { });
+
+        assertThat(kubectl(kubeconfig, "scale", "ssvc/my-web", "--replicas=3")).contains("scaled");
+        String waited = kubectl(kubeconfig, "wait", "--for=condition=Ready", "ssvc/my-web", "--timeout=60s");
+
+        assertThat(waited).contains("condition met");
+        assertThat(cluster.pods("my-web")).hasSize(3);
+        assertThat(kubectl(kubeconfig, "get", "ssvc", "my-web", "-o", "jsonpath={.status.tasksReady}")).isEqualTo("3/3");
+    }
+
+    private String kubectl(java.nio.file.Path kubeconfig, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString(), "-n", NS));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as("kubectl %s: %s", String.join(" ", args), output).isZero();
+        return output.trim();
+    }
 }
