@@ -88,13 +88,18 @@ public final class DatapathPlanner {
         phases.add(new Phase("network devices", devices));
         phases.add(new Phase("forwarding database", fdb));
 
-        // pods that left the desired state but whose namespace still exists lose our interfaces
+        // Pods that left the desired state but whose namespace still exists lose our interfaces. Most go with
+        // their bridge port (deleting one end of a veth deletes both); only an orphaned pod end is deleted here.
+        Set<String> existingPorts = new HashSet<>();
+        actual.networkNamespaces().values().forEach(n -> existingPorts.addAll(n.links().keySet()));
         for (Map.Entry<PodRef, PodNamespaceState> e : actual.pods().entrySet()) {
             if (pods.containsKey(e.getKey()) || rejectedPods.containsKey(e.getKey())) {
                 continue;
             }
             for (LinkState link : e.getValue().links().values()) {
-                if (names.isOurPodInterfaceAlias(link.alias())) {
+                boolean orphan = names.networkOfPodInterfaceAlias(link.alias())
+                        .map(n -> !existingPorts.contains(names.bridgePort(e.getKey(), n))).orElse(false);
+                if (orphan) {
                     podCommands.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
                             .add(new Command("link del dev " + link.name(), new Owner.Pod(e.getKey())));
                 }

@@ -126,6 +126,16 @@ public final class KernelNames {
         return alias != null && alias.startsWith(prefix + ":");
     }
 
+    /** The network named in one of our pod interface aliases, or empty when the alias is not ours. */
+    public Optional<NetworkKey> networkOfPodInterfaceAlias(String alias) {
+        if (!isOurPodInterfaceAlias(alias)) {
+            return Optional.empty();
+        }
+        String key = alias.substring(prefix.length() + 1);
+        int slash = key.indexOf('/');
+        return slash <= 0 ? Optional.empty() : Optional.of(new NetworkKey(key.substring(0, slash), key.substring(slash + 1)));
+    }
+
     /** Alias written on a bridge port: which pod it belongs to, for people reading {@code ip link}. */
     public String bridgePortAlias(PodRef pod) {
         return prefix + ":" + pod + ":" + pod.uid();

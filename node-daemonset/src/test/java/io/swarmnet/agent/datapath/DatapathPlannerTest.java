@@ -1,0 +1,325 @@
+package io.swarmnet.agent.datapath;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.desired.NetworkDatapath;
+import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.agent.desired.PodAttachment;
+import io.swarmnet.agent.desired.PodDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.desired.RemoteEndpoint;
+import io.swarmnet.agent.desired.VipRule;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.net.MacAddress;
+import io.swarmnet.api.net.Vni;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The planner alone: desired + actual in, commands out. No kernel. */
+class DatapathPlannerTest {
+
+    private static final KernelNames NAMES = new KernelNames("swn");
+    private static final NetNamespace HOST = new NetNamespace.Root();
+    private static final NodeFacts NODE = new NodeFacts("node-1", ip("192.0.2.11"), 1500);
+    private static final NetworkKey NET = new NetworkKey("default", "my-network");
+    private static final PodRef WEB1 = new PodRef("default", "my-web.1", "uid-1");
+    private static final PodRef WEB2 = new PodRef("default", "my-web.2", "uid-2");
+    private static final String NETNS = "swn-net-4097";
+
+    private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST);
+
+    @Test
+    void anEmptyNodeGetsTheWholeLibnetworkLayout() {
+        NodeDatapath desired = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.rejectedPods()).isEmpty();
+        assertThat(plan.lines(Plan.Tool.IP)).containsSubsequence(
+                "netns add " + NETNS,
+                "link add name swn-x001001 type vxlan id 4097 local 192.0.2.11 dstport 4789 nolearning proxy",
+                "link set dev swn-x001001 netns " + NETNS,
+                "link add name swn-b001001 type bridge",
+                "link set dev swn-b001001 mtu 1450 up",
+                "addr add 10.0.9.1/24 dev swn-b001001",
+                "link set dev swn-x001001 master swn-b001001 mtu 1450 up",
+                "neigh replace 10.0.9.5 lladdr 02:42:0a:00:09:05 dev swn-x001001 nud permanent",
+                "link add name eth1 mtu 1450 address 02:42:0a:00:09:03 type veth peer name "
+                        + NAMES.bridgePort(WEB1, NET) + " mtu 1450 netns " + NETNS,
+                "addr add 10.0.9.3/24 dev eth1",
+                "link set dev eth1 up",
+                "link set dev " + NAMES.bridgePort(WEB1, NET) + " master swn-b001001 mtu 1450 alias swn:default/my-web.1:uid-1 up");
+        assertThat(plan.lines(Plan.Tool.BRIDGE)).containsExactly("fdb replace 02:42:0a:00:09:05 dev swn-x001001 dst 192.0.2.12 self permanent");
+        assertThat(plan.lines(Plan.Tool.NFT)).contains(
+                "add map ip swn_vip b_10_0_9_2 { typeof numgen inc mod 2 : ip daddr; }",
+                "add element ip swn_vip b_10_0_9_2 { 0 : 10.0.9.3, 1 : 10.0.9.5 }",
+                "add rule ip swn_vip v_10_0_9_2 dnat to numgen inc mod 2 map @b_10_0_9_2",
+                "add element ip swn_vip vips { 10.0.9.2 : jump v_10_0_9_2 }");
+        // the VXLAN device is created in the host namespace, before anything runs inside the network namespace
+        Plan.Phase host = plan.phases().stream().filter(p -> p.name().equals("host namespace")).findFirst().orElseThrow();
+        assertThat(host.steps().get(0).namespace()).isEqualTo(HOST);
+    }
+
+    @Test
+    void aConvergedNodeGetsAnEmptyPlan() {
+        NodeDatapath desired = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(desired, converged(desired));
+
+        assertThat(plan.isEmpty()).as("%s", plan).isTrue();
+        assertThat(plan.rejectedPods()).isEmpty();
+    }
+
+    @Test
+    void aRemoteTaskChangeTouchesOnlyItsNeighbourAndFdbEntries() {
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3")));
+        NodeDatapath after = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.7", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3")));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsExactly(
+                "neigh replace 10.0.9.7 lladdr 02:42:0a:00:09:07 dev swn-x001001 nud permanent",
+                "neigh del 10.0.9.6 dev swn-x001001");
+        assertThat(plan.lines(Plan.Tool.BRIDGE)).containsExactly(
+                "fdb replace 02:42:0a:00:09:07 dev swn-x001001 dst 192.0.2.13 self permanent",
+                "fdb del 02:42:0a:00:09:06 dev swn-x001001 dst 192.0.2.13 self");
+        assertThat(plan.lines(Plan.Tool.NFT)).isEmpty();
+    }
+
+    @Test
+    void theLastLocalTaskLeavingRemovesTheNetworkNamespace() {
+        NodeDatapath before = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        NodeDatapath after = node(List.of(network(List.of())), List.of());
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsExactly("link del dev swn-x001001", "netns del " + NETNS);
+    }
+
+    @Test
+    void aPodLeavingLosesItsBridgePortWhileTheOthersStay() {
+        NodeDatapath before = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3"), pod(WEB2, "10.0.9.4")));
+        NodeDatapath after = node(List.of(network(List.of())), List.of(pod(WEB2, "10.0.9.4")));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsExactly("link del dev " + NAMES.bridgePort(WEB1, NET));
+    }
+
+    @Test
+    void aPodWhoseNamespaceIsMissingIsReportedAndTheOthersAreProgrammed() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3"), pod(WEB2, "10.0.9.4")));
+        ActualNode actual = emptyActual(WEB2);
+        actual = new ActualNode(List.of(), Map.of(), actual.pods(),
+                Map.of(WEB1, "pod default/my-web.1 (uid uid-1): network namespace not found"));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedPods()).containsOnlyKeys(WEB1);
+        assertThat(plan.rejectedPods().get(WEB1)).contains("default/my-web.1").contains("not found");
+        assertThat(plan.lines(Plan.Tool.IP)).anyMatch(l -> l.contains("10.0.9.4/24 dev eth1"));
+        assertThat(plan.lines(Plan.Tool.IP)).noneMatch(l -> l.contains("10.0.9.3"));
+    }
+
+    @Test
+    void aDeviceTheUserAlreadyHasIsAClashNotOverwritten() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        LinkState foreign = new LinkState("eth1", "veth", 1500, true, null, MacAddress.parse("02:00:00:00:00:01"), List.of(), null, null);
+        ActualNode actual = actualWithPodLinks(WEB1, Map.of("eth1", foreign));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedPods().get(WEB1)).contains("device name clash").contains("eth1").contains("default/my-web.1");
+        assertThat(plan.lines(Plan.Tool.IP)).noneMatch(l -> l.contains("eth1"));
+    }
+
+    @Test
+    void anAddressAlreadyPresentInThePodIsReported() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        LinkState eth0 = new LinkState("eth0", "veth", 1500, true, null, MacAddress.parse("02:00:00:00:00:01"),
+                List.of(new LinkState.InterfaceAddress(ip("10.0.9.3"), 16)), null, null);
+
+        Plan plan = planner.plan(desired, actualWithPodLinks(WEB1, Map.of("eth0", eth0)));
+
+        assertThat(plan.rejectedPods().get(WEB1)).contains("address 10.0.9.3 is already present on device eth0");
+    }
+
+    @Test
+    void twoPodsClaimingOneAddressKeepTheFirst() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3"), pod(WEB2, "10.0.9.3")));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1, WEB2));
+
+        assertThat(plan.rejectedPods()).containsOnlyKeys(WEB2);
+        assertThat(plan.rejectedPods().get(WEB2)).contains("already used by pod default/my-web.1");
+    }
+
+    @Test
+    void twoNetworksWithOneVniKeepTheFirst() {
+        NetworkKey other = new NetworkKey("default", "other");
+        NetworkDatapath dup = new NetworkDatapath(other, new Vni(4097), Cidr.parse("10.0.10.0/24"), ip("10.0.10.1"), 1450, false,
+                List.of(), Set.of());
+        PodRef p3 = new PodRef("default", "other.1", "uid-3");
+        PodDatapath onOther = new PodDatapath(p3, List.of(new PodAttachment(other, "eth1", ip("10.0.10.3"), 24,
+                MacAddress.forTask(ip("10.0.10.3")), 1450)), List.of());
+        NodeDatapath desired = node(List.of(network(List.of()), dup), List.of(pod(WEB1, "10.0.9.3"), onOther));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1, p3));
+
+        assertThat(plan.rejectedNetworks().get(other)).contains("VXLAN id 4097 is also used by network default/my-network");
+        assertThat(plan.rejectedPods().get(p3)).contains("network default/other is not programmed");
+        assertThat(plan.rejectedPods()).doesNotContainKey(WEB1);
+    }
+
+    @Test
+    void aNetworkWithoutLocalTasksIsNotCreated() {
+        NodeDatapath desired = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))), List.of());
+
+        assertThat(planner.plan(desired, emptyActual()).isEmpty()).isTrue();
+    }
+
+    @Test
+    void aWronglyConfiguredVxlanDeviceIsReplacedNotPatched() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        ActualNode actual = converged(desired);
+        NetworkNamespaceState ns = actual.networkNamespaces().get(NETNS);
+        Map<String, LinkState> links = new HashMap<>(ns.links());
+        LinkState vx = links.get("swn-x001001");
+        links.put("swn-x001001", new LinkState(vx.name(), "vxlan", 1450, true, "swn-b001001", vx.mac(), List.of(), null,
+                new LinkState.VxlanParameters(4097, ip("192.0.2.99"), 4789, true, true)));
+        actual = new ActualNode(List.of(), Map.of(NETNS, new NetworkNamespaceState(NETNS, links, Map.of(), Map.of())),
+                actual.pods(), Map.of());
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsSubsequence("link del dev swn-x001001",
+                "link add name swn-x001001 type vxlan id 4097 local 192.0.2.11 dstport 4789 nolearning proxy",
+                "link set dev swn-x001001 netns " + NETNS, "link set dev swn-x001001 master swn-b001001 mtu 1450 up");
+        assertThat(plan.lines(Plan.Tool.IP)).noneMatch(l -> l.contains("eth1"));
+    }
+
+    @Test
+    void aStrayVxlanDeviceLeftInTheHostNamespaceIsDeleted() {
+        LinkState stray = new LinkState("swn-x001001", "vxlan", 1450, false, null, null, List.of(), null,
+                new LinkState.VxlanParameters(4097, ip("192.0.2.11"), 4789, false, true));
+        ActualNode actual = new ActualNode(List.of(stray), Map.of(), Map.of(), Map.of());
+
+        Plan plan = planner.plan(node(List.of(), List.of()), actual);
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsExactly("link del dev swn-x001001");
+    }
+
+    // --- builders --------------------------------------------------------------------------------------------
+
+    static IpAddress ip(String text) {
+        return IpAddress.parse(text);
+    }
+
+    private static NodeDatapath node(List<NetworkDatapath> networks, List<PodDatapath> pods) {
+        return new NodeDatapath(NODE, networks, pods);
+    }
+
+    private static NetworkDatapath network(List<RemoteEndpoint> remotes) {
+        return new NetworkDatapath(NET, new Vni(4097), Cidr.parse("10.0.9.0/24"), ip("10.0.9.1"), 1450, false, remotes,
+                Set.copyOf(remotes.stream().map(RemoteEndpoint::vtep).toList()));
+    }
+
+    private static RemoteEndpoint remote(String address, String vtep) {
+        return new RemoteEndpoint(ip(address), MacAddress.forTask(ip(address)), ip(vtep));
+    }
+
+    private static VipRule vip(String vip, String... backends) {
+        return new VipRule("my-web", NET, ip(vip), List.of(backends).stream().map(IpAddress::parse).toList());
+    }
+
+    private static PodDatapath pod(PodRef ref, String address, VipRule... vips) {
+        return new PodDatapath(ref, List.of(new PodAttachment(NET, "eth1", ip(address), 24, MacAddress.forTask(ip(address)), 1450)),
+                List.of(vips));
+    }
+
+    private static ActualNode emptyActual(PodRef... pods) {
+        Map<PodRef, PodNamespaceState> states = new HashMap<>();
+        for (PodRef p : pods) {
+            states.put(p, new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")), Map.of("lo", lo()), VipTable.ABSENT));
+        }
+        return new ActualNode(List.of(), Map.of(), states, Map.of());
+    }
+
+    private static ActualNode actualWithPodLinks(PodRef pod, Map<String, LinkState> links) {
+        Map<String, LinkState> all = new HashMap<>(links);
+        all.put("lo", lo());
+        return new ActualNode(List.of(), Map.of(), Map.of(pod, new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")),
+                all, VipTable.ABSENT)), Map.of());
+    }
+
+    private static LinkState lo() {
+        return new LinkState("lo", "", 65536, true, null, MacAddress.parse("00:00:00:00:00:00"),
+                List.of(new LinkState.InterfaceAddress(ip("127.0.0.1"), 8)), null, null);
+    }
+
+    /** The actual state a correct apply of {@code desired} leaves: what the kernel would report back. */
+    private static ActualNode converged(NodeDatapath desired) {
+        Map<String, NetworkNamespaceState> namespaces = new HashMap<>();
+        Map<PodRef, PodNamespaceState> pods = new HashMap<>();
+        for (NetworkDatapath n : desired.networks()) {
+            String bridge = NAMES.bridge(n.vni());
+            String vxlan = NAMES.vxlan(n.vni());
+            Map<String, LinkState> links = new HashMap<>();
+            links.put(bridge, new LinkState(bridge, "bridge", n.mtu(), true, null, MacAddress.parse("02:00:00:00:00:aa"),
+                    List.of(new LinkState.InterfaceAddress(n.gateway(), n.subnet().prefixLength())), null, null));
+            links.put(vxlan, new LinkState(vxlan, "vxlan", n.mtu(), true, bridge, MacAddress.parse("02:00:00:00:00:bb"), List.of(), null,
+                    new LinkState.VxlanParameters(n.vni().value(), desired.node().underlayAddress(), 4789, false, true)));
+            Map<IpAddress, MacAddress> neigh = new HashMap<>();
+            Map<MacAddress, IpAddress> fdb = new HashMap<>();
+            n.remoteEndpoints().forEach(r -> {
+                neigh.put(r.address(), r.mac());
+                fdb.put(r.mac(), r.vtep());
+            });
+            for (PodDatapath p : desired.pods()) {
+                for (PodAttachment a : p.attachments()) {
+                    if (a.network().equals(n.key())) {
+                        String port = NAMES.bridgePort(p.pod(), n.key());
+                        links.put(port, new LinkState(port, "veth", a.mtu(), true, bridge, MacAddress.parse("02:00:00:00:00:cc"),
+                                List.of(), NAMES.bridgePortAlias(p.pod()), null));
+                    }
+                }
+            }
+            String ns = NAMES.networkNamespace(n.vni());
+            namespaces.put(ns, new NetworkNamespaceState(ns, links, neigh, fdb));
+        }
+        for (PodDatapath p : desired.pods()) {
+            Map<String, LinkState> links = new HashMap<>();
+            links.put("lo", lo());
+            for (PodAttachment a : p.attachments()) {
+                links.put(a.interfaceName(), new LinkState(a.interfaceName(), "veth", a.mtu(), true, null, a.mac(),
+                        List.of(new LinkState.InterfaceAddress(a.address(), a.prefixLength())), NAMES.podInterfaceAlias(a.network()), null));
+            }
+            Map<IpAddress, List<IpAddress>> balanced = new HashMap<>();
+            Map<IpAddress, Integer> modulus = new HashMap<>();
+            List<String> chains = new ArrayList<>();
+            List<String> maps = new ArrayList<>();
+            for (VipRule v : p.vips()) {
+                balanced.put(v.vip(), v.backends());
+                modulus.put(v.vip(), v.backends().size());
+                chains.add(NAMES.vipChain(v.vip()));
+                maps.add(NAMES.backendMap(v.vip()));
+            }
+            VipTable table = p.vips().isEmpty() ? VipTable.ABSENT
+                    : new VipTable(true, true, balanced, modulus, Set.of(), Set.copyOf(chains), Set.copyOf(maps));
+            pods.put(p.pod(), new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")), links, table));
+        }
+        return new ActualNode(List.of(), namespaces, pods, Map.of());
+    }
+}
