@@ -22,7 +22,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -170,72 +169,70 @@ final class CelValidation {
         return any;
     }
 
+    /** @param oldObject the stored object (defaulted) on update, else null */
     List<FieldError> evaluate(ObjectNode object, ObjectNode oldObject) {
         List<FieldError> errors = new ArrayList<>();
-        walk(types.root(), object, oldObject, "", true, errors);
+        walk(types.root(), object, oldObject, oldObject, false, "", true, errors);
         return errors;
     }
 
-    private void walk(SchemaNode node, JsonNode value, JsonNode old, String path, boolean resourceRoot,
-                      List<FieldError> errors) {
+    /**
+     * @param old        the correlated old value (object fields, list-type=map items), for oldSelf
+     * @param ratchetOld the old value as schema ratcheting correlates it (also list-type=set items)
+     * @param unchanged  whether an enclosing value equals its old counterpart: then rules without
+     *                   oldSelf are not evaluated (validation ratcheting); transition rules still are
+     */
+    private void walk(SchemaNode node, JsonNode value, JsonNode old, JsonNode ratchetOld, boolean unchanged,
+                      String path, boolean resourceRoot, List<FieldError> errors) {
         if (node == null || value == null || value.isNull() || !rulesBelow.getOrDefault(node, false)) {
             return;
         }
         if (old != null && old.isNull()) {
             old = null;
         }
+        boolean same = unchanged || (ratchetOld != null && JsonValues.same(value, ratchetOld));
         List<CompiledRule> here = rules.get(node);
         if (here != null) {
-            evaluateRules(node, here, value, old, path, resourceRoot, errors);
+            evaluateRules(node, here, value, old, same, path, resourceRoot, errors);
         }
         if (value instanceof ObjectNode object) {
-            boolean correlate = old instanceof ObjectNode && !"atomic".equals(node.mapType());
             JsonNode oldObject = old;
+            JsonNode ratchetObject = ratchetOld;
             object.fields().forEachRemaining(field -> {
                 String key = field.getKey();
-                JsonNode oldValue = correlate ? oldObject.get(key) : null;
+                JsonNode oldValue = OldValues.field(node, oldObject, key);
+                JsonNode ratchetValue = OldValues.field(node, ratchetObject, key);
                 SchemaNode property = node.properties().get(key);
                 if (property != null) {
-                    walk(property, field.getValue(), oldValue, FieldPaths.child(path, key), property.embeddedResource(), errors);
+                    walk(property, field.getValue(), oldValue, ratchetValue, same, FieldPaths.child(path, key),
+                            property.embeddedResource(), errors);
                 } else if (node.additionalProperties() != null) {
                     SchemaNode additional = node.additionalProperties();
-                    walk(additional, field.getValue(), oldValue, FieldPaths.key(path, key), additional.embeddedResource(), errors);
+                    walk(additional, field.getValue(), oldValue, ratchetValue, same, FieldPaths.key(path, key),
+                            additional.embeddedResource(), errors);
                 }
             });
         } else if (value instanceof ArrayNode array && node.items() != null) {
             for (int i = 0; i < array.size(); i++) {
                 JsonNode item = array.get(i);
-                walk(node.items(), item, oldListItem(node, item, old), FieldPaths.index(path, i),
-                        node.items().embeddedResource(), errors);
+                // Only list-type=map items have an oldSelf, as in Kubernetes.
+                walk(node.items(), item, OldValues.item(node, item, old, false), OldValues.item(node, item, ratchetOld, true),
+                        same, FieldPaths.index(path, i), node.items().embeddedResource(), errors);
             }
         }
-    }
-
-    /** Only list-type=map lists correlate items with their old values (by the map keys), as in Kubernetes. */
-    private static JsonNode oldListItem(SchemaNode list, JsonNode item, JsonNode old) {
-        if (!"map".equals(list.listType()) || list.listMapKeys().isEmpty() || !(old instanceof ArrayNode oldItems)) {
-            return null;
-        }
-        for (JsonNode candidate : oldItems) {
-            boolean same = true;
-            for (String key : list.listMapKeys()) {
-                same &= Objects.equals(item.get(key), candidate.get(key));
-            }
-            if (same) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     private void evaluateRules(SchemaNode node, List<CompiledRule> compiled, JsonNode value, JsonNode old,
-                               String path, boolean resourceRoot, List<FieldError> errors) {
+                               boolean unchanged, String path, boolean resourceRoot, List<FieldError> errors) {
         Object self = types.value(value, node, resourceRoot);
         Object oldSelf = old == null ? null : types.value(old, node, resourceRoot);
         String schemaType = node.type() == null ? "" : node.type();
         for (CompiledRule rule : compiled) {
             if (rule.usesOldSelf() && oldSelf == null && !rule.rule().optionalOldSelf()) {
                 continue; // transition rules need an old value to compare with
+            }
+            if (unchanged && !rule.usesOldSelf()) {
+                continue; // ratcheted: the value is as stored
             }
             Map<String, Object> activation = new HashMap<>();
             activation.put("self", self);

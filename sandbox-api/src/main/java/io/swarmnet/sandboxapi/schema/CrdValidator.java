@@ -74,6 +74,10 @@ public final class CrdValidator {
      * CEL x-kubernetes-validations, with oldSelf transition rules when oldObject != null).
      * Returns the errors; empty when valid.
      *
+     * <p>On update, validation ratchets as on Kubernetes 1.30+ (CRDValidationRatcheting): a value
+     * equal to its stored counterpart is not refused again, so objects stored under an older, looser
+     * CRD stay updatable; transition rules (oldSelf) always run.
+     *
      * <p>Fields the schema does not declare come first in the result, as {@link FieldError#NOT_DECLARED}
      * errors ({@code unknown field "spec.foo"}); they stay in {@code object} and are otherwise ignored.
      * Under {@code fieldValidation=Strict} (kubectl's default) the API server fails the request with
@@ -93,19 +97,19 @@ public final class CrdValidator {
         UnknownFields.find(schema, object, false)
                 .forEach(path -> errors.add(new FieldError(path, FieldError.NOT_DECLARED, null, "")));
         Defaulting.apply(schema, object);
-        OpenApiValidation.Result openApi = OpenApiValidation.validate(schema, object);
+        ObjectNode old = null;
+        if (oldObject != null) {
+            // The server defaults the stored object when reading it, so old and new compare like with like.
+            old = oldObject.deepCopy();
+            UnknownFields.find(schema, old, true);
+            Defaulting.apply(schema, old);
+        }
+        OpenApiValidation.Result openApi = OpenApiValidation.validate(schema, object, old);
         errors.addAll(openApi.errors());
         if (openApi.blocksCel()) {
             errors.add(new FieldError("<nil>", FieldError.INVALID, null, "some validation rules were not checked"
                     + " because the object was invalid; correct the existing errors to complete validation"));
         } else {
-            ObjectNode old = null;
-            if (oldObject != null) {
-                // The server defaults the stored object when reading it, so transition rules compare like with like.
-                old = oldObject.deepCopy();
-                UnknownFields.find(schema, old, true);
-                Defaulting.apply(schema, old);
-            }
             errors.addAll(rules.evaluate(object, old));
         }
         return errors;

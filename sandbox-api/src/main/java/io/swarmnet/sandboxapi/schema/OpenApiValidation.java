@@ -34,20 +34,32 @@ final class OpenApiValidation {
     private OpenApiValidation() {
     }
 
-    static Result validate(SchemaNode root, ObjectNode object) {
+    /**
+     * @param old the stored object on update (defaulted), else null. Like the API server's validation
+     *            ratcheting, a part of the object that equals its old counterpart is not validated again,
+     *            so an update is not refused for a value it did not touch.
+     */
+    static Result validate(SchemaNode root, ObjectNode object, ObjectNode old) {
         OpenApiValidation run = new OpenApiValidation();
         // Like the API server, the root's metadata is checked by ObjectMeta validation, not the schema.
         ObjectNode body = object.deepCopy();
+        ObjectNode oldBody = old == null ? null : old.deepCopy();
         if (!root.properties().containsKey("metadata")) {
             body.remove("metadata");
+            if (oldBody != null) {
+                oldBody.remove("metadata");
+            }
         }
-        run.value(root, body, "");
+        run.value(root, body, oldBody, "");
         return new Result(List.copyOf(run.errors), run.blocksCel);
     }
 
-    private void value(SchemaNode schema, JsonNode value, String path) {
+    private void value(SchemaNode schema, JsonNode value, JsonNode old, String path) {
         if (schema == null || value == null) {
             return;
+        }
+        if (old != null && JsonValues.same(value, old)) {
+            return; // ratcheted: unchanged since it was stored
         }
         if (value.isNull()) {
             if (!schema.nullable() && (schema.type() != null || schema.intOrString())) {
@@ -65,13 +77,13 @@ final class OpenApiValidation {
         switch (actual) {
             case "string" -> string(schema, value.textValue(), path);
             case "integer", "number" -> number(schema, value, path);
-            case "array" -> array(schema, (ArrayNode) value, path);
+            case "array" -> array(schema, (ArrayNode) value, old, path);
             default -> {
             }
         }
         enumeration(schema, value, path);
         if (value instanceof ObjectNode object) {
-            object(schema, object, path);
+            object(schema, object, old, path);
         }
     }
 
@@ -132,9 +144,10 @@ final class OpenApiValidation {
         }
     }
 
-    private void array(SchemaNode schema, ArrayNode array, String path) {
+    private void array(SchemaNode schema, ArrayNode array, JsonNode old, String path) {
         for (int i = 0; i < array.size(); i++) {
-            value(schema.items(), array.get(i), FieldPaths.index(path, i));
+            JsonNode item = array.get(i);
+            value(schema.items(), item, OldValues.item(schema, item, old, true), FieldPaths.index(path, i));
         }
         if (schema.minItems() != null && array.size() < schema.minItems()) {
             invalid(path, (long) array.size(), path + " in body should have at least " + schema.minItems() + " items");
@@ -181,7 +194,7 @@ final class OpenApiValidation {
         }
     }
 
-    private void object(SchemaNode schema, ObjectNode object, String path) {
+    private void object(SchemaNode schema, ObjectNode object, JsonNode old, String path) {
         for (String required : schema.required()) {
             if (!object.has(required)) {
                 add(new FieldError(FieldPaths.child(path, required), FieldError.REQUIRED, null, ""), true);
@@ -199,14 +212,14 @@ final class OpenApiValidation {
             if (property == null) {
                 property = schema.additionalProperties();
             }
-            value(property, field.getValue(), FieldPaths.child(path, field.getKey()));
+            value(property, field.getValue(), OldValues.field(schema, old, field.getKey()), FieldPaths.child(path, field.getKey()));
         });
     }
 
     /** allOf / anyOf / oneOf / not: value-only validations in a structural schema. */
     private void combinators(SchemaNode schema, JsonNode value, String path) {
         for (SchemaNode branch : schema.allOf()) {
-            value(branch, value, path);
+            value(branch, value, null, path);
         }
         if (!schema.anyOf().isEmpty()) {
             long passing = schema.anyOf().stream().filter(b -> passes(b, value, path)).count();
@@ -227,7 +240,7 @@ final class OpenApiValidation {
 
     private static boolean passes(SchemaNode branch, JsonNode value, String path) {
         OpenApiValidation probe = new OpenApiValidation();
-        probe.value(branch, value, path);
+        probe.value(branch, value, null, path);
         return probe.errors.isEmpty();
     }
 
