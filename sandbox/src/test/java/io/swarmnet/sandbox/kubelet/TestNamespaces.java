@@ -47,5 +47,11 @@ final class TestNamespaces implements PodNetworkNamespaces {
             NetnsFiles.remove(name);
             HostPrograms.run(List.of(HostPrograms.IP, "netns", "del", name));
         }
+        String[] files = new java.io.File("/etc/netns").list();
+        for (String name : files == null ? new String[0] : files) {
+            if (name.startsWith(prefix)) {
+                NetnsFiles.remove(name);
+            }
+        }
     }
 }
