@@ -85,6 +85,34 @@ class WatchTest {
     }
 
     @Test
+    void informerReceivesObjectsLargerThanOneWebSocketFrame() throws Exception {
+        BlockingQueue<Integer> sizes = new LinkedBlockingQueue<>();
+        var informer = client.configMaps().withLabel("size", "large").inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(io.fabric8.kubernetes.api.model.ConfigMap obj) {
+                sizes.add(obj.getData().get("blob").length());
+            }
+
+            @Override
+            public void onUpdate(io.fabric8.kubernetes.api.model.ConfigMap oldObj, io.fabric8.kubernetes.api.model.ConfigMap newObj) {
+                sizes.add(newObj.getData().get("blob").length());
+            }
+
+            @Override
+            public void onDelete(io.fabric8.kubernetes.api.model.ConfigMap obj, boolean deletedFinalStateUnknown) {
+            }
+        });
+        try {
+            String blob = "x".repeat(900_000);
+            client.configMaps().resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("large")
+                    .addToLabels("size", "large").endMetadata().addToData("blob", blob).build()).create();
+            assertThat(sizes.poll(20, TimeUnit.SECONDS)).isEqualTo(900_000);
+        } finally {
+            informer.close();
+        }
+    }
+
+    @Test
     void watchResumesFromAResourceVersionWithoutReplayingOlderChanges() throws Exception {
         client.configMaps().resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("resume")
                 .addToLabels("watch", "resume").endMetadata().addToData("v", "0").build()).create();
@@ -127,17 +155,19 @@ class WatchTest {
         CompletableFuture<?> running = elector.start();
         try {
             assertThat(leading.await(20, TimeUnit.SECONDS)).isTrue();
-            Lease lease = client.leases().withName("swarmnet-operator").get();
-            assertThat(lease.getSpec().getHolderIdentity()).isEqualTo("replica-a");
-            Lease stale = new LeaseBuilder(lease).editSpec().withHolderIdentity("replica-b").endSpec().build();
-            client.leases().withName("swarmnet-operator").edit(l -> new LeaseBuilder(l).editSpec()
-                    .withRenewTime(ZonedDateTime.now()).endSpec().build());
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.leases().resource(stale).update())
-                    .isInstanceOf(KubernetesClientException.class)
-                    .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409));
+            assertThat(client.leases().withName("swarmnet-operator").get().getSpec().getHolderIdentity()).isEqualTo("replica-a");
         } finally {
             running.cancel(true);
         }
+        // With the elector stopped nothing else renews the lease: a second writer's stale copy must conflict.
+        Lease stale = client.leases().withName("swarmnet-operator").get();
+        client.leases().withName("swarmnet-operator").edit(l -> new LeaseBuilder(l).editSpec()
+                .withRenewTime(ZonedDateTime.now().plusSeconds(1)).endSpec().build());
+        Lease takeover = new LeaseBuilder(stale).editSpec().withHolderIdentity("replica-b").endSpec().build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.leases().resource(takeover).update())
+                .isInstanceOf(KubernetesClientException.class)
+                .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409));
+        assertThat(client.leases().withName("swarmnet-operator").get().getSpec().getHolderIdentity()).isNotEqualTo("replica-b");
     }
 
     @Test
