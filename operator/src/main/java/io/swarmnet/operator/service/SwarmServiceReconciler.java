@@ -3,6 +3,7 @@ package io.swarmnet.operator.service;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -41,7 +42,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -162,14 +165,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static List<Object> usability(OverlayNetwork network) {
         var status = network.getStatus();
         var ready = status == null ? null : Conditions.find(status.getConditions(), ServiceHealth.READY);
-        return java.util.Arrays.asList(network.getMetadata().getDeletionTimestamp(),
+        return Arrays.asList(network.getMetadata().getDeletionTimestamp(),
                 ready == null ? null : ready.getStatus(), ready == null ? null : ready.getReason(),
                 status == null ? null : status.getSubnet(), status == null ? null : status.getGateway(),
                 status == null ? null : status.getIpRange());
     }
 
     private static List<Object> placement(Node node) {
-        return java.util.Arrays.asList(node.getMetadata().getLabels(), node.getSpec() == null ? null : node.getSpec().getTaints(),
+        return Arrays.asList(node.getMetadata().getLabels(), node.getSpec() == null ? null : node.getSpec().getTaints(),
                 node.getMetadata().getDeletionTimestamp());
     }
 
@@ -178,7 +181,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     @Override
     public UpdateControl<SwarmService> reconcile(SwarmService service, Context<SwarmService> context) {
         String namespace = service.getMetadata().getNamespace();
-        String name = service.getMetadata().getName();
         SwarmServiceSpec spec = service.getSpec();
         ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
@@ -356,7 +358,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return context.getSecondaryResources(Pod.class).stream()
                 .filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata().getOwnerReferences().stream()
                         .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
-                .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName()))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
     }
 
@@ -435,7 +437,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     }
 
     private static Pod markTerminating(Pod pod) {
-        Pod copy = new io.fabric8.kubernetes.api.model.PodBuilder(pod).build();
+        Pod copy = new PodBuilder(pod).build();
         if (copy.getMetadata().getDeletionTimestamp() == null) {
             copy.getMetadata().setDeletionTimestamp(Instant.now().toString());
         }
