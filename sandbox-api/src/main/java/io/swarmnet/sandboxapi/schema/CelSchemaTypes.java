@@ -34,7 +34,7 @@ final class CelSchemaTypes implements CelTypeProvider {
             "var", "void", "while");
 
     private final Map<SchemaNode, CelType> types = new IdentityHashMap<>();
-    private final List<CelType> structs = new ArrayList<>();
+    private final Map<String, CelType> structs = new LinkedHashMap<>();
     private final SchemaNode root;
 
     CelSchemaTypes(SchemaNode root) {
@@ -49,12 +49,12 @@ final class CelSchemaTypes implements CelTypeProvider {
 
     @Override
     public ImmutableCollection<CelType> types() {
-        return ImmutableList.copyOf(structs);
+        return ImmutableList.copyOf(structs.values());
     }
 
     @Override
     public Optional<CelType> findType(String typeName) {
-        return structs.stream().filter(t -> t.name().equals(typeName)).findFirst();
+        return Optional.ofNullable(structs.get(typeName));
     }
 
     private CelType declare(SchemaNode node, String name, boolean resourceRoot) {
@@ -90,12 +90,12 @@ final class CelSchemaTypes implements CelTypeProvider {
             fields.putIfAbsent("kind", SimpleType.STRING);
             StructType metadata = StructType.create(name + ".metadata", ImmutableSet.of("name", "generateName"),
                     field -> Optional.of(SimpleType.STRING));
-            structs.add(metadata);
+            structs.put(metadata.name(), metadata);
             fields.put("metadata", metadata);
         }
         StructType struct = StructType.create(name, ImmutableSet.copyOf(fields.keySet()),
                 field -> Optional.ofNullable(fields.get(field)));
-        structs.add(struct);
+        structs.put(struct.name(), struct);
         return struct;
     }
 

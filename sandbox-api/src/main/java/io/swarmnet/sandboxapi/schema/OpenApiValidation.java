@@ -41,16 +41,7 @@ final class OpenApiValidation {
      */
     static Result validate(SchemaNode root, ObjectNode object, ObjectNode old) {
         OpenApiValidation run = new OpenApiValidation();
-        // Like the API server, the root's metadata is checked by ObjectMeta validation, not the schema.
-        ObjectNode body = object.deepCopy();
-        ObjectNode oldBody = old == null ? null : old.deepCopy();
-        if (!root.properties().containsKey("metadata")) {
-            body.remove("metadata");
-            if (oldBody != null) {
-                oldBody.remove("metadata");
-            }
-        }
-        run.value(root, body, oldBody, "");
+        run.value(root, object, old, "");
         return new Result(List.copyOf(run.errors), run.blocksCel);
     }
 
@@ -209,6 +200,9 @@ final class OpenApiValidation {
         }
         object.fields().forEachRemaining(field -> {
             SchemaNode property = schema.properties().get(field.getKey());
+            if (property == null && path.isEmpty() && field.getKey().equals("metadata")) {
+                return; // the root's metadata is checked by ObjectMeta validation, not the schema
+            }
             if (property == null) {
                 property = schema.additionalProperties();
             }
