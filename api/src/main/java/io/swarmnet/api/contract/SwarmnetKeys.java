@@ -33,6 +33,18 @@ public final class SwarmnetKeys {
     /** Finalizer on OverlayNetworks so that a network in use is not removed. */
     public static final String FINALIZER_NETWORK = GROUP + "/network-in-use";
 
+    /**
+     * The Secret (in the operator's namespace) holding the cluster encryption keys: data
+     * {@code key-<generation>} = 32 random bytes per generation, {@code primary} = the generation used
+     * outbound. Written only by the operator, read only by node agents.
+     */
+    public static final String SECRET_ENCRYPTION_KEYS = "swarmnet-encryption-keys";
+    public static final String KEY_SECRET_PRIMARY = "primary";
+    public static final String KEY_SECRET_KEY_PREFIX = "key-";
+    /** Annotations on that Secret recording where a rotation stands (see the operator's KeyRotation). */
+    public static final String ANNOTATION_KEY_PHASE = GROUP + "/key-phase";
+    public static final String ANNOTATION_KEY_PHASE_SINCE = GROUP + "/key-phase-since";
+
     /** The DNS server address inside every attached pod, as in Docker. */
     public static final String EMBEDDED_DNS_ADDRESS = "127.0.0.11";
 

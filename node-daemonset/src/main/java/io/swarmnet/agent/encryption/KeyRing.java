@@ -16,8 +16,8 @@ import java.util.TreeMap;
  */
 public record KeyRing(List<ClusterKey> keys, long primary) {
 
-    public static final String PRIMARY = "primary";
-    public static final String KEY_PREFIX = "key-";
+    public static final String PRIMARY = io.swarmnet.api.contract.SwarmnetKeys.KEY_SECRET_PRIMARY;
+    public static final String KEY_PREFIX = io.swarmnet.api.contract.SwarmnetKeys.KEY_SECRET_KEY_PREFIX;
     public static final KeyRing NONE = new KeyRing(List.of(), -1);
 
     public KeyRing {

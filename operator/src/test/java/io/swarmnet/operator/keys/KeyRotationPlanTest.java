@@ -1,0 +1,52 @@
+package io.swarmnet.operator.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class KeyRotationPlanTest {
+
+    private static final Duration INTERVAL = Duration.ofHours(12);
+    private static final Duration SETTLE = Duration.ofSeconds(30);
+    private static final Instant T0 = Instant.parse("2026-11-25T00:00:00Z");
+
+    private static KeyRotationPlan.Step at(KeyState state, Duration after) {
+        return KeyRotationPlan.next(Optional.of(state), T0.plus(after), INTERVAL, SETTLE);
+    }
+
+    @Test
+    void createsTheSecretWhenThereIsNone() {
+        assertThat(KeyRotationPlan.next(Optional.empty(), T0, INTERVAL, SETTLE)).isInstanceOf(KeyRotationPlan.Create.class);
+    }
+
+    @Test
+    void steadyKeyIsKeptUntilTheIntervalThenANewGenerationIsAdded() {
+        KeyState steady = new KeyState(List.of(3L), 3, KeyState.Phase.steady, T0);
+        assertThat(at(steady, Duration.ofHours(11))).isEqualTo(new KeyRotationPlan.Wait(T0.plus(INTERVAL)));
+        assertThat(at(steady, INTERVAL)).isEqualTo(new KeyRotationPlan.AddGeneration(4));
+    }
+
+    @Test
+    void newGenerationIsAcceptedEverywhereBeforeItIsUsedOutbound() {
+        KeyState accepting = new KeyState(List.of(3L, 4L), 3, KeyState.Phase.accepting, T0);
+        assertThat(at(accepting, Duration.ofSeconds(10))).isInstanceOf(KeyRotationPlan.Wait.class);
+        assertThat(at(accepting, SETTLE)).isEqualTo(new KeyRotationPlan.Promote(4));
+    }
+
+    @Test
+    void oldGenerationGoesOnlyAfterTheNewOneIsUsedEverywhere() {
+        KeyState switched = new KeyState(List.of(3L, 4L), 4, KeyState.Phase.switched, T0);
+        assertThat(at(switched, Duration.ofSeconds(10))).isInstanceOf(KeyRotationPlan.Wait.class);
+        assertThat(at(switched, SETTLE)).isEqualTo(new KeyRotationPlan.Retire(3));
+    }
+
+    @Test
+    void aRotationInterruptedWithTwoKeysInSteadyPhaseIsFinished() {
+        KeyState odd = new KeyState(List.of(3L, 4L), 4, KeyState.Phase.steady, T0);
+        assertThat(at(odd, Duration.ZERO)).isEqualTo(new KeyRotationPlan.Retire(3));
+    }
+}
