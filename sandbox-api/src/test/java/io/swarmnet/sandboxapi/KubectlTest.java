@@ -175,6 +175,18 @@ class KubectlTest {
     }
 
     @Test
+    void serverDryRunAdmitsWithoutStoring() {
+        Path manifest = kubectl.manifest("dry.yaml", network("dry", "10.0.46.0/24", ""));
+        Kubectl.Result dry = kubectl.run("apply", "--dry-run=server", "-f", manifest.toString());
+        assertThat(dry.out()).as(dry.toString()).contains("overlaynetwork.swarmnet.io/dry created (server dry run)");
+        assertThat(kubectl.run("get", "onet", "dry").err()).contains("not found");
+        Kubectl.Result refused = kubectl.run("apply", "--dry-run=server", "-f",
+                kubectl.manifest("dry-bad.yaml", network("dry-bad", "10.0.9.0/40", "")).toString());
+        assertThat(refused.exitCode()).isNotZero();
+        assertThat(refused.err()).contains("spec.subnet: Invalid value");
+    }
+
+    @Test
     void unknownKindsAndPathsAreNotFound() {
         Kubectl.Result kind = kubectl.run("get", "frobnicators");
         assertThat(kind.exitCode()).isNotZero();

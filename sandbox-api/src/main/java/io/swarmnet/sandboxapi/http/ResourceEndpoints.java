@@ -35,7 +35,9 @@ public final class ResourceEndpoints {
     }
 
     public Outcome handle(ApiRequest request, ResourceType type, ResourcePath path) {
-        return Admission.withFieldValidation(request.param("fieldValidation"), () -> serve(request, type, path));
+        boolean dryRun = request.param("dryRun") != null && !request.param("dryRun").isEmpty();
+        return Admission.withFieldValidation(request.param("fieldValidation"),
+                () -> ObjectStore.dryRun(dryRun, () -> serve(request, type, path)));
     }
 
     private Outcome serve(ApiRequest request, ResourceType type, ResourcePath path) {
@@ -180,7 +182,7 @@ public final class ResourceEndpoints {
         DeletePropagation propagation = DeletePropagation.parse(
                 request.param("propagationPolicy", options.path("propagationPolicy").asText(
                         options.path("orphanDependents").asBoolean(false) ? "Orphan" : "")));
-        if (propagation == DeletePropagation.ORPHAN) {
+        if (propagation == DeletePropagation.ORPHAN && request.param("dryRun") == null) {
             ObjectNode current = store.require(type, namespace, name);
             garbageCollector.orphanDependentsOf(Json.uid(current));
         }

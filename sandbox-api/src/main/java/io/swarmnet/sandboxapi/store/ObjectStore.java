@@ -243,8 +243,27 @@ public final class ObjectStore {
         return WriteRules.withResourceVersion(current, resourceVersion);
     }
 
+    /**
+     * Runs writes as {@code ?dryRun=All} asks: every check, defaulting and admission happens and the
+     * would-be result is returned, but nothing is stored and no watcher hears of it.
+     */
+    public static <T> T dryRun(boolean dryRun, java.util.function.Supplier<T> writes) {
+        Boolean previous = DRY_RUN.get();
+        DRY_RUN.set(dryRun);
+        try {
+            return writes.get();
+        } finally {
+            DRY_RUN.set(previous);
+        }
+    }
+
+    private static final ThreadLocal<Boolean> DRY_RUN = new ThreadLocal<>();
+
     /** @param lastState for a removal: the object's final state, sent in DELETED events */
     private void commit(ResourceType type, ObjectKey key, ObjectNode before, ObjectNode after, ObjectNode lastState) {
+        if (Boolean.TRUE.equals(DRY_RUN.get())) {
+            return;
+        }
         resourceVersion++;
         ObjectNode removed = null;
         if (after == null) {
