@@ -32,8 +32,6 @@
   value: {{ .Values.operator.leaseName | quote }}
 - name: SWARMNET_KEY_ROTATION_INTERVAL
   value: {{ .Values.encryption.keyRotationInterval | quote }}
-- name: SWARMNET_KEY_SECRET
-  value: {{ .Values.encryption.keySecretName | quote }}
 - name: SWARMNET_ADDRESS_WARNING_PERCENT
   value: {{ .Values.operator.addressWarningPercent | quote }}
 - name: SWARMNET_RECONCILE_THREADS
@@ -55,8 +53,6 @@
       fieldPath: metadata.namespace
 - name: SWARMNET_OPERATOR_NAMESPACE
   value: {{ .Release.Namespace | quote }}
-- name: SWARMNET_KEY_SECRET
-  value: {{ .Values.encryption.keySecretName | quote }}
 - name: SWARMNET_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: SWARMNET_HTTP_PORT

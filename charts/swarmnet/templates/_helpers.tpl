@@ -45,6 +45,11 @@ app.kubernetes.io/component: agent
 {{- default (include "swarmnet.agent.name" .) .Values.serviceAccount.agentName -}}
 {{- end -}}
 
+{{/* The encryption key Secret: a fixed name in the code (io.swarmnet.api.contract.SwarmnetKeys.SECRET_ENCRYPTION_KEYS). */}}
+{{- define "swarmnet.keySecretName" -}}
+swarmnet-encryption-keys
+{{- end -}}
+
 {{- define "swarmnet.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}

@@ -102,7 +102,8 @@ class ChartOnSandboxApiTest {
         assertThat(agent.getSpec().getTemplate().getSpec().getHostNetwork()).isTrue();
         assertThat(client.rbac().clusterRoles().withName("swarmnet-agent").get().getRules()).isNotEmpty();
         Role agentRole = client.rbac().roles().withName("swarmnet-agent").get();
-        assertThat(agentRole.getRules()).singleElement().satisfies(r -> assertThat(r.getResourceNames()).containsExactly("swarmnet-keys"));
+        assertThat(agentRole.getRules()).singleElement()
+                .satisfies(r -> assertThat(r.getResourceNames()).containsExactly("swarmnet-encryption-keys"));
         assertThat(kubectl("-n", RenderedChart.NAMESPACE, "get", "deployments,daemonsets,serviceaccounts,roles,rolebindings,services", "-o", "name"))
                 .contains("deployment.apps/swarmnet-operator", "daemonset.apps/swarmnet-agent",
                         "serviceaccount/swarmnet-operator", "serviceaccount/swarmnet-agent",
@@ -134,8 +135,7 @@ class ChartOnSandboxApiTest {
         assertThat(after.getSpec().getReplicas()).isEqualTo(3);
         assertThat(after.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .isEqualTo("registry.example.test/team/swarmnet:1.2.3-test");
-        assertThat(client.rbac().roles().withName("swarmnet-agent").get().getRules().get(0).getResourceNames())
-                .containsExactly("overlay-keys");
+        assertThat(after.getSpec().getTemplate().getSpec().getNodeSelector()).containsKey("node-role.kubernetes.io/control-plane");
 
         // helm uninstall: the templates go, the CRDs (and so users' networks and services) stay
         kubectl("delete", "-f", upgrade.toString(), "--wait=false");

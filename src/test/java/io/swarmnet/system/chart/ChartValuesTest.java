@@ -58,7 +58,6 @@ class ChartValuesTest {
                 .containsEntry("SWARMNET_EXCLUDED_CIDRS", "172.21.0.0/16")
                 .containsEntry("SWARMNET_CLUSTER_DOMAIN", "corp.internal")
                 .containsEntry("SWARMNET_KEY_ROTATION_INTERVAL", "30m")
-                .containsEntry("SWARMNET_KEY_SECRET", "overlay-keys")
                 .containsEntry("SWARMNET_LOG_LEVEL", "DEBUG")
                 .containsEntry("SWARMNET_WATCH_NAMESPACES", "team-a,team-b")
                 .containsEntry("SWARMNET_HTTP_PORT", "8181");
@@ -67,10 +66,9 @@ class ChartValuesTest {
     }
 
     @Test
-    void dnsUpstreamKeySecretAndLoggingReachTheAgentsEnvironment() {
+    void dnsUpstreamAndLoggingReachTheAgentsEnvironment() {
         Container agent = agentPod(custom).getContainers().get(0);
         assertThat(Containers.literalEnv(agent)).containsEntry("SWARMNET_UPSTREAM_DNS", "198.18.0.53:5353")
-                .containsEntry("SWARMNET_KEY_SECRET", "overlay-keys")
                 .containsEntry("SWARMNET_OPERATOR_NAMESPACE", RenderedChart.NAMESPACE)
                 .containsEntry("SWARMNET_LOG_LEVEL", "DEBUG")
                 .containsEntry("SWARMNET_HTTP_PORT", "9700");

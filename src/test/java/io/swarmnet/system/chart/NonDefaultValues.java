@@ -18,7 +18,6 @@ final class NonDefaultValues {
               clusterDomain: corp.internal
             encryption:
               keyRotationInterval: 30m
-              keySecretName: overlay-keys
             dns:
               upstream: 198.18.0.53:5353
             operator:
