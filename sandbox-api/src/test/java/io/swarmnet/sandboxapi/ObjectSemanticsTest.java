@@ -145,6 +145,25 @@ class ObjectSemanticsTest {
         assertThat(client.configMaps().withName("nothing").get()).isNull();
     }
 
+    @Test
+    void aBindingPlacesAPodOnceAndMarksItScheduled() {
+        Pod pod = client.pods().resource(pod("bound")).create();
+        client.bindings().resource(new io.fabric8.kubernetes.api.model.BindingBuilder().withNewMetadata().withName("bound")
+                .withUid(pod.getMetadata().getUid()).endMetadata()
+                .withNewTarget().withKind("Node").withApiVersion("v1").withName("node-1").endTarget().build()).create();
+
+        Pod bound = client.pods().withName("bound").get();
+        assertThat(bound.getSpec().getNodeName()).isEqualTo("node-1");
+        assertThat(bound.getStatus().getConditions()).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("PodScheduled");
+            assertThat(c.getStatus()).isEqualTo("True");
+        });
+        assertThatThrownBy(() -> client.bindings().resource(new io.fabric8.kubernetes.api.model.BindingBuilder().withNewMetadata()
+                .withName("bound").endMetadata().withNewTarget().withKind("Node").withName("node-2").endTarget().build()).create())
+                .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(409))
+                .hasMessageContaining("already assigned to node \"node-1\"");
+    }
+
     static Pod pod(String name) {
         return new PodBuilder().withNewMetadata().withName(name).addToLabels("app", "test").endMetadata()
                 .withNewSpec().addNewContainer().withName("main").withImage("busybox").endContainer()

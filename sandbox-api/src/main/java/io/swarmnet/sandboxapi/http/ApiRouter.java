@@ -17,7 +17,11 @@ public final class ApiRouter {
     private final OpenApiDocuments openApi;
     private final ResourceEndpoints resources;
 
-    public ApiRouter(ResourceCatalog catalog, Discovery discovery, OpenApiDocuments openApi, ResourceEndpoints resources) {
+    private final java.time.Clock clock;
+
+    public ApiRouter(ResourceCatalog catalog, Discovery discovery, OpenApiDocuments openApi, ResourceEndpoints resources,
+                     java.time.Clock clock) {
+        this.clock = clock;
         this.catalog = catalog;
         this.discovery = discovery;
         this.openApi = openApi;
@@ -49,6 +53,13 @@ public final class ApiRouter {
         Optional<ResourcePath> resourcePath = ResourcePath.parse(path);
         if (resourcePath.isPresent()) {
             ResourcePath target = resourcePath.get();
+            boolean coreV1 = target.group().isEmpty() && target.version().equals("v1") && target.namespace() != null;
+            if (coreV1 && ((target.plural().equals("bindings") && target.name() == null)
+                    || (target.plural().equals("pods") && "binding".equals(target.subresource())))) {
+                ResourceType pods = catalog.find("", "v1", "pods").orElseThrow();
+                return PodBinding.bind(request, resources.store(), pods, target.namespace(),
+                        target.plural().equals("pods") ? target.name() : null, clock);
+            }
             Optional<ResourceType> type = catalog.find(target.group(), target.version(), target.plural());
             if (type.isPresent()) {
                 return resources.handle(request, type.get(), target);

@@ -130,6 +130,20 @@ public final class Discovery {
                 status.put("kind", type.kind());
                 SUBRESOURCE_VERBS.forEach(status.putArray("verbs")::add);
             }
+            if (type.kind().equals("Pod") && !type.custom()) {
+                ObjectNode binding = resources.addObject();
+                binding.put("name", "pods/binding");
+                binding.put("singularName", "");
+                binding.put("namespaced", true);
+                binding.put("kind", "Binding");
+                binding.putArray("verbs").add("create");
+                ObjectNode bindings = resources.addObject();
+                bindings.put("name", "bindings");
+                bindings.put("singularName", "binding");
+                bindings.put("namespaced", true);
+                bindings.put("kind", "Binding");
+                bindings.putArray("verbs").add("create");
+            }
             if (type.scale() != null) {
                 ObjectNode scale = resources.addObject();
                 scale.put("name", type.plural() + "/scale");

@@ -34,6 +34,10 @@ public final class ResourceEndpoints {
         this.tables = tables;
     }
 
+    ObjectStore store() {
+        return store;
+    }
+
     public Outcome handle(ApiRequest request, ResourceType type, ResourcePath path) {
         boolean dryRun = request.param("dryRun") != null && !request.param("dryRun").isEmpty();
         return Admission.withFieldValidation(request.param("fieldValidation"),
