@@ -70,6 +70,8 @@ class OperatorStartBenchmark {
             System.out.printf("%nBENCHMARK operator, first start: %d services x %d tasks created in %.1f s (API writes of the services: %.1f s); "
                     + "%.0f SwarmService reconciles, %.1f reconciles/s, %.0f pods/s%n", SERVICES, TASKS, populateSeconds, createSeconds,
                     firstReconciles, firstReconciles / populateSeconds, expectedPods / populateSeconds);
+            System.out.printf("BENCHMARK operator, first start: reconcile time swarmservice %s, overlaynetwork %s%n",
+                    first.metrics().reconcileTimes("swarmservice"), first.metrics().reconcileTimes("overlaynetwork"));
             Thread.sleep(2000);
             first.close();
 
@@ -88,6 +90,8 @@ class OperatorStartBenchmark {
             System.out.printf("BENCHMARK operator, cold start adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
                             + "in %.2f s; all services reconciled after %.2f s; %.1f SwarmService reconciles/s after sync%n",
                     SERVICES, TASKS, expectedPods, startedSeconds, adoptSeconds, SERVICES / Math.max(reconcileSeconds, 0.001));
+            System.out.printf("BENCHMARK operator, cold start: reconcile time swarmservice %s, overlaynetwork %s%n",
+                    second.metrics().reconcileTimes("swarmservice"), second.metrics().reconcileTimes("overlaynetwork"));
             Thread.sleep(2000);
             double total = second.metrics().succeeded(SwarmService.KIND) + second.metrics().succeeded(OverlayNetwork.KIND);
             System.out.printf("BENCHMARK operator, cold start: %.0f reconciles in total (services and networks) within %.1f s of start%n%n",
