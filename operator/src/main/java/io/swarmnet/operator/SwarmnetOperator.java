@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.keys.KeyRotation;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkPlanner;
 import io.swarmnet.operator.ipam.SubnetAllocator;
@@ -26,13 +27,19 @@ public final class SwarmnetOperator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SwarmnetOperator.class);
     /** Even without events every network is looked at this often (node reports, address usage). */
     static final Duration RESYNC = Duration.ofSeconds(60);
+    /** How often the key Secret is checked for a due rotation step. */
+    static final Duration KEY_CHECK_PERIOD = Duration.ofSeconds(10);
 
     private final Operator operator;
     private final AddressLedger ledger;
     private final NetworkAllocations allocations;
     private final OperatorMetrics metrics;
 
-    private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics) {
+    private final KeyRotation keys;
+
+    private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics,
+            KeyRotation keys) {
+        this.keys = keys;
         this.operator = operator;
         this.ledger = ledger;
         this.allocations = allocations;
@@ -77,8 +84,11 @@ public final class SwarmnetOperator implements AutoCloseable {
             }
         });
         operator.start();
+        KeyRotation keys = new KeyRotation(client, config.operatorNamespace(), config.keyRotationInterval(), KeyRotation.DEFAULT_SETTLE,
+                Clock.systemUTC(), events);
+        keys.start(KEY_CHECK_PERIOD);
         LOG.info("swarmnet operator started in {} ms", (System.nanoTime() - begin) / 1_000_000);
-        return new SwarmnetOperator(operator, ledger, allocations, metrics);
+        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys);
     }
 
     public AddressLedger ledger() {
@@ -100,6 +110,7 @@ public final class SwarmnetOperator implements AutoCloseable {
 
     @Override
     public void close() {
+        keys.close();
         operator.stop();
     }
 }
