@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -108,13 +109,14 @@ final class FakeKubelet implements AutoCloseable {
                 pod.getSpec().setNodeName(node == null ? "node-0" : node);
                 pod = client.pods().inNamespace(namespace).resource(pod).update();
             }
-            pod.setStatus(pod.getStatus() == null ? new io.fabric8.kubernetes.api.model.PodStatus() : pod.getStatus());
+            // noted before the pod turns Ready, so anything the operator does in reaction comes later
+            readyAt.put(pod.getMetadata().getName(), Instant.now());
+            pod.setStatus(pod.getStatus() == null ? new PodStatus() : pod.getStatus());
             pod.getStatus().setPhase("Running");
             pod.getStatus().setPodIP("192.0.2." + (1 + Math.abs(pod.getMetadata().getName().hashCode() % 250)));
             pod.getStatus().setConditions(List.of(condition("PodScheduled", "True"), condition(SwarmnetKeys.CONDITION_ATTACHED, "True"),
                     condition("ContainersReady", "True"), condition("Ready", "True")));
             client.pods().inNamespace(namespace).resource(pod).updateStatus();
-            readyAt.put(pod.getMetadata().getName(), Instant.now());
             return true;
         } catch (KubernetesClientException e) {
             // deleted or changed meanwhile: the operator got there first

@@ -114,6 +114,7 @@ class SwarmServiceReconcilerTest {
 
         cluster.eventually("both services have their tasks", () -> cluster.pods("my-dnsrr").size() == 2 && cluster.pods("my-web").size() == 1);
         cluster.eventually("my-web has a VIP", () -> !cluster.get("my-web").getStatus().getVirtualIPs().isEmpty());
+        cluster.eventually("my-dnsrr reports its 2 tasks", () -> cluster.get("my-dnsrr").getStatus().getTasks().size() == 2);
         assertThat(cluster.get("my-dnsrr").getStatus().getVirtualIPs()).isEmpty();
         AddressLedger ledger = cluster.operator.ledger();
         assertThat(ledger.addressOf(NS, "my-network", AddressLedger.vipOwner("my-dnsrr"))).isEmpty();
