@@ -16,8 +16,8 @@ class CrdValidatorBenchmark {
 
     @Test
     void printsBuildAndAdmitCosts() {
-        JsonNode networkCrd = Crds.read("overlaynetworks.swarmnet.io.yaml");
-        JsonNode serviceCrd = Crds.read("swarmservices.swarmnet.io.yaml");
+        JsonNode networkCrd = CrdFiles.read("overlaynetworks.swarmnet.io.yaml");
+        JsonNode serviceCrd = CrdFiles.read("swarmservices.swarmnet.io.yaml");
         long t0 = System.nanoTime();
         CrdValidator network = CrdValidator.forCrd(networkCrd);
         long t1 = System.nanoTime();

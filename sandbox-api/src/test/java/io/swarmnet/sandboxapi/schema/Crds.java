@@ -1,37 +1,11 @@
 package io.swarmnet.sandboxapi.schema;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-/** The real generated CRDs from the repository's crds/ directory, found by walking up from the working directory. */
+/** Validators for the real generated CRDs in crds/, built once for all tests. */
 final class Crds {
 
-    static final CrdValidator OVERLAY_NETWORK = validator("overlaynetworks.swarmnet.io.yaml");
-    static final CrdValidator SWARM_SERVICE = validator("swarmservices.swarmnet.io.yaml");
+    static final CrdValidator OVERLAY_NETWORK = CrdValidator.forCrd(CrdFiles.read("overlaynetworks.swarmnet.io.yaml"));
+    static final CrdValidator SWARM_SERVICE = CrdValidator.forCrd(CrdFiles.read("swarmservices.swarmnet.io.yaml"));
 
     private Crds() {
-    }
-
-    static JsonNode read(String file) {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isRegularFile(dir.resolve("crds").resolve(file))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("crds/" + file + " not found in " + Path.of("").toAbsolutePath()
-                    + " or any parent; run the tests inside the swarmnet checkout");
-        }
-        try {
-            return Manifest.YAML.readTree(dir.resolve("crds").resolve(file).toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static CrdValidator validator(String file) {
-        return CrdValidator.forCrd(read(file));
     }
 }

@@ -1,0 +1,103 @@
+package io.swarmnet.sandboxapi.schema;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The list of constraints in our CRDs' specs that OverlayNetworkSchemaTest and SwarmServiceSchemaTest
+ * cover. When a rule is added to api/ (and so to crds/), this test fails until the rule gets its good
+ * and bad samples and is listed here. The pod template (Kubernetes' own PodTemplateSpec) and status
+ * are left out: they are not ours to design.
+ */
+class RuleInventoryTest {
+
+    private static final Set<String> KEYWORDS = Set.of("pattern", "minimum", "maximum", "exclusiveMinimum",
+            "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "enum", "required",
+            "default", "format", "x-kubernetes-validations", "uniqueItems", "x-kubernetes-list-type");
+
+    @Test
+    void everyOverlayNetworkConstraintIsCovered() {
+        assertThat(inventory("overlaynetworks.swarmnet.io.yaml")).containsExactlyInAnyOrder(
+                "spec: x-kubernetes-validations: " + "!has(self.gateway) || (has(self.subnet) && cidr(self.subnet).containsIP(self.gateway))",
+                "spec: x-kubernetes-validations: " + "!has(self.ipRange) || (has(self.subnet) && cidr(self.subnet).containsCIDR(self.ipRange))",
+                "spec: x-kubernetes-validations: " + "!has(self.subnet) || cidr(self.subnet).prefixLength() <= 29",
+                "spec.encrypted: default",
+                "spec.encrypted: x-kubernetes-validations: self == oldSelf",
+                "spec.gateway: maxLength",
+                "spec.gateway: pattern",
+                "spec.gateway: x-kubernetes-validations: self == oldSelf",
+                "spec.ipRange: maxLength",
+                "spec.ipRange: pattern",
+                "spec.mtu: maximum",
+                "spec.mtu: minimum",
+                "spec.subnet: maxLength",
+                "spec.subnet: pattern",
+                "spec.subnet: x-kubernetes-validations: self == oldSelf",
+                "spec.vxlanId: maximum",
+                "spec.vxlanId: minimum",
+                "spec.vxlanId: x-kubernetes-validations: self == oldSelf");
+    }
+
+    @Test
+    void everySwarmServiceConstraintIsCovered() {
+        assertThat(inventory("swarmservices.swarmnet.io.yaml")).containsExactlyInAnyOrder(
+                "spec: required",
+                "spec: x-kubernetes-validations: !has(self.replicas) || self.mode == 'replicated'",
+                "spec.endpointMode: default",
+                "spec.endpointMode: enum",
+                "spec.mode: default",
+                "spec.mode: enum",
+                "spec.networks: maxItems",
+                "spec.networks: minItems",
+                "spec.networks: x-kubernetes-validations: self.all(a, self.exists_one(b, b.name == a.name))",
+                "spec.networks[]: required",
+                "spec.networks[].aliases: maxItems",
+                "spec.networks[].aliases[]: maxLength",
+                "spec.networks[].aliases[]: minLength",
+                "spec.networks[].aliases[]: pattern",
+                "spec.networks[].name: maxLength",
+                "spec.networks[].name: minLength",
+                "spec.networks[].name: pattern",
+                "spec.replicas: minimum",
+                "spec.updateConfig.delay: default",
+                "spec.updateConfig.delay: pattern",
+                "spec.updateConfig.order: default",
+                "spec.updateConfig.order: enum",
+                "spec.updateConfig.parallelism: default",
+                "spec.updateConfig.parallelism: minimum");
+    }
+
+    private static Set<String> inventory(String crd) {
+        Set<String> found = new TreeSet<>();
+        JsonNode spec = CrdFiles.read(crd).at("/spec/versions/0/schema/openAPIV3Schema/properties/spec");
+        walk(spec, "spec", found);
+        return found;
+    }
+
+    private static void walk(JsonNode schema, String path, Set<String> found) {
+        if (path.equals("spec.template")) {
+            return;
+        }
+        for (String keyword : KEYWORDS) {
+            if (!schema.has(keyword)) {
+                continue;
+            }
+            if (keyword.equals("x-kubernetes-validations")) {
+                schema.get(keyword).forEach(rule -> found.add(path + ": " + keyword + ": " + rule.path("rule").asText()));
+            } else {
+                found.add(path + ": " + keyword);
+            }
+        }
+        schema.path("properties").fields().forEachRemaining(e -> walk(e.getValue(), path + "." + e.getKey(), found));
+        if (schema.has("items")) {
+            walk(schema.get("items"), path + "[]", found);
+        }
+        if (schema.path("additionalProperties").isObject()) {
+            walk(schema.get("additionalProperties"), path + "{}", found);
+        }
+    }
+}
