@@ -185,7 +185,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
-        releaseOrphans(namespace, networksInUse(service, taskPods));
+        releaseOrphans(context.getClient(), namespace, networksInUse(service, taskPods));
 
         ServiceHealth.Blocker problem = validate(service);
         ServiceNetworks resolved = problem != null ? null
@@ -519,15 +519,19 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     /**
      * Gives back addresses on these networks whose owner no longer exists: a task pod that is gone
-     * or a service that is gone. Pods in {@link #inFlight} are being created and keep theirs.
+     * or a service that is gone. Pods in {@link #inFlight} are being created and keep theirs; a
+     * pod missing from the cache is looked up in the API before its addresses go, which costs one
+     * request per vanished pod (after that its addresses are no longer held).
      */
-    private void releaseOrphans(String namespace, Collection<String> networkNames) {
+    private void releaseOrphans(KubernetesClient client, String namespace, Collection<String> networkNames) {
         for (String network : networkNames) {
             for (String owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
                 if (owner.startsWith(TASK_OWNER_PREFIX)) {
                     String pod = owner.substring(TASK_OWNER_PREFIX.length());
-                    // in-flight first, cache second: a creator leaves in-flight only after the cache has the pod
-                    if (!inFlight.contains(namespace + "/" + pod) && pods.get(new ResourceID(pod, namespace)).isEmpty()) {
+                    // in-flight first, then the cache, then the API server: a creator leaves in-flight only
+                    // once the API has the pod, and the cache may lag behind the API
+                    if (!inFlight.contains(namespace + "/" + pod) && pods.get(new ResourceID(pod, namespace)).isEmpty()
+                            && client.pods().inNamespace(namespace).withName(pod).get() == null) {
                         LOG.debug("releasing {} on {}/{}: its pod is gone", owner, namespace, network);
                         ledger.release(namespace, network, owner);
                     }
@@ -589,7 +593,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         for (String network : networkNames) {
             ledger.release(namespace, network, vipOwner);
         }
-        releaseOrphans(namespace, networkNames);
+        releaseOrphans(context.getClient(), namespace, networkNames);
         events(context.getClient()).forget(service);
         return DeleteControl.defaultDelete();
     }
