@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -112,15 +113,33 @@ public final class ObjectStore {
     /** Every stored object of every kind whose {@code ownerReferences} name {@code ownerUid}. */
     public synchronized List<Entry> dependentsOf(String ownerUid) {
         List<Entry> dependents = new ArrayList<>();
-        objects.forEach((key, stored) -> {
-            for (var reference : stored.object().path("metadata").path("ownerReferences")) {
-                if (ownerUid.equals(reference.path("uid").asText())) {
-                    dependents.add(new Entry(key, stored.type(), stored.object()));
-                    break;
+        for (ObjectKey key : dependentsByOwner.getOrDefault(ownerUid, java.util.Set.of())) {
+            Stored stored = objects.get(key);
+            if (stored != null) {
+                dependents.add(new Entry(key, stored.type(), stored.object()));
+            }
+        }
+        return dependents;
+    }
+
+    /** Owner uid → keys of the objects that reference it, so collecting an owner's dependents does not scan the store. */
+    private final Map<String, java.util.Set<ObjectKey>> dependentsByOwner = new java.util.HashMap<>();
+
+    private void indexOwners(ObjectKey key, ObjectNode object, boolean add) {
+        if (object == null) {
+            return;
+        }
+        for (var reference : object.path("metadata").path("ownerReferences")) {
+            String owner = reference.path("uid").asText("");
+            if (add) {
+                dependentsByOwner.computeIfAbsent(owner, o -> new java.util.TreeSet<>()).add(key);
+            } else {
+                java.util.Set<ObjectKey> keys = dependentsByOwner.get(owner);
+                if (keys != null && keys.remove(key) && keys.isEmpty()) {
+                    dependentsByOwner.remove(owner);
                 }
             }
-        });
-        return dependents;
+        }
     }
 
     /** The stored Namespace objects. */
@@ -265,6 +284,8 @@ public final class ObjectStore {
             return;
         }
         resourceVersion++;
+        indexOwners(key, before, false);
+        indexOwners(key, after, true);
         ObjectNode removed = null;
         if (after == null) {
             objects.remove(key);
