@@ -1,0 +1,69 @@
+package io.swarmnet.agent.dns;
+
+import io.swarmnet.agent.cluster.ClusterSnapshot;
+import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.PodNamespaceLocator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's part of service discovery: after each reconcile round, every attached local pod gets
+ * the resolver at 127.0.0.11 with the names of the services it shares a network with; pods that
+ * left lose theirs.
+ */
+public final class NodeDns implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeDns.class);
+    private final EmbeddedDnsServer server;
+    private final PodNamespaceLocator locator;
+    private Map<PodRef, String> lastFailures = Map.of();
+
+    public NodeDns(DnsSettings settings, PodNamespaceLocator locator) {
+        try {
+            this.server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded DNS resolver", e);
+        }
+        this.locator = locator;
+    }
+
+    /** Serves exactly the attached pods of {@code desired}; returns, per pod that could not be served, why. */
+    public Map<PodRef, String> update(ClusterSnapshot snapshot, NodeDatapath desired, ApplyReport report) {
+        Map<PodRef, PodResolver> pods = new HashMap<>();
+        Map<PodRef, String> failures = new HashMap<>();
+        NodeNames.compute(snapshot, desired).forEach((pod, names) -> {
+            if (!report.attachedPods().contains(pod)) {
+                return;
+            }
+            Optional<Path> namespace = locator.find(pod);
+            if (namespace.isPresent()) {
+                pods.put(pod, new PodResolver(namespace.get(), names));
+            } else {
+                failures.put(pod, "DNS resolver for pod " + pod + ": its network namespace is gone");
+            }
+        });
+        failures.putAll(server.sync(pods));
+        if (!failures.equals(lastFailures)) {
+            failures.forEach((pod, why) -> LOG.warn(why));
+            lastFailures = Map.copyOf(failures);
+        }
+        return failures;
+    }
+
+    public boolean serves(PodRef pod) {
+        return server.serves(pod);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

@@ -1,0 +1,81 @@
+package io.swarmnet.agent.encryption;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's part of encryption: follows the key Secret (by name, the only Secret the agent may
+ * read) and programs the plan for each desired datapath.
+ */
+public final class NodeEncryption implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeEncryption.class);
+    private final EncryptionDatapath datapath;
+    private final SharedIndexInformer<Secret> secret;
+    private volatile KeyRing keys = KeyRing.NONE;
+    private String lastProblem;
+
+    public NodeEncryption(KubernetesClient client, EncryptionSettings settings, Runnable onKeysChanged) {
+        this.datapath = new EncryptionDatapath(new KernelTools(), settings.host(), settings.prefix());
+        this.secret = client.secrets().inNamespace(settings.keyNamespace()).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS)
+                .inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Secret s) {
+                        read(s);
+                        onKeysChanged.run();
+                    }
+
+                    @Override
+                    public void onUpdate(Secret before, Secret after) {
+                        read(after);
+                        onKeysChanged.run();
+                    }
+
+                    @Override
+                    public void onDelete(Secret s, boolean unknownState) {
+                        keys = KeyRing.NONE;
+                        onKeysChanged.run();
+                    }
+                }, 0);
+    }
+
+    private void read(Secret s) {
+        try {
+            keys = KeyRing.fromSecretData(s.getData());
+            lastProblem = null;
+        } catch (IllegalArgumentException e) {
+            // keep the last good keys: a half-written Secret must not stop encrypted traffic
+            if (!e.getMessage().equals(lastProblem)) {
+                LOG.warn("key Secret {}/{} is unusable, keeping the previous keys: {}", s.getMetadata().getNamespace(),
+                        s.getMetadata().getName(), e.getMessage());
+                lastProblem = e.getMessage();
+            }
+        }
+    }
+
+    public EncryptionPlan plan(NodeDatapath desired) {
+        return EncryptionPlan.of(desired, keys);
+    }
+
+    /** Before the datapath changes: adds marking, policies and SAs. */
+    public EncryptionDatapath.Report prepare(EncryptionPlan plan) {
+        return datapath.prepare(plan);
+    }
+
+    /** After the datapath changed: removes what is no longer needed. */
+    public void finish(EncryptionPlan plan) {
+        datapath.finish(plan);
+    }
+
+    @Override
+    public void close() {
+        secret.close();
+    }
+}
