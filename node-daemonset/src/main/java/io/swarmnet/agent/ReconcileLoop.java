@@ -2,7 +2,12 @@ package io.swarmnet.agent;
 
 import io.swarmnet.agent.cluster.ClusterPublisher;
 import io.swarmnet.agent.cluster.ClusterWatch;
+import io.swarmnet.agent.cluster.ClusterSnapshot;
 import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.dns.NodeDns;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
+import io.swarmnet.agent.encryption.EncryptionPlan;
+import io.swarmnet.agent.encryption.NodeEncryption;
 import io.swarmnet.agent.datapath.Datapath;
 import io.swarmnet.agent.desired.DesiredDatapath;
 import io.swarmnet.agent.desired.DesiredState;
@@ -36,6 +41,10 @@ final class ReconcileLoop implements Runnable {
     private final ClusterWatch watch;
     private final Datapath datapath;
     private final ClusterPublisher publisher;
+    /** Null when this agent does not encrypt (see {@link AgentConfig#encryption()}). */
+    private final NodeEncryption encryption;
+    /** Null when this agent runs no resolver (see {@link AgentConfig#dns()}). */
+    private final NodeDns dns;
     private final Object lock = new Object();
     private boolean dirty = true;
     private volatile boolean stopped;
@@ -44,7 +53,10 @@ final class ReconcileLoop implements Runnable {
     /** System.nanoTime() when the running round started, or 0 when idle; for the liveness check. */
     private volatile long roundStartedNanos;
 
-    ReconcileLoop(AgentConfig config, ClusterWatch watch, Datapath datapath, ClusterPublisher publisher) {
+    ReconcileLoop(AgentConfig config, ClusterWatch watch, Datapath datapath, ClusterPublisher publisher, NodeEncryption encryption,
+            NodeDns dns) {
+        this.encryption = encryption;
+        this.dns = dns;
         this.config = config;
         this.watch = watch;
         this.datapath = datapath;
@@ -80,6 +92,8 @@ final class ReconcileLoop implements Runnable {
         long resyncAt = System.nanoTime() + config.resync().toNanos();
         NodeDatapath lastApplied = null;
         ApplyReport lastReport = null;
+        EncryptionPlan lastPlan = null;
+        EncryptionDatapath.Report lastEncryption = new EncryptionDatapath.Report(Map.of(), Map.of());
         long rounds = 0;
         long applies = 0;
         try {
@@ -115,18 +129,32 @@ final class ReconcileLoop implements Runnable {
                 boolean failed;
                 DesiredState state;
                 try {
-                    state = DesiredDatapath.compute(watch.snapshot(), config.node());
+                    ClusterSnapshot snapshot = watch.snapshot();
+                    state = DesiredDatapath.compute(snapshot, config.node(), lastApplied);
+                    // encryption first and cleanup last: no VXLAN of an encrypted network can leave before its policies exist
+                    EncryptionPlan plan = encryption == null ? null : encryption.plan(state.datapath());
+                    boolean keysChanged = plan != null && !plan.equals(lastPlan);
                     boolean lastFailed = lastReport != null && hasFailures(lastReport);
-                    if (lastApplied == null || lastFailed || resyncDue || !state.datapath().equals(lastApplied)) {
+                    if (lastApplied == null || lastFailed || resyncDue || keysChanged || !state.datapath().equals(lastApplied)) {
+                        if (plan != null) {
+                            lastEncryption = encryption.prepare(plan);
+                        }
                         lastReport = apply(state.datapath());
+                        if (plan != null) {
+                            encryption.finish(plan);
+                            lastPlan = plan;
+                        }
                         lastApplied = state.datapath();
                         applies++;
+                    }
+                    if (dns != null) {
+                        dns.update(snapshot, state.datapath(), lastReport);
                     }
                     if (resyncDue) {
                         publisher.forgetWrites();
                         resyncAt = System.nanoTime() + config.resync().toNanos();
                     }
-                    boolean published = publisher.publish(state, lastReport);
+                    boolean published = publisher.publish(state, lastReport, lastEncryption);
                     failed = hasFailures(lastReport) || !published;
                 } catch (RuntimeException e) {
                     // a bug, not a cluster or kernel condition (those are reported, never thrown): keep the loop alive

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.desired.DesiredState;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.api.contract.NodeNetworkStates;
@@ -63,9 +64,9 @@ public final class ClusterPublisher {
     }
 
     /** Publishes one round; returns false when a write failed (the caller retries with backoff). */
-    public boolean publish(DesiredState state, ApplyReport report) {
+    public boolean publish(DesiredState state, ApplyReport report, EncryptionDatapath.Report encryption) {
         boolean ok = publishConditions(AttachedCondition.decide(state, report, nodeName));
-        ok &= publishNodeState(NodeNetworkReport.of(state.datapath(), report));
+        ok &= publishNodeState(NodeNetworkReport.of(state.datapath(), report, encryption));
         ok &= publishEvents(problems(state, report));
         return ok;
     }

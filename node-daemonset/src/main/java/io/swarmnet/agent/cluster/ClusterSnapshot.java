@@ -8,6 +8,8 @@ import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.service.SwarmService;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,17 +31,47 @@ public record ClusterSnapshot(Map<NetworkKey, NetworkInfo> networks, Map<Service
     public static final ClusterSnapshot EMPTY = new ClusterSnapshot(Map.of(), Map.of(), List.of(), Map.of(), List.of());
 
     public ClusterSnapshot {
-        networks = Collections.unmodifiableMap(new TreeMap<>(networks));
-        services = Collections.unmodifiableMap(new TreeMap<>(services));
-        tasks = tasks.stream().sorted((a, b) -> a.pod().compareTo(b.pod())).toList();
+        // hash maps in sorted iteration order: lookups stay O(1) for thousands of services (the keys' natural
+        // order compares formatted strings, too slow for a map consulted once per task)
+        networks = sortedHashMap(networks, Comparator.comparing(NetworkKey::namespace).thenComparing(NetworkKey::name));
+        services = sortedHashMap(services, Comparator.comparing(ServiceKey::namespace).thenComparing(ServiceKey::name));
+        tasks = tasks.stream().sorted(Comparator.comparing((TaskInfo t) -> t.pod().namespace())
+                .thenComparing(t -> t.pod().name())).toList();
         nodeVteps = Collections.unmodifiableMap(new TreeMap<>(nodeVteps));
         problems = problems.stream().sorted().toList();
+    }
+
+    private static <K, V> Map<K, V> sortedHashMap(Map<K, V> map, Comparator<K> order) {
+        Map<K, V> sorted = new LinkedHashMap<>();
+        map.keySet().stream().sorted(order).forEach(k -> sorted.put(k, map.get(k)));
+        return Collections.unmodifiableMap(sorted);
     }
 
     /** Parses the objects the informers hold; never throws on a malformed object, it becomes a problem. */
     public static ClusterSnapshot of(Collection<Pod> pods, Collection<SwarmService> services,
             Collection<OverlayNetwork> networks, Collection<Node> nodes) {
         return new SnapshotParser().parse(pods, services, networks, nodes);
+    }
+
+    /**
+     * A parser for repeated snapshots of the same informers: a pod whose resourceVersion has not changed since
+     * the previous snapshot is not parsed again (thousands of address annotations per round otherwise).
+     */
+    public static Reader reader() {
+        return new Reader();
+    }
+
+    /** See {@link #reader()}. Not thread-safe: one per reconcile thread. */
+    public static final class Reader {
+        private final SnapshotParser parser = new SnapshotParser();
+
+        private Reader() {
+        }
+
+        public ClusterSnapshot read(Collection<Pod> pods, Collection<SwarmService> services, Collection<OverlayNetwork> networks,
+                Collection<Node> nodes) {
+            return parser.parse(pods, services, networks, nodes);
+        }
     }
 
     public Optional<NetworkInfo> network(NetworkKey key) {

@@ -28,6 +28,7 @@ public final class ClusterWatch implements AutoCloseable {
     private final SharedIndexInformer<SwarmService> services;
     private final SharedIndexInformer<OverlayNetwork> networks;
     private final SharedIndexInformer<Node> nodes;
+    private final ClusterSnapshot.Reader reader = ClusterSnapshot.reader();
 
     public ClusterWatch(KubernetesClient client, Runnable onChange) {
         pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).runnableInformer(0);
@@ -74,8 +75,9 @@ public final class ClusterWatch implements AutoCloseable {
         return pods.hasSynced() && services.hasSynced() && networks.hasSynced() && nodes.hasSynced();
     }
 
+    /** Takes a snapshot of the caches; call from one thread only (the reader remembers parsed pods). */
     public ClusterSnapshot snapshot() {
-        return ClusterSnapshot.of(pods.getStore().list(), services.getStore().list(), networks.getStore().list(),
+        return reader.read(pods.getStore().list(), services.getStore().list(), networks.getStore().list(),
                 nodes.getStore().list());
     }
 

@@ -7,6 +7,7 @@ import io.swarmnet.agent.desired.NodeDatapath;
 import io.swarmnet.agent.desired.PodAttachment;
 import io.swarmnet.agent.desired.PodDatapath;
 import io.swarmnet.api.contract.NodeNetworkState;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.api.contract.NodeNetworkState.Encryption;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import java.util.HashMap;
@@ -23,7 +24,11 @@ public final class NodeNetworkReport {
     private NodeNetworkReport() {
     }
 
-    public static NodeNetworkStates of(NodeDatapath desired, ApplyReport report) {
+    /**
+     * @param encryption per encrypted network, what the encryption datapath achieved; a network missing from it
+     *                   (encryption not running on this agent) is reported Failed, never Established
+     */
+    public static NodeNetworkStates of(NodeDatapath desired, ApplyReport report, EncryptionDatapath.Report encryption) {
         Map<NetworkKey, Integer> attachedTasks = new HashMap<>();
         for (PodDatapath pod : desired.pods()) {
             if (report.attachedPods().contains(pod.pod())) {
@@ -35,11 +40,16 @@ public final class NodeNetworkReport {
         Map<String, NodeNetworkState> states = new TreeMap<>();
         for (NetworkDatapath network : desired.networks()) {
             String failure = report.networkFailures().get(network.key());
-            Encryption encryption = !network.encrypted() ? Encryption.NotRequested
-                    : failure == null ? Encryption.Established : Encryption.Failed;
+            Encryption state = !network.encrypted() ? Encryption.NotRequested
+                    : failure != null ? Encryption.Failed
+                    : encryption.states().getOrDefault(network.key(), Encryption.Failed);
+            if (failure == null && state == Encryption.Failed) {
+                failure = encryption.messages().getOrDefault(network.key(),
+                        "encryption is not enabled on this node's agent: traffic of this network is not carried");
+            }
             states.put(NodeNetworkStates.key(network.key().namespace(), network.key().name()),
                     new NodeNetworkState(network.vni().value(), attachedTasks.getOrDefault(network.key(), 0),
-                            network.peerVteps().size(), encryption, failure));
+                            network.peerVteps().size(), state, failure));
         }
         return new NodeNetworkStates(states);
     }

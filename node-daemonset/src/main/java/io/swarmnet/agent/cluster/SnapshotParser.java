@@ -41,7 +41,12 @@ final class SnapshotParser {
     static final int MIN_MTU = 576;
     static final int MAX_MTU = 9000;
 
-    private final List<Problem> problems = new ArrayList<>();
+    private List<Problem> problems = new ArrayList<>();
+    /** Parsed pods by uid, valid while their resourceVersion is unchanged; rebuilt on every parse. */
+    private Map<String, ParsedPod> parsedPods = new HashMap<>();
+
+    private record ParsedPod(String resourceVersion, Optional<TaskInfo> task, List<Problem> problems) {
+    }
 
     ClusterSnapshot parse(Collection<Pod> pods, Collection<SwarmService> services, Collection<OverlayNetwork> networks,
             Collection<Node> nodes) {
@@ -66,14 +71,32 @@ final class SnapshotParser {
             service(service).ifPresent(info -> parsedServices.put(info.key(), info));
         }
         List<TaskInfo> tasks = new ArrayList<>();
+        Map<String, ParsedPod> parsedNow = new HashMap<>();
         for (Pod pod : pods) {
-            task(pod).ifPresent(tasks::add);
+            String uid = pod.getMetadata().getUid();
+            String version = pod.getMetadata().getResourceVersion();
+            ParsedPod parsed = uid == null || version == null ? null : parsedPods.get(uid);
+            if (parsed == null || !parsed.resourceVersion().equals(version)) {
+                List<Problem> before = problems;
+                problems = new ArrayList<>();
+                Optional<TaskInfo> task = task(pod);
+                parsed = new ParsedPod(version, task, problems);
+                problems = before;
+            }
+            if (uid != null && version != null) {
+                parsedNow.put(uid, parsed);
+            }
+            parsed.task().ifPresent(tasks::add);
+            problems.addAll(parsed.problems());
         }
+        parsedPods = parsedNow;
         Map<String, IpAddress> vteps = new TreeMap<>();
         for (Node node : nodes) {
             vtep(node).ifPresent(address -> vteps.put(node.getMetadata().getName(), address));
         }
-        return new ClusterSnapshot(parsedNetworks, parsedServices, tasks, vteps, problems);
+        ClusterSnapshot snapshot = new ClusterSnapshot(parsedNetworks, parsedServices, tasks, vteps, problems);
+        problems = new ArrayList<>();
+        return snapshot;
     }
 
     private static NetworkKey key(OverlayNetwork network) {

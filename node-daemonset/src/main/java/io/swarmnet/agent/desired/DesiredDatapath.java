@@ -63,7 +63,16 @@ public final class DesiredDatapath {
     }
 
     public static DesiredState compute(ClusterSnapshot snapshot, NodeFacts node) {
-        return new Computation(snapshot, node).run();
+        return compute(snapshot, node, null);
+    }
+
+    /**
+     * As {@link #compute(ClusterSnapshot, NodeFacts)}, sharing with {@code previous} (the last result, may be null)
+     * every per-network VIP rule list that did not change. The result is equal either way; sharing makes comparing
+     * it with {@code previous} cheap when thousands of pods each carry the same thousand rules.
+     */
+    public static DesiredState compute(ClusterSnapshot snapshot, NodeFacts node, NodeDatapath previous) {
+        return new Computation(snapshot, node, previous).run();
     }
 
     /** One run of the function; holds the indexes built from the snapshot. */
@@ -82,9 +91,19 @@ public final class DesiredDatapath {
         private record Member(TaskInfo task, IpAddress address) {
         }
 
-        Computation(ClusterSnapshot snapshot, NodeFacts node) {
+        /** The previous result's VIP rule lists of single-network pods, by network, for sharing. */
+        private final Map<NetworkKey, List<VipRule>> previousVips = new HashMap<>();
+
+        Computation(ClusterSnapshot snapshot, NodeFacts node, NodeDatapath previous) {
             this.snapshot = snapshot;
             this.node = node;
+            if (previous != null) {
+                for (PodDatapath pod : previous.pods()) {
+                    if (pod.attachments().size() == 1) {
+                        previousVips.putIfAbsent(pod.attachments().get(0).network(), pod.vips());
+                    }
+                }
+            }
         }
 
         DesiredState run() {
@@ -275,7 +294,8 @@ public final class DesiredDatapath {
                 rules.add(new VipRule(service.name(), network.key(), vip, backends));
             }
             rules.sort(Comparator.comparing(VipRule::service));
-            return List.copyOf(rules);
+            List<VipRule> previous = previousVips.get(network.key());
+            return rules.equals(previous) ? previous : List.copyOf(rules);
         }
 
         private static List<VipRule> vipsFor(LocalPod pod, Map<NetworkKey, List<VipRule>> vipsByNetwork) {
