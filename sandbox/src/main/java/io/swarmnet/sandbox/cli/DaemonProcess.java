@@ -51,7 +51,7 @@ public final class DaemonProcess {
     public ProcessHandle start(int nodes, Path repository, Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(home.dir());
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of("setsid", java, "-Xss512k", "-XX:+UseSerialGC", "-Xmx512m",
+        List<String> command = new ArrayList<>(List.of("setsid", java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), "io.swarmnet.sandbox.SwarmnetCli", "sandbox", DAEMON_COMMAND,
                 "--nodes", Integer.toString(nodes)));
         ProcessBuilder builder = new ProcessBuilder(command)

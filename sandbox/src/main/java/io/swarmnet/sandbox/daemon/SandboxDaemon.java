@@ -58,6 +58,7 @@ public final class SandboxDaemon implements AutoCloseable {
 
     private void startAll(SandboxHome home, int nodeCount, Path crdDirectory) {
         long begin = System.nanoTime();
+        LOG.info("starting {} nodes (JVM up for {} ms)", nodeCount, java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
         api = SandboxApiServer.start(SandboxApiOptions.defaults().withCrdDirectory(crdDirectory));
         started.add(api);
         KubernetesClient client = api.client();
