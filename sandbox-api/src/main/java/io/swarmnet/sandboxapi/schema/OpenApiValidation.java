@@ -54,7 +54,7 @@ final class OpenApiValidation {
         }
         if (value.isNull()) {
             if (!schema.nullable() && (schema.type() != null || schema.intOrString())) {
-                typeError(path, typeName(schema), null);
+                typeError(path, typeName(schema), "null");
             }
             return;
         }
@@ -239,8 +239,8 @@ final class OpenApiValidation {
     }
 
     private void typeError(String path, String expected, String actual) {
-        String detail = path + " in body must be of type " + expected + (actual == null ? "" : ": " + FieldError.quote(actual));
-        add(new FieldError(path, FieldError.INVALID, actual == null ? "" : actual, detail), true);
+        String detail = path + " in body must be of type " + expected + ": " + FieldError.quote(actual);
+        add(new FieldError(path, FieldError.INVALID, actual, detail), true);
     }
 
     private void invalid(String path, Object value, String detail) {

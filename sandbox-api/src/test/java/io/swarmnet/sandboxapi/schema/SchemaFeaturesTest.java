@@ -52,6 +52,14 @@ class SchemaFeaturesTest {
     }
 
     @Test
+    void aNullInAListOfStringsIsAWrongType() {
+        ObjectNode object = WIDGET.json();
+        ((ObjectNode) object.get("spec")).putArray("tags").add("a").addNull();
+        assertThat(Admission.messages(CRD.admit(object, null))).first().isEqualTo(
+                "spec.tags[1]: Invalid value: \"null\": spec.tags[1] in body must be of type string: \"null\"");
+    }
+
+    @Test
     void numericBounds() {
         assertThat(create(CRD, WIDGET.with("spec.size", 2))).isEmpty();
         assertThat(create(CRD, WIDGET.with("spec.size", 1))).containsExactly(
