@@ -60,8 +60,8 @@ final class OpenApiValidation {
         }
         String actual = jsonTypeFor(schema, value);
         if (!typeMatches(schema, actual)) {
+            // kube-openapi goes on with the validators that apply to the data's own kind.
             typeError(path, typeName(schema), actual);
-            return;
         }
         // kube-openapi's validator order: combinators, string, number, array, enum, object.
         combinators(schema, value, path);
@@ -210,32 +210,85 @@ final class OpenApiValidation {
         });
     }
 
-    /** allOf / anyOf / oneOf / not: value-only validations in a structural schema. */
+    /**
+     * allOf / anyOf / oneOf / not, reported as kube-openapi does: its composite messages are not
+     * field errors, so the API server prints them on the object ({@code <nil>}) with the path quoted
+     * inside, followed by the failures of the (first) failing branch.
+     */
     private void combinators(SchemaNode schema, JsonNode value, String path) {
-        for (SchemaNode branch : schema.allOf()) {
-            value(branch, value, null, path);
+        if (!schema.allOf().isEmpty()) {
+            int passing = 0;
+            List<FieldError> failures = new ArrayList<>();
+            boolean blocking = false;
+            for (SchemaNode branch : schema.allOf()) {
+                OpenApiValidation probe = probe(branch, value, path);
+                if (probe.errors.isEmpty()) {
+                    passing++;
+                }
+                failures.addAll(probe.errors);
+                blocking |= probe.blocksCel;
+            }
+            if (passing != schema.allOf().size()) {
+                composite(FieldError.quote(path) + " must validate all the schemas (allOf)" + (passing == 0 ? ". None validated" : ""));
+                failures.forEach(e -> add(e, false));
+                blocksCel |= blocking;
+            }
         }
         if (!schema.anyOf().isEmpty()) {
-            long passing = schema.anyOf().stream().filter(b -> passes(b, value, path)).count();
-            if (passing == 0) {
-                invalid(path, JsonValues.plain(value), path + " in body must validate at least one schema (anyOf)");
+            OpenApiValidation firstFailure = null;
+            boolean passed = false;
+            for (SchemaNode branch : schema.anyOf()) {
+                OpenApiValidation probe = probe(branch, value, path);
+                if (probe.errors.isEmpty()) {
+                    passed = true;
+                    break;
+                }
+                firstFailure = firstFailure == null ? probe : firstFailure;
+            }
+            if (!passed) {
+                composite(FieldError.quote(path) + " must validate at least one schema (anyOf)");
+                merge(firstFailure);
             }
         }
         if (!schema.oneOf().isEmpty()) {
-            long passing = schema.oneOf().stream().filter(b -> passes(b, value, path)).count();
+            int passing = 0;
+            OpenApiValidation firstFailure = null;
+            for (SchemaNode branch : schema.oneOf()) {
+                OpenApiValidation probe = probe(branch, value, path);
+                if (probe.errors.isEmpty()) {
+                    passing++;
+                } else if (firstFailure == null) {
+                    firstFailure = probe;
+                }
+            }
             if (passing != 1) {
-                invalid(path, JsonValues.plain(value), path + " in body must validate one and only one schema (oneOf)");
+                composite(FieldError.quote(path) + " must validate one and only one schema (oneOf). "
+                        + (passing == 0 ? "Found none valid" : "Found " + passing + " valid alternatives"));
+                if (passing == 0) {
+                    merge(firstFailure);
+                }
             }
         }
-        if (schema.not() != null && passes(schema.not(), value, path)) {
-            invalid(path, JsonValues.plain(value), path + " in body must not validate the schema (not)");
+        if (schema.not() != null && probe(schema.not(), value, path).errors.isEmpty()) {
+            composite(FieldError.quote(path) + " must not validate the schema (not)");
         }
     }
 
-    private static boolean passes(SchemaNode branch, JsonNode value, String path) {
+    private static OpenApiValidation probe(SchemaNode branch, JsonNode value, String path) {
         OpenApiValidation probe = new OpenApiValidation();
         probe.value(branch, value, null, path);
-        return probe.errors.isEmpty();
+        return probe;
+    }
+
+    private void merge(OpenApiValidation other) {
+        if (other != null) {
+            errors.addAll(other.errors);
+            blocksCel |= other.blocksCel;
+        }
+    }
+
+    private void composite(String message) {
+        add(new FieldError("<nil>", FieldError.INVALID, "", message), false);
     }
 
     private void typeError(String path, String expected, String actual) {
