@@ -487,6 +487,23 @@ class SwarmServiceReconcilerTest {
     }
 
     @Test
+    void addressAllocatedForAPodThatWasNeverCreatedIsReleased() throws Exception {
+        cluster.network("my-network", null, true);
+        var network = io.swarmnet.operator.ipam.AllocatableNetwork.of(cluster.networkNamed("my-network"));
+        AddressLedger ledger = cluster.operator.ledger();
+        // what a crash between allocation and pod creation would leave behind in a running ledger
+        IpAddress ghost = ledger.allocate(network, AddressLedger.taskOwner("my-web-1-ghost"));
+
+        cluster.service("my-web", 1, List.of("my-network"), spec -> { });
+
+        cluster.eventually("the ghost's address is released", () -> ledger.addressOf(NS, "my-network",
+                AddressLedger.taskOwner("my-web-1-ghost")).isEmpty());
+        cluster.eventually("the real task exists", () -> cluster.pods("my-web").size() == 1);
+        assertThat(ledger.holdings(NS, "my-network")).doesNotContainValue(AddressLedger.taskOwner("my-web-1-ghost"));
+        assertThat(ghost).isNotNull();
+    }
+
+    @Test
     void kubectlScalesTheServiceAndWaitsForReady(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl")),
                 "needs kubectl at /usr/bin/kubectl");
