@@ -126,14 +126,19 @@ class SandboxWalkthroughTest {
         Set<String> webPods = Set.of(ok(shell.kubectl("get", "pods", "-l", WEB, "-o", "jsonpath={.items[*].metadata.name}"))
                 .stdout().strip().split(" "));
         Set<String> answered = new HashSet<>();
-        for (int i = 0; i < 12 && !answered.containsAll(webPods); i++) {
+        List<Shell.Result> failed = new ArrayList<>();
+        // a few tries of slack: the last task's backend may reach busybox's VIP map a moment after it turned Ready
+        for (int i = 0; i < 15 && !answered.containsAll(webPods); i++) {
             Shell.Result wget = shell.exec("my-busybox.1", "wget", "-q", "-O-", "-T", "5", "http://" + vip + "/");
-            assertThat(wget.exitCode()).as(wget.toString()).isZero();
             Matcher hello = Pattern.compile("Hello from task (\\S+)").matcher(wget.stdout());
-            assertThat(hello.find()).as(wget.toString()).isTrue();
-            answered.add(hello.group(1));
+            if (wget.exitCode() == 0 && hello.find()) {
+                answered.add(hello.group(1));
+            } else {
+                failed.add(wget);
+            }
         }
-        assertThat(answered).as("round robin over the 3 tasks through VIP " + vip).isEqualTo(webPods);
+        assertThat(answered).as("round robin over the 3 tasks through VIP " + vip + "; failed requests: " + failed).isEqualTo(webPods);
+        assertThat(failed).as("requests that failed").hasSizeLessThanOrEqualTo(2);
     }
 
     @Test
@@ -144,6 +149,10 @@ class SandboxWalkthroughTest {
                         && !(lookup.stdout() + lookup.stderr()).contains("no servers could be reached"),
                 "the embedded DNS resolver (issue 4) is not built into the node agent yet: nothing answers at 127.0.0.11:53 in the pods");
         String vip = ok(shell.kubectl("get", "ssvc", "my-web", "-o", "jsonpath={.status.virtualIPs[0].address}")).stdout().strip();
+        for (int i = 0; i < 10 && lookup.exitCode() != 0; i++) {
+            sleep(Duration.ofSeconds(1));
+            lookup = shell.exec("my-busybox.1", "nslookup", "-timeout=3", "-retry=1", "my-web");
+        }
         assertThat(lookup.exitCode()).as(lookup.toString()).isZero();
         assertThat(answers(lookup.stdout())).containsExactly(vip);
 
@@ -301,6 +310,15 @@ class SandboxWalkthroughTest {
     private static String lineOf(String table, String name) {
         return Stream.of(table.split("\n")).filter(line -> line.startsWith(name + " ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no line for " + name + " in\n" + table));
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     private void awaitKubectl(Predicate<String> done, String... args) {
