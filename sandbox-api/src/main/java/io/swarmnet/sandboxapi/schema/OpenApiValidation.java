@@ -185,18 +185,16 @@ final class OpenApiValidation {
         }
     }
 
+    /** As kube-openapi: a min/maxProperties failure stops here; properties come before required. */
     private void object(SchemaNode schema, ObjectNode object, JsonNode old, String path) {
-        for (String required : schema.required()) {
-            if (!object.has(required)) {
-                add(new FieldError(FieldPaths.child(path, required), FieldError.REQUIRED, null, ""), true);
-            }
+        if (schema.minProperties() != null && object.size() < schema.minProperties()) {
+            invalid(path, (long) object.size(), path + " in body should have at least " + schema.minProperties() + " properties");
+            return;
         }
         if (schema.maxProperties() != null && object.size() > schema.maxProperties()) {
             add(new FieldError(path, FieldError.TOO_MANY, (long) object.size(),
                     "must have at most " + schema.maxProperties() + " items"), true);
-        }
-        if (schema.minProperties() != null && object.size() < schema.minProperties()) {
-            invalid(path, (long) object.size(), path + " in body should have at least " + schema.minProperties() + " properties");
+            return;
         }
         object.fields().forEachRemaining(field -> {
             SchemaNode property = schema.properties().get(field.getKey());
@@ -208,6 +206,11 @@ final class OpenApiValidation {
             }
             value(property, field.getValue(), OldValues.field(schema, old, field.getKey()), FieldPaths.child(path, field.getKey()));
         });
+        for (String required : schema.required()) {
+            if (!object.has(required)) {
+                add(new FieldError(FieldPaths.child(path, required), FieldError.REQUIRED, null, ""), true);
+            }
+        }
     }
 
     /**
