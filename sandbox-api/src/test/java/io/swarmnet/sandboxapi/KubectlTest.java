@@ -175,6 +175,18 @@ class KubectlTest {
     }
 
     @Test
+    void badNamesAndMissingNamespacesAreRefusedAsByARealServer() {
+        Kubectl.Result badName = kubectl.run("apply", "-f", kubectl.manifest("badname.yaml", network("My_Net", "10.0.47.0/24", "")).toString());
+        assertThat(badName.exitCode()).isNotZero();
+        assertThat(badName.err()).as(badName.toString()).contains("metadata.name: Invalid value: \"My_Net\"")
+                .contains("RFC 1123 subdomain");
+        Kubectl.Result missing = kubectl.run("apply", "-n", "nowhere", "-f",
+                kubectl.manifest("nowhere.yaml", network("lost", "10.0.48.0/24", "")).toString());
+        assertThat(missing.exitCode()).isNotZero();
+        assertThat(missing.err()).as(missing.toString()).contains("namespaces \"nowhere\" not found");
+    }
+
+    @Test
     void serverDryRunAdmitsWithoutStoring() {
         Path manifest = kubectl.manifest("dry.yaml", network("dry", "10.0.46.0/24", ""));
         Kubectl.Result dry = kubectl.run("apply", "--dry-run=server", "-f", manifest.toString());

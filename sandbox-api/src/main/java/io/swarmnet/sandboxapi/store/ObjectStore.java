@@ -164,6 +164,18 @@ public final class ObjectStore {
         return entries;
     }
 
+    /** As the NamespaceLifecycle admission plugin: no new objects in a missing or terminating namespace. */
+    private void requireLiveNamespace(String namespace) {
+        Stored stored = objects.get(new ObjectKey("namespaces.", "", namespace));
+        if (stored == null) {
+            throw ApiError.notFound("namespaces", namespace);
+        }
+        if (WriteRules.beingDeleted(stored.object())) {
+            throw new ApiError(403, "Forbidden", "unable to create new content in namespace " + namespace
+                    + " because it is being terminated", null);
+        }
+    }
+
     private NavigableMap<ObjectKey, Stored> range(String groupResource, String namespace) {
         if (namespace == null) {
             return objects.subMap(new ObjectKey(groupResource, "", ""), true, new ObjectKey(groupResource + "\0", "", ""), false);
@@ -186,7 +198,11 @@ public final class ObjectStore {
             } while (objects.containsKey(ObjectKey.of(type, Json.namespace(candidate), name)));
             metadata.put("name", name);
         }
+        ObjectNames.check(type, name);
         ObjectKey key = ObjectKey.of(type, Json.namespace(candidate), name);
+        if (type.namespaced()) {
+            requireLiveNamespace(Json.namespace(candidate));
+        }
         if (objects.containsKey(key)) {
             throw ApiError.alreadyExists(type.qualifiedName(), name);
         }
