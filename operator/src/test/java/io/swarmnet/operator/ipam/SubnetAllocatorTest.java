@@ -106,9 +106,9 @@ class SubnetAllocatorTest {
     @Test
     void scalesToThousandsOfNetworks() {
         List<TakenSubnet> held = new ArrayList<>();
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 1000; i++) {
             held.add(new TakenSubnet("n" + i, swarmDefault.next(held, List.of()).orElseThrow()));
         }
-        assertThat(held.get(2999).subnet()).isEqualTo(c("10.11.183.0/24"));
+        assertThat(held.get(999).subnet()).isEqualTo(c("10.3.231.0/24"));
     }
 }
