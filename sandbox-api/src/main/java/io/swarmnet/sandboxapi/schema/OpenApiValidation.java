@@ -29,6 +29,8 @@ final class OpenApiValidation {
     }
 
     private final List<FieldError> errors = new ArrayList<>();
+    /** list-type set/map duplicates: a separate pass in the API server, reported after the schema's errors. */
+    private final List<FieldError> duplicates = new ArrayList<>();
     private boolean blocksCel;
 
     private OpenApiValidation() {
@@ -42,7 +44,9 @@ final class OpenApiValidation {
     static Result validate(SchemaNode root, ObjectNode object, ObjectNode old) {
         OpenApiValidation run = new OpenApiValidation();
         run.value(root, object, old, "");
-        return new Result(List.copyOf(run.errors), run.blocksCel);
+        List<FieldError> all = new ArrayList<>(run.errors);
+        all.addAll(run.duplicates);
+        return new Result(List.copyOf(all), run.blocksCel);
     }
 
     private void value(SchemaNode schema, JsonNode value, JsonNode old, String path) {
@@ -160,7 +164,7 @@ final class OpenApiValidation {
             for (int i = 0; i < array.size(); i++) {
                 Object item = JsonValues.plain(array.get(i));
                 if (!seen.add(item)) {
-                    add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, item, ""), false);
+                    duplicates.add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, item, ""));
                 }
             }
         } else if ("map".equals(schema.listType()) && !schema.listMapKeys().isEmpty()) {
@@ -179,7 +183,7 @@ final class OpenApiValidation {
                     }
                 }
                 if (!seen.add(key)) {
-                    add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, key, ""), false);
+                    duplicates.add(new FieldError(FieldPaths.index(path, i), FieldError.DUPLICATE, key, ""));
                 }
             }
         }
@@ -286,6 +290,7 @@ final class OpenApiValidation {
     private void merge(OpenApiValidation other) {
         if (other != null) {
             errors.addAll(other.errors);
+            duplicates.addAll(other.duplicates);
             blocksCel |= other.blocksCel;
         }
     }
