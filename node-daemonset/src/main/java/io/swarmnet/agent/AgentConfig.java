@@ -1,7 +1,10 @@
 package io.swarmnet.agent;
 
 import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.agent.dns.DnsSettings;
+import io.swarmnet.agent.encryption.EncryptionSettings;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How one node agent runs. {@link #forNode} gives the defaults; the DaemonSet's values come from the
@@ -15,9 +18,13 @@ import java.time.Duration;
  * @param maxBackoff   ... up to this (default 30 s)
  * @param healthPort   port of the /healthz and /readyz endpoint; 0 picks a free one, -1 serves none (default -1:
  *                     a JVM running several simulated nodes must not fight over one port)
+ * @param dns          the embedded resolver at 127.0.0.11 in attached pods (default off: tests of the loop alone
+ *                     have no pod namespaces; the DaemonSet, the harness and the sandbox turn it on)
+ * @param encryption   encryption of VXLAN between nodes (default off, for the same reason: it programs the host
+ *                     namespace's firewall and xfrm policies)
  */
 public record AgentConfig(NodeFacts node, Duration debounce, Duration resync, Duration minBackoff, Duration maxBackoff,
-        int healthPort) {
+        int healthPort, Optional<DnsSettings> dns, Optional<EncryptionSettings> encryption) {
 
     public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(30);
     public static final Duration DEFAULT_RESYNC = Duration.ofSeconds(60);
@@ -46,22 +53,31 @@ public record AgentConfig(NodeFacts node, Duration debounce, Duration resync, Du
     }
 
     public static AgentConfig forNode(NodeFacts node) {
-        return new AgentConfig(node, DEFAULT_DEBOUNCE, DEFAULT_RESYNC, DEFAULT_MIN_BACKOFF, DEFAULT_MAX_BACKOFF, -1);
+        return new AgentConfig(node, DEFAULT_DEBOUNCE, DEFAULT_RESYNC, DEFAULT_MIN_BACKOFF, DEFAULT_MAX_BACKOFF, -1,
+                Optional.empty(), Optional.empty());
     }
 
     public AgentConfig withHealthPort(int port) {
-        return new AgentConfig(node, debounce, resync, minBackoff, maxBackoff, port);
+        return new AgentConfig(node, debounce, resync, minBackoff, maxBackoff, port, dns, encryption);
     }
 
     public AgentConfig withDebounce(Duration value) {
-        return new AgentConfig(node, value, resync, minBackoff, maxBackoff, healthPort);
+        return new AgentConfig(node, value, resync, minBackoff, maxBackoff, healthPort, dns, encryption);
     }
 
     public AgentConfig withResync(Duration value) {
-        return new AgentConfig(node, debounce, value, minBackoff, maxBackoff, healthPort);
+        return new AgentConfig(node, debounce, value, minBackoff, maxBackoff, healthPort, dns, encryption);
     }
 
     public AgentConfig withBackoff(Duration min, Duration max) {
-        return new AgentConfig(node, debounce, resync, min, max, healthPort);
+        return new AgentConfig(node, debounce, resync, min, max, healthPort, dns, encryption);
+    }
+
+    public AgentConfig withDns(DnsSettings settings) {
+        return new AgentConfig(node, debounce, resync, minBackoff, maxBackoff, healthPort, Optional.of(settings), encryption);
+    }
+
+    public AgentConfig withEncryption(EncryptionSettings settings) {
+        return new AgentConfig(node, debounce, resync, minBackoff, maxBackoff, healthPort, dns, Optional.of(settings));
     }
 }

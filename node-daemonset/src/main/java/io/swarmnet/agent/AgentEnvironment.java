@@ -22,10 +22,15 @@ import java.util.regex.Pattern;
  * <li>{@code SWARMNET_PROC_ROOT}: the host's /proc (pods' namespaces are found there); default /proc</li>
  * <li>{@code SWARMNET_DATAPATH_PREFIX}: first characters of every kernel object the agent creates; default swn</li>
  * <li>{@code SWARMNET_DEBOUNCE}: default 30ms; {@code SWARMNET_RESYNC}: default 60s</li>
+ * <li>{@code SWARMNET_DNS_UPSTREAM}: where the embedded resolver forwards names that are not overlay names, an IPv4
+ *     address with an optional :port; default the first nameserver of the agent's /etc/resolv.conf (the cluster DNS
+ *     for a hostNetwork pod with dnsPolicy ClusterFirstWithHostNet)</li>
+ * <li>{@code SWARMNET_KEY_NAMESPACE}: namespace of the encryption key Secret; default POD_NAMESPACE, else swarmnet-system</li>
  * </ul>
  */
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
-        int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync) {
+        int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
+        Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -61,7 +66,20 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         String prefix = Optional.ofNullable(value(env, "SWARMNET_DATAPATH_PREFIX")).orElse("swn");
         Duration debounce = duration(env, "SWARMNET_DEBOUNCE", AgentConfig.DEFAULT_DEBOUNCE);
         Duration resync = duration(env, "SWARMNET_RESYNC", AgentConfig.DEFAULT_RESYNC);
-        return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync);
+        Optional<java.net.InetSocketAddress> upstream = Optional.empty();
+        String upstreamText = value(env, "SWARMNET_DNS_UPSTREAM");
+        if (upstreamText != null) {
+            String[] hostPort = upstreamText.split(":", 2);
+            if (!IpAddress.isValid(hostPort[0])) {
+                throw new IllegalArgumentException("SWARMNET_DNS_UPSTREAM '" + upstreamText + "' is not an IPv4 address with an "
+                        + "optional :port (e.g. 10.96.0.10 or 10.96.0.10:53)");
+            }
+            int dnsPort = hostPort.length == 2 ? integer("SWARMNET_DNS_UPSTREAM port", hostPort[1], 1, 65535) : 53;
+            upstream = Optional.of(new java.net.InetSocketAddress(hostPort[0], dnsPort));
+        }
+        String keyNamespace = Optional.ofNullable(value(env, "SWARMNET_KEY_NAMESPACE"))
+                .or(() -> Optional.ofNullable(value(env, "POD_NAMESPACE"))).orElse("swarmnet-system");
+        return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -8,12 +8,18 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.agent.cluster.ClusterPublisher;
 import io.swarmnet.agent.cluster.ClusterWatch;
 import io.swarmnet.agent.datapath.Datapath;
+import io.swarmnet.agent.datapath.NetNamespace;
+import io.swarmnet.agent.dns.DnsSettings;
+import io.swarmnet.agent.dns.NodeDns;
+import io.swarmnet.agent.encryption.EncryptionSettings;
+import io.swarmnet.agent.encryption.NodeEncryption;
 import io.swarmnet.agent.datapath.DatapathConfig;
 import io.swarmnet.agent.datapath.LinuxDatapath;
 import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
 import io.swarmnet.agent.netns.ProcPodNamespaceLocator;
 import io.swarmnet.api.net.IpAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -43,6 +49,8 @@ public final class NodeAgent implements AutoCloseable {
     private final ReconcileLoop loop;
     private final Thread thread;
     private final HealthEndpoint health;
+    private final NodeEncryption encryption;
+    private final NodeDns dns;
 
     private NodeAgent(KubernetesClient client, AgentConfig config, Datapath datapath, PodNamespaceLocator locator) {
         this.config = config;
@@ -50,7 +58,10 @@ public final class NodeAgent implements AutoCloseable {
         String node = config.node().nodeName();
         ReconcileLoop[] loopRef = new ReconcileLoop[1];
         this.watch = new ClusterWatch(client, () -> loopRef[0].markDirty());
-        this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()));
+        this.encryption = config.encryption().map(e -> new NodeEncryption(client, e, () -> loopRef[0].markDirty())).orElse(null);
+        this.dns = config.dns().map(d -> new NodeDns(d, locator)).orElse(null);
+        this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()),
+                encryption, dns);
         loopRef[0] = loop;
         this.thread = new Thread(loop, "swarmnet-agent-" + node);
         thread.setDaemon(true);
@@ -130,6 +141,9 @@ public final class NodeAgent implements AutoCloseable {
     private void stopThreads() {
         loop.stop();
         watch.close();
+        if (encryption != null) {
+            encryption.close();
+        }
         try {
             thread.join(Duration.ofSeconds(30).toMillis());
         } catch (InterruptedException e) {
@@ -138,6 +152,10 @@ public final class NodeAgent implements AutoCloseable {
         if (thread.isAlive()) {
             thread.interrupt();
             LOG.warn("reconcile thread of node {} did not stop within 30 s; interrupted it", config.node().nodeName());
+        }
+        if (dns != null) {
+            // the resolver's sockets die with the process anyway; closing them here frees the pods' port 53 at once
+            dns.close();
         }
     }
 
@@ -155,7 +173,10 @@ public final class NodeAgent implements AutoCloseable {
         }
         NodeFacts node = new NodeFacts(env.nodeName(), address, measured.getAsInt());
         AgentConfig config = AgentConfig.forNode(node).withHealthPort(env.httpPort()).withDebounce(env.debounce())
-                .withResync(env.resync());
+                .withResync(env.resync())
+                .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
+                        DnsSettings.DEFAULT_UPSTREAM_TIMEOUT))
+                .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
         LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()), locator);
         NodeAgent agent = start(client, config, datapath, locator);

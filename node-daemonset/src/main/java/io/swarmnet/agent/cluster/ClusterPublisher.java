@@ -31,6 +31,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +58,8 @@ public final class ClusterPublisher {
     private final Clock clock;
     /** What we last wrote, so that an informer cache lagging behind our own write does not cause a second one. */
     private final Map<String, AttachedCondition> writtenConditions = new HashMap<>();
+    /** Concurrent writes when a round has many (each is one API round trip). */
+    private static final int PARALLEL_WRITES = 8;
     private String writtenAnnotation;
     /** Events of the problems current at the last round: a problem that persists is not reported again. */
     private Set<String> reportedEvents = Set.of();
@@ -78,8 +86,10 @@ public final class ClusterPublisher {
     }
 
     private boolean publishConditions(Map<PodRef, AttachedCondition> wanted) {
-        boolean ok = true;
-        writtenConditions.keySet().retainAll(wanted.keySet().stream().map(PodRef::uid).toList());
+        Set<String> wantedUids = new HashSet<>();
+        wanted.keySet().forEach(ref -> wantedUids.add(ref.uid()));
+        writtenConditions.keySet().retainAll(wantedUids);
+        List<Callable<Boolean>> patches = new ArrayList<>();
         for (Map.Entry<PodRef, AttachedCondition> entry : wanted.entrySet()) {
             PodRef ref = entry.getKey();
             AttachedCondition condition = entry.getValue();
@@ -105,16 +115,63 @@ public final class ClusterPublisher {
             if (condition.equals(writtenConditions.get(ref.uid()))) {
                 continue; // written already; the cache has not caught up yet
             }
-            try {
-                patchCondition(pod, index, current, condition);
-                writtenConditions.put(ref.uid(), condition);
-            } catch (KubernetesClientException e) {
-                // 422 from a failed "test" (the conditions moved under us) or 404 (pod gone): next round decides again
-                LOG.info("could not set {} on pod {}: {}", SwarmnetKeys.CONDITION_ATTACHED, ref, e.getMessage());
-                ok = false;
-            }
+            int at = index;
+            patches.add(() -> {
+                try {
+                    patchCondition(pod, at, current, condition);
+                    synchronized (writtenConditions) {
+                        writtenConditions.put(ref.uid(), condition);
+                    }
+                    return true;
+                } catch (KubernetesClientException e) {
+                    // 422 from a failed "test" (the conditions moved under us) or 404 (pod gone): next round decides again
+                    LOG.info("could not set {} on pod {}: {}", SwarmnetKeys.CONDITION_ATTACHED, ref, e.getMessage());
+                    return false;
+                }
+            });
         }
-        return ok;
+        return runAll(patches);
+    }
+
+    /**
+     * Runs the writes of one round; many at once (a node's first round attaches all its pods) go through a few
+     * threads that live only for this round, so that thousands of pods do not hold the reconcile thread for
+     * thousands of sequential round trips.
+     */
+    private boolean runAll(List<Callable<Boolean>> writes) {
+        if (writes.size() <= 1) {
+            return writes.stream().allMatch(ClusterPublisher::call);
+        }
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL_WRITES, writes.size()), r -> {
+            Thread t = new Thread(r, "swarmnet-publish-" + nodeName + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            boolean ok = true;
+            for (Future<Boolean> result : pool.invokeAll(writes)) {
+                ok &= result.get();
+            }
+            return ok;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            LOG.warn("publishing on node {} failed: {}", nodeName, e.getCause().toString());
+            return false;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static boolean call(Callable<Boolean> write) {
+        try {
+            return write.call();
+        } catch (Exception e) {
+            LOG.warn("publishing failed: {}", e.toString());
+            return false;
+        }
     }
 
     /**

@@ -3,7 +3,9 @@ package io.swarmnet.agent.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.desired.DesiredState;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.desired.NetworkDatapath;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
@@ -32,6 +34,7 @@ class PublishingDecisionsTest {
     static final PodRef WEB_1 = new PodRef("default", "web-1", "u1");
     static final PodRef WEB_2 = new PodRef("default", "web-2", "u2");
     static final PodRef VAULT = new PodRef("default", "vault-1", "u3");
+    static final EncryptionDatapath.Report NO_ENCRYPTION = new EncryptionDatapath.Report(Map.of(), Map.of());
 
     static NetworkDatapath network(NetworkKey key, int vni, boolean encrypted, String... peers) {
         return new NetworkDatapath(key, new Vni(vni), Cidr.parse("10.0.9.0/24"), IpAddress.parse("10.0.9.1"), 1450, encrypted,
@@ -80,7 +83,7 @@ class PublishingDecisionsTest {
         ApplyReport report = new ApplyReport(Set.of(WEB_1, WEB_2), Map.of(SECRET, "network default/secret: no ESP in this kernel"),
                 Map.of(), 5);
 
-        var states = NodeNetworkReport.of(desired, report).byNetwork();
+        var states = NodeNetworkReport.of(desired, report, new EncryptionDatapath.Report(Map.of(), Map.of())).byNetwork();
 
         assertThat(states).containsOnlyKeys("default/net", "default/secret");
         assertThat(states.get("default/net")).isEqualTo(new NodeNetworkState(4097, 2, 2, Encryption.NotRequested, null));
@@ -89,12 +92,30 @@ class PublishingDecisionsTest {
     }
 
     @Test
-    void encryptedNetworkWithoutFailureIsEstablished() {
-        var states = NodeNetworkReport.of(desired, new ApplyReport(Set.of(VAULT), Map.of(), Map.of(), 0)).byNetwork();
+    void encryptedNetworkIsEstablishedOnlyWhenTheEncryptionDatapathSaysSo() {
+        ApplyReport applied = new ApplyReport(Set.of(VAULT), Map.of(), Map.of(), 0);
+        var states = NodeNetworkReport.of(desired, applied,
+                new EncryptionDatapath.Report(Map.of(SECRET, Encryption.Established), Map.of())).byNetwork();
 
         assertThat(states.get("default/secret").encryption()).isEqualTo(Encryption.Established);
+        assertThat(states.get("default/secret").message()).isNull();
+        var unencrypted = NodeNetworkReport.of(desired, applied, new EncryptionDatapath.Report(Map.of(), Map.of())).byNetwork();
+        assertThat(unencrypted.get("default/secret").encryption()).isEqualTo(Encryption.Failed);
+        assertThat(unencrypted.get("default/secret").message()).contains("encryption is not enabled");
+        var failed = NodeNetworkReport.of(desired, applied, new EncryptionDatapath.Report(Map.of(SECRET, Encryption.Failed),
+                Map.of(SECRET, "the kernel cannot hold IPsec ESP states"))).byNetwork();
+        assertThat(failed.get("default/secret").message()).contains("cannot hold IPsec ESP states");
         assertThat(states.get("default/secret").localTasks()).isEqualTo(1);
         assertThat(states.get("default/net").localTasks()).isZero();
+    }
+
+    @Test
+    void encryptedNetworkWithoutEncryptionOnThisAgentIsFailedNeverEstablished() {
+        var states = NodeNetworkReport.of(desired, new ApplyReport(Set.of(VAULT), Map.of(), Map.of(), 0), NO_ENCRYPTION).byNetwork();
+
+        assertThat(states.get("default/secret").encryption()).isEqualTo(Encryption.Failed);
+        assertThat(states.get("default/secret").message()).contains("not enabled");
+        assertThat(states.get("default/net").message()).isNull();
     }
 
     @Test
