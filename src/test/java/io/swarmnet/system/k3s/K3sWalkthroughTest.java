@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.system.chart.Helm;
+import io.swarmnet.system.chart.InstalledTool;
 import io.swarmnet.system.chart.RepositoryLayout;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,6 +42,7 @@ class K3sWalkthroughTest {
 
     private static RepositoryLayout repo;
     private static Helm helm;
+    private static Path kubectlBinary;
     private static Path imageTar;
     private static K3sCluster cluster;
 
@@ -48,7 +50,8 @@ class K3sWalkthroughTest {
     static void startCluster() throws IOException {
         helm = Helm.installed().orElse(null);
         assumeTrue(helm != null, Helm.MISSING);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")) || onPath("kubectl"), "kubectl is not installed (scripts/install-deps.sh installs it)");
+        kubectlBinary = InstalledTool.find("kubectl").orElse(null);
+        assumeTrue(kubectlBinary != null, InstalledTool.missing("kubectl"));
         repo = RepositoryLayout.find();
 
         String image = IMAGE_REPOSITORY + ":" + IMAGE_TAG;
@@ -90,13 +93,8 @@ class K3sWalkthroughTest {
         }
     }
 
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        return path != null && List.of(path.split(":")).stream().anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
-    }
-
     private static String kubectl(Duration timeout, String... args) {
-        List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", cluster.kubeconfig().toString()));
+        List<String> command = new ArrayList<>(List.of(kubectlBinary.toString(), "--kubeconfig", cluster.kubeconfig().toString()));
         command.addAll(List.of(args));
         return HostCommand.run(timeout, command).output();
     }
