@@ -36,16 +36,22 @@ final class ServiceFixture implements AutoCloseable {
 
     final SandboxApiServer api;
     final KubernetesClient client;
-    final String namespace;
+    /** The namespace the verbs work in; {@link #useNamespace} moves a shared fixture to a fresh one per test. */
+    String namespace;
     final OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
     SwarmnetOperator operator;
 
     ServiceFixture(String namespace) {
         this.api = SandboxApiServer.start();
         this.client = api.client();
-        this.namespace = namespace;
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
+        useNamespace(namespace);
         this.operator = SwarmnetOperator.start(client, config);
+    }
+
+    /** Creates the namespace and works in it from now on. */
+    void useNamespace(String name) {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+        this.namespace = name;
     }
 
     void restartOperator() {

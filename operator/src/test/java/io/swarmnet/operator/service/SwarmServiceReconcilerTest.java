@@ -16,28 +16,42 @@ import io.swarmnet.operator.ipam.AddressLedger;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The SwarmService reconciler inside the whole operator, against the embedded API server. */
 class SwarmServiceReconcilerTest {
 
-    private static final String NS = "shop";
+    /** One API server and operator for the class (starting them is most of a test's time); a namespace per test. */
+    private static ServiceFixture cluster;
+    private static int tests;
 
-    private ServiceFixture cluster;
+    private String ns;
     private FakeKubelet kubelet;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = new ServiceFixture("shop");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        cluster.close();
+    }
 
     @BeforeEach
     void start() {
-        cluster = new ServiceFixture(NS);
-        kubelet = new FakeKubelet(cluster.client, NS);
+        ns = "shop-" + ++tests;
+        cluster.useNamespace(ns);
+        kubelet = new FakeKubelet(cluster.client, ns);
     }
 
     @AfterEach
     void stop() {
         kubelet.close();
-        cluster.close();
     }
 
     private Set<String> slots(String service) {
@@ -48,14 +62,15 @@ class SwarmServiceReconcilerTest {
 
     @Test
     void threeReplicasGetThreePodsWithDistinctAddressesAndAVirtualIp() {
-        cluster.network("my-network", "10.0.9.0/24", true);
+        cluster.network("my-network", "10.9.9.0/24", true);
         cluster.service("my-web", 3, List.of("my-network"), spec -> { });
 
         cluster.eventually("3 task pods exist", () -> cluster.pods("my-web").size() == 3);
+        assertThat(cluster.get("my-web").getMetadata().getFinalizers()).contains("swarmservices.swarmnet.io/finalizer");
         List<Pod> pods = cluster.pods("my-web");
         assertThat(pods).extracting(p -> slotOf(p).number()).containsExactly(1, 2, 3);
         assertThat(pods).extracting(p -> p.getMetadata().getName()).allMatch(n -> n.matches("my-web-[123]-[a-z0-9]{5}"));
-        Cidr subnet = Cidr.parse("10.0.9.0/24");
+        Cidr subnet = Cidr.parse("10.9.9.0/24");
         IpAddress gateway = cluster.gatewayOf("my-network");
         Set<IpAddress> taskAddresses = new HashSet<>();
         for (Pod pod : pods) {
@@ -68,7 +83,7 @@ class SwarmServiceReconcilerTest {
             assertThat(pod.getSpec().getReadinessGates()).extracting(g -> g.getConditionType())
                     .contains(SwarmnetKeys.CONDITION_ATTACHED);
             assertThat(pod.getSpec().getDnsConfig().getNameservers()).containsExactly("127.0.0.11");
-            assertThat(pod.getSpec().getDnsConfig().getSearches()).containsExactly("shop.svc.cluster.local", "svc.cluster.local",
+            assertThat(pod.getSpec().getDnsConfig().getSearches()).containsExactly(ns + ".svc.cluster.local", "svc.cluster.local",
                     "cluster.local");
         }
         assertThat(taskAddresses).hasSize(3);
@@ -117,13 +132,13 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("my-dnsrr reports its 2 tasks", () -> cluster.get("my-dnsrr").getStatus().getTasks().size() == 2);
         assertThat(cluster.get("my-dnsrr").getStatus().getVirtualIPs()).isEmpty();
         AddressLedger ledger = cluster.operator.ledger();
-        assertThat(ledger.addressOf(NS, "my-network", AddressLedger.vipOwner("my-dnsrr"))).isEmpty();
-        assertThat(ledger.addressOf(NS, "my-network", AddressLedger.vipOwner("my-web"))).isPresent();
+        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-dnsrr"))).isEmpty();
+        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-web"))).isPresent();
 
         cluster.edit("my-web", spec -> spec.setEndpointMode(EndpointMode.DNSRR));
 
         cluster.eventually("my-web's VIP is gone", () -> cluster.get("my-web").getStatus().getVirtualIPs().isEmpty());
-        assertThat(ledger.addressOf(NS, "my-network", AddressLedger.vipOwner("my-web"))).isEmpty();
+        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-web"))).isEmpty();
     }
 
     @Test
@@ -143,7 +158,7 @@ class SwarmServiceReconcilerTest {
         AddressLedger ledger = cluster.operator.ledger();
         for (Pod gone : five.subList(2, 5)) {
             cluster.eventually("address of " + gone.getMetadata().getName() + " released",
-                    () -> ledger.addressOf(NS, "my-network", AddressLedger.taskOwner(gone.getMetadata().getName())).isEmpty());
+                    () -> ledger.addressOf(ns, "my-network", AddressLedger.taskOwner(gone.getMetadata().getName())).isEmpty());
         }
         cluster.eventually("status shows 2 replicas", () -> cluster.get("my-web").getStatus().getReplicas() == 2
                 && cluster.get("my-web").getStatus().getTasks().size() == 2);
@@ -156,7 +171,7 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("3 tasks", () -> cluster.pods("my-web").size() == 3);
         Pod victim = cluster.pods("my-web").get(1);
 
-        cluster.client.pods().inNamespace(NS).withName(victim.getMetadata().getName()).delete();
+        cluster.client.pods().inNamespace(ns).withName(victim.getMetadata().getName()).delete();
 
         cluster.eventually("slot 2 has a new task", () -> cluster.pods("my-web").stream()
                 .anyMatch(p -> slotOf(p).number() == 2 && !p.getMetadata().getName().equals(victim.getMetadata().getName())));
@@ -165,7 +180,7 @@ class SwarmServiceReconcilerTest {
         assertThat(addressOf(replacement, "my-network")).isNotNull();
         assertThat(cluster.pods("my-web")).hasSize(3);
         cluster.eventually("the deleted task's address is released", () -> cluster.operator.ledger()
-                .addressOf(NS, "my-network", AddressLedger.taskOwner(victim.getMetadata().getName())).isEmpty());
+                .addressOf(ns, "my-network", AddressLedger.taskOwner(victim.getMetadata().getName())).isEmpty());
     }
 
     @Test
@@ -181,7 +196,7 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("slot 1 has a new task", () -> cluster.pods("my-web").stream()
                 .anyMatch(p -> slotOf(p).number() == 1 && !p.getMetadata().getName().equals(victim.getMetadata().getName())));
         assertThat(cluster.pods("my-web")).extracting(p -> slotOf(p).number()).containsExactly(1, 2);
-        cluster.eventually("a TaskFailed event names the task", () -> cluster.client.v1().events().inNamespace(NS).list().getItems()
+        cluster.eventually("a TaskFailed event names the task", () -> cluster.client.v1().events().inNamespace(ns).list().getItems()
                 .stream().anyMatch(e -> "TaskFailed".equals(e.getReason()) && e.getMessage().contains(victim.getMetadata().getName())
                         && e.getMessage().contains("OOMKilled")));
     }
@@ -191,7 +206,7 @@ class SwarmServiceReconcilerTest {
     }
 
     private io.fabric8.kubernetes.client.Watch recordPodEvents(String service, List<PodEvent> events) {
-        return cluster.client.pods().inNamespace(NS).withLabel(SwarmnetKeys.LABEL_SERVICE, service).watch(
+        return cluster.client.pods().inNamespace(ns).withLabel(SwarmnetKeys.LABEL_SERVICE, service).watch(
                 new io.fabric8.kubernetes.client.Watcher<Pod>() {
                     @Override
                     public void eventReceived(Action action, Pod pod) {
@@ -380,7 +395,7 @@ class SwarmServiceReconcilerTest {
         cluster.service("my-web", 2, List.of("later"), spec -> { });
 
         cluster.eventually("NetworkNotFound", () -> cluster.hasCondition("my-web", "Ready", "False", "NetworkNotFound"));
-        assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("later").contains(NS);
+        assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("later").contains(ns);
         assertThat(cluster.hasCondition("my-web", "Degraded", "True", "NetworkNotFound")).isTrue();
         assertThat(cluster.pods("my-web")).isEmpty();
         assertThat(cluster.get("my-web").getStatus().getTasksReady()).isEqualTo("0/2");
@@ -406,7 +421,7 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("NetworkNotReady", () -> cluster.hasCondition("my-web", "Ready", "False", "NetworkNotReady"));
         assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("clash");
         assertThat(cluster.pods("my-web")).isEmpty();
-        assertThat(cluster.operator.ledger().addressOf(NS, "first", AddressLedger.vipOwner("my-web"))).isEmpty();
+        assertThat(cluster.operator.ledger().addressOf(ns, "first", AddressLedger.vipOwner("my-web"))).isEmpty();
     }
 
     @Test
@@ -447,7 +462,7 @@ class SwarmServiceReconcilerTest {
         kubelet.startAll();
         cluster.eventually("both Ready", () -> cluster.hasCondition("my-web", "Ready", "True", null)
                 && cluster.hasCondition("my-dnsrr", "Ready", "True", null));
-        var before = cluster.operator.ledger().holdings(NS, "my-network");
+        var before = cluster.operator.ledger().holdings(ns, "my-network");
         List<String> podsBefore = new java.util.ArrayList<>();
         cluster.pods("my-web").forEach(p -> podsBefore.add(p.getMetadata().getName()));
         cluster.pods("my-dnsrr").forEach(p -> podsBefore.add(p.getMetadata().getName()));
@@ -455,7 +470,7 @@ class SwarmServiceReconcilerTest {
 
         cluster.restartOperator();
 
-        assertThat(cluster.operator.ledger().holdings(NS, "my-network")).isEqualTo(before);
+        assertThat(cluster.operator.ledger().holdings(ns, "my-network")).isEqualTo(before);
         cluster.edit("my-web", spec -> spec.setReplicas(4));
         cluster.eventually("slot 4 added", () -> cluster.pods("my-web").size() == 4);
         List<String> podsAfter = new java.util.ArrayList<>();
@@ -476,13 +491,13 @@ class SwarmServiceReconcilerTest {
                 && !cluster.get("my-web").getStatus().getVirtualIPs().isEmpty()
                 && !cluster.get("other").getStatus().getVirtualIPs().isEmpty());
 
-        cluster.client.resources(SwarmService.class).inNamespace(NS).withName("my-web").delete();
+        cluster.client.resources(SwarmService.class).inNamespace(ns).withName("my-web").delete();
 
         cluster.eventually("the service is gone", () -> cluster.get("my-web") == null);
         assertThat(cluster.pods("my-web")).isEmpty();
         AddressLedger ledger = cluster.operator.ledger();
-        cluster.eventually("only the other service holds addresses", () -> ledger.holdings(NS, "my-network").size() == 2);
-        assertThat(ledger.holdings(NS, "my-network").values()).allMatch(owner -> owner.equals(AddressLedger.vipOwner("other"))
+        cluster.eventually("only the other service holds addresses", () -> ledger.holdings(ns, "my-network").size() == 2);
+        assertThat(ledger.holdings(ns, "my-network").values()).allMatch(owner -> owner.equals(AddressLedger.vipOwner("other"))
                 || owner.startsWith("task:other-"));
     }
 
@@ -496,10 +511,10 @@ class SwarmServiceReconcilerTest {
 
         cluster.service("my-web", 1, List.of("my-network"), spec -> { });
 
-        cluster.eventually("the ghost's address is released", () -> ledger.addressOf(NS, "my-network",
+        cluster.eventually("the ghost's address is released", () -> ledger.addressOf(ns, "my-network",
                 AddressLedger.taskOwner("my-web-1-ghost")).isEmpty());
         cluster.eventually("the real task exists", () -> cluster.pods("my-web").size() == 1);
-        assertThat(ledger.holdings(NS, "my-network")).doesNotContainValue(AddressLedger.taskOwner("my-web-1-ghost"));
+        assertThat(ledger.holdings(ns, "my-network")).doesNotContainValue(AddressLedger.taskOwner("my-web-1-ghost"));
         assertThat(ghost).isNotNull();
     }
 
@@ -521,7 +536,7 @@ class SwarmServiceReconcilerTest {
     }
 
     private String kubectl(java.nio.file.Path kubeconfig, String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString(), "-n", NS));
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString(), "-n", ns));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
