@@ -35,6 +35,12 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
+    // VIP tables as our last successful transactions left them; listed from the kernel again at least every
+    // fullReadInterval (drift repair) and after any failure, never trusted across a restart.
+    private final Map<PodRef, KernelReader.KnownVipTable> knownTables = new HashMap<>();
+    private final VipLoadBalancer vipLoadBalancer;
+    private final java.time.Duration fullReadInterval;
+    private long lastFullRead;
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
         this.config = config;
@@ -49,6 +55,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace());
         this.executor = new PlanExecutor(tools, pool);
+        this.vipLoadBalancer = new VipLoadBalancer(names);
+        this.fullReadInterval = java.time.Duration.ofSeconds(30);
     }
 
     public DatapathConfig config() {
@@ -66,8 +74,13 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         desired.pods().forEach(p -> pods.add(p.pod()));
         pods.addAll(previousPods);
         ActualNode actual;
+        long now = System.nanoTime();
+        if (now - lastFullRead > fullReadInterval.toNanos()) {
+            knownTables.clear();
+            lastFullRead = now;
+        }
         try {
-            actual = reader.read(pods);
+            actual = reader.read(pods, Map.copyOf(knownTables));
         } catch (RuntimeException e) {
             // nothing can be planned without the actual state: every network and pod waits for the retry
             String cause = "reading the kernel state failed: " + e.getMessage();
@@ -104,6 +117,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 attached.add(pod.pod());
             }
         }
+        rememberVipTables(desired, actual, plan, podFailures);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());
         retry.retainAll(previousPods);
@@ -117,6 +131,26 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         podFailures.values().forEach(m -> LOG.warn("{}", m));
         networkFailures.values().forEach(m -> LOG.warn("{}", m));
         return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
+    }
+
+    private void rememberVipTables(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures) {
+        knownTables.keySet().retainAll(desired.pods().stream().map(PodDatapath::pod).toList());
+        for (PodDatapath pod : desired.pods()) {
+            PodNamespaceState state = actual.pods().get(pod.pod());
+            if (state == null || podFailures.containsKey(pod.pod()) || plan.rejectedPods().containsKey(pod.pod())) {
+                knownTables.remove(pod.pod());
+                continue;
+            }
+            java.nio.file.Path path = null;
+            if (state.namespace() instanceof NetNamespace.AtPath p) {
+                path = p.path();
+            } else if (state.namespace() instanceof NetNamespace.Named n) {
+                path = java.nio.file.Path.of("/run/netns", n.name());
+            }
+            if (path != null) {
+                knownTables.put(pod.pod(), new KernelReader.KnownVipTable(path, vipLoadBalancer.expected(VipLoadBalancer.byVip(pod.vips()))));
+            }
+        }
     }
 
     @Override

@@ -124,6 +124,29 @@ public final class VipLoadBalancer {
         return lines;
     }
 
+    /** The table a successful {@link #transaction} leaves behind: what reading the kernel would return. */
+    public VipTable expected(Map<IpAddress, List<IpAddress>> desired) {
+        if (desired.isEmpty()) {
+            return VipTable.ABSENT;
+        }
+        Map<IpAddress, List<IpAddress>> balanced = new java.util.HashMap<>();
+        Map<IpAddress, Integer> modulus = new java.util.HashMap<>();
+        Set<IpAddress> refused = new HashSet<>();
+        Set<String> chains = new HashSet<>();
+        Set<String> maps = new HashSet<>();
+        desired.forEach((vip, backends) -> {
+            if (backends.isEmpty()) {
+                refused.add(vip);
+            } else {
+                balanced.put(vip, backends);
+                modulus.put(vip, backends.size());
+                chains.add(names.vipChain(vip));
+                maps.add(names.backendMap(vip));
+            }
+        });
+        return new VipTable(true, true, balanced, modulus, refused, chains, maps);
+    }
+
     /** The transaction removing our table from a pod that no longer has VIPs (or is no longer ours to program). */
     public List<String> removal(VipTable actual) {
         return actual.present() ? List.of("delete table " + table) : List.of();

@@ -220,7 +220,32 @@ public final class SimulatedCluster implements AutoCloseable {
     /** Starts one agent per node; each gets a LinuxDatapath for its node and that node's pod locator. */
     public void runAgents(AgentLauncher launcher) {
         for (SimulatedNode node : nodes) {
-            agents.add(runAgent(node, launcher));
+            runAgent(node, launcher);
+        }
+    }
+
+    /**
+     * Stops every running agent (the kernel state stays, as when a DaemonSet pod is replaced) and starts new ones
+     * with fresh datapath instances, which must take the kernel over by diffing.
+     */
+    public void restartAgents(AgentLauncher launcher) {
+        stopAgents();
+        runAgents(launcher);
+    }
+
+    /** Stops every running agent, leaving the kernel as it is. */
+    public void stopAgents() {
+        List<AutoCloseable> running;
+        synchronized (agents) {
+            running = List.copyOf(agents);
+            agents.clear();
+        }
+        for (AutoCloseable agent : running) {
+            try {
+                agent.close();
+            } catch (Exception e) {
+                LOG.warn("stopping an agent of simulation {} failed: {}", prefix, e.toString());
+            }
         }
     }
 
@@ -261,16 +286,7 @@ public final class SimulatedCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (agents) {
-            for (AutoCloseable agent : agents) {
-                try {
-                    agent.close();
-                } catch (Exception e) {
-                    LOG.warn("stopping an agent of simulation {} failed: {}", prefix, e.toString());
-                }
-            }
-            agents.clear();
-        }
+        stopAgents();
         for (PodRef ref : List.copyOf(pods.keySet())) {
             deletePod(ref);
         }

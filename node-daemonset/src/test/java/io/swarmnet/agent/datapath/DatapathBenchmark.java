@@ -1,0 +1,221 @@
+package io.swarmnet.agent.datapath;
+
+import static io.swarmnet.agent.datapath.Topology.pod;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.simulation.SimulatedCluster;
+import io.swarmnet.agent.simulation.SimulatedNode;
+import io.swarmnet.agent.simulation.SimulatedPod;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Datapath numbers (issue 3 item 8), printed, never asserted against a target. Run on purpose:
+ * {@code mvn -pl node-daemonset test -Dgroups=benchmark -DexcludedGroups=none -Dtest=DatapathBenchmark}.
+ * Scale knobs: -Dswarmnet.bench.services (1000), -Dswarmnet.bench.tasks (10), -Dswarmnet.bench.localPods (20),
+ * -Dswarmnet.bench.changes (50), -Dswarmnet.bench.seconds (3).
+ */
+@Tag("benchmark")
+class DatapathBenchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SECONDS = Integer.getInteger("swarmnet.bench.seconds", 3);
+
+    private SimulatedCluster cluster;
+    private final List<LinuxDatapath> datapaths = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        KernelAvailability.assumeKernelTestsCanRun("ip", "bridge", "nft", "nsenter", "iperf3", "curl");
+        cluster = SimulatedCluster.start(2);
+    }
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) {
+            datapaths.forEach(LinuxDatapath::close);
+            cluster.close();
+            assertThat(cluster.leftovers()).isEmpty();
+        }
+    }
+
+    @Test
+    void throughputOverlayVersusBareVxlanVersusUnderlayAndVipVersusDirect() throws Exception {
+        SimulatedNode n1 = cluster.node(1);
+        SimulatedNode n2 = cluster.node(2);
+        Topology topology = new Topology();
+        Topology.Node t1 = new Topology.Node(n1.name(), n1.underlayAddress(), n1.underlayMtu());
+        Topology.Node t2 = new Topology.Node(n2.name(), n2.underlayAddress(), n2.underlayMtu());
+        Topology.Network net = topology.network("bench", 4501, "10.241.0.0/24");
+        topology.task(pod("client"), t1, net, "10.241.0.10");
+        topology.task(pod("server"), t2, net, "10.241.0.20");
+        topology.service("server", net, "10.241.0.2", List.of(pod("server")));
+        SimulatedPod client = cluster.createPod(n1, pod("client"));
+        SimulatedPod server = cluster.createPod(n2, pod("server"));
+        LinuxDatapath d1 = track(cluster.datapath(n1));
+        LinuxDatapath d2 = track(cluster.datapath(n2));
+        assertThat(d1.apply(topology.desired(t1)).complete()).isTrue();
+        assertThat(d2.apply(topology.desired(t2)).complete()).isTrue();
+
+        // a bare VXLAN pair between the two node namespaces: the kernel's VXLAN cost without bridge and veth
+        bareVxlan(n1, "10.242.0.1", n2.underlayAddress().toString());
+        bareVxlan(n2, "10.242.0.2", n1.underlayAddress().toString());
+
+        double underlay = iperfNodeToNode(n1, n2, n2.underlayAddress().toString());
+        double bare = iperfNodeToNode(n1, n2, "10.242.0.2");
+        double overlay = iperfPodToPod(client, server, "10.241.0.20");
+        double vip = iperfPodToPod(client, server, "10.241.0.2");
+        System.out.printf(Locale.ROOT, "%n== TCP throughput, one flow, %d s each ==%n", SECONDS);
+        System.out.printf(Locale.ROOT, "raw underlay veth (node -> node)     %8.2f Gbit/s%n", underlay);
+        System.out.printf(Locale.ROOT, "bare VXLAN pair (node -> node)       %8.2f Gbit/s  (%.0f%% of underlay)%n", bare, 100 * bare / underlay);
+        System.out.printf(Locale.ROOT, "swarmnet overlay (task -> task)      %8.2f Gbit/s  (%.0f%% of underlay, %.0f%% of bare VXLAN)%n",
+                overlay, 100 * overlay / underlay, 100 * overlay / bare);
+        System.out.printf(Locale.ROOT, "swarmnet overlay via VIP (DNAT)      %8.2f Gbit/s  (%.0f%% of direct task address)%n", vip, 100 * vip / overlay);
+
+        // connection setup: where the DNAT cost shows, one conntrack entry per connection
+        cluster.startProcess(server, "busybox", "httpd", "-f", "-p", "80", "-h", "/");
+        Thread.sleep(300);
+        int connections = 200;
+        double directMs = connectionMillis(client, "10.241.0.20", connections);
+        double vipMs = connectionMillis(client, "10.241.0.2", connections);
+        System.out.printf(Locale.ROOT, "HTTP request on a new connection:    direct %.3f ms, via VIP %.3f ms (%d sequential requests, curl)%n",
+                directMs, vipMs, connections);
+    }
+
+    @Test
+    void convergenceToThousandsOfServicesAndBackendChangeLatency() {
+        int services = Integer.getInteger("swarmnet.bench.services", 1000);
+        int tasksPerService = Integer.getInteger("swarmnet.bench.tasks", 10);
+        int localPods = Integer.getInteger("swarmnet.bench.localPods", 20);
+        int changes = Integer.getInteger("swarmnet.bench.changes", 50);
+        SimulatedNode n1 = cluster.node(1);
+        Topology topology = new Topology();
+        Topology.Node local = new Topology.Node(n1.name(), n1.underlayAddress(), n1.underlayMtu());
+        Topology.Node remote = new Topology.Node("node-far", cluster.node(2).underlayAddress(), 1500);
+        Topology.Network net = topology.network("big", 4502, "10.128.0.0/14");
+        // task i of service s gets 10.128.0.0 + 16 + s * tasks + i; the first localPods tasks run on node 1, the rest elsewhere
+        List<List<PodRef>> backends = new ArrayList<>();
+        int created = 0;
+        for (int s = 0; s < services; s++) {
+            List<PodRef> tasks = new ArrayList<>();
+            for (int i = 0; i < tasksPerService; i++) {
+                PodRef ref = pod("svc" + s + "-" + i);
+                boolean isLocal = created < localPods;
+                topology.task(ref, isLocal ? local : remote, net, address(16L + s * tasksPerService + i));
+                if (isLocal) {
+                    cluster.createPod(n1, ref);
+                }
+                created++;
+                tasks.add(ref);
+            }
+            backends.add(tasks);
+            topology.service("svc" + s, net, address(0x30000 + s), tasks);
+        }
+        NodeDatapath desired = topology.desired(local);
+        LinuxDatapath datapath = track(cluster.datapath(n1));
+
+        long t0 = System.nanoTime();
+        ApplyReport first = datapath.apply(desired);
+        long convergeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(first.complete()).as("%s", first.podFailures()).isTrue();
+        t0 = System.nanoTime();
+        ApplyReport again = datapath.apply(desired);
+        long noopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(again.changes()).isZero();
+
+        // backend changes: one task of one service leaves the rotation, then comes back
+        long[] latencies = new long[changes];
+        for (int c = 0; c < changes; c++) {
+            int s = ((c / 2) * 7919) % services;
+            List<PodRef> rotation = new ArrayList<>(backends.get(s));
+            if (c % 2 == 0) {
+                rotation.remove(rotation.size() - 1);
+            }
+            topology.service("svc" + s, net, address(0x30000 + s), rotation);
+            NodeDatapath changed = topology.desired(local);
+            long start = System.nanoTime();
+            ApplyReport r = datapath.apply(changed);
+            latencies[c] = System.nanoTime() - start;
+            assertThat(r.changes()).isPositive();
+        }
+        Arrays.sort(latencies);
+        System.out.printf(Locale.ROOT, "%n== convergence, one node: %d services x %d tasks, %d local pods (each with %d VIPs), %d remote endpoints ==%n",
+                services, tasksPerService, localPods, services, services * tasksPerService - localPods);
+        System.out.printf(Locale.ROOT, "empty -> converged:                  %6d ms (%d kernel changes)%n", convergeMs, first.changes());
+        System.out.printf(Locale.ROOT, "re-apply, nothing to change:         %6d ms (0 changes; read + diff)%n", noopMs);
+        System.out.printf(Locale.ROOT, "backend change -> rules changed:     median %.1f ms, p99 %.1f ms over %d changes (datapath apply: read, diff, %d nft transactions)%n",
+                latencies[changes / 2] / 1e6, latencies[Math.min(changes - 1, (int) Math.ceil(changes * 0.99) - 1)] / 1e6, changes, localPods);
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------
+
+    private LinuxDatapath track(LinuxDatapath d) {
+        datapaths.add(d);
+        return d;
+    }
+
+    private static String address(long offset) {
+        return io.swarmnet.api.net.IpAddress.parse("10.128.0.0").plus(offset).toString();
+    }
+
+    private void bareVxlan(SimulatedNode node, String address, String remote) {
+        KernelTools.Result r = new KernelTools().ipBatch(node.hostNamespace(), List.of(
+                "link add name bench-vx type vxlan id 99 local " + node.underlayAddress() + " dstport 4789 nolearning",
+                "link set dev bench-vx mtu 1450 up",
+                "addr add " + address + "/24 dev bench-vx"));
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        KernelTools.Result fdb = new KernelTools().bridgeBatch(node.hostNamespace(),
+                List.of("fdb append 00:00:00:00:00:00 dev bench-vx dst " + remote + " self permanent"));
+        assertThat(fdb.ok()).as(fdb.describe()).isTrue();
+    }
+
+    private double iperfNodeToNode(SimulatedNode client, SimulatedNode server, String target) throws Exception {
+        Process s = new ProcessBuilder("ip", "netns", "exec", server.namespace(), "iperf3", "-s", "-1", "-p", "5299")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Thread.sleep(300);
+            KernelTools.Result r = cluster.execOnNode(client, "iperf3", "-c", target, "-p", "5299", "-t", Integer.toString(SECONDS), "-J");
+            return gbits(r);
+        } finally {
+            s.destroyForcibly();
+            s.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private double iperfPodToPod(SimulatedPod client, SimulatedPod server, String target) throws Exception {
+        Process s = cluster.startProcess(server, "iperf3", "-s", "-1", "-p", "5201");
+        try {
+            Thread.sleep(300);
+            KernelTools.Result r = cluster.exec(client, "iperf3", "-c", target, "-p", "5201", "-t", Integer.toString(SECONDS), "-J");
+            return gbits(r);
+        } finally {
+            s.destroyForcibly();
+            s.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static double gbits(KernelTools.Result r) throws Exception {
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        JsonNode json = JSON.readTree(r.stdout());
+        return json.path("end").path("sum_received").path("bits_per_second").asDouble() / 1e9;
+    }
+
+    private double connectionMillis(SimulatedPod client, String target, int count) {
+        long start = System.nanoTime();
+        KernelTools.Result r = cluster.exec(client, "sh", "-c",
+                "i=0; while [ $i -lt " + count + " ]; do curl -s -o /dev/null --max-time 2 http://" + target + "/ || exit 1; i=$((i+1)); done");
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        return (System.nanoTime() - start) / 1e6 / count;
+    }
+}
