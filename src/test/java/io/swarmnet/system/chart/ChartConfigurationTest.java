@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.swarmnet.agent.AgentEnvironment;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.operator.OperatorConfig;
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,6 +79,19 @@ class ChartConfigurationTest {
         assertThat(config.logLevel()).isEqualTo("DEBUG");
         assertThat(config.watchNamespaces()).containsExactly("team-a", "team-b");
         assertThat(config.httpPort()).isEqualTo(8181);
+    }
+
+    @Test
+    void everyOperatorVariableTheChartSetsIsOneTheOperatorReads() throws IllegalAccessException {
+        Set<String> known = new HashSet<>(List.of("POD_NAME")); // the Lease identity
+        for (Field field : OperatorConfig.class.getFields()) {
+            if (field.getName().startsWith("ENV_") && field.getType() == String.class) {
+                known.add((String) field.get(null));
+            }
+        }
+        Container operator = container(render(), true);
+        assertThat(operator.getEnv()).extracting(EnvVar::getName)
+                .as("a misspelt variable would silently leave the operator on its default").allMatch(known::contains);
     }
 
     @Test
