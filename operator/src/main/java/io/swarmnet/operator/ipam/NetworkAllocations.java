@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,10 +107,15 @@ public final class NetworkAllocations {
         byNetwork.remove(namespace + "/" + name);
     }
 
-    /** Forgets every network not in {@code existing} (keys {@code namespace/name}): ones deleted without our cleanup. */
-    public synchronized void retainOnly(Set<String> existing) {
+    /**
+     * Forgets every network for which {@code stillExists} (asked with {@code namespace/name}) says
+     * no: ones deleted without our cleanup. The question is asked here, under the lock, rather than
+     * answered from a snapshot taken before: a network decided by another thread after such a
+     * snapshot would otherwise be forgotten and its subnet handed out twice.
+     */
+    public synchronized void retainOnly(Predicate<String> stillExists) {
         byNetwork.keySet().removeIf(key -> {
-            boolean gone = !existing.contains(key);
+            boolean gone = !stillExists.test(key);
             if (gone) {
                 LOG.info("OverlayNetwork {} no longer exists; its subnet and VXLAN id are free again", key);
             }

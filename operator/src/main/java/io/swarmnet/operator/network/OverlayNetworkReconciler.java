@@ -111,8 +111,11 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     public UpdateControl<OverlayNetwork> reconcile(OverlayNetwork network, Context<OverlayNetwork> context) {
         String namespace = network.getMetadata().getNamespace();
         String name = network.getMetadata().getName();
-        allocations.retainOnly(context.getPrimaryCache().list()
-                .map(n -> n.getMetadata().getNamespace() + "/" + n.getMetadata().getName()).collect(Collectors.toSet()));
+        var cache = context.getPrimaryCache();
+        allocations.retainOnly(key -> {
+            int slash = key.indexOf('/');
+            return cache.get(new ResourceID(key.substring(slash + 1), key.substring(0, slash))).isPresent();
+        });
 
         NetworkDecision decision = allocations.decide(NetworkRequest.of(network), clusterRanges());
         if (decision instanceof NetworkDecision.Allocated allocated && allocated.fresh()) {

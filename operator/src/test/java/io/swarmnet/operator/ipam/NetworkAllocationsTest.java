@@ -77,7 +77,7 @@ class NetworkAllocationsTest {
         NetworkAllocations allocations = new NetworkAllocations(planner());
         allocations.decide(auto("a"), List.of());
         allocations.decide(auto("b"), List.of());
-        allocations.retainOnly(Set.of("default/b"));
+        allocations.retainOnly(Set.of("default/b")::contains);
         assertThat(allocations.of("default", "a")).isEmpty();
         assertThat(allocations.of("default", "b")).isPresent();
     }
