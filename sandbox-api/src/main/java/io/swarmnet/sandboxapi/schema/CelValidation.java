@@ -3,8 +3,6 @@ package io.swarmnet.sandboxapi.schema;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cel.bundle.Cel;
-import dev.cel.bundle.CelFactory;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.CelOptions;
 import dev.cel.common.CelValidationException;
@@ -12,10 +10,13 @@ import dev.cel.common.ast.CelReference;
 import dev.cel.common.types.CelType;
 import dev.cel.common.types.OptionalType;
 import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
 import dev.cel.extensions.CelExtensions;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
 import io.swarmnet.sandboxapi.schema.SchemaNode.ValidationRule;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,26 +60,34 @@ final class CelValidation {
         this.rules = rules;
     }
 
+    /**
+     * One runtime for every CRD: it needs the function implementations only, not the schema's types,
+     * so it is built once (building a CEL environment is the slow part of loading a CRD).
+     */
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+            .setOptions(OPTIONS)
+            .addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional())
+            .addFunctionBindings(NetworkCelLibrary.bindings())
+            .addFunctionBindings(ListsCelLibrary.bindings())
+            .addFunctionBindings(RegexCelLibrary.bindings())
+            .addFunctionBindings(FormatCelLibrary.bindings())
+            .build();
+
     /** @throws IllegalArgumentException naming the rule and the compiler's complaint when a rule does not compile */
     static CelValidation compile(SchemaNode root, String where) {
         CelSchemaTypes types = new CelSchemaTypes(root);
-        Cel base = CelFactory.standardCelBuilder()
+        // Only what Kubernetes offers too, so a rule that compiles here compiles on a cluster:
+        // cel-go's strings, sets and optional extensions, cel.bind, and Kubernetes' own libraries.
+        CelCompiler base = CelCompilerFactory.standardCelCompilerBuilder()
                 .setOptions(OPTIONS)
                 .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
                 .setTypeProvider(types)
-                // Only what Kubernetes offers too, so a rule that compiles here compiles on a cluster:
-                // cel-go's strings, sets and optional extensions, cel.bind, and Kubernetes' own libraries.
-                .addCompilerLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
+                .addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
                         CelExtensions.bindings())
-                .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional())
                 .addFunctionDeclarations(NetworkCelLibrary.declarations())
-                .addFunctionBindings(NetworkCelLibrary.bindings())
                 .addFunctionDeclarations(ListsCelLibrary.declarations())
-                .addFunctionBindings(ListsCelLibrary.bindings())
                 .addFunctionDeclarations(RegexCelLibrary.declarations())
-                .addFunctionBindings(RegexCelLibrary.bindings())
                 .addFunctionDeclarations(FormatCelLibrary.declarations())
-                .addFunctionBindings(FormatCelLibrary.bindings())
                 .build();
         Map<SchemaNode, List<CompiledRule>> rules = new IdentityHashMap<>();
         collect(root, where, base, types, rules);
@@ -87,7 +96,7 @@ final class CelValidation {
         return validation;
     }
 
-    private static void collect(SchemaNode node, String where, Cel base, CelSchemaTypes types,
+    private static void collect(SchemaNode node, String where, CelCompiler base, CelSchemaTypes types,
                                 Map<SchemaNode, List<CompiledRule>> rules) {
         if (node == null) {
             return;
@@ -95,13 +104,14 @@ final class CelValidation {
         if (!node.validations().isEmpty()) {
             List<CompiledRule> compiled = new ArrayList<>();
             CelType self = types.typeOf(node);
+            Map<Boolean, CelCompiler> environments = new HashMap<>();
             for (int i = 0; i < node.validations().size(); i++) {
                 ValidationRule rule = node.validations().get(i);
                 String at = where + ".x-kubernetes-validations[" + i + "]";
-                Cel env = base.toCelBuilder()
+                CelCompiler env = environments.computeIfAbsent(rule.optionalOldSelf(), optional -> base.toCompilerBuilder()
                         .addVar("self", self)
-                        .addVar("oldSelf", rule.optionalOldSelf() ? OptionalType.create(self) : self)
-                        .build();
+                        .addVar("oldSelf", optional ? OptionalType.create(self) : self)
+                        .build());
                 CelAbstractSyntaxTree ast = check(env, rule.rule(), at + ".rule");
                 if (!ast.getResultType().equals(SimpleType.BOOL) && !ast.getResultType().equals(SimpleType.DYN)) {
                     throw refused(at + ".rule", rule.rule(), "must evaluate to a bool, not " + ast.getResultType().name());
@@ -113,7 +123,7 @@ final class CelValidation {
                         throw refused(at + ".messageExpression", rule.messageExpression(),
                                 "must evaluate to a string, not " + messageAst.getResultType().name());
                     }
-                    message = program(env, messageAst, at + ".messageExpression");
+                    message = program(messageAst, at + ".messageExpression");
                 }
                 if (rule.reason() != null && !List.of("FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired",
                         "FieldValueDuplicate").contains(rule.reason())) {
@@ -125,7 +135,7 @@ final class CelValidation {
                 }
                 boolean usesOldSelf = ast.getReferenceMap().values().stream()
                         .map(CelReference::name).anyMatch("oldSelf"::equals);
-                compiled.add(new CompiledRule(rule, program(env, ast, at + ".rule"), message, usesOldSelf));
+                compiled.add(new CompiledRule(rule, program(ast, at + ".rule"), message, usesOldSelf));
             }
             rules.put(node, List.copyOf(compiled));
         }
@@ -134,7 +144,7 @@ final class CelValidation {
         collect(node.additionalProperties(), where + ".additionalProperties", base, types, rules);
     }
 
-    private static CelAbstractSyntaxTree check(Cel env, String expression, String at) {
+    private static CelAbstractSyntaxTree check(CelCompiler env, String expression, String at) {
         try {
             return env.compile(expression).getAst();
         } catch (CelValidationException e) {
@@ -142,9 +152,9 @@ final class CelValidation {
         }
     }
 
-    private static CelRuntime.Program program(Cel env, CelAbstractSyntaxTree ast, String at) {
+    private static CelRuntime.Program program(CelAbstractSyntaxTree ast, String at) {
         try {
-            return env.createProgram(ast);
+            return RUNTIME.createProgram(ast);
         } catch (CelEvaluationException e) {
             throw refused(at, ast.getSource().getContent().toString(), "cannot plan CEL program: " + e.getMessage());
         }
