@@ -1,7 +1,6 @@
 package io.swarmnet.agent.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -115,16 +114,15 @@ public final class ClusterPublisher {
             if (condition.equals(writtenConditions.get(ref.uid()))) {
                 continue; // written already; the cache has not caught up yet
             }
-            int at = index;
             patches.add(() -> {
                 try {
-                    patchCondition(pod, at, current, condition);
+                    patchCondition(pod, current, condition);
                     synchronized (writtenConditions) {
                         writtenConditions.put(ref.uid(), condition);
                     }
                     return true;
                 } catch (KubernetesClientException e) {
-                    // 422 from a failed "test" (the conditions moved under us) or 404 (pod gone): next round decides again
+                    // e.g. 404 (the pod is gone): the next round decides again
                     LOG.info("could not set {} on pod {}: {}", SwarmnetKeys.CONDITION_ATTACHED, ref, e.getMessage());
                     return false;
                 }
@@ -175,11 +173,11 @@ public final class ClusterPublisher {
     }
 
     /**
-     * JSON Patch on pods/status: replacing the condition at its index, guarded by a test of that index's type,
-     * touches nothing else and fails cleanly (422) if the list changed since our cache saw it. (The RBAC role
-     * grants patch, not update, on pods/status.)
+     * Strategic merge patch on pods/status: conditions merge by type, so only ours is written, whatever the kubelet
+     * wrote meanwhile and however stale our cache is (as the kubelet's own status updates do). The RBAC role grants
+     * patch, not update, on pods/status.
      */
-    private void patchCondition(Pod pod, int index, PodCondition current, AttachedCondition condition) {
+    private void patchCondition(Pod pod, PodCondition current, AttachedCondition condition) {
         ObjectNode value = JSON.createObjectNode();
         value.put("type", SwarmnetKeys.CONDITION_ATTACHED);
         value.put("status", condition.status());
@@ -189,22 +187,10 @@ public final class ClusterPublisher {
         value.put("lastTransitionTime", statusChanged || current.getLastTransitionTime() == null
                 ? Instant.now(clock).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()
                 : current.getLastTransitionTime());
-        ArrayNode ops = JSON.createArrayNode();
-        if (index >= 0) {
-            ops.addObject().put("op", "test").put("path", "/status/conditions/" + index + "/type")
-                    .put("value", SwarmnetKeys.CONDITION_ATTACHED);
-            ops.addObject().put("op", "replace").put("path", "/status/conditions/" + index).set("value", value);
-        } else if (pod.getStatus() != null && pod.getStatus().getConditions() != null && !pod.getStatus().getConditions().isEmpty()) {
-            ops.addObject().put("op", "add").put("path", "/status/conditions/-").set("value", value);
-        } else if (pod.getStatus() != null) {
-            ops.addObject().put("op", "add").put("path", "/status/conditions").set("value", JSON.createArrayNode().add(value));
-        } else {
-            ObjectNode status = JSON.createObjectNode();
-            status.set("conditions", JSON.createArrayNode().add(value));
-            ops.addObject().put("op", "add").put("path", "/status").set("value", status);
-        }
+        ObjectNode patch = JSON.createObjectNode();
+        patch.putObject("status").putArray("conditions").add(value);
         client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                .subresource("status").patch(PatchContext.of(PatchType.JSON), ops.toString());
+                .subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
     }
 
     private boolean publishNodeState(NodeNetworkStates states) {
