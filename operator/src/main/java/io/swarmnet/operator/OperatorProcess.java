@@ -107,7 +107,8 @@ public final class OperatorProcess implements AutoCloseable {
 
     private void newLeader(String who) {
         leader = who;
-        if (!Objects.equals(who, identity)) {
+        // null: the Lease was released (a leader shut down); the next holder is announced when it takes it
+        if (who != null && !Objects.equals(who, identity)) {
             LOG.info("active operator is {}", who);
         }
     }
