@@ -323,4 +323,38 @@ class OverlayNetworkReconcilerTest {
         assertThat(get("small").getStatus().getAddressUsage()).isEqualTo("12/13 (92%)");
         assertThat(condition("small", "Ready").getStatus()).isEqualTo("True");
     }
+
+    @Test
+    void attachedServicesFollowTheServicesSpecAcrossNetworks() {
+        create("front", s -> { });
+        create("back", s -> { });
+        awaitReady("front", "True");
+        awaitReady("back", "True");
+        service("api", "front");
+        eventually(WAIT, "front lists api", () -> get("front").getStatus().getAttachedServices().equals(List.of("api")));
+        client.resources(SwarmService.class).inNamespace(NS).withName("api").edit(svc -> {
+            svc.getSpec().setNetworks(new ArrayList<>(List.of(new NetworkAttachment("back"))));
+            return svc;
+        });
+        // front is woken although the service no longer names it: its own status says the service was attached
+        eventually(WAIT, "api moved from front to back", () -> get("front").getStatus().getAttachedServices().isEmpty()
+                && get("back").getStatus().getAttachedServices().equals(List.of("api")));
+    }
+
+    @Test
+    void subnetsMustNotOverlapAcrossNamespaces() {
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("team-b")
+                .endMetadata().build()).create();
+        create("shared", s -> s.setSubnet("10.30.0.0/24"));
+        awaitReady("shared", "True");
+        OverlayNetwork other = new OverlayNetwork();
+        other.setMetadata(new ObjectMetaBuilder().withNamespace("team-b").withName("shared").build());
+        other.getSpec().setSubnet("10.30.0.0/24");
+        client.resource(other).create();
+        eventually(WAIT, "team-b/shared is refused, naming default/shared", () -> {
+            OverlayNetwork n = client.resources(OverlayNetwork.class).inNamespace("team-b").withName("shared").get();
+            Condition c = n.getStatus() == null ? null : Conditions.find(n.getStatus().getConditions(), "Ready");
+            return c != null && "SubnetOverlap".equals(c.getReason()) && c.getMessage().contains("default/shared");
+        });
+    }
 }
