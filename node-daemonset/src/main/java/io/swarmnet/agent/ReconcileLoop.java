@@ -147,15 +147,14 @@ final class ReconcileLoop implements Runnable {
                         lastApplied = state.datapath();
                         applies++;
                     }
-                    if (dns != null) {
-                        dns.update(snapshot, state.datapath(), lastReport);
-                    }
+                    // a pod whose resolver could not be opened (its namespace went away for a moment) is retried with backoff
+                    boolean dnsFailed = dns != null && !dns.update(snapshot, state.datapath(), lastReport).isEmpty();
                     if (resyncDue) {
                         publisher.forgetWrites();
                         resyncAt = System.nanoTime() + config.resync().toNanos();
                     }
                     boolean published = publisher.publish(state, lastReport, lastEncryption);
-                    failed = hasFailures(lastReport) || !published;
+                    failed = hasFailures(lastReport) || !published || dnsFailed;
                 } catch (RuntimeException e) {
                     // a bug, not a cluster or kernel condition (those are reported, never thrown): keep the loop alive
                     LOG.error("reconcile round on node {} failed; retrying", config.node().nodeName(), e);

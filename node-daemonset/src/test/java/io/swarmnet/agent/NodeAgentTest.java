@@ -253,6 +253,30 @@ class NodeAgentTest {
     }
 
     @Test
+    void problemEveryAgentSeesIsOneEventForTheWholeClusterAndDisturbsNothingElse() throws Exception {
+        createWithStatus(service("api").network("net").vip("net", "10.0.9.256").build());
+        client.resource(node("n9", null)).create();
+        NodeAgent two = startAgent(N2, new RecordingDatapath());
+        startReadyAgent();
+        await("second agent ready", two::ready, Duration.ofSeconds(10));
+        create(task("web-1", "web").on("n1").address("net", "10.0.9.3").build());
+
+        awaitDesired("web-1 attached with web's VIP", d -> hasPod(d, "web-1")
+                && d.pods().get(0).vips().stream().map(VipRule::service).toList().equals(List.of("web")), SECOND);
+        await("events", () -> !warnings("api").isEmpty() && !warnings("n9").isEmpty(), SECOND);
+        Thread.sleep(300); // both agents have run several rounds by now
+        assertThat(warnings("api")).singleElement().satisfies(e -> {
+            assertThat(e.getReason()).isEqualTo("InvalidVirtualIP");
+            assertThat(e.getInvolvedObject().getKind()).isEqualTo("SwarmService");
+            assertThat(e.getMessage()).contains("default/api", "status.virtualIPs", "10.0.9.256");
+        });
+        assertThat(warnings("n9")).singleElement().satisfies(e -> {
+            assertThat(e.getReason()).isEqualTo("NodeAddressMissing");
+            assertThat(e.getMetadata().getNamespace()).isEqualTo("default");
+        });
+    }
+
+    @Test
     void datapathFailureIsRetriedWithBackoffReportedOnceAndClearedWhenItHeals() throws Exception {
         datapath.failPod("web-1", "pod default/web-1: network namespace not found (is the pod sandbox running?)");
         startReadyAgent();
