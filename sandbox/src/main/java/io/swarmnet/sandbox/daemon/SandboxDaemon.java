@@ -2,6 +2,8 @@ package io.swarmnet.sandbox.daemon;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.swarmnet.agent.AgentConfig;
+import io.swarmnet.agent.dns.DnsSettings;
+import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.NodeAgent;
 import io.swarmnet.agent.simulation.SimulatedCluster;
 import io.swarmnet.agent.simulation.SimulatedNode;
@@ -73,10 +75,21 @@ public final class SandboxDaemon implements AutoCloseable {
         }
         LOG.info("{} simulated nodes on underlay bridge {}: {}", nodeCount, cluster.underlayBridge(), hostIps);
 
-        SwarmnetOperator operator = SwarmnetOperator.start(client, OperatorConfig.defaults());
+        OperatorConfig operatorConfig = OperatorConfig.defaults();
+        // the operator's own namespace holds the encryption key Secret, as a Helm install would create it
+        if (client.namespaces().withName(operatorConfig.operatorNamespace()).get() == null) {
+            client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                    .withName(operatorConfig.operatorNamespace()).endMetadata().build()).create();
+        }
+        SwarmnetOperator operator = SwarmnetOperator.start(client, operatorConfig);
         started.add(operator);
+        // names that are not overlay names go to this machine's own resolver, standing in for the cluster DNS
+        DnsSettings dns = new DnsSettings(DnsSettings.firstNameserver(Path.of("/etc/resolv.conf")), DnsSettings.DEFAULT_UPSTREAM_TIMEOUT);
         cluster.runAgents((node, datapath, locator) -> {
-            NodeAgent agent = NodeAgent.start(client, AgentConfig.forNode(node.facts()), datapath, locator);
+            AgentConfig config = AgentConfig.forNode(node.facts()).withDns(dns)
+                    .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(),
+                            operatorConfig.operatorNamespace()));
+            NodeAgent agent = NodeAgent.start(client, config, datapath, locator);
             agents.add(agent);
             return agent;
         });
