@@ -51,13 +51,13 @@
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
-- name: SWARMNET_OPERATOR_NAMESPACE
+- name: SWARMNET_KEY_NAMESPACE
   value: {{ .Release.Namespace | quote }}
 - name: SWARMNET_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: SWARMNET_HTTP_PORT
   value: {{ .Values.agent.httpPort | quote }}
-- name: SWARMNET_UPSTREAM_DNS
+- name: SWARMNET_DNS_UPSTREAM
   value: {{ .Values.dns.upstream | quote }}
 - name: SWARMNET_PROC_ROOT
   value: /host/proc

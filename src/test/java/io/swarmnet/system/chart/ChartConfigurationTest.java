@@ -111,5 +111,14 @@ class ChartConfigurationTest {
         // the underlay address and MTU come from the Node and the host interface, not from the chart
         assertThat(env.underlayAddress()).isEmpty();
         assertThat(env.underlayMtu()).isEmpty();
+        // the key Secret is the operator's, in the release namespace; DNS falls back to the node's resolver
+        assertThat(env.keyNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+        assertThat(env.dnsUpstream()).isEmpty();
+    }
+
+    @Test
+    void agentForwardsToTheConfiguredUpstreamResolver() {
+        AgentEnvironment env = AgentEnvironment.parse(processEnvironment(container(render("--set", "dns.upstream=198.18.0.53:5353"), false)));
+        assertThat(env.dnsUpstream()).contains(new java.net.InetSocketAddress("198.18.0.53", 5353));
     }
 }

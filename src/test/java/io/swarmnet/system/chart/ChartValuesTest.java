@@ -68,8 +68,8 @@ class ChartValuesTest {
     @Test
     void dnsUpstreamAndLoggingReachTheAgentsEnvironment() {
         Container agent = agentPod(custom).getContainers().get(0);
-        assertThat(Containers.literalEnv(agent)).containsEntry("SWARMNET_UPSTREAM_DNS", "198.18.0.53:5353")
-                .containsEntry("SWARMNET_OPERATOR_NAMESPACE", RenderedChart.NAMESPACE)
+        assertThat(Containers.literalEnv(agent)).containsEntry("SWARMNET_DNS_UPSTREAM", "198.18.0.53:5353")
+                .containsEntry("SWARMNET_KEY_NAMESPACE", RenderedChart.NAMESPACE)
                 .containsEntry("SWARMNET_LOG_LEVEL", "DEBUG")
                 .containsEntry("SWARMNET_HTTP_PORT", "9700");
         assertThat(agent.getPorts().get(0).getHostPort()).isEqualTo(9700);
