@@ -132,7 +132,9 @@ public final class SandboxApiServer implements AutoCloseable {
                 .withTrustCerts(true)
                 .withRequestRetryBackoffLimit(0)
                 .build();
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        // Pinned: with the JDK and Vert.x factories both on a classpath fabric8 would pick one at random.
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
+                .withHttpClientFactory(new io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory()).build();
         clients.add(client);
         return client;
     }

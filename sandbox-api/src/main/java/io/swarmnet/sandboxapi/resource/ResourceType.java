@@ -52,6 +52,12 @@ public record ResourceType(
         return plural + "." + group;
     }
 
+    /** The same kind, listed by {@code kubectl get all} (the "all" category). */
+    ResourceType inCategoryAll() {
+        return new ResourceType(group, version, plural, singular, kind, namespaced, shortNames, List.of("all"),
+                statusSubresource, scale, printerColumns, openApiSchema, crd);
+    }
+
     static ResourceType builtIn(String group, String version, String plural, String kind, boolean namespaced,
                                 boolean statusSubresource, String... shortNames) {
         return new ResourceType(group, version, plural, kind.toLowerCase(java.util.Locale.ROOT), kind, namespaced,
