@@ -68,9 +68,10 @@ import org.slf4j.LoggerFactory;
  * <p>Address bookkeeping: a task's addresses are allocated in the {@link AddressLedger} under
  * {@code task:<pod>} before its pod is created and written into the pod; they are released once
  * the pod is gone from the cluster (not when it starts terminating, since it may still answer on
- * them). Every reconcile also releases addresses on the service's networks whose task pod or
- * service no longer exists, so neither a lost delete event nor a crash between allocation and
- * creation leaks an address for longer than one reconcile.
+ * them): each reconcile compares the service's pods with those it last knew. Besides, each of
+ * the service's networks is swept now and then (at most once a minute, and on service deletion)
+ * for addresses whose pod or service no longer exists, so nothing that lost track of an address
+ * (a failed creation in an odd place, a missed event) leaks it for long.
  */
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME)
 public final class SwarmServiceReconciler implements Reconciler<SwarmService>, Cleaner<SwarmService> {
@@ -84,6 +85,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
+    /**
+     * How often a whole network is scanned for addresses whose owner is gone by a path the
+     * per-service bookkeeping cannot see. Rare on purpose: the scan copies the network's holdings.
+     */
+    private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(60);
     /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
     private static final Duration CLEANUP_RETRY = Duration.ofSeconds(2);
 
@@ -97,6 +103,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
      * show yet; the orphan sweep leaves their addresses alone. Shared by all reconcile threads.
      */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Each service's task pods ({@code namespace/service} to pod name to its networks) as last seen
+     * or created, so a pod that disappeared is noticed, and its addresses released, on the
+     * service's next reconcile without scanning whole networks.
+     */
+    private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
+    /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
+    private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
 
     private volatile InformerEventSource<Pod, SwarmService> pods;
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
@@ -185,7 +199,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
-        releaseOrphans(context.getClient(), namespace, networksInUse(service, taskPods));
+        releaseVanishedTasks(context.getClient(), service, taskPods);
+        sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
         ServiceHealth.Blocker problem = validate(service);
         ServiceNetworks resolved = problem != null ? null
@@ -245,6 +260,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 break;
             }
         }
+
+        rememberTasks(service, created, serviceNetworks);
 
         int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
         List<Pod> shown = new ArrayList<>();
@@ -517,27 +534,77 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 : service.getStatus().getVirtualIPs().stream().filter(v -> v.getNetwork() != null).toList();
     }
 
+    private static String serviceKey(SwarmService service) {
+        return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
+    }
+
+    /** Notes every task pod the service has now, with its networks (seen ones and just created ones). */
+    private void rememberTasks(SwarmService service, List<Pod> created, List<AllocatableNetwork> serviceNetworks) {
+        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
+        Set<String> networkNames = new HashSet<>();
+        serviceNetworks.forEach(n -> networkNames.add(n.name()));
+        for (Pod pod : created) {
+            known.put(pod.getMetadata().getName(), networkNames);
+        }
+    }
+
     /**
-     * Gives back addresses on these networks whose owner no longer exists: a task pod that is gone
-     * or a service that is gone. Pods in {@link #inFlight} are being created and keep theirs; a
-     * pod missing from the cache is looked up in the API before its addresses go, which costs one
-     * request per vanished pod (after that its addresses are no longer held).
+     * Releases the addresses of task pods this service had and that are gone from the cluster. A pod
+     * missing from the cache is confirmed with the API first (the cache may lag behind), so a pod
+     * that exists never loses its addresses.
      */
-    private void releaseOrphans(KubernetesClient client, String namespace, Collection<String> networkNames) {
+    private void releaseVanishedTasks(KubernetesClient client, SwarmService service, List<Pod> taskPods) {
+        String namespace = service.getMetadata().getNamespace();
+        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
+        Set<String> present = new HashSet<>();
+        for (Pod pod : taskPods) {
+            String name = pod.getMetadata().getName();
+            present.add(name);
+            known.put(name, new ObservedTask(pod).addresses().byNetwork().keySet());
+        }
+        for (var entry : new ArrayList<>(known.entrySet())) {
+            String pod = entry.getKey();
+            if (!present.contains(pod) && podGone(client, namespace, pod)) {
+                for (String network : entry.getValue()) {
+                    ledger.release(namespace, network, AddressLedger.taskOwner(pod));
+                }
+                known.remove(pod);
+            }
+        }
+    }
+
+    /** In-flight first, then the cache, then the API server: a creator leaves in-flight only once the API has the pod. */
+    private boolean podGone(KubernetesClient client, String namespace, String pod) {
+        return !inFlight.contains(namespace + "/" + pod)
+                && pods.get(new ResourceID(pod, namespace)).isEmpty()
+                && client.pods().inNamespace(namespace).withName(pod).get() == null;
+    }
+
+    /**
+     * Gives back addresses on these networks whose owner no longer exists — a task pod or a service
+     * that is gone — whatever path lost track of it (a crash between allocation and creation, a
+     * missed delete). Each network at most every {@link #SWEEP_INTERVAL} unless {@code now}.
+     */
+    private void sweepNetworks(KubernetesClient client, String namespace, Collection<String> networkNames, boolean now) {
+        long tick = System.nanoTime();
         for (String network : networkNames) {
+            String key = namespace + "/" + network;
+            Long last = lastSweep.get(key);
+            if (!now && last != null && tick - last < SWEEP_INTERVAL.toNanos()) {
+                continue;
+            }
+            lastSweep.put(key, tick);
             for (String owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
                 if (owner.startsWith(TASK_OWNER_PREFIX)) {
                     String pod = owner.substring(TASK_OWNER_PREFIX.length());
-                    // in-flight first, then the cache, then the API server: a creator leaves in-flight only
-                    // once the API has the pod, and the cache may lag behind the API
-                    if (!inFlight.contains(namespace + "/" + pod) && pods.get(new ResourceID(pod, namespace)).isEmpty()
-                            && client.pods().inNamespace(namespace).withName(pod).get() == null) {
-                        LOG.debug("releasing {} on {}/{}: its pod is gone", owner, namespace, network);
+                    if (podGone(client, namespace, pod)) {
+                        LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
                         ledger.release(namespace, network, owner);
                     }
                 } else if (owner.startsWith(VIP_OWNER_PREFIX)) {
                     String service = owner.substring(VIP_OWNER_PREFIX.length());
                     if (services.get(new ResourceID(service, namespace)).isEmpty()) {
+                        LOG.info("network {}/{}: releasing the virtual IP of service {}, which no longer exists", namespace, network, service);
                         ledger.release(namespace, network, owner);
                     }
                 }
@@ -593,7 +660,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         for (String network : networkNames) {
             ledger.release(namespace, network, vipOwner);
         }
-        releaseOrphans(context.getClient(), namespace, networkNames);
+        releaseVanishedTasks(context.getClient(), service, List.of());
+        sweepNetworks(context.getClient(), namespace, networkNames, true);
+        knownTasks.remove(serviceKey(service));
         events(context.getClient()).forget(service);
         return DeleteControl.defaultDelete();
     }
