@@ -6,10 +6,13 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Finds a pod's network namespace on a real node from its UID: every container of the pod lives in a cgroup
@@ -19,15 +22,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code /kubepods/besteffort/pod1b4e…-…/<container>}) and with underscores under the systemd driver
  * ({@code /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1b4e…_….slice/…}), the same in
  * cgroup v1 (one line per controller) and v2 (a single {@code 0::} line). A process of the pod whose network
- * namespace is the host's is skipped: a hostNetwork pod has no namespace of its own to attach to.
+ * namespace is the host's is skipped: a hostNetwork pod has no namespace of its own to attach to. Of the
+ * others the lowest PID is taken (the pod's sandbox, which lives as long as the pod).
+ *
+ * <p>One scan of /proc indexes every pod on the node, so a node with thousands of pods costs one scan, not one
+ * per pod; a pod not found triggers a new scan at most every {@link #RESCAN_INTERVAL_NANOS}. Thread-safe.
  */
 public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
 
-    /** Beyond this many remembered pods the memory is dropped; it is only a shortcut past the /proc scan. */
-    private static final int MAX_REMEMBERED = 4096;
+    /** A UID (8-4-4-4-12 hex, dashes or underscores) after "pod", not followed by more identifier characters. */
+    private static final Pattern POD_UID = Pattern.compile(
+            "pod([0-9a-fA-F]{8}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{4}[-_][0-9a-fA-F]{12})(?![0-9a-zA-Z_-])");
+    private static final long RESCAN_INTERVAL_NANOS = 100_000_000L;
 
     private final Path proc;
-    private final Map<String, Long> rememberedPid = new ConcurrentHashMap<>();
+    private Map<String, Long> index = Map.of();
+    private long lastScan;
+    private boolean scanned;
 
     public ProcPodNamespaceLocator() {
         this(Path.of("/proc"));
@@ -39,67 +50,76 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
     }
 
     @Override
-    public Optional<Path> find(PodRef pod) {
+    public synchronized Optional<Path> find(PodRef pod) {
         if (pod.uid() == null || pod.uid().isBlank()) {
             return Optional.empty();
         }
-        String dashed = "pod" + pod.uid().toLowerCase(java.util.Locale.ROOT);
-        String underscored = dashed.replace('-', '_');
-        Optional<String> hostNamespace = namespaceOf(1); // with hostPID, PID 1 is the host's init
-        Long remembered = rememberedPid.get(pod.uid());
-        if (remembered != null && belongsToPod(remembered, dashed, underscored, hostNamespace)) {
-            return Optional.of(netPath(remembered));
+        String uid = normalize(pod.uid());
+        Optional<String> host = namespaceOf(1); // with hostPID, PID 1 is the host's init
+        Long pid = index.get(uid);
+        if (pid != null && stillInPod(pid, uid, host)) {
+            return Optional.of(netPath(pid));
         }
-        rememberedPid.remove(pod.uid());
-        for (long pid : pids()) {
-            if (belongsToPod(pid, dashed, underscored, hostNamespace)) {
-                if (rememberedPid.size() >= MAX_REMEMBERED) {
-                    rememberedPid.clear();
-                }
-                rememberedPid.put(pod.uid(), pid);
+        if (!scanned || System.nanoTime() - lastScan >= RESCAN_INTERVAL_NANOS || pid != null) {
+            scan(host);
+            pid = index.get(uid);
+            if (pid != null) {
                 return Optional.of(netPath(pid));
             }
         }
         return Optional.empty();
     }
 
-    private Path netPath(long pid) {
-        return proc.resolve(Long.toString(pid)).resolve("ns").resolve("net");
+    private static String normalize(String uid) {
+        return uid.toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private boolean belongsToPod(long pid, String dashed, String underscored, Optional<String> hostNamespace) {
+    private void scan(Optional<String> host) {
+        Map<String, Long> found = new HashMap<>();
+        for (long pid : pids()) { // ascending: the first process seen of a pod is its lowest
+            for (String uid : podUids(pid)) {
+                if (!found.containsKey(uid) && ownNamespace(pid, host)) {
+                    found.put(uid, pid);
+                }
+            }
+        }
+        index = found;
+        lastScan = System.nanoTime();
+        scanned = true;
+    }
+
+    /** The pod UIDs in a process's cgroup file (normally one; none for processes outside pods). */
+    private List<String> podUids(long pid) {
         List<String> lines;
         try {
             lines = Files.readAllLines(proc.resolve(Long.toString(pid)).resolve("cgroup"));
         } catch (IOException | SecurityException e) {
-            return false; // the process exited while we looked, or is not readable: not a candidate
+            return List.of(); // the process exited while we looked, or is not readable: not a candidate
         }
-        boolean inPod = lines.stream().anyMatch(line -> containsToken(line, dashed) || containsToken(line, underscored));
-        if (!inPod) {
-            return false;
+        List<String> uids = new ArrayList<>(1);
+        for (String line : lines) {
+            Matcher m = POD_UID.matcher(line);
+            while (m.find()) {
+                String uid = normalize(m.group(1));
+                if (!uids.contains(uid)) {
+                    uids.add(uid);
+                }
+            }
         }
+        return uids;
+    }
+
+    private boolean stillInPod(long pid, String uid, Optional<String> host) {
+        return podUids(pid).contains(uid) && ownNamespace(pid, host);
+    }
+
+    private boolean ownNamespace(long pid, Optional<String> host) {
         Optional<String> namespace = namespaceOf(pid);
-        return namespace.isPresent() && !namespace.equals(hostNamespace);
+        return namespace.isPresent() && !namespace.equals(host);
     }
 
-    /** True when {@code token} occurs in {@code line} and is not merely the prefix of a longer identifier. */
-    private static boolean containsToken(String line, String token) {
-        int from = 0;
-        while (true) {
-            int at = line.indexOf(token, from);
-            if (at < 0) {
-                return false;
-            }
-            int end = at + token.length();
-            if (end == line.length() || !isIdChar(line.charAt(end))) {
-                return true;
-            }
-            from = at + 1;
-        }
-    }
-
-    private static boolean isIdChar(char c) {
-        return Character.isLetterOrDigit(c) || c == '-' || c == '_';
+    private Path netPath(long pid) {
+        return proc.resolve(Long.toString(pid)).resolve("ns").resolve("net");
     }
 
     /** The namespace identity, e.g. {@code net:[4026532281]}, from the /proc/PID/ns/net link. */
@@ -111,13 +131,13 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
         }
     }
 
-    /** Numeric entries of /proc in ascending order, so the pod's first process (its sandbox) is preferred. */
+    /** Numeric entries of /proc in ascending order. */
     private List<Long> pids() {
         List<Long> pids = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                if (!name.isEmpty() && name.chars().allMatch(Character::isDigit) && name.length() < 19) {
+                if (!name.isEmpty() && name.length() < 19 && name.chars().allMatch(Character::isDigit)) {
                     pids.add(Long.parseLong(name));
                 }
             }

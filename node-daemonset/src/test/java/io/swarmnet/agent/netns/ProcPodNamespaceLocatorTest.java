@@ -126,7 +126,28 @@ class ProcPodNamespaceLocatorTest {
         Files.writeString(proc.resolve("700").resolve("cgroup"), "0::/user.slice\n"); // pid reused by another process
         process(800, "net:[4026532041]", "0::/kubepods/pod" + UID + "/c");
 
-        assertThat(find(UID)).contains(net(800));
+        assertThat(find(UID)).as("a remembered process that left the pod forces a new scan at once").contains(net(800));
+    }
+
+    @Test
+    void oneScanIndexesEveryPodOfTheNode() throws IOException {
+        String other = "00000000-1111-2222-3333-444444444444";
+        process(910, "net:[4026532050]", "0::/kubepods/pod" + UID + "/c");
+        process(920, "net:[4026532051]", "0::/kubepods.slice/kubepods-pod" + other.replace('-', '_') + ".slice/x.scope");
+        assertThat(find(UID)).contains(net(910));
+
+        Files.delete(proc.resolve("920").resolve("cgroup")); // no second scan: the first one found it already
+        Files.writeString(proc.resolve("920").resolve("cgroup"), "0::/kubepods/pod" + other + "/c\n");
+        assertThat(locator.find(new PodRef("default", "other", other))).contains(net(920));
+    }
+
+    @Test
+    void podThatAppearsLaterIsFoundOnALaterCall() throws Exception {
+        assertThat(find(UID)).isEmpty();
+        process(930, "net:[4026532060]", "0::/kubepods/pod" + UID + "/c");
+        Thread.sleep(150); // past the rescan interval, as the agent's retry backoff is
+
+        assertThat(find(UID)).contains(net(930));
     }
 
     @Test
