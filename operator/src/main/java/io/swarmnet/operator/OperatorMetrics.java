@@ -61,6 +61,11 @@ public final class OperatorMetrics implements Metrics {
                 .register(registry).increment();
     }
 
+    /** Rejections of every reason so far (for benchmarks and tests). */
+    public double rejectedCount() {
+        return registry.find("swarmnet_rejections").counters().stream().mapToDouble(Counter::count).sum();
+    }
+
     public String scrape() {
         return registry.scrape();
     }

@@ -37,12 +37,14 @@ public final class TestCluster implements AutoCloseable {
         while (true) {
             try {
                 if (condition.getAsBoolean()) {
+                    System.out.printf("waited %.1f s until %s%n", (System.nanoTime() - deadline + timeout.toNanos()) / 1e9, description);
                     return;
                 }
             } catch (RuntimeException ignored) {
                 // not there yet
             }
             if (System.nanoTime() > deadline) {
+                System.out.println("TIMEOUT " + description);
                 throw new AssertionError("timed out after " + timeout + " waiting until " + description);
             }
             try {
