@@ -248,17 +248,25 @@ class SandboxWalkthroughTest {
             }, "get", "pods", "-l", WEB, "-o", "jsonpath={.items[*].metadata.labels.swarmnet\\.io/template-hash}");
             ok(shell.kubectl("wait", "--for=condition=Ready", "pod", "-l", WEB, "--timeout=60s"));
             awaitKubectl(out -> out.strip().equals("3"), "get", "ssvc", "my-web", "-o", "jsonpath={.status.readyReplicas}");
+            Set<String> newTasks = Set.of(ok(shell.kubectl("get", "pods", "-l", WEB, "-o", "jsonpath={.items[*].metadata.name}"))
+                    .stdout().strip().split(" "));
+            assertThat(newTasks).as("every task was replaced").doesNotContainAnyElementsOf(oldTasks);
+            Set<String> expected = new HashSet<>();
+            oldTasks.forEach(name -> expected.add("pod/" + name));
+            newTasks.forEach(name -> expected.add("pod/" + name));
+            // the watch stream may trail the listing by a moment
+            List<String> seen = List.of();
+            for (int i = 0; i < 50; i++) {
+                seen = Stream.of(watched.toString(StandardCharsets.UTF_8).split("\n")).map(String::strip).toList();
+                if (seen.containsAll(expected)) {
+                    break;
+                }
+                sleep(Duration.ofMillis(200));
+            }
+            assertThat(seen).as("kubectl get -w streamed the old tasks and their replacements").containsAll(expected);
         } finally {
             watch.destroy();
         }
-        Set<String> newTasks = Set.of(ok(shell.kubectl("get", "pods", "-l", WEB, "-o", "jsonpath={.items[*].metadata.name}"))
-                .stdout().strip().split(" "));
-        assertThat(newTasks).as("every task was replaced").doesNotContainAnyElementsOf(oldTasks);
-        List<String> seen = Stream.of(watched.toString(StandardCharsets.UTF_8).split("\n")).map(String::strip).toList();
-        Set<String> expected = new HashSet<>();
-        oldTasks.forEach(name -> expected.add("pod/" + name));
-        newTasks.forEach(name -> expected.add("pod/" + name));
-        assertThat(seen).as("kubectl get -w streamed the old tasks and their replacements").containsAll(expected);
         assertThat(ok(shell.kubectl("get", "pods", "-l", WEB, "-o",
                 "jsonpath={.items[*].metadata.annotations.e2e\\.swarmnet\\.io/revision}")).stdout().strip()).isEqualTo("2 2 2");
     }
