@@ -519,6 +519,44 @@ class SwarmServiceReconcilerTest {
     }
 
     @Test
+    void serviceOnTwoNetworksGetsAnAddressAndAVipOnEachAndAddingANetworkRollsItsTasks() {
+        cluster.network("front", null, true);
+        cluster.network("back", null, true);
+        cluster.network("extra", null, true);
+        kubelet.startAutomatically();
+        cluster.service("my-web", 2, List.of("front", "back"), spec -> { });
+        cluster.eventually("Ready with 2 VIPs", () -> cluster.hasCondition("my-web", "Ready", "True", null)
+                && cluster.get("my-web").getStatus().getVirtualIPs().size() == 2);
+
+        for (Pod pod : cluster.pods("my-web")) {
+            assertThat(cluster.subnetOf("front").contains(addressOf(pod, "front"))).isTrue();
+            assertThat(cluster.subnetOf("back").contains(addressOf(pod, "back"))).isTrue();
+        }
+        assertThat(cluster.get("my-web").getStatus().getVirtualIPs()).extracting(v -> v.getNetwork()).containsExactly("front", "back");
+        assertThat(cluster.get("my-web").getStatus().getNetworkNames()).isEqualTo("front,back");
+
+        // docker service update --network-add: tasks are replaced by ones attached to the new network too
+        cluster.edit("my-web", spec -> spec.setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("front"),
+                new io.swarmnet.api.service.NetworkAttachment("back"), new io.swarmnet.api.service.NetworkAttachment("extra"))));
+
+        cluster.eventually("every task has an address on extra", () -> cluster.pods("my-web").size() == 2
+                && cluster.pods("my-web").stream().allMatch(p -> addressOf(p, "extra") != null)
+                && cluster.hasCondition("my-web", "Progressing", "False", "Complete"));
+        assertThat(cluster.get("my-web").getStatus().getVirtualIPs()).hasSize(3);
+
+        // --network-rm: the VIP on the removed network is given back
+        IpAddress backVip = IpAddress.parse(cluster.get("my-web").getStatus().getVirtualIPs().get(1).getAddress());
+        cluster.edit("my-web", spec -> spec.setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("front"),
+                new io.swarmnet.api.service.NetworkAttachment("extra"))));
+        cluster.eventually("no VIP on back", () -> cluster.get("my-web").getStatus().getVirtualIPs().stream()
+                .noneMatch(v -> v.getNetwork().equals("back")));
+        assertThat(cluster.operator.ledger().holdings(ns, "back")).doesNotContainKey(backVip);
+        cluster.eventually("tasks left back", () -> cluster.hasCondition("my-web", "Progressing", "False", "Complete")
+                && cluster.pods("my-web").stream().allMatch(p -> addressOf(p, "back") == null));
+        cluster.eventually("back holds nothing", () -> cluster.operator.ledger().holdings(ns, "back").isEmpty());
+    }
+
+    @Test
     void kubectlScalesTheServiceAndWaitsForReady(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl")),
                 "needs kubectl at /usr/bin/kubectl");
