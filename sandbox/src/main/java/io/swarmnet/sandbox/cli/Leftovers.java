@@ -45,11 +45,22 @@ public final class Leftovers {
         return Stream.of(names).filter(n -> n.startsWith(home.prefix() + "-")).sorted().toList();
     }
 
+    /** /etc/netns entries of our namespaces, also those whose namespace is already gone. */
+    public List<String> netnsFiles() {
+        String[] names = new File("/etc/netns").list();
+        if (names == null) {
+            return List.of();
+        }
+        Pattern ours = Pattern.compile(Pattern.quote(home.prefix()) + "(-.*|n\\d+-.*)");
+        return Stream.of(names).filter(n -> ours.matcher(n).matches()).sorted().toList();
+    }
+
     /** Everything found, described for a user ("netns swn-p3", "device swn-ul", "directory /run/swarmnet-sandbox"). */
     public List<String> describe() {
         List<String> found = new ArrayList<>();
         namespaces().forEach(n -> found.add("netns " + n));
         rootDevices().forEach(d -> found.add("device " + d));
+        netnsFiles().stream().filter(n -> !namespaces().contains(n)).forEach(n -> found.add("directory /etc/netns/" + n));
         if (Files.exists(home.dir())) {
             found.add("directory " + home.dir());
         }
@@ -64,6 +75,7 @@ public final class Leftovers {
             NetnsFiles.remove(ns);
             HostPrograms.run(List.of(HostPrograms.IP, "netns", "del", ns));
         }
+        netnsFiles().forEach(NetnsFiles::remove);
         for (String device : rootDevices()) {
             HostPrograms.run(List.of(HostPrograms.IP, "link", "del", "dev", device));
         }
