@@ -45,15 +45,11 @@ public final class SandboxApiServer implements AutoCloseable {
     private static final List<String> INITIAL_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
 
     private final HttpFront front;
-    private final ObjectStore store;
-    private final ResourceCatalog catalog;
     private final GarbageCollector garbageCollector;
     private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
 
-    private SandboxApiServer(HttpFront front, ObjectStore store, ResourceCatalog catalog, GarbageCollector garbageCollector) {
+    private SandboxApiServer(HttpFront front, GarbageCollector garbageCollector) {
         this.front = front;
-        this.store = store;
-        this.catalog = catalog;
         this.garbageCollector = garbageCollector;
     }
 
@@ -98,7 +94,7 @@ public final class SandboxApiServer implements AutoCloseable {
             throw e;
         }
         port.port = front.port();
-        return new SandboxApiServer(front, store, catalog, garbageCollector);
+        return new SandboxApiServer(front, garbageCollector);
     }
 
     /** The address discovery reports, once the server has bound its port. */
@@ -174,14 +170,6 @@ public final class SandboxApiServer implements AutoCloseable {
     /** Waits until the garbage collector has handled every deletion so far (deletes of dependents included). */
     public void awaitGarbageCollection() {
         garbageCollector.settle();
-    }
-
-    ObjectStore store() {
-        return store;
-    }
-
-    ResourceCatalog catalog() {
-        return catalog;
     }
 
     @Override
