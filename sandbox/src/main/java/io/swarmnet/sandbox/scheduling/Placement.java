@@ -1,5 +1,7 @@
 package io.swarmnet.sandbox.scheduling;
 
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.ArrayList;
@@ -10,8 +12,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Chooses a node for a pod: filters as kube-scheduler does (schedulable, nodeSelector, NoSchedule and
- * NoExecute taints), then spreads: fewest tasks of the same service, then fewest pods, then nodes with
+ * Chooses a node for a pod: filters as kube-scheduler does (schedulable, nodeSelector, required node affinity,
+ * NoSchedule and NoExecute taints), then spreads: fewest tasks of the same service, then fewest pods, then nodes with
  * no untolerated PreferNoSchedule taint, then by name so the choice is repeatable.
  */
 public final class Placement {
@@ -57,6 +59,9 @@ public final class Placement {
                 return Optional.of("didn't match Pod's node affinity/selector");
             }
         }
+        if (!pod.affinity().isEmpty() && pod.affinity().stream().noneMatch(term -> matches(term, node))) {
+            return Optional.of("didn't match Pod's node affinity/selector");
+        }
         for (Taint taint : node.taints()) {
             boolean blocking = "NoSchedule".equals(taint.getEffect()) || "NoExecute".equals(taint.getEffect());
             if (blocking && !tolerated(taint, pod.tolerations())) {
@@ -69,6 +74,57 @@ public final class Placement {
 
     private static boolean hasUntolerated(PodDemand pod, NodeCandidate node, String effect) {
         return node.taints().stream().anyMatch(t -> effect.equals(t.getEffect()) && !tolerated(t, pod.tolerations()));
+    }
+
+    /**
+     * One node selector term: every label expression and every field (only metadata.name exists) must hold; a term
+     * with neither matches no node, as in Kubernetes.
+     */
+    static boolean matches(NodeSelectorTerm term, NodeCandidate node) {
+        List<NodeSelectorRequirement> expressions = term.getMatchExpressions() == null ? List.of() : term.getMatchExpressions();
+        List<NodeSelectorRequirement> fields = term.getMatchFields() == null ? List.of() : term.getMatchFields();
+        if (expressions.isEmpty() && fields.isEmpty()) {
+            return false;
+        }
+        for (NodeSelectorRequirement expression : expressions) {
+            if (!holds(expression, node.labels().get(expression.getKey()))) {
+                return false;
+            }
+        }
+        for (NodeSelectorRequirement field : fields) {
+            if (!holds(field, "metadata.name".equals(field.getKey()) ? node.name() : null)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean holds(NodeSelectorRequirement requirement, String actual) {
+        List<String> values = requirement.getValues() == null ? List.of() : requirement.getValues();
+        String operator = requirement.getOperator() == null ? "" : requirement.getOperator();
+        switch (operator) {
+            case "In":
+                return actual != null && values.contains(actual);
+            case "NotIn":
+                return actual == null || !values.contains(actual);
+            case "Exists":
+                return actual != null;
+            case "DoesNotExist":
+                return actual == null;
+            case "Gt":
+            case "Lt":
+                if (actual == null || values.size() != 1) {
+                    return false;
+                }
+                try {
+                    int order = Long.compare(Long.parseLong(actual), Long.parseLong(values.get(0)));
+                    return operator.equals("Gt") ? order > 0 : order < 0;
+                } catch (NumberFormatException e) {
+                    return false;
+                }
+            default:
+                return false;
+        }
     }
 
     /** Kubernetes' toleration semantics: empty key with Exists tolerates everything; empty effect matches every effect. */

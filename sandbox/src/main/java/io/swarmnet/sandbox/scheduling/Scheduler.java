@@ -116,8 +116,12 @@ public final class Scheduler implements AutoCloseable {
                 return;
             }
             Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+            var affinity = pod.getSpec().getAffinity() == null || pod.getSpec().getAffinity().getNodeAffinity() == null
+                    || pod.getSpec().getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() == null
+                    ? List.<io.fabric8.kubernetes.api.model.NodeSelectorTerm>of()
+                    : pod.getSpec().getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms();
             PodDemand demand = new PodDemand(labels.get(SwarmnetKeys.LABEL_SERVICE), pod.getSpec().getNodeSelector(),
-                    pod.getSpec().getTolerations());
+                    pod.getSpec().getTolerations(), affinity);
             PlacementResult result = Placement.choose(demand, candidates(), load());
             if (result instanceof PlacementResult.Placed placed) {
                 bind(pod, placed.node());

@@ -2,6 +2,8 @@ package io.swarmnet.sandbox.scheduling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -94,6 +96,29 @@ class PlacementTest {
         assertThat(Placement.choose(task(null), nodes, EMPTY)).isEqualTo(new PlacementResult.Placed("node-2"));
         List<NodeCandidate> onlyTainted = List.of(nodes.get(0));
         assertThat(Placement.choose(task(null), onlyTainted, EMPTY)).isEqualTo(new PlacementResult.Placed("node-1"));
+    }
+
+    @Test
+    void pinsAGlobalTaskToItsNodeThroughRequiredNodeAffinity() {
+        List<NodeCandidate> nodes = List.of(node("node-1"), node("node-2", Map.of("zone", "b")), node("node-3"));
+        NodeSelectorTerm pin = new NodeSelectorTermBuilder().addNewMatchField().withKey("metadata.name").withOperator("In")
+                .withValues("node-3").endMatchField().build();
+        NodeLoad busyNode3 = new NodeLoad(Map.of("node-3", 10), Map.of());
+        assertThat(Placement.choose(new PodDemand("agent", Map.of(), List.of(), List.of(pin)), nodes, busyNode3))
+                .isEqualTo(new PlacementResult.Placed("node-3"));
+
+        NodeSelectorTerm zoneB = new NodeSelectorTermBuilder().addNewMatchExpression().withKey("zone").withOperator("In")
+                .withValues("b").endMatchExpression().build();
+        NodeSelectorTerm notThere = new NodeSelectorTermBuilder().addNewMatchExpression().withKey("zone").withOperator("Exists")
+                .endMatchExpression().addNewMatchField().withKey("metadata.name").withOperator("NotIn").withValues("node-2")
+                .endMatchField().build();
+        assertThat(Placement.choose(new PodDemand(null, Map.of(), List.of(), List.of(notThere, zoneB)), nodes, EMPTY))
+                .as("terms are ORed").isEqualTo(new PlacementResult.Placed("node-2"));
+        assertThat(Placement.choose(new PodDemand(null, Map.of(), List.of(), List.of(notThere)), nodes, EMPTY))
+                .isEqualTo(new PlacementResult.Unschedulable(
+                        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."));
+        assertThat(Placement.choose(new PodDemand(null, Map.of(), List.of(), List.of(new NodeSelectorTerm())), nodes, EMPTY))
+                .as("an empty term matches nothing").isInstanceOf(PlacementResult.Unschedulable.class);
     }
 
     @Test
