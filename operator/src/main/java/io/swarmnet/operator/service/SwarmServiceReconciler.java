@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -210,7 +212,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         if (problem != null) {
             // nothing is created or removed while the service cannot work: running tasks keep running
-            return blocked(service, taskPods, problem, events, previousVirtualIPs(service), Optional.empty());
+            return blocked(context.getClient(), service, taskPods, problem, events, previousVirtualIPs(service), Optional.empty());
         }
         List<AllocatableNetwork> serviceNetworks = resolved.networks();
 
@@ -218,7 +220,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         try {
             virtualIPs = holdVirtualIPs(service, serviceNetworks);
         } catch (AddressPoolExhaustedException e) {
-            return blocked(service, taskPods, new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
+            return blocked(context.getClient(), service, taskPods, new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
                     "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
         }
 
@@ -279,7 +281,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (exhausted != null) {
             recheck = Optional.of(EXHAUSTED_RETRY);
         }
-        return withStatus(service, status, recheck);
+        return withStatus(context.getClient(), service, status, recheck);
     }
 
     /** What is wrong with the spec that the schema did not refuse, or null. */
@@ -304,7 +306,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return new ServiceHealth.Blocker(ServiceHealth.REASON_INVALID_SPEC, message);
     }
 
-    private UpdateControl<SwarmService> blocked(SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
+    private UpdateControl<SwarmService> blocked(KubernetesClient client, SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
                                                 ClusterEvents events, List<VirtualIP> virtualIPs, Optional<Duration> recheck) {
         var previous = service.getStatus() == null ? null
                 : Conditions.find(service.getStatus().getConditions(), ServiceHealth.READY);
@@ -328,7 +330,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
                 ServiceHealth.conditions(assessment), Instant.now());
-        return withStatus(service, status, recheck);
+        return withStatus(client, service, status, recheck);
     }
 
     private SwarmServiceStatus status(SwarmService service, List<Pod> shown, List<VirtualIP> virtualIPs, Map<String, Cidr> subnets,
@@ -348,18 +350,25 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 networkNames(service), virtualIPs, rows, Conditions.merge(previous, conditions, List.of(), generation, now));
     }
 
-    private static UpdateControl<SwarmService> withStatus(SwarmService service, SwarmServiceStatus status, Optional<Duration> recheck) {
-        UpdateControl<SwarmService> control;
-        if (sameStatus(service.getStatus(), status)) {
-            control = UpdateControl.noUpdate();
-        } else {
-            service.setStatus(status);
-            service.getMetadata().setManagedFields(null);
-            control = UpdateControl.patchStatus(service);
+    /**
+     * Writes status as one JSON merge patch of the status subresource, without a resourceVersion.
+     * The whole status is replaced (lists included), and this reconciler is its only writer, so no
+     * lock is needed; JOSDK's own non-SSA status patch is a JSON Patch diffed against the cached
+     * object, which the API refuses whenever the cache lags behind the previous write.
+     */
+    private UpdateControl<SwarmService> withStatus(KubernetesClient client, SwarmService service, SwarmServiceStatus status,
+                                                   Optional<Duration> recheck) {
+        if (!sameStatus(service.getStatus(), status)) {
+            String patch = JSON.createObjectNode().set("status", JSON.valueToTree(status)).toString();
+            client.resources(SwarmService.class).inNamespace(service.getMetadata().getNamespace())
+                    .withName(service.getMetadata().getName()).subresource("status")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         }
+        UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
     }
+
 
     private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
         if (before == null) {
