@@ -134,6 +134,7 @@ public final class HttpFront implements AutoCloseable {
             }
         });
         response.closeHandler(ignored -> subscription.close());
+        response.exceptionHandler(ignored -> subscription.close());
         closeAfter(plan, subscription, () -> {
             if (!response.ended() && !response.closed()) {
                 response.end();
