@@ -57,10 +57,21 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.executor = new PlanExecutor(tools, pool);
         this.vipLoadBalancer = new VipLoadBalancer(names);
         this.fullReadInterval = java.time.Duration.ofSeconds(30);
+        this.lastFullRead = System.nanoTime() - fullReadInterval.toNanos() - 1;
     }
 
     public DatapathConfig config() {
         return config;
+    }
+
+    /** Where the time of the latest apply went, in milliseconds (for benchmarks and logs). */
+    public record Timings(long readMillis, long planMillis, long executeMillis, boolean fullRead) {
+    }
+
+    private volatile Timings lastTimings;
+
+    public Timings lastTimings() {
+        return lastTimings;
     }
 
     /** The plan of the latest apply (for logs and tests). */
@@ -74,10 +85,10 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         desired.pods().forEach(p -> pods.add(p.pod()));
         pods.addAll(previousPods);
         ActualNode actual;
-        long now = System.nanoTime();
-        if (now - lastFullRead > fullReadInterval.toNanos()) {
+        long started = System.nanoTime();
+        boolean fullRead = started - lastFullRead > fullReadInterval.toNanos();
+        if (fullRead) {
             knownTables.clear();
-            lastFullRead = now;
         }
         try {
             actual = reader.read(pods, Map.copyOf(knownTables));
@@ -90,9 +101,17 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             desired.pods().forEach(p -> podFailures.put(p.pod(), "pod " + p.pod() + ": " + cause));
             return new ApplyReport(Set.of(), networks, podFailures, 0, Map.of());
         }
+        long read = System.nanoTime();
         Plan plan = planner.plan(desired, actual);
         lastPlan = plan;
+        long planned = System.nanoTime();
         PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0) : executor.execute(plan);
+        long executed = System.nanoTime();
+        lastTimings = new Timings((read - started) / 1_000_000, (planned - read) / 1_000_000, (executed - planned) / 1_000_000, fullRead);
+        if (fullRead) {
+            // the interval runs from the end of a full read, or a long apply would make every apply a full one
+            lastFullRead = executed;
+        }
 
         Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
         Map<PodRef, String> podFailures = new HashMap<>(plan.rejectedPods());

@@ -114,6 +114,31 @@ public final class SimulatedCluster implements AutoCloseable {
         return prefix + "-ul";
     }
 
+    /** Where the pods of a node are recorded (one file per pod UID holding its namespace path), for agents in other processes. */
+    public Path podRegistry(SimulatedNode node) {
+        return registryRoot().resolve(node.name());
+    }
+
+    private Path registryRoot() {
+        return Path.of("/run/swarmnet-simulation", prefix);
+    }
+
+    /**
+     * Starts {@link SimulatedNodeAgentMain} for a node as a separate JVM (same classpath), so a test can kill it
+     * with SIGKILL like a crashed DaemonSet pod. Its output goes to {@code log}. The caller owns the process.
+     */
+    public Process startAgentProcess(SimulatedNode node, String apiUrl, Path log) {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), SimulatedNodeAgentMain.class.getName(),
+                apiUrl, node.name(), node.namespace(), node.underlayAddress().toString(), Integer.toString(node.underlayMtu()),
+                node.datapathPrefix(), podRegistry(node).toString());
+        try {
+            return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the agent process of " + node.name() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The locator a node's agent uses: it finds that node's pods only. */
     public PodNamespaceLocator locator(SimulatedNode node) {
         return locators.get(node.name());
@@ -144,7 +169,7 @@ public final class SimulatedCluster implements AutoCloseable {
                     "link set dev " + SimulatedNode.UNDERLAY_INTERFACE + " up")) + "\n"), "address node " + ns);
             SimulatedNode node = new SimulatedNode(i, "node-" + i, ns, address, UNDERLAY_MTU, prefix + "n" + i);
             nodes.add(node);
-            locators.put(node.name(), new SimulatedPodNamespaceLocator());
+            locators.put(node.name(), new SimulatedPodNamespaceLocator(podRegistry(node)));
         }
     }
 
@@ -281,6 +306,9 @@ public final class SimulatedCluster implements AutoCloseable {
         List<String> found = new ArrayList<>();
         ourNamespaces(prefix).forEach(n -> found.add("netns " + n));
         rootDevicesStartingWith(prefix).forEach(d -> found.add("root device " + d));
+        if (Files.exists(registryRoot())) {
+            found.add("directory " + registryRoot());
+        }
         return found;
     }
 
@@ -331,6 +359,20 @@ public final class SimulatedCluster implements AutoCloseable {
         }
         for (String device : rootDevicesStartingWith(prefix)) {
             tools.run(List.of("ip", "link", "del", "dev", device), null);
+        }
+        deleteRecursively(registryRoot());
+    }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", root, e.toString());
         }
     }
 

@@ -136,6 +136,9 @@ class DatapathBenchmark {
 
         // backend changes: one task of one service leaves the rotation, then comes back
         long[] latencies = new long[changes];
+        long[] reads = new long[changes];
+        long[] plans = new long[changes];
+        long[] executes = new long[changes];
         for (int c = 0; c < changes; c++) {
             int s = ((c / 2) * 7919) % services;
             List<PodRef> rotation = new ArrayList<>(backends.get(s));
@@ -147,15 +150,23 @@ class DatapathBenchmark {
             long start = System.nanoTime();
             ApplyReport r = datapath.apply(changed);
             latencies[c] = System.nanoTime() - start;
+            reads[c] = datapath.lastTimings().readMillis();
+            plans[c] = datapath.lastTimings().planMillis();
+            executes[c] = datapath.lastTimings().executeMillis();
             assertThat(r.changes()).isPositive();
         }
         Arrays.sort(latencies);
+        Arrays.sort(reads);
+        Arrays.sort(plans);
+        Arrays.sort(executes);
         System.out.printf(Locale.ROOT, "%n== convergence, one node: %d services x %d tasks, %d local pods (each with %d VIPs), %d remote endpoints ==%n",
                 services, tasksPerService, localPods, services, services * tasksPerService - localPods);
         System.out.printf(Locale.ROOT, "empty -> converged:                  %6d ms (%d kernel changes)%n", convergeMs, first.changes());
         System.out.printf(Locale.ROOT, "re-apply, nothing to change:         %6d ms (0 changes; read + diff)%n", noopMs);
         System.out.printf(Locale.ROOT, "backend change -> rules changed:     median %.1f ms, p99 %.1f ms over %d changes (datapath apply: read, diff, %d nft transactions)%n",
                 latencies[changes / 2] / 1e6, latencies[Math.min(changes - 1, (int) Math.ceil(changes * 0.99) - 1)] / 1e6, changes, localPods);
+        System.out.printf(Locale.ROOT, "  of which (medians): read %d ms, plan %d ms, execute %d ms%n", reads[changes / 2], plans[changes / 2],
+                executes[changes / 2]);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------

@@ -148,6 +148,60 @@ class NodeAgentsOnSimulatedNodesTest {
     }
 
     @Test
+    void agentProcessesKilledWithSigkillAndRestartedKeepEstablishedConnections() throws Exception {
+        cluster.stopAgents(); // this test runs the agents of nodes 1 and 2 (node 3 has no task) as processes of their own
+        List<SimulatedNode> busy = List.of(cluster.node(1), cluster.node(2));
+        Path log = temp.resolve("agents.log");
+        List<Process> agentProcesses = new ArrayList<>();
+        try {
+XX, "client", 1, "net", "10.220.0.10");
+            runTask("web-2", "web", 2, "net", "10.220.0.22");
+            try {
+                await("tasks attached by the agent processes", () -> attached("client-1") && attached("web-2"), Duration.ofSeconds(60));
+            } catch (AssertionError e) {
+                String output = Files.readString(log);
+                throw new AssertionError(e.getMessage() + "; agent output:\n" + output.substring(Math.max(0, output.length() - 6000)), e);
+            }
+            await("VIP has its backend", () -> vipMap(pods.get("client-1")).contains("10.220.0.22"), Duration.ofSeconds(20));
+            Path server = resource("echo_server.py");
+            Path clientScript = resource("echo_client.py");
+            cluster.startProcess(pods.get("web-2"), "/usr/bin/python3", server.toString(), "9000", "90");
+            Thread.sleep(500);
+            Process direct = cluster.startProcessWithOutput(pods.get("client-1"), "/usr/bin/python3", clientScript.toString(), "10.220.0.22", "9000", "20");
+            Process viaVip = cluster.startProcessWithOutput(pods.get("client-1"), "/usr/bin/python3", clientScript.toString(), "10.220.0.2", "9000", "20");
+            Thread.sleep(1500);
+
+            for (Process agent : agentProcesses) {
+                KernelTools.Result kill = new KernelTools().run(List.of("kill", "-9", Long.toString(agent.pid())), null);
+                assertThat(kill.ok()).as(kill.describe()).isTrue();
+                assertThat(agent.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            }
+            agentProcesses.clear();
+            for (SimulatedNode node : busy) {
+                agentProcesses.add(cluster.startAgentProcess(node, api.url(), log));
+            }
+            // the restarted agents work: a new task is attached and joins the rotation
+            runTask("web-3", "web", 1, "net", "10.220.0.23");
+            await("new task attached after the restart", () -> attached("web-3"), Duration.ofSeconds(60));
+            await("new task in the client's VIP map", () -> vipMap(pods.get("client-1")).contains("10.220.0.23"), Duration.ofSeconds(20));
+
+            assertThat(direct.waitFor(40, TimeUnit.SECONDS)).isTrue();
+            assertThat(viaVip.waitFor(40, TimeUnit.SECONDS)).isTrue();
+            String directOut = new String(direct.getInputStream().readAllBytes());
+            String vipOut = new String(viaVip.getInputStream().readAllBytes());
+            assertThat(direct.exitValue()).as("direct connection across kill -9: %s", directOut).isZero();
+            assertThat(viaVip.exitValue()).as("VIP connection across kill -9: %s", vipOut).isZero();
+            assertThat(directOut).contains("done");
+            assertThat(vipOut).contains("done");
+        } finally {
+            for (Process agent : agentProcesses) {
+                agent.destroyForcibly();
+                agent.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     @Tag("benchmark")
     void backendChangeInTheClusterToKernelRulesLatency() throws Exception {
         runTask("client-1", "client", 1, "net", "10.220.0.10");
