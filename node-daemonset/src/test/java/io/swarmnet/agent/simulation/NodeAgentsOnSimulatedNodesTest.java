@@ -154,7 +154,10 @@ class NodeAgentsOnSimulatedNodesTest {
         Path log = temp.resolve("agents.log");
         List<Process> agentProcesses = new ArrayList<>();
         try {
-XX, "client", 1, "net", "10.220.0.10");
+            for (SimulatedNode node : busy) {
+                agentProcesses.add(cluster.startAgentProcess(node, api.url(), log));
+            }
+            runTask("client-1", "client", 1, "net", "10.220.0.10");
             runTask("web-2", "web", 2, "net", "10.220.0.22");
             try {
                 await("tasks attached by the agent processes", () -> attached("client-1") && attached("web-2"), Duration.ofSeconds(60));
