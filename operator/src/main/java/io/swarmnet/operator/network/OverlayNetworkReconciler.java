@@ -22,6 +22,7 @@ import io.swarmnet.api.network.OverlayNetworkStatus;
 import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.ClusterEvents;
+import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.OperatorMetrics;
 import io.swarmnet.operator.ipam.AddressLedger;
@@ -125,7 +126,8 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
             metrics.allocated("vni");
             events.normal(network, "Allocated", "subnet " + a.subnet() + ", gateway " + a.gateway() + ", VXLAN id " + a.vni()
                     + (a.range().equals(a.subnet()) ? "" : ", addresses from " + a.range()));
-        } else if (decision instanceof NetworkDecision.Rejected rejected) {
+        } else if (decision instanceof NetworkDecision.Rejected rejected && !alreadyReported(network, rejected)) {
+            // a refused network is retried every few seconds; log and count the refusal once, not on every retry
             LOG.info("OverlayNetwork {}/{}: {}: {}", namespace, name, rejected.reason(), rejected.message());
             metrics.rejected(rejected.reason());
             events.warning(network, rejected.reason(), rejected.message());
@@ -236,7 +238,17 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         return service.getSpec().getNetworks().stream().map(NetworkAttachment::getName).filter(Objects::nonNull).collect(Collectors.toSet());
     }
 
-    /** Status equality ignoring nothing: conditions carry their own timestamps, which merge() keeps stable. */
+    private static boolean alreadyReported(OverlayNetwork network, NetworkDecision.Rejected rejected) {
+        var ready = network.getStatus() == null ? null
+                : Conditions.find(network.getStatus().getConditions(), DesiredNetworkStatus.CONDITION_READY);
+        return ready != null && Conditions.FALSE.equals(ready.getStatus())
+                && rejected.reason().equals(ready.getReason()) && rejected.message().equals(ready.getMessage());
+    }
+
+    /**
+     * Whether a status write would change anything. Field by field, because the node entries have
+     * no equals(); condition timestamps take part, and Conditions.merge keeps them stable.
+     */
     private static boolean sameStatus(OverlayNetworkStatus a, OverlayNetworkStatus b) {
         if (a == null) {
             return false;
