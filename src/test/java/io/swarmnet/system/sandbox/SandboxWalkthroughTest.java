@@ -240,6 +240,10 @@ class SandboxWalkthroughTest {
         java.io.ByteArrayOutputStream watched = new java.io.ByteArrayOutputStream();
         Shell.drain(watch.getInputStream(), watched);
         try {
+            // as a user would: the update starts once the watch has listed the current tasks
+            for (int i = 0; i < 50 && oldTasks.stream().anyMatch(name -> !watched.toString(StandardCharsets.UTF_8).contains("pod/" + name)); i++) {
+                sleep(Duration.ofMillis(200));
+            }
             ok(shell.kubectl("patch", "ssvc", "my-web", "--type=merge", "-p",
                     "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"e2e.swarmnet.io/revision\":\"2\"}}}}}"));
             awaitKubectl(out -> {
@@ -269,6 +273,34 @@ class SandboxWalkthroughTest {
         }
         assertThat(ok(shell.kubectl("get", "pods", "-l", WEB, "-o",
                 "jsonpath={.items[*].metadata.annotations.e2e\\.swarmnet\\.io/revision}")).stdout().strip()).isEqualTo("2 2 2");
+    }
+
+    @Test
+    @Order(8)
+    void runsOneTaskOnEveryNodeForAGlobalService() throws IOException {
+        Path global = Files.createTempFile("my-global", ".yaml");
+        try {
+            Files.writeString(global, """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: my-global}
+                    spec:
+                      mode: global
+                      networks: [{name: my-network}]
+                      template:
+                        spec:
+                          containers: [{name: agent, image: busybox, command: ["sleep", "3000"]}]
+                    """);
+            ok(shell.kubectl("apply", "-f", global.toString()));
+        } finally {
+            Files.deleteIfExists(global);
+        }
+        ok(shell.kubectl("wait", "--for=condition=Ready", "ssvc/my-global", "--timeout=60s"));
+        String placed = ok(shell.kubectl("get", "pods", "-l", "swarmnet.io/service=my-global", "-o",
+                "jsonpath={range .items[*]}{.spec.nodeName}={.metadata.labels.swarmnet\\.io/slot}{\"\\n\"}{end}")).stdout();
+        assertThat(placed.strip().split("\n")).as("each task on the node its slot names")
+                .containsExactlyInAnyOrder("node-1=node-1", "node-2=node-2", "node-3=node-3");
+        ok(shell.kubectl("delete", "ssvc", "my-global", "--wait=false"));
     }
 
     @Test
