@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,13 +57,21 @@ public final class NodeAgent implements AutoCloseable {
         this.config = config;
         this.locator = locator;
         String node = config.node().nodeName();
-        ReconcileLoop[] loopRef = new ReconcileLoop[1];
-        this.watch = new ClusterWatch(client, () -> loopRef[0].markDirty());
-        this.encryption = config.encryption().map(e -> new NodeEncryption(client, e, () -> loopRef[0].markDirty())).orElse(null);
+        // the key Secret's informer starts inside NodeEncryption's constructor and may report the Secret before the
+        // loop exists; nothing is lost then, since the loop's first round reads the keys it already holds
+        AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
+        Runnable markDirty = () -> {
+            ReconcileLoop current = loopRef.get();
+            if (current != null) {
+                current.markDirty();
+            }
+        };
+        this.watch = new ClusterWatch(client, markDirty);
+        this.encryption = config.encryption().map(e -> new NodeEncryption(client, e, markDirty)).orElse(null);
         this.dns = config.dns().map(d -> new NodeDns(d, locator)).orElse(null);
         this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()),
                 encryption, dns);
-        loopRef[0] = loop;
+        loopRef.set(loop);
         this.thread = new Thread(loop, "swarmnet-agent-" + node);
         thread.setDaemon(true);
         HealthEndpoint endpoint = null;

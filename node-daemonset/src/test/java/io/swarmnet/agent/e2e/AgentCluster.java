@@ -1,0 +1,235 @@
+package io.swarmnet.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.swarmnet.agent.AgentConfig;
+import io.swarmnet.agent.ClusterObjects;
+import io.swarmnet.agent.NodeAgent;
+import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.dns.DnsSettings;
+import io.swarmnet.agent.encryption.EncryptionSettings;
+import io.swarmnet.agent.simulation.SimulatedCluster;
+import io.swarmnet.agent.simulation.SimulatedNode;
+import io.swarmnet.agent.simulation.SimulatedPod;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkStatus;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.api.service.SwarmServiceStatus;
+import io.swarmnet.sandboxapi.SandboxApiServer;
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The stage of the end-to-end tests: the embedded API server, simulated nodes on an underlay bridge, and one
+ * real {@link NodeAgent} per node with the Linux datapath, the embedded resolver and encryption turned on, as
+ * the DaemonSet runs it. The test plays the operator where it does not run the real one (networks with status,
+ * services with VIPs, task pods with their addresses) and the kubelet (pod phase, containers ready).
+ */
+final class AgentCluster implements AutoCloseable {
+
+    /** Where the key Secret lives: the operator's namespace (OperatorConfig's default). */
+    static final String KEY_NAMESPACE = "swarmnet-system";
+
+    private final SandboxApiServer api;
+    private final KubernetesClient client;
+    private final SimulatedCluster cluster;
+    private final Map<String, SimulatedPod> pods = new ConcurrentHashMap<>();
+    private final List<NodeAgent> agents = new ArrayList<>();
+
+    private AgentCluster(SandboxApiServer api, SimulatedCluster cluster) {
+        this.api = api;
+        this.client = api.client();
+        this.cluster = cluster;
+    }
+
+    /** An API server, {@code nodes} simulated nodes and their Node objects; no agent runs yet. */
+    static AgentCluster start(int nodes) {
+        SandboxApiServer api = SandboxApiServer.start();
+        SimulatedCluster cluster;
+        try {
+            cluster = SimulatedCluster.start(nodes);
+        } catch (RuntimeException e) {
+            api.close();
+            throw e;
+        }
+        AgentCluster stage = new AgentCluster(api, cluster);
+        try {
+            stage.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(KEY_NAMESPACE).endMetadata().build()).create();
+            for (SimulatedNode n : cluster.nodes()) {
+                stage.client.resource(ClusterObjects.node(n.name(), n.underlayAddress().toString())).create();
+            }
+        } catch (RuntimeException e) {
+            stage.close();
+            throw e;
+        }
+        return stage;
+    }
+
+    /** One agent per node with DNS (forwarding to {@code dns}'s upstream) and encryption on. */
+    void runAgents(DnsSettings dns) {
+        cluster.runAgents((node, datapath, locator) -> {
+            AgentConfig config = AgentConfig.forNode(node.facts())
+                    .withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+                    .withDns(dns)
+                    .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(), KEY_NAMESPACE));
+            NodeAgent agent = NodeAgent.start(client, config, datapath, locator);
+            synchronized (agents) {
+                agents.add(agent);
+            }
+            return agent;
+        });
+    }
+
+    KubernetesClient client() {
+        return client;
+    }
+
+    SimulatedCluster simulation() {
+        return cluster;
+    }
+
+    SimulatedNode node(int index) {
+        return cluster.node(index);
+    }
+
+    SimulatedPod pod(String name) {
+        SimulatedPod pod = pods.get(name);
+        if (pod == null) {
+            throw new IllegalArgumentException("no task pod named " + name + " in this test");
+        }
+        return pod;
+    }
+
+    /** Creates a network or service together with the status the operator would have written. */
+    <T extends HasMetadata> T createWithStatus(T object) {
+        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
+        T created = client.resource(object).create();
+        if (created instanceof OverlayNetwork n) {
+            n.setStatus((OverlayNetworkStatus) status);
+        } else {
+            ((SwarmService) created).setStatus((SwarmServiceStatus) status);
+        }
+        return client.resource(created).updateStatus();
+    }
+
+    /**
+     * A task of {@code service} on node {@code node}: the pod (Running, containers ready, not yet attached) in the
+     * API and its network namespace on the node, which the node's agent then attaches.
+     */
+    SimulatedPod runTask(String name, String service, int node, Map<String, String> addresses) {
+        ClusterObjects.TaskBuilder builder = ClusterObjects.task(name, service).on(cluster.node(node).name()).runningUnattached();
+        addresses.forEach(builder::address);
+        Pod pod = builder.build();
+        pod.getMetadata().setUid(null);
+        Pod created = client.resource(pod).create();
+        // the kubelet's part: the pod runs with ready containers (agents may write their condition meanwhile)
+        writeStatus(name, current -> current.setStatus(pod.getStatus()));
+        PodRef ref = new PodRef(ClusterObjects.NS, name, created.getMetadata().getUid());
+        SimulatedPod simulated = cluster.createPod(cluster.node(node), ref);
+        pods.put(name, simulated);
+        return simulated;
+    }
+
+    /** Deletes the task from the API and then its namespace from its node, as the kubelet does. */
+    void deleteTask(String name) {
+        client.pods().inNamespace(ClusterObjects.NS).withName(name).delete();
+        SimulatedPod pod = pods.remove(name);
+        if (pod != null) {
+            cluster.deletePod(pod.ref());
+        }
+    }
+
+    /** Plays the kubelet's readiness probe: the task's containers become (un)ready. */
+    void setContainersReady(String name, boolean ready) {
+        writeStatus(name, pod -> pod.getStatus().getConditions().stream().filter(c -> c.getType().equals("ContainersReady"))
+                .forEach(c -> c.setStatus(ready ? "True" : "False")));
+    }
+
+    /** Read, change, write the pod's status; again on a conflict with an agent's concurrent write. */
+    private void writeStatus(String name, java.util.function.Consumer<Pod> change) {
+        for (int attempt = 1; ; attempt++) {
+            Pod pod = client.pods().inNamespace(ClusterObjects.NS).withName(name).get();
+            change.accept(pod);
+            try {
+                client.resource(pod).updateStatus();
+                return;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    boolean attached(String name) {
+        Pod pod = client.pods().inNamespace(ClusterObjects.NS).withName(name).get();
+        return pod != null && pod.getStatus() != null && pod.getStatus().getConditions() != null
+                && pod.getStatus().getConditions().stream()
+                        .anyMatch(c -> SwarmnetKeys.CONDITION_ATTACHED.equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    void awaitAttached(String... names) {
+        for (String name : names) {
+            await(name + " attached by its node's agent", () -> attached(name), Duration.ofSeconds(30));
+        }
+    }
+
+    KernelTools.Result exec(String pod, String... command) {
+        return cluster.exec(pod(pod), command);
+    }
+
+    KernelTools.Result execOnNode(int node, String... command) {
+        return cluster.execOnNode(cluster.node(node), command);
+    }
+
+    /** Stops the agents, removes every kernel object of the run and asserts none is left, stops the API. */
+    @Override
+    public void close() {
+        try {
+            String prefix = cluster.prefix();
+            cluster.close();
+            assertThat(cluster.leftovers()).as("kernel objects of run %s left behind", prefix).isEmpty();
+        } finally {
+            api.close();
+        }
+    }
+
+    static void await(String what, BooleanSupplier condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not reached within " + timeout);
+            }
+            sleep(20);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (new File(dir, tool).canExecute()) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
