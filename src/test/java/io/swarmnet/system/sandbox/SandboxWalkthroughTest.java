@@ -327,6 +327,7 @@ class SandboxWalkthroughTest {
         assertThat(new File("/etc/netns").list() == null ? new String[0] : new File("/etc/netns").list())
                 .as("/etc/netns files").noneMatch(name -> name.startsWith(shell.prefix));
         assertThat(shell.stateDir).as("state directory").doesNotExist();
+        assertThat(Path.of("/run/swarmnet-simulation", shell.prefix)).as("the simulation harness's pod registry").doesNotExist();
         assertThat(processes).as("processes").noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
 
         Shell.Result again = shell.swarmnet("sandbox", "down");

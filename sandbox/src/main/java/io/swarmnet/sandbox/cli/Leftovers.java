@@ -17,8 +17,8 @@ import java.util.stream.Stream;
 /**
  * What a sandbox leaves behind when its daemon did not stop cleanly (killed, machine state lost): network
  * namespaces and root devices named with its prefix (the simulation harness's naming: PREFIX-node1, PREFIX-p7,
- * PREFIXn1-net-3, PREFIX-ul, PREFIX-u1), the processes inside those namespaces, their /etc/netns files and
- * the state directory. A clean {@code down} finds none of it; this is the safety net.
+ * PREFIXn1-net-3, PREFIX-ul, PREFIX-u1), the processes inside those namespaces, their /etc/netns files, the
+ * harness's pod registry under /run/swarmnet-simulation and the state directory. A clean {@code down} finds none of it; this is the safety net.
  */
 public final class Leftovers {
 
@@ -35,6 +35,11 @@ public final class Leftovers {
         }
         Pattern ours = Pattern.compile(Pattern.quote(home.prefix()) + "(-.*|n\\d+-.*)");
         return Stream.of(names).filter(n -> ours.matcher(n).matches()).sorted().toList();
+    }
+
+    /** The simulation harness's pod registry of this prefix (it removes it on a clean stop). */
+    Path harnessDir() {
+        return Path.of("/run/swarmnet-simulation", home.prefix());
     }
 
     public List<String> rootDevices() {
@@ -61,6 +66,9 @@ public final class Leftovers {
         namespaces().forEach(n -> found.add("netns " + n));
         rootDevices().forEach(d -> found.add("device " + d));
         netnsFiles().stream().filter(n -> !namespaces().contains(n)).forEach(n -> found.add("directory /etc/netns/" + n));
+        if (Files.exists(harnessDir())) {
+            found.add("directory " + harnessDir());
+        }
         if (Files.exists(home.dir())) {
             found.add("directory " + home.dir());
         }
@@ -79,6 +87,7 @@ public final class Leftovers {
         for (String device : rootDevices()) {
             HostPrograms.run(List.of(HostPrograms.IP, "link", "del", "dev", device));
         }
+        deleteTree(harnessDir());
         deleteTree(home.dir());
         return found;
     }
