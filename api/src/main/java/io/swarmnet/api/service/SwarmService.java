@@ -24,6 +24,9 @@ public class SwarmService extends CustomResource<SwarmServiceSpec, SwarmServiceS
 
     public static final String KIND = "SwarmService";
 
+    /** The order kubectl shows the printer columns in (DESIGN.md); see {@code OverlayNetwork.PRINTER_COLUMN_ORDER}. */
+    public static final java.util.List<String> PRINTER_COLUMN_ORDER = java.util.List.of("MODE", "REPLICAS", "ENDPOINT", "NETWORKS", "AGE");
+
     @Override
     protected SwarmServiceSpec initSpec() {
         return new SwarmServiceSpec();
