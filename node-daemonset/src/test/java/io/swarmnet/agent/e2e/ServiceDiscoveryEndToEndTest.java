@@ -201,23 +201,30 @@ class ServiceDiscoveryEndToEndTest {
     @Test
     @Order(8)
     void aTaskThatStopsBeingReadyLeavesWithinOneSecondAndANewOneEnters() {
+        // each change is measured from a quiet node: node-1's agent has finished the previous round (its kernel
+        // programming shows in client-1's VIP map), as a single change in a running cluster finds it
         String leaving = WEB_TASKS.get(2);
         long start = System.nanoTime();
         stage.setContainersReady("my-web-3", false);
         long left = pollUntil("client-1", "tasks.my-web", answer -> !answer.contains(leaving)) - start;
+        awaitVipBackends(backends -> !backends.contains(leaving));
 
         start = System.nanoTime();
         stage.setContainersReady("my-web-3", true);
         long back = pollUntil("client-1", "tasks.my-web", answer -> answer.contains(leaving)) - start;
+        awaitVipBackends(backends -> backends.contains(leaving));
 
         start = System.nanoTime();
         stage.deleteTask("my-web-1");
         long deleted = pollUntil("client-1", "tasks.my-web", answer -> !answer.contains(WEB_TASKS.get(0))) - start;
+        awaitVipBackends(backends -> !backends.contains(WEB_TASKS.get(0)));
 
         // a brand-new task: created, attached by node-3's agent (namespace, veth, routes), then in every resolver
         start = System.nanoTime();
         stage.runTask("my-web-4", "my-web", 3, Map.of("front", "10.230.0.24"));
         long created = pollUntil("client-1", "tasks.my-web", answer -> answer.contains("10.230.0.24")) - start;
+        awaitVipBackends(backends -> backends.contains("10.230.0.24"));
+
         List<String> dnsrrBefore = digShort("client-1", "my-dnsrr");
         start = System.nanoTime();
         stage.setContainersReady("my-dnsrr-2", false);
@@ -233,6 +240,14 @@ class ServiceDiscoveryEndToEndTest {
         assertThat(Duration.ofNanos(deleted)).as("deleted task left tasks.my-web").isLessThan(Duration.ofSeconds(1));
         assertThat(Duration.ofNanos(dnsrrLeft)).as("unready task left the dnsrr answer").isLessThan(Duration.ofSeconds(1));
         assertThat(digShort("client-1", "tasks.my-web")).containsExactlyInAnyOrder(WEB_TASKS.get(1), WEB_TASKS.get(2), "10.230.0.24");
+    }
+
+    /** Waits (bounded) until the my-web VIP's backends in client-1's nftables map satisfy {@code done}. */
+    private void awaitVipBackends(Predicate<String> done) {
+        String table = stage.node(1).datapathPrefix() + "_vip";
+        AgentCluster.await("node-1's agent programmed client-1's VIP map", () -> done.test(
+                stage.exec("client-1", "nft", "list", "map", "ip", table, "b_" + VIP.replace('.', '_')).stdout()), Duration.ofSeconds(10));
+        AgentCluster.sleep(200);
     }
 
     // --- clients -------------------------------------------------------------------------------------------
