@@ -141,6 +141,19 @@ final class AgentCluster implements AutoCloseable {
         return simulated;
     }
 
+    /**
+     * A ready task in the API only, on a node that runs no agent here (the test plays that node's kubelet and agent):
+     * the other nodes see it as a remote endpoint, and their resolvers list it.
+     */
+    void createRemoteReadyTask(String name, String service, String node, Map<String, String> addresses) {
+        ClusterObjects.TaskBuilder builder = ClusterObjects.task(name, service).on(node).ready();
+        addresses.forEach(builder::address);
+        Pod pod = builder.build();
+        pod.getMetadata().setUid(null);
+        client.resource(pod).create();
+        writeStatus(name, current -> current.setStatus(pod.getStatus()));
+    }
+
     /** Deletes the task from the API and then its namespace from its node, as the kubelet does. */
     void deleteTask(String name) {
         client.pods().inNamespace(ClusterObjects.NS).withName(name).delete();

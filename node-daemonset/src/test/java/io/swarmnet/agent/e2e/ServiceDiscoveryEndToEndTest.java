@@ -5,6 +5,7 @@ import static io.swarmnet.agent.ClusterObjects.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import java.io.IOException;
@@ -240,6 +241,44 @@ class ServiceDiscoveryEndToEndTest {
         assertThat(Duration.ofNanos(deleted)).as("deleted task left tasks.my-web").isLessThan(Duration.ofSeconds(1));
         assertThat(Duration.ofNanos(dnsrrLeft)).as("unready task left the dnsrr answer").isLessThan(Duration.ofSeconds(1));
         assertThat(digShort("client-1", "tasks.my-web")).containsExactlyInAnyOrder(WEB_TASKS.get(1), WEB_TASKS.get(2), "10.230.0.24");
+    }
+
+    @Test
+    @Order(9)
+    void anAnswerTooBigForUdpIsTruncatedAndServedInFullOverTcp() {
+        // 100 ready tasks of one service on a node without an agent here (node-9): remote endpoints for every agent
+        stage.client().resource(ClusterObjects.node("node-9", "192.0.2.99")).create();
+        stage.createWithStatus(service("big").network("front").vip("front", "10.230.0.4").build());
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            String address = "10.230.0." + (100 + i);
+            addresses.add(address);
+            stage.createRemoteReadyTask("big-" + i, "big", "node-9", Map.of("front", address));
+        }
+        AgentCluster.await("client-1's resolver lists the 100 tasks of big",
+                () -> digShort("client-1", "+tcp", "tasks.big").size() == 100, Duration.ofSeconds(30));
+
+        String udp = dig("client-1", "+notcp", "+ignore", "tasks.big").stdout();
+        assertThat(udp).as("dig +notcp +ignore tasks.big:%n%s", udp).containsPattern("flags:[a-z ]* tc[ ;]")
+                .doesNotContain("ANSWER: 100,");
+        // dig retries over TCP on TC, as resolvers do
+        assertThat(digShort("client-1", "tasks.big")).as("dig tasks.big (UDP, then TCP)").containsExactlyInAnyOrderElementsOf(addresses);
+        String tcp = dig("client-1", "+tcp", "tasks.big").stdout();
+        assertThat(tcp).contains("ANSWER: 100,").doesNotContainPattern("flags:[a-z ]* tc[ ;]");
+    }
+
+    @Test
+    @Order(10)
+    void whenTheUpstreamIsGoneForwardedNamesFailFastWithServfailAndOurNamesStillResolve() throws Exception {
+        upstream.destroy();
+        assertThat(upstream.waitFor(5, TimeUnit.SECONDS)).as("dnsmasq stopped").isTrue();
+        long start = System.nanoTime();
+        String answer = stage.exec("other-1", "dig", "@127.0.0.11", "+time=5", "+tries=1", CLUSTER_NAME).stdout();
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        System.out.printf(Locale.ROOT, "forwarded query with the upstream gone: answered in %d ms%n", took.toMillis());
+        assertThat(answer).as("dig %s with the upstream gone:%n%s", CLUSTER_NAME, answer).contains("status: SERVFAIL");
+        assertThat(took).as("SERVFAIL within the configured upstream timeout (1 s), not dig's 5 s").isLessThan(Duration.ofSeconds(3));
+        assertThat(digShort("client-1", "my-web")).containsExactly(VIP);
     }
 
     /** Waits (bounded) until the my-web VIP's backends in client-1's nftables map satisfy {@code done}. */
