@@ -38,6 +38,11 @@ public final class Kubelet implements AutoCloseable {
     private static final Duration TICK = Duration.ofMillis(500);
     /** How often a status that differs from what the API server shows is written again even if unchanged here. */
     private static final Duration REASSERT = Duration.ofSeconds(10);
+    /**
+     * How often pods bound to our nodes are listed straight from the API server, as a safety net for a watch that
+     * silently stopped delivering (seen once on a heavily loaded machine): a pod bound here is never left unstarted.
+     */
+    private static final Duration RELIST = Duration.ofSeconds(5);
 
     private final KubernetesClient client;
     private final Map<String, String> hostIpByNode;
@@ -54,6 +59,8 @@ public final class Kubelet implements AutoCloseable {
     private final Map<String, PodStatus> written = new HashMap<>();
     private final Map<String, Instant> writtenAt = new HashMap<>();
     private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
+    /** Pods the periodic list showed bound here while the informer's copy did not (see {@link #RELIST}). */
+    private final Map<String, Pod> listedOnly = new HashMap<>();
     private final String hostResolvConf;
     private SharedIndexInformer<Pod> informer;
 
@@ -97,6 +104,7 @@ public final class Kubelet implements AutoCloseable {
             }
         }, 0);
         loop.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(this::relist, RELIST.toMillis(), RELIST.toMillis(), TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -115,9 +123,50 @@ public final class Kubelet implements AutoCloseable {
         }
     }
 
+    private void relist() {
+        try {
+            Map<String, Pod> listed = new HashMap<>();
+            for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
+                listed.put(Cache.metaNamespaceKeyFunc(pod), pod);
+            }
+            // pods that only the list knew about: gone from the list now means deleted
+            for (String key : List.copyOf(listedOnly.keySet())) {
+                Pod pod = listed.get(key);
+                if (pod == null) {
+                    listedOnly.remove(key);
+                    sync(key);
+                } else {
+                    listedOnly.put(key, pod);
+                }
+            }
+            for (Map.Entry<String, Pod> entry : listed.entrySet()) {
+                String key = entry.getKey();
+                String node = entry.getValue().getSpec().getNodeName();
+                if (runs.containsKey(key) || node == null || !hostIpByNode.containsKey(node)) {
+                    continue;
+                }
+                if (!boundInCache(key)) {
+                    LOG.warn("pod {}: bound to {} but the watch has not said so; starting it from a fresh list", key, node);
+                    listedOnly.put(key, entry.getValue());
+                    sync(key);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("listing pods failed: {}", e.toString());
+        }
+    }
+
+    private boolean boundInCache(String key) {
+        Pod cached = informer.getIndexer().getByKey(key);
+        return cached != null && cached.getSpec().getNodeName() != null;
+    }
+
     private void sync(String key) {
         try {
-            Pod pod = informer.getIndexer().getByKey(key);
+            if (listedOnly.containsKey(key) && boundInCache(key)) {
+                listedOnly.remove(key);
+            }
+            Pod pod = listedOnly.containsKey(key) ? listedOnly.get(key) : informer.getIndexer().getByKey(key);
             PodRun run = runs.get(key);
             boolean ours = pod != null && pod.getMetadata().getDeletionTimestamp() == null
                     && pod.getSpec().getNodeName() != null && hostIpByNode.containsKey(pod.getSpec().getNodeName());
