@@ -35,12 +35,15 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
-    // VIP tables as our last successful transactions left them; listed from the kernel again at least every
-    // fullReadInterval (drift repair) and after any failure, never trusted across a restart.
+    // VIP tables as our last successful transactions left them, with when they were last listed or written.
+    // Each is listed from the kernel again once older than relistAfter (drift repair), at most
+    // RELISTS_PER_APPLY per apply so that repair never stalls a backend change; after any failure of the pod
+    // at once; never trusted across a restart (the map starts empty).
+    private static final int RELISTS_PER_APPLY = 2;
     private final Map<PodRef, KernelReader.KnownVipTable> knownTables = new HashMap<>();
+    private final Map<PodRef, Long> knownSince = new HashMap<>();
     private final VipLoadBalancer vipLoadBalancer;
-    private final java.time.Duration fullReadInterval;
-    private long lastFullRead;
+    private final java.time.Duration relistAfter;
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
         this.config = config;
@@ -56,8 +59,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.planner = new DatapathPlanner(names, config.hostNamespace());
         this.executor = new PlanExecutor(tools, pool);
         this.vipLoadBalancer = new VipLoadBalancer(names);
-        this.fullReadInterval = java.time.Duration.ofSeconds(30);
-        this.lastFullRead = System.nanoTime() - fullReadInterval.toNanos() - 1;
+        this.relistAfter = java.time.Duration.ofSeconds(30);
     }
 
     public DatapathConfig config() {
@@ -65,7 +67,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     }
 
     /** Where the time of the latest apply went, in milliseconds (for benchmarks and logs). */
-    public record Timings(long readMillis, long planMillis, long executeMillis, boolean fullRead) {
+    public record Timings(long readMillis, long planMillis, long executeMillis, int tablesListed) {
     }
 
     private volatile Timings lastTimings;
@@ -86,10 +88,13 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         pods.addAll(previousPods);
         ActualNode actual;
         long started = System.nanoTime();
-        boolean fullRead = started - lastFullRead > fullReadInterval.toNanos();
-        if (fullRead) {
-            knownTables.clear();
-        }
+        knownSince.entrySet().stream().filter(e -> started - e.getValue() > relistAfter.toNanos())
+                .sorted(Map.Entry.comparingByValue()).limit(RELISTS_PER_APPLY).map(Map.Entry::getKey).toList()
+                .forEach(pod -> {
+                    knownTables.remove(pod);
+                    knownSince.remove(pod);
+                });
+        int listed = (int) pods.stream().filter(p -> !knownTables.containsKey(p)).count();
         try {
             actual = reader.read(pods, Map.copyOf(knownTables));
         } catch (RuntimeException e) {
@@ -107,11 +112,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         long planned = System.nanoTime();
         PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0) : executor.execute(plan);
         long executed = System.nanoTime();
-        lastTimings = new Timings((read - started) / 1_000_000, (planned - read) / 1_000_000, (executed - planned) / 1_000_000, fullRead);
-        if (fullRead) {
-            // the interval runs from the end of a full read, or a long apply would make every apply a full one
-            lastFullRead = executed;
-        }
+        lastTimings = new Timings((read - started) / 1_000_000, (planned - read) / 1_000_000, (executed - planned) / 1_000_000, listed);
 
         Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
         Map<PodRef, String> podFailures = new HashMap<>(plan.rejectedPods());
@@ -153,13 +154,19 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     }
 
     private void rememberVipTables(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures) {
-        knownTables.keySet().retainAll(desired.pods().stream().map(PodDatapath::pod).toList());
+        Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
+        knownTables.keySet().retainAll(desiredPods);
+        knownSince.keySet().retainAll(desiredPods);
+        long now = System.nanoTime();
         for (PodDatapath pod : desired.pods()) {
             PodNamespaceState state = actual.pods().get(pod.pod());
             if (state == null || podFailures.containsKey(pod.pod()) || plan.rejectedPods().containsKey(pod.pod())) {
                 knownTables.remove(pod.pod());
+                knownSince.remove(pod.pod());
                 continue;
             }
+            // listed (or relisted) in this apply: its age starts now; otherwise it keeps the age of its last listing
+            knownSince.putIfAbsent(pod.pod(), now);
             java.nio.file.Path path = null;
             if (state.namespace() instanceof NetNamespace.AtPath p) {
                 path = p.path();
