@@ -111,7 +111,11 @@ public final class KernelReader {
     }
 
     /** A pod's VIP table as last written, and where its namespace was then. */
-    public record KnownVipTable(Path namespace, VipTable table) {
+    /**
+     * What the datapath knows of a pod without reading: where its namespace was, its VIP table as last written,
+     * and its devices as last read when nothing changed them since (null: read them).
+     */
+    public record KnownVipTable(Path namespace, VipTable table, Map<String, LinkState> links) {
     }
 
     private void readPod(PodRef pod, KnownVipTable known, Map<PodRef, PodNamespaceState> states, Map<PodRef, String> missing) {
@@ -128,18 +132,25 @@ public final class KernelReader {
             return;
         }
         NetNamespace ns = NetNamespace.of(path.get());
-        KernelTools.Result links = tools.read(ns, List.of("ip", "-d", "-j", "addr", "show"));
-        if (!links.ok()) {
-            missing.put(pod, "pod " + pod + ": cannot read its network namespace at " + path.get() + ": " + links.describe());
-            return;
+        boolean sameNamespace = known != null && known.namespace().equals(path.get());
+        Map<String, LinkState> podLinks;
+        if (sameNamespace && known.links() != null) {
+            podLinks = known.links();
+        } else {
+            KernelTools.Result links = tools.read(ns, List.of("ip", "-d", "-j", "addr", "show"));
+            if (!links.ok()) {
+                missing.put(pod, "pod " + pod + ": cannot read its network namespace at " + path.get() + ": " + links.describe());
+                return;
+            }
+            podLinks = parser.links(links.stdout());
         }
         VipTable vips;
-        if (known != null && known.namespace().equals(path.get())) {
+        if (sameNamespace) {
             vips = known.table();
         } else {
             KernelTools.Result nft = tools.read(ns, List.of("nft", "-j", "list", "table", "ip", names.vipTable()));
             vips = nft.ok() ? parser.vipTable(nft.stdout()) : VipTable.ABSENT;
         }
-        states.put(pod, new PodNamespaceState(ns, parser.links(links.stdout()), vips));
+        states.put(pod, new PodNamespaceState(ns, podLinks, vips));
     }
 }

@@ -35,7 +35,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
-    // VIP tables as our last successful transactions left them, with when they were last listed or written.
+    // VIP tables as our last successful transactions left them (and pod devices as last read, when untouched
+    // since), with when they were last listed.
     // Each is listed from the kernel again once older than relistAfter (drift repair), at most
     // RELISTS_PER_APPLY per apply so that repair never stalls a backend change; after any failure of the pod
     // at once; never trusted across a restart (the map starts empty).
@@ -155,6 +156,14 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
 
     private void rememberVipTables(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures) {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
+        // a pod whose devices this plan touched is read again next time; the others' devices are as read
+        Set<PodRef> touched = new HashSet<>();
+        plan.phases().forEach(phase -> phase.steps().stream().filter(step -> step.tool() != Plan.Tool.NFT)
+                .forEach(step -> step.commands().forEach(c -> {
+                    if (c.owner() instanceof Owner.Pod p) {
+                        touched.add(p.pod());
+                    }
+                })));
         knownTables.keySet().retainAll(desiredPods);
         knownSince.keySet().retainAll(desiredPods);
         long now = System.nanoTime();
@@ -174,7 +183,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 path = java.nio.file.Path.of("/run/netns", n.name());
             }
             if (path != null) {
-                knownTables.put(pod.pod(), new KernelReader.KnownVipTable(path, vipLoadBalancer.expected(VipLoadBalancer.byVip(pod.vips()))));
+                knownTables.put(pod.pod(), new KernelReader.KnownVipTable(path, vipLoadBalancer.expected(VipLoadBalancer.byVip(pod.vips())),
+                        touched.contains(pod.pod()) ? null : state.links()));
             }
         }
     }
