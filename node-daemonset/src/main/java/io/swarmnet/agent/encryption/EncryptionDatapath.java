@@ -42,6 +42,12 @@ public final class EncryptionDatapath {
     private final KernelTools tools;
     private final NetNamespace host;
     private final String table;
+    /**
+     * True once a finish with nothing encrypted left the kernel without our marking, policies and SAs: later rounds
+     * of a node that carries no encrypted network then run no command at all. False at start, so the first round
+     * after a restart looks at the kernel.
+     */
+    private boolean knownClean;
 
     /** @param prefix the agent's kernel-object prefix: the nft table is named after it */
     public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix) {
@@ -56,6 +62,10 @@ public final class EncryptionDatapath {
 
     /** Adds what the plan needs, keeping everything already there: run before the datapath changes. */
     public Report prepare(EncryptionPlan plan) {
+        if (plan.isEmpty() && knownClean) {
+            return new Report(Map.of(), Map.of());
+        }
+        knownClean = false;
         Set<Integer> vnis = new TreeSet<>(plan.encryptedVnis());
         vnis.addAll(programmedVnis());
         String nftError = writeMarkingTable(vnis);
@@ -77,6 +87,9 @@ public final class EncryptionDatapath {
 
     /** Removes what the plan no longer needs: run after the datapath changed. */
     public void finish(EncryptionPlan plan) {
+        if (plan.isEmpty() && knownClean) {
+            return;
+        }
         Set<String> wanted = new HashSet<>();
         plan.associations().forEach(sa -> wanted.add(sa.source() + " " + sa.destination() + " " + sa.spiHex()));
         List<String> lines = new ArrayList<>();
@@ -92,13 +105,16 @@ public final class EncryptionDatapath {
                         + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK));
             }
         }
-        if (plan.isEmpty()) {
+        if (plan.isEmpty() && hasCatchAllPolicy()) {
             lines.add("xfrm policy delete dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT);
         }
-        if (!lines.isEmpty()) {
-            tools.ipBatch(host, lines);
-        }
-        writeMarkingTable(plan.encryptedVnis());
+        boolean removed = lines.isEmpty() || tools.ipBatch(host, lines).ok();
+        boolean tableWritten = writeMarkingTable(plan.encryptedVnis()) == null;
+        knownClean = plan.isEmpty() && removed && tableWritten;
+    }
+
+    private boolean hasCatchAllPolicy() {
+        return tools.read(host, List.of("ip", "xfrm", "policy", "list")).stdout().contains("action block");
     }
 
     private String installAssociations(EncryptionPlan plan) {
