@@ -119,6 +119,19 @@ class DatapathPlannerTest {
     }
 
     @Test
+    void aFormerPodKeepingItsNamespaceLosesAnOrphanedInterfaceAndItsVipTable() {
+        NodeDatapath before = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3"))));
+        ActualNode converged = converged(before);
+        // the network namespace is gone (so is the bridge port), the pod's namespace still has our interface
+        ActualNode actual = new ActualNode(List.of(), Map.of(), converged.pods(), Map.of());
+
+        Plan plan = planner.plan(node(List.of(), List.of()), actual);
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsExactly("link del dev eth1");
+        assertThat(plan.lines(Plan.Tool.NFT)).containsExactly("delete table ip swn_vip");
+    }
+
+    @Test
     void aPodWhoseNamespaceIsMissingIsReportedAndTheOthersAreProgrammed() {
         NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3"), pod(WEB2, "10.0.9.4")));
         ActualNode actual = emptyActual(WEB2);
