@@ -361,6 +361,12 @@ public final class SimulatedCluster implements AutoCloseable {
             tools.run(List.of("ip", "link", "del", "dev", device), null);
         }
         deleteRecursively(registryRoot());
+        try {
+            // the shared parent goes too once no other run uses it
+            Files.deleteIfExists(registryRoot().getParent());
+        } catch (IOException e) {
+            // another run's registry is still there: leave the directory to it
+        }
     }
 
     private static void deleteRecursively(Path root) {
