@@ -18,6 +18,12 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -79,12 +85,35 @@ public final class EmbeddedDnsServer implements AutoCloseable {
      */
     public Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
         Map<PodRef, String> failures = new HashMap<>();
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (PodRef gone : Map.copyOf(pods).keySet()) {
             PodEndpoint endpoint = pods.get(gone);
             PodResolver wanted = desired.get(gone);
             if (wanted == null || !wanted.networkNamespace().equals(endpoint.namespace)) {
                 pods.remove(gone);
-                loopTasks.add(endpoint::close);
+                CompletableFuture<Void> closed = new CompletableFuture<>();
+                loopTasks.add(() -> {
+                    endpoint.close();
+                    // a channel registered with a selector keeps its port until the next selection deregisters it
+                    try {
+                        selector.selectNow();
+                    } catch (IOException e) {
+                        LOG.debug("flushing closed DNS sockets: {}", e.toString());
+                    }
+                    closed.complete(null);
+                });
+                closing.add(closed);
+            }
+        }
+        if (!closing.isEmpty()) {
+            selector.wakeup();
+            // port 53 of a pod that left is free when sync returns, so a pod re-created in the same namespace can bind it
+            try {
+                CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("DNS sockets of departed pods not closed within 2 s: {}", e.toString());
             }
         }
         desired.forEach((pod, resolver) -> {
