@@ -47,17 +47,7 @@ class KubectlTest {
     }
 
     private static String service(String name, int replicas) {
-        return """
-                apiVersion: swarmnet.io/v1alpha1
-                kind: SwarmService
-                metadata: {name: %s}
-                spec:
-                  replicas: %d
-                  networks: [{name: my-network}]
-                  template:
-                    spec:
-                      containers: [{name: nginx, image: nginx}]
-                """.formatted(name, replicas);
+        return Objects.serviceManifest(name, replicas);
     }
 
     @Test

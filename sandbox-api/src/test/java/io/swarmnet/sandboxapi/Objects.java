@@ -41,7 +41,12 @@ final class Objects {
     }
 
     static GenericKubernetesResource service(String name, int replicas) {
-        return Serialization.unmarshal("""
+        return Serialization.unmarshal(serviceManifest(name, replicas), GenericKubernetesResource.class);
+    }
+
+    /** The same service as a manifest, for kubectl. */
+    static String serviceManifest(String name, int replicas) {
+        return """
                 apiVersion: swarmnet.io/v1alpha1
                 kind: SwarmService
                 metadata: {name: %s}
@@ -51,6 +56,6 @@ final class Objects {
                   template:
                     spec:
                       containers: [{name: nginx, image: nginx}]
-                """.formatted(name, replicas), GenericKubernetesResource.class);
+                """.formatted(name, replicas);
     }
 }
