@@ -6,12 +6,12 @@ import java.io.File;
 import java.util.List;
 
 /** Skips kernel tests, naming what is missing, on machines that cannot run them. */
-final class KernelAvailability {
+public final class KernelAvailability {
 
     private KernelAvailability() {
     }
 
-    static void assumeKernelTestsCanRun(String... tools) {
+    public static void assumeKernelTestsCanRun(String... tools) {
         assumeTrue("root".equals(System.getProperty("user.name")),
                 "kernel datapath tests need root (network namespaces, veth, VXLAN, nftables); running as " + System.getProperty("user.name"));
         for (String tool : List.of(tools)) {
@@ -19,7 +19,7 @@ final class KernelAvailability {
         }
     }
 
-    static boolean onPath(String tool) {
+    public static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
             if (new File(dir, tool).canExecute()) {
                 return true;

@@ -1,17 +1,17 @@
 package io.swarmnet.agent.dns;
 
+import io.swarmnet.agent.datapath.KernelTools;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /** Bare pod namespaces (loopback up) for resolver tests, with a per-run prefix and cleanup. */
 final class PodNamespaces implements AutoCloseable {
 
     static final String FAMILY = "sndns";
+    private static final KernelTools TOOLS = new KernelTools(java.time.Duration.ofSeconds(30));
     private final String prefix = FAMILY + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xFFFF)) + "-";
     private final List<String> created = new ArrayList<>();
 
@@ -43,17 +43,11 @@ final class PodNamespaces implements AutoCloseable {
     }
 
     static Result run(List<String> argv) throws IOException {
-        Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("timed out: " + argv);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
+        KernelTools.Result result = TOOLS.run(argv, null);
+        if (result.exitCode() == 124) {
+            throw new IOException("timed out: " + argv);
         }
-        return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return new Result(result.exitCode(), result.stdout() + result.stderr());
     }
 
     private static void check(Result result) throws IOException {

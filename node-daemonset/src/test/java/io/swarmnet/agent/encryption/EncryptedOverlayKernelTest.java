@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.datapath.ApplyReport;
+import io.swarmnet.agent.datapath.KernelAvailability;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.datapath.LinuxDatapath;
 import io.swarmnet.agent.desired.NetworkDatapath;
@@ -56,10 +57,7 @@ class EncryptedOverlayKernelTest {
 
     @BeforeEach
     void start() {
-        for (String tool : List.of("ip", "bridge", "nft", "tcpdump", "busybox")) {
-            assumeTrue(java.util.Arrays.stream(System.getenv("PATH").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, tool))),
-                    tool + " is not installed (scripts/install-deps.sh installs it)");
-        }
+        KernelAvailability.assumeKernelTestsCanRun("ip", "bridge", "nft", "tcpdump", "busybox");
         cluster = SimulatedCluster.start(2);
     }
 
