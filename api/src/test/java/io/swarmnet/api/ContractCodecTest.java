@@ -28,9 +28,23 @@ class ContractCodecTest {
 
     @Test
     void nodeNetworkStatesRoundTrip() {
-        NodeNetworkStates states = new NodeNetworkStates(Map.of(NodeNetworkStates.key("default", "my-network"),
-                new NodeNetworkState(4096, 2, 1, NodeNetworkState.Encryption.Failed, "kernel has no ESP")));
+        NodeNetworkStates states = new NodeNetworkStates(Map.of(
+                NodeNetworkStates.key("default", "my-network"),
+                new NodeNetworkState(4096, 2, 1, NodeNetworkState.Encryption.Failed, null, "kernel has no ESP"),
+                NodeNetworkStates.key("default", "secret"),
+                new NodeNetworkState(4097, 1, 1, NodeNetworkState.Encryption.Established, NodeNetworkState.EncryptionMode.Userspace, null)));
+        assertThat(states.format()).contains("\"encryptionMode\":\"Userspace\"");
         assertThat(NodeNetworkStates.parse(states.format())).isEqualTo(states);
         assertThat(NodeNetworkStates.parse("garbage").byNetwork()).isEmpty();
+    }
+
+    @Test
+    void nodeNetworkStatesWithoutEncryptionModeStillParse() {
+        // what agents wrote before they reported how they encrypt
+        NodeNetworkStates old = NodeNetworkStates.parse(
+                "{\"default/secret\":{\"vxlanId\":4097,\"localTasks\":1,\"peers\":2,\"encryption\":\"Established\"}}");
+        assertThat(old.byNetwork()).containsExactly(Map.entry("default/secret",
+                new NodeNetworkState(4097, 1, 2, NodeNetworkState.Encryption.Established, null, null)));
+        assertThat(new NodeNetworkState(4097, 1, 2, NodeNetworkState.Encryption.Established, null).encryptionMode()).isNull();
     }
 }

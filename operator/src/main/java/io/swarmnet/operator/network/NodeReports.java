@@ -9,6 +9,7 @@ import io.swarmnet.operator.Conditions;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +20,11 @@ import java.util.Map;
 public record NodeReports(List<NetworkNodeStatus> nodes) {
 
     public static final String CONDITION_ENCRYPTED = "Encrypted";
+
+    // how the Established message groups the nodes by their encryption mode
+    private static final String KERNEL_GROUP = "kernel ESP";
+    private static final String USERSPACE_GROUP = "userspace ESP over TUN";
+    private static final String UNREPORTED_GROUP = "mode not reported";
 
     public static NodeReports of(String namespace, String network, Collection<Node> allNodes) {
         String key = NodeNetworkStates.key(namespace, network);
@@ -31,7 +37,8 @@ public record NodeReports(List<NetworkNodeStatus> nodes) {
             NodeNetworkState state = NodeNetworkStates.parse(annotations.get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS)).byNetwork().get(key);
             if (state != null) {
                 nodes.add(new NetworkNodeStatus(node.getMetadata().getName(), state.localTasks(), state.peers(),
-                        state.encryption() == null ? null : state.encryption().name(), state.message()));
+                        state.encryption() == null ? null : state.encryption().name(),
+                        state.encryptionMode() == null ? null : state.encryptionMode().name(), state.message()));
             }
         }
         nodes.sort(Comparator.comparing(NetworkNodeStatus::getName));
@@ -40,8 +47,9 @@ public record NodeReports(List<NetworkNodeStatus> nodes) {
 
     /**
      * The Encrypted condition: for a plain network False/NotRequested; for an encrypted one True
-     * only when every reporting node says Established, otherwise False naming the nodes that do not
-     * and why (traffic to them fails closed, never in the clear).
+     * only when every reporting node says Established, saying which nodes use kernel ESP and which the
+     * agent's userspace ESP over TUN; otherwise False naming the nodes that do not and why (traffic to
+     * them fails closed, never in the clear).
      */
     public Conditions.Desired encryptedCondition(boolean encrypted) {
         if (!encrypted) {
@@ -61,10 +69,38 @@ public record NodeReports(List<NetworkNodeStatus> nodes) {
         }
         if (problems.isEmpty()) {
             return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.TRUE, "Established",
-                    "IPsec is established on all " + nodes.size() + " nodes carrying the network");
+                    "ESP is established on all " + nodes.size() + " nodes carrying the network (" + nodesByMode() + ")");
         }
         return new Conditions.Desired(CONDITION_ENCRYPTED, Conditions.FALSE, "EncryptionFailed",
                 problems.size() + " of " + nodes.size() + " nodes have no working encryption, so traffic to and from them is dropped "
                         + "(fail closed): " + String.join("; ", problems));
+    }
+
+    /** "kernel ESP: a, c; userspace ESP over TUN: b", leaving out empty groups; nodes are already sorted by name. */
+    private String nodesByMode() {
+        Map<String, List<String>> groups = new LinkedHashMap<>();
+        for (String group : List.of(KERNEL_GROUP, USERSPACE_GROUP, UNREPORTED_GROUP)) {
+            groups.put(group, new ArrayList<>());
+        }
+        for (NetworkNodeStatus node : nodes) {
+            groups.get(modeGroup(node.getEncryptionMode())).add(node.getName());
+        }
+        List<String> parts = new ArrayList<>();
+        groups.forEach((group, names) -> {
+            if (!names.isEmpty()) {
+                parts.add(group + ": " + String.join(", ", names));
+            }
+        });
+        return String.join("; ", parts);
+    }
+
+    private static String modeGroup(String mode) {
+        if (NodeNetworkState.EncryptionMode.Kernel.name().equals(mode)) {
+            return KERNEL_GROUP;
+        }
+        if (NodeNetworkState.EncryptionMode.Userspace.name().equals(mode)) {
+            return USERSPACE_GROUP;
+        }
+        return UNREPORTED_GROUP;
     }
 }

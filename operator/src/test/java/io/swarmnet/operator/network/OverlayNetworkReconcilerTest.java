@@ -278,10 +278,10 @@ class OverlayNetworkReconcilerTest {
         String key = NodeNetworkStates.key(NS, "secure");
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a").withAnnotations(Map.of(
                 SwarmnetKeys.ANNOTATION_NODE_NETWORKS, new NodeNetworkStates(Map.of(key,
-                        new NodeNetworkState(4096, 2, 1, NodeNetworkState.Encryption.Established, null))).format())).endMetadata().build()).create();
+                        new NodeNetworkState(4096, 2, 1, NodeNetworkState.Encryption.Established, NodeNetworkState.EncryptionMode.Kernel, null))).format())).endMetadata().build()).create();
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-b").withAnnotations(Map.of(
                 SwarmnetKeys.ANNOTATION_NODE_NETWORKS, new NodeNetworkStates(Map.of(key,
-                        new NodeNetworkState(4096, 1, 1, NodeNetworkState.Encryption.Failed, "kernel has no ESP support"))).format()))
+                        new NodeNetworkState(4096, 1, 1, NodeNetworkState.Encryption.Failed, null, "kernel has no ESP support"))).format()))
                 .endMetadata().build()).create();
         eventually(WAIT, "two nodes reported, Encrypted=False naming node-b", () -> {
             Condition c = condition("secure", "Encrypted");
@@ -291,12 +291,17 @@ class OverlayNetworkReconcilerTest {
         assertThat(get("secure").getStatus().getNodes()).extracting(n -> n.getName() + ":" + n.getLocalTasks() + ":" + n.getEncryption())
                 .containsExactly("node-a:2:Established", "node-b:1:Failed");
 
+        // node-b's kernel has no ESP, so it carries the network over its userspace ESP datapath instead
         client.nodes().withName("node-b").edit(n -> {
             n.getMetadata().getAnnotations().put(SwarmnetKeys.ANNOTATION_NODE_NETWORKS, new NodeNetworkStates(Map.of(key,
-                    new NodeNetworkState(4096, 1, 1, NodeNetworkState.Encryption.Established, null))).format());
+                    new NodeNetworkState(4096, 1, 1, NodeNetworkState.Encryption.Established, NodeNetworkState.EncryptionMode.Userspace, null))).format());
             return n;
         });
         eventually(WAIT, "Encrypted=True once every node says Established", () -> "True".equals(condition("secure", "Encrypted").getStatus()));
+        assertThat(condition("secure", "Encrypted").getMessage())
+                .isEqualTo("ESP is established on all 2 nodes carrying the network (kernel ESP: node-a; userspace ESP over TUN: node-b)");
+        assertThat(get("secure").getStatus().getNodes()).extracting(n -> n.getName() + ":" + n.getEncryption() + ":" + n.getEncryptionMode())
+                .containsExactly("node-a:Established:Kernel", "node-b:Established:Userspace");
 
         // a node that stops carrying the network leaves the status
         client.nodes().withName("node-a").edit(n -> {
