@@ -1,5 +1,6 @@
 package io.swarmnet.agent;
 
+import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.api.net.IpAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +27,16 @@ import java.util.regex.Pattern;
  *     address with an optional :port; default the first nameserver of the agent's /etc/resolv.conf (the cluster DNS
  *     for a hostNetwork pod with dnsPolicy ClusterFirstWithHostNet)</li>
  * <li>{@code SWARMNET_KEY_NAMESPACE}: namespace of the encryption key Secret; default POD_NAMESPACE, else swarmnet-system</li>
+ * <li>{@code SWARMNET_ENCRYPTION_MODE}: auto (default: kernel ESP where the kernel holds ESP states, else the userspace
+ *     datapath over TUN), kernel, or userspace</li>
+ * <li>{@code SWARMNET_STATE_DIR}: where the userspace datapath reserves ESP sequence numbers across restarts (a hostPath);
+ *     default /var/lib/swarmnet</li>
  * </ul>
  */
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
-        Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace) {
+        Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
+        Path stateDirectory) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -79,7 +85,20 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         }
         String keyNamespace = Optional.ofNullable(value(env, "SWARMNET_KEY_NAMESPACE"))
                 .or(() -> Optional.ofNullable(value(env, "POD_NAMESPACE"))).orElse("swarmnet-system");
-        return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace);
+        String modeText = Optional.ofNullable(value(env, "SWARMNET_ENCRYPTION_MODE")).orElse("auto");
+        EncryptionSettings.ModeSetting mode;
+        try {
+            mode = EncryptionSettings.ModeSetting.valueOf(modeText);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("SWARMNET_ENCRYPTION_MODE '" + modeText + "' is not one of auto, kernel, userspace");
+        }
+        Path stateDirectory = Path.of(Optional.ofNullable(value(env, "SWARMNET_STATE_DIR")).orElse("/var/lib/swarmnet"));
+        if (!stateDirectory.isAbsolute()) {
+            throw new IllegalArgumentException("SWARMNET_STATE_DIR '" + stateDirectory + "' must be an absolute path (a hostPath "
+                    + "that survives agent restarts)");
+        }
+        return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
+                stateDirectory);
     }
 
     private static String value(Map<String, String> env, String name) {

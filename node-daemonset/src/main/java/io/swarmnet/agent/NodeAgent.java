@@ -114,6 +114,11 @@ public final class NodeAgent implements AutoCloseable {
         return readiness() == null;
     }
 
+    /** The userspace ESP datapath's counters, while this agent runs it (encrypted networks on a node in userspace mode). */
+    public java.util.Optional<io.swarmnet.agent.encryption.userspace.EspTunnel.Counters> espCounters() {
+        return encryption == null ? java.util.Optional.empty() : encryption.tunnel().map(t -> t.counters());
+    }
+
     /** The port /healthz and /readyz are served on, if any (useful when the config asked for port 0). */
     public OptionalInt healthPort() {
         return health == null ? OptionalInt.empty() : OptionalInt.of(health.port());
@@ -185,7 +190,8 @@ public final class NodeAgent implements AutoCloseable {
                 .withResync(env.resync())
                 .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
                         DnsSettings.DEFAULT_UPSTREAM_TIMEOUT))
-                .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace()));
+                .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
+                        env.stateDirectory()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
         LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()), locator);
         NodeAgent agent = start(client, config, datapath, locator);

@@ -49,7 +49,7 @@ public final class NodeNetworkReport {
             }
             states.put(NodeNetworkStates.key(network.key().namespace(), network.key().name()),
                     new NodeNetworkState(network.vni().value(), attachedTasks.getOrDefault(network.key(), 0),
-                            network.peerVteps().size(), state, failure));
+                            network.peerVteps().size(), state, network.encrypted() ? encryption.mode() : null, failure));
         }
         return new NodeNetworkStates(states);
     }

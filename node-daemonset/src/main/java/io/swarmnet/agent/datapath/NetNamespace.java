@@ -72,6 +72,17 @@ public sealed interface NetNamespace {
     /** The command line that runs {@code command} inside this namespace. */
     List<String> wrap(List<String> command);
 
+    /** The path a thread opens to enter this namespace with setns(2); empty for the agent's own. */
+    default java.util.Optional<Path> enterPath() {
+        if (this instanceof Named named) {
+            return java.util.Optional.of(Path.of("/run/netns", named.name()));
+        }
+        if (this instanceof AtPath at) {
+            return java.util.Optional.of(at.path());
+        }
+        return java.util.Optional.empty();
+    }
+
     /** A path-based namespace under /run/netns is the named one, so that ip/bridge can enter it without nsenter. */
     static NetNamespace of(Path path) {
         if (path.getParent() != null && path.getParent().equals(Path.of("/run/netns"))) {

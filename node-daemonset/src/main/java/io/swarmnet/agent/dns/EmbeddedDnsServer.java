@@ -1,5 +1,7 @@
 package io.swarmnet.agent.dns;
 
+import io.swarmnet.agent.netns.NetworkNamespace;
+
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import java.io.IOException;

@@ -3,38 +3,62 @@ package io.swarmnet.agent.encryption;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.datapath.NetNamespace;
 import io.swarmnet.agent.desired.NetworkKey;
+import io.swarmnet.agent.encryption.userspace.EspTunnel;
+import io.swarmnet.agent.encryption.userspace.SequenceStore;
 import io.swarmnet.api.contract.NodeNetworkState.Encryption;
+import io.swarmnet.api.contract.NodeNetworkState.EncryptionMode;
 import io.swarmnet.api.net.IpAddress;
 import java.util.ArrayList;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Programs encryption of VXLAN between nodes in the node's host namespace, failing closed:
+ * Programs encryption of VXLAN between nodes in the node's host namespace, failing closed, in one of two modes
+ * chosen per node ({@link EncryptionMode}); both put the same ESP-in-UDP (RFC 3948, port 4500) on the wire, with
+ * the same keys and SPIs ({@link PairKeys}), so kernel and userspace nodes talk to each other.
+ * <p>Kernel mode:
  * <ol>
  * <li>nftables marks outgoing VXLAN of encrypted VNIs (in a route-type output chain, so the mark
  *     takes part in the xfrm lookup) and drops incoming VXLAN of those VNIs that did not arrive as ESP;</li>
  * <li>a catch-all xfrm policy blocks every marked packet, and a policy per peer requires ESP,
  *     pinned to the primary key generation's SA: a packet for which no SA exists is dropped,
  *     never sent in clear;</li>
- * <li>SAs for every key generation, both directions (where the kernel can hold them).</li>
+ * <li>SAs for every key generation, both directions, encapsulated in UDP 4500; the agent holds the socket that
+ *     makes the kernel decapsulate what arrives.</li>
+ * </ol>
+ * Userspace mode ({@link EspTunnel}):
+ * <ol>
+ * <li>the same marking; a rule sends marked packets to a routing table whose only routes are the TUN device
+ *     and, behind it, a blackhole (when the agent stops, the kernel deletes the device and its route);</li>
+ * <li>marked VXLAN leaving by any other device is dropped in postrouting, and VXLAN of those VNIs is accepted
+ *     inbound only from the TUN device, where the agent injects what it authenticated;</li>
+ * <li>the agent's SA tables: every generation inbound, the primary one outbound.</li>
  * </ol>
  * {@link #prepare} only adds (before the VXLAN devices change), {@link #finish} removes what is no
  * longer wanted (after), so no step leaves a window in which plaintext could leave.
  */
-public final class EncryptionDatapath {
+public final class EncryptionDatapath implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EncryptionDatapath.class);
     /** Firewall mark of VXLAN packets that must be encrypted; the policies match it. */
     public static final long MARK = 0x5e00_0000L;
     public static final long MARK_MASK = 0xff00_0000L;
+    /** Routing table and rule priority of the userspace mode: marked packets go to the TUN device or nowhere. */
+    public static final int ROUTE_TABLE = 0x5e;
     static final int REQID = 0x5e;
     static final int VXLAN_PORT = 4789;
+    private static final String ENCAP = "encap espinudp " + EspInUdpSocket.PORT + " " + EspInUdpSocket.PORT + " 0.0.0.0";
     private static final Pattern VNI_RULE = Pattern.compile("@th,96,24 (0x[0-9a-f]+|\\d+)");
     private static final Pattern STATE = Pattern.compile("src (\\S+) dst (\\S+)\\s+proto esp spi (0x[0-9a-f]+) reqid (\\d+)");
     private static final Pattern POLICY = Pattern.compile("src (\\S+)/32 dst (\\S+)/32 proto udp dport " + VXLAN_PORT);
@@ -42,6 +66,11 @@ public final class EncryptionDatapath {
     private final KernelTools tools;
     private final NetNamespace host;
     private final String table;
+    private final EncryptionMode mode;
+    /** The userspace mode's sequence reservations; null in kernel mode. */
+    private final Supplier<SequenceStore> sequences;
+    private EspTunnel tunnel;
+    private EspInUdpSocket encapSocket;
     /**
      * True once a finish with nothing encrypted left the kernel without our marking, policies and SAs: later rounds
      * of a node that carries no encrypted network then run no command at all. False at start, so the first round
@@ -49,40 +78,159 @@ public final class EncryptionDatapath {
      */
     private boolean knownClean;
 
-    /** @param prefix the agent's kernel-object prefix: the nft table is named after it */
+    /** Kernel mode. @param prefix the agent's kernel-object prefix: the nft table is named after it */
     public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix) {
+        this(tools, host, prefix, EncryptionMode.Kernel, null);
+    }
+
+    /**
+     * @param prefix    the agent's kernel-object prefix: the nft table and the TUN device are named after it
+     * @param sequences where the userspace mode reserves sequence numbers (opened on first use); null in kernel mode
+     */
+    public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix, EncryptionMode mode, Supplier<SequenceStore> sequences) {
+        if (mode == EncryptionMode.Userspace && sequences == null) {
+            throw new IllegalArgumentException("the userspace mode needs a sequence store");
+        }
         this.tools = tools;
         this.host = host;
         this.table = prefix + "esp";
+        this.mode = mode;
+        this.sequences = sequences;
     }
 
-    /** Outcome per encrypted network: Established, or Failed with why. */
-    public record Report(Map<NetworkKey, Encryption> states, Map<NetworkKey, String> messages) {
+    public EncryptionMode mode() {
+        return mode;
+    }
+
+    /** The TUN device of the userspace mode. */
+    public String tunDevice() {
+        return table;
+    }
+
+    /** The userspace datapath while it runs (for its counters). */
+    public Optional<EspTunnel> tunnel() {
+        return Optional.ofNullable(tunnel);
+    }
+
+    /**
+     * Empty when the kernel of {@code host} holds an ESP-in-UDP state with this design's algorithm; otherwise the
+     * kernel's answer. Adds and at once deletes one state between two documentation addresses.
+     */
+    public static Optional<String> kernelEspMissing(KernelTools tools, NetNamespace host) {
+        List<String> add = List.of("xfrm state add src 192.0.2.254 dst 192.0.2.253 proto esp spi 0x5e5e0001 reqid " + REQID
+                + " mode transport aead 'rfc4106(gcm(aes))' 0x" + "00".repeat(SecurityAssociation.KEY_AND_SALT_LENGTH) + " "
+                + SecurityAssociation.ICV_BITS + " " + ENCAP);
+        KernelTools.Result result = tools.ipBatch(host, add);
+        if (result.ok()) {
+            tools.ipBatch(host, List.of("xfrm state delete src 192.0.2.254 dst 192.0.2.253 proto esp spi 0x5e5e0001"));
+            return Optional.empty();
+        }
+        return Optional.of(result.stderr().lines().filter(l -> !l.startsWith("Command failed")).findFirst().orElse(result.stderr())
+                .strip().replaceFirst("^Error: ", ""));
+    }
+
+    /** Outcome per encrypted network: Established, or Failed with why; and how this node encrypts. */
+    public record Report(Map<NetworkKey, Encryption> states, Map<NetworkKey, String> messages, EncryptionMode mode) {
+        public Report(Map<NetworkKey, Encryption> states, Map<NetworkKey, String> messages) {
+            this(states, messages, null);
+        }
     }
 
     /** Adds what the plan needs, keeping everything already there: run before the datapath changes. */
     public Report prepare(EncryptionPlan plan) {
         if (plan.isEmpty() && knownClean) {
-            return new Report(Map.of(), Map.of());
+            return new Report(Map.of(), Map.of(), mode);
         }
         knownClean = false;
         Set<Integer> vnis = new TreeSet<>(plan.encryptedVnis());
         vnis.addAll(programmedVnis());
         String nftError = writeMarkingTable(vnis);
-        String policyError = null;
-        if (!plan.isEmpty()) {
-            List<String> lines = new ArrayList<>();
-            lines.add("xfrm policy update dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT
-                    + " priority 1000 action block");
-            plan.peers().forEach((peer, spi) -> lines.add("xfrm policy update src " + plan.local() + "/32 dst " + peer + "/32 proto udp dport "
-                    + VXLAN_PORT + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " priority 100 tmpl src " + plan.local()
-                    + " dst " + peer + " proto esp" + (spi.isPresent() ? " spi " + hex(spi.getAsInt() & 0xFFFF_FFFFL) : "")
-                    + " reqid " + REQID + " mode transport"));
-            KernelTools.Result result = tools.ipBatch(host, lines);
-            policyError = result.ok() ? null : result.describe();
+        String problem = mode == EncryptionMode.Kernel ? prepareKernel(plan) : prepareUserspace(plan);
+        return report(plan, nftError != null ? "marking encrypted VXLAN failed: " + nftError : problem);
+    }
+
+    private String prepareKernel(EncryptionPlan plan) {
+        if (plan.isEmpty()) {
+            return null;
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("xfrm policy update dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT
+                + " priority 1000 action block");
+        plan.peers().forEach((peer, spi) -> lines.add("xfrm policy update src " + plan.local() + "/32 dst " + peer + "/32 proto udp dport "
+                + VXLAN_PORT + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " priority 100 tmpl src " + plan.local()
+                + " dst " + peer + " proto esp" + (spi.isPresent() ? " spi " + hex(spi.getAsInt() & 0xFFFF_FFFFL) : "")
+                + " reqid " + REQID + " mode transport"));
+        KernelTools.Result result = tools.ipBatch(host, lines);
+        if (!result.ok()) {
+            return "installing xfrm policies failed: " + result.describe();
         }
         String stateError = installAssociations(plan);
-        return report(plan, nftError, policyError, stateError);
+        if (stateError != null) {
+            return stateError;
+        }
+        if (encapSocket != null && !encapSocket.address().equals(plan.local())) {
+            encapSocket.close();
+            encapSocket = null;
+        }
+        if (encapSocket == null) {
+            try {
+                encapSocket = EspInUdpSocket.open(host.enterPath(), plan.local());
+            } catch (IOException e) {
+                return "the kernel cannot receive ESP-in-UDP: " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
+    private String prepareUserspace(EncryptionPlan plan) {
+        if (plan.isEmpty()) {
+            return null;
+        }
+        // first the blackhole behind the device: from here on marked packets go nowhere but into the TUN device
+        List<String> lines = new ArrayList<>();
+        if (!hasUserspaceRule()) {
+            lines.add("rule add fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE + " priority " + ROUTE_TABLE);
+        }
+        lines.add("route replace blackhole default table " + ROUTE_TABLE + " metric 1000");
+        KernelTools.Result routing = tools.ipBatch(host, lines);
+        if (!routing.ok()) {
+            return "routing encrypted VXLAN into the userspace ESP datapath failed: " + routing.describe();
+        }
+        boolean started = false;
+        if (tunnel == null) {
+            try {
+                tunnel = EspTunnel.start(table, host.enterPath(), plan.local(), sequences.get());
+                started = true;
+            } catch (IOException | RuntimeException e) {
+                return "cannot start the userspace ESP datapath (TUN device " + table + ", UDP " + plan.local() + ":"
+                        + EspTunnel.ESP_IN_UDP_PORT + "): " + e.getMessage() + "; traffic of this network stays blocked (fail closed)";
+            }
+        }
+        if (started) {
+            // packets from peers arrive on the device, whose route back is the underlay: loose reverse-path check
+            KernelTools.Result sysctl = tools.run(host.wrap(List.of("sysctl", "-q", "-w", "net.ipv4.conf." + table + ".rp_filter=2",
+                    "net.ipv6.conf." + table + ".disable_ipv6=1")), null);
+            if (!sysctl.ok()) {
+                LOG.warn("userspace ESP: sysctl on {} failed: {}", table, sysctl.describe());
+            }
+        }
+        KernelTools.Result device = tools.ipBatch(host, List.of("link set dev " + table + " mtu 65535 up",
+                "route replace default dev " + table + " table " + ROUTE_TABLE + " metric 10"));
+        if (!device.ok()) {
+            return "routing encrypted VXLAN into TUN device " + table + " failed: " + device.describe();
+        }
+        if (plan.associations().isEmpty()) {
+            return "no encryption key yet: the operator has not published the key Secret";
+        }
+        Map<IpAddress, Integer> outbound = new HashMap<>();
+        plan.peers().forEach((peer, spi) -> spi.ifPresent(value -> outbound.put(peer, value)));
+        try {
+            tunnel.configure(plan.associations(), outbound);
+        } catch (IOException e) {
+            return "the userspace ESP datapath cannot reserve sequence numbers: " + e.getMessage()
+                    + "; traffic of this network stays blocked (fail closed)";
+        }
+        return null;
     }
 
     /** Removes what the plan no longer needs: run after the datapath changed. */
@@ -90,8 +238,12 @@ public final class EncryptionDatapath {
         if (plan.isEmpty() && knownClean) {
             return;
         }
+        // xfrm: in userspace mode nothing of ours may stay (a block policy would swallow what goes to the TUN device)
+        boolean kernel = mode == EncryptionMode.Kernel;
         Set<String> wanted = new HashSet<>();
-        plan.associations().forEach(sa -> wanted.add(sa.source() + " " + sa.destination() + " " + sa.spiHex()));
+        if (kernel) {
+            plan.associations().forEach(sa -> wanted.add(sa.source() + " " + sa.destination() + " " + sa.spiHex()));
+        }
         List<String> lines = new ArrayList<>();
         for (String[] state : programmedStates()) {
             if (!wanted.contains(state[0] + " " + state[1] + " " + state[2])) {
@@ -100,17 +252,52 @@ public final class EncryptionDatapath {
         }
         for (String[] policy : programmedPeerPolicies()) {
             IpAddress peer = IpAddress.parse(policy[1]);
-            if (!plan.peers().containsKey(peer)) {
+            if (!kernel || !plan.peers().containsKey(peer)) {
                 lines.add("xfrm policy delete src " + policy[0] + "/32 dst " + policy[1] + "/32 proto udp dport " + VXLAN_PORT
                         + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK));
             }
         }
-        if (plan.isEmpty() && hasCatchAllPolicy()) {
+        if ((plan.isEmpty() || !kernel) && hasCatchAllPolicy()) {
             lines.add("xfrm policy delete dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT);
+        }
+        boolean userspaceWanted = !kernel && !plan.isEmpty();
+        if (!userspaceWanted) {
+            if (tunnel != null) {
+                tunnel.close();
+                tunnel = null;
+            }
+            if (hasUserspaceRule()) {
+                lines.add("rule del fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE + " priority " + ROUTE_TABLE);
+            }
+            if (!tools.read(host, List.of("ip", "route", "show", "table", String.valueOf(ROUTE_TABLE))).stdout().isBlank()) {
+                lines.add("route flush table " + ROUTE_TABLE);
+            }
+        }
+        if ((plan.isEmpty() || !kernel) && encapSocket != null) {
+            encapSocket.close();
+            encapSocket = null;
         }
         boolean removed = lines.isEmpty() || tools.ipBatch(host, lines).ok();
         boolean tableWritten = writeMarkingTable(plan.encryptedVnis()) == null;
         knownClean = plan.isEmpty() && removed && tableWritten;
+    }
+
+    private boolean hasUserspaceRule() {
+        return tools.read(host, List.of("ip", "rule", "list")).stdout().contains("fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup "
+                + ROUTE_TABLE);
+    }
+
+    /** Stops the userspace datapath and releases the ESP-in-UDP socket; the kernel's marking and policies stay (fail closed). */
+    @Override
+    public void close() {
+        if (tunnel != null) {
+            tunnel.close();
+            tunnel = null;
+        }
+        if (encapSocket != null) {
+            encapSocket.close();
+            encapSocket = null;
+        }
     }
 
     private boolean hasCatchAllPolicy() {
@@ -129,7 +316,7 @@ public final class EncryptionDatapath {
         for (SecurityAssociation sa : plan.associations()) {
             if (!present.contains(sa.source() + " " + sa.destination() + " " + sa.spiHex())) {
                 lines.add("xfrm state add src " + sa.source() + " dst " + sa.destination() + " proto esp spi " + sa.spiHex()
-                        + " reqid " + REQID + " mode transport aead 'rfc4106(gcm(aes))' " + sa.aeadArgument() + " " + SecurityAssociation.ICV_BITS);
+                        + " reqid " + REQID + " mode transport aead 'rfc4106(gcm(aes))' " + sa.aeadArgument() + " " + SecurityAssociation.ICV_BITS + " " + ENCAP);
             }
         }
         if (lines.isEmpty()) {
@@ -144,23 +331,18 @@ public final class EncryptionDatapath {
         return "the kernel cannot hold IPsec ESP states (" + reason + "): traffic of this network stays blocked (fail closed)";
     }
 
-    private Report report(EncryptionPlan plan, String nftError, String policyError, String stateError) {
+    private Report report(EncryptionPlan plan, String problem) {
         Map<NetworkKey, Encryption> states = new HashMap<>();
         Map<NetworkKey, String> messages = new HashMap<>();
-        String problem = nftError != null ? "marking encrypted VXLAN failed: " + nftError
-                : policyError != null ? "installing xfrm policies failed: " + policyError : stateError;
         plan.networkPeers().forEach((network, peers) -> {
             if (problem == null || peers.isEmpty()) {
-                states.put(network, problem == null ? Encryption.Established : Encryption.Failed);
-                if (problem != null) {
-                    messages.put(network, problem);
-                }
+                states.put(network, Encryption.Established);
             } else {
                 states.put(network, Encryption.Failed);
                 messages.put(network, problem);
             }
         });
-        return new Report(states, messages);
+        return new Report(states, messages, mode);
     }
 
     private String writeMarkingTable(Set<Integer> vnis) {
@@ -180,9 +362,19 @@ public final class EncryptionDatapath {
             lines.add("  chain in {");
             lines.add("    type filter hook input priority filter; policy accept;");
             for (int vni : vnis) {
-                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " meta secpath missing drop");
+                // kernel: only what xfrm decrypted; userspace: only what the agent injected after authenticating it
+                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + (mode == EncryptionMode.Kernel ? " meta secpath missing drop"
+                        : " iifname != \"" + table + "\" drop"));
             }
             lines.add("  }");
+            if (mode == EncryptionMode.Userspace) {
+                lines.add("  chain post {");
+                lines.add("    type filter hook postrouting priority filter; policy accept;");
+                for (int vni : vnis) {
+                    lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " oifname != \"" + table + "\" drop");
+                }
+                lines.add("  }");
+            }
             lines.add("}");
         }
         KernelTools.Result result = tools.nft(host, lines);

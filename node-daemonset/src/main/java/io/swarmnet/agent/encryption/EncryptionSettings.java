@@ -1,13 +1,34 @@
 package io.swarmnet.agent.encryption;
 
 import io.swarmnet.agent.datapath.NetNamespace;
+import java.nio.file.Path;
 
 /**
- * Where this agent programs encryption and where it reads the keys.
+ * Where this agent programs encryption, how, and where it reads the keys.
  *
- * @param host          the node's host namespace (VXLAN's UDP sockets live there; so do the xfrm policies)
- * @param prefix        the agent's kernel-object prefix (names the nft table)
- * @param keyNamespace  namespace of the key Secret (the operator's)
+ * @param host           the node's host namespace (VXLAN's UDP sockets live there; so do the xfrm policies and the TUN device)
+ * @param prefix         the agent's kernel-object prefix (names the nft table and the TUN device)
+ * @param keyNamespace   namespace of the key Secret (the operator's)
+ * @param mode           kernel ESP, the userspace datapath, or the first of the two this node can run
+ * @param stateDirectory where the userspace datapath keeps its sequence-number reservations: must survive agent restarts
  */
-public record EncryptionSettings(NetNamespace host, String prefix, String keyNamespace) {
+public record EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory) {
+
+    /** SWARMNET_ENCRYPTION_MODE. */
+    public enum ModeSetting {
+        /** Kernel ESP where the kernel holds ESP-in-UDP states, otherwise the userspace datapath. */
+        auto,
+        /** Kernel ESP only: on a kernel without ESP, encrypted networks fail closed and say why. */
+        kernel,
+        /** The userspace datapath even where the kernel has ESP. */
+        userspace
+    }
+
+    public EncryptionSettings withMode(ModeSetting setting) {
+        return new EncryptionSettings(host, prefix, keyNamespace, setting, stateDirectory);
+    }
+
+    public EncryptionSettings withStateDirectory(Path directory) {
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, directory);
+    }
 }

@@ -6,6 +6,12 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.encryption.userspace.EspTunnel;
+import io.swarmnet.agent.encryption.userspace.SequenceStore;
+import io.swarmnet.api.contract.NodeNetworkState.EncryptionMode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Optional;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +29,16 @@ public final class NodeEncryption implements AutoCloseable {
     private String lastProblem;
 
     public NodeEncryption(KubernetesClient client, EncryptionSettings settings, Runnable onKeysChanged) {
-        this.datapath = new EncryptionDatapath(new KernelTools(), settings.host(), settings.prefix());
+        KernelTools tools = new KernelTools();
+        EncryptionMode mode = chooseMode(tools, settings);
+        this.datapath = new EncryptionDatapath(tools, settings.host(), settings.prefix(), mode, () -> {
+            try {
+                return SequenceStore.open(settings.stateDirectory());
+            } catch (IOException e) {
+                throw new UncheckedIOException("the userspace ESP datapath needs its state directory " + settings.stateDirectory()
+                        + " (SWARMNET_STATE_DIR): " + e.getMessage(), e);
+            }
+        });
         this.secret = client.secrets().inNamespace(settings.keyNamespace()).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -44,6 +59,34 @@ public final class NodeEncryption implements AutoCloseable {
                         onKeysChanged.run();
                     }
                 }, 0);
+    }
+
+    /** Kernel ESP where configured or, with auto, where the kernel holds ESP-in-UDP states; otherwise userspace. */
+    static EncryptionMode chooseMode(KernelTools tools, EncryptionSettings settings) {
+        switch (settings.mode()) {
+            case kernel:
+                return EncryptionMode.Kernel;
+            case userspace:
+                LOG.info("encryption: the userspace ESP datapath (SWARMNET_ENCRYPTION_MODE=userspace)");
+                return EncryptionMode.Userspace;
+            default:
+                Optional<String> missing = EncryptionDatapath.kernelEspMissing(tools, settings.host());
+                if (missing.isEmpty()) {
+                    LOG.info("encryption: kernel ESP-in-UDP (the kernel holds rfc4106(gcm(aes)) states)");
+                    return EncryptionMode.Kernel;
+                }
+                LOG.info("encryption: the userspace ESP datapath over TUN, because this kernel cannot hold ESP states ({})", missing.get());
+                return EncryptionMode.Userspace;
+        }
+    }
+
+    public EncryptionMode mode() {
+        return datapath.mode();
+    }
+
+    /** The userspace datapath while it runs. */
+    public Optional<EspTunnel> tunnel() {
+        return datapath.tunnel();
     }
 
     private void read(Secret s) {
@@ -74,8 +117,10 @@ public final class NodeEncryption implements AutoCloseable {
         datapath.finish(plan);
     }
 
+    /** Stops watching the keys and the userspace datapath (which fails closed: its TUN device disappears). */
     @Override
     public void close() {
         secret.close();
+        datapath.close();
     }
 }

@@ -119,6 +119,11 @@ public final class SimulatedCluster implements AutoCloseable {
         return registryRoot().resolve(node.name());
     }
 
+    /** Where the agent of {@code node} keeps state across its restarts (removed with the simulation). */
+    public Path stateDirectory(SimulatedNode node) {
+        return registryRoot().resolve(node.name() + "-state");
+    }
+
     private Path registryRoot() {
         return Path.of("/run/swarmnet-simulation", prefix);
     }

@@ -1,5 +1,6 @@
 package io.swarmnet.agent.dns;
 
+import io.swarmnet.agent.netns.NetworkNamespace;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.desired.PodRef;

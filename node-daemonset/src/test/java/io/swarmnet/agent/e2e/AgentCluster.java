@@ -45,7 +45,9 @@ final class AgentCluster implements AutoCloseable {
     private final KubernetesClient client;
     private final SimulatedCluster cluster;
     private final Map<String, SimulatedPod> pods = new ConcurrentHashMap<>();
-    private final List<NodeAgent> agents = new ArrayList<>();
+    private final Map<Integer, NodeAgent> agents = new java.util.HashMap<>();
+    private final Map<Integer, AutoCloseable> handles = new ConcurrentHashMap<>();
+    private SimulatedCluster.AgentLauncher launcher;
 
     private AgentCluster(SandboxApiServer api, SimulatedCluster cluster) {
         this.api = api;
@@ -76,19 +78,48 @@ final class AgentCluster implements AutoCloseable {
         return stage;
     }
 
-    /** One agent per node with DNS (forwarding to {@code dns}'s upstream) and encryption on. */
+    /** One agent per node with DNS (forwarding to {@code dns}'s upstream) and encryption on, in the mode auto chooses. */
     void runAgents(DnsSettings dns) {
-        cluster.runAgents((node, datapath, locator) -> {
+        runAgents(dns, EncryptionSettings.ModeSetting.auto);
+    }
+
+    /** One agent per node with DNS (forwarding to {@code dns}'s upstream) and encryption on, in {@code mode}. */
+    void runAgents(DnsSettings dns, EncryptionSettings.ModeSetting mode) {
+        launcher = (node, datapath, locator) -> {
             AgentConfig config = AgentConfig.forNode(node.facts())
                     .withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
                     .withDns(dns)
-                    .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(), KEY_NAMESPACE));
+                    .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(), KEY_NAMESPACE, mode,
+                            cluster.stateDirectory(node)));
             NodeAgent agent = NodeAgent.start(client, config, datapath, locator);
             synchronized (agents) {
-                agents.add(agent);
+                agents.put(node.index(), agent);
             }
             return agent;
-        });
+        };
+        for (SimulatedNode node : cluster.nodes()) {
+            handles.put(node.index(), cluster.runAgent(node, launcher));
+        }
+    }
+
+    /** The running agent of node {@code index}. */
+    NodeAgent agent(int index) {
+        synchronized (agents) {
+            return agents.get(index);
+        }
+    }
+
+    /** Stops the agent of node {@code index} as a replaced DaemonSet pod stops: the kernel state stays. */
+    void stopAgent(int index) throws Exception {
+        AutoCloseable handle = handles.remove(index);
+        if (handle != null) {
+            handle.close();
+        }
+    }
+
+    /** Starts the agent of node {@code index} again, with the settings of {@link #runAgents}. */
+    void startAgent(int index) {
+        handles.put(index, cluster.runAgent(cluster.node(index), launcher));
     }
 
     KubernetesClient client() {

@@ -12,6 +12,7 @@ import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.ClusterKey;
+import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.KeyRing;
 import io.swarmnet.agent.encryption.PairKeys;
 import io.swarmnet.agent.simulation.SimulatedNode;
@@ -94,7 +95,8 @@ class EncryptedNetworkEndToEndTest {
             s.setStatus(null);
             stage.client().resource(s).create();
         }
-        stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)));
+        // kernel mode by configuration: on a kernel without ESP the network must fail closed, not fall back
+        stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)), EncryptionSettings.ModeSetting.kernel);
         stage.runTask("secure-1", "secure-app", 1, Map.of("secure", "10.240.0.11"));
         stage.runTask("secure-2", "secure-app", 2, Map.of("secure", "10.240.0.12"));
         stage.runTask("plain-1", "plain-app", 1, Map.of("plain", "10.241.0.11"));

@@ -88,7 +88,7 @@ public final class SandboxDaemon implements AutoCloseable {
         cluster.runAgents((node, datapath, locator) -> {
             AgentConfig config = AgentConfig.forNode(node.facts()).withDns(dns)
                     .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(),
-                            operatorConfig.operatorNamespace()));
+                            operatorConfig.operatorNamespace(), EncryptionSettings.ModeSetting.auto, cluster.stateDirectory(node)));
             NodeAgent agent = NodeAgent.start(client, config, datapath, locator);
             agents.add(agent);
             return agent;

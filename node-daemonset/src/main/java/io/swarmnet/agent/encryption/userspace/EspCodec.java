@@ -28,9 +28,11 @@ public final class EspCodec {
     private static final int SALT = 4;
 
     private final int spi;
-    private final byte[] salt;
     private final SecretKeySpec key;
     private final Cipher cipher;
+    /** Reused per packet (one thread per codec): the AAD, and the nonce whose first 4 bytes are the salt. */
+    private final byte[] header = new byte[HEADER];
+    private final byte[] nonce = new byte[SALT + IV];
 
     public EspCodec(SecurityAssociation sa) {
         byte[] material = sa.aeadKeyWithSalt();
@@ -39,7 +41,7 @@ public final class EspCodec {
         }
         this.spi = sa.spi();
         this.key = new SecretKeySpec(material, 0, KEY, "AES");
-        this.salt = java.util.Arrays.copyOfRange(material, KEY, KEY + SALT);
+        System.arraycopy(material, KEY, nonce, 0, SALT);
         try {
             this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
         } catch (GeneralSecurityException e) {
@@ -51,33 +53,56 @@ public final class EspCodec {
         return spi;
     }
 
+    /** The largest trailer {@link #seal(ByteBuffer, int, long, ByteBuffer)} appends: 3 bytes of padding, pad length, next header. */
+    public static final int MAX_TRAILER = 5;
+
     /**
      * Encrypts {@code payload} (an upper-layer datagram; {@code nextHeader} is its IP protocol, 17 for UDP) as ESP
      * packet number {@code sequence} (1, 2, ...: the sender counts; 0 is never sent).
      */
     public byte[] seal(byte[] payload, int nextHeader, long sequence) {
+        ByteBuffer in = ByteBuffer.allocate(payload.length + MAX_TRAILER).put(payload).flip();
+        ByteBuffer out = ByteBuffer.allocate(HEADER + IV + payload.length + MAX_TRAILER + ICV);
+        seal(in, nextHeader, sequence, out);
+        return java.util.Arrays.copyOf(out.array(), out.position());
+    }
+
+    /**
+     * Encrypts the datagram between {@code payload}'s position and limit into {@code out} at its position, which
+     * advances by the ESP packet's length. The trailer is appended in place after {@code payload}'s limit, so its
+     * capacity must leave {@link #MAX_TRAILER} bytes of room; its position moves to the new limit.
+     */
+    public void seal(ByteBuffer payload, int nextHeader, long sequence, ByteBuffer out) {
         if (sequence <= 0 || sequence > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("ESP sequence " + sequence + " is outside 1..2^32-1; the SA must be rekeyed");
         }
         // trailer: pad so that payload + padding + 2 is a multiple of 4 (RFC 4303 section 2.4); padding bytes 1, 2, 3
-        int padding = (4 - (payload.length + 2) % 4) % 4;
-        byte[] plain = new byte[payload.length + padding + 2];
-        System.arraycopy(payload, 0, plain, 0, payload.length);
+        int end = payload.limit();
+        int padding = (4 - (payload.remaining() + 2) % 4) % 4;
+        payload.limit(end + padding + 2);
         for (int i = 0; i < padding; i++) {
-            plain[payload.length + i] = (byte) (i + 1);
+            payload.put(end + i, (byte) (i + 1));
         }
-        plain[plain.length - 2] = (byte) padding;
-        plain[plain.length - 1] = (byte) nextHeader;
-        ByteBuffer packet = ByteBuffer.allocate(HEADER + IV + plain.length + ICV);
-        packet.putInt(spi).putInt((int) sequence).putLong(sequence);
+        payload.put(end + padding, (byte) padding);
+        payload.put(end + padding + 1, (byte) nextHeader);
+        int start = out.position();
+        out.putInt(spi).putInt((int) sequence).putLong(sequence);
+        header[0] = (byte) (spi >>> 24);
+        header[1] = (byte) (spi >>> 16);
+        header[2] = (byte) (spi >>> 8);
+        header[3] = (byte) spi;
+        header[4] = (byte) (sequence >>> 24);
+        header[5] = (byte) (sequence >>> 16);
+        header[6] = (byte) (sequence >>> 8);
+        header[7] = (byte) sequence;
+        out.get(start + HEADER, nonce, SALT, IV);
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce(packet.array())));
-            cipher.updateAAD(packet.array(), 0, HEADER);
-            cipher.doFinal(plain, 0, plain.length, packet.array(), HEADER + IV);
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
+            cipher.updateAAD(header);
+            cipher.doFinal(payload, out);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed for SPI " + Integer.toHexString(spi), e);
         }
-        return packet.array();
     }
 
     /** What an authenticated packet carried. */
@@ -89,43 +114,68 @@ public final class EspCodec {
      * {@link ReplayWindow} before (cheap rejection) and records the sequence only after this succeeded.
      */
     public Opened open(byte[] packet, int length) throws EspException {
+        ByteBuffer out = ByteBuffer.allocate(Math.max(0, length));
+        int nextHeader = open(ByteBuffer.wrap(packet, 0, length), out);
+        return new Opened(sequence(ByteBuffer.wrap(packet, 0, length)), nextHeader, java.util.Arrays.copyOf(out.array(), out.position()));
+    }
+
+    /** The sequence number in the header of the ESP packet at {@code packet}'s position. */
+    public static long sequence(ByteBuffer packet) {
+        return packet.getInt(packet.position() + 4) & 0xFFFF_FFFFL;
+    }
+
+    /** The SPI in the header of the ESP packet at {@code packet}'s position. */
+    public static int spi(ByteBuffer packet) {
+        return packet.getInt(packet.position());
+    }
+
+    /**
+     * Authenticates and decrypts the ESP packet between {@code packet}'s position and limit into {@code out} at
+     * its position, which then stands after the payload (padding and trailer removed). Returns the next header.
+     * Nothing from a packet that fails authentication is left for the caller to use.
+     */
+    public int open(ByteBuffer packet, ByteBuffer out) throws EspException {
+        int start = packet.position();
+        int length = packet.remaining();
         if (length < HEADER + IV + 4 + ICV) {
             throw new EspException("ESP packet of " + length + " bytes is shorter than header, IV, trailer and ICV");
         }
-        ByteBuffer in = ByteBuffer.wrap(packet, 0, length);
-        int packetSpi = in.getInt();
+        int packetSpi = packet.getInt(start);
         if (packetSpi != spi) {
             throw new EspException("ESP packet for SPI " + Integer.toHexString(packetSpi) + " reached the codec of SPI " + Integer.toHexString(spi));
         }
-        long sequence = in.getInt() & 0xFFFF_FFFFL;
-        byte[] plain;
+        long sequence = sequence(packet);
+        packet.get(start, header, 0, HEADER);
+        packet.get(start + HEADER, nonce, SALT, IV);
+        int plainStart = out.position();
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce(packet)));
-            cipher.updateAAD(packet, 0, HEADER);
-            plain = cipher.doFinal(packet, HEADER + IV, length - HEADER - IV);
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
+            cipher.updateAAD(header);
+            packet.position(start + HEADER + IV);
+            cipher.doFinal(packet, out);
         } catch (AEADBadTagException e) {
+            out.position(plainStart);
             throw new EspException("ESP packet " + sequence + " for SPI " + Integer.toHexString(spi) + " failed authentication");
         } catch (GeneralSecurityException e) {
+            out.position(plainStart);
             throw new EspException("ESP packet " + sequence + " for SPI " + Integer.toHexString(spi) + " cannot be decrypted: " + e.getMessage());
         }
-        int padding = plain[plain.length - 2] & 0xFF;
-        int payloadLength = plain.length - 2 - padding;
-        if (payloadLength < 0) {
+        int plainEnd = out.position();
+        int padding = out.get(plainEnd - 2) & 0xFF;
+        int payloadEnd = plainEnd - 2 - padding;
+        if (payloadEnd < plainStart) {
+            out.position(plainStart);
             throw new EspException("ESP packet " + sequence + " has a pad length larger than its content");
         }
         for (int i = 0; i < padding; i++) {
-            if (plain[payloadLength + i] != (byte) (i + 1)) {
+            if (out.get(payloadEnd + i) != (byte) (i + 1)) {
+                out.position(plainStart);
                 throw new EspException("ESP packet " + sequence + " has malformed padding");
             }
         }
-        return new Opened(sequence, plain[plain.length - 1] & 0xFF, java.util.Arrays.copyOf(plain, payloadLength));
+        int nextHeader = out.get(plainEnd - 1) & 0xFF;
+        out.position(payloadEnd);
+        return nextHeader;
     }
 
-    /** Salt (from the key material) followed by the packet's 8-byte IV. */
-    private byte[] nonce(byte[] packet) {
-        byte[] nonce = new byte[SALT + IV];
-        System.arraycopy(salt, 0, nonce, 0, SALT);
-        System.arraycopy(packet, HEADER, nonce, SALT, IV);
-        return nonce;
-    }
 }

@@ -1,0 +1,48 @@
+package io.swarmnet.agent.netns;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/**
+ * The libc calls the agent makes itself (namespaces, the TUN device, the kernel ESP-in-UDP socket), bound with
+ * JNA's direct mapping: no per-call reflection, errno reported as {@link LastErrorException}.
+ */
+public final class Libc {
+
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int EAGAIN = 11;
+    public static final int EINTR = 4;
+    public static final short POLLIN = 1;
+    public static final int O_RDONLY = 0;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    static {
+        Native.register("c");
+    }
+
+    private Libc() {
+    }
+
+    public static native int open(String path, int flags) throws LastErrorException;
+
+    public static native int ioctl(int fd, long request, Pointer argument) throws LastErrorException;
+
+    public static native long read(int fd, Pointer buffer, long count) throws LastErrorException;
+
+    public static native long write(int fd, Pointer buffer, long count) throws LastErrorException;
+
+    public static native int poll(Pointer fds, long count, int timeoutMillis) throws LastErrorException;
+
+    public static native int close(int fd);
+
+    public static native int setns(int fd, int namespaceType) throws LastErrorException;
+
+    public static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    public static native int setsockopt(int fd, int level, int option, Pointer value, int length) throws LastErrorException;
+
+    public static native int bind(int fd, Pointer address, int length) throws LastErrorException;
+}
