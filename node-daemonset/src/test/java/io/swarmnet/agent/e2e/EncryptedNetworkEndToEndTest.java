@@ -27,13 +27,9 @@ import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
 import io.swarmnet.operator.keys.KeyRotation;
 import io.swarmnet.operator.keys.KeyRotationPlan;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -70,7 +66,7 @@ class EncryptedNetworkEndToEndTest {
 
     private AgentCluster stage;
     private SwarmnetOperator operator;
-    private final List<Process> captures = new ArrayList<>();
+    private final List<UnderlayCapture> captures = new ArrayList<>();
     /** Empty where the kernel holds ESP states; otherwise its answer to adding one. */
     private Optional<String> espMissing;
     @TempDir
@@ -84,9 +80,9 @@ class EncryptedNetworkEndToEndTest {
         }
         stage = AgentCluster.start(2);
         operator = SwarmnetOperator.start(stage.client(), OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
-        stage.client().resource(network("secure", "10.240.0.0/24", SECURE_VNI, true)).create();
-        stage.client().resource(network("plain", "10.241.0.0/24", PLAIN_VNI, false)).create();
-        AgentCluster.await("the operator allocated both networks", () -> allocated("secure") && allocated("plain"), Duration.ofSeconds(20));
+        stage.client().resource(AgentCluster.network("secure", "10.240.0.0/24", SECURE_VNI, true)).create();
+        stage.client().resource(AgentCluster.network("plain", "10.241.0.0/24", PLAIN_VNI, false)).create();
+        AgentCluster.await("the operator allocated both networks", () -> stage.allocated("secure") && stage.allocated("plain"), Duration.ofSeconds(20));
         // the tasks' services: dnsrr (no VIP to allocate) with no replicas, so the operator starts no pods of its own
         for (String[] service : new String[][] {{"secure-app", "secure"}, {"plain-app", "plain"}}) {
             SwarmService s = ClusterObjects.service(service[0]).network(service[1]).dnsrr().build();
@@ -107,7 +103,7 @@ class EncryptedNetworkEndToEndTest {
 
     @AfterAll
     void stop() {
-        captures.forEach(Process::destroyForcibly);
+        captures.forEach(UnderlayCapture::close);
         try {
             if (operator != null) {
                 operator.close();
@@ -125,17 +121,17 @@ class EncryptedNetworkEndToEndTest {
         assumeTrue(espMissing.isPresent(), "this kernel holds ESP states: see encryptedTrafficFlowsAsEspAndRotationLosesNoPacket");
 
         Path pcap = temp.resolve("underlay.pcap");
-        Process capture = capture(pcap);
+        UnderlayCapture capture = capture(pcap);
         KernelTools.Result plain = stage.exec("plain-1", "busybox", "ping", "-c", "3", "-W", "2", "10.241.0.12");
         KernelTools.Result secure = stage.exec("secure-1", "busybox", "ping", "-c", "3", "-W", "1", "10.240.0.12");
         KernelTools.Result secureBack = stage.exec("secure-2", "busybox", "ping", "-c", "2", "-W", "1", "10.240.0.11");
-        stopCapture(capture);
+        capture.stop();
 
         assertThat(plain.ok()).as("the plain network carries traffic across nodes: %s", plain.describe()).isTrue();
         assertThat(secure.ok()).as("the encrypted network without ESP carries nothing (fail closed)").isFalse();
         assertThat(secureBack.ok()).isFalse();
-        int plainPackets = count(pcap, "udp dst port 4789 and (udp[12:4] >> 8) = " + PLAIN_VNI);
-        int securePackets = count(pcap, "udp dst port 4789 and (udp[12:4] >> 8) = " + SECURE_VNI);
+        int plainPackets = capture.count("udp dst port 4789 and (udp[12:4] >> 8) = " + PLAIN_VNI);
+        int securePackets = capture.count("udp dst port 4789 and (udp[12:4] >> 8) = " + SECURE_VNI);
         System.out.printf(Locale.ROOT, "underlay capture: %d plaintext VXLAN packets of the plain network (VNI %d), %d of the encrypted one (VNI %d)%n",
                 plainPackets, PLAIN_VNI, securePackets, SECURE_VNI);
         assertThat(plainPackets).as("the capture sees the plain network's VXLAN (the filter works)").isGreaterThan(0);
@@ -144,29 +140,29 @@ class EncryptedNetworkEndToEndTest {
         // each node says why, naming the missing kernel support
         for (int n = 1; n <= 2; n++) {
             String nodeName = stage.node(n).name();
-            AgentCluster.await(nodeName + " reports encryption Failed", () -> nodeState(nodeName, "secure")
+            AgentCluster.await(nodeName + " reports encryption Failed", () -> stage.nodeState(nodeName, "secure")
                     .map(s -> s.encryption() == NodeNetworkState.Encryption.Failed).orElse(false), Duration.ofSeconds(20));
-            NodeNetworkState state = nodeState(nodeName, "secure").orElseThrow();
+            NodeNetworkState state = stage.nodeState(nodeName, "secure").orElseThrow();
             assertThat(state.message()).as("%s's message", nodeName).contains("cannot hold IPsec ESP states").contains(espMissing.get())
                     .contains("fail closed");
-            assertThat(nodeState(nodeName, "plain").orElseThrow().encryption()).isEqualTo(NodeNetworkState.Encryption.NotRequested);
+            assertThat(stage.nodeState(nodeName, "plain").orElseThrow().encryption()).isEqualTo(NodeNetworkState.Encryption.NotRequested);
         }
         // and the operator turns that into the network's condition
-        AgentCluster.await("the Encrypted condition names both nodes", () -> encryptedCondition("secure")
+        AgentCluster.await("the Encrypted condition names both nodes", () -> stage.encryptedCondition("secure")
                 .filter(c -> "False".equals(c.getStatus()) && c.getMessage() != null
                         && c.getMessage().contains("node node-1") && c.getMessage().contains("node node-2"))
                 .isPresent(), Duration.ofSeconds(30));
-        Condition condition = encryptedCondition("secure").orElseThrow();
+        Condition condition = stage.encryptedCondition("secure").orElseThrow();
         System.out.printf(Locale.ROOT, "Encrypted condition of 'secure': %s/%s: %s%n", condition.getStatus(), condition.getReason(), condition.getMessage());
         assertThat(condition.getReason()).isEqualTo("EncryptionFailed");
         assertThat(condition.getMessage()).contains(espMissing.get()).contains("cannot hold IPsec ESP states");
-        assertThat(encryptedCondition("plain").orElseThrow().getReason()).isEqualTo("NotRequested");
+        assertThat(stage.encryptedCondition("plain").orElseThrow().getReason()).isEqualTo("NotRequested");
     }
 
     @Test
     @Order(2)
     void keyRotationUpdatesTheSecretAndEveryAgentsOutboundPolicyFollows() {
-        AgentCluster.await("the operator created the key Secret", () -> secret() != null, Duration.ofSeconds(20));
+        AgentCluster.await("the operator created the key Secret", () -> stage.secret() != null, Duration.ofSeconds(20));
         // the operator's own rotation runs on the wall clock with a 12 h interval; this one is an hour ahead of it,
         // so the operator's never finds a step due while this test drives the rotation
         SteppedClock clock = new SteppedClock(Instant.now().plus(Duration.ofHours(1)));
@@ -175,8 +171,8 @@ class EncryptedNetworkEndToEndTest {
         awaitPoliciesPinnedTo(1);
 
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.AddGeneration.class);
-        assertThat(ring().keys()).extracting(ClusterKey::generation).containsExactly(1L, 2L);
-        assertThat(ring().primary()).isEqualTo(1);
+        assertThat(stage.ring().keys()).extracting(ClusterKey::generation).containsExactly(1L, 2L);
+        assertThat(stage.ring().primary()).isEqualTo(1);
         // accepted inbound everywhere, not used outbound yet
         awaitPoliciesPinnedTo(1);
 
@@ -184,16 +180,16 @@ class EncryptedNetworkEndToEndTest {
         clock.advance(Duration.ofSeconds(6));
         long promoted = System.nanoTime();
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Promote.class);
-        assertThat(ring().primary()).isEqualTo(2);
+        assertThat(stage.ring().primary()).isEqualTo(2);
         awaitPoliciesPinnedTo(2);
         System.out.printf(Locale.ROOT, "key promotion in the Secret -> both agents' outbound policies on the new SPI: %d ms%n",
                 (System.nanoTime() - promoted) / 1_000_000);
 
         clock.advance(Duration.ofSeconds(6));
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Retire.class);
-        assertThat(ring().keys()).extracting(ClusterKey::generation).containsExactly(2L);
+        assertThat(stage.ring().keys()).extracting(ClusterKey::generation).containsExactly(2L);
         awaitPoliciesPinnedTo(2);
-        Secret secret = secret();
+        Secret secret = stage.secret();
         assertThat(secret.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_KEY_PHASE, "steady");
         // the key bytes are in the Secret's data only: not in the node annotations or the networks' status
         String keyBase64 = secret.getData().get(SwarmnetKeys.KEY_SECRET_KEY_PREFIX + "2");
@@ -209,19 +205,19 @@ class EncryptedNetworkEndToEndTest {
     void encryptedTrafficFlowsAsEspAndRotationLosesNoPacket() throws Exception {
         assumeFalse(espMissing.isPresent(), () -> "needs IPsec ESP with rfc4106(gcm(aes)) in the kernel; 'ip xfrm state add ... aead "
                 + "rfc4106(gcm(aes))' answers here: " + espMissing.orElse(""));
-        AgentCluster.await("the operator created the key Secret", () -> secret() != null, Duration.ofSeconds(20));
-        AgentCluster.await("encryption established on both nodes", () -> nodeState("node-1", "secure")
+        AgentCluster.await("the operator created the key Secret", () -> stage.secret() != null, Duration.ofSeconds(20));
+        AgentCluster.await("encryption established on both nodes", () -> stage.nodeState("node-1", "secure")
                 .map(s -> s.encryption() == NodeNetworkState.Encryption.Established).orElse(false)
-                && nodeState("node-2", "secure").map(s -> s.encryption() == NodeNetworkState.Encryption.Established).orElse(false),
+                && stage.nodeState("node-2", "secure").map(s -> s.encryption() == NodeNetworkState.Encryption.Established).orElse(false),
                 Duration.ofSeconds(20));
 
         Path pcap = temp.resolve("esp.pcap");
-        Process capture = capture(pcap);
+        UnderlayCapture capture = capture(pcap);
         KernelTools.Result ping = stage.exec("secure-1", "busybox", "ping", "-c", "5", "-W", "2", "10.240.0.12");
-        stopCapture(capture);
+        capture.stop();
         assertThat(ping.ok()).as("the encrypted network carries traffic: %s", ping.describe()).isTrue();
-        assertThat(count(pcap, "esp")).as("ESP packets on the underlay").isGreaterThan(0);
-        assertThat(count(pcap, "udp dst port 4789 and (udp[12:4] >> 8) = " + SECURE_VNI)).as("plaintext VXLAN of the encrypted network").isZero();
+        assertThat(capture.count("udp port 4500")).as("ESP-in-UDP packets on the underlay").isGreaterThan(0);
+        assertThat(capture.count("udp dst port 4789 and (udp[12:4] >> 8) = " + SECURE_VNI)).as("plaintext VXLAN of the encrypted network").isZero();
 
         // a whole rotation (add, promote, retire) under a ping every 20 ms: no reply may be lost
         // ahead of the previous test's rotation by more than its interval, so a new one is due
@@ -232,7 +228,7 @@ class EncryptedNetworkEndToEndTest {
                 "10.240.0.12");
         AgentCluster.sleep(500);
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.AddGeneration.class);
-        long newest = ring().keys().get(ring().keys().size() - 1).generation();
+        long newest = stage.ring().keys().get(stage.ring().keys().size() - 1).generation();
         AgentCluster.sleep(1500);
         clock.advance(Duration.ofSeconds(2));
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Promote.class);
@@ -245,48 +241,6 @@ class EncryptedNetworkEndToEndTest {
         assertThat(out).as("ping under rotation:%n%s", out).contains("400 packets transmitted, 400 packets received");
     }
 
-    // --- cluster ---------------------------------------------------------------------------------------------
-
-    private static OverlayNetwork network(String name, String subnet, int vni, boolean encrypted) {
-        OverlayNetwork network = new OverlayNetwork();
-        network.setMetadata(new ObjectMetaBuilder().withNamespace(ClusterObjects.NS).withName(name).build());
-        network.getSpec().setSubnet(subnet);
-        network.getSpec().setVxlanId(vni);
-        network.getSpec().setEncrypted(encrypted);
-        return network;
-    }
-
-    private boolean allocated(String name) {
-        OverlayNetwork network = stage.client().resources(OverlayNetwork.class).inNamespace(ClusterObjects.NS).withName(name).get();
-        return network != null && network.getStatus() != null && network.getStatus().getVxlanId() != null;
-    }
-
-    private Optional<Condition> encryptedCondition(String name) {
-        OverlayNetwork network = stage.client().resources(OverlayNetwork.class).inNamespace(ClusterObjects.NS).withName(name).get();
-        if (network == null || network.getStatus() == null) {
-            return Optional.empty();
-        }
-        return network.getStatus().getConditions().stream().filter(c -> "Encrypted".equals(c.getType())).findFirst();
-    }
-
-    private Optional<NodeNetworkState> nodeState(String node, String network) {
-        Node n = stage.client().nodes().withName(node).get();
-        String annotation = n.getMetadata().getAnnotations() == null ? null
-                : n.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS);
-        if (annotation == null) {
-            return Optional.empty();
-        }
-        return Optional.ofNullable(NodeNetworkStates.parse(annotation).byNetwork().get(NodeNetworkStates.key(ClusterObjects.NS, network)));
-    }
-
-    private Secret secret() {
-        return stage.client().secrets().inNamespace(AgentCluster.KEY_NAMESPACE).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS).get();
-    }
-
-    private KeyRing ring() {
-        return KeyRing.fromSecretData(secret().getData());
-    }
-
     // --- kernel ----------------------------------------------------------------------------------------------
 
     /**
@@ -294,7 +248,7 @@ class EncryptedNetworkEndToEndTest {
      * Secret's keys gives for that pair: what the agent programs from the Secret it watches.
      */
     private void awaitPoliciesPinnedTo(long generation) {
-        ClusterKey key = ring().keys().stream().filter(k -> k.generation() == generation).findFirst()
+        ClusterKey key = stage.ring().keys().stream().filter(k -> k.generation() == generation).findFirst()
                 .orElseThrow(() -> new AssertionError("the key Secret has no generation " + generation));
         for (int n = 1; n <= 2; n++) {
             SimulatedNode local = stage.node(n);
@@ -332,58 +286,9 @@ class EncryptedNetworkEndToEndTest {
         return Optional.of(probe.stderr().strip().replaceFirst("^Error: ", ""));
     }
 
-    private Process capture(Path pcap) throws Exception {
-        Path log = Path.of(pcap + ".log");
-        Process process = new ProcessBuilder("tcpdump", "-i", stage.simulation().underlayBridge(), "-n", "-U", "-w", pcap.toString(),
-                "udp port 4789 or esp").redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        captures.add(process);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline && !Files.readString(log).contains("listening on")) {
-            assertThat(process.isAlive()).as("tcpdump: %s", Files.readString(log)).isTrue();
-            AgentCluster.sleep(20);
-        }
-        return process;
-    }
-
-    private static void stopCapture(Process capture) throws InterruptedException {
-        AgentCluster.sleep(200);
-        capture.destroy(); // SIGTERM: tcpdump flushes and closes the file
-        if (!capture.waitFor(5, TimeUnit.SECONDS)) {
-            capture.destroyForcibly();
-        }
-    }
-
-    private int count(Path pcap, String filter) {
-        KernelTools.Result read = new KernelTools().run(List.of("tcpdump", "-n", "-r", pcap.toString(), filter), null);
-        assertThat(read.exitCode()).as("tcpdump -r %s: %s", pcap, read.stderr()).isZero();
-        return (int) read.stdout().lines().filter(l -> !l.isBlank()).count();
-    }
-
-    /** A clock the test moves by hand, so a rotation's settle time passes at once. */
-    private static final class SteppedClock extends Clock {
-        private volatile Instant now;
-
-        SteppedClock(Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
+    private UnderlayCapture capture(Path pcap) throws Exception {
+        UnderlayCapture capture = UnderlayCapture.start(stage.simulation().underlayPort(stage.node(1)), pcap, "udp port 4789 or esp or udp port 4500");
+        captures.add(capture);
+        return capture;
     }
 }
