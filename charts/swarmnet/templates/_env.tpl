@@ -61,4 +61,8 @@
   value: {{ .Values.dns.upstream | quote }}
 - name: SWARMNET_PROC_ROOT
   value: /host/proc
+- name: SWARMNET_ENCRYPTION_MODE
+  value: {{ .Values.agent.encryptionMode | quote }}
+- name: SWARMNET_STATE_DIR
+  value: {{ .Values.agent.stateDir | quote }}
 {{- end -}}

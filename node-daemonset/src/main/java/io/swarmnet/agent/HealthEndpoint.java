@@ -12,8 +12,8 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * /healthz (liveness) and /readyz (readiness) over plain HTTP for the kubelet's probes. Each answers 200 "ok"
- * or 503 with the reason.
+ * /healthz (liveness) and /readyz (readiness) over plain HTTP for the kubelet's probes, each answering 200 "ok"
+ * or 503 with the reason; /metrics in the Prometheus text format.
  */
 final class HealthEndpoint implements AutoCloseable {
 
@@ -24,7 +24,7 @@ final class HealthEndpoint implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    HealthEndpoint(int port, String threadName, Check liveness, Check readiness) {
+    HealthEndpoint(int port, String threadName, Check liveness, Check readiness, Supplier<String> metrics) {
         try {
             server = HttpServer.create(new InetSocketAddress(port), 16);
         } catch (IOException e) {
@@ -32,6 +32,14 @@ final class HealthEndpoint implements AutoCloseable {
         }
         server.createContext("/healthz", exchange -> answer(exchange, liveness.get()));
         server.createContext("/readyz", exchange -> answer(exchange, readiness.get()));
+        server.createContext("/metrics", exchange -> {
+            byte[] body = metrics.get().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
         executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);

@@ -79,7 +79,8 @@ public final class NodeAgent implements AutoCloseable {
             thread.start();
             watch.start();
             if (config.healthPort() >= 0) {
-                endpoint = new HealthEndpoint(config.healthPort(), "swarmnet-health-" + node, this::liveness, this::readiness);
+                endpoint = new HealthEndpoint(config.healthPort(), "swarmnet-health-" + node, this::liveness, this::readiness,
+                        this::metrics);
             }
         } catch (RuntimeException e) {
             stopThreads();
@@ -112,6 +113,30 @@ public final class NodeAgent implements AutoCloseable {
     /** True once the agent has synced with the cluster and completed a first round. */
     public boolean ready() {
         return readiness() == null;
+    }
+
+    /**
+     * The agent's metrics in the Prometheus text format: the userspace ESP datapath's packets by direction and outcome
+     * (what it dropped and why: forged, replayed, unknown SPI...), zero while it does not run.
+     */
+    String metrics() {
+        io.swarmnet.agent.encryption.userspace.EspTunnel.Counters c = espCounters()
+                .orElse(new io.swarmnet.agent.encryption.userspace.EspTunnel.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        StringBuilder out = new StringBuilder();
+        out.append("# HELP swarmnet_esp_packets_total Packets of the userspace ESP datapath by direction and outcome.\n")
+                .append("# TYPE swarmnet_esp_packets_total counter\n");
+        Object[][] packets = {{"out", "sealed", c.sealed()}, {"out", "no_association", c.noAssociation()}, {"out", "not_vxlan", c.notVxlan()},
+            {"out", "sequence_exhausted", c.sequenceExhausted()}, {"in", "opened", c.opened()}, {"in", "unknown_spi", c.unknownSpi()},
+            {"in", "authentication_failed", c.authenticationFailed()}, {"in", "replayed", c.replayed()}, {"in", "malformed", c.malformed()}};
+        for (Object[] p : packets) {
+            out.append("swarmnet_esp_packets_total{direction=\"").append(p[0]).append("\",result=\"").append(p[1]).append("\"} ")
+                    .append(p[2]).append('\n');
+        }
+        out.append("# HELP swarmnet_esp_bytes_total Bytes sealed (ESP packets sent) and opened (VXLAN datagrams delivered).\n")
+                .append("# TYPE swarmnet_esp_bytes_total counter\n")
+                .append("swarmnet_esp_bytes_total{direction=\"out\"} ").append(c.sealedBytes()).append('\n')
+                .append("swarmnet_esp_bytes_total{direction=\"in\"} ").append(c.openedBytes()).append('\n');
+        return out.toString();
     }
 
     /** The userspace ESP datapath's counters, while this agent runs it (encrypted networks on a node in userspace mode). */

@@ -1,6 +1,7 @@
 package io.swarmnet.system.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.Container;
@@ -114,6 +115,14 @@ class ChartConfigurationTest {
         // the key Secret is the operator's, in the release namespace; DNS falls back to the node's resolver
         assertThat(env.keyNamespace()).isEqualTo(RenderedChart.NAMESPACE);
         assertThat(env.dnsUpstream()).isEmpty();
+        // encryption: kernel ESP where the node has it, else the userspace datapath, reserving sequences on the host
+        assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
+        assertThat(env.stateDirectory()).hasToString("/var/lib/swarmnet");
+    }
+
+    @Test
+    void anEncryptionModeTheAgentDoesNotKnowIsRefusedByTheChart() {
+        assertThatThrownBy(() -> render("--set", "agent.encryptionMode=ipsec")).hasMessageContaining("encryptionMode");
     }
 
     @Test

@@ -151,7 +151,7 @@ class ChartDefaultsTest {
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getMountPath, Function.identity()));
         Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
-        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp");
+        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/dev/net/tun", "/var/lib/swarmnet");
 
         // the documented need: the overlay namespaces the agent mounts under /run/netns must outlive
         // the agent's container, which takes Bidirectional propagation, which takes privileged
@@ -165,9 +165,14 @@ class ChartDefaultsTest {
         assertThat(proc.getMountPropagation()).isEqualTo("HostToContainer");
         assertThat(volumes.get(proc.getName()).getHostPath().getPath()).isEqualTo("/proc");
         assertThat(volumes.get(mounts.get("/tmp").getName()).getEmptyDir()).isNotNull();
+        // the userspace ESP datapath: the TUN device (not the rest of /dev) and where it reserves sequence numbers
+        assertThat(volumes.get(mounts.get("/dev/net/tun").getName()).getHostPath().getType()).isEqualTo("CharDevice");
+        assertThat(volumes.get(mounts.get("/var/lib/swarmnet").getName()).getHostPath().getPath()).isEqualTo("/var/lib/swarmnet");
+        assertThat(Containers.literalEnv(c)).containsEntry("SWARMNET_ENCRYPTION_MODE", "auto")
+                .containsEntry("SWARMNET_STATE_DIR", "/var/lib/swarmnet");
         // nothing else of the host: no /, /var/run/docker.sock, /dev, /sys
         assertThat(volumes.values()).filteredOn(v -> v.getHostPath() != null)
-                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc");
+                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc", "/dev/net/tun", "/var/lib/swarmnet");
     }
 
     @Test

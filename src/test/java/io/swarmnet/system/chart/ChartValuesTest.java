@@ -71,8 +71,12 @@ class ChartValuesTest {
         assertThat(Containers.literalEnv(agent)).containsEntry("SWARMNET_DNS_UPSTREAM", "198.18.0.53:5353")
                 .containsEntry("SWARMNET_KEY_NAMESPACE", RenderedChart.NAMESPACE)
                 .containsEntry("SWARMNET_LOG_LEVEL", "DEBUG")
-                .containsEntry("SWARMNET_HTTP_PORT", "9700");
+                .containsEntry("SWARMNET_HTTP_PORT", "9700")
+                .containsEntry("SWARMNET_ENCRYPTION_MODE", "userspace")
+                .containsEntry("SWARMNET_STATE_DIR", "/srv/swarmnet-state");
         assertThat(agent.getPorts().get(0).getHostPort()).isEqualTo(9700);
+        assertThat(agent.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/srv/swarmnet-state"));
+        assertThat(agentPod(custom).getVolumes()).anyMatch(v -> v.getHostPath() != null && v.getHostPath().getPath().equals("/srv/swarmnet-state"));
     }
 
     @Test

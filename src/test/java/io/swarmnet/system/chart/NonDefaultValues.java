@@ -32,6 +32,8 @@ final class NonDefaultValues {
                 - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
             agent:
               httpPort: 9700
+              encryptionMode: userspace
+              stateDir: /srv/swarmnet-state
               resources:
                 requests: {cpu: 50m, memory: 128Mi}
                 limits: {cpu: "1", memory: 1Gi}

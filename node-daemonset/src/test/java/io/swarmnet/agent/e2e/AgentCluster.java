@@ -93,9 +93,16 @@ final class AgentCluster implements AutoCloseable {
 
     /** One agent per node with DNS (forwarding to {@code dns}'s upstream) and encryption on, in {@code mode}. */
     void runAgents(DnsSettings dns, EncryptionSettings.ModeSetting mode) {
+        runAgents(dns, node -> mode);
+    }
+
+    /** One agent per node with DNS and encryption on, node {@code n} in mode {@code modeOf.apply(n)}. */
+    void runAgents(DnsSettings dns, java.util.function.IntFunction<EncryptionSettings.ModeSetting> modeOf) {
         launcher = (node, datapath, locator) -> {
+            EncryptionSettings.ModeSetting mode = modeOf.apply(node.index());
             AgentConfig config = AgentConfig.forNode(node.facts())
                     .withBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+                    .withHealthPort(0)
                     .withDns(dns)
                     .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(), KEY_NAMESPACE, mode,
                             cluster.stateDirectory(node)));

@@ -186,6 +186,12 @@ class UserspaceEncryptionEndToEndTest {
                 after.replayed() - before.replayed(), after.authenticationFailed() - before.authenticationFailed());
         assertThat(after.replayed() - before.replayed()).isEqualTo(2);
         assertThat(after.authenticationFailed() - before.authenticationFailed()).isEqualTo(2);
+        // what an operator sees: the agent's /metrics
+        int port = stage.agent(2).healthPort().orElseThrow();
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("swarmnet_esp_packets_total{direction=\"in\",result=\"replayed\"} " + after.replayed())
+                .contains("swarmnet_esp_packets_total{direction=\"in\",result=\"authentication_failed\"} " + after.authenticationFailed());
         // a forged sequence number did not move the replay window: genuine traffic still flows
         KernelTools.Result ping = stage.exec("vault-1", "busybox", "ping", "-c", "3", "-W", "2", "10.242.0.12");
         assertThat(ping.ok()).as("traffic after the forgeries: %s", ping.describe()).isTrue();
