@@ -66,7 +66,7 @@ class UserspaceEspBenchmark {
     }
 
     private static final TaskPair PLAIN = new TaskPair("plain overlay", "clear-1", "clear-2", "10.243.0.12");
-    private static final TaskPair ENCRYPTED = new TaskPair("userspace ESP", "sealed-1", "sealed-2", "10.244.0.12");
+    private static final TaskPair ENCRYPTED = new TaskPair("userspace ESP", "sealed-1", "sealed-2", "10.245.0.12");
 
     private AgentCluster stage;
     private SwarmnetOperator operator;
@@ -85,7 +85,8 @@ class UserspaceEspBenchmark {
         stage = AgentCluster.start(2);
         operator = SwarmnetOperator.start(stage.client(), OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
         stage.client().resource(AgentCluster.network("clear", "10.243.0.0/24", 4821, false)).create();
-        stage.client().resource(AgentCluster.network("sealed", "10.244.0.0/24", 4822, true)).create();
+        // not 10.244.0.0/16: the operator keeps overlays out of the conventional pod range
+        stage.client().resource(AgentCluster.network("sealed", "10.245.0.0/24", 4822, true)).create();
         AgentCluster.await("the operator allocated both networks", () -> stage.allocated("clear") && stage.allocated("sealed"),
                 Duration.ofSeconds(20));
         createService("clear-app", "clear");
@@ -93,8 +94,8 @@ class UserspaceEspBenchmark {
         stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)), EncryptionSettings.ModeSetting.userspace);
         stage.runTask("clear-1", "clear-app", 1, Map.of("clear", "10.243.0.11"));
         stage.runTask("clear-2", "clear-app", 2, Map.of("clear", "10.243.0.12"));
-        stage.runTask("sealed-1", "sealed-app", 1, Map.of("sealed", "10.244.0.11"));
-        stage.runTask("sealed-2", "sealed-app", 2, Map.of("sealed", "10.244.0.12"));
+        stage.runTask("sealed-1", "sealed-app", 1, Map.of("sealed", "10.245.0.11"));
+        stage.runTask("sealed-2", "sealed-app", 2, Map.of("sealed", "10.245.0.12"));
         stage.awaitAttached("clear-1", "clear-2", "sealed-1", "sealed-2");
         for (int n = 1; n <= 2; n++) {
             String node = stage.node(n).name();
@@ -138,10 +139,12 @@ class UserspaceEspBenchmark {
 
         List<IperfRun> plain = new ArrayList<>();
         List<IperfRun> encrypted = new ArrayList<>();
+        Drops dropsBefore = drops();
         for (int round = 0; round < ROUNDS; round++) {
             plain.add(iperf(PLAIN, espThreads, SECONDS, false));
             encrypted.add(iperf(ENCRYPTED, espThreads, SECONDS, false));
         }
+        Drops dropsAfter = drops();
         IperfRun plainReverse = iperf(PLAIN, espThreads, SECONDS, true);
         IperfRun encryptedReverse = iperf(ENCRYPTED, espThreads, SECONDS, true);
 
@@ -151,6 +154,10 @@ class UserspaceEspBenchmark {
             plainRtt.addAll(pingMicros(PLAIN));
             encryptedRtt.addAll(pingMicros(ENCRYPTED));
         }
+
+        // printed first: the numbers help most when a sanity check below fails
+        report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, sealer, opener,
+                new Drops(dropsAfter.tunQueue() - dropsBefore.tunQueue(), dropsAfter.udpReceiveBuffer() - dropsBefore.udpReceiveBuffer()));
 
         // sanity, never timing: both paths carried data, the encrypted one through ESP and the plain one not
         for (IperfRun run : plain) {
@@ -166,17 +173,27 @@ class UserspaceEspBenchmark {
         assertThat(plainRtt).as("ping replies over the plain overlay").isNotEmpty();
         assertThat(encryptedRtt).as("ping replies over the encrypted network").isNotEmpty();
 
-        report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, sealer, opener);
     }
 
     // --- measuring ------------------------------------------------------------------------------------------
 
-    /** One iperf3 run: what arrived, how long it took, and what the ESP threads and counters did meanwhile. */
+    /**
+     * One iperf3 run: what arrived, how long it took, and what the ESP threads did meanwhile: CPU time (user and
+     * kernel: a thread's send or TUN write also runs the kernel's delivery of that packet) and packets, by thread name.
+     */
     private record IperfRun(double gbits, long bytes, long retransmits, long wallNanos, Map<String, Long> espCpuNanos,
-            long sealedBytesNode1, long openedBytesNode2, long sealedBytesNode2, long openedBytesNode1) {
+            Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2) {
 
         long cpu(String thread) {
             return espCpuNanos.getOrDefault(thread, 0L);
+        }
+
+        long user(String thread) {
+            return espUserNanos.getOrDefault(thread, 0L);
+        }
+
+        long packets(String thread) {
+            return espPackets.getOrDefault(thread, 0L);
         }
     }
 
@@ -188,7 +205,8 @@ class UserspaceEspBenchmark {
         }
         EspTunnel.Counters n1 = counters(1);
         EspTunnel.Counters n2 = counters(2);
-        Map<String, Long> cpuBefore = cpuNanos(espThreads);
+        Map<String, Long> cpuBefore = cpuNanos(espThreads, false);
+        Map<String, Long> userBefore = cpuNanos(espThreads, true);
         long started = System.nanoTime();
         Process client = stage.simulation().startProcessWithOutput(stage.pod(path.client()), command.toArray(String[]::new));
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
@@ -200,7 +218,8 @@ class UserspaceEspBenchmark {
         });
         boolean ended = client.waitFor(seconds + 20L, TimeUnit.SECONDS);
         long wall = System.nanoTime() - started;
-        Map<String, Long> cpuAfter = cpuNanos(espThreads);
+        Map<String, Long> cpuAfter = cpuNanos(espThreads, false);
+        Map<String, Long> userAfter = cpuNanos(espThreads, true);
         EspTunnel.Counters m1 = counters(1);
         EspTunnel.Counters m2 = counters(2);
         if (!ended) {
@@ -213,11 +232,35 @@ class UserspaceEspBenchmark {
         assertThat(json).as("iperf3 JSON over the %s: %s", path.label(), out).isNotNegative();
         JsonNode end = JSON.readTree(out.substring(json)).path("end");
         assertThat(end.has("sum_received")).as("iperf3 result over the %s: %s", path.label(), out).isTrue();
-        Map<String, Long> cpu = new HashMap<>();
-        cpuAfter.forEach((name, after) -> cpu.put(name, after - cpuBefore.getOrDefault(name, after)));
+        Map<String, Long> packets = Map.of(threadName(1, "seal"), m1.sealed() - n1.sealed(), threadName(1, "open"), m1.opened() - n1.opened(),
+                threadName(2, "seal"), m2.sealed() - n2.sealed(), threadName(2, "open"), m2.opened() - n2.opened());
         return new IperfRun(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, end.path("sum_received").path("bytes").asLong(),
-                end.path("sum_sent").path("retransmits").asLong(), wall, cpu, m1.sealedBytes() - n1.sealedBytes(),
-                m2.openedBytes() - n2.openedBytes(), m2.sealedBytes() - n2.sealedBytes(), m1.openedBytes() - n1.openedBytes());
+                end.path("sum_sent").path("retransmits").asLong(), wall, difference(cpuBefore, cpuAfter), difference(userBefore, userAfter),
+                packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes());
+    }
+
+    private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> difference = new HashMap<>();
+        after.forEach((name, nanos) -> difference.put(name, nanos - before.getOrDefault(name, nanos)));
+        return difference;
+    }
+
+    /**
+     * Where the encrypted path can lose packets outside the ESP code: node 1's TUN device queue (packets the kernel
+     * routed into it while the seal thread was behind) and node 2's UDP receive buffers (ESP-in-UDP the open thread
+     * did not take in time). Both node namespaces see no other UDP traffic of note during the runs.
+     */
+    private record Drops(long tunQueue, long udpReceiveBuffer) {
+    }
+
+    private Drops drops() throws IOException {
+        String device = stage.node(1).datapathConfig().prefix() + "esp";
+        KernelTools.Result link = stage.execOnNode(1, "ip", "-s", "-j", "link", "show", "dev", device);
+        assertThat(link.ok()).as(link.describe()).isTrue();
+        long tunQueue = JSON.readTree(link.stdout()).path(0).path("stats64").path("tx").path("dropped").asLong();
+        KernelTools.Result udp = stage.execOnNode(2, "nstat", "-az", "UdpRcvbufErrors");
+        Matcher m = Pattern.compile("UdpRcvbufErrors\\s+(\\d+)").matcher(udp.stdout());
+        return new Drops(tunQueue, m.find() ? Long.parseLong(m.group(1)) : -1);
     }
 
     /** Round-trip times in microseconds of a bounded ping flood from the task on node 1 to the one on node 2. */
@@ -248,10 +291,11 @@ class UserspaceEspBenchmark {
         return ids;
     }
 
-    private Map<String, Long> cpuNanos(Map<String, Long> espThreads) {
+    /** CPU time of each thread so far: all of it, or ({@code userOnly}) the part spent outside the kernel. */
+    private Map<String, Long> cpuNanos(Map<String, Long> espThreads, boolean userOnly) {
         Map<String, Long> cpu = new HashMap<>();
         espThreads.forEach((name, id) -> {
-            long nanos = threads.getThreadCpuTime(id);
+            long nanos = userOnly ? threads.getThreadUserTime(id) : threads.getThreadCpuTime(id);
             if (nanos >= 0) { // -1: the thread ended (an agent restarted), nothing to count
                 cpu.put(name, nanos);
             }
@@ -274,7 +318,7 @@ class UserspaceEspBenchmark {
     // --- reporting ------------------------------------------------------------------------------------------
 
     private void report(List<IperfRun> plain, List<IperfRun> encrypted, IperfRun plainReverse, IperfRun encryptedReverse, List<Double> plainRtt,
-            List<Double> encryptedRtt, String sealer, String opener) {
+            List<Double> encryptedRtt, String sealer, String opener, Drops drops) {
         double[] p = plain.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
         double[] e = encrypted.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
         double ratio = median(e) / median(p);
@@ -303,15 +347,21 @@ class UserspaceEspBenchmark {
         long wall = encrypted.stream().mapToLong(IperfRun::wallNanos).sum();
         System.out.printf(Locale.ROOT, "%n== CPU of the ESP threads during the %d encrypted runs (%.1f GB of TCP payload, %.1f s) ==%n", encrypted.size(),
                 bytes / 1e9, wall / 1e9);
-        System.out.printf(Locale.ROOT, "%-34s %8s %8s %18s%n", "thread", "cpu s", "busy %", "Gbit/s per core");
+        System.out.printf(Locale.ROOT, "%-34s %8s %8s %8s %8s %10s %10s %16s%n", "thread", "cpu s", "user s", "kernel s", "busy %",
+                "packets", "us/packet", "Gbit/s per core");
         List<String> names = new ArrayList<>(List.of(threadName(1, "seal"), threadName(1, "open"), threadName(2, "seal"), threadName(2, "open")));
         for (String name : names) {
             long cpu = encrypted.stream().mapToLong(r -> r.cpu(name)).sum();
+            long user = encrypted.stream().mapToLong(r -> r.user(name)).sum();
+            long packets = encrypted.stream().mapToLong(r -> r.packets(name)).sum();
             String role = name.equals(sealer) ? "  <- sender seals" : name.equals(opener) ? "  <- receiver opens" : "  (ACKs)";
-            System.out.printf(Locale.ROOT, "%-34s %8.2f %8.1f %18s%s%n", name, cpu / 1e9, 100.0 * cpu / wall, perCore(bytes, cpu), role);
+            System.out.printf(Locale.ROOT, "%-34s %8.2f %8.2f %8.2f %8.1f %10d %10.1f %16s%s%n", name, cpu / 1e9, user / 1e9, (cpu - user) / 1e9,
+                    100.0 * cpu / wall, packets, packets == 0 ? 0 : cpu / 1e3 / packets, perCore(bytes, cpu), role);
         }
         long sealedWire = encrypted.stream().mapToLong(IperfRun::sealedBytesNode1).sum();
         System.out.printf(Locale.ROOT, "ESP bytes node 1 sealed: %.1f GB (%.3f per TCP payload byte)%n", sealedWire / 1e9, (double) sealedWire / bytes);
+        System.out.printf(Locale.ROOT, "packets lost on the encrypted path in these runs (hence TCP retransmits): node 1 TUN device queue %d, "
+                + "node 2 UDP receive buffer %d%n", drops.tunQueue(), drops.udpReceiveBuffer());
         System.out.printf(Locale.ROOT, "reverse encrypted run: node 2 seal %s Gbit/s per core, node 1 open %s Gbit/s per core%n",
                 perCore(encryptedReverse.bytes(), encryptedReverse.cpu(threadName(2, "seal"))),
                 perCore(encryptedReverse.bytes(), encryptedReverse.cpu(threadName(1, "open"))));
