@@ -57,6 +57,8 @@ public final class EncryptionDatapath implements AutoCloseable {
     /** Routing table and rule priority of the userspace mode: marked packets go to the TUN device or nowhere. */
     public static final int ROUTE_TABLE = 0x5e;
     static final int REQID = 0x5e;
+    /** Packets the TUN device queues for the sealing thread (the kernel's default 500 overflows under one TCP flow). */
+    static final int TUN_QUEUE = 4096;
     static final int VXLAN_PORT = 4789;
     private static final String ENCAP = "encap espinudp " + EspInUdpSocket.PORT + " " + EspInUdpSocket.PORT + " 0.0.0.0";
     private static final Pattern VNI_RULE = Pattern.compile("@th,96,24 (0x[0-9a-f]+|\\d+)");
@@ -215,7 +217,7 @@ public final class EncryptionDatapath implements AutoCloseable {
                 LOG.warn("userspace ESP: sysctl on {} failed: {}", table, sysctl.describe());
             }
         }
-        KernelTools.Result device = tools.ipBatch(host, List.of("link set dev " + table + " mtu 65535 up",
+        KernelTools.Result device = tools.ipBatch(host, List.of("link set dev " + table + " mtu 65535 txqueuelen " + TUN_QUEUE + " up",
                 "route replace default dev " + table + " table " + ROUTE_TABLE + " metric 10"));
         if (!device.ok()) {
             return "routing encrypted VXLAN into TUN device " + table + " failed: " + device.describe();

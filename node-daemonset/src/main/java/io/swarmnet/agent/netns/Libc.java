@@ -32,6 +32,23 @@ public final class Libc {
 
     public static native long read(int fd, Pointer buffer, long count) throws LastErrorException;
 
+    /**
+     * read(2) that reports failure as -1 with errno in {@link Native#getLastError()} instead of an exception: for the
+     * TUN reader, where "nothing queued" (EAGAIN) is the common case and an exception per empty read costs microseconds.
+     */
+    public static long readNoThrow(int fd, Pointer buffer, long count) {
+        return NoThrow.read(fd, buffer, count);
+    }
+
+    /** The same symbols bound without LastErrorException (errno is still preserved per thread). */
+    private static final class NoThrow {
+        static {
+            Native.register(NoThrow.class, "c");
+        }
+
+        static native long read(int fd, Pointer buffer, long count);
+    }
+
     public static native long write(int fd, Pointer buffer, long count) throws LastErrorException;
 
     public static native int poll(Pointer fds, long count, int timeoutMillis) throws LastErrorException;

@@ -85,16 +85,18 @@ public final class TunDevice implements AutoCloseable {
      */
     public int read(ByteBuffer buffer, int timeoutMillis) throws IOException {
         Pointer base = Native.getDirectBufferPointer(buffer);
+        Pointer at = base.share(buffer.position());
         while (!closed) {
-            try {
-                return (int) Libc.read(fd, base.share(buffer.position()), buffer.remaining());
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() != Libc.EAGAIN && e.getErrorCode() != Libc.EINTR) {
-                    if (closed) {
-                        return -1;
-                    }
-                    throw new IOException("reading TUN device " + name + " failed (errno " + e.getErrorCode() + ")", e);
+            long length = Libc.readNoThrow(fd, at, buffer.remaining());
+            if (length >= 0) {
+                return (int) length;
+            }
+            int errno = Native.getLastError();
+            if (errno != Libc.EAGAIN && errno != Libc.EINTR) {
+                if (closed) {
+                    return -1;
                 }
+                throw new IOException("reading TUN device " + name + " failed (errno " + errno + ")");
             }
             try {
                 if (Libc.poll(pollFd, 1, timeoutMillis) == 0) {
