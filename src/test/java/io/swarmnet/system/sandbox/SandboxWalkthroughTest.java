@@ -102,8 +102,11 @@ class SandboxWalkthroughTest {
                         "swarmservice.swarmnet.io/my-dnsrr-service condition met");
         ok(shell.kubectl("wait", "--for=condition=Ready", "pod", "-l", "swarmnet.io/service", "--timeout=60s"));
 
+        // encrypted as Docker's --opt encrypted: every node carrying it reports ESP established
+        assertThat(ok(shell.kubectl("wait", "--for=condition=Encrypted", "onet/my-network", "--timeout=60s")).stdout())
+                .contains("overlaynetwork.swarmnet.io/my-network condition met");
         String table = ok(shell.kubectl("get", "onet,ssvc")).stdout();
-        assertThat(lineOf(table, "overlaynetwork.swarmnet.io/my-network")).contains("10.0.9.0/24", "True");
+        assertThat(lineOf(table, "overlaynetwork.swarmnet.io/my-network")).contains("10.0.9.0/24", "true", "True");
         assertThat(lineOf(table, "swarmservice.swarmnet.io/my-web")).contains("3/3", "vip");
         assertThat(lineOf(table, "swarmservice.swarmnet.io/my-busybox")).contains("1/1");
         assertThat(lineOf(table, "swarmservice.swarmnet.io/my-dnsrr-service")).contains("3/3", "dnsrr");
