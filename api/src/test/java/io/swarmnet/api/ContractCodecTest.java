@@ -47,4 +47,13 @@ class ContractCodecTest {
                 new NodeNetworkState(4097, 1, 2, NodeNetworkState.Encryption.Established, null, null)));
         assertThat(new NodeNetworkState(4097, 1, 2, NodeNetworkState.Encryption.Established, null).encryptionMode()).isNull();
     }
+
+    @Test
+    void fieldsOfANewerAgentAreIgnoredNotFatal() {
+        // an operator older than its agents still reads what it knows of their reports
+        NodeNetworkStates newer = NodeNetworkStates.parse(
+                "{\"default/secret\":{\"vxlanId\":4097,\"localTasks\":1,\"peers\":2,\"encryption\":\"Established\",\"futureField\":7}}");
+        assertThat(newer.byNetwork()).containsExactly(Map.entry("default/secret",
+                new NodeNetworkState(4097, 1, 2, NodeNetworkState.Encryption.Established, null, null)));
+    }
 }

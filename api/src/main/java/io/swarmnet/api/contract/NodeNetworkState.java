@@ -1,5 +1,6 @@
 package io.swarmnet.api.contract;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
@@ -14,6 +15,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *                        the field existed)
  * @param message         why the datapath is not as desired (null when it is)
  */
+// a field a newer agent adds must not make an older operator drop the node's whole report
+@JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeNetworkState(int vxlanId, int localTasks, int peers, Encryption encryption, EncryptionMode encryptionMode,
         String message) {

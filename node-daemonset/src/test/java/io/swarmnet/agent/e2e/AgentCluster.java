@@ -31,8 +31,6 @@ import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.io.File;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -250,6 +248,39 @@ final class AgentCluster implements AutoCloseable {
 
     KernelTools.Result execOnNode(int node, String... command) {
         return cluster.execOnNode(cluster.node(node), command);
+    }
+
+    /**
+     * A dnsrr service (no VIP to allocate) on {@code network} with no replicas: the tasks the test runs itself belong
+     * to it, and the operator starts no pods of its own.
+     */
+    void createTasklessService(String name, String network) {
+        SwarmService service = ClusterObjects.service(name).network(network).dnsrr().build();
+        service.getMetadata().setUid(null);
+        service.getSpec().setReplicas(0);
+        service.setStatus(null);
+        client.resource(service).create();
+    }
+
+    /** Waits until node {@code node} reports encryption of {@code network} Established in {@code mode}. */
+    void awaitEncryption(int node, String network, NodeNetworkState.EncryptionMode mode) {
+        String name = cluster.node(node).name();
+        await(name + " reports " + mode + " encryption of " + network + " Established", () -> nodeState(name, network)
+                .map(s -> s.encryption() == NodeNetworkState.Encryption.Established && s.encryptionMode() == mode).orElse(false),
+                Duration.ofSeconds(30));
+    }
+
+    /** Stops the operator (if it started) and then the stage (if it started): the end of every test class here. */
+    static void close(AutoCloseable operator, AgentCluster stage) throws Exception {
+        try {
+            if (operator != null) {
+                operator.close();
+            }
+        } finally {
+            if (stage != null) {
+                stage.close();
+            }
+        }
     }
 
     // --- what the cluster says about networks and keys ---------------------------------------------------------

@@ -6,22 +6,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.ClusterKey;
 import io.swarmnet.agent.encryption.EncryptionSettings;
-import io.swarmnet.agent.encryption.KeyRing;
 import io.swarmnet.agent.encryption.PairKeys;
 import io.swarmnet.agent.simulation.SimulatedNode;
 import io.swarmnet.api.contract.NodeNetworkState;
-import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
@@ -83,14 +79,8 @@ class EncryptedNetworkEndToEndTest {
         stage.client().resource(AgentCluster.network("secure", "10.240.0.0/24", SECURE_VNI, true)).create();
         stage.client().resource(AgentCluster.network("plain", "10.241.0.0/24", PLAIN_VNI, false)).create();
         AgentCluster.await("the operator allocated both networks", () -> stage.allocated("secure") && stage.allocated("plain"), Duration.ofSeconds(20));
-        // the tasks' services: dnsrr (no VIP to allocate) with no replicas, so the operator starts no pods of its own
-        for (String[] service : new String[][] {{"secure-app", "secure"}, {"plain-app", "plain"}}) {
-            SwarmService s = ClusterObjects.service(service[0]).network(service[1]).dnsrr().build();
-            s.getMetadata().setUid(null);
-            s.getSpec().setReplicas(0);
-            s.setStatus(null);
-            stage.client().resource(s).create();
-        }
+        stage.createTasklessService("secure-app", "secure");
+        stage.createTasklessService("plain-app", "plain");
         // kernel mode by configuration: on a kernel without ESP the network must fail closed, not fall back
         stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)), EncryptionSettings.ModeSetting.kernel);
         stage.runTask("secure-1", "secure-app", 1, Map.of("secure", "10.240.0.11"));
@@ -102,17 +92,9 @@ class EncryptedNetworkEndToEndTest {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         captures.forEach(UnderlayCapture::close);
-        try {
-            if (operator != null) {
-                operator.close();
-            }
-        } finally {
-            if (stage != null) {
-                stage.close();
-            }
-        }
+        AgentCluster.close(operator, stage);
     }
 
     @Test

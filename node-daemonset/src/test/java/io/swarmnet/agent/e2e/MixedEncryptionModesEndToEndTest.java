@@ -3,13 +3,11 @@ package io.swarmnet.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.api.contract.NodeNetworkState;
-import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
 import java.nio.file.Files;
@@ -54,11 +52,7 @@ class MixedEncryptionModesEndToEndTest {
         operator = SwarmnetOperator.start(stage.client(), OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
         stage.client().resource(AgentCluster.network("mixed", "10.245.0.0/24", VNI, true)).create();
         AgentCluster.await("the operator allocated the network", () -> stage.allocated("mixed"), Duration.ofSeconds(20));
-        SwarmService service = ClusterObjects.service("mixed-app").network("mixed").dnsrr().build();
-        service.getMetadata().setUid(null);
-        service.getSpec().setReplicas(0);
-        service.setStatus(null);
-        stage.client().resource(service).create();
+        stage.createTasklessService("mixed-app", "mixed");
         stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)),
                 n -> n == 1 ? EncryptionSettings.ModeSetting.userspace : EncryptionSettings.ModeSetting.kernel);
         stage.runTask("mixed-1", "mixed-app", 1, Map.of("mixed", "10.245.0.11"));
@@ -67,27 +61,16 @@ class MixedEncryptionModesEndToEndTest {
     }
 
     @AfterAll
-    void stop() {
-        try {
-            if (operator != null) {
-                operator.close();
-            }
-        } finally {
-            if (stage != null) {
-                stage.close();
-            }
-        }
+    void stop() throws Exception {
+        AgentCluster.close(operator, stage);
     }
 
     @Test
     void aUserspaceNodeAndAKernelNodeExchangeEspInUdp() throws Exception {
         assumeTrue(espMissing.isEmpty(), () -> "needs IPsec ESP in the kernel (an rfc4106(gcm(aes)) state with encap espinudp); "
                 + "'ip xfrm state add' answers here: " + espMissing.orElse(""));
-        AgentCluster.await("node-1 userspace and node-2 kernel, both Established", () ->
-                stage.nodeState("node-1", "mixed").map(s -> s.encryption() == NodeNetworkState.Encryption.Established
-                        && s.encryptionMode() == NodeNetworkState.EncryptionMode.Userspace).orElse(false)
-                && stage.nodeState("node-2", "mixed").map(s -> s.encryption() == NodeNetworkState.Encryption.Established
-                        && s.encryptionMode() == NodeNetworkState.EncryptionMode.Kernel).orElse(false), Duration.ofSeconds(30));
+        stage.awaitEncryption(1, "mixed", NodeNetworkState.EncryptionMode.Userspace);
+        stage.awaitEncryption(2, "mixed", NodeNetworkState.EncryptionMode.Kernel);
         try (UnderlayCapture capture = UnderlayCapture.start(stage.simulation().underlayPort(stage.node(1)), temp.resolve("mixed.pcap"), "udp")) {
             KernelTools.Result ping = stage.exec("mixed-1", "busybox", "ping", "-c", "5", "-W", "2", "10.245.0.12");
             capture.stop();

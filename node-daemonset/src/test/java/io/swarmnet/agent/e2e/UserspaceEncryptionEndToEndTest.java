@@ -15,7 +15,6 @@ import io.swarmnet.agent.simulation.SimulatedNode;
 import io.swarmnet.api.contract.NodeNetworkState;
 import io.swarmnet.api.network.NetworkNodeStatus;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
@@ -77,11 +76,7 @@ class UserspaceEncryptionEndToEndTest {
         operator = SwarmnetOperator.start(stage.client(), OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
         stage.client().resource(AgentCluster.network("vault", "10.242.0.0/24", VNI, true)).create();
         AgentCluster.await("the operator allocated the network", () -> stage.allocated("vault"), Duration.ofSeconds(20));
-        SwarmService service = ClusterObjects.service("vault-app").network("vault").dnsrr().build();
-        service.getMetadata().setUid(null);
-        service.getSpec().setReplicas(0);
-        service.setStatus(null);
-        stage.client().resource(service).create();
+        stage.createTasklessService("vault-app", "vault");
         stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)), EncryptionSettings.ModeSetting.userspace);
         stage.runTask("vault-1", "vault-app", 1, Map.of("vault", "10.242.0.11"));
         stage.runTask("vault-2", "vault-app", 2, Map.of("vault", "10.242.0.12"));
@@ -91,17 +86,9 @@ class UserspaceEncryptionEndToEndTest {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         captures.forEach(UnderlayCapture::close);
-        try {
-            if (operator != null) {
-                operator.close();
-            }
-        } finally {
-            if (stage != null) {
-                stage.close();
-            }
-        }
+        AgentCluster.close(operator, stage);
     }
 
     @Test
@@ -284,10 +271,7 @@ class UserspaceEncryptionEndToEndTest {
 
     private void awaitEstablished() {
         for (int n = 1; n <= 2; n++) {
-            String node = stage.node(n).name();
-            AgentCluster.await(node + " reports userspace encryption Established", () -> stage.nodeState(node, "vault")
-                    .map(s -> s.encryption() == NodeNetworkState.Encryption.Established
-                            && s.encryptionMode() == NodeNetworkState.EncryptionMode.Userspace).orElse(false), Duration.ofSeconds(30));
+            stage.awaitEncryption(n, "vault", NodeNetworkState.EncryptionMode.Userspace);
         }
         AgentCluster.await("the Encrypted condition is True", () -> stage.encryptedCondition("vault")
                 .map(c -> "True".equals(c.getStatus())).orElse(false), Duration.ofSeconds(30));

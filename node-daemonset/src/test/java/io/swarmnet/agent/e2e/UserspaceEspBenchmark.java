@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.userspace.EspTunnel;
 import io.swarmnet.api.contract.NodeNetworkState;
-import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
 import java.io.IOException;
@@ -89,8 +87,8 @@ class UserspaceEspBenchmark {
         stage.client().resource(AgentCluster.network("sealed", "10.245.0.0/24", 4822, true)).create();
         AgentCluster.await("the operator allocated both networks", () -> stage.allocated("clear") && stage.allocated("sealed"),
                 Duration.ofSeconds(20));
-        createService("clear-app", "clear");
-        createService("sealed-app", "sealed");
+        stage.createTasklessService("clear-app", "clear");
+        stage.createTasklessService("sealed-app", "sealed");
         stage.runAgents(new DnsSettings(Optional.empty(), Duration.ofSeconds(1)), EncryptionSettings.ModeSetting.userspace);
         stage.runTask("clear-1", "clear-app", 1, Map.of("clear", "10.243.0.11"));
         stage.runTask("clear-2", "clear-app", 2, Map.of("clear", "10.243.0.12"));
@@ -98,10 +96,7 @@ class UserspaceEspBenchmark {
         stage.runTask("sealed-2", "sealed-app", 2, Map.of("sealed", "10.245.0.12"));
         stage.awaitAttached("clear-1", "clear-2", "sealed-1", "sealed-2");
         for (int n = 1; n <= 2; n++) {
-            String node = stage.node(n).name();
-            AgentCluster.await(node + " reports userspace encryption Established", () -> stage.nodeState(node, "sealed")
-                    .map(s -> s.encryption() == NodeNetworkState.Encryption.Established
-                            && s.encryptionMode() == NodeNetworkState.EncryptionMode.Userspace).orElse(false), Duration.ofSeconds(30));
+            stage.awaitEncryption(n, "sealed", NodeNetworkState.EncryptionMode.Userspace);
         }
         for (TaskPair path : List.of(PLAIN, ENCRYPTED)) {
             AgentCluster.await(path.label() + " carries a ping from node 1 to node 2",
@@ -113,16 +108,8 @@ class UserspaceEspBenchmark {
     }
 
     @AfterAll
-    void stop() {
-        try {
-            if (operator != null) {
-                operator.close();
-            }
-        } finally {
-            if (stage != null) {
-                stage.close(); // also stops the iperf3 servers with their pods
-            }
-        }
+    void stop() throws Exception {
+        AgentCluster.close(operator, stage);
     }
 
     @Test
@@ -305,14 +292,6 @@ class UserspaceEspBenchmark {
 
     private String threadName(int node, String role) {
         return "swarmnet-esp-" + stage.node(node).datapathConfig().prefix() + "esp-" + role;
-    }
-
-    private void createService(String name, String network) {
-        SwarmService service = ClusterObjects.service(name).network(network).dnsrr().build();
-        service.getMetadata().setUid(null);
-        service.getSpec().setReplicas(0);
-        service.setStatus(null);
-        stage.client().resource(service).create();
     }
 
     // --- reporting ------------------------------------------------------------------------------------------
