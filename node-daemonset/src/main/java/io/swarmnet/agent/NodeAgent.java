@@ -121,12 +121,13 @@ public final class NodeAgent implements AutoCloseable {
      */
     String metrics() {
         io.swarmnet.agent.encryption.userspace.EspTunnel.Counters c = espCounters()
-                .orElse(new io.swarmnet.agent.encryption.userspace.EspTunnel.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                .orElse(new io.swarmnet.agent.encryption.userspace.EspTunnel.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         StringBuilder out = new StringBuilder();
         out.append("# HELP swarmnet_esp_packets_total Packets of the userspace ESP datapath by direction and outcome.\n")
                 .append("# TYPE swarmnet_esp_packets_total counter\n");
         Object[][] packets = {{"out", "sealed", c.sealed()}, {"out", "no_association", c.noAssociation()}, {"out", "not_vxlan", c.notVxlan()},
-            {"out", "sequence_exhausted", c.sequenceExhausted()}, {"in", "opened", c.opened()}, {"in", "unknown_spi", c.unknownSpi()},
+            {"out", "sequence_exhausted", c.sequenceExhausted()}, {"out", "send_failed", c.sendFailed()},
+            {"in", "opened", c.opened()}, {"in", "unknown_spi", c.unknownSpi()},
             {"in", "authentication_failed", c.authenticationFailed()}, {"in", "replayed", c.replayed()}, {"in", "malformed", c.malformed()}};
         for (Object[] p : packets) {
             out.append("swarmnet_esp_packets_total{direction=\"").append(p[0]).append("\",result=\"").append(p[1]).append("\"} ")

@@ -220,6 +220,9 @@ public final class EncryptionDatapath implements AutoCloseable {
         KernelTools.Result device = tools.ipBatch(host, List.of("link set dev " + table + " mtu 65535 txqueuelen " + TUN_QUEUE + " up",
                 "route replace default dev " + table + " table " + ROUTE_TABLE + " metric 10"));
         if (!device.ok()) {
+            // e.g. someone deleted the device: start the datapath afresh on the next round (traffic stays blocked meanwhile)
+            tunnel.close();
+            tunnel = null;
             return "routing encrypted VXLAN into TUN device " + table + " failed: " + device.describe();
         }
         if (plan.associations().isEmpty()) {

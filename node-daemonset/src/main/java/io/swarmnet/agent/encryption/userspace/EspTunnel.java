@@ -47,7 +47,7 @@ public final class EspTunnel implements AutoCloseable {
 
     /** What the datapath did, since it started. Drops are counted by cause. */
     public record Counters(long sealed, long sealedBytes, long opened, long openedBytes, long noAssociation, long notVxlan,
-            long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed) {
+            long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed, long sendFailed) {
     }
 
     private final TunDevice tun;
@@ -69,6 +69,8 @@ public final class EspTunnel implements AutoCloseable {
     private final AtomicLong authenticationFailed = new AtomicLong();
     private final AtomicLong replayed = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong sendFailed = new AtomicLong();
+    private long lastSendFailureLog;
 
     private record Tables(Map<Integer, Outbound> byPeer, Map<Integer, Inbound> bySpi) {
     }
@@ -180,7 +182,7 @@ public final class EspTunnel implements AutoCloseable {
 
     public Counters counters() {
         return new Counters(sealed.get(), sealedBytes.get(), opened.get(), openedBytes.get(), noAssociation.get(), notVxlan.get(),
-                exhausted.get(), unknownSpi.get(), authenticationFailed.get(), replayed.get(), malformed.get());
+                exhausted.get(), unknownSpi.get(), authenticationFailed.get(), replayed.get(), malformed.get(), sendFailed.get());
     }
 
     private void sealLoop() {
@@ -221,15 +223,27 @@ public final class EspTunnel implements AutoCloseable {
                 out.codec.seal(packet, UDP, sequence, esp);
                 esp.flip();
                 int bytes = esp.remaining();
-                udp.send(esp, out.peer);
+                try {
+                    udp.send(esp, out.peer);
+                } catch (ClosedChannelException e) {
+                    return;
+                } catch (IOException e) {
+                    // one unreachable peer must not hold up the others: drop this packet, count it, log now and then
+                    sendFailed.incrementAndGet();
+                    long now = System.nanoTime();
+                    if (now - lastSendFailureLog > 10_000_000_000L || lastSendFailureLog == 0) {
+                        lastSendFailureLog = now;
+                        LOG.warn("userspace ESP on {}: sending to {} failed: {} ({} such failures so far)", tun.name(), out.peer, e.toString(),
+                                sendFailed.get());
+                    }
+                    continue;
+                }
                 sealed.incrementAndGet();
                 sealedBytes.addAndGet(bytes);
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException | RuntimeException e) {
-                if (running) {
-                    LOG.warn("userspace ESP on {}: sending failed: {}", tun.name(), e.toString());
-                }
+                pauseAfter("sending", e);
             }
         }
     }
@@ -279,10 +293,25 @@ public final class EspTunnel implements AutoCloseable {
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException | RuntimeException e) {
-                if (running) {
-                    LOG.warn("userspace ESP on {}: receiving failed: {}", tun.name(), e.toString());
-                }
+                pauseAfter("receiving", e);
             }
+        }
+    }
+
+    /**
+     * After an unexpected failure (the device deleted under us, a peer unreachable): log, and wait a little so that a
+     * lasting fault neither spins a core nor floods the log. The packet at hand is dropped, never sent in clear.
+     */
+    private void pauseAfter(String what, Exception e) {
+        if (!running) {
+            return;
+        }
+        LOG.warn("userspace ESP on {}: {} failed: {}", tun.name(), what, e.toString());
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
