@@ -59,6 +59,10 @@ public final class Demo {
         kubectl("wait", "--for=condition=Ready", "onet/my-network", "--timeout=60s");
         kubectl("wait", "--for=condition=Ready", "ssvc", "--all", "--timeout=120s");
         kubectl("get", "onet,ssvc");
+        // --opt encrypted: every node says how it encrypts (kernel ESP, or the agent's userspace ESP where the kernel has none)
+        kubectl("wait", "--for=condition=Encrypted", "onet/my-network", "--timeout=60s");
+        kubectl("get", "onet", "my-network", "-o",
+                "custom-columns=NODE:.status.nodes[*].name,ENCRYPTION:.status.nodes[*].encryption,MODE:.status.nodes[*].encryptionMode");
         // docker service ps: one line per task with its node, state and address
         kubectl("get", "pods", "-l", "swarmnet.io/service", "-o",
                 "custom-columns=TASK:.metadata.name,SERVICE:.metadata.labels.swarmnet\\.io/service,"
