@@ -24,6 +24,20 @@ class AgentEnvironmentTest {
         assertThat(env.datapathPrefix()).isEqualTo("swn");
         assertThat(env.debounce()).isEqualTo(Duration.ofMillis(30));
         assertThat(env.resync()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
+        assertThat(env.stateDirectory()).isEqualTo(Path.of("/var/lib/swarmnet"));
+    }
+
+    @Test
+    void encryptionModeAndStateDirectoryAreReadAndCheckedNamingTheVariable() {
+        AgentEnvironment env = AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_ENCRYPTION_MODE", "userspace",
+                "SWARMNET_STATE_DIR", "/srv/swarmnet"));
+        assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.userspace);
+        assertThat(env.stateDirectory()).isEqualTo(Path.of("/srv/swarmnet"));
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_ENCRYPTION_MODE", "ipsec")))
+                .hasMessageContaining("SWARMNET_ENCRYPTION_MODE 'ipsec'").hasMessageContaining("auto, kernel, userspace");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_STATE_DIR", "state")))
+                .hasMessageContaining("SWARMNET_STATE_DIR 'state'").hasMessageContaining("absolute");
     }
 
     @Test

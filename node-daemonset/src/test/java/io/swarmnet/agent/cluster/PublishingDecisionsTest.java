@@ -110,6 +110,19 @@ class PublishingDecisionsTest {
     }
 
     @Test
+    void theModeIsReportedForEncryptedNetworksOnly() {
+        ApplyReport applied = new ApplyReport(Set.of(VAULT), Map.of(), Map.of(), 0);
+        var states = NodeNetworkReport.of(desired, applied, new EncryptionDatapath.Report(Map.of(SECRET, Encryption.Established), Map.of(),
+                NodeNetworkState.EncryptionMode.Userspace)).byNetwork();
+
+        assertThat(states.get("default/secret").encryptionMode()).isEqualTo(NodeNetworkState.EncryptionMode.Userspace);
+        assertThat(states.get("default/net").encryptionMode()).as("a plain network has no mode").isNull();
+        assertThat(NodeNetworkReport.of(desired, applied, new EncryptionDatapath.Report(Map.of(SECRET, Encryption.Established), Map.of(),
+                NodeNetworkState.EncryptionMode.Kernel)).byNetwork().get("default/secret").encryptionMode())
+                .isEqualTo(NodeNetworkState.EncryptionMode.Kernel);
+    }
+
+    @Test
     void encryptedNetworkWithoutEncryptionOnThisAgentIsFailedNeverEstablished() {
         var states = NodeNetworkReport.of(desired, new ApplyReport(Set.of(VAULT), Map.of(), Map.of(), 0), NO_ENCRYPTION).byNetwork();
 
