@@ -34,10 +34,7 @@ final class EspInUdpSocket implements AutoCloseable {
     }
 
     static EspInUdpSocket open(Optional<Path> namespace, IpAddress address) throws IOException {
-        if (namespace.isPresent()) {
-            return NetworkNamespace.callInside(namespace.get(), "swarmnet-espinudp", () -> create(address));
-        }
-        return create(address);
+        return NetworkNamespace.call(namespace, "swarmnet-espinudp", () -> create(address));
     }
 
     private static EspInUdpSocket create(IpAddress address) throws IOException {

@@ -19,6 +19,20 @@ public final class NetworkNamespace {
     private NetworkNamespace() {
     }
 
+    /** Runs {@code work} inside the namespace at {@code path} if there is one, else here (the agent's own namespace). */
+    public static <T> T call(java.util.Optional<Path> path, String threadName, Callable<T> work) throws IOException {
+        if (path.isPresent()) {
+            return callInside(path.get(), threadName, work);
+        }
+        try {
+            return work.call();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
     /** Runs {@code work} on a new thread that has entered the network namespace at {@code path}. */
     public static <T> T callInside(Path path, String threadName, Callable<T> work) throws IOException {
         FutureTask<T> task = new FutureTask<>(() -> {

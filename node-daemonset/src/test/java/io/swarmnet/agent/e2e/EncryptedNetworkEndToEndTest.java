@@ -11,6 +11,7 @@ import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.ClusterKey;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.PairKeys;
 import io.swarmnet.agent.simulation.SimulatedNode;
@@ -88,7 +89,7 @@ class EncryptedNetworkEndToEndTest {
         stage.runTask("plain-1", "plain-app", 1, Map.of("plain", "10.241.0.11"));
         stage.runTask("plain-2", "plain-app", 2, Map.of("plain", "10.241.0.12"));
         stage.awaitAttached("secure-1", "secure-2", "plain-1", "plain-2");
-        espMissing = espMissing(stage.node(1));
+        espMissing = EncryptionDatapath.kernelEspMissing(new KernelTools(), stage.node(1).hostNamespace());
     }
 
     @AfterAll
@@ -253,19 +254,6 @@ class EncryptedNetworkEndToEndTest {
             }
         }
         return byPeer.getOrDefault(peer.toString(), OptionalLong.empty());
-    }
-
-    /** Empty when the node's kernel can hold an rfc4106 ESP state; otherwise what the kernel answered. */
-    private Optional<String> espMissing(SimulatedNode node) {
-        KernelTools.Result probe = stage.execOnNode(node.index(), "ip", "xfrm", "state", "add", "src", "192.0.2.250", "dst", "192.0.2.251",
-                "proto", "esp", "spi", "0x5e5e5e5e", "reqid", "1", "mode", "transport", "aead", "rfc4106(gcm(aes))",
-                "0x0102030405060708090a0b0c0d0e0f1011121314", "128");
-        if (probe.ok()) {
-            stage.execOnNode(node.index(), "ip", "xfrm", "state", "delete", "src", "192.0.2.250", "dst", "192.0.2.251", "proto", "esp",
-                    "spi", "0x5e5e5e5e");
-            return Optional.empty();
-        }
-        return Optional.of(probe.stderr().strip().replaceFirst("^Error: ", ""));
     }
 
     private UnderlayCapture capture(Path pcap) throws Exception {

@@ -137,10 +137,10 @@ public final class EspTunnel implements AutoCloseable {
                     throw new IOException("cannot bind UDP " + local + ":" + ESP_IN_UDP_PORT + " for ESP-in-UDP: " + e.getMessage(), e);
                 }
             };
-            udp = namespace.isPresent() ? NetworkNamespace.callInside(namespace.get(), "swarmnet-esp-bind", bind) : bind.call();
-        } catch (Exception e) {
+            udp = NetworkNamespace.call(namespace, "swarmnet-esp-bind", bind);
+        } catch (IOException | RuntimeException e) {
             tun.close();
-            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+            throw e;
         }
         EspTunnel tunnel = new EspTunnel(tun, udp, local, sequences, "swarmnet-esp-" + device);
         tunnel.sealer.start();

@@ -47,10 +47,7 @@ public final class TunDevice implements AutoCloseable {
         if (name.isEmpty() || name.length() > 15) {
             throw new IllegalArgumentException("TUN device name '" + name + "' must have 1 to 15 characters");
         }
-        if (namespace.isPresent()) {
-            return NetworkNamespace.callInside(namespace.get(), "swarmnet-tun-open", () -> create(name));
-        }
-        return create(name);
+        return NetworkNamespace.call(namespace, "swarmnet-tun-open", () -> create(name));
     }
 
     private static TunDevice create(String name) throws IOException {
