@@ -8,8 +8,8 @@ import io.swarmnet.agent.encryption.userspace.SequenceStore;
 import io.swarmnet.api.contract.NodeNetworkState.Encryption;
 import io.swarmnet.api.contract.NodeNetworkState.EncryptionMode;
 import io.swarmnet.api.net.IpAddress;
-import java.util.ArrayList;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -60,6 +60,10 @@ public final class EncryptionDatapath implements AutoCloseable {
     /** Packets the TUN device queues for the sealing thread (the kernel's default 500 overflows under one TCP flow). */
     static final int TUN_QUEUE = 4096;
     static final int VXLAN_PORT = 4789;
+    /** The userspace mode's policy rule, as {@code ip rule} takes it and lists it. */
+    private static final String RULE = "fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE;
+    /** nft statement that sets our mark and keeps the other bits of the packet's mark. */
+    private static final String SET_MARK = "meta mark set meta mark and " + hex(~MARK_MASK & 0xFFFF_FFFFL) + " or " + hex(MARK);
     private static final String ENCAP = "encap espinudp " + EspInUdpSocket.PORT + " " + EspInUdpSocket.PORT + " 0.0.0.0";
     private static final Pattern VNI_RULE = Pattern.compile("@th,96,24 (0x[0-9a-f]+|\\d+)");
     private static final Pattern STATE = Pattern.compile("src (\\S+) dst (\\S+)\\s+proto esp spi (0x[0-9a-f]+) reqid (\\d+)");
@@ -104,11 +108,6 @@ public final class EncryptionDatapath implements AutoCloseable {
         return mode;
     }
 
-    /** The TUN device of the userspace mode. */
-    public String tunDevice() {
-        return table;
-    }
-
     /** The userspace datapath while it runs (for its counters). */
     public Optional<EspTunnel> tunnel() {
         return Optional.ofNullable(tunnel);
@@ -127,8 +126,7 @@ public final class EncryptionDatapath implements AutoCloseable {
             tools.ipBatch(host, List.of("xfrm state delete src 192.0.2.254 dst 192.0.2.253 proto esp spi 0x5e5e0001"));
             return Optional.empty();
         }
-        return Optional.of(result.stderr().lines().filter(l -> !l.startsWith("Command failed")).findFirst().orElse(result.stderr())
-                .strip().replaceFirst("^Error: ", ""));
+        return Optional.of(kernelReason(result).replaceFirst("^Error: ", ""));
     }
 
     /** Outcome per encrypted network: Established, or Failed with why; and how this node encrypts. */
@@ -191,7 +189,7 @@ public final class EncryptionDatapath implements AutoCloseable {
         // first the blackhole behind the device: from here on marked packets go nowhere but into the TUN device
         List<String> lines = new ArrayList<>();
         if (!hasUserspaceRule()) {
-            lines.add("rule add fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE + " priority " + ROUTE_TABLE);
+            lines.add("rule add " + RULE + " priority " + ROUTE_TABLE);
         }
         lines.add("route replace blackhole default table " + ROUTE_TABLE + " metric 1000");
         KernelTools.Result routing = tools.ipBatch(host, lines);
@@ -273,7 +271,7 @@ public final class EncryptionDatapath implements AutoCloseable {
                 tunnel = null;
             }
             if (hasUserspaceRule()) {
-                lines.add("rule del fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE + " priority " + ROUTE_TABLE);
+                lines.add("rule del " + RULE + " priority " + ROUTE_TABLE);
             }
             if (!tools.read(host, List.of("ip", "route", "show", "table", String.valueOf(ROUTE_TABLE))).stdout().isBlank()) {
                 lines.add("route flush table " + ROUTE_TABLE);
@@ -289,8 +287,7 @@ public final class EncryptionDatapath implements AutoCloseable {
     }
 
     private boolean hasUserspaceRule() {
-        return tools.read(host, List.of("ip", "rule", "list")).stdout().contains("fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup "
-                + ROUTE_TABLE);
+        return tools.read(host, List.of("ip", "rule", "list")).stdout().contains(RULE);
     }
 
     /** Stops the userspace datapath and releases the ESP-in-UDP socket; the kernel's marking and policies stay (fail closed). */
@@ -332,9 +329,13 @@ public final class EncryptionDatapath implements AutoCloseable {
         if (result.ok()) {
             return null;
         }
-        // the batch's stderr names the failing line number and the kernel's reason, never the key
-        String reason = result.stderr().lines().filter(l -> !l.startsWith("Command failed")).findFirst().orElse(result.stderr()).strip();
+        String reason = kernelReason(result);
         return "the kernel cannot hold IPsec ESP states (" + reason + "): traffic of this network stays blocked (fail closed)";
+    }
+
+    /** The kernel's own words from a failed {@code ip -batch}: its stderr without the line-number lines (never a key). */
+    private static String kernelReason(KernelTools.Result result) {
+        return result.stderr().lines().filter(l -> !l.startsWith("Command failed")).findFirst().orElse(result.stderr()).strip();
     }
 
     private Report report(EncryptionPlan plan, String problem) {
@@ -361,8 +362,7 @@ public final class EncryptionDatapath implements AutoCloseable {
             lines.add("  chain out {");
             lines.add("    type route hook output priority mangle; policy accept;");
             for (int vni : vnis) {
-                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " meta mark set meta mark and " + hex(~MARK_MASK & 0xFFFF_FFFFL)
-                        + " or " + hex(MARK));
+                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " " + SET_MARK);
             }
             lines.add("  }");
             lines.add("  chain in {");
@@ -376,7 +376,7 @@ public final class EncryptionDatapath implements AutoCloseable {
             if (mode == EncryptionMode.Userspace) {
                 lines.add("  chain pre {");
                 lines.add("    type filter hook prerouting priority mangle; policy accept;");
-                lines.add("    iifname \"" + table + "\" meta mark set meta mark and " + hex(~MARK_MASK & 0xFFFF_FFFFL) + " or " + hex(MARK));
+                lines.add("    iifname \"" + table + "\" " + SET_MARK);
                 lines.add("  }");
                 lines.add("  chain post {");
                 lines.add("    type filter hook postrouting priority filter; policy accept;");
