@@ -121,7 +121,7 @@ public final class NodeAgent implements AutoCloseable {
      */
     String metrics() {
         io.swarmnet.agent.encryption.userspace.EspTunnel.Counters c = espCounters()
-                .orElse(new io.swarmnet.agent.encryption.userspace.EspTunnel.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                .orElse(io.swarmnet.agent.encryption.userspace.EspTunnel.Counters.NONE);
         StringBuilder out = new StringBuilder();
         out.append("# HELP swarmnet_esp_packets_total Packets of the userspace ESP datapath by direction and outcome.\n")
                 .append("# TYPE swarmnet_esp_packets_total counter\n");

@@ -1,7 +1,7 @@
 package io.swarmnet.agent.encryption;
 
-import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import io.swarmnet.agent.encryption.userspace.EspSocket;
 import io.swarmnet.agent.netns.Libc;
 import io.swarmnet.agent.netns.NetworkNamespace;
 import io.swarmnet.api.net.IpAddress;
@@ -17,10 +17,6 @@ import java.util.Optional;
  */
 final class EspInUdpSocket implements AutoCloseable {
 
-    private static final int AF_INET = 2;
-    private static final int SOCK_DGRAM = 2;
-    private static final int SOCK_CLOEXEC = 0x80000;
-    private static final int SOL_UDP = 17;
     private static final int UDP_ENCAP = 100;
     private static final int UDP_ENCAP_ESPINUDP = 2;
     static final int PORT = 4500;
@@ -38,29 +34,9 @@ final class EspInUdpSocket implements AutoCloseable {
     }
 
     private static EspInUdpSocket create(IpAddress address) throws IOException {
-        int fd;
-        try {
-            fd = Libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        } catch (LastErrorException e) {
-            throw new IOException("cannot create the ESP-in-UDP socket (errno " + e.getErrorCode() + ")", e);
-        }
-        try {
-            Memory option = new Memory(4);
-            option.setInt(0, UDP_ENCAP_ESPINUDP);
-            Libc.setsockopt(fd, SOL_UDP, UDP_ENCAP, option, 4);
-            // struct sockaddr_in: family (host order), port and address (network order), 8 bytes of zero
-            Memory sockaddr = new Memory(16);
-            sockaddr.clear();
-            sockaddr.setShort(0, (short) AF_INET);
-            sockaddr.setByte(2, (byte) (PORT >>> 8));
-            sockaddr.setByte(3, (byte) PORT);
-            sockaddr.write(4, address.bytes(), 0, 4);
-            Libc.bind(fd, sockaddr, 16);
-        } catch (LastErrorException e) {
-            Libc.close(fd);
-            throw new IOException("cannot set up the ESP-in-UDP socket on " + address + ":" + PORT + " (errno " + e.getErrorCode()
-                    + (e.getErrorCode() == 98 ? ": the port is in use" : "") + ")", e);
-        }
+        Memory option = new Memory(4);
+        option.setInt(0, UDP_ENCAP_ESPINUDP);
+        int fd = EspSocket.openBound(address, PORT, socket -> Libc.setsockopt(socket, Libc.SOL_UDP, UDP_ENCAP, option, 4));
         return new EspInUdpSocket(fd, address);
     }
 

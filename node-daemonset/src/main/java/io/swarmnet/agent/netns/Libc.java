@@ -18,6 +18,15 @@ public final class Libc {
     public static final short POLLIN = 1;
     public static final int O_RDONLY = 0;
     public static final int CLONE_NEWNET = 0x40000000;
+    public static final int EINVAL = 22;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int AF_INET = 2;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SOL_UDP = 17;
+    public static final int SHUT_RDWR = 2;
 
     static {
         Native.register("c");
@@ -47,6 +56,27 @@ public final class Libc {
         }
 
         static native long read(int fd, Pointer buffer, long count);
+
+        static native long write(int fd, Pointer buffer, long count);
+
+        static native long sendmsg(int fd, Pointer message, int flags);
+
+        static native long recvmsg(int fd, Pointer message, int flags);
+    }
+
+    /** write(2) reporting failure as -1 with errno in {@link Native#getLastError()}, for the datapath's hot loop. */
+    public static long writeNoThrow(int fd, Pointer buffer, long count) {
+        return NoThrow.write(fd, buffer, count);
+    }
+
+    /** sendmsg(2) reporting failure as -1 with errno in {@link Native#getLastError()}. */
+    public static long sendmsgNoThrow(int fd, Pointer message, int flags) {
+        return NoThrow.sendmsg(fd, message, flags);
+    }
+
+    /** recvmsg(2) reporting failure as -1 with errno in {@link Native#getLastError()}. */
+    public static long recvmsgNoThrow(int fd, Pointer message, int flags) {
+        return NoThrow.recvmsg(fd, message, flags);
     }
 
     public static native long write(int fd, Pointer buffer, long count) throws LastErrorException;
@@ -62,4 +92,6 @@ public final class Libc {
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length) throws LastErrorException;
 
     public static native int bind(int fd, Pointer address, int length) throws LastErrorException;
+
+    public static native int shutdown(int fd, int how);
 }

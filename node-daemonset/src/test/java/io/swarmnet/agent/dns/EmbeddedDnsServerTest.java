@@ -3,6 +3,7 @@ package io.swarmnet.agent.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.TestNamespaces;
 import io.swarmnet.api.net.IpAddress;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,7 +24,7 @@ class EmbeddedDnsServerTest {
 
     private static final PodRef CLIENT = new PodRef("default", "my-busybox-1-aaaaa", "uid-client");
     private static final PodRef STRANGER = new PodRef("default", "loner-1-bbbbb", "uid-stranger");
-    private static PodNamespaces namespaces;
+    private static TestNamespaces namespaces;
     private static Process upstream;
     private static EmbeddedDnsServer server;
     private static Path clientNs;
@@ -47,7 +48,7 @@ class EmbeddedDnsServerTest {
 
     @BeforeAll
     static void start() throws IOException {
-        namespaces = new PodNamespaces();
+        namespaces = new TestNamespaces("sndns");
         clientNs = namespaces.create("client");
         strangerNs = namespaces.create("stranger");
         int port = ThreadLocalRandom.current().nextInt(20_000, 30_000);
@@ -140,7 +141,7 @@ class EmbeddedDnsServerTest {
             assertThat(tcp).containsExactly("127.0.0.11:53");
         }
         String pid = Long.toString(ProcessHandle.current().pid());
-        String hostSockets = PodNamespaces.run(List.of("ss", "-Hlnup")).output() + PodNamespaces.run(List.of("ss", "-Hlntp")).output();
+        String hostSockets = TestNamespaces.run(List.of("ss", "-Hlnup")).output() + TestNamespaces.run(List.of("ss", "-Hlntp")).output();
         assertThat(hostSockets.lines().filter(l -> l.contains("pid=" + pid + ",")).toList())
                 .as("sockets this JVM listens on in the host namespace").isEmpty();
     }

@@ -3,6 +3,7 @@ package io.swarmnet.agent.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.TestNamespaces;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.EndpointMode;
 import java.io.IOException;
@@ -55,7 +56,7 @@ class ResolverBenchmark {
         Files.writeString(dir.resolve("unbound.conf"), unboundConf);
         Files.writeString(dir.resolve("queries"), queries);
         List<Process> daemons = new ArrayList<>();
-        try (PodNamespaces namespaces = new PodNamespaces();
+        try (TestNamespaces namespaces = new TestNamespaces("sndns");
              EmbeddedDnsServer ours = new EmbeddedDnsServer(null, Duration.ofSeconds(1))) {
             Path ns = namespaces.create("bench");
             String nsName = ns.getFileName().toString();
@@ -95,7 +96,7 @@ class ResolverBenchmark {
         }
     }
 
-    private static void waitForAnswer(PodNamespaces namespaces, String server) throws IOException, InterruptedException {
+    private static void waitForAnswer(TestNamespaces namespaces, String server) throws IOException, InterruptedException {
         for (int i = 0; i < 50; i++) {
             if (namespaces.exec("bench", "dig", "@" + server, "+short", "+time=1", "+tries=1", "svc-7").output().strip()
                     .equals(vip(7).toString())) {

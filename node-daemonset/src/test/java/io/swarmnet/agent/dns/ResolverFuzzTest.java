@@ -4,6 +4,7 @@ import io.swarmnet.agent.netns.NetworkNamespace;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.TestNamespaces;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -35,7 +36,7 @@ class ResolverFuzzTest {
 
     @Test
     void survivesMalformedPacketsAndNeverAmplifies() throws Exception {
-        try (PodNamespaces namespaces = new PodNamespaces();
+        try (TestNamespaces namespaces = new TestNamespaces("sndns");
              EmbeddedDnsServer server = new EmbeddedDnsServer(null, java.time.Duration.ofSeconds(1))) {
             Path ns = namespaces.create("fuzz");
             PodRef pod = new PodRef("default", "fuzzer-1-zzzzz", "uid-fuzz");

@@ -98,6 +98,10 @@ class UserspaceEncryptionEndToEndTest {
         String marker = "swarmnet-plaintext-marker-" + UUID.randomUUID();
         Path site = Files.createDirectories(temp.resolve("site"));
         Files.writeString(site.resolve("index.html"), marker + "\n");
+        byte[] bulk = new byte[4 << 20]; // a bulk download, for the batched path: runs of equal-size packets
+        new java.util.Random(7).nextBytes(bulk);
+        Files.write(site.resolve("bulk.bin"), bulk);
+        String bulkDigest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bulk));
         stage.simulation().startProcess(stage.pod("vault-2"), "busybox", "httpd", "-f", "-p", "8080", "-h", site.toString());
         stage.simulation().startProcess(stage.pod("vault-2"), "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
                 "--no-hosts", "--listen-address=10.242.0.12", "--bind-interfaces", "--port=53", "--address=/probe.vault.test/192.0.2.77");
@@ -107,12 +111,28 @@ class UserspaceEncryptionEndToEndTest {
         KernelTools.Result http = retry(() -> stage.exec("vault-1", "curl", "-sS", "--max-time", "3", "http://10.242.0.12:8080/"));
         KernelTools.Result udpDns = retry(() -> stage.exec("vault-1", "dig", "+short", "+time=2", "+tries=1", "@10.242.0.12", "probe.vault.test"));
         KernelTools.Result tcpDns = stage.exec("vault-1", "dig", "+tcp", "+short", "+time=2", "+tries=1", "@10.242.0.12", "probe.vault.test");
+        EspTunnel.Counters sender = stage.agent(2).espCounters().orElseThrow();
+        EspTunnel.Counters receiver = stage.agent(1).espCounters().orElseThrow();
+        KernelTools.Result download = stage.exec("vault-1", "sh", "-c", "curl -sS --max-time 20 http://10.242.0.12:8080/bulk.bin | sha256sum");
+        EspTunnel.Counters senderAfter = stage.agent(2).espCounters().orElseThrow();
+        EspTunnel.Counters receiverAfter = stage.agent(1).espCounters().orElseThrow();
         capture.stop();
 
         assertThat(ping.ok()).as("ICMP across the encrypted network: %s%n%s", ping.describe(), diagnostics()).isTrue();
         assertThat(http.stdout()).as("TCP (HTTP) across the encrypted network: %s", http.describe()).contains(marker);
         assertThat(udpDns.stdout().strip()).as("DNS over UDP across the encrypted network: %s", udpDns.describe()).isEqualTo("192.0.2.77");
         assertThat(tcpDns.stdout().strip()).as("DNS over TCP across the encrypted network: %s", tcpDns.describe()).isEqualTo("192.0.2.77");
+        assertThat(download.stdout()).as("4 MiB over HTTP, byte for byte: %s", download.describe()).startsWith(bulkDigest);
+        // the bulk went out in runs (UDP segmentation) and came in in runs (UDP GRO, one TUN write per run)
+        long sealed = senderAfter.sealed() - sender.sealed();
+        long sends = senderAfter.sends() - sender.sends();
+        long opened = receiverAfter.opened() - receiver.opened();
+        long injections = receiverAfter.injections() - receiver.injections();
+        System.out.printf(Locale.ROOT, "bulk download: node 2 sealed %d ESP packets in %d sends, node 1 opened %d in %d TUN writes%n", sealed, sends,
+                opened, injections);
+        assertThat(sealed).as("ESP packets node 2 sealed for 4 MiB").isGreaterThan(2_900);
+        assertThat(sends).as("UDP sends for them").isLessThan(sealed / 2);
+        assertThat(injections).as("TUN writes for the %d opened packets", opened).isLessThan(opened / 2);
 
         int esp = capture.count("udp src port 4500 and udp dst port 4500");
         int vxlan = capture.count(PLAINTEXT_VXLAN);

@@ -169,7 +169,8 @@ class UserspaceEspBenchmark {
      * kernel: a thread's send or TUN write also runs the kernel's delivery of that packet) and packets, by thread name.
      */
     private record IperfRun(double gbits, long bytes, long retransmits, long wallNanos, Map<String, Long> espCpuNanos,
-            Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2) {
+            Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2, long sendsNode1,
+            long injectionsNode2) {
 
         long cpu(String thread) {
             return espCpuNanos.getOrDefault(thread, 0L);
@@ -223,7 +224,8 @@ class UserspaceEspBenchmark {
                 threadName(2, "seal"), m2.sealed() - n2.sealed(), threadName(2, "open"), m2.opened() - n2.opened());
         return new IperfRun(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, end.path("sum_received").path("bytes").asLong(),
                 end.path("sum_sent").path("retransmits").asLong(), wall, difference(cpuBefore, cpuAfter), difference(userBefore, userAfter),
-                packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes());
+                packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes(), m1.sends() - n1.sends(),
+                m2.injections() - n2.injections());
     }
 
     private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
@@ -339,6 +341,13 @@ class UserspaceEspBenchmark {
         }
         long sealedWire = encrypted.stream().mapToLong(IperfRun::sealedBytesNode1).sum();
         System.out.printf(Locale.ROOT, "ESP bytes node 1 sealed: %.1f GB (%.3f per TCP payload byte)%n", sealedWire / 1e9, (double) sealedWire / bytes);
+        long sealedPackets = encrypted.stream().mapToLong(r -> r.packets(sealer)).sum();
+        long openedPackets = encrypted.stream().mapToLong(r -> r.packets(opener)).sum();
+        long sends = encrypted.stream().mapToLong(IperfRun::sendsNode1).sum();
+        long injections = encrypted.stream().mapToLong(IperfRun::injectionsNode2).sum();
+        System.out.printf(Locale.ROOT, "batching: node 1 sent %d ESP packets in %d UDP sends (%.1f per send); node 2 injected %d VXLAN "
+                + "datagrams in %d TUN writes (%.1f per write)%n", sealedPackets, sends, (double) sealedPackets / Math.max(1, sends), openedPackets,
+                injections, (double) openedPackets / Math.max(1, injections));
         System.out.printf(Locale.ROOT, "packets lost on the encrypted path in these runs (hence TCP retransmits): node 1 TUN device queue %d, "
                 + "node 2 UDP receive buffer %d%n", drops.tunQueue(), drops.udpReceiveBuffer());
         System.out.printf(Locale.ROOT, "reverse encrypted run: node 2 seal %s Gbit/s per core, node 1 open %s Gbit/s per core%n",

@@ -56,6 +56,16 @@ public final class EspCodec {
     /** The largest trailer {@link #seal(ByteBuffer, int, long, ByteBuffer)} appends: 3 bytes of padding, pad length, next header. */
     public static final int MAX_TRAILER = 5;
 
+    /** The length of the ESP packet that sealing a {@code payload}-byte datagram produces. */
+    public static int sealedLength(int payload) {
+        return HEADER + IV + payload + padding(payload) + 2 + ICV;
+    }
+
+    /** Padding so that payload, padding, pad length and next header fill whole 4-byte words (RFC 4303 section 2.4). */
+    private static int padding(int payload) {
+        return (4 - (payload + 2) % 4) % 4;
+    }
+
     /**
      * Encrypts {@code payload} (an upper-layer datagram; {@code nextHeader} is its IP protocol, 17 for UDP) as ESP
      * packet number {@code sequence} (1, 2, ...: the sender counts; 0 is never sent).
@@ -76,9 +86,9 @@ public final class EspCodec {
         if (sequence <= 0 || sequence > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("ESP sequence " + sequence + " is outside 1..2^32-1; the SA must be rekeyed");
         }
-        // trailer: pad so that payload + padding + 2 is a multiple of 4 (RFC 4303 section 2.4); padding bytes 1, 2, 3
+        // trailer: padding bytes 1, 2, 3..., pad length, next header
         int end = payload.limit();
-        int padding = (4 - (payload.remaining() + 2) % 4) % 4;
+        int padding = padding(payload.remaining());
         payload.limit(end + padding + 2);
         for (int i = 0; i < padding; i++) {
             payload.put(end + i, (byte) (i + 1));

@@ -1,17 +1,9 @@
 package io.swarmnet.agent.encryption.userspace;
 
 import io.swarmnet.agent.encryption.SecurityAssociation;
-import io.swarmnet.agent.netns.NetworkNamespace;
 import io.swarmnet.api.net.IpAddress;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * IP header is the original one, so the wire format is what a kernel SA with {@code encap espinudp 4500 4500}
  * and the same keys and SPIs sends and accepts.
  *
+ * <p>Batching: the sealing thread reads what the TUN device has queued and sends each run of equal-size ESP
+ * packets to one peer with one UDP segmentation send; the opening thread receives what the kernel coalesced
+ * (UDP GRO) and injects each run of equal-size VXLAN datagrams from one peer with one segmented TUN write. The
+ * packets on the wire and every check on them are the same as one by one; only the number of trips through the
+ * kernel's IP layer drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
+ *
  * <p>Two threads: one reads the TUN device and seals, one receives and opens. The SA tables are replaced as a
  * whole by {@link #configure}; SAs that stay keep their sequence counter and replay window. Anything that
  * cannot be sealed or opened is dropped and counted; nothing is ever sent in clear.
@@ -47,11 +45,15 @@ public final class EspTunnel implements AutoCloseable {
 
     /** What the datapath did, since it started. Drops are counted by cause. */
     public record Counters(long sealed, long sealedBytes, long opened, long openedBytes, long noAssociation, long notVxlan,
-            long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed, long sendFailed) {
+            long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed, long sendFailed,
+            long sends, long injections) {
+
+        /** A datapath that does not run. */
+        public static final Counters NONE = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final TunDevice tun;
-    private final DatagramChannel udp;
+    private final EspSocket udp;
     private final IpAddress local;
     private final SequenceStore sequences;
     private volatile Tables tables = new Tables(Map.of(), Map.of());
@@ -70,6 +72,8 @@ public final class EspTunnel implements AutoCloseable {
     private final AtomicLong replayed = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong sendFailed = new AtomicLong();
+    private final AtomicLong sends = new AtomicLong();
+    private final AtomicLong injections = new AtomicLong();
     private long lastSendFailureLog;
 
     private record Tables(Map<Integer, Outbound> byPeer, Map<Integer, Inbound> bySpi) {
@@ -79,14 +83,14 @@ public final class EspTunnel implements AutoCloseable {
     private static final class Outbound {
         final SecurityAssociation sa;
         final EspCodec codec;
-        final InetSocketAddress peer;
+        final int peer;
         long sequence;
         long reserved;
 
-        Outbound(SecurityAssociation sa, long used, long reserved) throws IOException {
+        Outbound(SecurityAssociation sa, long used, long reserved) {
             this.sa = sa;
             this.codec = new EspCodec(sa);
-            this.peer = new InetSocketAddress(InetAddress.getByAddress(sa.destination().bytes()), ESP_IN_UDP_PORT);
+            this.peer = (int) sa.destination().value();
             this.sequence = used;
             this.reserved = reserved;
         }
@@ -106,7 +110,7 @@ public final class EspTunnel implements AutoCloseable {
         }
     }
 
-    private EspTunnel(TunDevice tun, DatagramChannel udp, IpAddress local, SequenceStore sequences, String name) {
+    private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, SequenceStore sequences, String name) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
@@ -123,21 +127,9 @@ public final class EspTunnel implements AutoCloseable {
      */
     public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, SequenceStore sequences) throws IOException {
         TunDevice tun = TunDevice.open(device, namespace);
-        DatagramChannel udp;
+        EspSocket udp;
         try {
-            java.util.concurrent.Callable<DatagramChannel> bind = () -> {
-                DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET);
-                try {
-                    channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
-                    channel.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20);
-                    channel.bind(new InetSocketAddress(InetAddress.getByAddress(local.bytes()), ESP_IN_UDP_PORT));
-                    return channel;
-                } catch (IOException e) {
-                    channel.close();
-                    throw new IOException("cannot bind UDP " + local + ":" + ESP_IN_UDP_PORT + " for ESP-in-UDP: " + e.getMessage(), e);
-                }
-            };
-            udp = NetworkNamespace.call(namespace, "swarmnet-esp-bind", bind);
+            udp = EspSocket.open(namespace, local);
         } catch (IOException | RuntimeException e) {
             tun.close();
             throw e;
@@ -182,120 +174,239 @@ public final class EspTunnel implements AutoCloseable {
 
     public Counters counters() {
         return new Counters(sealed.get(), sealedBytes.get(), opened.get(), openedBytes.get(), noAssociation.get(), notVxlan.get(),
-                exhausted.get(), unknownSpi.get(), authenticationFailed.get(), replayed.get(), malformed.get(), sendFailed.get());
+                exhausted.get(), unknownSpi.get(), authenticationFailed.get(), replayed.get(), malformed.get(), sendFailed.get(),
+                sends.get(), injections.get());
+    }
+
+    /** The ESP packets sealed for one peer and not yet sent: back to back in {@code buffer}, all {@code segment} bytes but the last. */
+    private final class SendBatch {
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(EspSocket.MAX_BYTES + MAX_PACKET);
+        Outbound peer;
+        int segment;
+        int count;
+        boolean closed;
+
+        /** Whether a sealed packet of {@code length} bytes for {@code out} may join, without breaking the run. */
+        boolean admits(Outbound out, int length) {
+            return count == 0 || (out == peer && !closed && length <= segment && count < EspSocket.MAX_SEGMENTS
+                    && buffer.position() + length <= EspSocket.MAX_BYTES);
+        }
+
+        void added(Outbound out, int length) {
+            if (count++ == 0) {
+                peer = out;
+                segment = length;
+            } else if (length < segment) {
+                closed = true; // a shorter packet ends the run
+            }
+        }
+
+        void send() {
+            if (count == 0) {
+                return;
+            }
+            buffer.flip();
+            int bytes = buffer.remaining();
+            int errno = udp.send(buffer, segment, peer.peer);
+            if (errno == 0) {
+                sends.incrementAndGet();
+                sealed.addAndGet(count);
+                sealedBytes.addAndGet(bytes);
+            } else {
+                // one unreachable peer must not hold up the others: drop these packets, count them, log now and then
+                sendFailed.addAndGet(count);
+                long now = System.nanoTime();
+                if (now - lastSendFailureLog > 10_000_000_000L || lastSendFailureLog == 0) {
+                    lastSendFailureLog = now;
+                    LOG.warn("userspace ESP on {}: sending to {} failed (errno {}; {} packets dropped so far)", tun.name(),
+                            peer.sa.destination(), errno, sendFailed.get());
+                }
+            }
+            buffer.clear();
+            count = 0;
+            closed = false;
+            peer = null;
+        }
     }
 
     private void sealLoop() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + EspCodec.MAX_TRAILER);
-        ByteBuffer esp = ByteBuffer.allocateDirect(MAX_PACKET + 64);
+        ByteBuffer packet = ByteBuffer.allocateDirect(TunDevice.HEADROOM + MAX_PACKET + EspCodec.MAX_TRAILER);
+        SendBatch batch = new SendBatch();
         while (running) {
             try {
                 packet.clear();
-                int length = tun.read(packet, POLL_MILLIS);
-                if (length <= 0) {
-                    continue;
+                // take what is queued without waiting; only when the device is empty, send the batch and wait
+                int length = tun.read(packet, 0);
+                if (length == 0) {
+                    batch.send();
+                    length = tun.read(packet, POLL_MILLIS);
                 }
-                packet.limit(length);
-                if (length < IPV4_HEADER + 8 || (packet.get(0) & 0xF0) != 0x40 || packet.get(9) != UDP) {
-                    notVxlan.incrementAndGet(); // e.g. IPv6 router solicitations the kernel sends on any new device
-                    continue;
-                }
-                int headerLength = (packet.get(0) & 0x0F) * 4;
-                if (length < headerLength + 8 || (packet.getShort(headerLength + 2) & 0xFFFF) != VXLAN_PORT) {
-                    notVxlan.incrementAndGet();
-                    continue;
-                }
-                Outbound out = tables.byPeer.get(packet.getInt(16));
-                if (out == null) {
-                    noAssociation.incrementAndGet();
-                    continue;
-                }
-                if (out.sequence >= out.reserved) {
-                    if (out.reserved >= SequenceStore.LAST_SEQUENCE) {
-                        exhausted.incrementAndGet(); // 2^32 packets under one key: only the next key generation may send
-                        continue;
-                    }
-                    out.reserved = sequences.reserve(out.sa, out.reserved + SequenceStore.BLOCK);
-                }
-                long sequence = ++out.sequence;
-                packet.position(headerLength);
-                esp.clear();
-                out.codec.seal(packet, UDP, sequence, esp);
-                esp.flip();
-                int bytes = esp.remaining();
-                try {
-                    udp.send(esp, out.peer);
-                } catch (ClosedChannelException e) {
+                if (length < 0) {
                     return;
-                } catch (IOException e) {
-                    // one unreachable peer must not hold up the others: drop this packet, count it, log now and then
-                    sendFailed.incrementAndGet();
-                    long now = System.nanoTime();
-                    if (now - lastSendFailureLog > 10_000_000_000L || lastSendFailureLog == 0) {
-                        lastSendFailureLog = now;
-                        LOG.warn("userspace ESP on {}: sending to {} failed: {} ({} such failures so far)", tun.name(), out.peer, e.toString(),
-                                sendFailed.get());
-                    }
-                    continue;
                 }
-                sealed.incrementAndGet();
-                sealedBytes.addAndGet(bytes);
-            } catch (ClosedChannelException e) {
-                return;
+                if (length > 0) {
+                    seal(packet, length, batch);
+                }
             } catch (IOException | RuntimeException e) {
+                batch.send();
                 pauseAfter("sending", e);
             }
         }
     }
 
+    /** Seals the IP packet read into {@code packet} (after the TUN headroom) into {@code batch}, or drops and counts it. */
+    private void seal(ByteBuffer packet, int length, SendBatch batch) throws IOException {
+        int ip = TunDevice.HEADROOM;
+        if (length < IPV4_HEADER + 8 || (packet.get(ip) & 0xF0) != 0x40 || packet.get(ip + 9) != UDP) {
+            notVxlan.incrementAndGet(); // e.g. IPv6 router solicitations the kernel sends on any new device
+            return;
+        }
+        int headerLength = (packet.get(ip) & 0x0F) * 4;
+        if (length < headerLength + 8 || (packet.getShort(ip + headerLength + 2) & 0xFFFF) != VXLAN_PORT) {
+            notVxlan.incrementAndGet();
+            return;
+        }
+        Outbound out = tables.byPeer.get(packet.getInt(ip + 16));
+        if (out == null) {
+            noAssociation.incrementAndGet();
+            return;
+        }
+        if (out.sequence >= out.reserved) {
+            if (out.reserved >= SequenceStore.LAST_SEQUENCE) {
+                exhausted.incrementAndGet(); // 2^32 packets under one key: only the next key generation may send
+                return;
+            }
+            out.reserved = sequences.reserve(out.sa, out.reserved + SequenceStore.BLOCK);
+        }
+        int sealedLength = EspCodec.sealedLength(length - headerLength);
+        if (!batch.admits(out, sealedLength)) {
+            batch.send();
+        }
+        long sequence = ++out.sequence;
+        packet.limit(ip + length).position(ip + headerLength);
+        out.codec.seal(packet, UDP, sequence, batch.buffer);
+        batch.added(out, sealedLength);
+    }
+
+    /**
+     * The VXLAN datagrams opened and not yet injected: one IPv4 and one UDP header (after the TUN headroom), then
+     * the payloads back to back, all {@code segment} bytes but the last; all from one peer and with one port pair.
+     */
+    private final class Injection {
+        static final int FIRST = TunDevice.HEADROOM + IPV4_HEADER + 8;
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(FIRST + MAX_PACKET);
+        int source;
+        int ports;
+        short checksum;
+        int segment;
+        int count;
+        boolean closed;
+
+        Injection() {
+            buffer.position(FIRST);
+        }
+
+        boolean admits(int from, int portPair, int length) {
+            return count == 0 || (from == source && portPair == ports && !closed && length <= segment && count < EspSocket.MAX_SEGMENTS
+                    && buffer.position() + length <= TunDevice.HEADROOM + IPV4_HEADER + 8 + EspSocket.MAX_BYTES);
+        }
+
+        /** Appends the payload of the datagram between {@code datagram}'s position and limit. */
+        void add(int from, ByteBuffer datagram) {
+            int length = datagram.remaining() - 8;
+            if (count++ == 0) {
+                source = from;
+                ports = datagram.getInt(datagram.position());
+                checksum = datagram.getShort(datagram.position() + 6);
+                segment = length;
+            } else if (length < segment) {
+                closed = true;
+            }
+            buffer.put(datagram.position(datagram.position() + 8));
+        }
+
+        void inject() throws IOException {
+            if (count == 0) {
+                return;
+            }
+            int payload = buffer.position() - FIRST;
+            try {
+                int ip = TunDevice.HEADROOM;
+                buffer.putInt(ip + IPV4_HEADER, ports).putShort(ip + IPV4_HEADER + 4, (short) (8 + payload))
+                        .putShort(ip + IPV4_HEADER + 6, count == 1 ? checksum : 0);
+                writeIpv4Header(buffer.slice(ip, IPV4_HEADER), IPV4_HEADER + 8 + payload, source, (int) local.value());
+                buffer.flip();
+                tun.write(buffer, count == 1 ? 0 : segment);
+                injections.incrementAndGet();
+                opened.addAndGet(count);
+                openedBytes.addAndGet(payload + 8L * count);
+            } finally {
+                buffer.clear().position(FIRST);
+                count = 0;
+                closed = false;
+            }
+        }
+    }
+
     private void openLoop() {
-        ByteBuffer esp = ByteBuffer.allocateDirect(MAX_PACKET);
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + IPV4_HEADER);
+        ByteBuffer received = ByteBuffer.allocateDirect(MAX_PACKET);
+        ByteBuffer datagram = ByteBuffer.allocateDirect(MAX_PACKET);
+        Injection injection = new Injection();
         while (running) {
             try {
-                esp.clear();
-                SocketAddress from = udp.receive(esp);
-                esp.flip();
-                if (esp.remaining() < EspCodec.HEADER || !(from instanceof InetSocketAddress sender)) {
-                    malformed.incrementAndGet(); // includes RFC 3948's one-byte NAT keepalives, which nobody here sends
-                    continue;
+                received.clear();
+                int length = udp.receive(received);
+                if (length < 0) {
+                    return;
                 }
-                Inbound in = tables.bySpi.get(EspCodec.spi(esp));
-                if (in == null || in.source != addressOf(sender)) {
-                    unknownSpi.incrementAndGet();
-                    continue;
+                int segment = udp.segment();
+                int source = udp.source();
+                for (int offset = 0; offset < length; offset += segment) {
+                    received.limit(Math.min(length, offset + segment)).position(offset);
+                    open(received, source, datagram, injection);
                 }
-                long sequence = EspCodec.sequence(esp);
-                if (!in.window.mayAccept(sequence)) {
-                    replayed.incrementAndGet();
-                    continue;
-                }
-                packet.clear();
-                packet.position(IPV4_HEADER);
-                int nextHeader;
-                try {
-                    nextHeader = in.codec.open(esp, packet);
-                } catch (EspException e) {
-                    authenticationFailed.incrementAndGet();
-                    continue;
-                }
-                in.window.record(sequence);
-                int datagram = packet.position() - IPV4_HEADER;
-                if (nextHeader != UDP || datagram < 8 || (packet.getShort(IPV4_HEADER + 2) & 0xFFFF) != VXLAN_PORT) {
-                    malformed.incrementAndGet();
-                    continue;
-                }
-                writeIpv4Header(packet, datagram + IPV4_HEADER, in.source, (int) local.value());
-                packet.flip();
-                tun.write(packet);
-                opened.incrementAndGet();
-                openedBytes.addAndGet(datagram);
-            } catch (ClosedChannelException e) {
-                return;
+                injection.inject();
             } catch (IOException | RuntimeException e) {
                 pauseAfter("receiving", e);
             }
         }
+    }
+
+    /** Checks and opens the ESP packet between {@code esp}'s position and limit, adding its datagram to {@code injection}. */
+    private void open(ByteBuffer esp, int source, ByteBuffer datagram, Injection injection) throws IOException {
+        if (esp.remaining() < EspCodec.HEADER) {
+            malformed.incrementAndGet(); // includes RFC 3948's one-byte NAT keepalives, which nobody here sends
+            return;
+        }
+        Inbound in = tables.bySpi.get(EspCodec.spi(esp));
+        if (in == null || in.source != source) {
+            unknownSpi.incrementAndGet();
+            return;
+        }
+        long sequence = EspCodec.sequence(esp);
+        if (!in.window.mayAccept(sequence)) {
+            replayed.incrementAndGet();
+            return;
+        }
+        datagram.clear();
+        int nextHeader;
+        try {
+            nextHeader = in.codec.open(esp, datagram);
+        } catch (EspException e) {
+            authenticationFailed.incrementAndGet();
+            return;
+        }
+        in.window.record(sequence);
+        datagram.flip();
+        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != VXLAN_PORT) {
+            malformed.incrementAndGet();
+            return;
+        }
+        int length = datagram.remaining() - 8;
+        if (!injection.admits(source, datagram.getInt(0), length)) {
+            injection.inject();
+        }
+        injection.add(source, datagram);
     }
 
     /**
@@ -313,11 +424,6 @@ public final class EspTunnel implements AutoCloseable {
             Thread.currentThread().interrupt();
             running = false;
         }
-    }
-
-    private static int addressOf(InetSocketAddress sender) {
-        byte[] a = sender.getAddress().getAddress();
-        return a.length != 4 ? 0 : ((a[0] & 0xFF) << 24) | ((a[1] & 0xFF) << 16) | ((a[2] & 0xFF) << 8) | (a[3] & 0xFF);
     }
 
     /** The IPv4 header transport mode restores: the ESP packet's addresses, protocol UDP, TTL 64. */
@@ -339,17 +445,14 @@ public final class EspTunnel implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        try {
-            udp.close(); // wakes the receiving thread
-        } catch (IOException e) {
-            LOG.debug("closing the ESP-in-UDP socket: {}", e.toString());
-        }
+        udp.shutdown(); // wakes the receiving thread
         try {
             sealer.join(5_000);
             opener.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        udp.close();
         tun.close();
     }
 }

@@ -1,4 +1,4 @@
-package io.swarmnet.agent.dns;
+package io.swarmnet.agent.netns;
 
 import io.swarmnet.agent.datapath.KernelTools;
 import java.io.IOException;
@@ -7,28 +7,31 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Bare pod namespaces (loopback up) for resolver tests, with a per-run prefix and cleanup. */
-final class PodNamespaces implements AutoCloseable {
+/**
+ * Bare network namespaces (loopback up) for tests, named with the test family's prefix plus a per-run part, all
+ * deleted on close; leftovers of the family from an earlier run that died are deleted on creation.
+ */
+public final class TestNamespaces implements AutoCloseable {
 
-    static final String FAMILY = "sndns";
     private static final KernelTools TOOLS = new KernelTools(java.time.Duration.ofSeconds(30));
-    private final String prefix = FAMILY + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xFFFF)) + "-";
+    private final String prefix;
     private final List<String> created = new ArrayList<>();
 
-    record Result(int exit, String output) {
+    public record Result(int exit, String output) {
     }
 
-    PodNamespaces() throws IOException {
-        // leftovers of an earlier run of these tests that died before cleaning up
+    /** {@code family}: a short prefix only this test class uses (namespace names are then family + 4 hex + "-" + name). */
+    public TestNamespaces(String family) throws IOException {
+        this.prefix = family + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xFFFF)) + "-";
         for (String line : run(List.of("ip", "netns", "list")).output().split("\n")) {
             String name = line.split(" ")[0];
-            if (name.startsWith(FAMILY)) {
+            if (name.startsWith(family)) {
                 run(List.of("ip", "netns", "delete", name));
             }
         }
     }
 
-    Path create(String name) throws IOException {
+    public Path create(String name) throws IOException {
         String ns = prefix + name;
         check(run(List.of("ip", "netns", "add", ns)));
         created.add(ns);
@@ -36,13 +39,13 @@ final class PodNamespaces implements AutoCloseable {
         return Path.of("/run/netns", ns);
     }
 
-    Result exec(String name, String... command) throws IOException {
+    public Result exec(String name, String... command) throws IOException {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", prefix + name));
         argv.addAll(List.of(command));
         return run(argv);
     }
 
-    static Result run(List<String> argv) throws IOException {
+    public static Result run(List<String> argv) throws IOException {
         KernelTools.Result result = TOOLS.run(argv, null);
         if (result.exitCode() == 124) {
             throw new IOException("timed out: " + argv);
@@ -56,7 +59,7 @@ final class PodNamespaces implements AutoCloseable {
         }
     }
 
-    List<String> names() {
+    public List<String> names() {
         return List.copyOf(created);
     }
 
