@@ -33,6 +33,9 @@ public final class EspCodec {
     /** Reused per packet (one thread per codec): the AAD, and the nonce whose first 4 bytes are the salt. */
     private final byte[] header = new byte[HEADER];
     private final byte[] nonce = new byte[SALT + IV];
+    /** Per-packet work arrays, grown to the largest packet seen. */
+    private byte[] firstScratch = new byte[2048];
+    private byte[] secondScratch = new byte[2048];
 
     public EspCodec(SecurityAssociation sa) {
         byte[] material = sa.aeadKeyWithSalt();
@@ -106,13 +109,35 @@ public final class EspCodec {
         header[6] = (byte) (sequence >>> 8);
         header[7] = (byte) sequence;
         out.get(start + HEADER, nonce, SALT, IV);
+        // through byte arrays: the JDK's AES-CTR and GHASH intrinsics serve arrays only (direct buffers take a
+        // plain-Java GHASH), which the copies cost far less than
+        int length = payload.remaining();
+        byte[] plain = scratchIn(length);
+        byte[] sealed = scratchOut(length + ICV);
+        payload.get(payload.position(), plain, 0, length);
+        payload.position(payload.limit());
         try {
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
             cipher.updateAAD(header);
-            cipher.doFinal(payload, out);
+            int produced = cipher.doFinal(plain, 0, length, sealed, 0);
+            out.put(sealed, 0, produced);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed for SPI " + Integer.toHexString(spi), e);
         }
+    }
+
+    private byte[] scratchIn(int length) {
+        if (firstScratch.length < length) {
+            firstScratch = new byte[length];
+        }
+        return firstScratch;
+    }
+
+    private byte[] scratchOut(int length) {
+        if (secondScratch.length < length) {
+            secondScratch = new byte[length];
+        }
+        return secondScratch;
     }
 
     /** What an authenticated packet carried. */
@@ -158,11 +183,16 @@ public final class EspCodec {
         packet.get(start, header, 0, HEADER);
         packet.get(start + HEADER, nonce, SALT, IV);
         int plainStart = out.position();
+        int sealedLength = length - HEADER - IV;
+        byte[] sealed = scratchIn(sealedLength);
+        byte[] plain = scratchOut(sealedLength);
+        packet.get(start + HEADER + IV, sealed, 0, sealedLength);
+        packet.position(start + length);
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
             cipher.updateAAD(header);
-            packet.position(start + HEADER + IV);
-            cipher.doFinal(packet, out);
+            int produced = cipher.doFinal(sealed, 0, sealedLength, plain, 0);
+            out.put(plain, 0, produced); // authenticated: only now does anything reach the caller's buffer
         } catch (AEADBadTagException e) {
             out.position(plainStart);
             throw new EspException("ESP packet " + sequence + " for SPI " + Integer.toHexString(spi) + " failed authentication");
