@@ -137,6 +137,10 @@ public final class NodeAgent implements AutoCloseable {
                 .append("# TYPE swarmnet_esp_bytes_total counter\n")
                 .append("swarmnet_esp_bytes_total{direction=\"out\"} ").append(c.sealedBytes()).append('\n')
                 .append("swarmnet_esp_bytes_total{direction=\"in\"} ").append(c.openedBytes()).append('\n');
+        out.append("# HELP swarmnet_esp_batches_total UDP sends (out) and TUN writes (in) that carried the packets: packets per batch shows the batching.\n")
+                .append("# TYPE swarmnet_esp_batches_total counter\n")
+                .append("swarmnet_esp_batches_total{direction=\"out\"} ").append(c.sends()).append('\n')
+                .append("swarmnet_esp_batches_total{direction=\"in\"} ").append(c.injections()).append('\n');
         return out.toString();
     }
 

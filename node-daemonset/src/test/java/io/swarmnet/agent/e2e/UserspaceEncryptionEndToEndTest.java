@@ -199,6 +199,8 @@ class UserspaceEncryptionEndToEndTest {
                 java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("swarmnet_esp_packets_total{direction=\"in\",result=\"replayed\"} " + after.replayed())
                 .contains("swarmnet_esp_packets_total{direction=\"in\",result=\"authentication_failed\"} " + after.authenticationFailed());
+        assertThat(metrics).as("batches on /metrics").containsPattern("swarmnet_esp_batches_total\\{direction=\"in\"} [1-9][0-9]*\n")
+                .containsPattern("swarmnet_esp_batches_total\\{direction=\"out\"} [1-9][0-9]*\n");
         // a forged sequence number did not move the replay window: genuine traffic still flows
         KernelTools.Result ping = stage.exec("vault-1", "busybox", "ping", "-c", "3", "-W", "2", "10.242.0.12");
         assertThat(ping.ok()).as("traffic after the forgeries: %s", ping.describe()).isTrue();

@@ -9,6 +9,7 @@ import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.userspace.EspTunnel;
+import io.swarmnet.agent.netns.NetworkNamespace;
 import io.swarmnet.api.contract.NodeNetworkState;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
@@ -16,6 +17,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,13 +142,15 @@ class UserspaceEspBenchmark {
 
         List<Double> plainRtt = new ArrayList<>();
         List<Double> encryptedRtt = new ArrayList<>();
+        List<Double> echoRtt = new ArrayList<>();
         for (int round = 0; round < 2; round++) {
             plainRtt.addAll(pingMicros(PLAIN));
             encryptedRtt.addAll(pingMicros(ENCRYPTED));
+            echoRtt.addAll(userspaceEchoMicros(PLAIN));
         }
 
         // printed first: the numbers help most when a sanity check below fails
-        report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, sealer, opener,
+        report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, echoRtt, sealer, opener,
                 new Drops(dropsAfter.tunQueue() - dropsBefore.tunQueue(), dropsAfter.udpReceiveBuffer() - dropsBefore.udpReceiveBuffer()));
 
         // sanity, never timing: both paths carried data, the encrypted one through ESP and the plain one not
@@ -265,6 +272,57 @@ class UserspaceEspBenchmark {
         return micros;
     }
 
+    /**
+     * Round-trip times in microseconds of a UDP echo between two Java threads, one in each task of {@code path}, at the
+     * ping's pace: the same network path as the ping plus one thread wake-up at each end.
+     */
+    private List<Double> userspaceEchoMicros(TaskPair path) throws Exception {
+        InetSocketAddress server = new InetSocketAddress(path.serverAddress(), 7007);
+        try (DatagramChannel echo = channelIn(path.server(), server); DatagramChannel client = channelIn(path.client(), null)) {
+            Thread echoer = new Thread(() -> {
+                ByteBuffer buffer = ByteBuffer.allocate(256);
+                try {
+                    while (true) {
+                        buffer.clear();
+                        java.net.SocketAddress from = echo.receive(buffer);
+                        echo.send(buffer.flip(), from);
+                    }
+                } catch (IOException closed) {
+                    // the channel was closed: the measurement is over
+                }
+            }, "bench-udp-echo");
+            echoer.setDaemon(true);
+            echoer.start();
+            client.socket().setSoTimeout(1000);
+            List<Double> micros = new ArrayList<>();
+            java.net.DatagramPacket reply = new java.net.DatagramPacket(new byte[256], 256);
+            for (int i = 0; i < PINGS; i++) {
+                long sent = System.nanoTime();
+                client.socket().send(new java.net.DatagramPacket(new byte[56], 56, server));
+                try {
+                    client.socket().receive(reply);
+                    micros.add((System.nanoTime() - sent) / 1e3);
+                } catch (java.net.SocketTimeoutException lost) {
+                    // counted by its absence
+                }
+                Thread.sleep(10);
+            }
+            assertThat(micros).as("UDP echo replies over the %s", path.label()).isNotEmpty();
+            return micros;
+        }
+    }
+
+    /** A UDP socket created inside the task's network namespace (bound to {@code address} if given). */
+    private DatagramChannel channelIn(String task, InetSocketAddress address) throws IOException {
+        return NetworkNamespace.callInside(Path.of("/run/netns", stage.pod(task).namespace()), "bench-udp-" + task, () -> {
+            DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET);
+            if (address != null) {
+                channel.bind(address);
+            }
+            return channel;
+        });
+    }
+
     private EspTunnel.Counters counters(int node) {
         return stage.agent(node).espCounters().orElseThrow(() -> new AssertionError("node " + node + "'s agent runs no userspace ESP tunnel"));
     }
@@ -299,7 +357,7 @@ class UserspaceEspBenchmark {
     // --- reporting ------------------------------------------------------------------------------------------
 
     private void report(List<IperfRun> plain, List<IperfRun> encrypted, IperfRun plainReverse, IperfRun encryptedReverse, List<Double> plainRtt,
-            List<Double> encryptedRtt, String sealer, String opener, Drops drops) {
+            List<Double> encryptedRtt, List<Double> echoRtt, String sealer, String opener, Drops drops) {
         double[] p = plain.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
         double[] e = encrypted.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
         double ratio = median(e) / median(p);
@@ -323,6 +381,15 @@ class UserspaceEspBenchmark {
         System.out.printf(Locale.ROOT, "%-30s %8d %8.0f %8.0f %8.0f %8.0f%n", "encrypted (userspace ESP)", er.length, eAvg, median(er),
                 percentile(er, 0.9), er[er.length - 1]);
         System.out.printf(Locale.ROOT, "added by userspace ESP: avg %+.0f us, p50 %+.0f us%n", eAvg - pAvg, median(er) - median(pr));
+        // the floor of any userspace datapath: each one-way trip wakes a sleeping thread on each node (seal, then open),
+        // 4 wake-ups per round trip; a UDP echo between two Java threads over the plain overlay has 2 (server, client)
+        double[] ur = echoRtt.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double uAvg = Arrays.stream(ur).average().orElse(0);
+        double wake = (uAvg - pAvg) / 2;
+        System.out.printf(Locale.ROOT, "%-30s %8d %8.0f %8.0f %8.0f %8.0f%n", "Java UDP echo, plain overlay", ur.length, uAvg, median(ur),
+                percentile(ur, 0.9), ur[ur.length - 1]);
+        System.out.printf(Locale.ROOT, "one wake-up of a sleeping Java thread here: (echo - ping) / 2 = %.0f us; the ESP path has 4 per round trip "
+                + "= %.0f us of its %+.0f us%n", wake, 4 * wake, eAvg - pAvg);
 
         long bytes = encrypted.stream().mapToLong(IperfRun::bytes).sum();
         long wall = encrypted.stream().mapToLong(IperfRun::wallNanos).sum();
