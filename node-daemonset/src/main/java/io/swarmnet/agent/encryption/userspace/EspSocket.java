@@ -60,7 +60,8 @@ public final class EspSocket implements AutoCloseable {
     private final String where;
     private final Message out = new Message();
     private final Message in = new Message();
-    private boolean segmentation = true;
+    /** Runs of datagrams this size or larger go one by one: the kernel refused to segment them (MAX_VALUE: none refused yet). */
+    private int refusedFrom = Integer.MAX_VALUE;
     private final boolean coalescing;
     private int receivedSource;
     private int receivedSegment;
@@ -164,14 +165,14 @@ public final class EspSocket implements AutoCloseable {
         }
     }
 
-    /** Whether sends still use UDP segmentation (false once the kernel refused it). */
+    /** Whether sends still use UDP segmentation for every size (false once the kernel refused it for some). */
     public boolean segmentation() {
-        return segmentation;
+        return refusedFrom == Integer.MAX_VALUE;
     }
 
     /** As after the kernel refused a segmented send: for the test of the one-by-one path. */
     void disableSegmentation() {
-        segmentation = false;
+        refusedFrom = 0;
     }
 
     /** Whether receives may carry several coalesced datagrams. */
@@ -188,7 +189,7 @@ public final class EspSocket implements AutoCloseable {
         Pointer data = Native.getDirectBufferPointer(buffer).share(buffer.position());
         int length = buffer.remaining();
         out.addressBytes.putInt(4, peer);
-        if (segment > 0 && segment < length && segmentation) {
+        if (segment > 0 && segment < length && segment < refusedFrom) {
             out.control.setLong(0, CMSG_HEADER + 2);
             out.control.setInt(8, Libc.SOL_UDP);
             out.control.setInt(12, UDP_SEGMENT);
@@ -198,11 +199,16 @@ public final class EspSocket implements AutoCloseable {
                 return 0;
             }
             int errno = Native.getLastError();
-            if (errno != Libc.EIO && errno != Libc.EINVAL && errno != 92 /* ENOPROTOOPT */) {
+            if (errno != Libc.EIO && errno != Libc.EINVAL && errno != Libc.EMSGSIZE && errno != 92 /* ENOPROTOOPT */) {
                 return errno;
             }
-            segmentation = false; // e.g. no checksum offload on the route's device: send them one by one from now on
-            LOG.info("the kernel refuses UDP segmentation for ESP-in-UDP from {} (errno {}): sending one datagram per call", where, errno);
+            // no checksum offload on the route's device, or datagrams larger than its MTU (which one by one may still
+            // leave, fragmented): runs of this size and larger go one by one from now on
+            if (refusedFrom == Integer.MAX_VALUE) {
+                LOG.info("the kernel refuses UDP segmentation for {}-byte ESP-in-UDP datagrams from {} (errno {}): sending them one per call",
+                        segment, where, errno);
+            }
+            refusedFrom = segment;
         }
         int step = segment > 0 ? segment : length;
         for (int offset = 0; offset < length; offset += step) {

@@ -86,6 +86,35 @@ class EspSocketTest {
     }
 
     @Test
+    void aRunTheKernelRefusesToSegmentGoesOneByOneAndSmallerRunsStillGoInOneSend() throws Exception {
+        // a 1,500-byte MTU: 1,600-byte datagrams cannot be segmented (each would exceed it), one by one they fragment
+        Path small = namespaces.create("mtu");
+        for (String step : List.of("ip link set lo mtu 1500", "ip addr add " + A + "/32 dev lo", "ip addr add " + B + "/32 dev lo")) {
+            assertThat(namespaces.exec("mtu", step.split(" ")).exit()).as(step).isZero();
+        }
+        Runs large = new Runs(1600, 3, 100);
+        try (EspSocket a = EspSocket.open(Optional.of(small), A); EspSocket b = EspSocket.open(Optional.of(small), B)) {
+            assertThat(a.send(large.fill(ByteBuffer.allocateDirect(large.bytes())).flip(), large.segment(), (int) B.value())).isZero();
+            assertThat(a.segmentation()).as("segmentation after the kernel refused 1,600-byte datagrams").isFalse();
+            ByteBuffer received = ByteBuffer.allocateDirect(65_535);
+            List<String> datagrams = new ArrayList<>();
+            for (int i = 0; i < 20 && datagrams.size() <= large.segments(); i++) {
+                received.clear();
+                int length = b.receive(received);
+                if (length > 0) {
+                    datagrams.addAll(datagrams(received.limit(length), b.segment()));
+                }
+            }
+            assertThat(datagrams).as("the refused run, sent one by one").containsExactlyElementsOf(large.expected());
+
+            assertThat(a.send(run(), RUN.segment(), (int) B.value())).isZero();
+            received.clear();
+            int length = b.receive(received);
+            assertThat(length).as("a run of smaller datagrams still arrives in one receive").isEqualTo(RUN.bytes());
+        }
+    }
+
+    @Test
     void aReceiveWithNothingQueuedReturnsWithinItsTimeoutAndShutdownEndsIt() throws Exception {
         try (EspSocket b = EspSocket.open(Optional.of(namespace), B)) {
             long started = System.nanoTime();
