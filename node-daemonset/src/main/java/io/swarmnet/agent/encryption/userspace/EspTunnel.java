@@ -284,7 +284,13 @@ public final class EspTunnel implements AutoCloseable {
         }
         long sequence = ++out.sequence;
         packet.limit(ip + length).position(ip + headerLength);
-        out.codec.seal(packet, UDP, sequence, batch.buffer);
+        int start = batch.buffer.position();
+        try {
+            out.codec.seal(packet, UDP, sequence, batch.buffer);
+        } catch (RuntimeException e) {
+            batch.buffer.position(start); // nothing half-written may go out with the run
+            throw e;
+        }
         batch.added(out, sealedLength);
     }
 
