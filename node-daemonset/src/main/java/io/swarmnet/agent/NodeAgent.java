@@ -141,12 +141,21 @@ public final class NodeAgent implements AutoCloseable {
                 .append("# TYPE swarmnet_esp_batches_total counter\n")
                 .append("swarmnet_esp_batches_total{direction=\"out\"} ").append(c.sends()).append('\n')
                 .append("swarmnet_esp_batches_total{direction=\"in\"} ").append(c.injections()).append('\n');
+        out.append("# HELP swarmnet_esp_tun_reads_total Reads from the TUN device: fewer than packets sealed where the kernel hands over "
+                + "TCP-in-VXLAN super-packets.\n")
+                .append("# TYPE swarmnet_esp_tun_reads_total counter\n")
+                .append("swarmnet_esp_tun_reads_total ").append(c.reads()).append('\n');
         return out.toString();
     }
 
     /** The userspace ESP datapath's counters, while this agent runs it (encrypted networks on a node in userspace mode). */
     public java.util.Optional<io.swarmnet.agent.encryption.userspace.EspTunnel.Counters> espCounters() {
-        return encryption == null ? java.util.Optional.empty() : encryption.tunnel().map(t -> t.counters());
+        return encryptionTunnel().map(t -> t.counters());
+    }
+
+    /** The userspace ESP datapath, while this agent runs it. */
+    public java.util.Optional<io.swarmnet.agent.encryption.userspace.EspTunnel> encryptionTunnel() {
+        return encryption == null ? java.util.Optional.empty() : encryption.tunnel();
     }
 
     /** The port /healthz and /readyz are served on, if any (useful when the config asked for port 0). */

@@ -128,11 +128,17 @@ class UserspaceEncryptionEndToEndTest {
         long sends = senderAfter.sends() - sender.sends();
         long opened = receiverAfter.opened() - receiver.opened();
         long injections = receiverAfter.injections() - receiver.injections();
-        System.out.printf(Locale.ROOT, "bulk download: node 2 sealed %d ESP packets in %d sends, node 1 opened %d in %d TUN writes%n", sealed, sends,
+        long reads = senderAfter.reads() - sender.reads();
+        boolean superPackets = stage.agent(2).encryptionTunnel().orElseThrow().readsSuperPackets();
+        System.out.printf(Locale.ROOT, "bulk download: node 2 read %d packets from TUN (super-packets: %s), sealed %d ESP packets in %d sends, "
+                + "node 1 opened %d in %d TUN writes%n", reads, superPackets ? "yes" : "no, the kernel lacks UDP tunnel segmentation", sealed, sends,
                 opened, injections);
         assertThat(sealed).as("ESP packets node 2 sealed for 4 MiB").isGreaterThan(2_900);
         assertThat(sends).as("UDP sends for them").isLessThan(sealed / 2);
         assertThat(injections).as("TUN writes for the %d opened packets", opened).isLessThan(opened / 2);
+        if (superPackets) {
+            assertThat(reads).as("TUN reads for the %d sealed packets: TCP-in-VXLAN super-packets cut by the agent", sealed).isLessThan(sealed / 2);
+        }
 
         int esp = capture.count("udp src port 4500 and udp dst port 4500");
         int vxlan = capture.count(PLAINTEXT_VXLAN);
@@ -199,6 +205,7 @@ class UserspaceEncryptionEndToEndTest {
                 java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("swarmnet_esp_packets_total{direction=\"in\",result=\"replayed\"} " + after.replayed())
                 .contains("swarmnet_esp_packets_total{direction=\"in\",result=\"authentication_failed\"} " + after.authenticationFailed());
+        assertThat(metrics).containsPattern("swarmnet_esp_tun_reads_total [1-9][0-9]*\n");
         assertThat(metrics).as("batches on /metrics").containsPattern("swarmnet_esp_batches_total\\{direction=\"in\"} [1-9][0-9]*\n")
                 .containsPattern("swarmnet_esp_batches_total\\{direction=\"out\"} [1-9][0-9]*\n");
         // a forged sequence number did not move the replay window: genuine traffic still flows

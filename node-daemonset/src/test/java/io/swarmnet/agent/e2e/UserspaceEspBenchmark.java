@@ -177,7 +177,7 @@ class UserspaceEspBenchmark {
      */
     private record IperfRun(double gbits, long bytes, long retransmits, long wallNanos, Map<String, Long> espCpuNanos,
             Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2, long sendsNode1,
-            long injectionsNode2) {
+            long injectionsNode2, long readsNode1) {
 
         long cpu(String thread) {
             return espCpuNanos.getOrDefault(thread, 0L);
@@ -232,7 +232,7 @@ class UserspaceEspBenchmark {
         return new IperfRun(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, end.path("sum_received").path("bytes").asLong(),
                 end.path("sum_sent").path("retransmits").asLong(), wall, difference(cpuBefore, cpuAfter), difference(userBefore, userAfter),
                 packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes(), m1.sends() - n1.sends(),
-                m2.injections() - n2.injections());
+                m2.injections() - n2.injections(), m1.reads() - n1.reads());
     }
 
     private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
@@ -412,9 +412,12 @@ class UserspaceEspBenchmark {
         long openedPackets = encrypted.stream().mapToLong(r -> r.packets(opener)).sum();
         long sends = encrypted.stream().mapToLong(IperfRun::sendsNode1).sum();
         long injections = encrypted.stream().mapToLong(IperfRun::injectionsNode2).sum();
-        System.out.printf(Locale.ROOT, "batching: node 1 sent %d ESP packets in %d UDP sends (%.1f per send); node 2 injected %d VXLAN "
-                + "datagrams in %d TUN writes (%.1f per write)%n", sealedPackets, sends, (double) sealedPackets / Math.max(1, sends), openedPackets,
-                injections, (double) openedPackets / Math.max(1, injections));
+        long reads = encrypted.stream().mapToLong(IperfRun::readsNode1).sum();
+        System.out.printf(Locale.ROOT, "batching: node 1 read %d packets from TUN (%.1f ESP packets each; super-packets: %s) and sent %d ESP "
+                + "packets in %d UDP sends (%.1f per send); node 2 injected %d VXLAN datagrams in %d TUN writes (%.1f per write)%n", reads,
+                (double) sealedPackets / Math.max(1, reads), stage.agent(1).encryptionTunnel().orElseThrow().readsSuperPackets() ? "yes" : "no",
+                sealedPackets, sends, (double) sealedPackets / Math.max(1, sends), openedPackets, injections,
+                (double) openedPackets / Math.max(1, injections));
         System.out.printf(Locale.ROOT, "packets lost on the encrypted path in these runs (hence TCP retransmits): node 1 TUN device queue %d, "
                 + "node 2 UDP receive buffer %d%n", drops.tunQueue(), drops.udpReceiveBuffer());
         System.out.printf(Locale.ROOT, "reverse encrypted run: node 2 seal %s Gbit/s per core, node 1 open %s Gbit/s per core%n",

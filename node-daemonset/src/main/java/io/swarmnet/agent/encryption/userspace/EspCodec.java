@@ -74,30 +74,40 @@ public final class EspCodec {
      * packet number {@code sequence} (1, 2, ...: the sender counts; 0 is never sent).
      */
     public byte[] seal(byte[] payload, int nextHeader, long sequence) {
-        ByteBuffer in = ByteBuffer.allocate(payload.length + MAX_TRAILER).put(payload).flip();
-        ByteBuffer out = ByteBuffer.allocate(HEADER + IV + payload.length + MAX_TRAILER + ICV);
-        seal(in, nextHeader, sequence, out);
-        return java.util.Arrays.copyOf(out.array(), out.position());
+        ByteBuffer out = ByteBuffer.allocate(sealedLength(payload.length));
+        seal(ByteBuffer.wrap(payload), nextHeader, sequence, out);
+        return out.array();
     }
 
     /**
      * Encrypts the datagram between {@code payload}'s position and limit into {@code out} at its position, which
-     * advances by the ESP packet's length. The trailer is appended in place after {@code payload}'s limit, so its
-     * capacity must leave {@link #MAX_TRAILER} bytes of room; its position moves to the new limit.
+     * advances by the ESP packet's length; {@code payload}'s position moves to its limit.
      */
     public void seal(ByteBuffer payload, int nextHeader, long sequence, ByteBuffer out) {
+        int length = payload.remaining();
+        byte[] datagram = scratchIn(length + MAX_TRAILER);
+        payload.get(payload.position(), datagram, 0, length);
+        payload.position(payload.limit());
+        seal(datagram, length, nextHeader, sequence, out);
+    }
+
+    /**
+     * Encrypts the first {@code length} bytes of {@code datagram} into {@code out} at its position, which advances by
+     * the ESP packet's length. The trailer is appended in place, so {@code datagram} must have {@link #MAX_TRAILER}
+     * bytes of room after them.
+     */
+    public void seal(byte[] datagram, int length, int nextHeader, long sequence, ByteBuffer out) {
         if (sequence <= 0 || sequence > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("ESP sequence " + sequence + " is outside 1..2^32-1; the SA must be rekeyed");
         }
         // trailer: padding bytes 1, 2, 3..., pad length, next header
-        int end = payload.limit();
-        int padding = padding(payload.remaining());
-        payload.limit(end + padding + 2);
+        int padding = padding(length);
         for (int i = 0; i < padding; i++) {
-            payload.put(end + i, (byte) (i + 1));
+            datagram[length + i] = (byte) (i + 1);
         }
-        payload.put(end + padding, (byte) padding);
-        payload.put(end + padding + 1, (byte) nextHeader);
+        datagram[length + padding] = (byte) padding;
+        datagram[length + padding + 1] = (byte) nextHeader;
+        int plainLength = length + padding + 2;
         int start = out.position();
         out.putInt(spi).putInt((int) sequence).putLong(sequence);
         header[0] = (byte) (spi >>> 24);
@@ -111,15 +121,11 @@ public final class EspCodec {
         out.get(start + HEADER, nonce, SALT, IV);
         // through byte arrays: the JDK's AES-CTR and GHASH intrinsics serve arrays only (direct buffers take a
         // plain-Java GHASH), which the copies cost far less than
-        int length = payload.remaining();
-        byte[] plain = scratchIn(length);
-        byte[] sealed = scratchOut(length + ICV);
-        payload.get(payload.position(), plain, 0, length);
-        payload.position(payload.limit());
+        byte[] sealed = scratchOut(plainLength + ICV);
         try {
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
             cipher.updateAAD(header);
-            int produced = cipher.doFinal(plain, 0, length, sealed, 0);
+            int produced = cipher.doFinal(datagram, 0, plainLength, sealed, 0);
             out.put(sealed, 0, produced);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed for SPI " + Integer.toHexString(spi), e);

@@ -46,10 +46,10 @@ public final class EspTunnel implements AutoCloseable {
     /** What the datapath did, since it started. Drops are counted by cause. */
     public record Counters(long sealed, long sealedBytes, long opened, long openedBytes, long noAssociation, long notVxlan,
             long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed, long sendFailed,
-            long sends, long injections) {
+            long sends, long injections, long reads) {
 
         /** A datapath that does not run. */
-        public static final Counters NONE = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static final Counters NONE = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final TunDevice tun;
@@ -74,7 +74,11 @@ public final class EspTunnel implements AutoCloseable {
     private final AtomicLong sendFailed = new AtomicLong();
     private final AtomicLong sends = new AtomicLong();
     private final AtomicLong injections = new AtomicLong();
+    private final AtomicLong reads = new AtomicLong();
     private long lastSendFailureLog;
+    /** The sealing thread's: the datagram being sealed, and the cutter of super-packets. */
+    private final byte[] sealScratch = new byte[MAX_PACKET + EspCodec.MAX_TRAILER];
+    private final VxlanTcpSegments segments = new VxlanTcpSegments();
 
     private record Tables(Map<Integer, Outbound> byPeer, Map<Integer, Inbound> bySpi) {
     }
@@ -144,6 +148,11 @@ public final class EspTunnel implements AutoCloseable {
         return tun.name();
     }
 
+    /** Whether the TUN device hands over TCP-in-VXLAN super-packets (the kernel offers UDP tunnel segmentation). */
+    public boolean readsSuperPackets() {
+        return tun.superPackets();
+    }
+
     /**
      * Installs the SAs of a plan: every inbound SA (every key generation: rotation adds one before using it) and,
      * per peer, the outbound SA with {@code outboundSpi}. A peer without an outbound SA gets nothing sent. Before an
@@ -175,7 +184,7 @@ public final class EspTunnel implements AutoCloseable {
     public Counters counters() {
         return new Counters(sealed.get(), sealedBytes.get(), opened.get(), openedBytes.get(), noAssociation.get(), notVxlan.get(),
                 exhausted.get(), unknownSpi.get(), authenticationFailed.get(), replayed.get(), malformed.get(), sendFailed.get(),
-                sends.get(), injections.get());
+                sends.get(), injections.get(), reads.get());
     }
 
     /** The ESP packets sealed for one peer and not yet sent: back to back in {@code buffer}, all {@code segment} bytes but the last. */
@@ -245,6 +254,7 @@ public final class EspTunnel implements AutoCloseable {
                     return;
                 }
                 if (length > 0) {
+                    reads.incrementAndGet();
                     seal(packet, length, batch);
                 }
             } catch (IOException | RuntimeException e) {
@@ -254,7 +264,10 @@ public final class EspTunnel implements AutoCloseable {
         }
     }
 
-    /** Seals the IP packet read into {@code packet} (after the TUN headroom) into {@code batch}, or drops and counts it. */
+    /**
+     * Seals the IP packet read into {@code packet} (after the TUN headroom) into {@code batch}, or drops and counts
+     * it; a super-packet is first cut into the VXLAN datagrams it stands for, each sealed as its own ESP packet.
+     */
     private void seal(ByteBuffer packet, int length, SendBatch batch) throws IOException {
         int ip = TunDevice.HEADROOM;
         if (length < IPV4_HEADER + 8 || (packet.get(ip) & 0xF0) != 0x40 || packet.get(ip + 9) != UDP) {
@@ -271,6 +284,25 @@ public final class EspTunnel implements AutoCloseable {
             noAssociation.incrementAndGet();
             return;
         }
+        int segmentSize = tun.segmentSize();
+        if (segmentSize == 0) {
+            int datagram = length - headerLength;
+            packet.get(ip + headerLength, sealScratch, 0, datagram);
+            seal(out, sealScratch, datagram, batch);
+            return;
+        }
+        int count = segmentSize < 0 ? 0 : segments.prepare(packet, ip, length, segmentSize, tun.innerNetworkOffset());
+        if (count == 0) {
+            notVxlan.incrementAndGet(); // a super-packet that is not TCP in VXLAN: nothing the VXLAN device makes
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            seal(out, sealScratch, segments.segment(i, count, sealScratch), batch);
+        }
+    }
+
+    /** Seals the UDP datagram in the first {@code length} bytes of {@code datagram} for {@code out} into {@code batch}. */
+    private void seal(Outbound out, byte[] datagram, int length, SendBatch batch) throws IOException {
         if (out.sequence >= out.reserved) {
             if (out.reserved >= SequenceStore.LAST_SEQUENCE) {
                 exhausted.incrementAndGet(); // 2^32 packets under one key: only the next key generation may send
@@ -278,15 +310,14 @@ public final class EspTunnel implements AutoCloseable {
             }
             out.reserved = sequences.reserve(out.sa, out.reserved + SequenceStore.BLOCK);
         }
-        int sealedLength = EspCodec.sealedLength(length - headerLength);
+        int sealedLength = EspCodec.sealedLength(length);
         if (!batch.admits(out, sealedLength)) {
             batch.send();
         }
         long sequence = ++out.sequence;
-        packet.limit(ip + length).position(ip + headerLength);
         int start = batch.buffer.position();
         try {
-            out.codec.seal(packet, UDP, sequence, batch.buffer);
+            out.codec.seal(datagram, length, UDP, sequence, batch.buffer);
         } catch (RuntimeException e) {
             batch.buffer.position(start); // nothing half-written may go out with the run
             throw e;
@@ -437,14 +468,7 @@ public final class EspTunnel implements AutoCloseable {
         packet.put(0, (byte) 0x45).put(1, (byte) 0).putShort(2, (short) totalLength).putShort(4, (short) 0)
                 .putShort(6, (short) 0x4000).put(8, (byte) 64).put(9, (byte) UDP).putShort(10, (short) 0)
                 .putInt(12, source).putInt(16, destination);
-        int sum = 0;
-        for (int i = 0; i < IPV4_HEADER; i += 2) {
-            sum += packet.getShort(i) & 0xFFFF;
-        }
-        while ((sum >>> 16) != 0) {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        packet.putShort(10, (short) ~sum);
+        packet.putShort(10, (short) ~Checksum.sum(packet, 0, IPV4_HEADER, 0));
     }
 
     /** Stops both threads, then closes the socket and the TUN device (which the kernel then deletes). */

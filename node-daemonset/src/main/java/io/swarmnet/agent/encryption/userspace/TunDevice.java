@@ -20,9 +20,13 @@ import org.slf4j.LoggerFactory;
  * receives them). The device exists only while this object holds it open: when the agent stops, the kernel
  * deletes it together with the routes through it, so nothing is ever forwarded by a device nobody reads.
  *
- * <p>Every packet read or written is preceded by {@link #HEADROOM} bytes for the virtio-net header that
- * {@code IFF_VNET_HDR} puts in front; this class fills and interprets it. No offloads are announced to the
- * kernel (no {@code TUNSETOFFLOAD}), so what the agent reads is never a segmentation super-packet.
+ * <p>Every packet read or written is preceded by {@link #HEADROOM} bytes of room for the virtio-net header that
+ * {@code IFF_VNET_HDR} puts in front; this class fills and interprets it. Where the kernel offers UDP tunnel
+ * segmentation (Linux 6.17+: {@code TUN_F_UDP_TUNNEL_GSO}), the device announces checksum, TCPv4 and tunnel
+ * offloads with the 24-byte tunnel header: what the VXLAN device encapsulates from a task's TCP send then
+ * arrives as one super-packet of up to 64 KB ({@link #segmentSize()} tells), to be cut by the reader, instead
+ * of being segmented and checksummed by the kernel packet by packet. Elsewhere nothing is announced and every
+ * read is one packet, checksums complete.
  *
  * <p>One thread may read and another write at the same time; the buffers must be direct.
  */
@@ -32,10 +36,22 @@ public final class TunDevice implements AutoCloseable {
     private static final short IFF_TUN = 0x0001;
     private static final short IFF_NO_PI = 0x1000;
     private static final short IFF_VNET_HDR = 0x4000;
+    private static final long TUNSETOFFLOAD = 0x400454d0L;
+    private static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    private static final int TUN_F_CSUM = 0x01;
+    private static final int TUN_F_TSO4 = 0x02;
+    private static final int TUN_F_UDP_TUNNEL_GSO = 0x80;
+    private static final int TUN_F_UDP_TUNNEL_GSO_CSUM = 0x100;
+    /** Room before every IP packet: the largest virtio-net header this class uses. */
+    public static final int HEADROOM = 24;
     /** struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset (little-endian). */
-    public static final int HEADROOM = 10;
+    private static final int PLAIN_HEADER = 10;
+    /** struct virtio_net_hdr_v1_hash_tunnel: the above, num_buffers, hash value and report, padding, outer_th_offset, inner_nh_offset. */
+    private static final int TUNNEL_HEADER = 24;
     private static final int NEEDS_CSUM = 1;
+    private static final int GSO_TCPV4 = 1;
     private static final int GSO_UDP_L4 = 5;
+    private static final int GSO_UDP_TUNNEL_IPV4 = 0x20;
     private static final int UDP = 17;
     private static final Logger LOG = LoggerFactory.getLogger(TunDevice.class);
     /** struct ifreq: 16 bytes of name, then the flags in a 24-byte union. */
@@ -47,10 +63,16 @@ public final class TunDevice implements AutoCloseable {
     private volatile boolean closed;
     private boolean segmentation = true;
     private ByteBuffer single;
+    /** The virtio-net header's size on this device: {@link #TUNNEL_HEADER} when super-packets are read, else {@link #PLAIN_HEADER}. */
+    private final int header;
+    /** Of the last packet read (reader thread only): see {@link #segmentSize()}. */
+    private int readSegment;
+    private int readInnerNetwork;
 
-    private TunDevice(String name, int fd) {
+    private TunDevice(String name, int fd, int header) {
         this.name = name;
         this.fd = fd;
+        this.header = header;
         pollFd.setInt(0, fd);
         pollFd.setShort(4, Libc.POLLIN);
     }
@@ -60,13 +82,18 @@ public final class TunDevice implements AutoCloseable {
      * non-blocking. The kernel refuses a name that another device already has.
      */
     public static TunDevice open(String name, Optional<Path> namespace) throws IOException {
+        return open(name, namespace, true);
+    }
+
+    /** As {@link #open(String, Optional)}; {@code superPackets} false never asks for super-packets (for tests of that path). */
+    static TunDevice open(String name, Optional<Path> namespace, boolean superPackets) throws IOException {
         if (name.isEmpty() || name.length() > 15) {
             throw new IllegalArgumentException("TUN device name '" + name + "' must have 1 to 15 characters");
         }
-        return NetworkNamespace.call(namespace, "swarmnet-tun-open", () -> create(name));
+        return NetworkNamespace.call(namespace, "swarmnet-tun-open", () -> create(name, superPackets));
     }
 
-    private static TunDevice create(String name) throws IOException {
+    private static TunDevice create(String name, boolean superPackets) throws IOException {
         int fd;
         try {
             fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
@@ -85,7 +112,38 @@ public final class TunDevice implements AutoCloseable {
             Libc.close(fd);
             throw new IOException("cannot create TUN device " + name + " (errno " + e.getErrorCode() + ")", e);
         }
-        return new TunDevice(name, fd);
+        return new TunDevice(name, fd, superPackets && offerSuperPackets(fd, name) ? TUNNEL_HEADER : PLAIN_HEADER);
+    }
+
+    /**
+     * Announces checksum, TCPv4 and UDP tunnel segmentation offloads (with and without outer checksum) with the tunnel header; false (and nothing
+     * announced, the plain header in place) where the kernel refuses either, as before Linux 6.17.
+     */
+    private static boolean offerSuperPackets(int fd, String name) {
+        Memory size = new Memory(4);
+        try {
+            size.setInt(0, TUNNEL_HEADER);
+            Libc.ioctl(fd, TUNSETVNETHDRSZ, size);
+            // TUNSETOFFLOAD takes the flags themselves as its argument, not a pointer to them. Tunnels with an outer UDP
+            // checksum (VXLAN's default here) are offered only with the _CSUM flag; the segments' outer checksum is 0.
+            Libc.ioctl(fd, TUNSETOFFLOAD, new Pointer(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_UDP_TUNNEL_GSO | TUN_F_UDP_TUNNEL_GSO_CSUM));
+            return true;
+        } catch (LastErrorException e) {
+            size.setInt(0, PLAIN_HEADER);
+            try {
+                Libc.ioctl(fd, TUNSETVNETHDRSZ, size);
+            } catch (LastErrorException ignored) {
+                // the size was never changed
+            }
+            LOG.info("the kernel offers no UDP tunnel segmentation on TUN device {} (errno {}): reading one packet per call", name,
+                    e.getErrorCode());
+            return false;
+        }
+    }
+
+    /** Whether reads may return super-packets (the kernel accepted the offloads). */
+    public boolean superPackets() {
+        return header == TUNNEL_HEADER;
     }
 
     public String name() {
@@ -93,21 +151,19 @@ public final class TunDevice implements AutoCloseable {
     }
 
     /**
-     * Reads one packet into {@code buffer}: the IP packet starts {@link #HEADROOM} bytes after its position, with
-     * its checksums complete. Waits at most {@code timeoutMillis} (0: not at all); returns the IP packet's
-     * length, 0 when none came in time, -1 once closed. The buffer's position and limit are left unchanged.
+     * Reads one packet into {@code buffer}: the IP packet starts {@link #HEADROOM} bytes after its position. Waits
+     * at most {@code timeoutMillis} (0: not at all); returns the IP packet's length, 0 when none came in time, -1
+     * once closed. The buffer's position and limit are left unchanged. A single packet has its checksums complete;
+     * a super-packet ({@link #segmentSize()} &gt; 0) has them left for its segments.
      */
     public int read(ByteBuffer buffer, int timeoutMillis) throws IOException {
-        Pointer at = Native.getDirectBufferPointer(buffer).share(buffer.position());
+        int start = buffer.position() + HEADROOM - header;
+        Pointer at = Native.getDirectBufferPointer(buffer).share(start);
         while (!closed) {
-            long length = Libc.readNoThrow(fd, at, buffer.remaining());
-            if (length >= HEADROOM) {
-                int start = buffer.position();
-                if ((buffer.get(start) & NEEDS_CSUM) != 0) {
-                    completeChecksum(buffer, start + HEADROOM + (Short.reverseBytes(buffer.getShort(start + 6)) & 0xFFFF),
-                            Short.reverseBytes(buffer.getShort(start + 8)) & 0xFFFF, start + (int) length);
-                }
-                return (int) length - HEADROOM;
+            long length = Libc.readNoThrow(fd, at, buffer.limit() - start);
+            if (length >= header) {
+                interpret(buffer, start, (int) length);
+                return (int) length - header;
             }
             if (length >= 0) {
                 continue; // cannot happen with IFF_VNET_HDR; nothing to hand on
@@ -135,34 +191,45 @@ public final class TunDevice implements AutoCloseable {
         return -1;
     }
 
+    /** Reads the virtio-net header of the packet at {@code start}: completes a single packet's checksum, notes a super-packet's layout. */
+    private void interpret(ByteBuffer buffer, int start, int length) {
+        int flags = buffer.get(start);
+        int gso = buffer.get(start + 1) & 0xFF;
+        int checksumStart = Short.reverseBytes(buffer.getShort(start + 6)) & 0xFFFF;
+        readSegment = 0;
+        if (gso == (GSO_TCPV4 | GSO_UDP_TUNNEL_IPV4) && (flags & NEEDS_CSUM) != 0 && header == TUNNEL_HEADER) {
+            readSegment = Short.reverseBytes(buffer.getShort(start + 4)) & 0xFFFF;
+            readInnerNetwork = Short.reverseBytes(buffer.getShort(start + 22)) & 0xFFFF;
+            if (readSegment == 0 || checksumStart <= readInnerNetwork) {
+                readSegment = -1;
+            }
+        } else if (gso != 0) {
+            readSegment = -1; // a kind of super-packet never announced
+        } else if ((flags & NEEDS_CSUM) != 0) {
+            completeChecksum(buffer, start + header + checksumStart, Short.reverseBytes(buffer.getShort(start + 8)) & 0xFFFF, start + length);
+        }
+    }
+
+    /**
+     * Of the last packet read: 0 for a single packet; &gt; 0 for a super-packet of TCP segments in VXLAN, whose TCP
+     * payload is to be cut into pieces of this many bytes ({@link #innerNetworkOffset()} locates the inner IPv4
+     * header); -1 for a super-packet of a kind this device never asked for (to be dropped).
+     */
+    public int segmentSize() {
+        return readSegment;
+    }
+
+    /** Of the last super-packet read: the offset of its inner IPv4 header from the start of the outer one. */
+    public int innerNetworkOffset() {
+        return readInnerNetwork;
+    }
+
     /**
      * The kernel left a checksum for the device to fill (it does not, as no offload is announced, but the header
      * allows it): the field at {@code start + offset} holds the pseudo-header sum; fold in {@code start..end}.
      */
     private static void completeChecksum(ByteBuffer buffer, int start, int offset, int end) {
-        buffer.putShort(start + offset, (short) ~fold(sum(buffer, start, end, 0)));
-    }
-
-    static int sum(ByteBuffer buffer, int from, int to, int initial) {
-        long sum = initial;
-        int i = from;
-        for (; i + 1 < to; i += 2) {
-            sum += buffer.getShort(i) & 0xFFFF;
-        }
-        if (i < to) {
-            sum += (buffer.get(i) & 0xFF) << 8;
-        }
-        while ((sum >>> 16) != 0) {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        return (int) sum;
-    }
-
-    static int fold(int sum) {
-        while ((sum >>> 16) != 0) {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        return sum;
+        buffer.putShort(start + offset, (short) ~Checksum.sum(buffer, start, end, 0));
     }
 
     /**
@@ -177,9 +244,10 @@ public final class TunDevice implements AutoCloseable {
         if (closed) {
             throw new IOException("TUN device " + name + " is closed");
         }
-        int start = buffer.position();
-        int ipHeader = (buffer.get(start + HEADROOM) & 0x0F) * 4;
-        int payload = buffer.limit() - start - HEADROOM - ipHeader - 8;
+        int ip = buffer.position() + HEADROOM;
+        int start = ip - header;
+        int ipHeader = (buffer.get(ip) & 0x0F) * 4;
+        int payload = buffer.limit() - ip - ipHeader - 8;
         boolean segmented = segment > 0 && segment < payload;
         if (segmented && !segmentation) {
             writeOneByOne(buffer, segment, ipHeader);
@@ -190,13 +258,15 @@ public final class TunDevice implements AutoCloseable {
                 .putShort(start + 4, Short.reverseBytes((short) (segmented ? segment : 0)))
                 .putShort(start + 6, Short.reverseBytes((short) (segmented ? ipHeader : 0)))
                 .putShort(start + 8, Short.reverseBytes((short) (segmented ? 6 : 0)));
+        for (int i = PLAIN_HEADER; i < header; i++) {
+            buffer.put(start + i, (byte) 0); // no hash, no tunnel
+        }
         if (segmented) {
             // a checksum the kernel completes per datagram: the field holds the pseudo-header sum (RFC 768)
-            int ip = start + HEADROOM;
-            int pseudo = sum(buffer, ip + 12, ip + 20, UDP + 8 + payload);
-            buffer.putShort(ip + ipHeader + 6, (short) fold(pseudo));
+            int pseudo = Checksum.sum(buffer, ip + 12, ip + 20, UDP + 8 + payload);
+            buffer.putShort(ip + ipHeader + 6, (short) pseudo);
         }
-        long written = Libc.writeNoThrow(fd, Native.getDirectBufferPointer(buffer).share(start), buffer.remaining());
+        long written = Libc.writeNoThrow(fd, Native.getDirectBufferPointer(buffer).share(start), buffer.limit() - start);
         if (written >= 0) {
             return;
         }
@@ -234,7 +304,7 @@ public final class TunDevice implements AutoCloseable {
             single.put(buffer.slice(ip, ipHeader + 8));
             single.put(buffer.slice(at, length));
             single.putShort(HEADROOM + 2, (short) (ipHeader + 8 + length)).putShort(HEADROOM + 10, (short) 0);
-            single.putShort(HEADROOM + 10, (short) ~fold(sum(single, HEADROOM, HEADROOM + ipHeader, 0)));
+            single.putShort(HEADROOM + 10, (short) ~Checksum.sum(single, HEADROOM, HEADROOM + ipHeader, 0));
             single.putShort(HEADROOM + ipHeader + 4, (short) (8 + length)).putShort(HEADROOM + ipHeader + 6, (short) 0);
             single.flip();
             write(single, 0);

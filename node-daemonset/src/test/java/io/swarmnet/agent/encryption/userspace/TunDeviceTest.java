@@ -79,6 +79,25 @@ class TunDeviceTest {
 
     @Test
     void aReadHandsOverTheIpPacketAfterTheHeadroomWithItsChecksumComplete() throws Exception {
+        readsOnePacketWithItsChecksumComplete();
+    }
+
+    @Test
+    void withoutOffloadsTheDeviceUsesThePlainHeaderAndReadsTheSame() throws Exception {
+        tun.close();
+        tun = TunDevice.open(device, Optional.of(namespace), false);
+        assertThat(tun.superPackets()).isFalse();
+        for (String step : List.of("ip link set " + device + " up", "ip addr add " + LOCAL + "/24 dev " + device)) {
+            assertThat(namespaces.exec("t", step.split(" ")).exit()).as(step).isZero();
+        }
+        readsOnePacketWithItsChecksumComplete();
+        try (DatagramChannel socket = socket()) {
+            tun.write(run(), RUN.segment());
+            assertThat(RUN.receive(socket)).as("a run injected through the plain header").containsExactlyElementsOf(RUN.expected());
+        }
+    }
+
+    private void readsOnePacketWithItsChecksumComplete() throws Exception {
         try (DatagramChannel socket = socket()) {
             byte[] payload = "through the device".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             socket.send(ByteBuffer.wrap(payload), new InetSocketAddress("198.18.1.9", 7001)); // routed into the device
@@ -93,9 +112,9 @@ class TunDeviceTest {
             assertThat(ip.get(0)).isEqualTo((byte) 0x45);
             assertThat(ip.getShort(20 + 2) & 0xFFFF).isEqualTo(7001);
             assertThat(ip.getShort(20 + 6)).as("the UDP checksum is filled in").isNotZero();
-            int pseudo = TunDevice.sum(ip, 12, 20, 17 + 8 + payload.length);
-            assertThat(TunDevice.fold(TunDevice.sum(ip, 20, length, pseudo))).as("UDP checksum verifies").isEqualTo(0xFFFF);
-            assertThat(TunDevice.fold(TunDevice.sum(ip, 0, 20, 0))).as("IPv4 header checksum verifies").isEqualTo(0xFFFF);
+            int pseudo = Checksum.sum(ip, 12, 20, 17 + 8 + payload.length);
+            assertThat(Checksum.fold(Checksum.sum(ip, 20, length, pseudo))).as("UDP checksum verifies").isEqualTo(0xFFFF);
+            assertThat(Checksum.fold(Checksum.sum(ip, 0, 20, 0))).as("IPv4 header checksum verifies").isEqualTo(0xFFFF);
         }
     }
 
