@@ -239,7 +239,8 @@ public final class EspTunnel implements AutoCloseable {
     }
 
     private void sealLoop() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(TunDevice.HEADROOM + MAX_PACKET + EspCodec.MAX_TRAILER);
+        // room for more than any IPv4 packet, so that one that is too large shows as such instead of being cut off
+        ByteBuffer packet = ByteBuffer.allocateDirect(TunDevice.HEADROOM + 2 * MAX_PACKET);
         SendBatch batch = new SendBatch();
         while (running) {
             try {
@@ -270,7 +271,7 @@ public final class EspTunnel implements AutoCloseable {
      */
     private void seal(ByteBuffer packet, int length, SendBatch batch) throws IOException {
         int ip = TunDevice.HEADROOM;
-        if (length < IPV4_HEADER + 8 || (packet.get(ip) & 0xF0) != 0x40 || packet.get(ip + 9) != UDP) {
+        if (length < IPV4_HEADER + 8 || length > MAX_PACKET || (packet.get(ip) & 0xF0) != 0x40 || packet.get(ip + 9) != UDP) {
             notVxlan.incrementAndGet(); // e.g. IPv6 router solicitations the kernel sends on any new device
             return;
         }
