@@ -96,8 +96,7 @@ public final class EspSocket implements AutoCloseable {
         this.fd = fd;
         this.where = where;
         this.coalescing = coalescing;
-        out.address.setShort(0, (short) Libc.AF_INET);
-        out.addressBytes.putShort(2, (short) EspTunnel.ESP_IN_UDP_PORT);
+        socketAddress(out.address, 0, EspTunnel.ESP_IN_UDP_PORT);
     }
 
     /**
@@ -114,11 +113,7 @@ public final class EspSocket implements AutoCloseable {
         try {
             setup.apply(fd);
             Memory sockaddr = new Memory(SOCKADDR_IN);
-            sockaddr.clear();
-            sockaddr.setShort(0, (short) Libc.AF_INET);
-            sockaddr.setByte(2, (byte) (port >>> 8));
-            sockaddr.setByte(3, (byte) port);
-            sockaddr.write(4, address.bytes(), 0, 4);
+            socketAddress(sockaddr, (int) address.value(), port);
             Libc.bind(fd, sockaddr, SOCKADDR_IN);
         } catch (LastErrorException e) {
             Libc.close(fd);
@@ -126,6 +121,13 @@ public final class EspSocket implements AutoCloseable {
                     + (e.getErrorCode() == 98 ? ": the port is in use" : "") + ")", e);
         }
         return fd;
+    }
+
+    /** Writes a struct sockaddr_in at {@code at}: the family in host order, port and address in network order, zero padding. */
+    private static void socketAddress(Pointer at, int address, int port) {
+        at.setMemory(0, SOCKADDR_IN, (byte) 0);
+        at.setShort(0, (short) Libc.AF_INET);
+        at.getByteBuffer(0, SOCKADDR_IN).order(ByteOrder.BIG_ENDIAN).putShort(2, (short) port).putInt(4, address);
     }
 
     /** Binds {@code local}:4500 in the network namespace at {@code namespace} (empty: the agent's own). */
