@@ -225,11 +225,13 @@ public final class TunDevice implements AutoCloseable {
     }
 
     /**
-     * The kernel left a checksum for the device to fill (it does not, as no offload is announced, but the header
-     * allows it): the field at {@code start + offset} holds the pseudo-header sum; fold in {@code start..end}.
+     * The kernel left a checksum for the device to fill (it may, once checksum offload is announced): the field at
+     * {@code start + offset} holds the pseudo-header sum; fold in {@code start..end}.
      */
     private static void completeChecksum(ByteBuffer buffer, int start, int offset, int end) {
-        buffer.putShort(start + offset, (short) ~Checksum.sum(buffer, start, end, 0));
+        if (start + offset + 2 <= end) {
+            buffer.putShort(start + offset, (short) ~Checksum.sum(buffer, start, end, 0));
+        }
     }
 
     /**
