@@ -249,6 +249,17 @@ class UserspaceEncryptionEndToEndTest {
         String device = stage.node(1).datapathConfig().prefix() + "esp";
         assertThat(stage.execOnNode(1, "ip", "link", "show", device).ok()).as("TUN device %s on node 1", device).isTrue();
         long replayedBefore = stage.agent(2).espCounters().orElseThrow().replayed();
+        // packets node 2 sends to node 1 before the restart: replayed to the restarted agent, they must be refused
+        UnderlayCapture before = capture("before-restart.pcap");
+        assertThat(stage.exec("vault-1", "busybox", "ping", "-c", "3", "-W", "2", "10.242.0.12").ok()).isTrue();
+        before.stop();
+        List<byte[]> toNodeOne = new ArrayList<>();
+        for (byte[] payload : before.udpPayloads(4500)) {
+            if (isFrom(stage.node(2), stage.node(1), payload)) {
+                toNodeOne.add(payload);
+            }
+        }
+        assertThat(toNodeOne).as("ESP packets from node 2 to node 1 before the restart").isNotEmpty();
 
         stage.stopAgent(1);
         UnderlayCapture capture = capture("restart.pcap");
@@ -275,6 +286,16 @@ class UserspaceEncryptionEndToEndTest {
         assertThat(stage.agent(2).espCounters().orElseThrow().replayed()).isEqualTo(replayedBefore);
         KernelTools.Result burst = stage.exec("vault-1", "busybox", "ping", "-i", "0.05", "-c", "20", "-W", "1", "10.242.0.12");
         assertThat(burst.stdout()).as("after the restart").contains("20 packets received");
+
+        // the restarted receiver kept its replay window: what it accepted before is refused now, counted as replays
+        EspTunnel.Counters beforeReplay = stage.agent(1).espCounters().orElseThrow();
+        sendFrom(stage.node(2), stage.node(1), toNodeOne);
+        AgentCluster.await("node 1 counted the replays", () -> stage.agent(1).espCounters().orElseThrow().replayed() - beforeReplay.replayed()
+                >= toNodeOne.size(), Duration.ofSeconds(5));
+        EspTunnel.Counters afterReplay = stage.agent(1).espCounters().orElseThrow();
+        System.out.printf(Locale.ROOT, "replayed to the restarted node 1: %d packets captured before the restart, replayed +%d, opened +%d%n",
+                toNodeOne.size(), afterReplay.replayed() - beforeReplay.replayed(), afterReplay.opened() - beforeReplay.opened());
+        assertThat(afterReplay.replayed() - beforeReplay.replayed()).isEqualTo(toNodeOne.size());
     }
 
     // --- helpers --------------------------------------------------------------------------------------------

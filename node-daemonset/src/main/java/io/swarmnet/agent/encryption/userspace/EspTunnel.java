@@ -42,6 +42,7 @@ public final class EspTunnel implements AutoCloseable {
     private static final int UDP = 17;
     private static final int MAX_PACKET = 65_535;
     private static final int POLL_MILLIS = 200;
+    private static final int KEEP_MILLIS = 1_000;
 
     /** What the datapath did, since it started. Drops are counted by cause. */
     public record Counters(long sealed, long sealedBytes, long opened, long openedBytes, long noAssociation, long notVxlan,
@@ -56,10 +57,13 @@ public final class EspTunnel implements AutoCloseable {
     private final EspSocket udp;
     private final IpAddress local;
     private final SequenceStore sequences;
+    /** The inbound SAs' newest authenticated sequence numbers, kept across restarts (see {@link #keepWindows}). */
+    private final SequenceStore windows;
     private volatile Tables tables = new Tables(Map.of(), Map.of());
     private volatile boolean running = true;
     private final Thread sealer;
     private final Thread opener;
+    private final Thread keeper;
     private final AtomicLong sealed = new AtomicLong();
     private final AtomicLong sealedBytes = new AtomicLong();
     private final AtomicLong opened = new AtomicLong();
@@ -105,24 +109,35 @@ public final class EspTunnel implements AutoCloseable {
         final SecurityAssociation sa;
         final EspCodec codec;
         final int source;
-        final ReplayWindow window = new ReplayWindow();
+        final ReplayWindow window;
+        /** The newest authenticated sequence number: written by the opening thread, read by the window keeper. */
+        volatile long newest;
+        /** The newest one on disk: the window keeper's. */
+        long kept;
 
-        Inbound(SecurityAssociation sa) {
+        /** {@code floor}: the newest number this SA had recorded before the agent restarted (0: none). */
+        Inbound(SecurityAssociation sa, long floor) {
             this.sa = sa;
             this.codec = new EspCodec(sa);
             this.source = (int) sa.source().value();
+            this.window = floor > 0 ? ReplayWindow.above(floor) : new ReplayWindow();
+            this.newest = floor;
+            this.kept = floor;
         }
     }
 
-    private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, SequenceStore sequences, String name) {
+    private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, SequenceStore sequences, SequenceStore windows, String name) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
         this.sequences = sequences;
+        this.windows = windows;
         this.sealer = new Thread(this::sealLoop, name + "-seal");
         this.opener = new Thread(this::openLoop, name + "-open");
+        this.keeper = new Thread(this::keepLoop, name + "-windows");
         sealer.setDaemon(true);
         opener.setDaemon(true);
+        keeper.setDaemon(true);
     }
 
     /**
@@ -130,6 +145,7 @@ public final class EspTunnel implements AutoCloseable {
      * {@code namespace} (empty: the agent's own), and starts the two threads. No SA yet: everything is dropped.
      */
     public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, SequenceStore sequences) throws IOException {
+        SequenceStore windows = sequences.windows();
         TunDevice tun = TunDevice.open(device, namespace);
         EspSocket udp;
         try {
@@ -138,9 +154,10 @@ public final class EspTunnel implements AutoCloseable {
             tun.close();
             throw e;
         }
-        EspTunnel tunnel = new EspTunnel(tun, udp, local, sequences, "swarmnet-esp-" + device);
+        EspTunnel tunnel = new EspTunnel(tun, udp, local, sequences, windows, "swarmnet-esp-" + device);
         tunnel.sealer.start();
         tunnel.opener.start();
+        tunnel.keeper.start();
         return tunnel;
     }
 
@@ -165,7 +182,7 @@ public final class EspTunnel implements AutoCloseable {
         for (SecurityAssociation sa : associations) {
             if (sa.destination().equals(local)) {
                 Inbound existing = current.bySpi.get(sa.spi());
-                bySpi.put(sa.spi(), existing != null && existing.sa.equals(sa) ? existing : new Inbound(sa));
+                bySpi.put(sa.spi(), existing != null && existing.sa.equals(sa) ? existing : new Inbound(sa, windows.used(sa)));
             } else if (sa.source().equals(local) && Integer.valueOf(sa.spi()).equals(outboundSpi.get(sa.destination()))) {
                 Outbound existing = current.byPeer.get((int) sa.destination().value());
                 if (existing != null && existing.sa.equals(sa)) {
@@ -179,6 +196,7 @@ public final class EspTunnel implements AutoCloseable {
         }
         tables = new Tables(Map.copyOf(byPeer), Map.copyOf(bySpi));
         sequences.retain(associations.stream().filter(sa -> sa.source().equals(local)).toList());
+        windows.retain(associations.stream().filter(sa -> sa.destination().equals(local)).toList());
     }
 
     public Counters counters() {
@@ -435,6 +453,9 @@ public final class EspTunnel implements AutoCloseable {
             return;
         }
         in.window.record(sequence);
+        if (sequence > in.newest) {
+            in.newest = sequence;
+        }
         datagram.flip();
         if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != VXLAN_PORT) {
             malformed.incrementAndGet();
@@ -472,17 +493,65 @@ public final class EspTunnel implements AutoCloseable {
         packet.putShort(10, (short) ~Checksum.sum(packet, 0, IPV4_HEADER, 0));
     }
 
-    /** Stops both threads, then closes the socket and the TUN device (which the kernel then deletes). */
+    private void keepLoop() {
+        while (running) {
+            try {
+                Thread.sleep(KEEP_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            keepWindows();
+        }
+    }
+
+    /**
+     * Writes each inbound SA's newest authenticated sequence number that moved since the last write, so that after
+     * a restart the receiver refuses everything up to it (RFC 4303's window would otherwise start empty, and packets
+     * captured earlier could be replayed once each). Every second, and when the tunnel closes: after a clean stop
+     * nothing can be replayed; after a crash at most the last second's packets, once each.
+     */
+    private void keepWindows() {
+        Map<SecurityAssociation, Long> moved = new HashMap<>();
+        List<Inbound> inbound = List.copyOf(tables.bySpi.values());
+        for (Inbound in : inbound) {
+            long newest = in.newest;
+            if (newest > in.kept) {
+                moved.put(in.sa, newest);
+            }
+        }
+        if (moved.isEmpty()) {
+            return;
+        }
+        try {
+            windows.recordAll(moved);
+            for (Inbound in : inbound) {
+                Long newest = moved.get(in.sa);
+                if (newest != null) {
+                    in.kept = newest;
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("userspace ESP on {}: cannot keep the replay windows in the state directory: {}", tun.name(), e.toString());
+        }
+    }
+
+    /**
+     * Stops the threads, keeps the replay windows a last time, then closes the socket and the TUN device (which the
+     * kernel then deletes).
+     */
     @Override
     public void close() {
         running = false;
         udp.shutdown(); // wakes the receiving thread
+        keeper.interrupt();
         try {
             sealer.join(5_000);
             opener.join(5_000);
+            keeper.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        keepWindows();
         udp.close();
         tun.close();
     }

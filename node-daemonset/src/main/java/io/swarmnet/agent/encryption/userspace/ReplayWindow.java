@@ -12,6 +12,21 @@ public final class ReplayWindow {
     private final long[] seen = new long[SIZE / 64];
     private long top;
 
+    /** A window that has seen nothing yet. */
+    public ReplayWindow() {
+    }
+
+    /**
+     * A window that takes every sequence number up to {@code floor} as seen: for a receiver that restarted, with
+     * {@code floor} the newest number it had recorded (durably) before.
+     */
+    public static ReplayWindow above(long floor) {
+        ReplayWindow window = new ReplayWindow();
+        window.top = Math.max(0, floor);
+        java.util.Arrays.fill(window.seen, -1L);
+        return window;
+    }
+
     /** False for sequence 0, for one already recorded, and for one too far behind the newest. */
     public boolean mayAccept(long sequence) {
         if (sequence <= 0) {

@@ -22,7 +22,10 @@ import java.util.TreeMap;
  * sender reserves blocks: before using numbers up to N it durably records N, and after a restart it continues
  * above the recorded value.
  *
- * <p>One line per SA: {@code <source> <destination> <spi hex> <reserved>}, rewritten atomically (temporary file,
+ * <p>The same kind of store, {@link #windows()}, keeps the receiving side's newest authenticated sequence number
+ * per inbound SA, so that a restarted receiver refuses what it had already accepted (see {@link ReplayWindow#above}).
+ *
+ * <p>One line per SA: {@code <source> <destination> <spi hex> <number>}, rewritten atomically (temporary file,
  * fsync, rename). Thread-safe.
  */
 public final class SequenceStore {
@@ -31,6 +34,7 @@ public final class SequenceStore {
     public static final long BLOCK = 1L << 20;
     public static final long LAST_SEQUENCE = 0xFFFF_FFFFL;
     private static final String FILE = "esp-sequences";
+    private static final String WINDOWS = "esp-windows";
 
     private final Path file;
     private final Map<String, Long> reserved = new TreeMap<>();
@@ -41,8 +45,17 @@ public final class SequenceStore {
 
     /** Reads (or starts) the store in {@code directory}, which must survive agent restarts (and best node reboots). */
     public static SequenceStore open(Path directory) throws IOException {
+        return open(directory, FILE);
+    }
+
+    /** The receiving side's store, beside this one: the newest authenticated sequence number per inbound SA. */
+    public SequenceStore windows() throws IOException {
+        return open(file.getParent(), WINDOWS);
+    }
+
+    private static SequenceStore open(Path directory, String name) throws IOException {
         Files.createDirectories(directory);
-        SequenceStore store = new SequenceStore(directory.resolve(FILE));
+        SequenceStore store = new SequenceStore(directory.resolve(name));
         if (Files.exists(store.file)) {
             int number = 0;
             for (String line : Files.readAllLines(store.file, StandardCharsets.US_ASCII)) {
@@ -81,6 +94,12 @@ public final class SequenceStore {
         return capped;
     }
 
+    /** Durably records several SAs' numbers with one write. */
+    public synchronized void recordAll(Map<SecurityAssociation, Long> numbers) throws IOException {
+        numbers.forEach((sa, number) -> reserved.put(key(sa), Math.min(number, LAST_SEQUENCE)));
+        write();
+    }
+
     /** Forgets SAs that are gone for good (their key generation was retired): keeps only {@code current}. */
     public synchronized void retain(Collection<SecurityAssociation> current) throws IOException {
         Set<String> keep = new HashSet<>();
@@ -93,7 +112,7 @@ public final class SequenceStore {
     private void write() throws IOException {
         StringBuilder text = new StringBuilder();
         reserved.forEach((k, v) -> text.append(k).append(' ').append(v).append('\n'));
-        Path temporary = file.resolveSibling(FILE + ".tmp");
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             channel.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.US_ASCII)));

@@ -22,6 +22,19 @@ class ReplayWindowTest {
     }
 
     @Test
+    void aWindowAboveAFloorRefusesEverythingUpToItAndAcceptsWhatFollows() {
+        ReplayWindow window = ReplayWindow.above(5_000);
+        for (long sequence : new long[] {1, 4_000, 4_999, 5_000}) {
+            assertThat(window.mayAccept(sequence)).as("sequence %d, at or below the floor", sequence).isFalse();
+        }
+        accept(window, 5_002);
+        accept(window, 5_001);
+        assertThat(window.mayAccept(5_000)).isFalse();
+        assertThat(window.mayAccept(5_002)).isFalse();
+        assertThat(ReplayWindow.above(0).mayAccept(1)).as("no floor").isTrue();
+    }
+
+    @Test
     void outOfOrderPacketsInsideTheWindowAreAcceptedOnce() {
         ReplayWindow window = new ReplayWindow();
         long top = 2 * ReplayWindow.SIZE;

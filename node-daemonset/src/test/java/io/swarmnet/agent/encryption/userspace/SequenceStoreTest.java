@@ -43,6 +43,21 @@ class SequenceStoreTest {
     }
 
     @Test
+    void theReceivingSideKeepsItsNumbersInAFileOfItsOwn() throws IOException {
+        SequenceStore sent = SequenceStore.open(dir);
+        sent.reserve(sa(1, A, B), SequenceStore.BLOCK);
+        SequenceStore windows = sent.windows();
+        windows.recordAll(java.util.Map.of(sa(1, B, A), 4_242L, sa(1, C, A), 17L));
+
+        SequenceStore reopened = SequenceStore.open(dir).windows();
+        assertThat(reopened.used(sa(1, B, A))).isEqualTo(4_242);
+        assertThat(reopened.used(sa(1, C, A))).isEqualTo(17);
+        assertThat(reopened.used(sa(1, A, B))).as("the sending side's reservation is not a window").isZero();
+        assertThat(SequenceStore.open(dir).used(sa(1, A, B))).isEqualTo(SequenceStore.BLOCK);
+        assertThat(SequenceStore.open(dir).used(sa(1, B, A))).isZero();
+    }
+
+    @Test
     void reservationsStopAtTheLastSequenceNumber() throws IOException {
         SequenceStore store = SequenceStore.open(dir);
         assertThat(store.reserve(sa(1, A, B), SequenceStore.LAST_SEQUENCE + SequenceStore.BLOCK)).isEqualTo(SequenceStore.LAST_SEQUENCE);
