@@ -20,8 +20,8 @@ public final class Libc {
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int EINVAL = 22;
     public static final int EIO = 5;
-    public static final int EBADF = 9;
     public static final int EMSGSIZE = 90;
+    public static final int ENOPROTOOPT = 92;
     public static final int AF_INET = 2;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_CLOEXEC = 0x80000;

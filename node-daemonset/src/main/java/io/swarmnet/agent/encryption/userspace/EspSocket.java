@@ -201,7 +201,7 @@ public final class EspSocket implements AutoCloseable {
                 return 0;
             }
             int errno = Native.getLastError();
-            if (errno != Libc.EIO && errno != Libc.EINVAL && errno != Libc.EMSGSIZE && errno != 92 /* ENOPROTOOPT */) {
+            if (errno != Libc.EIO && errno != Libc.EINVAL && errno != Libc.EMSGSIZE && errno != Libc.ENOPROTOOPT) {
                 return errno;
             }
             // no checksum offload on the route's device, or datagrams larger than its MTU (which one by one may still
