@@ -21,6 +21,16 @@ nofile=$(( $(ulimit -Hn) < 65536 ? $(ulimit -Hn) / 2 : 32768 ))
 nproc=$(( $(ulimit -Hu) < 65536 ? $(ulimit -Hu) / 2 : 32768 ))
 limits=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
 
+# buildah's network configuration stays in OUT too: every RUN here uses the host's network or
+# none, and buildah must not create CNI files or a bridge on this machine
+mkdir -p "$out/cni"
+cat > "$out/containers.conf" <<CONF
+[network]
+network_backend = "cni"
+network_config_dir = "$out/cni"
+default_network = "none"
+CONF
+export CONTAINERS_CONF="$out/containers.conf"
 # working containers of an earlier run that failed half-way (this store is ours alone)
 buildah "${store[@]}" rm --all >/dev/null 2>&1 || true
 
@@ -113,7 +123,7 @@ nginx_tag=$(stamp nginx "$debian_tag" 1)
 nginx_tar=$(archive nginx "$nginx_tag")
 if [ ! -f "$nginx_tar" ]; then
   c=$(derive nginx nginx-light)
-  buildah "${store[@]}" run "$c" -- sh -ec \
+  buildah "${store[@]}" run --network none "$c" -- sh -ec \
     'ln -sf /dev/stdout /var/log/nginx/access.log; ln -sf /dev/stderr /var/log/nginx/error.log; mkdir -p /usr/share/nginx/html; cp /var/www/html/index.nginx-debian.html /usr/share/nginx/html/index.html' >&2
   buildah "${store[@]}" config --cmd '["nginx", "-g", "daemon off;"]' --port 80 --stop-signal SIGQUIT "$c"
   commit "$c" docker.io/library/nginx:latest "$nginx_tar"

@@ -57,9 +57,9 @@ func (c *cluster) certificates() error {
 	return nil
 }
 
-// startControlPlane starts etcd, then the API server, the controller manager and the scheduler,
-// each a process of its own in the root network namespace, listening on the bridge's address.
-func (c *cluster) startControlPlane(localkube string) error {
+// startAPIServer starts etcd and the API server, each a process of its own in the root network
+// namespace, listening on the bridge's address.
+func (c *cluster) startAPIServer(localkube string) error {
 	dir, pki := controlPlaneDir(), pkiDir()
 	cg := c.cgroup() + "/control-plane"
 	addr := c.controlPlaneAddress()
@@ -90,9 +90,16 @@ func (c *cluster) startControlPlane(localkube string) error {
 		"--kubelet-preferred-address-types=InternalIP",
 		"--profiling=false",
 	}
-	if err := c.daemon("kube-apiserver", cg, nil, apiserver...); err != nil {
-		return err
-	}
+	return c.daemon("kube-apiserver", cg, nil, apiserver...)
+}
+
+// startControllers starts the controller manager and the scheduler. They start once the API
+// server is ready: before its RBAC roles are bootstrapped they are refused and exit.
+func (c *cluster) startControllers(localkube string) error {
+	pki := pkiDir()
+	p := func(name string) string { return filepath.Join(pki, name) }
+	cg := c.cgroup() + "/control-plane"
+	addr := c.controlPlaneAddress()
 	component := func(name string, port int, extra ...string) error {
 		kc := p(name + ".kubeconfig")
 		args := append([]string{localkube, name,

@@ -32,6 +32,8 @@ func main() {
 		err = up(*nodes, *source)
 	case "down":
 		err = down()
+	case "exec":
+		err = execOnNode(os.Args[2:])
 	case "kubeconfig":
 		if _, statErr := os.Stat(adminKubeconfig()); statErr != nil {
 			err = errors.New("no cluster is up: run ./swarmnet cluster up")
@@ -48,7 +50,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | down | kubeconfig")
+	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | down | kubeconfig | exec NODE -- COMMAND...")
 	os.Exit(2)
 }
 
@@ -84,7 +86,7 @@ func preflight(nodes int) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("missing %s: run scripts/install-deps.sh --cluster as root", strings.Join(missing, ", "))
 	}
-	if len(hierarchies()) == 0 {
+	if !cgroupV1() {
 		return errors.New("no cgroup v1 hierarchy is mounted under /sys/fs/cgroup: this local cluster runs its kubelets on cgroup v1")
 	}
 	if out, _ := output("ip", "-o", "-4", "addr", "show", "to", underlayPrefix+"0/24"); strings.TrimSpace(out) != "" {
@@ -159,8 +161,8 @@ func up(nodes int, source string) (err error) {
 	if err = step("certificates", c.certificates); err != nil {
 		return err
 	}
-	if err = step("control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler", func() error {
-		return c.startControlPlane(bins.localkube)
+	if err = step("control plane: etcd, kube-apiserver", func() error {
+		return c.startAPIServer(bins.localkube)
 	}); err != nil {
 		return err
 	}
@@ -188,6 +190,11 @@ func up(nodes int, source string) (err error) {
 			err := api.get("/readyz", nil)
 			return err == nil, err
 		}, c.daemonDied("etcd", "kube-apiserver"))
+	}); err != nil {
+		return err
+	}
+	if err = step("control plane: kube-controller-manager, kube-scheduler", func() error {
+		return c.startControllers(bins.localkube)
 	}); err != nil {
 		return err
 	}
@@ -255,6 +262,32 @@ func keepLogs(c *cluster) {
 	_ = os.RemoveAll(target)
 	_ = run("cp", "-r", logDir(), target)
 	fmt.Fprintf(os.Stderr, "swarmnet cluster: logs of the failed start kept in %s\n", target)
+}
+
+// execOnNode runs a command inside a node's network, mount and UTS namespaces: what a shell on
+// that machine would see (its links, nft tables, xfrm state, /run/netns).
+func execOnNode(args []string) error {
+	if len(args) < 3 || args[1] != "--" {
+		return errors.New("usage: ./swarmnet cluster exec NODE -- COMMAND...")
+	}
+	c, err := loadCluster()
+	if err != nil {
+		return errors.New("no cluster is up: run ./swarmnet cluster up")
+	}
+	for _, n := range c.Nodes {
+		if n.Name == args[0] {
+			nsenter, err := exec.LookPath("nsenter")
+			if err != nil {
+				return err
+			}
+			return syscall.Exec(nsenter, append(append([]string{"nsenter"}, c.enter(n)...), args[2:]...), os.Environ())
+		}
+	}
+	var names []string
+	for _, n := range c.Nodes {
+		names = append(names, n.Name)
+	}
+	return fmt.Errorf("no node %q: the nodes are %s", args[0], strings.Join(names, ", "))
 }
 
 func down() error {

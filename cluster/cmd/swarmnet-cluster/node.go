@@ -98,6 +98,9 @@ func (c *cluster) nodeNamespaces(n node) error {
 	fmt.Fprintf(&script, "hostname %s\n", n.Name)
 	// a /run of its own: the node's containerd socket and state, and its /run/netns, which is
 	// shared so the agent's Bidirectional mount of it (and containerd's pod namespaces) work
+	// the host's /run/netns (the node handles among them) goes first: containerd judges the
+	// propagation of /run/netns by the first mount it finds there, which would be the host's
+	script.WriteString("if mountpoint -q /run/netns; then umount -R -l /run/netns; fi\n")
 	script.WriteString("mount -t tmpfs -o mode=755 tmpfs /run\nmkdir -p /run/netns\nmount --bind /run/netns /run/netns\nmount --make-shared /run/netns\n")
 	for _, m := range nodeMounts {
 		fmt.Fprintf(&script, "mount --bind %s %s\n", filepath.Join(dir, "root", m), m)
@@ -109,6 +112,16 @@ func (c *cluster) nodeNamespaces(n node) error {
 		}
 		fmt.Fprintf(&script, "mount --bind %s /proc/sys/%s\n", file, name)
 	}
+	// unshare binds the new namespaces onto files that must exist
+	for _, f := range []string{mountNamespaceFile(n), utsNamespaceFile(n)} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			return err
+		}
+	}
+	// as on a node booted by systemd, every mount is shared: hostPath volumes with HostToContainer
+	// or Bidirectional propagation need that. The peer groups are new ones of this namespace, so
+	// nothing propagates back to the machine's own mounts.
+	script.WriteString("mount --make-rshared /\n")
 	if err := run("unshare", "--mount="+mountNamespaceFile(n), "--uts="+utsNamespaceFile(n), "--propagation=private",
 		"/bin/sh", "-ec", script.String()); err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)

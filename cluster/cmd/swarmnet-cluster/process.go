@@ -38,20 +38,24 @@ func (c *cluster) enter(n node) []string {
 	return []string{"--net=/run/netns/" + c.netns(n), "--mount=" + mountNamespaceFile(n), "--uts=" + utsNamespaceFile(n), "--"}
 }
 
-// hierarchies are the cgroup v1 hierarchies this machine mounts (cgroup2's "unified" has no
-// controllers here and is left alone).
+// hierarchies are the cgroup hierarchies this machine mounts: the v1 ones, and cgroup2's
+// "unified" beside them, where runc also places containers on such a hybrid machine.
 func hierarchies() []string {
 	var found []string
 	entries, _ := os.ReadDir("/sys/fs/cgroup")
 	for _, e := range entries {
 		dir := filepath.Join("/sys/fs/cgroup", e.Name())
-		if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil && e.Name() != "unified" {
-			if _, err := os.Stat(filepath.Join(dir, "cgroup.controllers")); err != nil {
-				found = append(found, dir)
-			}
+		if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil {
+			found = append(found, dir)
 		}
 	}
 	return found
+}
+
+// cgroupV1 reports whether the v1 memory hierarchy is mounted, which the kubelets here run on.
+func cgroupV1() bool {
+	_, err := os.Stat("/sys/fs/cgroup/memory/cgroup.procs")
+	return err == nil
 }
 
 // makeCgroup creates path (e.g. /skc1a2b/node-1) in every hierarchy; a cpuset cgroup starts
