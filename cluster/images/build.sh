@@ -4,10 +4,11 @@
 # inputs did not change is not built again. Prints one line per image: the archive, then the
 # names it goes by (so unchanged manifests find it with imagePullPolicy IfNotPresent).
 #
-#   build.sh OUT PAUSE_BINARY
+#   build.sh OUT BIN    (BIN holds pause and coredns, built from cmd/)
 set -euo pipefail
 out="$1"
-pause_binary="$2"
+pause_binary="$2/pause"
+coredns_binary="$2/coredns"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 mirror="${SWARMNET_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -61,6 +62,19 @@ if [ ! -f "$pause_tar" ]; then
   prune pause "$pause_tar"
 fi
 echo "$pause_tar registry.k8s.io/pause:3.10.1 registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.9"
+
+# --- coredns: the cluster DNS service, from cmd/coredns
+coredns_tag=$(stamp coredns "$(sha256sum "$coredns_binary")")
+coredns_tar=$(archive coredns "$coredns_tag")
+if [ ! -f "$coredns_tar" ]; then
+  log "coredns"
+  c=$(buildah "${store[@]}" from --quiet scratch)
+  buildah "${store[@]}" copy --quiet "$c" "$coredns_binary" /coredns >/dev/null
+  buildah "${store[@]}" config --entrypoint '["/coredns"]' "$c"
+  commit "$c" registry.k8s.io/coredns/coredns:local "$coredns_tar"
+  prune coredns "$coredns_tar"
+fi
+echo "$coredns_tar registry.k8s.io/coredns/coredns:local"
 
 # --- busybox: Debian's busybox-static, every applet linked, as docker.io/library/busybox
 work=$(mktemp -d)

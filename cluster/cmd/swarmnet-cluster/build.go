@@ -27,12 +27,12 @@ func buildBinaries(source string) (binaries, error) {
 	if _, err := exec.LookPath("go"); err != nil {
 		return b, errors.New("missing go: install Go 1.26 or newer (https://go.dev/doc/install is the usual way; this project's CI has it)")
 	}
-	err := step("building Kubernetes components (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, etcd) and pause; the first build takes 10-25 minutes", func() error {
+	err := step("building Kubernetes components (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, etcd), CoreDNS and pause; the first build takes 10-25 minutes", func() error {
 		version, err := kubernetesVersion(source)
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", versionFlags(version), "-o", bin+"/", "./cmd/localkube", "./cmd/pause")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", versionFlags(version), "-o", bin+"/", "./cmd/localkube", "./cmd/pause", "./cmd/coredns")
 		cmd.Dir = source
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -87,9 +87,9 @@ type image struct {
 // line per image: the archive, then every name it must carry.
 func buildImages(source string) ([]image, error) {
 	var images []image
-	err := step("images (busybox, nginx, pause, swarmnet from the Dockerfile); built once, then reused", func() error {
+	err := step("images (busybox, nginx, pause, CoreDNS, swarmnet from the Dockerfile); built once, then reused", func() error {
 		script := filepath.Join(source, "images", "build.sh")
-		cmd := exec.Command(script, filepath.Join(cacheRoot, "images"), filepath.Join(cacheRoot, "bin", "pause"))
+		cmd := exec.Command(script, filepath.Join(cacheRoot, "images"), filepath.Join(cacheRoot, "bin"))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {

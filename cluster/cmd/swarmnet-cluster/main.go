@@ -65,7 +65,7 @@ func step(what string, do func() error) error {
 	return nil
 }
 
-var requiredTools = []string{"ip", "nft", "nsenter", "unshare", "mount", "umount", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "sysctl", "iptables"}
+var requiredTools = []string{"ip", "nft", "nsenter", "unshare", "mount", "umount", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "sysctl", "iptables", "kubectl"}
 
 func preflight(nodes int) error {
 	if os.Geteuid() != 0 {
@@ -237,6 +237,11 @@ func up(nodes int, source string) (err error) {
 			}
 		}
 		return nil
+	}); err != nil {
+		return err
+	}
+	if err = step("cluster DNS: CoreDNS behind kube-system/kube-dns ("+clusterDNS+")", func() error {
+		return c.clusterDNSService(api)
 	}); err != nil {
 		return err
 	}

@@ -191,6 +191,7 @@ authorization:
 tlsCertFile: %s
 tlsPrivateKeyFile: %s
 clusterDomain: %s
+clusterDNS: [%s]
 failSwapOn: false
 protectKernelDefaults: true
 resolvConf: /etc/resolv.conf
@@ -202,7 +203,7 @@ evictionHard:
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 `, c.nodeCgroup(n), n.Address, filepath.Join(pki, "ca.crt"),
-		filepath.Join(pki, "kubelet-serving-"+n.Name+".crt"), filepath.Join(pki, "kubelet-serving-"+n.Name+".key"), clusterDomain)
+		filepath.Join(pki, "kubelet-serving-"+n.Name+".crt"), filepath.Join(pki, "kubelet-serving-"+n.Name+".key"), clusterDomain, clusterDNS)
 	proxy := fmt.Sprintf(`
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration

@@ -218,8 +218,11 @@ final class SnapshotParser {
         PodStatus status = pod.getStatus();
         String phase = status == null || status.getPhase() == null ? "Pending" : status.getPhase();
         boolean deleting = meta.getDeletionTimestamp() != null;
+        List<String> searches = pod.getSpec() == null || pod.getSpec().getDnsConfig() == null
+                || pod.getSpec().getDnsConfig().getSearches() == null ? List.of() : pod.getSpec().getDnsConfig().getSearches();
         return Optional.of(new TaskInfo(ref, service, Optional.ofNullable(node), addresses.byNetwork(), phase, deleting,
-                containersReady(status), conditionTrue(status, SwarmnetKeys.CONDITION_ATTACHED)));
+                containersReady(status), conditionTrue(status, SwarmnetKeys.CONDITION_ATTACHED),
+                searches.stream().filter(java.util.Objects::nonNull).toList()));
     }
 
     private static boolean containersReady(PodStatus status) {

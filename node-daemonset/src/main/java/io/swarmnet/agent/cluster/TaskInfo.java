@@ -15,12 +15,14 @@ import java.util.Optional;
  * @param deleting        metadata.deletionTimestamp is set
  * @param containersReady every container is ready (the ContainersReady condition, or all container statuses)
  * @param attached        the swarmnet.io/attached condition is True
+ * @param dnsSearches     spec.dnsConfig.searches: the domains the pod's resolver appends to short names
  */
 public record TaskInfo(PodRef pod, String service, Optional<String> node, Map<String, IpAddress> addresses, String phase,
-        boolean deleting, boolean containersReady, boolean attached) {
+        boolean deleting, boolean containersReady, boolean attached, java.util.List<String> dnsSearches) {
 
     public TaskInfo {
         addresses = Map.copyOf(addresses);
+        dnsSearches = java.util.List.copyOf(dnsSearches);
     }
 
     public ServiceKey serviceKey() {

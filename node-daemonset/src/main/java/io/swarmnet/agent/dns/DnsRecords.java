@@ -35,6 +35,12 @@ public final class DnsRecords {
      * @param podNetworks  names of the networks the pod is attached to
      */
     public static NameTable forPod(String podNamespace, Set<String> podNetworks, Collection<ServiceEndpoints> services) {
+        return forPod(podNamespace, podNetworks, services, List.of());
+    }
+
+    /** @param searches the pod's DNS search domains (its spec.dnsConfig.searches) */
+    public static NameTable forPod(String podNamespace, Set<String> podNetworks, Collection<ServiceEndpoints> services,
+            List<String> searches) {
         Map<String, LinkedHashSet<IpAddress>> addresses = new HashMap<>();
         Map<String, Integer> ttls = new HashMap<>();
         Set<String> rotating = new HashSet<>();
@@ -79,7 +85,7 @@ public final class DnsRecords {
         }
         Map<String, List<IpAddress>> frozen = new HashMap<>();
         addresses.forEach((name, set) -> frozen.put(name, List.copyOf(set)));
-        return new NameTable(frozen, rotating, pointers, ttls);
+        return new NameTable(frozen, rotating, pointers, ttls, searches);
     }
 
     private static List<String> sharedNetworks(ServiceEndpoints service, Set<String> podNetworks) {

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -40,8 +41,12 @@ final class DnsResponder {
     record Reply(byte[] bytes) implements Outcome {
     }
 
-    /** Not ours: forward the parsed query upstream. */
-    record Forward(Message query) implements Outcome {
+    /**
+     * Not ours: forward the parsed query upstream. When the name is one of ours with a search domain
+     * appended, {@code fallback} is our answer for it, sent only if upstream knows no such name (or
+     * fails): a Kubernetes Service of that name keeps its own answer.
+     */
+    record Forward(Message query, Optional<byte[]> fallback) implements Outcome {
     }
 
     /** Nothing is sent (a response packet, or too short to even carry an id). */
@@ -81,27 +86,34 @@ final class DnsResponder {
             return new Reply(headerOnly(packet, Rcode.FORMERR));
         }
         String name = question.getName().toString();
-        if (question.getDClass() != DClass.IN || !table.owns(name)) {
-            return new Forward(query);
+        if (question.getDClass() != DClass.IN) {
+            return new Forward(query, Optional.empty());
         }
-        Message reply = answer(query, question, table, rotation);
+        if (!table.owns(name)) {
+            return new Forward(query, table.searchedName(name).map(ours -> wire(query, answer(query, question, ours, table, rotation), overTcp)));
+        }
+        return new Reply(wire(query, answer(query, question, name, table, rotation), overTcp));
+    }
+
+    private static byte[] wire(Message query, Message reply, boolean overTcp) {
         byte[] bytes = reply.toWire();
         if (!overTcp && bytes.length > udpLimit(query)) {
             Message truncated = replyTo(query, Rcode.NOERROR);
             truncated.getHeader().setFlag(Flags.TC);
             bytes = truncated.toWire();
         }
-        return new Reply(bytes);
+        return bytes;
     }
 
-    private static Message answer(Message query, Record question, NameTable table, int rotation) {
+    /** Our records for {@code ours}, under the name the question asked for. */
+    private static Message answer(Message query, Record question, String ours, NameTable table, int rotation) {
         Message reply = replyTo(query, Rcode.NOERROR);
         Name name = question.getName();
         int type = question.getType();
-        long ttl = table.ttl(name.toString());
+        long ttl = table.ttl(ours);
         if (type == Type.A || type == Type.ANY) {
-            List<IpAddress> addresses = table.lookup(name.toString()).orElse(List.of());
-            if (table.rotating().contains(NameTable.key(name.toString())) && !addresses.isEmpty()) {
+            List<IpAddress> addresses = table.lookup(ours).orElse(List.of());
+            if (table.rotating().contains(NameTable.key(ours)) && !addresses.isEmpty()) {
                 addresses = rotate(addresses, rotation);
             }
             for (IpAddress address : addresses) {
@@ -109,7 +121,7 @@ final class DnsResponder {
             }
         }
         if (type == Type.PTR || type == Type.ANY) {
-            table.pointer(name.toString()).ifPresent(target -> {
+            table.pointer(ours).ifPresent(target -> {
                 try {
                     reply.addRecord(new PTRRecord(name, DClass.IN, ttl, Name.fromString(target + ".")), Section.ANSWER);
                 } catch (TextParseException e) {

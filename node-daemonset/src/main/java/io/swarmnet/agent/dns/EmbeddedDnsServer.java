@@ -29,6 +29,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -226,7 +227,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             if (outcome instanceof DnsResponder.Reply reply) {
                 endpoint.udp.send(ByteBuffer.wrap(reply.bytes()), client);
             } else if (outcome instanceof DnsResponder.Forward forward) {
-                forward(forward.query(), length, new UdpClient(endpoint.udp, client));
+                forward(forward, length, new UdpClient(endpoint.udp, client));
             }
         }
     }
@@ -246,9 +247,10 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
     }
 
-    private void forward(Message query, int queryLength, Client client) {
+    private void forward(DnsResponder.Forward forward, int queryLength, Client client) {
+        Message query = forward.query();
         if (upstreamChannel == null || pending.size() >= 60_000) {
-            client.send(DnsResponder.serverFailure(query, queryLength));
+            client.send(forward.fallback().orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
             return;
         }
         int id = nextFreeId();
@@ -258,9 +260,10 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         query.getHeader().setID(originalId);
         try {
             upstreamChannel.write(ByteBuffer.wrap(wire));
-            pending.put(id, new Pending(client, query, queryLength, originalId, System.nanoTime() + upstreamTimeout.toNanos()));
+            pending.put(id, new Pending(client, query, queryLength, originalId, System.nanoTime() + upstreamTimeout.toNanos(),
+                    forward.fallback()));
         } catch (IOException e) {
-            client.send(DnsResponder.serverFailure(query, queryLength));
+            client.send(forward.fallback().orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
         }
     }
 
@@ -299,14 +302,23 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             if (waiting == null) {
                 continue;
             }
+            if (waiting.fallback.isPresent() && !found(reply)) {
+                waiting.client.send(waiting.fallback.get());
+                continue;
+            }
             reply[0] = (byte) (waiting.originalId >> 8);
             reply[1] = (byte) waiting.originalId;
             waiting.client.send(reply);
         }
     }
 
+    /** Upstream has the name (NOERROR), as opposed to NXDOMAIN, SERVFAIL, REFUSED and the like. */
+    private static boolean found(byte[] reply) {
+        return (reply[3] & 0x0F) == org.xbill.DNS.Rcode.NOERROR;
+    }
+
     private void failAllPending() {
-        pending.values().forEach(p -> p.client.send(DnsResponder.serverFailure(p.query, p.queryLength)));
+        pending.values().forEach(Pending::fail);
         pending.clear();
     }
 
@@ -314,7 +326,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         long now = System.nanoTime();
         pending.values().removeIf(p -> {
             if (now - p.deadline > 0) {
-                p.client.send(DnsResponder.serverFailure(p.query, p.queryLength));
+                p.fail();
                 return true;
             }
             return false;
@@ -363,7 +375,13 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         }
     }
 
-    private record Pending(Client client, Message query, int queryLength, int originalId, long deadline) {
+    /** A forwarded query waiting for upstream; {@code fallback} is our answer should upstream not have the name. */
+    private record Pending(Client client, Message query, int queryLength, int originalId, long deadline, Optional<byte[]> fallback) {
+
+        void fail() {
+            client.send(fallback.orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
+        }
+
     }
 
     private final class PodEndpoint {
@@ -447,7 +465,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 if (outcome instanceof DnsResponder.Reply reply) {
                     send(reply.bytes());
                 } else if (outcome instanceof DnsResponder.Forward forward) {
-                    forward(forward.query(), length, this);
+                    forward(forward, length, this);
                 } else {
                     close();
                     return;

@@ -26,11 +26,14 @@ public final class NodeNames {
 
     public static Map<PodRef, NameTable> compute(ClusterSnapshot snapshot, NodeDatapath desired) {
         List<ServiceEndpoints> services = endpoints(snapshot);
+        Map<PodRef, List<String>> searches = new HashMap<>();
+        snapshot.tasks().forEach(task -> searches.put(task.pod(), task.dnsSearches()));
         Map<PodRef, NameTable> tables = new HashMap<>();
         for (PodDatapath pod : desired.pods()) {
             Set<String> networks = pod.attachments().stream().map(PodAttachment::network)
                     .map(n -> n.name()).collect(Collectors.toSet());
-            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services));
+            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services,
+                    searches.getOrDefault(pod.pod(), List.of())));
         }
         return tables;
     }

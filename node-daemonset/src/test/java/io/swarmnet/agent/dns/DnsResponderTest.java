@@ -70,6 +70,33 @@ class DnsResponderTest {
     }
 
     @Test
+    void ourNameUnderASearchDomainIsForwardedWithOurAnswerAsFallback() throws Exception {
+        NameTable searching = new NameTable(TABLE.addresses(), TABLE.rotating(), TABLE.pointers(), TABLE.ttls(),
+                List.of("default.svc.cluster.local", "svc.cluster.local", "cluster.local"));
+        byte[] q = query("My-Web.default.svc.cluster.local", Type.A);
+        DnsResponder.Outcome outcome = DnsResponder.respond(q, q.length, searching, false, 0);
+        assertThat(outcome).isInstanceOf(DnsResponder.Forward.class);
+        Message fallback = new Message(((DnsResponder.Forward) outcome).fallback().orElseThrow());
+        assertThat(fallback.getHeader().getID()).isEqualTo(new Message(q).getHeader().getID());
+        assertThat(fallback.getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(fallback.getSection(Section.ANSWER)).singleElement().satisfies(a -> {
+            assertThat(a.getName().toString()).isEqualToIgnoringCase("my-web.default.svc.cluster.local.");
+            assertThat(a.rdataToString()).isEqualTo("10.0.9.2");
+            assertThat(a.getTTL()).isEqualTo(10);
+        });
+
+        byte[] elsewhere = query("my-web.example.org", Type.A);
+        assertThat(DnsResponder.respond(elsewhere, elsewhere.length, searching, false, 0))
+                .isInstanceOfSatisfying(DnsResponder.Forward.class, f -> assertThat(f.fallback()).isEmpty());
+        byte[] notOurs = query("other.default.svc.cluster.local", Type.A);
+        assertThat(DnsResponder.respond(notOurs, notOurs.length, searching, false, 0))
+                .isInstanceOfSatisfying(DnsResponder.Forward.class, f -> assertThat(f.fallback()).isEmpty());
+        byte[] noSearches = query("my-web.default.svc.cluster.local", Type.A);
+        assertThat(DnsResponder.respond(noSearches, noSearches.length, TABLE, false, 0))
+                .isInstanceOfSatisfying(DnsResponder.Forward.class, f -> assertThat(f.fallback()).isEmpty());
+    }
+
+    @Test
     void dnsrrAnswersRotate() throws Exception {
         byte[] q = query("rr", Type.A);
         List<String> firsts = new ArrayList<>();

@@ -43,7 +43,8 @@ class EmbeddedDnsServerTest {
                 new ServiceEndpoints("default", "my-web", io.swarmnet.api.service.EndpointMode.VIP, Set.of("my-network"),
                         Map.of("my-network", IpAddress.parse("10.0.9.2")), Map.of(), tasks),
                 new ServiceEndpoints("default", "big", io.swarmnet.api.service.EndpointMode.DNSRR, Set.of("my-network"),
-                        Map.of(), Map.of(), many)));
+                        Map.of(), Map.of(), many)),
+                List.of("default.svc.cluster.local", "svc.cluster.local", "cluster.local"));
     }
 
     @BeforeAll
@@ -52,10 +53,14 @@ class EmbeddedDnsServerTest {
         clientNs = namespaces.create("client");
         strangerNs = namespaces.create("stranger");
         int port = ThreadLocalRandom.current().nextInt(20_000, 30_000);
-        // a real upstream resolver standing in for the cluster DNS service: it knows one cluster name
+        // a real upstream resolver standing in for the cluster DNS service: authoritative for cluster.local
+        // (NXDOMAIN for what it does not know), it knows the API server and a Kubernetes Service my-web in
+        // the namespace "svc" (whose name is my-web.svc.cluster.local)
         upstream = new ProcessBuilder("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + port, "--pid-file=",
-                "--address=/kubernetes.default.svc.cluster.local/192.0.2.99").redirectErrorStream(true).start();
+                "--local=/cluster.local/",
+                "--address=/kubernetes.default.svc.cluster.local/192.0.2.99",
+                "--address=/my-web.svc.cluster.local/192.0.2.80").redirectErrorStream(true).start();
         server = new EmbeddedDnsServer(new InetSocketAddress("127.0.0.1", port), Duration.ofSeconds(1));
         Map<PodRef, String> failures = server.sync(Map.of(
                 CLIENT, new PodResolver(clientNs, walkthroughNames()),
@@ -105,6 +110,18 @@ class EmbeddedDnsServerTest {
     void otherNamesAreForwardedToTheUpstreamResolver() throws IOException {
         assertThat(dig("client", "+short", "kubernetes.default.svc.cluster.local").strip()).isEqualTo("192.0.2.99");
         assertThat(dig("stranger", "+short", "kubernetes.default.svc.cluster.local").strip()).isEqualTo("192.0.2.99");
+    }
+
+    @Test
+    void ourNamesUnderThePodsSearchDomainsAnswerWhereTheClusterHasNoSuchName() throws IOException {
+        // what a resolver asks first for "my-web" in a Kubernetes pod; busybox's nslookup asks nothing else
+        assertThat(dig("client", "+short", "my-web.default.svc.cluster.local").strip()).isEqualTo("10.0.9.2");
+        assertThat(dig("client", "+short", "tasks.my-web.cluster.local").strip().lines().sorted().toList())
+                .containsExactly("10.0.9.3", "10.0.9.4", "10.0.9.5");
+        // a name the cluster DNS has keeps the cluster's answer
+        assertThat(dig("client", "+short", "my-web.svc.cluster.local").strip()).isEqualTo("192.0.2.80");
+        // a pod that shares no network with my-web gets the cluster's NXDOMAIN
+        assertThat(dig("stranger", "my-web.default.svc.cluster.local")).contains("status: NXDOMAIN").doesNotContain("10.0.9.2");
     }
 
     @Test
