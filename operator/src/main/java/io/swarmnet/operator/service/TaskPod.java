@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.PodDNSConfigOption;
 import io.fabric8.kubernetes.api.model.PodReadinessGate;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.service.SwarmService;
@@ -121,6 +122,8 @@ public final class TaskPod {
         spec.setDnsConfig(dnsConfig(spec.getDnsConfig(), serviceMeta.getNamespace(), clusterDomain));
         if (nodeName != null) {
             pinToNode(spec, nodeName);
+        } else if (spec.getTopologySpreadConstraints() == null || spec.getTopologySpreadConstraints().isEmpty()) {
+            spreadOverNodes(spec, serviceMeta.getName());
         }
 
         return new PodBuilder()
@@ -178,6 +181,20 @@ public final class TaskPod {
      * DaemonSet controller does, rather than spec.nodeName: the scheduler still checks resources,
      * so an overcommitted node leaves the task Pending instead of failing it in a loop.
      */
+    /**
+     * Swarm spreads a service's replicas over the nodes; the Kubernetes scheduler does not on its own
+     * (three tasks created together landed on one node of two). A soft constraint, as swarm's spread is
+     * a preference: a task still runs when only one node can take it. A template's own constraints win.
+     */
+    private static void spreadOverNodes(PodSpec spec, String service) {
+        spec.setTopologySpreadConstraints(List.of(new TopologySpreadConstraintBuilder()
+                .withMaxSkew(1)
+                .withTopologyKey("kubernetes.io/hostname")
+                .withWhenUnsatisfiable("ScheduleAnyway")
+                .withNewLabelSelector().addToMatchLabels(SwarmnetKeys.LABEL_SERVICE, service).endLabelSelector()
+                .build()));
+    }
+
     private static void pinToNode(PodSpec spec, String nodeName) {
         var pin = new NodeSelectorTermBuilder()
                 .withMatchFields(new NodeSelectorRequirementBuilder()

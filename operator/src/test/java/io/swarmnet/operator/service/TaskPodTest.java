@@ -115,6 +115,27 @@ class TaskPodTest {
     }
 
     @Test
+    void replicatedTasksPreferToSpreadOverNodesUnlessTheTemplateSaysHow() {
+        Pod pod = TaskPod.desired(service("my-web"), TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local");
+        assertThat(pod.getSpec().getTopologySpreadConstraints()).singleElement().satisfies(c -> {
+            assertThat(c.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+            assertThat(c.getMaxSkew()).isEqualTo(1);
+            assertThat(c.getWhenUnsatisfiable()).isEqualTo("ScheduleAnyway");
+            assertThat(c.getLabelSelector().getMatchLabels()).containsExactly(Map.entry(SwarmnetKeys.LABEL_SERVICE, "my-web"));
+        });
+
+        SwarmService own = service("my-web");
+        own.getSpec().getTemplate().getSpec().setTopologySpreadConstraints(List.of(new io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder()
+                .withMaxSkew(2).withTopologyKey("topology.kubernetes.io/zone").withWhenUnsatisfiable("DoNotSchedule").build()));
+        Pod ownPod = TaskPod.desired(own, TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local");
+        assertThat(ownPod.getSpec().getTopologySpreadConstraints()).singleElement()
+                .satisfies(c -> assertThat(c.getTopologyKey()).isEqualTo("topology.kubernetes.io/zone"));
+
+        Pod global = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), "worker-2", "p", "h", new TaskAddresses(Map.of()), "cluster.local");
+        assertThat(global.getSpec().getTopologySpreadConstraints()).isNullOrEmpty();
+    }
+
+    @Test
     void templateSearchesAndOptionsComeAfterTheClusterOnes() {
         SwarmService service = service("my-web");
         service.getSpec().getTemplate().getSpec().setDnsConfig(new io.fabric8.kubernetes.api.model.PodDNSConfigBuilder()
