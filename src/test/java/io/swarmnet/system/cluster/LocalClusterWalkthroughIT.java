@@ -183,13 +183,19 @@ class LocalClusterWalkthroughIT {
     @Order(4)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
+            for (String node : List.of("node-1", "node-2")) {
+                assertThat(cluster.onNode(node, "ip", "-o", "link").output()).as("links on %s before", node).contains("swn");
+            }
             kubectl("delete", "-f", repo.examples().toString(), "--wait=true", "--timeout=180s");
             cluster.helm(Duration.ofMinutes(4), "uninstall", "swarmnet", "--namespace", NAMESPACE, "--wait", "--timeout", "3m").output();
+            // every kernel object of the agent's starts with "swn" (containerd's pod namespaces are cni-*)
             for (String node : List.of("node-1", "node-2")) {
                 assertThat(cluster.onNode(node, "ip", "-o", "link").output()).as("links on %s", node).doesNotContain("swn");
-                assertThat(cluster.onNode(node, "ip", "netns", "list").output()).as("network namespaces on %s", node).isBlank();
-                assertThat(cluster.onNode(node, "nft", "list", "tables").output()).as("nft tables on %s", node).doesNotContain("swarmnet");
+                assertThat(cluster.onNode(node, "ip", "netns", "list").output().lines())
+                        .as("network namespaces on %s", node).noneMatch(l -> l.startsWith("swn"));
+                assertThat(cluster.onNode(node, "nft", "list", "tables").output()).as("nft tables on %s", node).doesNotContain("swn");
                 assertThat(cluster.onNode(node, "ip", "xfrm", "state").output()).as("xfrm states on %s", node).isBlank();
+                assertThat(cluster.onNode(node, "ip", "xfrm", "policy").output()).as("xfrm policies on %s", node).isBlank();
             }
         });
     }
