@@ -50,31 +50,28 @@ commit() { # commit CONTAINER NAME ARCHIVE
   mv "$3.part" "$3"
 }
 
+# single_binary NAME BINARY IMAGE [USER]: an image holding one static program as /NAME, its entry point
+single_binary() {
+  local name="$1" binary="$2" image="$3" user="${4:-}"
+  local tar
+  tar=$(archive "$name" "$(stamp "$name" "$(sha256sum "$binary")")")
+  if [ ! -f "$tar" ]; then
+    log "$name"
+    local c
+    c=$(buildah "${store[@]}" from --quiet scratch)
+    buildah "${store[@]}" copy --quiet "$c" "$binary" "/$name" >/dev/null
+    buildah "${store[@]}" config --entrypoint "[\"/$name\"]" ${user:+--user "$user"} "$c"
+    commit "$c" "$image" "$tar"
+    prune "$name" "$tar"
+  fi
+  echo "$tar"
+}
+
 # --- pause: the pod sandbox, from cmd/pause
-pause_tag=$(stamp pause "$(sha256sum "$pause_binary")")
-pause_tar=$(archive pause "$pause_tag")
-if [ ! -f "$pause_tar" ]; then
-  log "pause"
-  c=$(buildah "${store[@]}" from --quiet scratch)
-  buildah "${store[@]}" copy --quiet "$c" "$pause_binary" /pause >/dev/null
-  buildah "${store[@]}" config --entrypoint '["/pause"]' --user 65535:65535 "$c"
-  commit "$c" registry.k8s.io/pause:3.10.1 "$pause_tar"
-  prune pause "$pause_tar"
-fi
-echo "$pause_tar registry.k8s.io/pause:3.10.1 registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.9"
+echo "$(single_binary pause "$pause_binary" registry.k8s.io/pause:3.10.1 65535:65535) registry.k8s.io/pause:3.10.1 registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.9"
 
 # --- coredns: the cluster DNS service, from cmd/coredns
-coredns_tag=$(stamp coredns "$(sha256sum "$coredns_binary")")
-coredns_tar=$(archive coredns "$coredns_tag")
-if [ ! -f "$coredns_tar" ]; then
-  log "coredns"
-  c=$(buildah "${store[@]}" from --quiet scratch)
-  buildah "${store[@]}" copy --quiet "$c" "$coredns_binary" /coredns >/dev/null
-  buildah "${store[@]}" config --entrypoint '["/coredns"]' "$c"
-  commit "$c" registry.k8s.io/coredns/coredns:local "$coredns_tar"
-  prune coredns "$coredns_tar"
-fi
-echo "$coredns_tar registry.k8s.io/coredns/coredns:local"
+echo "$(single_binary coredns "$coredns_binary" registry.k8s.io/coredns/coredns:local) registry.k8s.io/coredns/coredns:local"
 
 # --- busybox: Debian's busybox-static, every applet linked, as docker.io/library/busybox
 work=$(mktemp -d)

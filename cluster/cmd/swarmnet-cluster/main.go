@@ -142,111 +142,95 @@ func up(nodes int, source string) (err error) {
 			}
 		}
 	}()
-	if err = step("underlay bridge "+c.bridge()+" and node namespaces", func() error {
-		if err := c.network(); err != nil {
+	var api *apiClient
+	ranges := map[string]string{}
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"underlay bridge " + c.bridge() + " and node namespaces", c.namespaces},
+		{"certificates", func() error {
+			if err := c.certificates(); err != nil {
+				return err
+			}
+			api, err = c.api()
 			return err
-		}
-		if err := nsFiles(); err != nil {
-			return err
-		}
-		for _, n := range c.Nodes {
-			if err := c.nodeNamespaces(n); err != nil {
+		}},
+		{"control plane: etcd, kube-apiserver", func() error { return c.startAPIServer(bins.localkube) }},
+		{"containerd on every node, images imported", func() error {
+			if err := c.eachNode(func(n node) error { return c.startNode(n) }); err != nil {
 				return err
 			}
-		}
-		return c.save()
-	}); err != nil {
-		return err
-	}
-	if err = step("certificates", c.certificates); err != nil {
-		return err
-	}
-	if err = step("control plane: etcd, kube-apiserver", func() error {
-		return c.startAPIServer(bins.localkube)
-	}); err != nil {
-		return err
-	}
-	if err = step("containerd on every node, images imported", func() error {
-		for _, n := range c.Nodes {
-			if err := c.startNode(n, bins.localkube); err != nil {
+			return c.eachNode(func(n node) error { return c.importImages(n, images) })
+		}},
+		{"API server ready", func() error {
+			return waitFor("kube-apiserver /readyz", 90*time.Second, func() (bool, error) {
+				err := api.get("/readyz", nil)
+				return err == nil, err
+			}, c.daemonDied("etcd", "kube-apiserver"))
+		}},
+		{"control plane: kube-controller-manager, kube-scheduler", func() error { return c.startControllers(bins.localkube) }},
+		{"kubelet and kube-proxy on every node, pod ranges routed", func() error {
+			if err := c.eachNode(func(n node) error { return c.startKubelet(n, bins.localkube) }); err != nil {
 				return err
 			}
-		}
-		for _, n := range c.Nodes {
-			if err := c.importImages(n, images); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	api, err := c.api()
-	if err != nil {
-		return err
-	}
-	if err = step("API server ready", func() error {
-		return waitFor("kube-apiserver /readyz", 90*time.Second, func() (bool, error) {
-			err := api.get("/readyz", nil)
-			return err == nil, err
-		}, c.daemonDied("etcd", "kube-apiserver"))
-	}); err != nil {
-		return err
-	}
-	if err = step("control plane: kube-controller-manager, kube-scheduler", func() error {
-		return c.startControllers(bins.localkube)
-	}); err != nil {
-		return err
-	}
-	if err = step("kubelet and kube-proxy on every node", func() error {
-		for _, n := range c.Nodes {
-			if err := c.startKubelet(n, bins.localkube); err != nil {
-				return err
-			}
-		}
-		ranges := map[string]string{}
-		for _, n := range c.Nodes {
-			n := n
-			if err := waitFor("node "+n.Name+" registered with a pod range", 90*time.Second, func() (bool, error) {
-				var object nodeObject
-				err := api.get("/api/v1/nodes/"+n.Name, &object)
+			if err := c.awaitNodes(api, "registered with a pod range", func(n node, object nodeObject) bool {
 				ranges[n.Name] = object.Spec.PodCIDR
-				return err == nil && object.Spec.PodCIDR != "", err
-			}, c.daemonDied(n.Name+"-kubelet", "kube-controller-manager")); err != nil {
+				return object.Spec.PodCIDR != ""
+			}, "kube-controller-manager"); err != nil {
 				return err
 			}
-		}
-		for _, n := range c.Nodes {
-			if err := c.podNetwork(n, ranges); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
+			return c.eachNode(func(n node) error { return c.podNetwork(n, ranges) })
+		}},
+		{"all nodes Ready", func() error {
+			return c.awaitNodes(api, "Ready", func(_ node, object nodeObject) bool { return object.ready() })
+		}},
+		{"cluster DNS: CoreDNS behind kube-system/kube-dns (" + clusterDNS + ")", func() error { return c.clusterDNSService(api) }},
 	}
-	if err = step("all nodes Ready", func() error {
-		for _, n := range c.Nodes {
-			n := n
-			if err := waitFor("node "+n.Name+" Ready", 90*time.Second, func() (bool, error) {
-				var object nodeObject
-				err := api.get("/api/v1/nodes/"+n.Name, &object)
-				return err == nil && object.ready(), err
-			}, c.daemonDied(n.Name+"-kubelet", n.Name+"-containerd", n.Name+"-kube-proxy")); err != nil {
-				return err
-			}
+	for _, s := range steps {
+		if err = step(s.what, s.do); err != nil {
+			return err
 		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err = step("cluster DNS: CoreDNS behind kube-system/kube-dns ("+clusterDNS+")", func() error {
-		return c.clusterDNSService(api)
-	}); err != nil {
-		return err
 	}
 	fmt.Fprintf(os.Stderr, "cluster up: %d nodes Ready in %.1f s\n  export KUBECONFIG=%s\n", nodes, time.Since(started).Seconds(), adminKubeconfig())
 	return nil
+}
+
+func (c *cluster) eachNode(do func(node) error) error {
+	for _, n := range c.Nodes {
+		if err := do(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awaitNodes waits until every node's object satisfies done, failing early when the node's
+// kubelet, containerd or kube-proxy (or one of the other named daemons) has exited.
+func (c *cluster) awaitNodes(api *apiClient, what string, done func(node, nodeObject) bool, daemons ...string) error {
+	return c.eachNode(func(n node) error {
+		return waitFor("node "+n.Name+" "+what, 90*time.Second, func() (bool, error) {
+			var object nodeObject
+			if err := api.get("/api/v1/nodes/"+n.Name, &object); err != nil {
+				return false, err
+			}
+			return done(n, object), nil
+		}, c.daemonDied(append(daemons, n.Name+"-kubelet", n.Name+"-containerd", n.Name+"-kube-proxy")...))
+	})
+}
+
+// namespaces makes the underlay and every node's network, mount and UTS namespaces.
+func (c *cluster) namespaces() error {
+	if err := c.network(); err != nil {
+		return err
+	}
+	if err := nsFiles(); err != nil {
+		return err
+	}
+	if err := c.eachNode(c.nodeNamespaces); err != nil {
+		return err
+	}
+	return c.save()
 }
 
 // daemonDied returns a check that fails as soon as one of the named daemons has exited.

@@ -141,8 +141,8 @@ func nsFiles() error {
 	return run("mount", "--make-private", dir)
 }
 
-// startNode writes the node's configuration and starts its containerd, kubelet and kube-proxy.
-func (c *cluster) startNode(n node, localkube string) error {
+// startNode writes the node's configuration (containerd, kubelet, kube-proxy) and starts its containerd.
+func (c *cluster) startNode(n node) error {
 	dir, pki := nodeDir(n), pkiDir()
 	conf := filepath.Join(dir, "config")
 	containerd := fmt.Sprintf(`

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.RepositoryLayout;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -83,12 +85,16 @@ class LocalClusterWalkthroughIT {
 
     /** Each task's address on my-network, from the annotation the operator writes before it creates the pod. */
     private static List<Task> tasks(String service) throws IOException {
+        return tasks(service, "my-network");
+    }
+
+    private static List<Task> tasks(String service, String network) throws IOException {
         JsonNode pods = json(kubectl("get", "pods", "-l", "swarmnet.io/service=" + service, "-o", "json"));
         List<Task> tasks = new ArrayList<>();
         for (JsonNode pod : pods.path("items")) {
             JsonNode addresses = json(pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText("{}"));
             tasks.add(new Task(pod.path("metadata").path("name").asText(), pod.path("spec").path("nodeName").asText(),
-                    addresses.path("my-network").asText()));
+                    addresses.path(network).asText()));
         }
         return tasks;
     }
@@ -155,7 +161,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(3)
+    @Order(6)
     void eachComponentIsRefusedWhatItsRoleDoesNotGrant() throws Exception {
         step("RBAC", () -> {
             String operator = "system:serviceaccount:" + NAMESPACE + ":swarmnet-operator";
@@ -170,17 +176,235 @@ class LocalClusterWalkthroughIT {
         });
     }
 
+    @Test
+    @Order(3)
+    void scalingIsSeenInDnsAndThroughTheVipWithinOneSecond() throws Exception {
+        step("kubectl scale", () -> {
+            Set<String> before = new HashSet<>(tasks("my-web").stream().map(Task::pod).toList());
+            startChangeProbe(40);
+            kubectl("scale", "swarmservice/my-web", "--replicas=4");
+            Task added = awaitValue("a fourth my-web task", Duration.ofMinutes(2), () -> tasks("my-web").stream()
+                    .filter(t -> !before.contains(t.pod()) && !t.address().isEmpty()).findFirst());
+            cluster.kubectl(Duration.ofMinutes(3), "wait", "--for=condition=Ready", "pod/" + added.pod(), "--timeout=150s").output();
+            double ready = uptime();
+            Thread.sleep(3_000);
+            double scaledDown = uptime();
+            kubectl("scale", "swarmservice/my-web", "--replicas=3");
+            Thread.sleep(4_000);
+            ChangeProbe probe = ChangeProbe.read(inBusybox("sh", "-c", "cat /tmp/change-probe.log"), added);
+
+            double dnsIn = probe.dnsSeen().firstSinceAfter(ready - 5, true) - ready;
+            double vipIn = probe.vipSeen().firstSinceAfter(ready - 5, true) - ready;
+            double dnsOut = probe.dnsSeen().firstSinceAfter(scaledDown, false) - scaledDown;
+            double vipOut = probe.vipSeen().firstSinceAfter(scaledDown, false) - scaledDown;
+            System.out.printf("scale 3->4: the new task in DNS %.2f s and behind the VIP %.2f s after kubectl wait saw it Ready%n", dnsIn, vipIn);
+            System.out.printf("scale 4->3: the removed task out of DNS %.2f s and out of the VIP %.2f s after kubectl scale%n", dnsOut, vipOut);
+            assertThat(dnsIn).as("seconds from Ready to DNS").isLessThan(1.0);
+            assertThat(vipIn).as("seconds from Ready to the VIP").isLessThan(1.0);
+            assertThat(dnsOut).as("seconds from kubectl scale to DNS").isLessThan(1.0);
+            assertThat(vipOut).as("seconds from kubectl scale to the VIP").isLessThan(1.0);
+        });
+    }
+
+    /**
+     * Starts, in the busybox task, a bounded loop that every 50 ms asks DNS for tasks.my-web and opens
+     * a new connection through the VIP, logging the kernel's uptime (the same clock as this machine's)
+     * with what each saw. Its lines: {@code dns <uptime> <answer addresses>} and {@code vip <uptime at
+     * connect> <answering task>}.
+     */
+    private static void startChangeProbe(int seconds) throws IOException {
+        inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
+                + "while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do "
+                + "t=$(cut -d' ' -f1 /proc/uptime); echo \"dns $t $(nslookup tasks.my-web 2>/dev/null | grep '^Address: 10' | tr '\\n' ' ')\"; "
+                + "t=$(cut -d' ' -f1 /proc/uptime); echo \"vip $t $(timeout 1 wget -q -O- http://my-web/ 2>/dev/null)\"; "
+                + "usleep 50000; done) < /dev/null > /tmp/change-probe.log 2>&1 & echo started");
+    }
+
+    private static double uptime() throws IOException {
+        return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/uptime")).split(" ")[0]);
+    }
+
+    /** What the probe saw of one task over time: true where it was in DNS (or answered through the VIP). */
+    private record ChangeProbe(Samples dnsSeen, Samples vipSeen) {
+        static ChangeProbe read(String log, Task task) {
+            Samples dns = new Samples(new java.util.ArrayList<>());
+            Samples vip = new Samples(new java.util.ArrayList<>());
+            for (String line : log.lines().toList()) {
+                String[] f = line.split(" ", 3);
+                if (f.length < 2) {
+                    continue;
+                }
+                String rest = f.length == 3 ? f[2] : "";
+                if (f[0].equals("dns") && rest.contains("Address: 10.")) {
+                    dns.add(Double.parseDouble(f[1]), java.util.Arrays.asList(rest.split("Address: ")).stream()
+                            .map(String::trim).anyMatch(task.address()::equals));
+                } else if (f[0].equals("vip") && rest.startsWith("Hello from task")) {
+                    vip.add(Double.parseDouble(f[1]), rest.trim().equals("Hello from task " + task.pod()));
+                }
+            }
+            return new ChangeProbe(dns, vip);
+        }
+    }
+
+    private record Samples(List<double[]> points) {
+        void add(double time, boolean seen) {
+            points.add(new double[] {time, seen ? 1 : 0});
+        }
+
+        /** For DNS: the time of the first sample after {@code from} from which on the task is (or is not) seen. */
+        double firstSinceAfter(double from, boolean seen) {
+            double since = Double.NaN;
+            for (double[] p : points) {
+                if (p[0] < from) {
+                    continue;
+                }
+                boolean s = p[1] == 1;
+                if (s == seen && Double.isNaN(since)) {
+                    since = p[0];
+                } else if (s != seen && seen == false) {
+                    since = Double.NaN; // seen again after it had gone: it had not gone yet
+                }
+            }
+            if (Double.isNaN(since)) {
+                throw new AssertionError("the probe never saw the task " + (seen ? "appear" : "go") + " after " + from + ": " + points.size() + " samples");
+            }
+            return since;
+        }
+    }
+
+    @Test
+    @Order(4)
+    void anAgentRestartKeepsEstablishedConnections() throws Exception {
+        step("agent restart", () -> {
+            // two HTTP keep-alive connections, a request a second for at most 90 s each: one through the
+            // VIP, one straight to a task on the other node (VXLAN, encrypted by the agent's datapath)
+            String busyboxNode = tasks("my-busybox").get(0).node();
+            Task remote = tasks("my-web").stream().filter(t -> !t.node().equals(busyboxNode)).findFirst().orElseThrow();
+            Map<String, String> targets = Map.of("vip", "my-web", "remote", remote.address());
+            targets.forEach((name, target) -> {
+                try {
+                    inBusybox("sh", "-c", "(for i in $(seq 90); do printf 'GET / HTTP/1.1\\r\\nHost: my-web\\r\\n\\r\\n'; sleep 1; done)"
+                            + " < /dev/null 2>/dev/null | nc " + target + " 80 > /tmp/keepalive-" + name + ".out 2>&1 & echo started");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            for (String name : targets.keySet()) {
+                awaitValue("answers on the " + name + " connection", Duration.ofSeconds(20),
+                        () -> answers(name) >= 3 ? Optional.of(true) : Optional.empty());
+            }
+            kubectl("-n", NAMESPACE, "delete", "pod", "-l", "app.kubernetes.io/component=agent", "--wait=true", "--timeout=120s");
+            cluster.kubectl(Duration.ofMinutes(3), "-n", NAMESPACE, "rollout", "status", "daemonset/swarmnet-agent", "--timeout=150s").output();
+            for (String name : targets.keySet()) {
+                int afterRestart = answers(name);
+                // nc never reconnects: more answers mean the connection made before the restart still carries
+                awaitValue("answers on the " + name + " connection after both agents restarted", Duration.ofSeconds(20),
+                        () -> answers(name) >= afterRestart + 3 ? Optional.of(true) : Optional.empty());
+            }
+            assertThat(inBusybox("sh", "-c", "grep -h 'Hello from task' /tmp/keepalive-remote.out | sort -u"))
+                    .as("the one task answering on the direct connection").isEqualTo("Hello from task " + remote.pod() + "\n");
+            inBusybox("sh", "-c", "kill $(pidof nc) 2>/dev/null; true");
+        });
+    }
+
+    /** Responses so far on one kept-alive connection. */
+    private static int answers(String name) throws IOException {
+        return Integer.parseInt(inBusybox("sh", "-c", "grep -c 'HTTP/1.1 200' /tmp/keepalive-" + name + ".out || true").trim());
+    }
+
+    @Test
+    @Order(5)
+    void namesAndTrafficStayWithinTheirNetwork() throws Exception {
+        step("scoping between networks", () -> {
+            java.nio.file.Path manifest = java.nio.file.Files.createTempFile("other-network", ".yaml");
+            try {
+                java.nio.file.Files.writeString(manifest, """
+                        apiVersion: swarmnet.io/v1alpha1
+                        kind: OverlayNetwork
+                        metadata: {name: other-network}
+                        spec: {subnet: 10.0.19.0/24}
+                        ---
+                        apiVersion: swarmnet.io/v1alpha1
+                        kind: SwarmService
+                        metadata: {name: other-web}
+                        spec:
+                          replicas: 1
+                          networks: [{name: other-network}]
+                          template:
+                            spec:
+                              containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
+                        ---
+                        apiVersion: swarmnet.io/v1alpha1
+                        kind: SwarmService
+                        metadata: {name: other-client}
+                        spec:
+                          replicas: 1
+                          networks: [{name: other-network}]
+                          template:
+                            spec:
+                              containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
+                        """);
+                kubectl("apply", "-f", manifest.toString());
+                cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/other-web", "swarmservice/other-client",
+                        "--timeout=180s").output();
+                String otherTask = tasks("other-web", "other-network").get(0).address();
+                assertThat(otherTask).startsWith("10.0.19.");
+                String otherClient = tasks("other-client").get(0).pod();
+                // on other-network: the name resolves and the task answers
+                String fromOwnNetwork = kubectl("exec", otherClient, "--", "nslookup", "tasks.other-web");
+                assertThat(fromOwnNetwork).contains(otherTask);
+                assertThat(kubectl("exec", otherClient, "--", "ping", "-c", "2", "-W", "2", otherTask)).contains("2 packets received");
+                // from my-network: neither the name nor the address
+                HostCommand.Result lookup = cluster.kubectl(SHORT, "exec", tasks("my-busybox").get(0).pod(), "--", "nslookup", "other-web");
+                assertThat(lookup.stdout() + lookup.stderr()).as("nslookup other-web from my-network").doesNotContain("10.0.19.");
+                HostCommand.Result ping = cluster.kubectl(SHORT, "exec", tasks("my-busybox").get(0).pod(), "--", "ping", "-c", "2", "-W", "2", otherTask);
+                assertThat(ping.succeeded()).as("ping from my-network to other-network's task: %s", ping).isFalse();
+                // and the other way round
+                HostCommand.Result reverse = cluster.kubectl(SHORT, "exec", otherClient, "--", "nslookup", "my-web");
+                assertThat(reverse.stdout() + reverse.stderr()).as("nslookup my-web from other-network").doesNotContain("10.0.9.");
+                kubectl("delete", "-f", manifest.toString(), "--wait=true", "--timeout=120s");
+            } finally {
+                java.nio.file.Files.deleteIfExists(manifest);
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface Probe<T> {
+        T get() throws Exception;
+    }
+
+    private static <T> T awaitValue(String what, Duration limit, Probe<Optional<T>> probe) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            Optional<T> value = probe.get();
+            if (value.isPresent()) {
+                return value.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + ": not seen within " + limit.toSeconds() + " s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Seconds from {@code since} to the end of the first probe that holds. */
+    private static double awaitSeconds(long since, Duration limit, Probe<Boolean> probe) throws Exception {
+        awaitValue("condition", limit, () -> probe.get() ? Optional.of(true) : Optional.empty());
+        return (System.nanoTime() - since) / 1e9;
+    }
+
     private static boolean canI(String who, String... request) {
         List<String> args = new ArrayList<>(List.of("auth", "can-i", "--as=" + who));
         args.addAll(List.of(request));
-        LocalCluster.Result result = cluster.kubectl(SHORT, args.toArray(String[]::new));
+        HostCommand.Result result = cluster.kubectl(SHORT, args.toArray(String[]::new));
         String answer = result.stdout().trim();
         assertThat(answer).as("kubectl auth can-i %s: %s", String.join(" ", request), result).isIn("yes", "no");
         return answer.equals("yes");
     }
 
     @Test
-    @Order(4)
+    @Order(7)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
             for (String node : List.of("node-1", "node-2")) {

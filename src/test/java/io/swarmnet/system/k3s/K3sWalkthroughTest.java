@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.system.chart.Helm;
+import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.InstalledTool;
 import io.swarmnet.system.chart.RepositoryLayout;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.swarmnet.system.k3s;
+package io.swarmnet.system.chart;
 
 import java.io.File;
 import java.io.IOException;
@@ -9,19 +9,29 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** One command on this machine (docker, kubectl), bounded in time, its output kept for the assertion message. */
-final class HostCommand {
+/** One command on this machine (docker, kubectl, ./swarmnet), bounded in time, its output kept for the assertion message. */
+public final class HostCommand {
 
-    record Result(List<String> command, int exitCode, String stdout, String stderr) {
-        String output() {
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+        /** Standard output, or an AssertionError with everything when the command failed. */
+        public String output() {
             if (exitCode != 0) {
-                throw new AssertionError(String.join(" ", command) + " exited " + exitCode + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
+                throw new AssertionError(this.toString());
             }
             return stdout;
         }
+
+        public boolean succeeded() {
+            return exitCode == 0;
+        }
+
+        @Override
+        public String toString() {
+            return String.join(" ", command) + " exited " + exitCode + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr;
+        }
     }
 
-    static Result run(Duration timeout, List<String> command) {
+    public static Result run(Duration timeout, List<String> command) {
         try {
             Path dir = Files.createTempDirectory("k3s-cmd");
             Path out = dir.resolve("stdout");
@@ -32,6 +42,7 @@ final class HostCommand {
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .start();
                 if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
                     process.destroyForcibly();
                     throw new AssertionError(String.join(" ", command) + " did not finish in " + timeout.toSeconds() + " s");
                 }
