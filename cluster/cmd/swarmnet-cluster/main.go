@@ -89,8 +89,13 @@ func preflight(nodes int) error {
 	if !cgroupV1() {
 		return errors.New("no cgroup v1 hierarchy is mounted under /sys/fs/cgroup: this local cluster runs its kubelets on cgroup v1")
 	}
+	return nil
+}
+
+// underlayFree fails when another interface of this machine already holds the underlay's range.
+func underlayFree() error {
 	if out, _ := output("ip", "-o", "-4", "addr", "show", "to", underlayPrefix+"0/24"); strings.TrimSpace(out) != "" {
-		return fmt.Errorf("the underlay %s0/24 is already in use on this machine: %s", underlayPrefix, strings.Fields(out)[1])
+		return fmt.Errorf("the underlay %s0/24 is already in use on this machine (interface %s): remove it or run ./swarmnet cluster down", underlayPrefix, strings.Fields(out)[1])
 	}
 	return nil
 }
@@ -114,6 +119,9 @@ func up(nodes int, source string) (err error) {
 		}
 	}
 	sweepLeftovers()
+	if err := underlayFree(); err != nil {
+		return err
+	}
 	started := time.Now()
 	bins, err := buildBinaries(source)
 	if err != nil {

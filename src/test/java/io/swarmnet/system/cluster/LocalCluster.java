@@ -71,9 +71,41 @@ final class LocalCluster implements AutoCloseable {
         return HostCommand.run(Duration.ofSeconds(30), args);
     }
 
+    HostCommand.Result swarmnet(Duration timeout, String... args) {
+        List<String> command = new ArrayList<>(List.of(repository.resolve("swarmnet").toString()));
+        command.addAll(List.of(args));
+        return HostCommand.run(timeout, command);
+    }
+
+    HostCommand.Result down() {
+        return swarmnet(Duration.ofMinutes(2), "cluster", "down");
+    }
+
+    /** After down: no node namespace, bridge, cgroup or state directory of the cluster is left. */
+    void assertNothingLeft() throws java.io.IOException {
+        String namespaces = HostCommand.run(Duration.ofSeconds(30), List.of("ip", "netns", "list")).output();
+        String links = HostCommand.run(Duration.ofSeconds(30), List.of("ip", "-o", "link")).output();
+        List<String> cgroups = new ArrayList<>();
+        try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : hierarchies.toList()) {
+                try (var groups = Files.list(h)) {
+                    groups.filter(g -> g.getFileName().toString().startsWith("skc")).forEach(g -> cgroups.add(g.toString()));
+                } catch (java.io.IOException e) {
+                    // not a hierarchy (a file at the top of /sys/fs/cgroup)
+                }
+            }
+        }
+        if (namespaces.lines().anyMatch(l -> l.startsWith("skc")) || links.contains(": skc") || !cgroups.isEmpty()
+                || Files.exists(kubeconfig)) {
+            throw new AssertionError("cluster down left something behind:\nnetwork namespaces:\n" + namespaces
+                    + "links with skc: " + links.lines().filter(l -> l.contains(": skc")).toList() + "\ncgroups: " + cgroups
+                    + "\nkubeconfig still there: " + Files.exists(kubeconfig));
+        }
+    }
+
     @Override
     public void close() {
-        HostCommand.run(Duration.ofMinutes(2), List.of(repository.resolve("swarmnet").toString(), "cluster", "down")).output();
+        down().output();
     }
 
 }

@@ -50,10 +50,27 @@ class LocalClusterWalkthroughIT {
     }
 
     @AfterAll
-    static void stopCluster() {
+    static void stopCluster() throws IOException {
         if (cluster != null) {
             cluster.close();
+            cluster.assertNothingLeft();
+            // a second down, with nothing up, is no error
+            cluster.down().output();
         }
+    }
+
+    @Test
+    @Order(0)
+    void aSecondUpAndAnUnknownNodeAreRefusedWithTheReason() throws Exception {
+        step("bad input", () -> {
+            HostCommand.Result second = cluster.swarmnet(Duration.ofMinutes(5), "cluster", "up");
+            assertThat(second.succeeded()).as("a second up: %s", second).isFalse();
+            assertThat(second.stderr()).contains("already up").contains("./swarmnet cluster down");
+            HostCommand.Result unknown = cluster.swarmnet(SHORT, "cluster", "exec", "node-9", "--", "true");
+            assertThat(unknown.succeeded()).isFalse();
+            assertThat(unknown.stderr()).contains("no node \"node-9\"").contains("node-1, node-2");
+            assertThat(cluster.kubectl(SHORT, "get", "nodes").output()).contains("node-1").contains("node-2");
+        });
     }
 
     /** Runs one step of the scenario; once a step failed, the later ones are skipped naming it. */
