@@ -169,7 +169,8 @@ func up(nodes int, source string) (err error) {
 			if err := c.eachNode(func(n node) error { return c.startNode(n) }); err != nil {
 				return err
 			}
-			return c.eachNode(func(n node) error { return c.importImages(n, images) })
+			// each node's containerd unpacks on its own: the nodes import side by side
+			return c.allNodes(func(n node) error { return c.importImages(n, images) })
 		}},
 		{"API server ready", func() error {
 			return waitFor("kube-apiserver /readyz", 90*time.Second, func() (bool, error) {
@@ -211,6 +212,21 @@ func (c *cluster) eachNode(do func(node) error) error {
 		}
 	}
 	return nil
+}
+
+// allNodes runs do for every node at once and returns the first error.
+func (c *cluster) allNodes(do func(node) error) error {
+	errs := make(chan error, len(c.Nodes))
+	for _, n := range c.Nodes {
+		go func(n node) { errs <- do(n) }(n)
+	}
+	var first error
+	for range c.Nodes {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // awaitNodes waits until every node's object satisfies done, failing early when the node's

@@ -26,7 +26,7 @@ class ChartLintTest {
 
     @Test
     void lintsCleanlyWithStrictChecksAndDefaultValues() {
-        Helm.Result lint = helm.run("lint", "--strict", repo.chart().toString());
+        HostCommand.Result lint = helm.run("lint", "--strict", repo.chart().toString());
         assertThat(lint.output()).contains("1 chart(s) linted, 0 chart(s) failed");
         assertThat(lint.stdout()).doesNotContain("[WARNING]", "[ERROR]");
     }
@@ -36,7 +36,7 @@ class ChartLintTest {
         Path values = Files.createTempFile("swarmnet-values", ".yaml");
         try {
             Files.writeString(values, NonDefaultValues.YAML);
-            Helm.Result lint = helm.run("lint", "--strict", repo.chart().toString(), "-f", values.toString());
+            HostCommand.Result lint = helm.run("lint", "--strict", repo.chart().toString(), "-f", values.toString());
             assertThat(lint.output()).contains("1 chart(s) linted, 0 chart(s) failed");
             assertThat(lint.stdout()).doesNotContain("[WARNING]", "[ERROR]");
         } finally {
@@ -57,7 +57,7 @@ class ChartLintTest {
             "operator.replica=3                          | replica",
     })
     void refusesValuesTheSchemaForbidsNamingTheField(String setting, String field) {
-        Helm.Result template = helm.run("template", RenderedChart.RELEASE, repo.chart().toString(), "--set", setting);
+        HostCommand.Result template = helm.run("template", RenderedChart.RELEASE, repo.chart().toString(), "--set", setting);
         assertThat(template.succeeded()).as("helm template --set %s should fail", setting).isFalse();
         assertThat(template.stderr()).contains(field);
     }

@@ -32,15 +32,21 @@ public final class HostCommand {
     }
 
     public static Result run(Duration timeout, List<String> command) {
+        return run(timeout, command, java.util.Map.of());
+    }
+
+    /** With these variables added to the environment. */
+    public static Result run(Duration timeout, List<String> command, java.util.Map<String, String> environment) {
         try {
             Path dir = Files.createTempDirectory("k3s-cmd");
             Path out = dir.resolve("stdout");
             Path err = dir.resolve("stderr");
             try {
-                Process process = new ProcessBuilder(command)
+                ProcessBuilder builder = new ProcessBuilder(command)
                         .redirectOutput(out.toFile()).redirectError(err.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                        .start();
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+                builder.environment().putAll(environment);
+                Process process = builder.start();
                 if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                     process.descendants().forEach(ProcessHandle::destroyForcibly);
                     process.destroyForcibly();

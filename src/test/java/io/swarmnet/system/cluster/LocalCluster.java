@@ -1,5 +1,6 @@
 package io.swarmnet.system.cluster;
 
+import io.swarmnet.system.chart.Helm;
 import io.swarmnet.system.chart.HostCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,9 +60,10 @@ final class LocalCluster implements AutoCloseable {
     }
 
     HostCommand.Result helm(Duration timeout, String... args) {
-        List<String> command = new ArrayList<>(List.of("helm", "--kubeconfig", kubeconfig.toString()));
+        Helm helm = Helm.installed().orElseThrow(() -> new AssertionError(Helm.MISSING));
+        List<String> command = new ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
         command.addAll(List.of(args));
-        return HostCommand.run(timeout, command);
+        return helm.run(timeout, command);
     }
 
     /** A command on a node, as a shell on that machine would run it (its links, nft tables, /run/netns). */

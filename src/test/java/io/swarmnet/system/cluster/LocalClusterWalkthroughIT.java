@@ -340,27 +340,7 @@ class LocalClusterWalkthroughIT {
                         kind: OverlayNetwork
                         metadata: {name: other-network}
                         spec: {subnet: 10.0.19.0/24}
-                        ---
-                        apiVersion: swarmnet.io/v1alpha1
-                        kind: SwarmService
-                        metadata: {name: other-web}
-                        spec:
-                          replicas: 1
-                          networks: [{name: other-network}]
-                          template:
-                            spec:
-                              containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
-                        ---
-                        apiVersion: swarmnet.io/v1alpha1
-                        kind: SwarmService
-                        metadata: {name: other-client}
-                        spec:
-                          replicas: 1
-                          networks: [{name: other-network}]
-                          template:
-                            spec:
-                              containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
-                        """);
+                        """ + sleepingService("other-web", "other-network") + sleepingService("other-client", "other-network"));
                 kubectl("apply", "-f", manifest.toString());
                 cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/other-web", "swarmservice/other-client",
                         "--timeout=180s").output();
@@ -384,6 +364,22 @@ class LocalClusterWalkthroughIT {
                 java.nio.file.Files.deleteIfExists(manifest);
             }
         });
+    }
+
+    /** A one-task service of busybox sleeping, on one network, as a YAML document. */
+    private static String sleepingService(String name, String network) {
+        return """
+                ---
+                apiVersion: swarmnet.io/v1alpha1
+                kind: SwarmService
+                metadata: {name: %s}
+                spec:
+                  replicas: 1
+                  networks: [{name: %s}]
+                  template:
+                    spec:
+                      containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
+                """.formatted(name, network);
     }
 
     @FunctionalInterface
