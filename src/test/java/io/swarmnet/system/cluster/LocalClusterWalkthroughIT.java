@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.RepositoryLayout;
 import java.io.IOException;
@@ -124,6 +125,22 @@ class LocalClusterWalkthroughIT {
 
     @Test
     @Order(1)
+    void theImageHoldsEveryProgramTheAgentStarts() throws Exception {
+        step("image contents", () -> {
+            String programs = String.join(" ", new java.util.TreeSet<>(KernelTools.PROGRAMS));
+            kubectl("run", "image-programs", "--image=swarmnet/swarmnet:dev", "--image-pull-policy=IfNotPresent", "--restart=Never",
+                    "--command", "--", "sh", "-c",
+                    "for p in " + programs + " java; do command -v $p > /dev/null || echo \"missing $p\"; done; echo checked");
+            cluster.kubectl(Duration.ofMinutes(2), "wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/image-programs",
+                    "--timeout=90s").output();
+            String log = kubectl("logs", "image-programs");
+            kubectl("delete", "pod", "image-programs", "--wait=false");
+            assertThat(log).as("programs %s and java in swarmnet/swarmnet:dev", programs).contains("checked").doesNotContain("missing");
+        });
+    }
+
+    @Test
+    @Order(2)
     void helmInstallsTheChartWithTheLocallyBuiltImage() throws Exception {
         step("helm install", () -> {
             cluster.helm(Duration.ofMinutes(6), "install", "swarmnet", repo.chart().toString(),
@@ -138,7 +155,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void dockersWalkthroughRunsOnRealNodes() throws Exception {
         step("the walkthrough", () -> {
             kubectl("apply", "-f", repo.examples().toString());
@@ -178,7 +195,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void eachComponentIsRefusedWhatItsRoleDoesNotGrant() throws Exception {
         step("RBAC", () -> {
             String operator = "system:serviceaccount:" + NAMESPACE + ":swarmnet-operator";
@@ -194,7 +211,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void scalingIsSeenInDnsAndThroughTheVipWithinOneSecond() throws Exception {
         step("kubectl scale", () -> {
             Set<String> before = new HashSet<>(tasks("my-web").stream().map(Task::pod).toList());
@@ -290,7 +307,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void anAgentRestartKeepsEstablishedConnections() throws Exception {
         step("agent restart", () -> {
             // two HTTP keep-alive connections, a request a second for at most 90 s each: one through the
@@ -330,7 +347,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void namesAndTrafficStayWithinTheirNetwork() throws Exception {
         step("scoping between networks", () -> {
             java.nio.file.Path manifest = java.nio.file.Files.createTempFile("other-network", ".yaml");
@@ -417,7 +434,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
             for (String node : List.of("node-1", "node-2")) {

@@ -18,13 +18,25 @@ import java.util.concurrent.TimeUnit;
 public final class KernelTools {
 
     private final Duration timeout;
+    private final boolean onlyListedPrograms;
 
-    public KernelTools(Duration timeout) {
+    private KernelTools(Duration timeout, boolean onlyListedPrograms) {
         this.timeout = timeout;
+        this.onlyListedPrograms = onlyListedPrograms;
+    }
+
+    /** Any program: for tests and the simulation, which also run tcpdump, dig, ss and the like. */
+    public KernelTools(Duration timeout) {
+        this(timeout, false);
     }
 
     public KernelTools() {
         this(Duration.ofSeconds(30));
+    }
+
+    /** The agent's: it starts only the {@link #PROGRAMS} its image is checked to hold. */
+    public static KernelTools forAgent(Duration timeout) {
+        return new KernelTools(timeout, true);
     }
 
     /** The outcome of one tool run. */
@@ -59,7 +71,18 @@ public final class KernelTools {
         return run(ns.wrap(command), null);
     }
 
+    /**
+     * Every program the agent starts, and so every program its image must hold (a test checks the image built
+     * from the Dockerfile against this list). The agent's instance ({@link #forAgent}) starts nothing else.
+     */
+    public static final java.util.Set<String> PROGRAMS = java.util.Set.of("ip", "bridge", "nft", "sysctl", "nsenter");
+
     public Result run(List<String> command, String stdin) {
+        java.util.Optional<String> unlisted = programs(command).stream().filter(p -> !PROGRAMS.contains(p)).findFirst();
+        if (onlyListedPrograms && unlisted.isPresent()) {
+            return new Result(command, 127, "", "refusing to start " + unlisted.get() + ": it is not in KernelTools.PROGRAMS,"
+                    + " the list of programs the agent's image is checked to hold; add it there and to the Dockerfile");
+        }
         ProcessBuilder builder = new ProcessBuilder(command);
         Process process;
         try {
@@ -89,6 +112,19 @@ public final class KernelTools {
             Thread.currentThread().interrupt();
             return new Result(command, 130, "", "interrupted");
         }
+    }
+
+    /** The program a command starts and, through nsenter, the one nsenter then runs. */
+    static List<String> programs(List<String> command) {
+        if (command.isEmpty()) {
+            return List.of();
+        }
+        String first = command.get(0);
+        if (!first.equals("nsenter")) {
+            return List.of(first);
+        }
+        return command.stream().skip(1).filter(a -> !a.startsWith("-")).findFirst()
+                .map(inner -> List.of(first, inner)).orElse(List.of(first));
     }
 
     private static CompletableFuture<String> drain(InputStream stream) {

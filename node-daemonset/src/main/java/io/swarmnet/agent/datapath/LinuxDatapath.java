@@ -55,7 +55,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        KernelTools tools = new KernelTools(config.toolTimeout());
+        KernelTools tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace());
         this.executor = new PlanExecutor(tools, pool);

@@ -29,7 +29,7 @@ public final class NodeEncryption implements AutoCloseable {
     private String lastProblem;
 
     public NodeEncryption(KubernetesClient client, EncryptionSettings settings, Runnable onKeysChanged) {
-        KernelTools tools = new KernelTools();
+        KernelTools tools = KernelTools.forAgent(java.time.Duration.ofSeconds(30));
         EncryptionMode mode = chooseMode(tools, settings);
         this.datapath = new EncryptionDatapath(tools, settings.host(), settings.prefix(), mode, () -> {
             try {
