@@ -144,7 +144,7 @@ func up(nodes int, source string) (err error) {
 	defer func() {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "swarmnet cluster: up failed, removing what it made (logs were in %s)\n", logDir())
-			keepLogs(c)
+			keepLogs()
 			if downErr := teardown(c); downErr != nil {
 				fmt.Fprintln(os.Stderr, "swarmnet cluster:", downErr)
 			}
@@ -270,7 +270,7 @@ func (c *cluster) daemonDied(names ...string) func() error {
 }
 
 // keepLogs copies a failed cluster's logs next to the cache, where `down` leaves them.
-func keepLogs(c *cluster) {
+func keepLogs() {
 	target := filepath.Join(cacheRoot, "last-failed-logs")
 	_ = os.RemoveAll(target)
 	_ = run("cp", "-r", logDir(), target)

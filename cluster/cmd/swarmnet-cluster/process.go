@@ -29,11 +29,7 @@ func output(name string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// runIn runs a shell script inside a node's network, mount and UTS namespaces.
-func (c *cluster) runIn(n node, script string) error {
-	return run("nsenter", append(c.enter(n), "/bin/sh", "-ec", script)...)
-}
-
+// enter is the nsenter arguments that put a command inside a node's network, mount and UTS namespaces.
 func (c *cluster) enter(n node) []string {
 	return []string{"--net=/run/netns/" + c.netns(n), "--mount=" + mountNamespaceFile(n), "--uts=" + utsNamespaceFile(n), "--"}
 }
