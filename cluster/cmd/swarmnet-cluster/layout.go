@@ -35,7 +35,8 @@ const (
 type cluster struct {
 	Prefix string `json:"prefix"`
 	Nodes  []node `json:"nodes"`
-	// host directories `up` created as mount points (kept empty on the host); `down` removes them
+	// host directories `up` created for mount points, each before its parents (kept empty on the
+	// host); `down` removes them in this order
 	MountPoints []string `json:"mountPoints"`
 }
 

@@ -87,12 +87,18 @@ func (c *cluster) nodeNamespaces(n node) error {
 		if err := os.MkdirAll(filepath.Join(dir, "root", m), 0o755); err != nil {
 			return err
 		}
-		if _, err := os.Stat(m); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(m, 0o755); err != nil {
-				return err
+		// every directory made here (the mount point and any missing parent, deepest first) goes at down
+		var missing []string
+		for dir := m; dir != "/"; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				break
 			}
-			c.MountPoints = append(c.MountPoints, m)
+			missing = append(missing, dir)
 		}
+		if err := os.MkdirAll(m, 0o755); err != nil {
+			return err
+		}
+		c.MountPoints = append(c.MountPoints, missing...)
 	}
 	var script strings.Builder
 	fmt.Fprintf(&script, "hostname %s\n", n.Name)

@@ -16,12 +16,19 @@ import java.util.Optional;
  */
 final class LocalCluster implements AutoCloseable {
 
+    /** Host directories a node binds its own over; `up` creates those missing, and `down` must remove them again. */
+    private static final List<Path> NODE_DIRECTORIES = List.of(Path.of("/var/lib/kubelet"), Path.of("/var/lib/containerd"),
+            Path.of("/var/lib/cni"), Path.of("/etc/cni"), Path.of("/var/log/pods"), Path.of("/var/log/containers"),
+            Path.of("/var/lib/swarmnet"));
+
     private final Path repository;
     private final Path kubeconfig;
+    private final List<Path> absentBefore;
 
-    private LocalCluster(Path repository, Path kubeconfig) {
+    private LocalCluster(Path repository, Path kubeconfig, List<Path> absentBefore) {
         this.repository = repository;
         this.kubeconfig = kubeconfig;
+        this.absentBefore = absentBefore;
     }
 
     /** Why this machine cannot run the cluster, or empty when it can. */
@@ -43,10 +50,11 @@ final class LocalCluster implements AutoCloseable {
         Path swarmnet = repository.resolve("swarmnet");
         // a cluster a failed earlier run left behind goes first
         HostCommand.run(Duration.ofMinutes(2), List.of(swarmnet.toString(), "cluster", "down")).output();
+        List<Path> absentBefore = NODE_DIRECTORIES.stream().filter(d -> !Files.exists(d)).toList();
         // the first start builds Kubernetes (minutes on two cores) and the images
         HostCommand.run(Duration.ofMinutes(45), List.of(swarmnet.toString(), "cluster", "up", "--nodes", Integer.toString(nodes))).output();
         String kubeconfig = HostCommand.run(Duration.ofSeconds(30), List.of(swarmnet.toString(), "cluster", "kubeconfig")).output().trim();
-        return new LocalCluster(repository, Path.of(kubeconfig));
+        return new LocalCluster(repository, Path.of(kubeconfig), absentBefore);
     }
 
     Path kubeconfig() {
@@ -83,7 +91,7 @@ final class LocalCluster implements AutoCloseable {
         return swarmnet(Duration.ofMinutes(2), "cluster", "down");
     }
 
-    /** After down: no node namespace, bridge, cgroup or state directory of the cluster is left. */
+    /** After down: no node namespace, bridge, cgroup, kubeconfig or directory the cluster made is left. */
     void assertNothingLeft() throws java.io.IOException {
         String namespaces = HostCommand.run(Duration.ofSeconds(30), List.of("ip", "netns", "list")).output();
         String links = HostCommand.run(Duration.ofSeconds(30), List.of("ip", "-o", "link")).output();
@@ -97,11 +105,12 @@ final class LocalCluster implements AutoCloseable {
                 }
             }
         }
+        List<Path> directories = absentBefore.stream().filter(Files::exists).toList();
         if (namespaces.lines().anyMatch(l -> l.startsWith("skc")) || links.contains(": skc") || !cgroups.isEmpty()
-                || Files.exists(kubeconfig)) {
+                || Files.exists(kubeconfig) || !directories.isEmpty()) {
             throw new AssertionError("cluster down left something behind:\nnetwork namespaces:\n" + namespaces
                     + "links with skc: " + links.lines().filter(l -> l.contains(": skc")).toList() + "\ncgroups: " + cgroups
-                    + "\nkubeconfig still there: " + Files.exists(kubeconfig));
+                    + "\nkubeconfig still there: " + Files.exists(kubeconfig) + "\ndirectories up made: " + directories);
         }
     }
 
