@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -19,11 +18,11 @@ type apiClient struct {
 }
 
 func (c *cluster) api() (*apiClient, error) {
-	cert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir(), "admin.crt"), filepath.Join(pkiDir(), "admin.key"))
+	cert, err := tls.LoadX509KeyPair(pkiFile("admin.crt"), pkiFile("admin.key"))
 	if err != nil {
 		return nil, err
 	}
-	caPem, err := os.ReadFile(filepath.Join(pkiDir(), "ca.crt"))
+	caPem, err := os.ReadFile(pkiFile("ca.crt"))
 	if err != nil {
 		return nil, err
 	}

@@ -60,14 +60,11 @@ func (c *cluster) certificates() error {
 // startAPIServer starts etcd and the API server, each a process of its own in the root network
 // namespace, listening on the bridge's address.
 func (c *cluster) startAPIServer(localkube string) error {
-	dir, pki := controlPlaneDir(), pkiDir()
-	cg := c.cgroup() + "/control-plane"
-	addr := c.controlPlaneAddress()
+	dir, cg, addr, p := controlPlaneDir(), c.controlPlaneCgroup(), c.controlPlaneAddress(), pkiFile
 	etcdURL := fmt.Sprintf("http://%s:%d", addr, etcdPort)
 	if err := c.daemon("etcd", cg, nil, localkube, "etcd", "--data-dir="+filepath.Join(dir, "etcd"), "--listen-client-url="+etcdURL); err != nil {
 		return err
 	}
-	p := func(name string) string { return filepath.Join(pki, name) }
 	apiserver := []string{localkube, "kube-apiserver",
 		"--etcd-servers=" + etcdURL,
 		"--advertise-address=" + addr,
@@ -96,10 +93,7 @@ func (c *cluster) startAPIServer(localkube string) error {
 // startControllers starts the controller manager and the scheduler. They start once the API
 // server is ready: before its RBAC roles are bootstrapped they are refused and exit.
 func (c *cluster) startControllers(localkube string) error {
-	pki := pkiDir()
-	p := func(name string) string { return filepath.Join(pki, name) }
-	cg := c.cgroup() + "/control-plane"
-	addr := c.controlPlaneAddress()
+	cg, addr, p := c.controlPlaneCgroup(), c.controlPlaneAddress(), pkiFile
 	component := func(name string, port int, extra ...string) error {
 		kc := p(name + ".kubeconfig")
 		args := append([]string{localkube, name,

@@ -79,16 +79,18 @@ func loadCluster() (*cluster, error) {
 	return &c, nil
 }
 
-func (c *cluster) netns(n node) string      { return c.Prefix + "-" + n.Name }
-func (c *cluster) vethHost(i int) string    { return fmt.Sprintf("%sv%d", c.Prefix, i+1) }
-func nodeDir(n node) string                 { return filepath.Join(stateRoot, "nodes", n.Name) }
-func controlPlaneDir() string               { return filepath.Join(stateRoot, "control-plane") }
-func pkiDir() string                        { return filepath.Join(stateRoot, "pki") }
-func logDir() string                        { return filepath.Join(stateRoot, "logs") }
-func adminKubeconfig() string               { return filepath.Join(stateRoot, "admin.kubeconfig") }
-func mountNamespaceFile(n node) string      { return filepath.Join(stateRoot, "ns", n.Name+".mnt") }
-func utsNamespaceFile(n node) string        { return filepath.Join(stateRoot, "ns", n.Name+".uts") }
-func (c *cluster) nodeCgroup(n node) string { return c.cgroup() + "/" + n.Name }
+func (c *cluster) netns(n node) string        { return c.Prefix + "-" + n.Name }
+func (c *cluster) vethHost(i int) string      { return fmt.Sprintf("%sv%d", c.Prefix, i+1) }
+func nodeDir(n node) string                   { return filepath.Join(stateRoot, "nodes", n.Name) }
+func controlPlaneDir() string                 { return filepath.Join(stateRoot, "control-plane") }
+func pkiDir() string                          { return filepath.Join(stateRoot, "pki") }
+func pkiFile(name string) string              { return filepath.Join(pkiDir(), name) }
+func (c *cluster) controlPlaneCgroup() string { return c.cgroup() + "/control-plane" }
+func logDir() string                          { return filepath.Join(stateRoot, "logs") }
+func adminKubeconfig() string                 { return filepath.Join(stateRoot, "admin.kubeconfig") }
+func mountNamespaceFile(n node) string        { return filepath.Join(stateRoot, "ns", n.Name+".mnt") }
+func utsNamespaceFile(n node) string          { return filepath.Join(stateRoot, "ns", n.Name+".uts") }
+func (c *cluster) nodeCgroup(n node) string   { return c.cgroup() + "/" + n.Name }
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {

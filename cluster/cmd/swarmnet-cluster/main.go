@@ -166,7 +166,7 @@ func up(nodes int, source string) (err error) {
 		}},
 		{"control plane: etcd, kube-apiserver", func() error { return c.startAPIServer(bins.localkube) }},
 		{"containerd on every node, images imported", func() error {
-			if err := c.eachNode(func(n node) error { return c.startNode(n) }); err != nil {
+			if err := c.eachNode(c.startNode); err != nil {
 				return err
 			}
 			// each node's containerd unpacks on its own: the nodes import side by side
@@ -372,11 +372,16 @@ func sweepLeftovers() {
 	for _, l := range links {
 		_ = run("ip", "link", "del", filepath.Base(l))
 	}
+	// one cgroup stands in every hierarchy; killCgroup goes through them all, so once per name
+	groups := map[string]bool{}
 	for _, h := range hierarchies() {
-		groups, _ := filepath.Glob(filepath.Join(h, objectPrefix+"*"))
-		for _, g := range groups {
-			_ = killCgroup("/" + filepath.Base(g))
+		found, _ := filepath.Glob(filepath.Join(h, objectPrefix+"*"))
+		for _, g := range found {
+			groups["/"+filepath.Base(g)] = true
 		}
+	}
+	for g := range groups {
+		_ = killCgroup(g)
 	}
 }
 
@@ -400,14 +405,4 @@ func randomHex(bytes int) string {
 	b := make([]byte, bytes)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func runWithInput(input, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Stdin = strings.NewReader(input)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }

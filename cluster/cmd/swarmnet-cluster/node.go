@@ -208,8 +208,8 @@ evictionHard:
   nodefs.inodesFree: 1%%
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-`, c.nodeCgroup(n), n.Address, filepath.Join(pki, "ca.crt"),
-		filepath.Join(pki, "kubelet-serving-"+n.Name+".crt"), filepath.Join(pki, "kubelet-serving-"+n.Name+".key"), clusterDomain, clusterDNS)
+`, c.nodeCgroup(n), n.Address, pkiFile("ca.crt"),
+		pkiFile("kubelet-serving-"+n.Name+".crt"), pkiFile("kubelet-serving-"+n.Name+".key"), clusterDomain, clusterDNS)
 	proxy := fmt.Sprintf(`
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
@@ -225,7 +225,7 @@ conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, n.Name, podCIDR, filepath.Join(pki, "kube-proxy.kubeconfig"))
+`, n.Name, podCIDR, pkiFile("kube-proxy.kubeconfig"))
 	for name, content := range map[string]string{"containerd.toml": containerd, "kubelet.yaml": kubelet, "kube-proxy.yaml": proxy} {
 		if err := writeFile(filepath.Join(conf, name), content, 0o644); err != nil {
 			return err

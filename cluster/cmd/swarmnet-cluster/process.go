@@ -20,8 +20,19 @@ func run(name string, args ...string) error {
 }
 
 func output(name string, args ...string) (string, error) {
+	return outputWithInput("", name, args...)
+}
+
+func runWithInput(input, name string, args ...string) error {
+	_, err := outputWithInput(input, name, args...)
+	return err
+}
+
+// outputWithInput runs a command with input on its stdin and returns what it printed.
+func outputWithInput(input, name string, args ...string) (string, error) {
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(input)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return out.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))

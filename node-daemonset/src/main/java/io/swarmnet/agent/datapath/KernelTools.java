@@ -78,8 +78,9 @@ public final class KernelTools {
     public static final java.util.Set<String> PROGRAMS = java.util.Set.of("ip", "bridge", "nft", "sysctl", "nsenter");
 
     public Result run(List<String> command, String stdin) {
-        java.util.Optional<String> unlisted = programs(command).stream().filter(p -> !PROGRAMS.contains(p)).findFirst();
-        if (onlyListedPrograms && unlisted.isPresent()) {
+        java.util.Optional<String> unlisted = onlyListedPrograms
+                ? programs(command).stream().filter(p -> !PROGRAMS.contains(p)).findFirst() : java.util.Optional.empty();
+        if (unlisted.isPresent()) {
             return new Result(command, 127, "", "refusing to start " + unlisted.get() + ": it is not in KernelTools.PROGRAMS,"
                     + " the list of programs the agent's image is checked to hold; add it there and to the Dockerfile");
         }
