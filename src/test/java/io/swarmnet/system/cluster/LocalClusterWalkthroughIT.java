@@ -433,6 +433,20 @@ class LocalClusterWalkthroughIT {
         return answer.equals("yes");
     }
 
+    /**
+     * The agent's kernel objects on a node: every one's name starts with "swn" (containerd's pod
+     * namespaces are cni-*), and xfrm states and policies are only ever the agent's there.
+     */
+    private static List<String> agentObjects(String node) {
+        List<String> found = new ArrayList<>();
+        cluster.onNode(node, "ip", "-o", "link").output().lines().filter(l -> l.contains("swn")).forEach(l -> found.add("link " + l));
+        cluster.onNode(node, "ip", "netns", "list").output().lines().filter(l -> l.startsWith("swn")).forEach(l -> found.add("netns " + l));
+        cluster.onNode(node, "nft", "list", "tables").output().lines().filter(l -> l.contains("swn")).forEach(l -> found.add("nft " + l));
+        cluster.onNode(node, "ip", "xfrm", "state").output().lines().filter(l -> !l.isBlank()).forEach(l -> found.add("xfrm state " + l));
+        cluster.onNode(node, "ip", "xfrm", "policy").output().lines().filter(l -> !l.isBlank()).forEach(l -> found.add("xfrm policy " + l));
+        return found;
+    }
+
     @Test
     @Order(8)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
@@ -441,15 +455,17 @@ class LocalClusterWalkthroughIT {
                 assertThat(cluster.onNode(node, "ip", "-o", "link").output()).as("links on %s before", node).contains("swn");
             }
             kubectl("delete", "-f", repo.examples().toString(), "--wait=true", "--timeout=180s");
+            // the services are gone at once, their task pods only after their grace period; the agents
+            // clean up after the last task on their node, and are not to be removed before that
+            cluster.kubectl(Duration.ofMinutes(3), "wait", "--for=delete", "pod", "-l", "swarmnet.io/service", "--timeout=150s").output();
+            long cleaning = System.nanoTime();
+            awaitValue("no swn object left on either node", Duration.ofSeconds(30),
+                    () -> agentObjects("node-1").isEmpty() && agentObjects("node-2").isEmpty() ? Optional.of(true) : Optional.empty());
+            System.out.printf("the agents removed their kernel objects %.2f s after the last task pod was gone%n",
+                    (System.nanoTime() - cleaning) / 1e9);
             cluster.helm(Duration.ofMinutes(4), "uninstall", "swarmnet", "--namespace", NAMESPACE, "--wait", "--timeout", "3m").output();
-            // every kernel object of the agent's starts with "swn" (containerd's pod namespaces are cni-*)
             for (String node : List.of("node-1", "node-2")) {
-                assertThat(cluster.onNode(node, "ip", "-o", "link").output()).as("links on %s", node).doesNotContain("swn");
-                assertThat(cluster.onNode(node, "ip", "netns", "list").output().lines())
-                        .as("network namespaces on %s", node).noneMatch(l -> l.startsWith("swn"));
-                assertThat(cluster.onNode(node, "nft", "list", "tables").output()).as("nft tables on %s", node).doesNotContain("swn");
-                assertThat(cluster.onNode(node, "ip", "xfrm", "state").output()).as("xfrm states on %s", node).isBlank();
-                assertThat(cluster.onNode(node, "ip", "xfrm", "policy").output()).as("xfrm policies on %s", node).isBlank();
+                assertThat(agentObjects(node)).as("the agent's kernel objects on %s after helm uninstall", node).isEmpty();
             }
         });
     }
