@@ -71,6 +71,12 @@ public final class ApiError extends RuntimeException {
                 details(qualifiedResource, name));
     }
 
+    /** As a validating webhook or an admission plugin such as PodSecurity refuses: 403 with its own message. */
+    public static ApiError forbidden(String qualifiedResource, String name, String message) {
+        return new ApiError(403, "Forbidden", qualifiedResource + " \"" + name + "\" is forbidden: " + message,
+                details(qualifiedResource, name));
+    }
+
     public static ApiError badRequest(String message) {
         return new ApiError(400, "BadRequest", message, null);
     }

@@ -1,5 +1,6 @@
 package io.swarmnet.sandboxapi;
 
+import io.swarmnet.sandboxapi.store.AdmissionControl;
 import java.nio.file.Path;
 
 /**
@@ -9,22 +10,28 @@ import java.nio.file.Path;
  * @param crdDirectory directory whose *.yaml CRDs are installed at start; null finds the repository's
  *                     {@code crds/} by walking up from the working directory (none installed if not found)
  * @param validation   admit custom resources through their CRD's schema and CEL rules (defaults too)
+ * @param webhook      runs after the built-in admission on every create and update, as a validating
+ *                     admission webhook would: it may refuse with an {@link ApiError}
  */
-public record SandboxApiOptions(int port, Path crdDirectory, boolean validation) {
+public record SandboxApiOptions(int port, Path crdDirectory, boolean validation, AdmissionControl webhook) {
 
     public static SandboxApiOptions defaults() {
-        return new SandboxApiOptions(0, null, true);
+        return new SandboxApiOptions(0, null, true, AdmissionControl.NONE);
     }
 
     public SandboxApiOptions withPort(int port) {
-        return new SandboxApiOptions(port, crdDirectory, validation);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
     }
 
     public SandboxApiOptions withCrdDirectory(Path crdDirectory) {
-        return new SandboxApiOptions(port, crdDirectory, validation);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
     }
 
     public SandboxApiOptions withValidation(boolean validation) {
-        return new SandboxApiOptions(port, crdDirectory, validation);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
+    }
+
+    public SandboxApiOptions withWebhook(AdmissionControl webhook) {
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
     }
 }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.swarmnet.sandboxapi.admission.Admission;
+import io.swarmnet.sandboxapi.store.AdmissionControl;
 import io.swarmnet.sandboxapi.http.ApiRouter;
 import io.swarmnet.sandboxapi.http.Discovery;
 import io.swarmnet.sandboxapi.http.HttpFront;
@@ -65,7 +66,12 @@ public final class SandboxApiServer implements AutoCloseable {
         GarbageCollector garbageCollector = new GarbageCollector(store);
         store.addListener(new CrdRegistration(catalog, store));
         store.addListener(garbageCollector);
-        store.admission(new Admission(options.validation()));
+        Admission builtIn = new Admission(options.validation());
+        AdmissionControl webhook = options.webhook();
+        store.admission((type, object, old) -> {
+            builtIn.admit(type, object, old);
+            webhook.admit(type, object, old);
+        });
 
         ResourceType namespaces = catalog.find("", "v1", "namespaces").orElseThrow();
         for (String namespace : INITIAL_NAMESPACES) {

@@ -113,6 +113,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
     /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
     private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
+    /** Services whose task pods the API server refuses, and when to try again. */
+    private final TaskRefusal refusals = new TaskRefusal();
 
     private volatile InformerEventSource<Pod, SwarmService> pods;
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
@@ -249,7 +251,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
         List<Pod> created = new ArrayList<>();
         ServiceHealth.Blocker exhausted = null;
-        for (TaskPlan.Creation creation : plan.creations()) {
+        TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
+        for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
             try {
                 Pod pod = createTask(context.getClient(), service, creation.slot(), nodeOfSlot.get(creation.slot().label()),
                         templateHash, serviceNetworks);
@@ -260,7 +263,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                         "cannot start the task for " + creation.slot() + ": " + e.getMessage());
                 events.warning(service, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, exhausted.message());
                 break;
+            } catch (KubernetesClientException e) {
+                if (!TaskRefusal.isRefusal(e)) {
+                    throw e;
+                }
+                refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
+                events.warning(service, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
+                break;
             }
+        }
+        if (refusal == null && !created.isEmpty()) {
+            refusals.accepted(service);
         }
 
         rememberTasks(service, created, serviceNetworks);
@@ -272,14 +285,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         shown.addAll(created);
         int readySlots = readySlots(desired, existing, removed);
+        ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal == null ? null : refusal.blocker();
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
-                exhausted, failed, notReadyHint(shown));
+                blocker, failed, notReadyHint(shown));
         SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
                 ServiceHealth.conditions(assessment), now);
 
         Optional<Duration> recheck = plan.recheckAfter();
         if (exhausted != null) {
             recheck = Optional.of(EXHAUSTED_RETRY);
+        } else if (refusal != null) {
+            recheck = Optional.of(refusal.retryAfter());
         }
         return withStatus(context.getClient(), service, status, recheck);
     }
@@ -673,6 +689,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         knownTasks.remove(serviceKey(service));
         events(context.getClient()).forget(service);
+        refusals.forget(service);
         return DeleteControl.defaultDelete();
     }
 }

@@ -18,6 +18,8 @@ import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
+import io.swarmnet.sandboxapi.ApiError;
+import io.swarmnet.sandboxapi.SandboxApiOptions;
 import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.time.Duration;
 import java.util.Comparator;
@@ -41,8 +43,24 @@ final class ServiceFixture implements AutoCloseable {
     final OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
     SwarmnetOperator operator;
 
+    /**
+     * A label that makes the API server refuse a pod, as PodSecurity or a validating webhook would;
+     * task pods carry their template's labels, so a template with it gets refused tasks.
+     */
+    static final String DENIED_LABEL = "admission.test/deny";
+    /** Pod creations the webhook refused so far. */
+    final java.util.concurrent.atomic.AtomicInteger refusedPods = new java.util.concurrent.atomic.AtomicInteger();
+
     ServiceFixture(String namespace) {
-        this.api = SandboxApiServer.start();
+        this.api = SandboxApiServer.start(SandboxApiOptions.defaults().withWebhook((type, object, old) -> {
+            var labels = object.path("metadata").path("labels");
+            if (type.kind().equals("Pod") && old == null && labels.has(DENIED_LABEL)) {
+                refusedPods.incrementAndGet();
+                throw ApiError.forbidden("pods", object.path("metadata").path("name").asText(),
+                        "violates PodSecurity \"restricted:latest\": runAsNonRoot != true (pod or container \"web\" must set"
+                                + " securityContext.runAsNonRoot=true)");
+            }
+        }));
         this.client = api.client();
         useNamespace(namespace);
         this.operator = SwarmnetOperator.start(client, config);

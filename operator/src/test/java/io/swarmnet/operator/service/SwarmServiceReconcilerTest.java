@@ -201,6 +201,34 @@ class SwarmServiceReconcilerTest {
                         && e.getMessage().contains("OOMKilled")));
     }
 
+    @Test
+    void taskPodRefusedByTheApiServerShowsItsMessageAndIsRetriedWithBackoffUntilTheTemplateIsFixed() {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 2, List.of("my-network"), spec -> spec.getTemplate().getMetadata().getLabels()
+                .put(ServiceFixture.DENIED_LABEL, "yes"));
+
+        cluster.eventually("Ready is False with reason TaskRefused", () -> cluster.hasCondition("my-web", "Ready", "False", "TaskRefused"));
+        assertThat(cluster.condition("my-web", "Ready").getMessage())
+                .contains("slot 1", "HTTP 403", "violates PodSecurity \"restricted:latest\"", "spec.template");
+        assertThat(cluster.hasCondition("my-web", "Degraded", "True", "TaskRefused")).isTrue();
+        cluster.eventually("a TaskRefused event carries the server's message", () -> cluster.client.v1().events().inNamespace(ns)
+                .list().getItems().stream().anyMatch(e -> "TaskRefused".equals(e.getReason()) && "Warning".equals(e.getType())
+                        && e.getInvolvedObject().getName().equals("my-web") && e.getMessage().contains("runAsNonRoot")));
+        assertThat(cluster.pods("my-web")).isEmpty();
+
+        // tried again, but backing off (5 s, then 10 s) even though pod and status events wake the reconcile meanwhile
+        int before = cluster.refusedPods.get();
+        cluster.eventually(java.time.Duration.ofSeconds(12), "the creation is tried again", () -> cluster.refusedPods.get() > before);
+        int afterRetry = cluster.refusedPods.get();
+        sleep(java.time.Duration.ofSeconds(4));
+        assertThat(cluster.refusedPods.get()).as("refusals in the 4 s after a retry").isEqualTo(afterRetry);
+
+        cluster.edit("my-web", spec -> spec.getTemplate().getMetadata().getLabels().remove(ServiceFixture.DENIED_LABEL));
+        cluster.eventually("both tasks are created once the template complies", () -> cluster.pods("my-web").size() == 2);
+        kubelet.startAll();
+        cluster.eventually("the service is Ready again", () -> cluster.hasCondition("my-web", "Ready", "True", null));
+    }
+
     /** Pod events as a watcher sees them, in order, with the slot and template hash of each pod. */
     private record PodEvent(String action, String pod, int slot, String hash, java.time.Instant at) {
     }
@@ -218,6 +246,15 @@ class SwarmServiceReconcilerTest {
                     public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
                     }
                 });
+    }
+
+    private static void sleep(java.time.Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     private static String image(Pod pod) {
