@@ -206,6 +206,20 @@ class NodeAgentTest {
     }
 
     @Test
+    void theAgentLabelsItsOwnNodeSoThatTasksAreScheduledThereOnly() throws Exception {
+        assertThat(labels("n1")).doesNotContainKey(SwarmnetKeys.LABEL_NODE_AGENT);
+        startReadyAgent();
+
+        await("node n1 labelled", () -> "true".equals(labels("n1").get(SwarmnetKeys.LABEL_NODE_AGENT)), SECOND);
+        assertThat(labels("n2")).as("an agent labels only its own node").doesNotContainKey(SwarmnetKeys.LABEL_NODE_AGENT);
+    }
+
+    private java.util.Map<String, String> labels(String node) {
+        var labels = client.nodes().withName(node).get().getMetadata().getLabels();
+        return labels == null ? java.util.Map.of() : labels;
+    }
+
+    @Test
     void nodeAnnotationCarriesThisNodesStatePerNetwork() throws Exception {
         startReadyAgent();
         create(task("web-1", "web").on("n1").address("net", "10.0.9.3").build());

@@ -27,6 +27,16 @@ public final class SwarmnetKeys {
      */
     public static final String ANNOTATION_NODE_NETWORKS = GROUP + "/networks";
 
+    /**
+     * Node label set by the node's agent once it serves the node: task pods require it, so a task
+     * never lands where nothing would attach it (a Windows node, a virtual kubelet, a node outside
+     * the agent DaemonSet's nodeSelector).
+     */
+    public static final String LABEL_NODE_AGENT = GROUP + "/agent";
+    public static final String NODE_AGENT_PRESENT = "true";
+    /** The well-known node label the agent's and the tasks' placement share: the agent is a Linux program. */
+    public static final String LABEL_NODE_OS = "kubernetes.io/os";
+
     /** Pod readiness gate (and the pod condition the node agent sets) meaning: attached to all its networks. */
     public static final String CONDITION_ATTACHED = GROUP + "/attached";
 

@@ -201,22 +201,33 @@ public final class ClusterPublisher {
             return true;
         }
         Map<String, String> annotations = node.getMetadata().getAnnotations();
+        Map<String, String> labels = node.getMetadata().getLabels();
         String current = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_NODE_NETWORKS);
-        if (wanted.equals(current) || (current == null && states.byNetwork().isEmpty())) {
+        boolean labelled = labels != null && SwarmnetKeys.NODE_AGENT_PRESENT.equals(labels.get(SwarmnetKeys.LABEL_NODE_AGENT));
+        boolean annotated = wanted.equals(current) || (current == null && states.byNetwork().isEmpty());
+        if (annotated && labelled) {
             writtenAnnotation = null;
             return true;
         }
-        if (wanted.equals(writtenAnnotation)) {
+        if (wanted.equals(writtenAnnotation) && labelled) {
             return true;
         }
         ObjectNode patch = JSON.createObjectNode();
-        patch.putObject("metadata").putObject("annotations").put(SwarmnetKeys.ANNOTATION_NODE_NETWORKS, wanted);
+        ObjectNode metadata = patch.putObject("metadata");
+        if (!annotated) {
+            metadata.putObject("annotations").put(SwarmnetKeys.ANNOTATION_NODE_NETWORKS, wanted);
+        }
+        if (!labelled) {
+            // from the first round on: task pods are scheduled only onto nodes that carry it
+            metadata.putObject("labels").put(SwarmnetKeys.LABEL_NODE_AGENT, SwarmnetKeys.NODE_AGENT_PRESENT);
+        }
         try {
             client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
             writtenAnnotation = wanted;
             return true;
         } catch (KubernetesClientException e) {
-            LOG.info("could not write annotation {} on node {}: {}", SwarmnetKeys.ANNOTATION_NODE_NETWORKS, nodeName, e.getMessage());
+            LOG.info("could not write label {} or annotation {} on node {}: {}", SwarmnetKeys.LABEL_NODE_AGENT,
+                    SwarmnetKeys.ANNOTATION_NODE_NETWORKS, nodeName, e.getMessage());
             return false;
         }
     }

@@ -7,14 +7,15 @@ import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.swarmnet.api.contract.SwarmnetKeys;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Which nodes a global service runs on, decided as the Kubernetes scheduler and the DaemonSet
- * controller decide it: the template's nodeSelector and required node affinity must match the
+ * Which nodes a service's new tasks may run on, decided as the Kubernetes scheduler and the DaemonSet
+ * controller decide it: a swarmnet agent must run there (its label), the template's nodeSelector and required node affinity must match the
  * node, and its tolerations must tolerate the node's taints. A NoSchedule taint keeps new tasks
  * off a node but leaves a running one alone; a NoExecute taint also removes a running one;
  * PreferNoSchedule is only a preference and is ignored.
@@ -40,6 +41,11 @@ public final class NodeEligibility {
     private static Optional<String> rejects(PodSpec template, Node node, boolean newTask) {
         String name = node.getMetadata().getName();
         Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+        if (newTask && !SwarmnetKeys.NODE_AGENT_PRESENT.equals(labels.get(SwarmnetKeys.LABEL_NODE_AGENT))) {
+            // a task already running stays, as with any node label taken away (IgnoredDuringExecution)
+            return Optional.of("node " + name + " runs no swarmnet agent (it has no label " + SwarmnetKeys.LABEL_NODE_AGENT + "="
+                    + SwarmnetKeys.NODE_AGENT_PRESENT + ", which the agent sets)");
+        }
         Map<String, String> selector = template == null || template.getNodeSelector() == null ? Map.of() : template.getNodeSelector();
         for (var entry : selector.entrySet()) {
             if (!entry.getValue().equals(labels.get(entry.getKey()))) {

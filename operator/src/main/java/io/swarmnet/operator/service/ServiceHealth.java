@@ -25,6 +25,7 @@ public final class ServiceHealth {
     public static final String REASON_ADDRESS_POOL_EXHAUSTED = "AddressPoolExhausted";
     public static final String REASON_INVALID_SPEC = "InvalidSpec";
     public static final String REASON_TASK_REFUSED = "TaskRefused";
+    public static final String REASON_NO_ELIGIBLE_NODE = "NoEligibleNode";
     public static final String REASON_ALL_TASKS_READY = "AllTasksReady";
     public static final String REASON_TASKS_NOT_READY = "TasksNotReady";
     public static final String REASON_UPDATING = "Updating";

@@ -285,7 +285,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         shown.addAll(created);
         int readySlots = readySlots(desired, existing, removed);
-        ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal == null ? null : refusal.blocker();
+        ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker()
+                : readySlots < desiredCount(spec, desired) ? noEligibleNode(spec).orElse(null) : null;
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
                 blocker, failed, notReadyHint(shown));
         SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
@@ -298,6 +299,38 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             recheck = Optional.of(refusal.retryAfter());
         }
         return withStatus(context.getClient(), service, status, recheck);
+    }
+
+    /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
+    private static int desiredCount(SwarmServiceSpec spec, DesiredTasks desired) {
+        return spec.effectiveMode() == ServiceMode.GLOBAL ? Math.max(1, desired.slots().size()) : desired.slots().size();
+    }
+
+    /**
+     * When the cluster has nodes but none may take a new task of this service (none runs a swarmnet
+     * agent, or the template's constraints exclude the rest), why, node by node (a few of them).
+     * With no Node in the cache at all nothing is claimed: the cache may not have synced.
+     */
+    private Optional<ServiceHealth.Blocker> noEligibleNode(SwarmServiceSpec spec) {
+        List<String> reasons = new ArrayList<>();
+        int count = 0;
+        for (Node node : (Iterable<Node>) nodes.list()::iterator) {
+            Optional<String> rejected = NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node);
+            if (rejected.isEmpty()) {
+                return Optional.empty();
+            }
+            if (reasons.size() < 3) {
+                reasons.add(rejected.get());
+            }
+            count++;
+        }
+        if (count == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new ServiceHealth.Blocker(ServiceHealth.REASON_NO_ELIGIBLE_NODE, "none of the " + count
+                + " nodes can run a task of this service: " + String.join("; ", reasons) + (count > reasons.size() ? "; ..." : "")
+                + ". Tasks run only on nodes where the swarmnet agent runs: widen the chart's agent.nodeSelector or"
+                + " agent.tolerations, or the template's nodeSelector, affinity and tolerations"));
     }
 
     /** What is wrong with the spec that the schema did not refuse, or null. */

@@ -118,6 +118,7 @@ public final class TaskPod {
             gates.add(new PodReadinessGate(SwarmnetKeys.CONDITION_ATTACHED));
         }
         spec.setReadinessGates(gates);
+        spec.setNodeSelector(onAgentNodes(spec.getNodeSelector()));
         spec.setDnsPolicy("None");
         spec.setDnsConfig(dnsConfig(spec.getDnsConfig(), serviceMeta.getNamespace(), clusterDomain));
         if (nodeName != null) {
@@ -174,6 +175,18 @@ public final class TaskPod {
                 .withSearches(new ArrayList<>(searches))
                 .withOptions(options)
                 .build();
+    }
+
+    /**
+     * The template's nodeSelector, plus: only Linux nodes where a swarmnet agent runs (it labels its
+     * node). Without it the scheduler could place a task where nothing attaches it, and the task
+     * would wait for its readiness gate forever.
+     */
+    static Map<String, String> onAgentNodes(Map<String, String> fromTemplate) {
+        Map<String, String> selector = fromTemplate == null ? new LinkedHashMap<>() : new LinkedHashMap<>(fromTemplate);
+        selector.put(SwarmnetKeys.LABEL_NODE_AGENT, SwarmnetKeys.NODE_AGENT_PRESENT);
+        selector.putIfAbsent(SwarmnetKeys.LABEL_NODE_OS, "linux");
+        return selector;
     }
 
     /**

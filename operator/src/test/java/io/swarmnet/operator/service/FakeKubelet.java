@@ -39,8 +39,15 @@ final class FakeKubelet implements AutoCloseable {
         this.namespace = namespace;
     }
 
-    /** Registers a node (a Node object in the API) that replicated tasks are spread over. */
+    /** Registers a node (a Node object in the API) where a swarmnet agent runs, that replicated tasks are spread over. */
     FakeKubelet node(String name, Map<String, String> labels, Taint... taints) {
+        Map<String, String> withAgent = new java.util.HashMap<>(labels);
+        withAgent.put(io.swarmnet.api.contract.SwarmnetKeys.LABEL_NODE_AGENT, io.swarmnet.api.contract.SwarmnetKeys.NODE_AGENT_PRESENT);
+        return nodeWithoutAgent(name, withAgent, taints);
+    }
+
+    /** Registers a node that no swarmnet agent serves (it lacks the agent's label). */
+    FakeKubelet nodeWithoutAgent(String name, Map<String, String> labels, Taint... taints) {
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
                 .withNewSpec().withTaints(taints).endSpec().build()).create();
         nodes.add(name);

@@ -9,12 +9,20 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.swarmnet.api.contract.SwarmnetKeys;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class NodeEligibilityTest {
 
+    /** A node whose agent runs (it carries the agent's label), with these labels besides. */
     private static Node node(String name, Map<String, String> labels, Taint... taints) {
+        Map<String, String> all = new java.util.HashMap<>(labels);
+        all.put(SwarmnetKeys.LABEL_NODE_AGENT, SwarmnetKeys.NODE_AGENT_PRESENT);
+        return withoutAgent(name, all, taints);
+    }
+
+    private static Node withoutAgent(String name, Map<String, String> labels, Taint... taints) {
         return new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
                 .withNewSpec().withTaints(taints).endSpec().build();
     }
@@ -101,5 +109,13 @@ class NodeEligibilityTest {
         assertThat(NodeEligibility.rejectsNewTask(spec, node("b", Map.of("zone", "east", "cores", "2")))).isPresent();
         assertThat(NodeEligibility.rejectsNewTask(spec, node("c", Map.of("zone", "north", "cores", "8")))).isPresent();
         assertThat(NodeEligibility.rejectsNewTask(spec, node("special", Map.of()))).isEmpty();
+    }
+
+    @Test
+    void aNodeWhereNoAgentRunsTakesNoNewTaskButKeepsARunningOne() {
+        Node windows = withoutAgent("win-1", Map.of("kubernetes.io/os", "windows"));
+        assertThat(NodeEligibility.rejectsNewTask(template(), windows))
+                .hasValueSatisfying(why -> assertThat(why).contains("win-1", "runs no swarmnet agent", "swarmnet.io/agent=true"));
+        assertThat(NodeEligibility.rejectsRunningTask(template(), windows)).isEmpty();
     }
 }

@@ -428,6 +428,35 @@ class SwarmServiceReconcilerTest {
     }
 
     @Test
+    void tasksAreNotPlacedOnNodesWithoutAnAgentAndAServiceWithNoEligibleNodeSaysSo() {
+        kubelet.nodeWithoutAgent("edge-1", java.util.Map.of("role", "edge"));
+        cluster.network("my-network", null, true);
+        cluster.service("probe", 0, List.of("my-network"), spec -> {
+            spec.setMode(io.swarmnet.api.service.ServiceMode.GLOBAL);
+            spec.setReplicas(null);
+            spec.getTemplate().getSpec().setNodeSelector(java.util.Map.of("role", "edge"));
+        });
+        cluster.service("web", 1, List.of("my-network"), spec -> spec.getTemplate().getSpec()
+                .setNodeSelector(java.util.Map.of("role", "edge")));
+
+        cluster.eventually("the global service says no node can run it", () -> cluster.hasCondition("probe", "Ready", "False", "NoEligibleNode"));
+        assertThat(cluster.condition("probe", "Ready").getMessage()).contains("edge-1", "runs no swarmnet agent", "agent.nodeSelector");
+        assertThat(cluster.pods("probe")).isEmpty();
+        cluster.eventually("so does the replicated one", () -> cluster.hasCondition("web", "Ready", "False", "NoEligibleNode"));
+        assertThat(cluster.pods("web")).singleElement().satisfies(p -> assertThat(p.getSpec().getNodeSelector())
+                .containsEntry(SwarmnetKeys.LABEL_NODE_AGENT, "true").containsEntry("role", "edge"));
+
+        cluster.client.nodes().withName("edge-1").edit(n -> {
+            n.getMetadata().getLabels().put(SwarmnetKeys.LABEL_NODE_AGENT, "true");
+            return n;
+        });
+        cluster.eventually("once an agent labels the node, the global task comes", () -> slots("probe").equals(Set.of("edge-1")));
+        kubelet.startAll();
+        cluster.eventually("and both are Ready", () -> cluster.hasCondition("probe", "Ready", "True", null)
+                && cluster.hasCondition("web", "Ready", "True", null));
+    }
+
+    @Test
     void missingNetworkBlocksTheServiceUntilItAppears() {
         cluster.service("my-web", 2, List.of("later"), spec -> { });
 

@@ -150,4 +150,17 @@ class TaskPodTest {
         assertThat(pod.getSpec().getDnsConfig().getOptions()).containsExactly(new PodDNSConfigOption("ndots", "2"),
                 new PodDNSConfigOption("edns0", null));
     }
+
+    @Test
+    void tasksGoOnlyToLinuxNodesWhereAnAgentRunsKeepingTheTemplatesNodeSelector() {
+        SwarmService service = service("my-web");
+        service.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("disk", "ssd"));
+
+        Pod pod = TaskPod.desired(service, TaskSlot.replicated(1), null, "my-web-1-abcde", "h", new TaskAddresses(Map.of()), "cluster.local");
+
+        assertThat(pod.getSpec().getNodeSelector()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "disk", "ssd", SwarmnetKeys.LABEL_NODE_AGENT, "true", "kubernetes.io/os", "linux"));
+        assertThat(service.getSpec().getTemplate().getSpec().getNodeSelector()).as("the service's own template is left alone")
+                .containsOnlyKeys("disk");
+    }
 }
