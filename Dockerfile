@@ -4,6 +4,7 @@
 #   docker run --rm swarmnet/swarmnet:0.1.0 operator   # the operator (runs as uid 10001)
 #   docker run --rm swarmnet/swarmnet:0.1.0 agent      # the node agent (the chart runs it as root,
 #                                                      # host network and PID, see charts/swarmnet)
+#   swarmnet wait-attached --name SVC --address NET=IP # the first (init) container of every task pod
 #
 # Stage 1 builds the two runnable (shaded) jars with the same command as ./swarmnet and README;
 # stage 2 is a JRE plus the two kernel tools the agent drives (ip/bridge from iproute2, nft).
@@ -41,12 +42,13 @@ COPY --from=build /out/operator.jar /out/agent.jar /opt/swarmnet/
 # The entry point: `swarmnet operator` or `swarmnet agent`; JAVA_OPTS reaches the JVM.
 RUN printf '%s\n' \
       '#!/bin/sh' \
-      '# swarmnet image entry point: swarmnet operator|agent [args...]' \
+      '# swarmnet image entry point: swarmnet operator|agent|wait-attached [args...]' \
       'set -eu' \
       'component="${1:-}"' \
       'case "$component" in' \
       '  operator|agent) shift; exec java $JAVA_OPTS -jar "/opt/swarmnet/$component.jar" "$@" ;;' \
-      '  *) echo "usage: swarmnet operator|agent (got: ${component:-nothing})" >&2; exit 2 ;;' \
+      '  wait-attached) shift; exec java $JAVA_OPTS -cp /opt/swarmnet/agent.jar io.swarmnet.agent.attach.WaitAttached "$@" ;;' \
+      '  *) echo "usage: swarmnet operator|agent|wait-attached (got: ${component:-nothing})" >&2; exit 2 ;;' \
       'esac' > /usr/local/bin/swarmnet \
  && chmod 0755 /usr/local/bin/swarmnet
 # Heap from the container's memory limit; die (and be restarted) rather than limp on after an OOM.

@@ -36,6 +36,14 @@
   value: {{ .Values.operator.addressWarningPercent | quote }}
 - name: SWARMNET_RECONCILE_THREADS
   value: {{ .Values.operator.reconcileThreads | quote }}
+{{- if .Values.tasks.waitForAttachment }}
+- name: SWARMNET_IMAGE
+  value: {{ include "swarmnet.image" . | quote }}
+- name: SWARMNET_IMAGE_PULL_POLICY
+  value: {{ .Values.image.pullPolicy | quote }}
+{{- end }}
+- name: SWARMNET_ATTACH_TIMEOUT
+  value: {{ .Values.tasks.attachTimeout | quote }}
 {{- end -}}
 
 {{- define "swarmnet.agent.env" -}}

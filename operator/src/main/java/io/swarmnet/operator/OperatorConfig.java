@@ -1,6 +1,7 @@
 package io.swarmnet.operator;
 
 import io.swarmnet.api.net.Cidr;
+import io.swarmnet.operator.service.AttachWait;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,9 @@ import java.util.Map;
  * @param addressWarningPercent address usage at which a network reports Degraded
  *                              ({@code SWARMNET_ADDRESS_WARNING_PERCENT})
  * @param reconcileThreads      reconciles run in parallel ({@code SWARMNET_RECONCILE_THREADS})
+ * @param attachWait            the init container holding task containers until they are attached: the swarmnet
+ *                              image ({@code SWARMNET_IMAGE}; unset: no init container), its pull policy
+ *                              ({@code SWARMNET_IMAGE_PULL_POLICY}) and timeout ({@code SWARMNET_ATTACH_TIMEOUT})
  */
 public record OperatorConfig(
         List<Cidr> addressPools,
@@ -41,7 +45,8 @@ public record OperatorConfig(
         String leaseName,
         Duration keyRotationInterval,
         int addressWarningPercent,
-        int reconcileThreads) {
+        int reconcileThreads,
+        AttachWait attachWait) {
 
     public static final String ENV_ADDRESS_POOLS = "SWARMNET_ADDRESS_POOLS";
     public static final String ENV_POOL_SUBNET_SIZE = "SWARMNET_POOL_SUBNET_SIZE";
@@ -57,6 +62,9 @@ public record OperatorConfig(
     public static final String ENV_KEY_ROTATION_INTERVAL = "SWARMNET_KEY_ROTATION_INTERVAL";
     public static final String ENV_ADDRESS_WARNING_PERCENT = "SWARMNET_ADDRESS_WARNING_PERCENT";
     public static final String ENV_RECONCILE_THREADS = "SWARMNET_RECONCILE_THREADS";
+    public static final String ENV_IMAGE = "SWARMNET_IMAGE";
+    public static final String ENV_IMAGE_PULL_POLICY = "SWARMNET_IMAGE_PULL_POLICY";
+    public static final String ENV_ATTACH_TIMEOUT = "SWARMNET_ATTACH_TIMEOUT";
 
     /** Swarm's default pool (docker swarm init --default-addr-pool 10.0.0.0/8 --default-addr-pool-mask-length 24). */
     public static final String DEFAULT_ADDRESS_POOLS = "10.0.0.0/8";
@@ -128,25 +136,38 @@ public record OperatorConfig(
                 value(env, ENV_LEASE_NAME, DEFAULT_LEASE_NAME),
                 duration(env, ENV_KEY_ROTATION_INTERVAL, DEFAULT_KEY_ROTATION_INTERVAL),
                 integer(env, ENV_ADDRESS_WARNING_PERCENT, DEFAULT_ADDRESS_WARNING_PERCENT),
-                integer(env, ENV_RECONCILE_THREADS, DEFAULT_RECONCILE_THREADS));
+                integer(env, ENV_RECONCILE_THREADS, DEFAULT_RECONCILE_THREADS),
+                attachWait(env));
+    }
+
+    private static AttachWait attachWait(Map<String, String> env) {
+        String pullPolicy = value(env, ENV_IMAGE_PULL_POLICY, null);
+        if (pullPolicy != null && !List.of("Always", "IfNotPresent", "Never").contains(pullPolicy)) {
+            throw new IllegalArgumentException(ENV_IMAGE_PULL_POLICY + "='" + pullPolicy + "' is not Always, IfNotPresent or Never");
+        }
+        Duration timeout = duration(env, ENV_ATTACH_TIMEOUT, AttachWait.DEFAULT_TIMEOUT);
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException(ENV_ATTACH_TIMEOUT + "=" + value(env, ENV_ATTACH_TIMEOUT, "") + " must be positive");
+        }
+        return new AttachWait(value(env, ENV_IMAGE, null), pullPolicy, timeout);
     }
 
     /** A copy with other pools and excluded ranges; for tests and embedders. */
     public OperatorConfig withPools(List<Cidr> pools, int subnetSize, List<Cidr> excluded) {
         return new OperatorConfig(pools, subnetSize, excluded, clusterDomain, operatorNamespace, watchNamespaces, logLevel,
-                httpPort, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads);
+                httpPort, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
     }
 
     /** A copy with the HTTP endpoints on another port (0 turns them off). */
     public OperatorConfig withHttpPort(int port) {
         return new OperatorConfig(addressPools, poolSubnetSize, excludedCidrs, clusterDomain, operatorNamespace, watchNamespaces,
-                logLevel, port, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads);
+                logLevel, port, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
     }
 
     /** A copy with leader election switched on or off. */
     public OperatorConfig withLeaderElection(boolean enabled) {
         return new OperatorConfig(addressPools, poolSubnetSize, excludedCidrs, clusterDomain, operatorNamespace, watchNamespaces,
-                logLevel, httpPort, enabled, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads);
+                logLevel, httpPort, enabled, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
     }
 
     private static String value(Map<String, String> env, String name, String fallback) {

@@ -24,6 +24,22 @@ class OperatorConfigTest {
         assertThat(c.leaseName()).isEqualTo("swarmnet-operator");
         assertThat(c.keyRotationInterval()).isEqualTo(Duration.ofHours(12));
         assertThat(c.addressWarningPercent()).isEqualTo(90);
+        assertThat(c.attachWait().enabled()).as("no image, no init container").isFalse();
+    }
+
+    @Test
+    void theImageTurnsOnTheInitContainerThatWaitsForTheAttachment() {
+        OperatorConfig c = OperatorConfig.fromEnvironment(Map.of("SWARMNET_IMAGE", "swarmnet/swarmnet:dev",
+                "SWARMNET_IMAGE_PULL_POLICY", "Never", "SWARMNET_ATTACH_TIMEOUT", "45s"));
+        assertThat(c.attachWait().enabled()).isTrue();
+        assertThat(c.attachWait().image()).isEqualTo("swarmnet/swarmnet:dev");
+        assertThat(c.attachWait().pullPolicy()).isEqualTo("Never");
+        assertThat(c.attachWait().timeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(OperatorConfig.fromEnvironment(Map.of("SWARMNET_IMAGE", "x")).attachWait().timeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("SWARMNET_IMAGE_PULL_POLICY", "Sometimes")))
+                .hasMessageContaining("SWARMNET_IMAGE_PULL_POLICY='Sometimes'").hasMessageContaining("IfNotPresent");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("SWARMNET_ATTACH_TIMEOUT", "0s")))
+                .hasMessageContaining("SWARMNET_ATTACH_TIMEOUT");
     }
 
     @Test

@@ -485,7 +485,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 addresses.put(network.name(), ledger.allocate(network, owner));
             }
             Pod pod = TaskPod.desired(service, slot, nodeName, podName, templateHash, new TaskAddresses(addresses),
-                    config.clusterDomain());
+                    config.clusterDomain(), config.attachWait());
             Pod created = client.pods().inNamespace(namespace).resource(pod).create();
             pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);
             done = true;

@@ -1,6 +1,7 @@
 package io.swarmnet.operator.service;
 
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
 import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -92,6 +93,12 @@ public final class TaskPod {
      */
     public static Pod desired(SwarmService service, TaskSlot slot, String nodeName, String podName, String templateHash,
                               TaskAddresses addresses, String clusterDomain) {
+        return desired(service, slot, nodeName, podName, templateHash, addresses, clusterDomain, AttachWait.OFF);
+    }
+
+    /** As above, with the init container that waits for the attachment first when {@code attachWait} is enabled. */
+    public static Pod desired(SwarmService service, TaskSlot slot, String nodeName, String podName, String templateHash,
+                              TaskAddresses addresses, String clusterDomain, AttachWait attachWait) {
         ObjectMeta serviceMeta = service.getMetadata();
         var template = service.getSpec().getTemplate();
         ObjectMeta templateMeta = template.getMetadata() == null ? new ObjectMeta() : template.getMetadata();
@@ -119,6 +126,15 @@ public final class TaskPod {
         }
         spec.setReadinessGates(gates);
         spec.setNodeSelector(onAgentNodes(spec.getNodeSelector()));
+        if (attachWait.enabled() && !addresses.byNetwork().isEmpty()) {
+            // first of all init containers: the template's own may resolve or connect too
+            List<Container> init = new ArrayList<>();
+            init.add(attachWait.container(serviceMeta.getName(), addresses));
+            if (spec.getInitContainers() != null) {
+                spec.getInitContainers().stream().filter(c -> !AttachWait.CONTAINER_NAME.equals(c.getName())).forEach(init::add);
+            }
+            spec.setInitContainers(init);
+        }
         spec.setDnsPolicy("None");
         spec.setDnsConfig(dnsConfig(spec.getDnsConfig(), serviceMeta.getNamespace(), clusterDomain));
         if (nodeName != null) {

@@ -163,4 +163,34 @@ class TaskPodTest {
         assertThat(service.getSpec().getTemplate().getSpec().getNodeSelector()).as("the service's own template is left alone")
                 .containsOnlyKeys("disk");
     }
+
+    @Test
+    void tasksStartWithAnInitContainerThatWaitsUntilEveryAddressIsAttached() {
+        SwarmService service = service("my-web");
+        service.getSpec().getTemplate().getSpec().setInitContainers(List.of(new io.fabric8.kubernetes.api.model.ContainerBuilder()
+                .withName("migrate").withImage("busybox").build()));
+        TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3"), "back", IpAddress.parse("10.0.10.4")));
+        AttachWait wait = new AttachWait("swarmnet/swarmnet:dev", "IfNotPresent", java.time.Duration.ofSeconds(90));
+
+        Pod pod = TaskPod.desired(service, TaskSlot.replicated(1), null, "my-web-1-abcde", "h", addresses, "cluster.local", wait);
+
+        assertThat(pod.getSpec().getInitContainers()).extracting(c -> c.getName())
+                .as("ours first: the template's own init containers may resolve too").containsExactly("swarmnet-wait-attached", "migrate");
+        var init = pod.getSpec().getInitContainers().get(0);
+        assertThat(init.getImage()).isEqualTo("swarmnet/swarmnet:dev");
+        assertThat(init.getArgs()).containsExactly("wait-attached", "--name", "my-web", "--timeout", "90",
+                "--address", "back=10.0.10.4", "--address", "my-network=10.0.9.3");
+        // restricted Pod Security: the init container never makes the task less compliant than its template
+        var security = init.getSecurityContext();
+        assertThat(security.getRunAsNonRoot()).isTrue();
+        assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(security.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(init.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
+
+        Pod unattached = TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local", wait);
+        assertThat(unattached.getSpec().getInitContainers()).extracting(c -> c.getName()).as("nothing to wait for").containsExactly("migrate");
+        Pod off = TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", addresses, "cluster.local", AttachWait.OFF);
+        assertThat(off.getSpec().getInitContainers()).extracting(c -> c.getName()).containsExactly("migrate");
+    }
 }
