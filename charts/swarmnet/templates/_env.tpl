@@ -44,6 +44,23 @@
 {{- end }}
 - name: SWARMNET_ATTACH_TIMEOUT
   value: {{ .Values.tasks.attachTimeout | quote }}
+- name: SWARMNET_VXLAN_ID_RANGE
+  value: {{ include "swarmnet.vxlanIdRange" . | quote }}
+{{- end -}}
+
+{{- /* network.vxlanIdRange, checked beyond the schema's pattern: inside the 24-bit VNI space and not empty. */}}
+{{- define "swarmnet.vxlanIdRange" -}}
+{{- $range := .Values.network.vxlanIdRange | toString -}}
+{{- $ends := splitList "-" $range -}}
+{{- if ne (len $ends) 2 -}}
+{{- fail (printf "network.vxlanIdRange %q must be first-last, e.g. 1048576-16777215" $range) -}}
+{{- end -}}
+{{- $first := atoi (index $ends 0) -}}
+{{- $last := atoi (index $ends 1) -}}
+{{- if or (lt $first 1) (gt $last 16777215) (gt $first $last) -}}
+{{- fail (printf "network.vxlanIdRange %q must be first-last with 1 <= first <= last <= 16777215 (VXLAN ids are 24 bits), e.g. 1048576-16777215" $range) -}}
+{{- end -}}
+{{- $range -}}
 {{- end -}}
 
 {{- define "swarmnet.agent.env" -}}
@@ -73,4 +90,6 @@
   value: {{ .Values.agent.encryptionMode | quote }}
 - name: SWARMNET_STATE_DIR
   value: {{ .Values.agent.stateDir | quote }}
+- name: SWARMNET_DATA_PATH_PORT
+  value: {{ .Values.network.dataPathPort | quote }}
 {{- end -}}

@@ -1,5 +1,6 @@
 package io.swarmnet.agent;
 
+import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.api.net.IpAddress;
 import java.nio.file.Path;
@@ -31,12 +32,14 @@ import java.util.regex.Pattern;
  *     datapath over TUN), kernel, or userspace</li>
  * <li>{@code SWARMNET_STATE_DIR}: where the userspace datapath reserves ESP sequence numbers across restarts (a hostPath);
  *     default /var/lib/swarmnet</li>
+ * <li>{@code SWARMNET_DATA_PATH_PORT}: UDP port of VXLAN between nodes, 1024..49151, the same on every node (Docker's
+ *     --data-path-port); default {@link VxlanPort#DEFAULT}</li>
  * </ul>
  */
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
-        Path stateDirectory) {
+        Path stateDirectory, VxlanPort vxlanPort) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -97,8 +100,13 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
             throw new IllegalArgumentException("SWARMNET_STATE_DIR '" + stateDirectory + "' must be an absolute path (a hostPath "
                     + "that survives agent restarts)");
         }
+        VxlanPort vxlanPort = VxlanPort.DEFAULT;
+        String vxlanPortText = value(env, "SWARMNET_DATA_PATH_PORT");
+        if (vxlanPortText != null) {
+            vxlanPort = new VxlanPort(integer("SWARMNET_DATA_PATH_PORT", vxlanPortText, VxlanPort.MIN, VxlanPort.MAX));
+        }
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory);
+                stateDirectory, vxlanPort);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -230,12 +230,12 @@ public final class NodeAgent implements AutoCloseable {
                 .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
                         DnsSettings.DEFAULT_UPSTREAM_TIMEOUT))
                 .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
-                        env.stateDirectory()));
+                        env.stateDirectory(), env.vxlanPort()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
-        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()), locator);
+        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort()), locator);
         NodeAgent agent = start(client, config, datapath, locator);
-        LOG.info("node agent for {} started: underlay {} MTU {}, health port {}", node.nodeName(), address,
-                node.underlayMtu(), agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
+        LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, health port {}", node.nodeName(), address,
+                node.underlayMtu(), env.vxlanPort(), agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -26,6 +26,18 @@ class AgentEnvironmentTest {
         assertThat(env.resync()).isEqualTo(Duration.ofSeconds(60));
         assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
         assertThat(env.stateDirectory()).isEqualTo(Path.of("/var/lib/swarmnet"));
+        assertThat(env.vxlanPort().value()).isEqualTo(4789);
+    }
+
+    @Test
+    void theDataPathPortIsReadAndHeldToDockersRange() {
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DATA_PATH_PORT", "7789")).vxlanPort().value()).isEqualTo(7789);
+        for (String bad : new String[] {"1023", "49152", "0"}) {
+            assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DATA_PATH_PORT", bad)))
+                    .hasMessageContaining("SWARMNET_DATA_PATH_PORT " + bad).hasMessageContaining("1024..49151");
+        }
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DATA_PATH_PORT", "vxlan")))
+                .hasMessageContaining("SWARMNET_DATA_PATH_PORT 'vxlan'");
     }
 
     @Test

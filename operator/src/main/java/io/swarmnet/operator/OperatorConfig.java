@@ -2,6 +2,7 @@ package io.swarmnet.operator;
 
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.operator.service.AttachWait;
+import io.swarmnet.operator.ipam.VniRange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,7 @@ import java.util.Map;
  * @param addressWarningPercent address usage at which a network reports Degraded
  *                              ({@code SWARMNET_ADDRESS_WARNING_PERCENT})
  * @param reconcileThreads      reconciles run in parallel ({@code SWARMNET_RECONCILE_THREADS})
+ * @param vxlanIdRange          VXLAN ids given to networks without spec.vxlanId ({@code SWARMNET_VXLAN_ID_RANGE}, first-last)
  * @param attachWait            the init container holding task containers until they are attached: the swarmnet
  *                              image ({@code SWARMNET_IMAGE}; unset: no init container), its pull policy
  *                              ({@code SWARMNET_IMAGE_PULL_POLICY}) and timeout ({@code SWARMNET_ATTACH_TIMEOUT})
@@ -46,6 +48,7 @@ public record OperatorConfig(
         Duration keyRotationInterval,
         int addressWarningPercent,
         int reconcileThreads,
+        VniRange vxlanIdRange,
         AttachWait attachWait) {
 
     public static final String ENV_ADDRESS_POOLS = "SWARMNET_ADDRESS_POOLS";
@@ -65,6 +68,7 @@ public record OperatorConfig(
     public static final String ENV_IMAGE = "SWARMNET_IMAGE";
     public static final String ENV_IMAGE_PULL_POLICY = "SWARMNET_IMAGE_PULL_POLICY";
     public static final String ENV_ATTACH_TIMEOUT = "SWARMNET_ATTACH_TIMEOUT";
+    public static final String ENV_VXLAN_ID_RANGE = "SWARMNET_VXLAN_ID_RANGE";
 
     /** Swarm's default pool (docker swarm init --default-addr-pool 10.0.0.0/8 --default-addr-pool-mask-length 24). */
     public static final String DEFAULT_ADDRESS_POOLS = "10.0.0.0/8";
@@ -137,6 +141,7 @@ public record OperatorConfig(
                 duration(env, ENV_KEY_ROTATION_INTERVAL, DEFAULT_KEY_ROTATION_INTERVAL),
                 integer(env, ENV_ADDRESS_WARNING_PERCENT, DEFAULT_ADDRESS_WARNING_PERCENT),
                 integer(env, ENV_RECONCILE_THREADS, DEFAULT_RECONCILE_THREADS),
+                vniRange(env),
                 attachWait(env));
     }
 
@@ -155,19 +160,38 @@ public record OperatorConfig(
     /** A copy with other pools and excluded ranges; for tests and embedders. */
     public OperatorConfig withPools(List<Cidr> pools, int subnetSize, List<Cidr> excluded) {
         return new OperatorConfig(pools, subnetSize, excluded, clusterDomain, operatorNamespace, watchNamespaces, logLevel,
-                httpPort, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
+                httpPort, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, vxlanIdRange, attachWait);
     }
 
     /** A copy with the HTTP endpoints on another port (0 turns them off). */
     public OperatorConfig withHttpPort(int port) {
         return new OperatorConfig(addressPools, poolSubnetSize, excludedCidrs, clusterDomain, operatorNamespace, watchNamespaces,
-                logLevel, port, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
+                logLevel, port, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, vxlanIdRange, attachWait);
     }
 
     /** A copy with leader election switched on or off. */
     public OperatorConfig withLeaderElection(boolean enabled) {
         return new OperatorConfig(addressPools, poolSubnetSize, excludedCidrs, clusterDomain, operatorNamespace, watchNamespaces,
-                logLevel, httpPort, enabled, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, attachWait);
+                logLevel, httpPort, enabled, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, vxlanIdRange, attachWait);
+    }
+
+    /** A copy with another automatic VXLAN id range. */
+    public OperatorConfig withVxlanIdRange(VniRange range) {
+        return new OperatorConfig(addressPools, poolSubnetSize, excludedCidrs, clusterDomain, operatorNamespace, watchNamespaces,
+                logLevel, httpPort, leaderElection, leaseName, keyRotationInterval, addressWarningPercent, reconcileThreads, range, attachWait);
+    }
+
+    private static VniRange vniRange(Map<String, String> env) {
+        String v = value(env, ENV_VXLAN_ID_RANGE, null);
+        if (v == null) {
+            return VniRange.DEFAULT;
+        }
+        try {
+            return VniRange.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ENV_VXLAN_ID_RANGE + ": " + e.getMessage() + " (default " + VniRange.DEFAULT
+                    + ", chosen to miss the VXLAN ids of Calico, flannel and Cilium)");
+        }
     }
 
     private static String value(Map<String, String> env, String name, String fallback) {

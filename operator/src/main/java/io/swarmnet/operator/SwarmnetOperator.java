@@ -54,7 +54,8 @@ public final class SwarmnetOperator implements AutoCloseable {
     public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config, OperatorMetrics metrics) {
         long begin = System.nanoTime();
         AddressLedger ledger = AddressLedger.fromCluster(client);
-        NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()));
+        NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()),
+                config.vxlanIdRange());
         List<OverlayNetwork> networks = config.watchNamespaces().isEmpty()
                 ? client.resources(OverlayNetwork.class).inAnyNamespace().list().getItems()
                 : config.watchNamespaces().stream()

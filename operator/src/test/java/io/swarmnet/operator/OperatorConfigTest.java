@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.swarmnet.api.net.Cidr;
+import io.swarmnet.operator.ipam.VniRange;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ class OperatorConfigTest {
         assertThat(c.keyRotationInterval()).isEqualTo(Duration.ofHours(12));
         assertThat(c.addressWarningPercent()).isEqualTo(90);
         assertThat(c.attachWait().enabled()).as("no image, no init container").isFalse();
+        assertThat(c.vxlanIdRange()).hasToString("1048576-16777215");
     }
 
     @Test
@@ -57,7 +59,8 @@ class OperatorConfigTest {
                 Map.entry("SWARMNET_LEASE_NAME", "x"),
                 Map.entry("SWARMNET_KEY_ROTATION_INTERVAL", "30m"),
                 Map.entry("SWARMNET_ADDRESS_WARNING_PERCENT", "80"),
-                Map.entry("SWARMNET_RECONCILE_THREADS", "4")));
+                Map.entry("SWARMNET_RECONCILE_THREADS", "4"),
+                Map.entry("SWARMNET_VXLAN_ID_RANGE", "20000-29999")));
         assertThat(c.addressPools()).containsExactly(Cidr.parse("172.20.0.0/14"), Cidr.parse("192.168.128.0/17"));
         assertThat(c.poolSubnetSize()).isEqualTo(26);
         // blank means "use the default", as for every variable
@@ -72,6 +75,7 @@ class OperatorConfigTest {
         assertThat(c.keyRotationInterval()).isEqualTo(Duration.ofMinutes(30));
         assertThat(c.addressWarningPercent()).isEqualTo(80);
         assertThat(c.reconcileThreads()).isEqualTo(4);
+        assertThat(c.vxlanIdRange()).isEqualTo(VniRange.parse("20000-29999"));
     }
 
     @Test
@@ -94,6 +98,10 @@ class OperatorConfigTest {
                 .hasMessageContaining("12h");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("SWARMNET_HTTP_PORT", "http")))
                 .hasMessageContaining("SWARMNET_HTTP_PORT");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("SWARMNET_VXLAN_ID_RANGE", "4096")))
+                .hasMessageContaining("SWARMNET_VXLAN_ID_RANGE").hasMessageContaining("'4096'").hasMessageContaining("first-last");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("SWARMNET_VXLAN_ID_RANGE", "5000-4000")))
+                .hasMessageContaining("SWARMNET_VXLAN_ID_RANGE").hasMessageContaining("empty");
     }
 
     @Test

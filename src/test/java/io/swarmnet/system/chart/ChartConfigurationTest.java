@@ -9,8 +9,10 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.swarmnet.agent.AgentEnvironment;
+import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.operator.OperatorConfig;
+import io.swarmnet.operator.ipam.VniRange;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.HashMap;
@@ -64,6 +66,7 @@ class ChartConfigurationTest {
         assertThat(config.httpPort()).isEqualTo(defaults.httpPort());
         assertThat(config.operatorNamespace()).isEqualTo(RenderedChart.NAMESPACE);
         assertThat(config.watchNamespaces()).isEmpty();
+        assertThat(config.vxlanIdRange()).isEqualTo(defaults.vxlanIdRange());
     }
 
     @Test
@@ -118,6 +121,26 @@ class ChartConfigurationTest {
         // encryption: kernel ESP where the node has it, else the userspace datapath, reserving sequences on the host
         assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
         assertThat(env.stateDirectory()).hasToString("/var/lib/swarmnet");
+        // the chart's default data path port is the agent's own default
+        assertThat(env.vxlanPort()).isEqualTo(VxlanPort.DEFAULT);
+    }
+
+    @Test
+    void theDataPathPortReachesTheAgentAndTheVxlanIdRangeTheOperator() {
+        RenderedChart chart = render("--set", "network.dataPathPort=7789", "--set", "network.vxlanIdRange=20000-29999");
+        assertThat(AgentEnvironment.parse(processEnvironment(container(chart, false))).vxlanPort()).isEqualTo(new VxlanPort(7789));
+        assertThat(OperatorConfig.fromEnvironment(processEnvironment(container(chart, true))).vxlanIdRange())
+                .isEqualTo(VniRange.parse("20000-29999"));
+    }
+
+    @Test
+    void aDataPathPortOrVxlanIdRangeOutOfBoundsIsRefusedByTheChartNamingTheValue() {
+        // Docker's --data-path-port bounds
+        assertThatThrownBy(() -> render("--set", "network.dataPathPort=80")).hasMessageContaining("dataPathPort");
+        assertThatThrownBy(() -> render("--set", "network.dataPathPort=49152")).hasMessageContaining("dataPathPort");
+        assertThatThrownBy(() -> render("--set", "network.vxlanIdRange=5000-4000")).hasMessageContaining("network.vxlanIdRange \"5000-4000\"");
+        assertThatThrownBy(() -> render("--set", "network.vxlanIdRange=1-16777216")).hasMessageContaining("16777215");
+        assertThatThrownBy(() -> render("--set-string", "network.vxlanIdRange=4096")).hasMessageContaining("vxlanIdRange");
     }
 
     @Test

@@ -1,12 +1,10 @@
 package io.swarmnet.api.net;
 
-/** A VXLAN network identifier (24 bits). Swarm allocates from 4096 up; so do we. */
+/** A VXLAN network identifier (24 bits). Which ones are handed out automatically is the operator's configuration. */
 public record Vni(int value) implements Comparable<Vni> {
 
     public static final int MIN = 1;
     public static final int MAX = 16_777_215;
-    /** First identifier handed out automatically, as swarm does. */
-    public static final int FIRST_AUTOMATIC = 4096;
 
     public Vni {
         if (value < MIN || value > MAX) {

@@ -53,7 +53,9 @@ public class OverlayNetworkSpec {
     @ValidationRule(value = "self == oldSelf", message = "spec.encrypted cannot be changed; create a new network instead")
     private Boolean encrypted;
 
-    @JsonPropertyDescription("VXLAN network identifier (1..16777215). Left out, the operator assigns a unique one from 4096 up, as swarm does.")
+    @JsonPropertyDescription("VXLAN network identifier (1..16777215), any one no other network holds. Left out, the operator assigns "
+            + "the lowest free one of its automatic range (chart value network.vxlanIdRange, default 1048576-16777215, clear of the "
+            + "ids Calico, flannel and Cilium use).")
     @Min(1)
     @Max(16777215)
     @ValidationRule(value = "self == oldSelf", message = "spec.vxlanId cannot be changed; create a new network instead")

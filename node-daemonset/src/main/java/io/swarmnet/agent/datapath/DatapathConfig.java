@@ -10,14 +10,24 @@ import java.time.Duration;
  *                      namespace on a real node, the node's namespace on a simulated one
  * @param parallelism   how many namespaces are read or programmed at the same time
  * @param toolTimeout   bound on one ip/bridge/nft run
+ * @param vxlanPort     UDP port of the VXLAN devices (the same on every node)
  */
-public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout) {
+public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout, VxlanPort vxlanPort) {
+
+    /** On the default VXLAN port. */
+    public DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout) {
+        this(prefix, hostNamespace, parallelism, toolTimeout, VxlanPort.DEFAULT);
+    }
 
     public DatapathConfig {
         new KernelNames(prefix); // validates
         if (parallelism < 1) {
             throw new IllegalArgumentException("datapath parallelism " + parallelism + " must be at least 1");
         }
+    }
+
+    public DatapathConfig withVxlanPort(VxlanPort port) {
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, port);
     }
 
     /** A real node: the agent runs in the host network namespace. */

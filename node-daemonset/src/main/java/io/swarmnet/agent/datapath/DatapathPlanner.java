@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -34,24 +35,24 @@ import java.util.regex.Pattern;
  */
 public final class DatapathPlanner {
 
-    /** IANA VXLAN port, as Docker and swarm use. */
-    public static final int VXLAN_PORT = 4789;
     private static final Pattern INTERFACE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
 
     private final KernelNames names;
     private final NetNamespace host;
+    private final VxlanPort vxlanPort;
     private final VipLoadBalancer vipLoadBalancer;
 
-    public DatapathPlanner(KernelNames names, NetNamespace host) {
+    public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort) {
         this.names = names;
         this.host = host;
+        this.vxlanPort = vxlanPort;
         this.vipLoadBalancer = new VipLoadBalancer(names);
     }
 
     public Plan plan(NodeDatapath desired, ActualNode actual) {
         Map<NetworkKey, String> rejectedNetworks = new TreeMap<>();
         Map<PodRef, String> rejectedPods = new TreeMap<>();
-        Map<NetworkKey, NetworkDatapath> networks = acceptNetworks(desired, rejectedNetworks);
+        Map<NetworkKey, NetworkDatapath> networks = acceptNetworks(desired, actual, rejectedNetworks);
         Map<PodRef, PodDatapath> pods = acceptPods(desired, actual, networks, rejectedNetworks, rejectedPods);
 
         // A network lives on the node only while a local task is attached to it (libnetwork's rule).
@@ -187,7 +188,7 @@ public final class DatapathPlanner {
         }
 
         LinkState.VxlanParameters wanted = new LinkState.VxlanParameters(network.vni().value(), desired.node().underlayAddress(),
-                VXLAN_PORT, false, true);
+                vxlanPort.value(), false, true);
         LinkState vxlanLink = links.get(vxlan);
         boolean vxlanRight = vxlanLink != null && wanted.equals(vxlanLink.vxlan());
         if (vxlanLink != null && !vxlanRight) {
@@ -196,7 +197,7 @@ public final class DatapathPlanner {
         if (!vxlanRight) {
             // created in the host namespace so that its UDP socket lives on the underlay, then moved in
             hostCommands.add(new Command("link add name " + vxlan + " type vxlan id " + network.vni().value() + " local "
-                    + desired.node().underlayAddress() + " dstport " + VXLAN_PORT + " nolearning proxy", owner, requiresNetwork));
+                    + desired.node().underlayAddress() + " dstport " + vxlanPort + " nolearning proxy", owner, requiresNetwork));
             hostCommands.add(new Command("link set dev " + vxlan + " netns " + namespace, owner, requiresNetwork));
         }
         if (!vxlanRight || vxlanLink.mtu() != network.mtu() || !bridge.equals(vxlanLink.master()) || !vxlanLink.up()) {
@@ -308,16 +309,24 @@ public final class DatapathPlanner {
         return steps;
     }
 
-    private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, Map<NetworkKey, String> rejected) {
+    private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {
         Map<NetworkKey, NetworkDatapath> accepted = new TreeMap<>();
         Map<Vni, NetworkKey> vnis = new HashMap<>();
         for (NetworkDatapath n : desired.networks()) {
             String problem = null;
+            Optional<LinkState> foreign = foreignHolder(n.vni(), actual);
             if (accepted.containsKey(n.key())) {
                 problem = "network " + n.key() + " appears twice in the desired state";
             } else if (vnis.containsKey(n.vni())) {
                 problem = "network " + n.key() + ": VXLAN id " + n.vni() + " is also used by network " + vnis.get(n.vni())
                         + "; give one of them another vxlanId";
+            } else if (foreign.isPresent()) {
+                problem = "network " + n.key() + ": VXLAN id " + n.vni() + " on UDP port " + vxlanPort + " is already held on this node by "
+                        + "device " + foreign.get().name() + " (VNI " + foreign.get().vxlan().id() + ", dstport " + foreign.get().vxlan().port()
+                        + ") in " + host + ", which swarmnet did not create (the cluster's CNI or another overlay); the kernel allows one "
+                        + "VXLAN device per id and port. Re-create the network with another spec.vxlanId, or leave spec.vxlanId out "
+                        + "to get one from the operator's automatic range (chart value network.vxlanIdRange), or move every node's "
+                        + "VXLAN to another port (chart value network.dataPathPort)";
             } else if (n.mtu() < 68 || n.mtu() > 65535) {
                 problem = "network " + n.key() + ": mtu " + n.mtu() + " is outside 68..65535; fix spec.mtu or the underlay MTU";
             } else if (!n.subnet().contains(n.gateway())) {
@@ -331,6 +340,20 @@ public final class DatapathPlanner {
             vnis.put(n.vni(), n.key());
         }
         return accepted;
+    }
+
+    /**
+     * A device we did not make that holds {@code vni} on our port in the host namespace, unless this network's own
+     * device already exists (then the two differ in something the kernel tells apart, and ours works).
+     */
+    private Optional<LinkState> foreignHolder(Vni vni, ActualNode actual) {
+        NetworkNamespaceState ours = actual.networkNamespaces().get(names.networkNamespace(vni));
+        if (ours != null && ours.links().containsKey(names.vxlan(vni))) {
+            return Optional.empty();
+        }
+        return actual.foreignVxlans().stream()
+                .filter(l -> l.vxlan() != null && l.vxlan().id() == vni.value() && l.vxlan().port() == vxlanPort.value())
+                .findFirst();
     }
 
     private Map<PodRef, PodDatapath> acceptPods(NodeDatapath desired, ActualNode actual, Map<NetworkKey, NetworkDatapath> networks,

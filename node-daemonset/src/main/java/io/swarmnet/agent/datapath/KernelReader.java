@@ -16,8 +16,8 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Reads what the kernel holds for one node: our network namespaces (devices, neighbours, FDB), stray VXLAN
- * devices in the host namespace, and the interfaces and VIP table of each pod asked about.
+ * Reads what the kernel holds for one node: our network namespaces (devices, neighbours, FDB), VXLAN devices in
+ * the host namespace (our strays and others' devices), and the interfaces and VIP table of each pod asked about.
  */
 public final class KernelReader {
 
@@ -54,7 +54,8 @@ public final class KernelReader {
         if (!hostLinks.ok()) {
             throw new IllegalStateException("cannot read the host namespace (" + host + "): " + hostLinks.describe());
         }
-        parser.links(hostLinks.stdout()).values().stream().filter(l -> names.isOurVxlan(l.name())).forEach(hostVxlans::add);
+        List<LinkState> foreignVxlans = new ArrayList<>();
+        parser.links(hostLinks.stdout()).values().forEach(l -> (names.isOurVxlan(l.name()) ? hostVxlans : foreignVxlans).add(l));
 
         Map<String, NetworkNamespaceState> networks = new ConcurrentHashMap<>();
         Map<PodRef, PodNamespaceState> podStates = new ConcurrentHashMap<>();
@@ -76,7 +77,7 @@ public final class KernelReader {
                 throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
             }
         }
-        return new ActualNode(hostVxlans, networks, podStates, missing);
+        return new ActualNode(hostVxlans, networks, podStates, missing, foreignVxlans);
     }
 
     /** Names under /run/netns that our prefix produced for networks. */

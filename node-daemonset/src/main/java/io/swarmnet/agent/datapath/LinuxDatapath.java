@@ -57,7 +57,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         });
         KernelTools tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
-        this.planner = new DatapathPlanner(names, config.hostNamespace());
+        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
         this.executor = new PlanExecutor(tools, pool);
         this.vipLoadBalancer = new VipLoadBalancer(names);
         this.relistAfter = java.time.Duration.ofSeconds(30);

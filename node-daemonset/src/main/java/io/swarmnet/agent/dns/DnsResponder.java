@@ -147,6 +147,33 @@ final class DnsResponder {
         return reply;
     }
 
+    /**
+     * An upstream answer fetched over TCP for a client that asked over UDP: as it is if it fits the client's UDP
+     * limit, else only its header (TC set) and question, so the client asks again over TCP.
+     */
+    static byte[] forUdpClient(Message query, byte[] answer) {
+        if (answer.length <= udpLimit(query)) {
+            return answer;
+        }
+        Message truncated;
+        try {
+            truncated = new Message(answer);
+        } catch (IOException | RuntimeException e) {
+            return headerOnly(answer, Rcode.SERVFAIL);
+        }
+        OPTRecord opt = truncated.getOPT();
+        truncated.removeAllRecords(Section.ANSWER);
+        truncated.removeAllRecords(Section.AUTHORITY);
+        truncated.removeAllRecords(Section.ADDITIONAL);
+        if (opt != null) {
+            // an EDNS client expects EDNS in the reply; without its options the OPT record never pushes it past the limit
+            truncated.addRecord(new OPTRecord(opt.getPayloadSize(), opt.getExtendedRcode(), opt.getVersion(), opt.getFlags()),
+                    Section.ADDITIONAL);
+        }
+        truncated.getHeader().setFlag(Flags.TC);
+        return truncated.toWire();
+    }
+
     /** SERVFAIL for a query whose upstream failed or timed out. */
     static byte[] serverFailure(Message query, int queryLength) {
         Message reply = replyTo(query, Rcode.SERVFAIL);

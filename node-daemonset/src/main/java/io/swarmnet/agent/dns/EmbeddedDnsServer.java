@@ -40,8 +40,9 @@ import org.xbill.DNS.Message;
 /**
  * The resolver at 127.0.0.11:53 (UDP and TCP) inside every attached pod of this node. Sockets are
  * opened inside each pod's namespace (see {@link NetworkNamespace}) and all served by one event
- * loop. Nothing listens in the agent's own namespace: only the upstream socket lives there, and it
- * is connected, so it accepts replies from the upstream resolver alone.
+ * loop. Nothing listens in the agent's own namespace: only the upstream sockets live there — one connected UDP
+ * socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
+ * over TCP ({@link UpstreamTcp}): a query that came over TCP, or one whose UDP answer upstream truncated.
  */
 public final class EmbeddedDnsServer implements AutoCloseable {
 
@@ -49,6 +50,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     static final int PORT = 53;
     private static final Duration TCP_IDLE = Duration.ofSeconds(10);
     private static final int MAX_TCP_CONNECTIONS_PER_POD = 64;
+    private static final int MAX_UPSTREAM_TCP_CONNECTIONS = 128;
 
     private final Duration upstreamTimeout;
     private final Selector selector;
@@ -59,6 +61,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(65_535 + 2);
     private final byte[] scratch = new byte[65_535 + 2];
     private DatagramChannel upstreamChannel;
+    private UpstreamTcp upstreamTcp;
     private int nextUpstreamId = 1;
     private int rotation;
     private volatile boolean running = true;
@@ -76,6 +79,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             upstreamChannel.configureBlocking(false);
             upstreamChannel.connect(upstream);
             upstreamChannel.register(selector, SelectionKey.OP_READ, new UpstreamMarker());
+            upstreamTcp = new UpstreamTcp(selector, upstream, MAX_UPSTREAM_TCP_CONNECTIONS);
         }
         loop = new Thread(this::run, "swarmnet-dns");
         loop.setDaemon(true);
@@ -193,6 +197,8 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         Object attachment = key.attachment();
         if (attachment instanceof UpstreamMarker) {
             readUpstream();
+        } else if (attachment instanceof UpstreamTcp.Exchange exchange) {
+            exchange.ready();
         } else if (attachment instanceof PodEndpoint endpoint) {
             if (key.channel() == endpoint.udp && key.isReadable()) {
                 readUdp(endpoint);
@@ -227,7 +233,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             if (outcome instanceof DnsResponder.Reply reply) {
                 endpoint.udp.send(ByteBuffer.wrap(reply.bytes()), client);
             } else if (outcome instanceof DnsResponder.Forward forward) {
-                forward(forward, length, new UdpClient(endpoint.udp, client));
+                forwardOverUdp(forward, length, new UdpClient(endpoint.udp, client));
             }
         }
     }
@@ -247,24 +253,38 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
     }
 
-    private void forward(DnsResponder.Forward forward, int queryLength, Client client) {
+    private void forwardOverUdp(DnsResponder.Forward forward, int queryLength, Client client) {
         Message query = forward.query();
+        Pending waiting = new Pending(client, query, queryLength, query.getHeader().getID(), deadline(), forward.fallback());
         if (upstreamChannel == null || pending.size() >= 60_000) {
-            client.send(forward.fallback().orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
+            waiting.failed();
             return;
         }
         int id = nextFreeId();
-        int originalId = query.getHeader().getID();
         query.getHeader().setID(id);
         byte[] wire = query.toWire();
-        query.getHeader().setID(originalId);
+        query.getHeader().setID(waiting.originalId());
         try {
             upstreamChannel.write(ByteBuffer.wrap(wire));
-            pending.put(id, new Pending(client, query, queryLength, originalId, System.nanoTime() + upstreamTimeout.toNanos(),
-                    forward.fallback()));
+            pending.put(id, waiting);
         } catch (IOException e) {
-            client.send(forward.fallback().orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
+            waiting.failed();
         }
+    }
+
+    /** A query that came over TCP goes on over TCP: its answer may be larger than any UDP answer. */
+    private void forwardOverTcp(DnsResponder.Forward forward, int queryLength, Client client) {
+        Message query = forward.query();
+        Pending waiting = new Pending(client, query, queryLength, query.getHeader().getID(), deadline(), forward.fallback());
+        if (upstreamTcp == null) {
+            waiting.failed();
+            return;
+        }
+        upstreamTcp.ask(query.toWire(), waiting.deadline(), waiting);
+    }
+
+    private long deadline() {
+        return System.nanoTime() + upstreamTimeout.toNanos();
     }
 
     private int nextFreeId() {
@@ -306,6 +326,12 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 waiting.client.send(waiting.fallback.get());
                 continue;
             }
+            if (truncated(reply)) {
+                // the whole answer is only to be had over TCP; fetched here, it reaches a client whose limit it
+                // fits in one round trip, and one whose limit it exceeds still learns to ask over TCP
+                upstreamTcp.ask(waiting.query.toWire(), waiting.deadline, waiting);
+                continue;
+            }
             reply[0] = (byte) (waiting.originalId >> 8);
             reply[1] = (byte) waiting.originalId;
             waiting.client.send(reply);
@@ -317,8 +343,12 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         return (reply[3] & 0x0F) == org.xbill.DNS.Rcode.NOERROR;
     }
 
+    private static boolean truncated(byte[] reply) {
+        return (reply[2] & 0x02) != 0;
+    }
+
     private void failAllPending() {
-        pending.values().forEach(Pending::fail);
+        pending.values().forEach(Pending::failed);
         pending.clear();
     }
 
@@ -326,11 +356,14 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         long now = System.nanoTime();
         pending.values().removeIf(p -> {
             if (now - p.deadline > 0) {
-                p.fail();
+                p.failed();
                 return true;
             }
             return false;
         });
+        if (upstreamTcp != null) {
+            upstreamTcp.expire(now);
+        }
         for (PodEndpoint endpoint : pods.values()) {
             endpoint.closeIdle(now);
         }
@@ -349,6 +382,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         pods.clear();
         try {
             if (upstreamChannel != null) {
+                upstreamTcp.close();
                 upstreamChannel.close();
             }
             selector.close();
@@ -362,6 +396,11 @@ public final class EmbeddedDnsServer implements AutoCloseable {
 
     private interface Client {
         void send(byte[] reply);
+
+        /** An upstream answer fetched over TCP, which may be larger than a UDP client can take. */
+        default void sendFetchedOverTcp(Message query, byte[] answer) {
+            send(answer);
+        }
     }
 
     private record UdpClient(DatagramChannel channel, SocketAddress address) implements Client {
@@ -373,15 +412,33 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 // the pod went away while its query was upstream
             }
         }
+
+        @Override
+        public void sendFetchedOverTcp(Message query, byte[] answer) {
+            send(DnsResponder.forUdpClient(query, answer));
+        }
     }
 
-    /** A forwarded query waiting for upstream; {@code fallback} is our answer should upstream not have the name. */
-    private record Pending(Client client, Message query, int queryLength, int originalId, long deadline, Optional<byte[]> fallback) {
+    /**
+     * A forwarded query waiting for upstream; {@code fallback} is our answer should upstream not have the name. Over
+     * TCP the query goes upstream with the client's own id, so the answer already carries {@code originalId}.
+     */
+    private record Pending(Client client, Message query, int queryLength, int originalId, long deadline, Optional<byte[]> fallback)
+            implements UpstreamTcp.Answer {
 
-        void fail() {
-            client.send(fallback.orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
+        @Override
+        public void received(byte[] reply) {
+            if (fallback.isPresent() && !found(reply)) {
+                client.send(fallback.get());
+                return;
+            }
+            client.sendFetchedOverTcp(query, reply);
         }
 
+        @Override
+        public void failed() {
+            client.send(fallback.orElseGet(() -> DnsResponder.serverFailure(query, queryLength)));
+        }
     }
 
     private final class PodEndpoint {
@@ -465,7 +522,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 if (outcome instanceof DnsResponder.Reply reply) {
                     send(reply.bytes());
                 } else if (outcome instanceof DnsResponder.Forward forward) {
-                    forward(forward, length, this);
+                    forwardOverTcp(forward, length, this);
                 } else {
                     close();
                     return;

@@ -2,6 +2,7 @@ package io.swarmnet.agent.encryption;
 
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.datapath.NetNamespace;
+import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.encryption.userspace.EspTunnel;
 import io.swarmnet.agent.encryption.userspace.SequenceStore;
@@ -59,7 +60,6 @@ public final class EncryptionDatapath implements AutoCloseable {
     static final int REQID = 0x5e;
     /** Packets the TUN device queues for the sealing thread (the kernel's default 500 overflows under one TCP flow). */
     static final int TUN_QUEUE = 4096;
-    static final int VXLAN_PORT = 4789;
     /** The userspace mode's policy rule, as {@code ip rule} takes it and lists it. */
     private static final String RULE = "fwmark " + hex(MARK) + "/" + hex(MARK_MASK) + " lookup " + ROUTE_TABLE;
     /** nft statement that sets our mark and keeps the other bits of the packet's mark. */
@@ -67,11 +67,13 @@ public final class EncryptionDatapath implements AutoCloseable {
     private static final String ENCAP = "encap espinudp " + EspInUdpSocket.PORT + " " + EspInUdpSocket.PORT + " 0.0.0.0";
     private static final Pattern VNI_RULE = Pattern.compile("@th,96,24 (0x[0-9a-f]+|\\d+)");
     private static final Pattern STATE = Pattern.compile("src (\\S+) dst (\\S+)\\s+proto esp spi (0x[0-9a-f]+) reqid (\\d+)");
-    private static final Pattern POLICY = Pattern.compile("src (\\S+)/32 dst (\\S+)/32 proto udp dport " + VXLAN_PORT);
+    // any port: policies of an earlier data path port are found, and removed, too
+    private static final Pattern POLICY = Pattern.compile("src (\\S+)/32 dst (\\S+)/32 proto udp dport (\\d+)");
 
     private final KernelTools tools;
     private final NetNamespace host;
     private final String table;
+    private final VxlanPort vxlanPort;
     private final EncryptionMode mode;
     /** The userspace mode's sequence reservations; null in kernel mode. */
     private final Supplier<SequenceStore> sequences;
@@ -86,20 +88,23 @@ public final class EncryptionDatapath implements AutoCloseable {
 
     /** Kernel mode. @param prefix the agent's kernel-object prefix: the nft table is named after it */
     public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix) {
-        this(tools, host, prefix, EncryptionMode.Kernel, null);
+        this(tools, host, prefix, VxlanPort.DEFAULT, EncryptionMode.Kernel, null);
     }
 
     /**
      * @param prefix    the agent's kernel-object prefix: the nft table and the TUN device are named after it
+     * @param vxlanPort the port of the VXLAN traffic to encrypt
      * @param sequences where the userspace mode reserves sequence numbers (opened on first use); null in kernel mode
      */
-    public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix, EncryptionMode mode, Supplier<SequenceStore> sequences) {
+    public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix, VxlanPort vxlanPort, EncryptionMode mode,
+            Supplier<SequenceStore> sequences) {
         if (mode == EncryptionMode.Userspace && sequences == null) {
             throw new IllegalArgumentException("the userspace mode needs a sequence store");
         }
         this.tools = tools;
         this.host = host;
         this.table = prefix + "esp";
+        this.vxlanPort = vxlanPort;
         this.mode = mode;
         this.sequences = sequences;
     }
@@ -154,10 +159,10 @@ public final class EncryptionDatapath implements AutoCloseable {
             return null;
         }
         List<String> lines = new ArrayList<>();
-        lines.add("xfrm policy update dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT
+        lines.add("xfrm policy update dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + vxlanPort
                 + " priority 1000 action block");
         plan.peers().forEach((peer, spi) -> lines.add("xfrm policy update src " + plan.local() + "/32 dst " + peer + "/32 proto udp dport "
-                + VXLAN_PORT + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " priority 100 tmpl src " + plan.local()
+                + vxlanPort + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " priority 100 tmpl src " + plan.local()
                 + " dst " + peer + " proto esp" + (spi.isPresent() ? " spi " + hex(spi.getAsInt() & 0xFFFF_FFFFL) : "")
                 + " reqid " + REQID + " mode transport"));
         KernelTools.Result result = tools.ipBatch(host, lines);
@@ -199,7 +204,7 @@ public final class EncryptionDatapath implements AutoCloseable {
         boolean started = false;
         if (tunnel == null) {
             try {
-                tunnel = EspTunnel.start(table, host.enterPath(), plan.local(), sequences.get());
+                tunnel = EspTunnel.start(table, host.enterPath(), plan.local(), vxlanPort, sequences.get());
                 started = true;
             } catch (IOException | RuntimeException e) {
                 return "cannot start the userspace ESP datapath (TUN device " + table + ", UDP " + plan.local() + ":"
@@ -256,13 +261,13 @@ public final class EncryptionDatapath implements AutoCloseable {
         }
         for (String[] policy : programmedPeerPolicies()) {
             IpAddress peer = IpAddress.parse(policy[1]);
-            if (!kernel || !plan.peers().containsKey(peer)) {
-                lines.add("xfrm policy delete src " + policy[0] + "/32 dst " + policy[1] + "/32 proto udp dport " + VXLAN_PORT
+            if (!kernel || !plan.peers().containsKey(peer) || Integer.parseInt(policy[2]) != vxlanPort.value()) {
+                lines.add("xfrm policy delete src " + policy[0] + "/32 dst " + policy[1] + "/32 proto udp dport " + policy[2]
                         + " dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK));
             }
         }
         if ((plan.isEmpty() || !kernel) && hasCatchAllPolicy()) {
-            lines.add("xfrm policy delete dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + VXLAN_PORT);
+            lines.add("xfrm policy delete dir out mark " + hex(MARK) + " mask " + hex(MARK_MASK) + " proto udp dport " + vxlanPort);
         }
         boolean userspaceWanted = !kernel && !plan.isEmpty();
         if (!userspaceWanted) {
@@ -362,14 +367,14 @@ public final class EncryptionDatapath implements AutoCloseable {
             lines.add("  chain out {");
             lines.add("    type route hook output priority mangle; policy accept;");
             for (int vni : vnis) {
-                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " " + SET_MARK);
+                lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " " + SET_MARK);
             }
             lines.add("  }");
             lines.add("  chain in {");
             lines.add("    type filter hook input priority filter; policy accept;");
             for (int vni : vnis) {
                 // kernel: only what xfrm decrypted; userspace: only what the agent injected after authenticating it
-                lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + (mode == EncryptionMode.Kernel ? " meta secpath missing drop"
+                lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + (mode == EncryptionMode.Kernel ? " meta secpath missing drop"
                         : " iifname != \"" + table + "\" drop"));
             }
             lines.add("  }");
@@ -381,7 +386,7 @@ public final class EncryptionDatapath implements AutoCloseable {
                 lines.add("  chain post {");
                 lines.add("    type filter hook postrouting priority filter; policy accept;");
                 for (int vni : vnis) {
-                    lines.add("    udp dport " + VXLAN_PORT + " @th,96,24 " + vni + " oifname != \"" + table + "\" drop");
+                    lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " oifname != \"" + table + "\" drop");
                 }
                 lines.add("  }");
             }
@@ -422,7 +427,7 @@ public final class EncryptionDatapath implements AutoCloseable {
         for (String block : result.stdout().split("\n(?=src )")) {
             Matcher m = POLICY.matcher(block);
             if (m.find() && block.contains("mark " + hex(MARK) + "/" + hex(MARK_MASK))) {
-                policies.add(new String[] {m.group(1), m.group(2)});
+                policies.add(new String[] {m.group(1), m.group(2), m.group(3)});
             }
         }
         return policies;

@@ -1,6 +1,7 @@
 package io.swarmnet.agent.encryption;
 
 import io.swarmnet.agent.datapath.NetNamespace;
+import io.swarmnet.agent.datapath.VxlanPort;
 import java.nio.file.Path;
 
 /**
@@ -11,8 +12,15 @@ import java.nio.file.Path;
  * @param keyNamespace   namespace of the key Secret (the operator's)
  * @param mode           kernel ESP, the userspace datapath, or the first of the two this node can run
  * @param stateDirectory where the userspace datapath keeps its sequence-number reservations: must survive agent restarts
+ * @param vxlanPort      the port of the VXLAN traffic to encrypt (the datapath's)
  */
-public record EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory) {
+public record EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory,
+        VxlanPort vxlanPort) {
+
+    /** For VXLAN on the default port. */
+    public EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory) {
+        this(host, prefix, keyNamespace, mode, stateDirectory, VxlanPort.DEFAULT);
+    }
 
     /** SWARMNET_ENCRYPTION_MODE. */
     public enum ModeSetting {
@@ -25,10 +33,14 @@ public record EncryptionSettings(NetNamespace host, String prefix, String keyNam
     }
 
     public EncryptionSettings withMode(ModeSetting setting) {
-        return new EncryptionSettings(host, prefix, keyNamespace, setting, stateDirectory);
+        return new EncryptionSettings(host, prefix, keyNamespace, setting, stateDirectory, vxlanPort);
     }
 
     public EncryptionSettings withStateDirectory(Path directory) {
-        return new EncryptionSettings(host, prefix, keyNamespace, mode, directory);
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, directory, vxlanPort);
+    }
+
+    public EncryptionSettings withVxlanPort(VxlanPort port) {
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, stateDirectory, port);
     }
 }

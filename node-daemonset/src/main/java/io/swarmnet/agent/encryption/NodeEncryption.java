@@ -31,7 +31,7 @@ public final class NodeEncryption implements AutoCloseable {
     public NodeEncryption(KubernetesClient client, EncryptionSettings settings, Runnable onKeysChanged) {
         KernelTools tools = KernelTools.forAgent(java.time.Duration.ofSeconds(30));
         EncryptionMode mode = chooseMode(tools, settings);
-        this.datapath = new EncryptionDatapath(tools, settings.host(), settings.prefix(), mode, () -> {
+        this.datapath = new EncryptionDatapath(tools, settings.host(), settings.prefix(), settings.vxlanPort(), mode, () -> {
             try {
                 return SequenceStore.open(settings.stateDirectory());
             } catch (IOException e) {

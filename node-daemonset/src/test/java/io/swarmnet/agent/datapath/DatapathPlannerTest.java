@@ -34,7 +34,7 @@ class DatapathPlannerTest {
     private static final PodRef WEB2 = new PodRef("default", "my-web.2", "uid-2");
     private static final String NETNS = "swn-net-4097";
 
-    private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST);
+    private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST, VxlanPort.DEFAULT);
 
     @Test
     void anEmptyNodeGetsTheWholeLibnetworkLayout() {
@@ -234,6 +234,54 @@ class DatapathPlannerTest {
         assertThat(plan.lines(Plan.Tool.IP)).containsExactly("link del dev swn-x001001");
     }
 
+    @Test
+    void theVxlanDeviceUsesTheConfiguredPort() {
+        DatapathPlanner onOtherPort = new DatapathPlanner(NAMES, HOST, new VxlanPort(4790));
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+
+        assertThat(onOtherPort.plan(desired, emptyActual(WEB1)).lines(Plan.Tool.IP))
+                .contains("link add name swn-x001001 type vxlan id 4097 local 192.0.2.11 dstport 4790 nolearning proxy");
+        // a device on the default port is on the wrong port now: replaced, not kept
+        assertThat(onOtherPort.plan(desired, converged(desired)).lines(Plan.Tool.IP)).containsSubsequence("link del dev swn-x001001",
+                "link add name swn-x001001 type vxlan id 4097 local 192.0.2.11 dstport 4790 nolearning proxy");
+    }
+
+    @Test
+    void aForeignDeviceHoldingTheNetworksIdOnOurPortFailsTheNetworkNamingTheDevice() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        ActualNode actual = withForeign(emptyActual(WEB1), foreignVxlan("vxlan.calico", 4097, 4789));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedNetworks().get(NET)).contains("default/my-network", "VXLAN id 4097", "vxlan.calico", "VNI 4097",
+                "dstport 4789", "did not create", "spec.vxlanId", "network.vxlanIdRange", "network.dataPathPort");
+        assertThat(plan.rejectedPods().get(WEB1)).contains("default/my-network", "vxlan.calico");
+        assertThat(plan.lines(Plan.Tool.IP)).noneMatch(l -> l.contains("type vxlan"));
+    }
+
+    @Test
+    void aForeignDeviceWithAnotherIdOrPortLeavesTheNetworkAlone() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        // Calico's VNI on our port, flannel's device with our VNI on its own port: the kernel accepts ours beside both
+        ActualNode actual = withForeign(emptyActual(WEB1), foreignVxlan("vxlan.calico", 4096, 4789), foreignVxlan("flannel.1", 4097, 8472));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedNetworks()).isEmpty();
+        assertThat(plan.lines(Plan.Tool.IP)).contains("link add name swn-x001001 type vxlan id 4097 local 192.0.2.11 dstport 4789 nolearning proxy");
+    }
+
+    @Test
+    void aNetworkWhoseDeviceAlreadyWorksIsNotTornDownForAForeignDevice() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        ActualNode actual = withForeign(converged(desired), foreignVxlan("gbp0", 4097, 4789));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedNetworks()).isEmpty();
+        assertThat(plan.isEmpty()).as("%s", plan).isTrue();
+    }
+
     // --- builders --------------------------------------------------------------------------------------------
 
     static IpAddress ip(String text) {
@@ -275,6 +323,15 @@ class DatapathPlannerTest {
         all.put("lo", lo());
         return new ActualNode(List.of(), Map.of(), Map.of(pod, new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")),
                 all, VipTable.ABSENT)), Map.of());
+    }
+
+    private static LinkState foreignVxlan(String name, int vni, int port) {
+        return new LinkState(name, "vxlan", 1450, true, null, MacAddress.parse("02:00:00:00:00:cc"), List.of(), null,
+                new LinkState.VxlanParameters(vni, ip("192.0.2.11"), port, false, false));
+    }
+
+    private static ActualNode withForeign(ActualNode actual, LinkState... foreign) {
+        return new ActualNode(actual.hostVxlans(), actual.networkNamespaces(), actual.pods(), actual.missingPods(), List.of(foreign));
     }
 
     private static LinkState lo() {

@@ -138,6 +138,41 @@ class DnsResponderTest {
     }
 
     @Test
+    void answerFetchedOverTcpReachesAUdpClientWholeOnlyIfItFitsItsLimit() throws Exception {
+        Message forwarded = Message.newQuery(Record.newRecord(Name.fromString("forty.example."), Type.A, DClass.IN));
+        Message upstream = new Message(forwarded.getHeader().getID());
+        upstream.getHeader().setFlag(Flags.QR);
+        upstream.getHeader().setFlag(Flags.RA);
+        upstream.addRecord(forwarded.getQuestion(), Section.QUESTION);
+        for (int i = 1; i <= 40; i++) {
+            upstream.addRecord(Record.fromString(Name.fromString("forty.example."), Type.A, DClass.IN, 60,
+                    IpAddress.parse("198.51.100.0").plus(i).toString(), Name.root), Section.ANSWER);
+        }
+        byte[] whole = upstream.toWire();
+        assertThat(whole.length).isBetween(DnsResponder.UDP_DEFAULT_LIMIT + 1, DnsResponder.UDP_MAX_LIMIT);
+
+        Message plain = new Message(DnsResponder.forUdpClient(forwarded, whole));
+        assertThat(plain.getHeader().getFlag(Flags.TC)).isTrue();
+        assertThat(plain.getHeader().getID()).isEqualTo(forwarded.getHeader().getID());
+        assertThat(plain.getSection(Section.ANSWER)).isEmpty();
+        assertThat(plain.getQuestion()).isEqualTo(forwarded.getQuestion());
+
+        Message edns = forwarded.clone();
+        edns.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        assertThat(DnsResponder.forUdpClient(edns, whole)).isEqualTo(whole);
+
+        upstream.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
+        for (int i = 41; i <= 80; i++) {
+            upstream.addRecord(Record.fromString(Name.fromString("forty.example."), Type.A, DClass.IN, 60,
+                    IpAddress.parse("198.51.100.0").plus(i).toString(), Name.root), Section.ANSWER);
+        }
+        Message tooLarge = new Message(DnsResponder.forUdpClient(edns, upstream.toWire()));
+        assertThat(tooLarge.getHeader().getFlag(Flags.TC)).isTrue();
+        assertThat(tooLarge.getSection(Section.ANSWER)).isEmpty();
+        assertThat(tooLarge.getOPT()).as("an EDNS client still gets EDNS").isNotNull();
+    }
+
+    @Test
     void malformedQueriesGetHeaderOnlyFormErrNeverLargerThanTheQuery() throws Exception {
         byte[] q = query("my-web", Type.A);
         byte[] cut = java.util.Arrays.copyOf(q, 15); // header plus a broken label

@@ -82,9 +82,14 @@ class EmbeddedDnsServerTest {
     }
 
     static String dig(String ns, String... args) throws IOException {
+        return dig(namespaces, ns, args);
+    }
+
+    /** dig's whole output for a query to the resolver of the pod in namespace {@code ns}, within 3 s. */
+    static String dig(TestNamespaces in, String ns, String... args) throws IOException {
         List<String> argv = new ArrayList<>(List.of("dig", "@127.0.0.11", "+time=3", "+tries=1"));
         argv.addAll(List.of(args));
-        return namespaces.exec(ns, argv.toArray(String[]::new)).output();
+        return in.exec(ns, argv.toArray(String[]::new)).output();
     }
 
     @Test

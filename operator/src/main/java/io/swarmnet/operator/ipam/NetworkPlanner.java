@@ -1,5 +1,7 @@
 package io.swarmnet.operator.ipam;
 
+import static io.swarmnet.operator.OperatorConfig.ENV_VXLAN_ID_RANGE;
+
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.Vni;
@@ -29,9 +31,12 @@ public final class NetworkPlanner {
     public static final int LONGEST_PREFIX = 29;
 
     private final SubnetAllocator subnets;
+    private final VniRange automaticVnis;
 
-    public NetworkPlanner(SubnetAllocator subnets) {
+    /** @param automaticVnis where ids for networks without spec.vxlanId come from */
+    public NetworkPlanner(SubnetAllocator subnets, VniRange automaticVnis) {
         this.subnets = subnets;
+        this.automaticVnis = automaticVnis;
     }
 
     /**
@@ -93,7 +98,7 @@ public final class NetworkPlanner {
         }
         if (request.vxlanId() != null && (request.vxlanId() < Vni.MIN || request.vxlanId() > Vni.MAX)) {
             return new NetworkDecision.Rejected(REASON_INVALID_VXLAN_ID, who + ": spec.vxlanId " + request.vxlanId() + " is outside "
-                    + Vni.MIN + ".." + Vni.MAX + "; choose another or leave it out to have one assigned from " + Vni.FIRST_AUTOMATIC + " up", held);
+                    + Vni.MIN + ".." + Vni.MAX + "; choose another or leave it out to have one assigned " + automaticRange(), held);
         }
 
         if (held != null) {
@@ -121,20 +126,24 @@ public final class NetworkPlanner {
             Optional<String> holder = VniAllocator.holder(vni, otherVnis);
             if (holder.isPresent()) {
                 return new NetworkDecision.Rejected(REASON_VXLAN_ID_IN_USE, who + ": spec.vxlanId " + vni + " is already used by OverlayNetwork "
-                        + holder.get() + "; choose another id or leave spec.vxlanId out to have a free one assigned from "
-                        + Vni.FIRST_AUTOMATIC + " up", null);
+                        + holder.get() + "; choose another id or leave spec.vxlanId out to have a free one assigned " + automaticRange(), null);
             }
         } else {
-            Optional<Vni> next = VniAllocator.next(otherVnis);
+            Optional<Vni> next = VniAllocator.next(automaticVnis, otherVnis);
             if (next.isEmpty()) {
-                return new NetworkDecision.Rejected(REASON_VXLAN_IDS_EXHAUSTED, who + ": every VXLAN id from " + Vni.FIRST_AUTOMATIC
-                        + " up is in use; delete unused networks", null);
+                return new NetworkDecision.Rejected(REASON_VXLAN_IDS_EXHAUSTED, who + ": every VXLAN id of the automatic range "
+                        + automaticVnis + " (" + ENV_VXLAN_ID_RANGE + ") is in use; delete unused networks, widen the range, or give "
+                        + "spec.vxlanId", null);
             }
             vni = next.get();
         }
         IpAddress gw = gateway != null ? gateway : subnet.first().plus(1);
         return new NetworkDecision.Allocated(new NetworkAllocation(request.namespace(), request.name(), subnet, gw,
                 range != null ? range : subnet, vni), true);
+    }
+
+    private String automaticRange() {
+        return "from the automatic range " + automaticVnis + " (" + ENV_VXLAN_ID_RANGE + ")";
     }
 
     /** A network that already holds an allocation keeps it; only ipRange may change. */

@@ -5,17 +5,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Decides VXLAN ids: automatic ones from 4096 up (lowest free, as swarm does; below 4096 is left to
- * explicit choices), explicit ones checked for uniqueness. Pure: the caller passes in what is taken.
+ * Decides VXLAN ids: automatic ones from a configured range (lowest free, as swarm does; outside the range
+ * is left to explicit choices), explicit ones checked for uniqueness. Pure: the caller passes in what is taken.
  */
 public final class VniAllocator {
 
     private VniAllocator() {
     }
 
-    /** The lowest free id from {@link Vni#FIRST_AUTOMATIC}, or empty when all 16 million are taken. */
-    public static Optional<Vni> next(Map<Vni, String> taken) {
-        for (int v = Vni.FIRST_AUTOMATIC; v <= Vni.MAX; v++) {
+    /** The lowest free id of {@code range}, or empty when every id of it is taken. */
+    public static Optional<Vni> next(VniRange range, Map<Vni, String> taken) {
+        for (int v = range.first().value(); v <= range.last().value(); v++) {
             if (!taken.containsKey(new Vni(v))) {
                 return Optional.of(new Vni(v));
             }

@@ -19,6 +19,7 @@ public final class DesiredNetworkStatus {
     public static final String REASON_NEARLY_EXHAUSTED = "AddressPoolNearlyExhausted";
     public static final String REASON_EXHAUSTED = "AddressPoolExhausted";
     public static final String REASON_ADDRESSES_AVAILABLE = "AddressesAvailable";
+    public static final String REASON_FAILED_ON_NODES = "FailedOnNodes";
     public static final String REASON_IN_USE = "NetworkInUse";
 
     private DesiredNetworkStatus() {
@@ -56,7 +57,7 @@ public final class DesiredNetworkStatus {
             int used = observed.addressesInUse();
             long percent = capacity == 0 ? 100 : used * 100L / capacity;
             status.setAddressUsage(used + "/" + capacity + " (" + percent + "%)");
-            desired.add(degraded(allocation, used, capacity, percent, observed.warningPercent()));
+            desired.add(degraded(allocation, used, capacity, percent, observed.warningPercent(), observed.nodes()));
         } else {
             removed.add(CONDITION_DEGRADED);
         }
@@ -71,9 +72,17 @@ public final class DesiredNetworkStatus {
         return status;
     }
 
-    private static Conditions.Desired degraded(NetworkAllocation allocation, int used, long capacity, long percent, int warningPercent) {
+    private static Conditions.Desired degraded(NetworkAllocation allocation, int used, long capacity, long percent, int warningPercent,
+                                               NodeReports nodes) {
         String usage = used + " of the " + capacity + " assignable addresses of " + allocation.range() + " are held by tasks and virtual IPs ("
                 + percent + "%)";
+        List<String> failures = nodes.failures();
+        if (!failures.isEmpty()) {
+            // a node's agent names the cause and the way out (e.g. a foreign VXLAN device holding the id); users read it here
+            return new Conditions.Desired(CONDITION_DEGRADED, Conditions.TRUE, REASON_FAILED_ON_NODES, "the network fails on "
+                    + failures.size() + " of the " + nodes.nodes().size() + " nodes carrying it: " + String.join("; ", failures)
+                    + ". " + usage);
+        }
         if (used >= capacity) {
             return new Conditions.Desired(CONDITION_DEGRADED, Conditions.TRUE, REASON_EXHAUSTED, usage
                     + "; new tasks cannot get an address. Create a network with a larger spec.subnet or spec.ipRange and move services to it");

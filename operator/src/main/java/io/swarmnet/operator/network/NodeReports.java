@@ -76,6 +76,12 @@ public record NodeReports(List<NetworkNodeStatus> nodes) {
                         + "(fail closed): " + String.join("; ", problems));
     }
 
+    /** "node a: why" for every node whose agent reports that the network, or its encryption, fails there. */
+    public List<String> failures() {
+        return nodes.stream().filter(n -> n.getMessage() != null && !n.getMessage().isBlank())
+                .map(n -> "node " + n.getName() + ": " + n.getMessage()).toList();
+    }
+
     /** "kernel ESP: a, c; userspace ESP over TUN: b", leaving out empty groups; nodes are already sorted by name. */
     private String nodesByMode() {
         Map<String, List<String>> groups = new LinkedHashMap<>();

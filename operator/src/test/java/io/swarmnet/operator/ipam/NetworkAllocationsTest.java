@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class NetworkAllocationsTest {
 
     private static NetworkPlanner planner() {
-        return new NetworkPlanner(new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of()));
+        return new NetworkPlanner(new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of()), VniRange.DEFAULT);
     }
 
     private static NetworkRequest auto(String name) {

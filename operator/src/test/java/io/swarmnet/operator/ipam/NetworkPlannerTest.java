@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class NetworkPlannerTest {
 
     private final NetworkPlanner planner = new NetworkPlanner(
-            new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of(Cidr.parse("10.96.0.0/12"))));
+            new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of(Cidr.parse("10.96.0.0/12"))), VniRange.DEFAULT);
 
     private static NetworkRequest request(String subnet, String gateway, String ipRange, Integer vxlanId) {
         return new NetworkRequest("default", "my-network", subnet, gateway, ipRange, vxlanId);
@@ -21,7 +21,7 @@ class NetworkPlannerTest {
 
     private NetworkDecision plan(NetworkRequest r) {
         return planner.plan(r, null, List.of(new TakenSubnet("default/other", Cidr.parse("10.0.0.0/24"))),
-                Map.of(new Vni(4096), "default/other", new Vni(7000), "team/vx"), List.of());
+                Map.of(new Vni(1_048_576), "default/other", new Vni(7000), "team/vx"), List.of());
     }
 
     private static NetworkAllocation allocated(NetworkDecision d) {
@@ -40,7 +40,7 @@ class NetworkPlannerTest {
         assertThat(a.subnet()).isEqualTo(Cidr.parse("10.0.1.0/24"));
         assertThat(a.gateway()).isEqualTo(IpAddress.parse("10.0.1.1"));
         assertThat(a.range()).isEqualTo(a.subnet());
-        assertThat(a.vni()).isEqualTo(new Vni(4097));
+        assertThat(a.vni()).isEqualTo(new Vni(1_048_577));
     }
 
     @Test
@@ -50,6 +50,24 @@ class NetworkPlannerTest {
         assertThat(a.gateway()).isEqualTo(IpAddress.parse("10.0.9.254"));
         assertThat(a.range()).isEqualTo(Cidr.parse("10.0.9.128/25"));
         assertThat(a.vni()).isEqualTo(new Vni(5000));
+    }
+
+    @Test
+    void anExplicitVxlanIdOutsideTheAutomaticRangeIsAllowed() {
+        assertThat(allocated(plan(request(null, null, null, 4096))).vni()).isEqualTo(new Vni(4096));
+    }
+
+    @Test
+    void aFullAutomaticRangeNamesTheSettingAndWhatToDo() {
+        NetworkPlanner narrow = new NetworkPlanner(new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of()),
+                VniRange.parse("5000-5001"));
+        NetworkDecision.Rejected r = rejected(narrow.plan(request(null, null, null, null), null, List.of(),
+                Map.of(new Vni(5000), "a/one", new Vni(5001), "a/two"), List.of()));
+        assertThat(r.reason()).isEqualTo("VxlanIdsExhausted");
+        assertThat(r.message()).contains("default/my-network", "5000-5001", "SWARMNET_VXLAN_ID_RANGE", "spec.vxlanId");
+        // an explicit id still works when the range is full
+        assertThat(allocated(narrow.plan(request(null, null, null, 42), null, List.of(), Map.of(new Vni(5000), "a/one",
+                new Vni(5001), "a/two"), List.of())).vni()).isEqualTo(new Vni(42));
     }
 
     @Test
@@ -72,7 +90,7 @@ class NetworkPlannerTest {
     void vxlanIdInUseNamesTheHolder() {
         NetworkDecision.Rejected r = rejected(plan(request(null, null, null, 7000)));
         assertThat(r.reason()).isEqualTo("VxlanIdInUse");
-        assertThat(r.message()).contains("spec.vxlanId 7000", "team/vx", "leave spec.vxlanId out");
+        assertThat(r.message()).contains("spec.vxlanId 7000", "team/vx", "leave spec.vxlanId out", "1048576-16777215");
     }
 
     @Test
@@ -89,13 +107,14 @@ class NetworkPlannerTest {
 
     @Test
     void poolExhaustionSaysWhatToDo() {
-        NetworkPlanner tiny = new NetworkPlanner(new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/24")), 24, List.of()));
+        NetworkPlanner tiny = new NetworkPlanner(new SubnetAllocator(List.of(Cidr.parse("10.0.0.0/24")), 24, List.of()), VniRange.DEFAULT);
         NetworkDecision.Rejected r = rejected(tiny.plan(request(null, null, null, null), null,
                 List.of(new TakenSubnet("default/other", Cidr.parse("10.0.0.0/24"))), Map.of(), List.of()));
         assertThat(r.reason()).isEqualTo("PoolExhausted");
         assertThat(r.message()).contains("10.0.0.0/24", "SWARMNET_ADDRESS_POOLS", "spec.subnet");
     }
 
+    /** 4100 was an automatic id before the range moved to 1048576 up: a network keeps it (no renumbering). */
     @Test
     void heldAllocationIsKeptEvenIfItNowLooksTaken() {
         NetworkAllocation held = new NetworkAllocation("default", "my-network", Cidr.parse("10.0.5.0/24"), IpAddress.parse("10.0.5.1"),

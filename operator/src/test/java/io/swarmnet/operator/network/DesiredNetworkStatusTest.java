@@ -2,10 +2,12 @@ package io.swarmnet.operator.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.Vni;
+import io.swarmnet.api.network.NetworkNodeStatus;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
 import io.swarmnet.operator.Conditions;
@@ -55,6 +57,20 @@ class DesiredNetworkStatusTest {
         OverlayNetworkStatus full = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false), observed(13), NOW);
         assertThat(Conditions.find(full.getConditions(), "Degraded").getReason()).isEqualTo("AddressPoolExhausted");
         assertThat(Conditions.find(full.getConditions(), "Ready").getStatus()).isEqualTo("True");
+    }
+
+    @Test
+    void aFailureANodeReportsIsCarriedByTheDegradedCondition() {
+        String why = "network default/net: VXLAN id 4096 on UDP port 4789 is already held on this node by device vxlan.calico";
+        NodeReports nodes = new NodeReports(List.of(new NetworkNodeStatus("node-a", 1, 1, "NotRequested", null, null),
+                new NetworkNodeStatus("node-b", 0, 1, "NotRequested", null, why)));
+        OverlayNetworkStatus s = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false),
+                new DesiredNetworkStatus.Observed(List.of(), nodes, 2, 90), NOW);
+        Condition degraded = Conditions.find(s.getConditions(), "Degraded");
+        assertThat(degraded.getStatus()).isEqualTo("True");
+        assertThat(degraded.getReason()).isEqualTo("FailedOnNodes");
+        assertThat(degraded.getMessage()).contains("1 of the 2 nodes", "node node-b: " + why, "2 of the 13").doesNotContain("node-a");
+        assertThat(Conditions.find(s.getConditions(), "Ready").getStatus()).isEqualTo("True");
     }
 
     @Test

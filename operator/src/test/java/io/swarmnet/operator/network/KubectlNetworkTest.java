@@ -59,7 +59,7 @@ class KubectlNetworkTest {
             assertThat(wait.exit()).as(wait.out()).isZero();
             assertThat(wait.out()).contains("condition met");
             assertThat(kubectl(kubeconfig, null, "get", "onet", "my-network", "-o",
-                    "jsonpath={.status.subnet} {.status.gateway} {.status.vxlanId}").out()).isEqualTo("10.0.9.0/24 10.0.9.1 4096");
+                    "jsonpath={.status.subnet} {.status.gateway} {.status.vxlanId}").out()).isEqualTo("10.0.9.0/24 10.0.9.1 1048576");
 
             String overlapping = """
                     apiVersion: swarmnet.io/v1alpha1
@@ -77,7 +77,7 @@ class KubectlNetworkTest {
             Result table = kubectl(kubeconfig, null, "get", "onet");
             assertThat(table.out()).contains("SUBNET", "VNI", "READY");
             String line = table.out().lines().filter(l -> l.startsWith("my-network ")).findFirst().orElseThrow();
-            assertThat(line.split("\\s+")).contains("10.0.9.0/24", "4096", "True");
+            assertThat(line.split("\\s+")).contains("10.0.9.0/24", "1048576", "True");
         }
     }
 }

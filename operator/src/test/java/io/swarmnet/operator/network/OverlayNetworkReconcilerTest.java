@@ -109,7 +109,7 @@ class OverlayNetworkReconcilerTest {
         assertThat(sa.prefixLength()).isEqualTo(24);
         assertThat(a.getStatus().getGateway()).isEqualTo(sa.first().plus(1).toString());
         assertThat(a.getStatus().getVxlanId()).isNotEqualTo(b.getStatus().getVxlanId());
-        assertThat(List.of(a.getStatus().getVxlanId(), b.getStatus().getVxlanId())).containsExactlyInAnyOrder(4096, 4097);
+        assertThat(List.of(a.getStatus().getVxlanId(), b.getStatus().getVxlanId())).containsExactlyInAnyOrder(1_048_576, 1_048_577); // the default range
         assertThat(a.getStatus().getObservedGeneration()).isEqualTo(a.getMetadata().getGeneration());
         assertThat(a.getMetadata().getFinalizers()).contains(SwarmnetKeys.FINALIZER_NETWORK);
         Condition ready = Conditions.find(a.getStatus().getConditions(), "Ready");

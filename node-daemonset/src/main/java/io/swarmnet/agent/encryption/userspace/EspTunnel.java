@@ -1,5 +1,6 @@
 package io.swarmnet.agent.encryption.userspace;
 
+import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.SecurityAssociation;
 import io.swarmnet.api.net.IpAddress;
 import java.io.IOException;
@@ -36,7 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class EspTunnel implements AutoCloseable {
 
     public static final int ESP_IN_UDP_PORT = 4500;
-    static final int VXLAN_PORT = 4789;
     private static final Logger LOG = LoggerFactory.getLogger(EspTunnel.class);
     private static final int IPV4_HEADER = 20;
     private static final int UDP = 17;
@@ -56,6 +56,8 @@ public final class EspTunnel implements AutoCloseable {
     private final TunDevice tun;
     private final EspSocket udp;
     private final IpAddress local;
+    /** Only VXLAN on this port is sealed or, once opened, injected. */
+    private final int vxlanPort;
     private final SequenceStore sequences;
     /** The inbound SAs' newest authenticated sequence numbers, kept across restarts (see {@link #keepWindows}). */
     private final SequenceStore windows;
@@ -126,10 +128,12 @@ public final class EspTunnel implements AutoCloseable {
         }
     }
 
-    private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, SequenceStore sequences, SequenceStore windows, String name) {
+    private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore sequences, SequenceStore windows,
+            String name) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
+        this.vxlanPort = vxlanPort;
         this.sequences = sequences;
         this.windows = windows;
         this.sealer = new Thread(this::sealLoop, name + "-seal");
@@ -143,8 +147,10 @@ public final class EspTunnel implements AutoCloseable {
     /**
      * Creates the TUN device {@code device} and binds UDP {@code local}:4500, both in the network namespace at
      * {@code namespace} (empty: the agent's own), and starts the two threads. No SA yet: everything is dropped.
+     * Carries VXLAN to and from UDP port {@code vxlanPort}, nothing else.
      */
-    public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, SequenceStore sequences) throws IOException {
+    public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, VxlanPort vxlanPort, SequenceStore sequences)
+            throws IOException {
         SequenceStore windows = sequences.windows();
         TunDevice tun = TunDevice.open(device, namespace);
         EspSocket udp;
@@ -154,7 +160,7 @@ public final class EspTunnel implements AutoCloseable {
             tun.close();
             throw e;
         }
-        EspTunnel tunnel = new EspTunnel(tun, udp, local, sequences, windows, "swarmnet-esp-" + device);
+        EspTunnel tunnel = new EspTunnel(tun, udp, local, vxlanPort.value(), sequences, windows, "swarmnet-esp-" + device);
         tunnel.sealer.start();
         tunnel.opener.start();
         tunnel.keeper.start();
@@ -294,7 +300,7 @@ public final class EspTunnel implements AutoCloseable {
             return;
         }
         int headerLength = (packet.get(ip) & 0x0F) * 4;
-        if (length < headerLength + 8 || (packet.getShort(ip + headerLength + 2) & 0xFFFF) != VXLAN_PORT) {
+        if (length < headerLength + 8 || (packet.getShort(ip + headerLength + 2) & 0xFFFF) != vxlanPort) {
             notVxlan.incrementAndGet();
             return;
         }
@@ -457,7 +463,7 @@ public final class EspTunnel implements AutoCloseable {
             in.newest = sequence;
         }
         datagram.flip();
-        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != VXLAN_PORT) {
+        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != vxlanPort) {
             malformed.incrementAndGet();
             return;
         }
