@@ -449,6 +449,167 @@ class LocalClusterWalkthroughIT {
 
     @Test
     @Order(8)
+    void aTaskWhoseFirstActIsToReachAnotherServiceAlwaysFindsItsNetwork() throws Exception {
+        step("attached before the task starts", () -> {
+            // each task's very first instruction fetches my-web by name; the kubelet would start it as soon
+            // as the pod's sandbox exists, before the agent attached it, but for the wait-attached init container
+            applyYaml("first-act", """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: first-act}
+                    spec:
+                      replicas: 20
+                      networks: [{name: my-network}]
+                      template:
+                        spec:
+                          containers:
+                            - name: busybox
+                              image: busybox:1.36
+                              command: [sh, -c, "if timeout 5 wget -q -O /dev/null http://my-web/; then echo FIRST-ACT-OK; else echo FIRST-ACT-FAILED; fi; sleep 3000"]
+                    """);
+            cluster.kubectl(Duration.ofMinutes(6), "wait", "--for=condition=Ready", "swarmservice/first-act", "--timeout=300s").output();
+            List<Task> starters = tasks("first-act");
+            assertThat(starters).hasSize(20);
+            int ok = 0;
+            List<String> failed = new ArrayList<>();
+            for (Task task : starters) {
+                String log = kubectl("logs", task.pod(), "-c", "busybox");
+                if (log.contains("FIRST-ACT-OK")) {
+                    ok++;
+                } else {
+                    failed.add(task.pod() + ": " + log.trim());
+                }
+                JsonNode pod = json(kubectl("get", "pod", task.pod(), "-o", "json"));
+                assertThat(pod.path("spec").path("initContainers").get(0).path("name").asText()).isEqualTo("swarmnet-wait-attached");
+                assertThat(pod.path("spec").path("nodeSelector").path("swarmnet.io/agent").asText()).isEqualTo("true");
+            }
+            String waited = kubectl("logs", starters.get(0).pod(), "-c", "swarmnet-wait-attached");
+            System.out.println("wait-attached of " + starters.get(0).pod() + ": " + waited.trim());
+            assertThat(waited).contains("attached after").contains("my-network");
+            System.out.printf("first act reached my-web in %d of %d tasks%n", ok, starters.size());
+            assertThat(failed).as("tasks whose first wget of my-web failed").isEmpty();
+            kubectl("delete", "swarmservice", "first-act", "--wait=false");
+        });
+    }
+
+    @Test
+    @Order(9)
+    void theAgentsLabelTheirNodesAndAGlobalServiceRunsOnEach() throws Exception {
+        step("tasks only where an agent runs", () -> {
+            for (String node : List.of("node-1", "node-2")) {
+                assertThat(json(kubectl("get", "node", node, "-o", "json")).path("metadata").path("labels").path("swarmnet.io/agent").asText())
+                        .as("label swarmnet.io/agent on %s", node).isEqualTo("true");
+            }
+            // the label is the agent's to keep: taken away, it comes back
+            kubectl("label", "node", "node-2", "swarmnet.io/agent-");
+            awaitValue("node-2 labelled again by its agent", Duration.ofSeconds(30), () -> Optional.of(json(kubectl("get", "node", "node-2",
+                    "-o", "json")).path("metadata").path("labels").path("swarmnet.io/agent").asText()).filter("true"::equals));
+        });
+    }
+
+    @Test
+    @Order(10)
+    void aTaskThePodSecurityAdmissionRefusesIsShownWithTheServersMessage() throws Exception {
+        step("API refusals visible", () -> {
+            kubectl("create", "namespace", "locked");
+            kubectl("label", "namespace", "locked", "pod-security.kubernetes.io/enforce=restricted");
+            applyYaml("locked", """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: OverlayNetwork
+                    metadata: {name: locked-net, namespace: locked}
+                    spec: {subnet: 10.0.29.0/24}
+                    ---
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: as-root, namespace: locked}
+                    spec:
+                      networks: [{name: locked-net}]
+                      template:
+                        spec:
+                          containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
+                    ---
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: compliant, namespace: locked}
+                    spec:
+                      networks: [{name: locked-net}]
+                      template:
+                        spec:
+                          securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+                          containers:
+                            - name: busybox
+                              image: busybox:1.36
+                              command: [sleep, "3000"]
+                              securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+                    """);
+            String reason = awaitValue("as-root shows why it has no task", Duration.ofMinutes(2), () -> {
+                JsonNode ready = condition(json(kubectl("-n", "locked", "get", "swarmservice", "as-root", "-o", "json")), "Ready");
+                return Optional.ofNullable(ready).filter(c -> "TaskRefused".equals(c.path("reason").asText()))
+                        .map(c -> c.path("message").asText());
+            });
+            assertThat(reason).contains("violates PodSecurity \"restricted:latest\"").contains("spec.template");
+            String events = kubectl("-n", "locked", "get", "events", "--field-selector", "involvedObject.name=as-root", "-o", "json");
+            assertThat(events).contains("TaskRefused").contains("violates PodSecurity");
+            // a template that complies runs there, init container included
+            cluster.kubectl(Duration.ofMinutes(4), "-n", "locked", "wait", "--for=condition=Ready", "swarmservice/compliant",
+                    "--timeout=180s").output();
+            kubectl("delete", "namespace", "locked", "--wait=true", "--timeout=120s");
+        });
+    }
+
+    @Test
+    @Order(11)
+    void anAutomaticNetworkComesUpBesideAForeignVxlanDeviceOnTheCommonId() throws Exception {
+        step("no clash with a CNI's VXLAN", () -> {
+            // what Calico's VXLAN device holds: VNI 4096 on UDP 4789, on every node
+            for (String node : List.of("node-1", "node-2")) {
+                cluster.onNode(node, "ip", "link", "add", "vxlan.calico", "type", "vxlan", "id", "4096", "dstport", "4789", "nolearning").output();
+            }
+            try {
+                applyYaml("auto-net", """
+                        apiVersion: swarmnet.io/v1alpha1
+                        kind: OverlayNetwork
+                        metadata: {name: auto-net}
+                        spec: {}
+                        """ + sleepingService("auto-a", "auto-net") + sleepingService("auto-b", "auto-net"));
+                cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/auto-a", "swarmservice/auto-b",
+                        "--timeout=180s").output();
+                long vni = json(kubectl("get", "overlaynetwork", "auto-net", "-o", "json")).path("status").path("vxlanId").asLong();
+                assertThat(vni).as("automatic VXLAN id").isNotEqualTo(4096).isGreaterThanOrEqualTo(1048576);
+                String b = tasks("auto-b", "auto-net").get(0).address();
+                assertThat(kubectl("exec", tasks("auto-a").get(0).pod(), "--", "ping", "-c", "2", "-W", "2", b)).contains("2 packets received");
+                kubectl("delete", "swarmservice", "auto-a", "auto-b", "--wait=true", "--timeout=120s");
+                kubectl("delete", "overlaynetwork", "auto-net", "--wait=true", "--timeout=120s");
+            } finally {
+                for (String node : List.of("node-1", "node-2")) {
+                    cluster.onNode(node, "ip", "link", "del", "vxlan.calico");
+                }
+            }
+        });
+    }
+
+    /** Applies one manifest given as text. */
+    private static void applyYaml(String name, String yaml) throws IOException {
+        java.nio.file.Path manifest = java.nio.file.Files.createTempFile(name, ".yaml");
+        try {
+            java.nio.file.Files.writeString(manifest, yaml);
+            kubectl("apply", "-f", manifest.toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(manifest);
+        }
+    }
+
+    private static JsonNode condition(JsonNode object, String type) {
+        for (JsonNode condition : object.path("status").path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return condition;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    @Order(20)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
             for (String node : List.of("node-1", "node-2")) {
