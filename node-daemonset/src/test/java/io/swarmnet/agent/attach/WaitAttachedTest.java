@@ -121,4 +121,14 @@ class WaitAttachedTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("expected NETWORK=IPV4", "no --address given", "--timeout soon",
                 "usage: swarmnet wait-attached");
     }
+
+    @Test
+    void itsQueryIsOneAQuestionForTheServiceName() throws Exception {
+        org.xbill.DNS.Message parsed = new org.xbill.DNS.Message(WaitAttached.query(0xbeef, "my-web"));
+        assertThat(parsed.getHeader().getID()).isEqualTo(0xbeef);
+        assertThat(parsed.getHeader().getFlag(org.xbill.DNS.Flags.RD)).isTrue();
+        assertThat(parsed.getQuestion().getName().toString()).isEqualTo("my-web.");
+        assertThat(parsed.getQuestion().getType()).isEqualTo(org.xbill.DNS.Type.A);
+        assertThat(parsed.getSectionArray(org.xbill.DNS.Section.ANSWER)).isEmpty();
+    }
 }
