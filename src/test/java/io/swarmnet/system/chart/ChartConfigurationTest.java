@@ -134,6 +134,23 @@ class ChartConfigurationTest {
     }
 
     @Test
+    void taskPodsWaitForTheirAttachmentWithTheChartsImageUnlessTurnedOff() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(processEnvironment(container(render(
+                "--set", "image.tag=dev", "--set", "tasks.attachTimeout=45s"), true)));
+        assertThat(config.attachWait().enabled()).isTrue();
+        assertThat(config.attachWait().image()).isEqualTo("swarmnet/swarmnet:dev");
+        assertThat(config.attachWait().pullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(config.attachWait().timeout()).isEqualTo(java.time.Duration.ofSeconds(45));
+        assertThat(OperatorConfig.fromEnvironment(processEnvironment(container(render(), true))).attachWait().timeout())
+                .isEqualTo(io.swarmnet.operator.service.AttachWait.DEFAULT_TIMEOUT);
+
+        OperatorConfig off = OperatorConfig.fromEnvironment(processEnvironment(container(render(
+                "--set", "tasks.waitForAttachment=false"), true)));
+        assertThat(off.attachWait().enabled()).isFalse();
+        assertThatThrownBy(() -> render("--set", "tasks.attachTimeout=soon")).hasMessageContaining("attachTimeout");
+    }
+
+    @Test
     void aDataPathPortOrVxlanIdRangeOutOfBoundsIsRefusedByTheChartNamingTheValue() {
         // Docker's --data-path-port bounds
         assertThatThrownBy(() -> render("--set", "network.dataPathPort=80")).hasMessageContaining("dataPathPort");
