@@ -588,6 +588,93 @@ class LocalClusterWalkthroughIT {
         });
     }
 
+    @Test
+    @Order(12)
+    void dnsThroughAnAgentKilledMidLookup() throws Exception {
+        step("DNS while the agent is killed", () -> {
+            // the measurement issue 13 asks for first: a lookup loop in a task, the agent of its node killed
+            // with SIGKILL (a crash or an OOM kill), then how many lookups failed and the longest gap
+            String node = tasks("my-busybox").get(0).node();
+            int seconds = 40;
+            inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
+                    + "while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do "
+                    + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup kubernetes.default 2>/dev/null | grep -q 'Address: 10.96.0.1'; "
+                    + "then echo \"cluster $t ok\"; else echo \"cluster $t fail\"; fi; "
+                    + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup my-web 2>/dev/null | grep -q 'Address: 10.0.9.'; "
+                    + "then echo \"swarm $t ok\"; else echo \"swarm $t fail\"; fi; "
+                    + "usleep 100000; done) < /dev/null > /tmp/dns-gap.log 2>&1 & echo started");
+            Thread.sleep(5000);
+            String agent = kubectl("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=agent",
+                    "--field-selector", "spec.nodeName=" + node, "-o", "jsonpath={.items[0].metadata.name}").trim();
+            double killedAt = uptime();
+            // hostPID: every JVM of the machine is visible; only the one in this container's cgroups is the agent
+            String killed = kubectl("-n", NAMESPACE, "exec", agent, "--", "sh", "-c", "for p in $(pgrep java); do "
+                    + "[ \"$(cat /proc/$p/cgroup 2>/dev/null)\" = \"$(cat /proc/self/cgroup)\" ] && kill -9 $p && echo killed $p; done; true");
+            assertThat(killed).as("the agent's JVM on %s", node).contains("killed");
+            Thread.sleep((seconds - 4) * 1000L);
+            String log = inBusybox("cat", "/tmp/dns-gap.log");
+            for (String kind : List.of("cluster", "swarm")) {
+                DnsGap gap = DnsGap.read(log, kind, killedAt);
+                System.out.printf("DNS with the agent killed (SIGKILL at uptime %.2f): %s names %s%n", killedAt, kind, gap);
+                assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
+                assertThat(gap.answeringAgain()).as("%s names answered again after the kill (%s)", kind, gap).isTrue();
+            }
+            JsonNode pod = json(kubectl("-n", NAMESPACE, "get", "pod", agent, "-o", "json"));
+            System.out.println("agent container restarts: " + pod.path("status").path("containerStatuses").get(0).path("restartCount").asInt());
+        });
+    }
+
+    /**
+     * One name kind's lookups around the kill: how many, how many failed, the longest run of failures
+     * (from the first failed lookup to the next answered one) and when lookups answered again.
+     */
+    private record DnsGap(int lookups, int failed, double longestGap, double firstFailureAfterKill, double answeredAgainAfterKill,
+                          boolean answeringAgain) {
+        static DnsGap read(String log, String kind, double killedAt) {
+            int lookups = 0;
+            int failed = 0;
+            double longest = 0;
+            double failingSince = Double.NaN;
+            double firstFailure = Double.NaN;
+            double again = Double.NaN;
+            boolean lastOk = false;
+            for (String line : log.lines().toList()) {
+                String[] f = line.trim().split(" ");
+                if (f.length != 3 || !f[0].equals(kind)) {
+                    continue;
+                }
+                double t = Double.parseDouble(f[1]);
+                boolean ok = f[2].equals("ok");
+                lookups++;
+                if (!ok) {
+                    failed++;
+                    if (Double.isNaN(failingSince)) {
+                        failingSince = t;
+                    }
+                    if (t >= killedAt && Double.isNaN(firstFailure)) {
+                        firstFailure = t - killedAt;
+                    }
+                } else {
+                    if (!Double.isNaN(failingSince)) {
+                        longest = Math.max(longest, t - failingSince);
+                        if (failingSince >= killedAt - 1 && Double.isNaN(again)) {
+                            again = t - killedAt;
+                        }
+                    }
+                    failingSince = Double.NaN;
+                }
+                lastOk = ok;
+            }
+            return new DnsGap(lookups, failed, longest, firstFailure, again, lastOk);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%d lookups, %d failed, longest gap %.2f s, first failure %.2f s and answered again %.2f s after the"
+                    + " kill", lookups, failed, longestGap, firstFailureAfterKill, answeredAgainAfterKill);
+        }
+    }
+
     /** Applies one manifest given as text. */
     private static void applyYaml(String name, String yaml) throws IOException {
         java.nio.file.Path manifest = java.nio.file.Files.createTempFile(name, ".yaml");
