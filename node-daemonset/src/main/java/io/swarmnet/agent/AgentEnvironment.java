@@ -2,6 +2,7 @@ package io.swarmnet.agent;
 
 import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.EncryptionSettings;
+import io.swarmnet.agent.encryption.SequenceLimit;
 import io.swarmnet.api.net.IpAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,12 +35,14 @@ import java.util.regex.Pattern;
  *     default /var/lib/swarmnet</li>
  * <li>{@code SWARMNET_DATA_PATH_PORT}: UDP port of VXLAN between nodes, 1024..49151, the same on every node (Docker's
  *     --data-path-port); default {@link VxlanPort#DEFAULT}</li>
+ * <li>{@code SWARMNET_ESP_SEQUENCE_LIMIT}: the last ESP sequence number an outbound SA may carry (the node asks for a new
+ *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
  * </ul>
  */
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
-        Path stateDirectory, VxlanPort vxlanPort) {
+        Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -105,8 +108,17 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         if (vxlanPortText != null) {
             vxlanPort = new VxlanPort(integer("SWARMNET_DATA_PATH_PORT", vxlanPortText, VxlanPort.MIN, VxlanPort.MAX));
         }
+        SequenceLimit sequenceLimit = SequenceLimit.ESP;
+        String limitText = value(env, "SWARMNET_ESP_SEQUENCE_LIMIT");
+        if (limitText != null) {
+            try {
+                sequenceLimit = new SequenceLimit(Long.parseLong(limitText));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("SWARMNET_ESP_SEQUENCE_LIMIT '" + limitText + "' is not a whole number");
+            }
+        }
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory, vxlanPort);
+                stateDirectory, vxlanPort, sequenceLimit);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -67,7 +67,7 @@ public final class NodeAgent implements AutoCloseable {
             }
         };
         this.watch = new ClusterWatch(client, markDirty);
-        this.encryption = config.encryption().map(e -> new NodeEncryption(client, e, markDirty)).orElse(null);
+        this.encryption = config.encryption().map(e -> new NodeEncryption(client, node, e, markDirty)).orElse(null);
         this.dns = config.dns().map(d -> new NodeDns(d, locator)).orElse(null);
         this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()),
                 encryption, dns);
@@ -230,7 +230,7 @@ public final class NodeAgent implements AutoCloseable {
                 .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
                         DnsSettings.DEFAULT_UPSTREAM_TIMEOUT))
                 .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
-                        env.stateDirectory(), env.vxlanPort()));
+                        env.stateDirectory(), env.vxlanPort(), env.sequenceLimit()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
         LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort()), locator);
         NodeAgent agent = start(client, config, datapath, locator);

@@ -53,6 +53,17 @@ class AgentEnvironmentTest {
     }
 
     @Test
+    void theEspSequenceLimitDefaultsToEspsOwnAndIsCheckedNamingTheVariable() {
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n")).sequenceLimit().last()).isEqualTo(0xFFFF_FFFFL);
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_ESP_SEQUENCE_LIMIT", "1000")).sequenceLimit().last())
+                .isEqualTo(1000);
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_ESP_SEQUENCE_LIMIT", "4294967296")))
+                .hasMessageContaining("SWARMNET_ESP_SEQUENCE_LIMIT");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_ESP_SEQUENCE_LIMIT", "2^32")))
+                .hasMessageContaining("SWARMNET_ESP_SEQUENCE_LIMIT '2^32' is not a whole number");
+    }
+
+    @Test
     void everyVariableIsRead() {
         AgentEnvironment env = AgentEnvironment.parse(Map.of("NODE_NAME", "worker-1", "SWARMNET_UNDERLAY_ADDRESS", "192.0.2.7",
                 "SWARMNET_UNDERLAY_MTU", "9001", "SWARMNET_LOG_LEVEL", "DEBUG", "SWARMNET_HTTP_PORT", "-1",

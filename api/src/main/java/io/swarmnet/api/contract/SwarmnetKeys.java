@@ -54,6 +54,11 @@ public final class SwarmnetKeys {
     /** Annotations on that Secret recording where a rotation stands (see the operator's KeyRotation). */
     public static final String ANNOTATION_KEY_PHASE = GROUP + "/key-phase";
     public static final String ANNOTATION_KEY_PHASE_SINCE = GROUP + "/key-phase-since";
+    /**
+     * Node annotation written by that node's agent while an outbound SA of key generation N (the value, in decimal)
+     * has used three quarters of its ESP sequence numbers; absent otherwise. The operator then rotates the key early.
+     */
+    public static final String ANNOTATION_KEY_NEAR_LIMIT = GROUP + "/key-near-limit";
 
     /** The DNS server address inside every attached pod, as in Docker. */
     public static final String EMBEDDED_DNS_ADDRESS = "127.0.0.11";

@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * {@link #prepare} only adds (before the VXLAN devices change), {@link #finish} removes what is no
  * longer wanted (after), so no step leaves a window in which plaintext could leave.
+ * <p>Neither mode wraps a sequence number; {@link #generationsNearLimit} says which key generation's outbound SAs
+ * should be replaced soon ({@link SequenceLimit}).
  */
 public final class EncryptionDatapath implements AutoCloseable {
 
@@ -77,6 +79,9 @@ public final class EncryptionDatapath implements AutoCloseable {
     private final EncryptionMode mode;
     /** The userspace mode's sequence reservations; null in kernel mode. */
     private final Supplier<SequenceStore> sequences;
+    private final SequenceLimit limit;
+    /** Told when an outbound SA of the userspace mode comes near its limit (the kernel mode's are read each round). */
+    private final Runnable onNearLimit;
     private EspTunnel tunnel;
     private EspInUdpSocket encapSocket;
     /**
@@ -98,6 +103,15 @@ public final class EncryptionDatapath implements AutoCloseable {
      */
     public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix, VxlanPort vxlanPort, EncryptionMode mode,
             Supplier<SequenceStore> sequences) {
+        this(tools, host, prefix, vxlanPort, mode, sequences, SequenceLimit.ESP, () -> { });
+    }
+
+    /**
+     * @param limit       how far outbound SAs' sequence numbers go
+     * @param onNearLimit runs when an outbound SA of the userspace mode comes near {@code limit} (must not block)
+     */
+    public EncryptionDatapath(KernelTools tools, NetNamespace host, String prefix, VxlanPort vxlanPort, EncryptionMode mode,
+            Supplier<SequenceStore> sequences, SequenceLimit limit, Runnable onNearLimit) {
         if (mode == EncryptionMode.Userspace && sequences == null) {
             throw new IllegalArgumentException("the userspace mode needs a sequence store");
         }
@@ -107,6 +121,8 @@ public final class EncryptionDatapath implements AutoCloseable {
         this.vxlanPort = vxlanPort;
         this.mode = mode;
         this.sequences = sequences;
+        this.limit = limit;
+        this.onNearLimit = onNearLimit;
     }
 
     public EncryptionMode mode() {
@@ -204,7 +220,7 @@ public final class EncryptionDatapath implements AutoCloseable {
         boolean started = false;
         if (tunnel == null) {
             try {
-                tunnel = EspTunnel.start(table, host.enterPath(), plan.local(), vxlanPort, sequences.get());
+                tunnel = EspTunnel.start(table, host.enterPath(), plan.local(), vxlanPort, sequences.get(), limit, onNearLimit);
                 started = true;
             } catch (IOException | RuntimeException e) {
                 return "cannot start the userspace ESP datapath (TUN device " + table + ", UDP " + plan.local() + ":"
@@ -240,6 +256,21 @@ public final class EncryptionDatapath implements AutoCloseable {
                     + "; traffic of this network stays blocked (fail closed)";
         }
         return null;
+    }
+
+    /**
+     * The key generations whose outbound SAs in use have passed three quarters of their sequence numbers: the userspace
+     * datapath's counters, or the kernel states' packet counts.
+     */
+    public Set<Long> generationsNearLimit(EncryptionPlan plan) {
+        if (mode == EncryptionMode.Userspace) {
+            return tunnel == null ? Set.of() : tunnel.generationsNearLimit();
+        }
+        if (plan.associations().isEmpty()) {
+            return Set.of();
+        }
+        KernelTools.Result listing = tools.read(host, XfrmStateUse.COMMAND);
+        return listing.ok() ? XfrmStateUse.parse(listing.stdout()).generationsNearLimit(plan, limit) : Set.of();
     }
 
     /** Removes what the plan no longer needs: run after the datapath changed. */

@@ -13,13 +13,20 @@ import java.nio.file.Path;
  * @param mode           kernel ESP, the userspace datapath, or the first of the two this node can run
  * @param stateDirectory where the userspace datapath keeps its sequence-number reservations: must survive agent restarts
  * @param vxlanPort      the port of the VXLAN traffic to encrypt (the datapath's)
+ * @param sequenceLimit  how far an outbound SA's sequence numbers go, and from where on the node asks for a new key
  */
 public record EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory,
-        VxlanPort vxlanPort) {
+        VxlanPort vxlanPort, SequenceLimit sequenceLimit) {
 
     /** For VXLAN on the default port. */
     public EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory) {
         this(host, prefix, keyNamespace, mode, stateDirectory, VxlanPort.DEFAULT);
+    }
+
+    /** With ESP's own sequence limit. */
+    public EncryptionSettings(NetNamespace host, String prefix, String keyNamespace, ModeSetting mode, Path stateDirectory,
+            VxlanPort vxlanPort) {
+        this(host, prefix, keyNamespace, mode, stateDirectory, vxlanPort, SequenceLimit.ESP);
     }
 
     /** SWARMNET_ENCRYPTION_MODE. */
@@ -33,14 +40,18 @@ public record EncryptionSettings(NetNamespace host, String prefix, String keyNam
     }
 
     public EncryptionSettings withMode(ModeSetting setting) {
-        return new EncryptionSettings(host, prefix, keyNamespace, setting, stateDirectory, vxlanPort);
+        return new EncryptionSettings(host, prefix, keyNamespace, setting, stateDirectory, vxlanPort, sequenceLimit);
     }
 
     public EncryptionSettings withStateDirectory(Path directory) {
-        return new EncryptionSettings(host, prefix, keyNamespace, mode, directory, vxlanPort);
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, directory, vxlanPort, sequenceLimit);
     }
 
     public EncryptionSettings withVxlanPort(VxlanPort port) {
-        return new EncryptionSettings(host, prefix, keyNamespace, mode, stateDirectory, port);
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, stateDirectory, port, sequenceLimit);
+    }
+
+    public EncryptionSettings withSequenceLimit(SequenceLimit limit) {
+        return new EncryptionSettings(host, prefix, keyNamespace, mode, stateDirectory, vxlanPort, limit);
     }
 }

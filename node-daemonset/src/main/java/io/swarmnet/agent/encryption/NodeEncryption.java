@@ -1,7 +1,12 @@
 package io.swarmnet.agent.encryption;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.swarmnet.agent.datapath.KernelTools;
@@ -12,23 +17,43 @@ import io.swarmnet.api.contract.NodeNetworkState.EncryptionMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The node's part of encryption: follows the key Secret (by name, the only Secret the agent may
- * read) and programs the plan for each desired datapath.
+ * read), programs the plan for each desired datapath, and reports on its Node when the key in use
+ * comes near its sequence limit (annotation {@link SwarmnetKeys#ANNOTATION_KEY_NEAR_LIMIT}), so that
+ * the operator rotates it early.
  */
 public final class NodeEncryption implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeEncryption.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final EncryptionDatapath datapath;
     private final SharedIndexInformer<Secret> secret;
     private volatile KeyRing keys = KeyRing.NONE;
     private String lastProblem;
+    private final KubernetesClient client;
+    private final String nodeName;
+    /** What the Node's near-limit annotation says as far as this agent wrote it; null: not written yet. */
+    private Optional<Long> reportedNearLimit;
+    /**
+     * Writes the report as soon as the userspace datapath notices an SA near its limit: a round would not (its plan did
+     * not change), and the sealing thread that notices must not wait for the API server.
+     */
+    private final ExecutorService reporter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "swarmnet-key-near-limit");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public NodeEncryption(KubernetesClient client, EncryptionSettings settings, Runnable onKeysChanged) {
+    public NodeEncryption(KubernetesClient client, String nodeName, EncryptionSettings settings, Runnable onKeysChanged) {
+        this.client = client;
+        this.nodeName = nodeName;
         KernelTools tools = KernelTools.forAgent(java.time.Duration.ofSeconds(30));
         EncryptionMode mode = chooseMode(tools, settings);
         this.datapath = new EncryptionDatapath(tools, settings.host(), settings.prefix(), settings.vxlanPort(), mode, () -> {
@@ -38,7 +63,7 @@ public final class NodeEncryption implements AutoCloseable {
                 throw new UncheckedIOException("the userspace ESP datapath needs its state directory " + settings.stateDirectory()
                         + " (SWARMNET_STATE_DIR): " + e.getMessage(), e);
             }
-        });
+        }, settings.sequenceLimit(), this::nearLimitNoticed);
         this.secret = client.secrets().inNamespace(settings.keyNamespace()).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -107,9 +132,42 @@ public final class NodeEncryption implements AutoCloseable {
         return EncryptionPlan.of(desired, keys);
     }
 
-    /** Before the datapath changes: adds marking, policies and SAs. */
+    /** Before the datapath changes: adds marking, policies and SAs; and reports a key near its sequence limit. */
     public EncryptionDatapath.Report prepare(EncryptionPlan plan) {
-        return datapath.prepare(plan);
+        EncryptionDatapath.Report report = datapath.prepare(plan);
+        reportNearLimit(datapath.generationsNearLimit(plan).stream().max(Long::compare));
+        return report;
+    }
+
+    /** On the userspace datapath's sealing thread: report from the reporter's. */
+    private void nearLimitNoticed() {
+        reporter.execute(() -> reportNearLimit(datapath.tunnel().flatMap(t -> t.generationsNearLimit().stream().max(Long::compare))));
+    }
+
+    /**
+     * Writes the near-limit annotation when it changes; a failed write is retried by the next round that programs
+     * encryption (at least every resync).
+     */
+    private synchronized void reportNearLimit(Optional<Long> generation) {
+        if (generation.equals(reportedNearLimit)) {
+            return;
+        }
+        ObjectNode patch = JSON.createObjectNode();
+        ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
+        if (generation.isPresent()) {
+            annotations.put(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT, Long.toString(generation.get()));
+        } else {
+            annotations.putNull(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT); // a merge patch removes what it sets to null
+        }
+        try {
+            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            reportedNearLimit = generation;
+            generation.ifPresent(g -> LOG.info("encryption: key generation {} is near its ESP sequence limit on node {}; "
+                    + "asked the operator for the next one", g, nodeName));
+        } catch (KubernetesClientException e) {
+            LOG.warn("could not write annotation {} on node {}: {}; retrying on the next round", SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT,
+                    nodeName, e.getMessage());
+        }
     }
 
     /** After the datapath changed: removes what is no longer needed. */
@@ -120,6 +178,7 @@ public final class NodeEncryption implements AutoCloseable {
     /** Stops watching the keys and the userspace datapath (which fails closed: its TUN device disappears). */
     @Override
     public void close() {
+        reporter.shutdownNow();
         secret.close();
         datapath.close();
     }

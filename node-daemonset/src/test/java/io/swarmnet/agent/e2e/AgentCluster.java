@@ -96,6 +96,16 @@ final class AgentCluster implements AutoCloseable {
 
     /** One agent per node with DNS and encryption on, node {@code n} in mode {@code modeOf.apply(n)}. */
     void runAgents(DnsSettings dns, java.util.function.IntFunction<EncryptionSettings.ModeSetting> modeOf) {
+        runAgents(dns, modeOf, io.swarmnet.agent.encryption.SequenceLimit.ESP);
+    }
+
+    /** One agent per node with DNS and encryption on in {@code mode}, outbound SAs limited to {@code limit}. */
+    void runAgents(DnsSettings dns, EncryptionSettings.ModeSetting mode, io.swarmnet.agent.encryption.SequenceLimit limit) {
+        runAgents(dns, node -> mode, limit);
+    }
+
+    private void runAgents(DnsSettings dns, java.util.function.IntFunction<EncryptionSettings.ModeSetting> modeOf,
+            io.swarmnet.agent.encryption.SequenceLimit limit) {
         launcher = (node, datapath, locator) -> {
             EncryptionSettings.ModeSetting mode = modeOf.apply(node.index());
             AgentConfig config = AgentConfig.forNode(node.facts())
@@ -103,7 +113,7 @@ final class AgentCluster implements AutoCloseable {
                     .withHealthPort(0)
                     .withDns(dns)
                     .withEncryption(new EncryptionSettings(node.hostNamespace(), node.datapathConfig().prefix(), KEY_NAMESPACE, mode,
-                            cluster.stateDirectory(node)));
+                            cluster.stateDirectory(node)).withSequenceLimit(limit));
             NodeAgent agent = NodeAgent.start(client, config, datapath, locator);
             synchronized (agents) {
                 agents.put(node.index(), agent);

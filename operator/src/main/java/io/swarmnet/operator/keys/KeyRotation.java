@@ -1,5 +1,7 @@
 package io.swarmnet.operator.keys;
 
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -75,12 +78,18 @@ public final class KeyRotation implements AutoCloseable {
         Secret secret = client.secrets().inNamespace(namespace).withName(SwarmnetKeys.SECRET_ENCRYPTION_KEYS).get();
         Optional<KeyState> state = secret == null ? Optional.empty() : Optional.of(stateOf(secret));
         Instant now = clock.instant();
-        KeyRotationPlan.Step step = KeyRotationPlan.next(state, now, interval, settle);
+        Map<Long, List<String>> nearLimit = state.isPresent() && state.get().phase() == KeyState.Phase.steady
+                ? nodesNearLimit() : Map.of();
+        KeyRotationPlan.Step step = KeyRotationPlan.next(state, now, interval, settle, nearLimit.keySet());
         if (step instanceof KeyRotationPlan.Create) {
             create(now);
         } else if (step instanceof KeyRotationPlan.AddGeneration add) {
+            List<String> reporters = nearLimit.getOrDefault(state.orElseThrow().primary(), List.of());
+            String why = reporters.isEmpty() ? "" : " early: generation " + state.get().primary()
+                    + " is near its ESP sequence limit on " + String.join(", ", reporters.subList(0, Math.min(5, reporters.size())))
+                    + (reporters.size() > 5 ? " and " + (reporters.size() - 5) + " more nodes" : "") + ";";
             write(secret, data -> data.put(keyEntry(add.generation()), newKey()), KeyState.Phase.accepting, now,
-                    "EncryptionKeyAdded", "encryption key generation " + add.generation() + " added; agents accept it inbound");
+                    "EncryptionKeyAdded", "encryption key generation " + add.generation() + " added" + why + " agents accept it inbound");
         } else if (step instanceof KeyRotationPlan.Promote promote) {
             write(secret, data -> data.put(SwarmnetKeys.KEY_SECRET_PRIMARY, encode(Long.toString(promote.generation()))),
                     KeyState.Phase.switched, now, "EncryptionKeyPromoted",
@@ -90,6 +99,23 @@ public final class KeyRotation implements AutoCloseable {
                     "EncryptionKeyRetired", "encryption key generation " + retire.generation() + " removed");
         }
         return step;
+    }
+
+    /**
+     * Per generation, the nodes whose agents report it near its sequence limit (annotation
+     * {@link SwarmnetKeys#ANNOTATION_KEY_NEAR_LIMIT}). Listed from the API server's cache (resourceVersion 0): this runs
+     * every check, and a report a few seconds old is as good. An unreadable value is skipped (never written by an agent).
+     */
+    private Map<Long, List<String>> nodesNearLimit() {
+        Map<Long, List<String>> byGeneration = new TreeMap<>();
+        for (Node node : client.nodes().list(new ListOptionsBuilder().withResourceVersion("0").build()).getItems()) {
+            Map<String, String> annotations = node.getMetadata().getAnnotations();
+            String value = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT);
+            if (value != null && value.strip().matches("\\d{1,18}")) {
+                byGeneration.computeIfAbsent(Long.parseLong(value.strip()), g -> new ArrayList<>()).add(node.getMetadata().getName());
+            }
+        }
+        return byGeneration;
     }
 
     static KeyState stateOf(Secret secret) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class KeyRotationPlanTest {
@@ -48,5 +49,26 @@ class KeyRotationPlanTest {
     void aRotationInterruptedWithTwoKeysInSteadyPhaseIsFinished() {
         KeyState odd = new KeyState(List.of(3L, 4L), 4, KeyState.Phase.steady, T0);
         assertThat(at(odd, Duration.ZERO)).isEqualTo(new KeyRotationPlan.Retire(3));
+    }
+
+    @Test
+    void aPrimaryKeyNearItsSequenceLimitIsRotatedAtOnceNotAtTheInterval() {
+        KeyState steady = new KeyState(List.of(3L), 3, KeyState.Phase.steady, T0);
+        assertThat(KeyRotationPlan.next(Optional.of(steady), T0.plus(Duration.ofMinutes(5)), INTERVAL, SETTLE, Set.of(3L)))
+                .isEqualTo(new KeyRotationPlan.AddGeneration(4));
+    }
+
+    @Test
+    void aReportNamingAnOlderGenerationIsStaleAndChangesNothing() {
+        KeyState steady = new KeyState(List.of(4L), 4, KeyState.Phase.steady, T0);
+        assertThat(KeyRotationPlan.next(Optional.of(steady), T0.plus(Duration.ofMinutes(5)), INTERVAL, SETTLE, Set.of(3L)))
+                .isEqualTo(new KeyRotationPlan.Wait(T0.plus(INTERVAL)));
+    }
+
+    @Test
+    void anEarlyRotationStillWaitsForEveryNodeToAcceptTheNewKey() {
+        KeyState accepting = new KeyState(List.of(3L, 4L), 3, KeyState.Phase.accepting, T0);
+        assertThat(KeyRotationPlan.next(Optional.of(accepting), T0.plus(Duration.ofSeconds(10)), INTERVAL, SETTLE, Set.of(3L)))
+                .isInstanceOf(KeyRotationPlan.Wait.class);
     }
 }

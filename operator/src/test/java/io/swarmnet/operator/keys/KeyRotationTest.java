@@ -3,6 +3,7 @@ package io.swarmnet.operator.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.swarmnet.api.contract.SwarmnetKeys;
@@ -105,5 +106,29 @@ class KeyRotationTest {
         KeyRotation restarted = new KeyRotation(client, NS, Duration.ofHours(12), Duration.ofSeconds(30),
                 Clock.fixed(now.get().plusSeconds(31), ZoneOffset.UTC), new ClusterEvents(client));
         assertThat(restarted.step()).isEqualTo(new KeyRotationPlan.Promote(2));
+    }
+
+    @Test
+    void aNodeReportingThePrimaryKeyNearItsSequenceLimitStartsARotationLongBeforeTheInterval() {
+        rotation.step();
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-a").endMetadata().build()).create();
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-b")
+                .addToAnnotations(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT, "1").endMetadata().build()).create();
+        advance(Duration.ofMinutes(10));
+
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.AddGeneration(2));
+        assertThat(KeyRotation.stateOf(secret()).phase()).isEqualTo(KeyState.Phase.accepting);
+        String events = client.v1().events().inNamespace(NS).list().getItems().stream()
+                .map(e -> e.getReason() + " " + e.getMessage()).reduce("", (a, b) -> a + "\n" + b);
+        assertThat(events).contains("generation 2 added early: generation 1 is near its ESP sequence limit on node-b;");
+    }
+
+    @Test
+    void aStaleReportOfARetiredGenerationStartsNoRotation() {
+        rotation.step();
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node-b")
+                .addToAnnotations(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT, "0").endMetadata().build()).create();
+        advance(Duration.ofMinutes(10));
+        assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Wait.class);
     }
 }

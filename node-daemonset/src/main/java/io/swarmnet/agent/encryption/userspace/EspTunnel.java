@@ -2,6 +2,7 @@ package io.swarmnet.agent.encryption.userspace;
 
 import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.SecurityAssociation;
+import io.swarmnet.agent.encryption.SequenceLimit;
 import io.swarmnet.api.net.IpAddress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * <p>Two threads: one reads the TUN device and seals, one receives and opens. The SA tables are replaced as a
  * whole by {@link #configure}; SAs that stay keep their sequence counter and replay window. Anything that
  * cannot be sealed or opened is dropped and counted; nothing is ever sent in clear.
+ *
+ * <p>Sequence numbers never wrap ({@link SequenceLimit}): an outbound SA that reaches its limit drops what it would
+ * send, counted as {@code sequenceExhausted}; one that passes three quarters of it is reported near its limit
+ * ({@link #generationsNearLimit}), so that the node asks the operator for a new key generation in time.
  */
 public final class EspTunnel implements AutoCloseable {
 
@@ -59,6 +66,9 @@ public final class EspTunnel implements AutoCloseable {
     /** Only VXLAN on this port is sealed or, once opened, injected. */
     private final int vxlanPort;
     private final SequenceStore sequences;
+    private final SequenceLimit limit;
+    /** Told (on the sealing thread, once per SA) when an outbound SA comes near its limit. */
+    private final Runnable onNearLimit;
     /** The inbound SAs' newest authenticated sequence numbers, kept across restarts (see {@link #keepWindows}). */
     private final SequenceStore windows;
     private volatile Tables tables = new Tables(Map.of(), Map.of());
@@ -96,6 +106,8 @@ public final class EspTunnel implements AutoCloseable {
         final int peer;
         long sequence;
         long reserved;
+        /** Set once by the sealing thread (or configure): read by whoever asks for {@link #generationsNearLimit}. */
+        volatile boolean nearLimit;
 
         Outbound(SecurityAssociation sa, long used, long reserved) {
             this.sa = sa;
@@ -129,13 +141,15 @@ public final class EspTunnel implements AutoCloseable {
     }
 
     private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore sequences, SequenceStore windows,
-            String name) {
+            SequenceLimit limit, Runnable onNearLimit, String name) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
         this.vxlanPort = vxlanPort;
         this.sequences = sequences;
         this.windows = windows;
+        this.limit = limit;
+        this.onNearLimit = onNearLimit;
         this.sealer = new Thread(this::sealLoop, name + "-seal");
         this.opener = new Thread(this::openLoop, name + "-open");
         this.keeper = new Thread(this::keepLoop, name + "-windows");
@@ -151,6 +165,15 @@ public final class EspTunnel implements AutoCloseable {
      */
     public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, VxlanPort vxlanPort, SequenceStore sequences)
             throws IOException {
+        return start(device, namespace, local, vxlanPort, sequences, SequenceLimit.ESP, () -> { });
+    }
+
+    /**
+     * As above, with outbound SAs limited to {@code limit}; {@code onNearLimit} runs (on the sealing thread: it must not
+     * block) when an outbound SA comes near it.
+     */
+    public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, VxlanPort vxlanPort, SequenceStore sequences,
+            SequenceLimit limit, Runnable onNearLimit) throws IOException {
         SequenceStore windows = sequences.windows();
         TunDevice tun = TunDevice.open(device, namespace);
         EspSocket udp;
@@ -160,7 +183,8 @@ public final class EspTunnel implements AutoCloseable {
             tun.close();
             throw e;
         }
-        EspTunnel tunnel = new EspTunnel(tun, udp, local, vxlanPort.value(), sequences, windows, "swarmnet-esp-" + device);
+        EspTunnel tunnel = new EspTunnel(tun, udp, local, vxlanPort.value(), sequences, windows, limit, onNearLimit,
+                "swarmnet-esp-" + device);
         tunnel.sealer.start();
         tunnel.opener.start();
         tunnel.keeper.start();
@@ -185,6 +209,7 @@ public final class EspTunnel implements AutoCloseable {
         Tables current = tables;
         Map<Integer, Outbound> byPeer = new HashMap<>();
         Map<Integer, Inbound> bySpi = new HashMap<>();
+        boolean nearLimit = false;
         for (SecurityAssociation sa : associations) {
             if (sa.destination().equals(local)) {
                 Inbound existing = current.bySpi.get(sa.spi());
@@ -195,14 +220,28 @@ public final class EspTunnel implements AutoCloseable {
                     byPeer.put((int) sa.destination().value(), existing);
                 } else {
                     long used = sequences.used(sa);
-                    long reserved = sequences.reserve(sa, used + SequenceStore.BLOCK);
-                    byPeer.put((int) sa.destination().value(), new Outbound(sa, used, reserved));
+                    // never below what is on record: a limit lowered since must not make used numbers look free
+                    long reserved = sequences.reserve(sa, Math.max(used, Math.min(used + SequenceStore.BLOCK, limit.last())));
+                    Outbound out = new Outbound(sa, used, reserved);
+                    out.nearLimit = limit.nearLimit(used); // e.g. after a restart late in the SA's life
+                    nearLimit |= out.nearLimit;
+                    byPeer.put((int) sa.destination().value(), out);
                 }
             }
         }
         tables = new Tables(Map.copyOf(byPeer), Map.copyOf(bySpi));
         sequences.retain(associations.stream().filter(sa -> sa.source().equals(local)).toList());
         windows.retain(associations.stream().filter(sa -> sa.destination().equals(local)).toList());
+        if (nearLimit) {
+            onNearLimit.run();
+        }
+    }
+
+    /** The key generations of the outbound SAs in use that are near their sequence limit: the next key is due. */
+    public Set<Long> generationsNearLimit() {
+        Set<Long> generations = new TreeSet<>();
+        tables.byPeer.values().stream().filter(out -> out.nearLimit).forEach(out -> generations.add(out.sa.generation()));
+        return generations;
     }
 
     public Counters counters() {
@@ -328,18 +367,22 @@ public final class EspTunnel implements AutoCloseable {
 
     /** Seals the UDP datagram in the first {@code length} bytes of {@code datagram} for {@code out} into {@code batch}. */
     private void seal(Outbound out, byte[] datagram, int length, SendBatch batch) throws IOException {
+        if (limit.exhausted(out.sequence)) {
+            exhausted.incrementAndGet(); // never wrap (a repeated nonce): only the next key generation may send
+            return;
+        }
         if (out.sequence >= out.reserved) {
-            if (out.reserved >= SequenceStore.LAST_SEQUENCE) {
-                exhausted.incrementAndGet(); // 2^32 packets under one key: only the next key generation may send
-                return;
-            }
-            out.reserved = sequences.reserve(out.sa, out.reserved + SequenceStore.BLOCK);
+            out.reserved = sequences.reserve(out.sa, Math.min(out.reserved + SequenceStore.BLOCK, limit.last()));
         }
         int sealedLength = EspCodec.sealedLength(length);
         if (!batch.admits(out, sealedLength)) {
             batch.send();
         }
         long sequence = ++out.sequence;
+        if (!out.nearLimit && limit.nearLimit(sequence)) {
+            out.nearLimit = true;
+            onNearLimit.run();
+        }
         int start = batch.buffer.position();
         try {
             out.codec.seal(datagram, length, UDP, sequence, batch.buffer);
