@@ -8,6 +8,7 @@ import io.swarmnet.operator.keys.KeyRotation;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkPlanner;
 import io.swarmnet.operator.ipam.SubnetAllocator;
+import io.swarmnet.operator.network.ClusterRangeReader;
 import io.swarmnet.operator.network.OverlayNetworkReconciler;
 import io.swarmnet.operator.service.SwarmServiceReconciler;
 import java.time.Clock;
@@ -73,7 +74,8 @@ public final class SwarmnetOperator implements AutoCloseable {
                 .withConcurrentReconciliationThreads(config.reconcileThreads())
                 .withMetrics(metrics));
         ClusterEvents events = new ClusterEvents(client);
-        operator.register(new OverlayNetworkReconciler(allocations, ledger, config, events, metrics, Clock.systemUTC()), o -> {
+        operator.register(new OverlayNetworkReconciler(allocations, ledger, config, events, metrics, Clock.systemUTC(),
+                new ClusterRangeReader(client, Clock.systemUTC())), o -> {
             o.withReconciliationMaxInterval(RESYNC);
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));

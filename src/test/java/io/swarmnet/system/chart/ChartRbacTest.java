@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.operator.network.ClusterRangeReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -82,8 +83,11 @@ class ChartRbacTest {
     }
 
     @Test
-    void operatorGrantsAreExactlyItsResourcesPodsNodesAndEvents() {
+    void operatorGrantsAreExactlyItsResourcesPodsNodesEventsAndTheClusterRangeSources() {
         ClusterRole role = chart.one(ClusterRole.class, "swarmnet-operator");
+        // the names the operator reads, from the code's one definition of them
+        String kubernetesService = " [" + ClusterRangeReader.KUBERNETES_SERVICE + "]";
+        String ciliumConfig = " [" + ClusterRangeReader.CILIUM_CONFIG + "]";
         assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
                 "swarmnet.io/overlaynetworks get", "swarmnet.io/overlaynetworks list", "swarmnet.io/overlaynetworks watch",
                 "swarmnet.io/overlaynetworks patch", "swarmnet.io/overlaynetworks update",
@@ -97,7 +101,10 @@ class ChartRbacTest {
                 "core/pods get", "core/pods list", "core/pods watch", "core/pods create", "core/pods update",
                 "core/pods patch", "core/pods delete",
                 "core/nodes get", "core/nodes list", "core/nodes watch",
-                "core/events create", "core/events patch");
+                "core/events create", "core/events patch",
+                "networking.k8s.io/servicecidrs list", "crd.projectcalico.org/ippools list", "projectcalico.org/ippools list",
+                "cilium.io/ciliumpodippools list",
+                "core/services get" + kubernetesService, "core/configmaps get" + ciliumConfig);
     }
 
     @Test

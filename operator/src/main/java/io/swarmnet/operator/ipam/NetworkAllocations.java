@@ -83,9 +83,9 @@ public final class NetworkAllocations {
     /**
      * Decides the network's allocation (keeping the one it holds) and records it before returning.
      *
-     * @param clusterRanges ranges seen in the cluster to stay out of (node pod CIDRs, node addresses)
+     * @param clusterRanges ranges learnt from the cluster to stay out of ({@link ClusterRanges#learnt()})
      */
-    public synchronized NetworkDecision decide(NetworkRequest request, Collection<Cidr> clusterRanges) {
+    public synchronized NetworkDecision decide(NetworkRequest request, Collection<ClusterRange> clusterRanges) {
         NetworkAllocation held = byNetwork.get(request.key());
         List<SubnetAllocator.TakenSubnet> subnets = new ArrayList<>();
         Map<Vni, String> vnis = new HashMap<>();

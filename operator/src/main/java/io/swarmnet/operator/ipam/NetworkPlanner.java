@@ -44,10 +44,10 @@ public final class NetworkPlanner {
      * @param held           what the network already holds (from its status), or null
      * @param otherSubnets   every other network's subnet
      * @param otherVnis      every other network's VXLAN id
-     * @param clusterRanges  ranges seen in the cluster to stay out of (node pod CIDRs, node addresses)
+     * @param clusterRanges  ranges learnt from the cluster to stay out of ({@link ClusterRanges#learnt()})
      */
     public NetworkDecision plan(NetworkRequest request, NetworkAllocation held, Collection<SubnetAllocator.TakenSubnet> otherSubnets,
-                                Map<Vni, String> otherVnis, Collection<Cidr> clusterRanges) {
+                                Map<Vni, String> otherVnis, Collection<ClusterRange> clusterRanges) {
         String who = "OverlayNetwork " + request.key();
         Cidr subnet = null;
         if (request.subnet() != null) {
@@ -115,7 +115,8 @@ public final class NetworkPlanner {
             if (picked.isEmpty()) {
                 return new NetworkDecision.Rejected(REASON_POOL_EXHAUSTED, who + ": no free /" + subnets.subnetSize() + " subnet is left in the "
                         + "address pools " + subnets.pools() + " (" + otherSubnets.size() + " networks hold subnets; excluded ranges "
-                        + subnets.excluded() + "); add a pool to SWARMNET_ADDRESS_POOLS, delete unused networks, or give spec.subnet", null);
+                        + subnets.excluded() + " and " + clusterRanges.size() + " learnt from the cluster); add a pool to "
+                        + "SWARMNET_ADDRESS_POOLS, delete unused networks, or give spec.subnet", null);
             }
             subnet = picked.get();
         }
@@ -180,8 +181,8 @@ public final class NetworkPlanner {
                     + "or leave spec.subnet out to have a free one picked from the address pools", null);
         }
         SubnetAllocator.ExcludedCollision e = (SubnetAllocator.ExcludedCollision) collision;
-        return new NetworkDecision.Rejected(REASON_SUBNET_EXCLUDED, who + ": spec.subnet " + subnet + " overlaps " + e.range()
-                + ", a range of the cluster itself (pod, service or node addresses; SWARMNET_EXCLUDED_CIDRS or a Node's podCIDR/address) "
-                + "that overlays must stay out of; choose another subnet or leave spec.subnet out", null);
+        return new NetworkDecision.Rejected(REASON_SUBNET_EXCLUDED, who + ": spec.subnet " + subnet + " overlaps " + e.range().cidr()
+                + " from " + e.range().source() + ", a range of the cluster itself (pod, Service or node addresses) that overlays must "
+                + "stay out of, or task pods could not reach those addresses; choose another subnet or leave spec.subnet out", null);
     }
 }

@@ -18,11 +18,13 @@ public final class SubnetAllocator {
     private final List<Cidr> pools;
     private final int subnetSize;
     private final List<Cidr> excluded;
+    private final List<ClusterRange> configured;
 
     public SubnetAllocator(List<Cidr> pools, int subnetSize, List<Cidr> excluded) {
         this.pools = List.copyOf(pools);
         this.subnetSize = subnetSize;
         this.excluded = List.copyOf(excluded);
+        this.configured = excluded.stream().map(c -> new ClusterRange(c, ClusterRanges.CONFIGURED)).toList();
         for (Cidr pool : pools) {
             if (pool.prefixLength() > subnetSize) {
                 throw new IllegalArgumentException("address pool " + pool + " is smaller than one /" + subnetSize + " subnet");
@@ -38,8 +40,8 @@ public final class SubnetAllocator {
     public record NetworkCollision(String network, Cidr subnet) implements Collision {
     }
 
-    /** The subnet overlaps a range the operator is configured to keep out of (SWARMNET_EXCLUDED_CIDRS). */
-    public record ExcludedCollision(Cidr range) implements Collision {
+    /** The subnet overlaps a range of the cluster itself: configured (SWARMNET_EXCLUDED_CIDRS) or learnt, with its source. */
+    public record ExcludedCollision(ClusterRange range) implements Collision {
     }
 
     /**
@@ -47,11 +49,11 @@ public final class SubnetAllocator {
      * pools are exhausted.
      *
      * @param taken subnets of every other network, with the network named as {@code namespace/name}
-     * @param alsoExcluded further ranges to avoid, e.g. node addresses and pod CIDRs seen in the cluster
+     * @param alsoExcluded further ranges to avoid: those learnt from the cluster ({@link ClusterRanges#learnt()})
      */
-    public Optional<Cidr> next(Collection<TakenSubnet> taken, Collection<Cidr> alsoExcluded) {
+    public Optional<Cidr> next(Collection<TakenSubnet> taken, Collection<ClusterRange> alsoExcluded) {
         List<Cidr> blockers = new ArrayList<>(excluded);
-        blockers.addAll(alsoExcluded);
+        alsoExcluded.forEach(r -> blockers.add(r.cidr()));
         taken.forEach(t -> blockers.add(t.subnet()));
         long[][] busy = merged(blockers);
         long size = 1L << (32 - subnetSize);
@@ -74,7 +76,7 @@ public final class SubnetAllocator {
     }
 
     /** What an explicit subnet collides with, if anything: other networks first, then excluded ranges. */
-    public Optional<Collision> check(Cidr subnet, Collection<TakenSubnet> taken, Collection<Cidr> alsoExcluded) {
+    public Optional<Collision> check(Cidr subnet, Collection<TakenSubnet> taken, Collection<ClusterRange> alsoExcluded) {
         Optional<Collision> network = taken.stream()
                 .filter(t -> t.subnet().overlaps(subnet))
                 .sorted(Comparator.comparing(TakenSubnet::network))
@@ -83,9 +85,9 @@ public final class SubnetAllocator {
         if (network.isPresent()) {
             return network;
         }
-        List<Cidr> all = new ArrayList<>(excluded);
+        List<ClusterRange> all = new ArrayList<>(configured);
         all.addAll(alsoExcluded);
-        return all.stream().filter(c -> c.overlaps(subnet)).<Collision>map(ExcludedCollision::new).findFirst();
+        return all.stream().filter(r -> r.cidr().overlaps(subnet)).<Collision>map(ExcludedCollision::new).findFirst();
     }
 
     /** A subnet held by a network, named {@code namespace/name}. */

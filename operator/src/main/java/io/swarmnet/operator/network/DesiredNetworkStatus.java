@@ -3,6 +3,7 @@ package io.swarmnet.operator.network;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
 import io.swarmnet.operator.Conditions;
+import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocation;
 import io.swarmnet.operator.ipam.NetworkDecision;
 import java.time.Instant;
@@ -21,12 +22,20 @@ public final class DesiredNetworkStatus {
     public static final String REASON_ADDRESSES_AVAILABLE = "AddressesAvailable";
     public static final String REASON_FAILED_ON_NODES = "FailedOnNodes";
     public static final String REASON_IN_USE = "NetworkInUse";
+    public static final String CONDITION_OUTSIDE_CLUSTER_RANGES = "OutsideClusterRanges";
+    public static final String REASON_OVERLAPS_CLUSTER_RANGE = "OverlapsClusterRange";
+    public static final String REASON_CLUSTER_RANGES_KNOWN = "ClusterRangesKnown";
 
     private DesiredNetworkStatus() {
     }
 
-    /** What the network looks like to IPAM users and the nodes right now. */
-    public record Observed(List<String> attachedServices, NodeReports nodes, int addressesInUse, int warningPercent) {
+    /**
+     * What the network looks like to IPAM users and the nodes right now.
+     *
+     * @param clusterRanges the ranges of the cluster itself the network must stay out of, and which of them are unknown
+     */
+    public record Observed(List<String> attachedServices, NodeReports nodes, int addressesInUse, int warningPercent,
+                           ClusterRanges clusterRanges) {
     }
 
     public static OverlayNetworkStatus of(OverlayNetwork network, NetworkDecision decision, Observed observed, Instant now) {
@@ -63,6 +72,7 @@ public final class DesiredNetworkStatus {
         }
         boolean encrypted = network.getSpec() != null && network.getSpec().isEncrypted();
         desired.add(observed.nodes().encryptedCondition(encrypted));
+        desired.add(outsideClusterRanges(allocation, observed.clusterRanges()));
 
         status.setNodes(new ArrayList<>(observed.nodes().nodes()));
         status.setNodeCount(observed.nodes().nodes().size());
@@ -93,6 +103,31 @@ public final class DesiredNetworkStatus {
                     + "spec.subnet or spec.ipRange");
         }
         return new Conditions.Desired(CONDITION_DEGRADED, Conditions.FALSE, REASON_ADDRESSES_AVAILABLE, usage);
+    }
+
+    /**
+     * Whether the network keeps out of the cluster's own ranges. A subnet allocated before a range
+     * appeared (a new Calico pool, a wider Service CIDR) may overlap it: task pods would then send
+     * traffic for those addresses into the overlay. Where a range cannot be known, that is said here.
+     */
+    private static Conditions.Desired outsideClusterRanges(NetworkAllocation allocation, ClusterRanges ranges) {
+        if (allocation != null) {
+            var overlap = ranges.overlapping(allocation.subnet());
+            if (overlap.isPresent()) {
+                return new Conditions.Desired(CONDITION_OUTSIDE_CLUSTER_RANGES, Conditions.FALSE, REASON_OVERLAPS_CLUSTER_RANGE, "subnet "
+                        + allocation.subnet() + " overlaps " + overlap.get().cidr() + " from " + overlap.get().source() + ": task pods send "
+                        + "traffic for those addresses into the overlay instead of the cluster network. Create a network with another "
+                        + "subnet (or none, to have a free one picked) and move services to it");
+            }
+        }
+        if (!ranges.unknown().isEmpty()) {
+            List<String> messages = ranges.unknown().stream().map(ClusterRanges.Unknown::message).toList();
+            return new Conditions.Desired(CONDITION_OUTSIDE_CLUSTER_RANGES, Conditions.UNKNOWN, ranges.unknown().get(0).reason(),
+                    String.join(". ", messages));
+        }
+        return new Conditions.Desired(CONDITION_OUTSIDE_CLUSTER_RANGES, Conditions.TRUE, REASON_CLUSTER_RANGES_KNOWN,
+                (allocation == null ? "" : "subnet " + allocation.subnet() + " ") + "overlaps none of the cluster's ranges: "
+                        + ranges.summary());
     }
 
     /** The status while deletion waits for services that still use the network. */

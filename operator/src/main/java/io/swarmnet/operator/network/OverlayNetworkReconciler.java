@@ -1,7 +1,6 @@
 package io.swarmnet.operator.network;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -15,8 +14,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.SwarmnetKeys;
-import io.swarmnet.api.net.Cidr;
-import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
 import io.swarmnet.api.service.NetworkAttachment;
@@ -26,11 +23,12 @@ import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.OperatorMetrics;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkDecision;
 import io.swarmnet.operator.ipam.NetworkRequest;
 import java.time.Clock;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -55,6 +53,10 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     static final long REJECTED_RETRY_SECONDS = 10;
     /** Deletion of a network in use is re-checked this often (besides on every service change). */
     static final long IN_USE_RETRY_SECONDS = 5;
+    /** A network about to get a subnet reads the cluster's ranges afresh: a range that just appeared is avoided. */
+    static final Duration RANGES_FRESH_FOR_ALLOCATION = Duration.ZERO;
+    /** Otherwise the ranges are read again this often, to notice a range that appeared over an allocated network. */
+    static final Duration RANGES_FRESH_FOR_STATUS = Duration.ofSeconds(30);
 
     private final NetworkAllocations allocations;
     private final AddressLedger ledger;
@@ -62,18 +64,20 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     private final ClusterEvents events;
     private final OperatorMetrics metrics;
     private final Clock clock;
+    private final ClusterRangeReader clusterRanges;
 
     private volatile InformerEventSource<Node, OverlayNetwork> nodes;
     private volatile InformerEventSource<SwarmService, OverlayNetwork> services;
 
     public OverlayNetworkReconciler(NetworkAllocations allocations, AddressLedger ledger, OperatorConfig config, ClusterEvents events,
-                                    OperatorMetrics metrics, Clock clock) {
+                                    OperatorMetrics metrics, Clock clock, ClusterRangeReader clusterRanges) {
         this.allocations = allocations;
         this.ledger = ledger;
         this.config = config;
         this.events = events;
         this.metrics = metrics;
         this.clock = clock;
+        this.clusterRanges = clusterRanges;
     }
 
     @Override
@@ -118,7 +122,9 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
             return cache.get(new ResourceID(key.substring(slash + 1), key.substring(0, slash))).isPresent();
         });
 
-        NetworkDecision decision = allocations.decide(NetworkRequest.of(network), clusterRanges());
+        ClusterRanges ranges = clusterRanges(allocations.of(namespace, name).isEmpty()
+                ? RANGES_FRESH_FOR_ALLOCATION : RANGES_FRESH_FOR_STATUS);
+        NetworkDecision decision = allocations.decide(NetworkRequest.of(network), ranges.learnt());
         if (decision instanceof NetworkDecision.Allocated allocated && allocated.fresh()) {
             var a = allocated.allocation();
             LOG.info("OverlayNetwork {}/{}: allocated subnet {}, gateway {}, VXLAN id {}", namespace, name, a.subnet(), a.gateway(), a.vni());
@@ -135,7 +141,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         metrics.trackNetwork(namespace, name);
 
         DesiredNetworkStatus.Observed observed = new DesiredNetworkStatus.Observed(attachedServices(namespace, name),
-                NodeReports.of(namespace, name, nodes.list().toList()), ledger.inUse(namespace, name), config.addressWarningPercent());
+                NodeReports.of(namespace, name, nodes.list().toList()), ledger.inUse(namespace, name), config.addressWarningPercent(), ranges);
         OverlayNetworkStatus status = DesiredNetworkStatus.of(network, decision, observed, clock.instant());
         UpdateControl<OverlayNetwork> control;
         if (sameStatus(network.getStatus(), status)) {
@@ -187,29 +193,12 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     }
 
     /**
-     * Ranges of the cluster itself that no overlay may take, beyond the configured ones: every
-     * node's pod CIDRs and addresses. An overlay covering a node address would blackhole the
-     * underlay on nodes where it is attached.
+     * The ranges of the cluster itself that no overlay may take: what the reader found, every
+     * Node's pod CIDRs and addresses (an overlay covering a node address would blackhole the
+     * underlay on nodes where it is attached), and the configured ones.
      */
-    private List<Cidr> clusterRanges() {
-        List<Cidr> ranges = new ArrayList<>();
-        nodes.list().forEach(node -> {
-            if (node.getSpec() != null) {
-                List<String> podCidrs = new ArrayList<>();
-                if (node.getSpec().getPodCIDRs() != null) {
-                    podCidrs.addAll(node.getSpec().getPodCIDRs());
-                }
-                if (node.getSpec().getPodCIDR() != null) {
-                    podCidrs.add(node.getSpec().getPodCIDR());
-                }
-                podCidrs.stream().filter(Cidr::isValid).map(Cidr::parse).forEach(ranges::add);
-            }
-            if (node.getStatus() != null && node.getStatus().getAddresses() != null) {
-                node.getStatus().getAddresses().stream().map(NodeAddress::getAddress).filter(IpAddress::isValid)
-                        .map(a -> new Cidr(IpAddress.parse(a), 32)).forEach(ranges::add);
-            }
-        });
-        return ranges;
+    private ClusterRanges clusterRanges(Duration maxAge) {
+        return ClusterRanges.learn(clusterRanges.sources(maxAge).withNodes(nodes.list().toList()), config.excludedCidrs());
     }
 
     private static Set<ResourceID> networksNamedBy(Node node) {

@@ -46,7 +46,7 @@ class SubnetAllocatorTest {
     void neverUsesExcludedRanges() {
         SubnetAllocator a = new SubnetAllocator(List.of(c("10.0.0.0/8")), 24, List.of(c("10.0.0.0/9"), c("10.128.0.5/32")));
         assertThat(a.next(List.of(), List.of())).contains(c("10.128.1.0/24"));
-        assertThat(a.next(List.of(), List.of(c("10.128.0.0/23")))).contains(c("10.128.2.0/24"));
+        assertThat(a.next(List.of(), List.of(new ClusterRange(c("10.128.0.0/23"), "Node n podCIDR")))).contains(c("10.128.2.0/24"));
     }
 
     @Test
@@ -87,9 +87,10 @@ class SubnetAllocatorTest {
     @Test
     void explicitSubnetOverlappingAnExcludedRangeIsRefused() {
         SubnetAllocator a = new SubnetAllocator(List.of(c("10.0.0.0/8")), 24, List.of(c("10.96.0.0/12")));
-        assertThat(a.check(c("10.100.0.0/24"), List.of(), List.of())).contains(new SubnetAllocator.ExcludedCollision(c("10.96.0.0/12")));
-        assertThat(a.check(c("192.168.5.0/24"), List.of(), List.of(c("192.168.5.10/32"))))
-                .contains(new SubnetAllocator.ExcludedCollision(c("192.168.5.10/32")));
+        assertThat(a.check(c("10.100.0.0/24"), List.of(), List.of()))
+                .contains(new SubnetAllocator.ExcludedCollision(new ClusterRange(c("10.96.0.0/12"), "SWARMNET_EXCLUDED_CIDRS")));
+        ClusterRange nodeAddress = new ClusterRange(c("192.168.5.10/32"), "Node n InternalIP");
+        assertThat(a.check(c("192.168.5.0/24"), List.of(), List.of(nodeAddress))).contains(new SubnetAllocator.ExcludedCollision(nodeAddress));
     }
 
     @Test

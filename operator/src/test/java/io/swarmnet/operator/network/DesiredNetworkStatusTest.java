@@ -11,6 +11,8 @@ import io.swarmnet.api.network.NetworkNodeStatus;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
 import io.swarmnet.operator.Conditions;
+import io.swarmnet.operator.ipam.ClusterRange;
+import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocation;
 import io.swarmnet.operator.ipam.NetworkDecision;
 import java.time.Instant;
@@ -22,6 +24,7 @@ class DesiredNetworkStatusTest {
     private static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
     private static final NetworkAllocation ALLOCATION = new NetworkAllocation("default", "net", Cidr.parse("10.0.9.0/28"),
             IpAddress.parse("10.0.9.1"), Cidr.parse("10.0.9.0/28"), new Vni(4096));
+    private static final ClusterRanges NO_RANGES = new ClusterRanges(List.of(), List.of(), List.of());
 
     private static OverlayNetwork network() {
         OverlayNetwork n = new OverlayNetwork();
@@ -30,7 +33,7 @@ class DesiredNetworkStatusTest {
     }
 
     private static DesiredNetworkStatus.Observed observed(int inUse, String... services) {
-        return new DesiredNetworkStatus.Observed(List.of(services), new NodeReports(List.of()), inUse, 90);
+        return new DesiredNetworkStatus.Observed(List.of(services), new NodeReports(List.of()), inUse, 90, NO_RANGES);
     }
 
     @Test
@@ -65,7 +68,7 @@ class DesiredNetworkStatusTest {
         NodeReports nodes = new NodeReports(List.of(new NetworkNodeStatus("node-a", 1, 1, "NotRequested", null, null),
                 new NetworkNodeStatus("node-b", 0, 1, "NotRequested", null, why)));
         OverlayNetworkStatus s = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false),
-                new DesiredNetworkStatus.Observed(List.of(), nodes, 2, 90), NOW);
+                new DesiredNetworkStatus.Observed(List.of(), nodes, 2, 90, NO_RANGES), NOW);
         Condition degraded = Conditions.find(s.getConditions(), "Degraded");
         assertThat(degraded.getStatus()).isEqualTo("True");
         assertThat(degraded.getReason()).isEqualTo("FailedOnNodes");
@@ -99,5 +102,39 @@ class DesiredNetworkStatusTest {
         n.setStatus(s);
         assertThat(Conditions.find(DesiredNetworkStatus.of(n, new NetworkDecision.Allocated(ALLOCATION, false), observed(0), NOW)
                 .getConditions(), "Terminating")).isNull();
+    }
+
+    private static Condition outsideClusterRanges(ClusterRanges ranges) {
+        OverlayNetworkStatus s = DesiredNetworkStatus.of(network(), new NetworkDecision.Allocated(ALLOCATION, false),
+                new DesiredNetworkStatus.Observed(List.of(), new NodeReports(List.of()), 0, 90, ranges), NOW);
+        return Conditions.find(s.getConditions(), "OutsideClusterRanges");
+    }
+
+    @Test
+    void aSubnetOverlappingARangeThatAppearedLaterIsReportedWithItsSource() {
+        ClusterRange calico = new ClusterRange(Cidr.parse("10.0.0.0/16"), "Calico IPPool default-ipv4-ippool");
+        Condition c = outsideClusterRanges(new ClusterRanges(List.of(), List.of(calico), List.of()));
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("OverlapsClusterRange");
+        assertThat(c.getMessage()).contains("subnet 10.0.9.0/28 overlaps 10.0.0.0/16 from Calico IPPool default-ipv4-ippool");
+    }
+
+    @Test
+    void anUnknownRangeMakesTheConditionUnknownWithWhatToDo() {
+        ClusterRanges ranges = new ClusterRanges(List.of(), List.of(), List.of(new ClusterRanges.Unknown("ServiceRangeUnknown",
+                "the Service range is unknown: add it to network.excludedCidrs")));
+        Condition c = outsideClusterRanges(ranges);
+        assertThat(c.getStatus()).isEqualTo("Unknown");
+        assertThat(c.getReason()).isEqualTo("ServiceRangeUnknown");
+        assertThat(c.getMessage()).contains("network.excludedCidrs");
+    }
+
+    @Test
+    void aNetworkClearOfEveryKnownRangeSaysWhichRangesWereLearnt() {
+        ClusterRange service = new ClusterRange(Cidr.parse("10.96.0.0/12"), "ServiceCIDR kubernetes");
+        Condition c = outsideClusterRanges(new ClusterRanges(List.of(), List.of(service), List.of()));
+        assertThat(c.getStatus()).isEqualTo("True");
+        assertThat(c.getReason()).isEqualTo("ClusterRangesKnown");
+        assertThat(c.getMessage()).contains("ServiceCIDR kubernetes 10.96.0.0/12");
     }
 }

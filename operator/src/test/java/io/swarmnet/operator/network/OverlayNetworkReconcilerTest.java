@@ -19,8 +19,6 @@ import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
-import io.swarmnet.operator.SwarmnetOperator;
-import io.swarmnet.operator.TestCluster;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,42 +34,33 @@ class OverlayNetworkReconcilerTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String NS = "default";
 
-    private TestCluster cluster;
-    private KubernetesClient client;
-    private SwarmnetOperator operator;
-
     private final OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false)
             .withPools(List.of(Cidr.parse("10.0.0.0/8")), 24, List.of(Cidr.parse("10.0.0.0/16")));
 
+    private OperatorOnTestCluster cluster;
+    private KubernetesClient client;
+
     @BeforeEach
     void start() {
-        cluster = TestCluster.start();
+        cluster = OperatorOnTestCluster.start(config);
         client = cluster.client();
-        operator = SwarmnetOperator.start(client, config);
     }
 
     @AfterEach
     void stop() {
-        if (operator != null) {
-            operator.close();
-        }
         cluster.close();
     }
 
     private OverlayNetwork create(String name, Consumer<OverlayNetworkSpec> spec) {
-        OverlayNetwork n = new OverlayNetwork();
-        n.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
-        spec.accept(n.getSpec());
-        return client.resource(n).create();
+        return cluster.create(name, spec);
     }
 
     private OverlayNetwork get(String name) {
-        return client.resources(OverlayNetwork.class).inNamespace(NS).withName(name).get();
+        return cluster.get(name);
     }
 
     private Condition condition(String name, String type) {
-        OverlayNetwork n = get(name);
-        return n == null || n.getStatus() == null ? null : Conditions.find(n.getStatus().getConditions(), type);
+        return cluster.condition(name, type);
     }
 
     private OverlayNetwork awaitReady(String name, String status) {
@@ -140,7 +129,7 @@ class OverlayNetworkReconcilerTest {
         Condition c = awaitReady("explicit", "False").getStatus().getConditions().stream()
                 .filter(x -> x.getType().equals("Ready")).findFirst().orElseThrow();
         assertThat(c.getReason()).isEqualTo("SubnetExcluded");
-        assertThat(c.getMessage()).contains("spec.subnet 10.0.5.0/24", "10.0.0.0/16");
+        assertThat(c.getMessage()).contains("spec.subnet 10.0.5.0/24 overlaps 10.0.0.0/16 from SWARMNET_EXCLUDED_CIDRS");
     }
 
     @Test
@@ -194,10 +183,10 @@ class OverlayNetworkReconcilerTest {
         }
         OverlayNetwork fixed = awaitReady("fixed", "True");
         String readySince = Conditions.find(fixed.getStatus().getConditions(), "Ready").getLastTransitionTime();
-        operator.close();
+        cluster.stopOperator();
         client.resource(get("n2")).delete();
 
-        operator = SwarmnetOperator.start(client, config);
+        cluster.startOperator();
         eventually(WAIT, "n2 is gone", () -> get("n2") == null);
         create("late", s -> { });
         OverlayNetwork late = awaitReady("late", "True");
@@ -237,7 +226,7 @@ class OverlayNetworkReconcilerTest {
 
         client.resources(SwarmService.class).inNamespace(NS).withName("my-web").delete();
         eventually(WAIT, "my-network is gone once no service uses it", () -> get("my-network") == null);
-        assertThat(operator.networkAllocations().of(NS, "my-network")).isEmpty();
+        assertThat(cluster.operator().networkAllocations().of(NS, "my-network")).isEmpty();
     }
 
     @Test

@@ -31,6 +31,8 @@ final class BuiltInKinds {
             builtIn("coordination.k8s.io", "v1", "leases", "Lease", true, false),
             builtIn("events.k8s.io", "v1", "events", "Event", true, false, "ev"),
             builtIn("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, false),
+            // the Service ranges of the cluster (Kubernetes 1.33+), which the operator keeps overlays out of
+            builtIn("networking.k8s.io", "v1", "servicecidrs", "ServiceCIDR", false, true),
             builtIn("rbac.authorization.k8s.io", "v1", "roles", "Role", true, false),
             builtIn("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, false),
             builtIn("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, false),
