@@ -285,8 +285,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         shown.addAll(created);
         int readySlots = readySlots(desired, existing, removed);
-        ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker()
-                : readySlots < desiredCount(spec, desired) ? noEligibleNode(spec).orElse(null) : null;
+        ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker() : null;
+        if (blocker == null && readySlots < desiredCount(spec, desired)) {
+            blocker = noEligibleNode(spec).orElse(null);
+            if (blocker != null) {
+                // said once: the same reason and message for the same service is not written again
+                events.warning(service, blocker.reason(), blocker.message());
+            }
+        }
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
                 blocker, failed, notReadyHint(shown));
         SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,

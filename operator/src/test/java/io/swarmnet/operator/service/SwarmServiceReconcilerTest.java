@@ -441,6 +441,9 @@ class SwarmServiceReconcilerTest {
 
         cluster.eventually("the global service says no node can run it", () -> cluster.hasCondition("probe", "Ready", "False", "NoEligibleNode"));
         assertThat(cluster.condition("probe", "Ready").getMessage()).contains("edge-1", "runs no swarmnet agent", "agent.nodeSelector");
+        cluster.eventually("a NoEligibleNode event says the same", () -> cluster.client.v1().events().inNamespace(ns).list().getItems()
+                .stream().anyMatch(e -> "NoEligibleNode".equals(e.getReason()) && e.getInvolvedObject().getName().equals("probe")
+                        && e.getMessage().contains("edge-1")));
         assertThat(cluster.pods("probe")).isEmpty();
         cluster.eventually("so does the replicated one", () -> cluster.hasCondition("web", "Ready", "False", "NoEligibleNode"));
         assertThat(cluster.pods("web")).singleElement().satisfies(p -> assertThat(p.getSpec().getNodeSelector())
