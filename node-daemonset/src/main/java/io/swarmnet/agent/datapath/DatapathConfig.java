@@ -9,7 +9,7 @@ import java.time.Duration;
  * @param hostNamespace where VXLAN devices are created (their UDP socket lives there, on the underlay): the root
  *                      namespace on a real node, the node's namespace on a simulated one
  * @param parallelism   how many namespaces are read or programmed at the same time
- * @param toolTimeout   bound on one ip/bridge/nft run
+ * @param toolTimeout   bound on one ip/bridge/nft run, and on each wait for the connection tracker's netlink answer
  * @param vxlanPort     UDP port of the VXLAN devices (the same on every node)
  */
 public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout, VxlanPort vxlanPort) {

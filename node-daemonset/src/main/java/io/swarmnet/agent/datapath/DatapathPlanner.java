@@ -120,7 +120,10 @@ public final class DatapathPlanner {
             }
         });
         phases.add(new Phase("bridge ports", portSteps));
-        phases.add(new Phase("VIP load balancing", vipSteps(actual, pods, rejectedPods)));
+        List<Step> staleFlows = new ArrayList<>();
+        phases.add(new Phase("VIP load balancing", vipSteps(desired, actual, pods, rejectedPods, staleFlows)));
+        // after the transaction that took the backends out, so that a deleted flow's next packet picks a live one
+        phases.add(new Phase("flows to removed VIP backends", staleFlows));
 
         List<Phase> nonEmpty = phases.stream().filter(p -> !p.steps().isEmpty()).toList();
         return new Plan(nonEmpty, rejectedNetworks, rejectedPods);
@@ -290,8 +293,11 @@ public final class DatapathPlanner {
         }
     }
 
-    private List<Step> vipSteps(ActualNode actual, Map<PodRef, PodDatapath> pods, Map<PodRef, String> rejectedPods) {
+    private List<Step> vipSteps(NodeDatapath desired, ActualNode actual, Map<PodRef, PodDatapath> pods, Map<PodRef, String> rejectedPods,
+            List<Step> staleFlows) {
         List<Step> steps = new ArrayList<>();
+        Map<NetworkKey, Set<IpAddress>> taskAddresses = taskAddresses(desired);
+        Map<NetworkKey, Set<IpAddress>> goneTasks = goneTasks(desired, actual, taskAddresses);
         for (Map.Entry<PodRef, PodNamespaceState> e : new TreeMap<>(actual.pods()).entrySet()) {
             PodRef ref = e.getKey();
             if (rejectedPods.containsKey(ref)) {
@@ -305,8 +311,69 @@ public final class DatapathPlanner {
                 Owner owner = new Owner.Pod(ref);
                 steps.add(new Step(Tool.NFT, e.getValue().namespace(), lines.stream().map(l -> new Command(l, owner)).toList()));
             }
+            List<StaleVipFlows> stale = pod == null ? List.of() : staleFlows(pod, e.getValue().vips(), taskAddresses, goneTasks);
+            if (!stale.isEmpty()) {
+                Owner owner = new Owner.Pod(ref);
+                // skipped if the pod's transaction failed: its old backends are then still in the VIP
+                staleFlows.add(new Step(Tool.CONNTRACK, e.getValue().namespace(),
+                        stale.stream().map(f -> new Command(f.line(), owner, List.of(owner))).toList()));
+            }
         }
         return steps;
+    }
+
+    /**
+     * Per backend that leaves one of the pod's VIPs, the connections still DNATed to it; and per task that left the
+     * network, the TCP connections its VIPs kept for it when it left them only not ready.
+     */
+    private static List<StaleVipFlows> staleFlows(PodDatapath pod, VipTable actual, Map<NetworkKey, Set<IpAddress>> taskAddresses,
+            Map<NetworkKey, Set<IpAddress>> goneTasks) {
+        Map<IpAddress, VipRule> rules = new HashMap<>();
+        pod.vips().forEach(r -> rules.putIfAbsent(r.vip(), r));
+        Set<StaleVipFlows> stale = new HashSet<>();
+        actual.balanced().forEach((vip, backends) -> {
+            VipRule rule = rules.get(vip);
+            List<IpAddress> kept = rule == null ? List.of() : rule.backends();
+            Set<IpAddress> alive = rule == null ? Set.of() : taskAddresses.getOrDefault(rule.network(), Set.of());
+            backends.stream().filter(b -> !kept.contains(b)).forEach(b -> stale.add(new StaleVipFlows(vip, b, alive.contains(b))));
+        });
+        rules.values().forEach(rule -> goneTasks.getOrDefault(rule.network(), Set.of())
+                .forEach(gone -> stale.add(new StaleVipFlows(rule.vip(), gone, false))));
+        return stale.stream().sorted(Comparator.comparing(StaleVipFlows::vip).thenComparing(StaleVipFlows::backend)).toList();
+    }
+
+    /**
+     * Tasks that leave each network in this plan, as far as the kernel shows them: remote ones by their neighbour
+     * entries, local ones by the addresses on our interfaces in pods that left (a local pod whose namespace is already
+     * gone shows nothing; its TCP connections time out instead of being reset).
+     */
+    private Map<NetworkKey, Set<IpAddress>> goneTasks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, Set<IpAddress>> taskAddresses) {
+        Map<NetworkKey, Set<IpAddress>> gone = new HashMap<>();
+        for (NetworkDatapath n : desired.networks()) {
+            NetworkNamespaceState state = actual.networkNamespaces().get(names.networkNamespace(n.vni()));
+            if (state != null) {
+                state.neighbours().keySet().forEach(a -> gone.computeIfAbsent(n.key(), k -> new HashSet<>()).add(a));
+            }
+        }
+        Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
+        actual.pods().forEach((ref, state) -> {
+            if (!desiredPods.contains(ref)) {
+                state.links().values().forEach(link -> names.networkOfPodInterfaceAlias(link.alias()).ifPresent(n ->
+                        link.addresses().forEach(a -> gone.computeIfAbsent(n, k -> new HashSet<>()).add(a.address()))));
+            }
+        });
+        gone.forEach((n, addresses) -> addresses.removeAll(taskAddresses.getOrDefault(n, Set.of())));
+        return gone;
+    }
+
+    /** Addresses of every task of each network, ready or not: a backend missing here is gone, not merely not ready. */
+    private static Map<NetworkKey, Set<IpAddress>> taskAddresses(NodeDatapath desired) {
+        Map<NetworkKey, Set<IpAddress>> addresses = new HashMap<>();
+        desired.networks().forEach(n -> n.remoteEndpoints().forEach(r ->
+                addresses.computeIfAbsent(n.key(), k -> new HashSet<>()).add(r.address())));
+        desired.pods().forEach(p -> p.attachments().forEach(a ->
+                addresses.computeIfAbsent(a.network(), k -> new HashSet<>()).add(a.address())));
+        return addresses;
     }
 
     private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {

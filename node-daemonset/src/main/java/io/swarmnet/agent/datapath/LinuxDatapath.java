@@ -58,7 +58,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         KernelTools tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
-        this.executor = new PlanExecutor(tools, pool);
+        this.executor = new PlanExecutor(tools, new ConntrackTable(config.toolTimeout()), pool);
         this.vipLoadBalancer = new VipLoadBalancer(names);
         this.relistAfter = java.time.Duration.ofSeconds(30);
     }
@@ -158,7 +158,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
         // a pod whose devices this plan touched is read again next time; the others' devices are as read
         Set<PodRef> touched = new HashSet<>();
-        plan.phases().forEach(phase -> phase.steps().stream().filter(step -> step.tool() != Plan.Tool.NFT)
+        plan.phases().forEach(phase -> phase.steps().stream().filter(step -> step.tool() == Plan.Tool.IP || step.tool() == Plan.Tool.BRIDGE)
                 .forEach(step -> step.commands().forEach(c -> {
                     if (c.owner() instanceof Owner.Pod p) {
                         touched.add(p.pod());

@@ -46,7 +46,8 @@ public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks,
 
     /**
      * One tool invocation in one namespace: {@code ip -batch -} and {@code bridge -batch -} run every line and
-     * report failed line numbers (not atomic); {@code nft -f -} is one atomic transaction.
+     * report failed line numbers (not atomic); {@code nft -f -} is one atomic transaction; conntrack lines
+     * ({@link StaleVipFlows#line}) are deletions from the namespace's connection tracking table over netlink.
      */
     public record Step(Tool tool, NetNamespace namespace, List<Command> commands) {
         public Step {
@@ -55,7 +56,7 @@ public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks,
     }
 
     public enum Tool {
-        IP, BRIDGE, NFT
+        IP, BRIDGE, NFT, CONNTRACK
     }
 
     /**

@@ -4,6 +4,7 @@ import io.swarmnet.agent.datapath.Plan.Command;
 import io.swarmnet.agent.datapath.Plan.Owner;
 import io.swarmnet.agent.datapath.Plan.Phase;
 import io.swarmnet.agent.datapath.Plan.Step;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +26,12 @@ public final class PlanExecutor {
     private static final Pattern FAILED_LINE = Pattern.compile("Command failed -:(\\d+)");
 
     private final KernelTools tools;
+    private final ConntrackTable conntrack;
     private final ExecutorService pool;
 
-    public PlanExecutor(KernelTools tools, ExecutorService pool) {
+    public PlanExecutor(KernelTools tools, ConntrackTable conntrack, ExecutorService pool) {
         this.tools = tools;
+        this.conntrack = conntrack;
         this.pool = pool;
     }
 
@@ -97,6 +100,16 @@ public final class PlanExecutor {
                         : tools.bridgeBatch(step.namespace(), lines);
                 int failed = attributeBatchFailures(step, runnable, r, failures);
                 changes.addAndGet(runnable.size() - failed);
+            }
+            case CONNTRACK -> {
+                try {
+                    conntrack.delete(step.namespace(), lines.stream().map(StaleVipFlows::parse).toList());
+                    changes.addAndGet(lines.size());
+                } catch (IOException e) {
+                    // the VIP's new backends are in place; only flows already running may still reach the removed ones
+                    runnable.stream().map(Command::owner).distinct().forEach(o -> failures.putIfAbsent(o,
+                            o + ": removed VIP backends still receive the flows they had: " + e.getMessage()));
+                }
             }
             default -> throw new IllegalStateException("unknown tool " + step.tool());
         }

@@ -81,6 +81,78 @@ class DatapathPlannerTest {
     }
 
     @Test
+    void aBackendLeavingAVipHasItsFlowsDeletedAfterTheTransactionThatRemovesIt() {
+        // 10.0.9.5 is gone: no longer a task of the network
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5", "10.0.9.6"))));
+        NodeDatapath after = node(List.of(network(List.of(remote("10.0.9.6", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.6"))));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.CONNTRACK)).containsExactly("delete orig-dst 10.0.9.2 reply-src 10.0.9.5");
+        List<String> phases = plan.phases().stream().map(Plan.Phase::name).toList();
+        assertThat(phases.indexOf("flows to removed VIP backends")).isGreaterThan(phases.indexOf("VIP load balancing"));
+        Plan.Command deletion = plan.phases().get(phases.indexOf("flows to removed VIP backends")).steps().get(0).commands().get(0);
+        assertThat(deletion.requires()).as("skipped when the pod's nft transaction failed").containsExactly(new Plan.Owner.Pod(WEB1));
+    }
+
+    @Test
+    void aBackendThatIsOnlyNotReadyKeepsItsTcpConnections() {
+        // 10.0.9.5 left the VIP but is still a task of the network (not ready): UDP moves, TCP may finish
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+        NodeDatapath after = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3"))));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.CONNTRACK)).containsExactly("delete orig-dst 10.0.9.2 reply-src 10.0.9.5 keep-tcp");
+    }
+
+    @Test
+    void aTaskThatLeftAVipNotReadyHasItsTcpConnectionsCutWhenItLeavesTheNetwork() {
+        // 10.0.9.5 on another node and the local pod WEB2 (10.0.9.4) were only not ready; now both are gone
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.6")), pod(WEB2, "10.0.9.4", vip("10.0.9.2", "10.0.9.6"))));
+        NodeDatapath after = node(List.of(network(List.of(remote("10.0.9.6", "192.0.2.13")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.6"))));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.CONNTRACK)).containsExactly(
+                "delete orig-dst 10.0.9.2 reply-src 10.0.9.4", "delete orig-dst 10.0.9.2 reply-src 10.0.9.5");
+    }
+
+    @Test
+    void aVipLosingItsLastBackendOrLeavingThePodHasAllItsFlowsDeleted() {
+        VipRule web = vip("10.0.9.2", "10.0.9.5");
+        VipRule api = new VipRule("my-api", NET, ip("10.0.9.20"), List.of(ip("10.0.9.6")));
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", web, api)));
+        NodeDatapath after = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2"))));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        // both tasks are gone from the network too: whatever VIP of the network reached them
+        assertThat(plan.lines(Plan.Tool.CONNTRACK)).containsExactly("delete orig-dst 10.0.9.2 reply-src 10.0.9.5",
+                "delete orig-dst 10.0.9.2 reply-src 10.0.9.6", "delete orig-dst 10.0.9.20 reply-src 10.0.9.6");
+    }
+
+    @Test
+    void aBackendJoiningAVipDeletesNoFlows() {
+        NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3"))));
+        NodeDatapath after = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(after, converged(before));
+
+        assertThat(plan.lines(Plan.Tool.NFT)).isNotEmpty();
+        assertThat(plan.lines(Plan.Tool.CONNTRACK)).isEmpty();
+    }
+
+    @Test
     void aRemoteTaskChangeTouchesOnlyItsNeighbourAndFdbEntries() {
         NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.13")))),
                 List.of(pod(WEB1, "10.0.9.3")));

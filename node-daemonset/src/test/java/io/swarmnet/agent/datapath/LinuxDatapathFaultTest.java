@@ -93,7 +93,7 @@ class LinuxDatapathFaultTest {
         KernelTools tools = new KernelTools();
         var pool = Executors.newFixedThreadPool(2);
         try {
-            PlanExecutor executor = new PlanExecutor(tools, pool);
+            PlanExecutor executor = new PlanExecutor(tools, new ConntrackTable(java.time.Duration.ofSeconds(5)), pool);
             Owner ownerA = new Owner.Pod(pod("a"));
             Owner ownerB = new Owner.Pod(pod("b"));
             List<Command> bad = new ArrayList<>();
@@ -128,11 +128,33 @@ class LinuxDatapathFaultTest {
                     new Command("link set dev nosuchdevice up", ownerA),
                     new Command("addr add 10.232.0.5/32 dev lo", ownerB)))))), Map.of(), Map.of());
 
-            PlanExecutor.Outcome outcome = new PlanExecutor(tools, pool).execute(plan);
+            PlanExecutor.Outcome outcome = new PlanExecutor(tools, new ConntrackTable(java.time.Duration.ofSeconds(5)), pool).execute(plan);
 
             assertThat(outcome.failures()).containsOnlyKeys(ownerA);
             assertThat(outcome.failures().get(ownerA)).contains("nosuchdevice").contains("Cannot find device");
             assertThat(cluster.exec(a, "ip", "addr", "show", "dev", "lo").stdout()).contains("10.232.0.5");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void flowsThatCannotBeDeletedAreChargedToTheirPod() {
+        SimulatedPod a = cluster.createPod(cluster.node(1), pod("a"));
+        NetNamespace vanished = NetNamespace.of(a.namespacePath());
+        cluster.deletePod(pod("a"));
+        var pool = Executors.newFixedThreadPool(1);
+        try {
+            Owner ownerA = new Owner.Pod(pod("a"));
+            Plan plan = new Plan(List.of(new Plan.Phase("flows", List.of(new Plan.Step(Plan.Tool.CONNTRACK, vanished,
+                    List.of(new Command("delete orig-dst 10.232.0.2 reply-src 10.232.0.5", ownerA)))))), Map.of(), Map.of());
+
+            PlanExecutor.Outcome outcome = new PlanExecutor(new KernelTools(), new ConntrackTable(java.time.Duration.ofSeconds(5)), pool)
+                    .execute(plan);
+
+            assertThat(outcome.failures()).containsOnlyKeys(ownerA);
+            assertThat(outcome.failures().get(ownerA)).contains("removed VIP backends still receive the flows they had")
+                    .contains(a.namespacePath().toString());
         } finally {
             pool.shutdownNow();
         }

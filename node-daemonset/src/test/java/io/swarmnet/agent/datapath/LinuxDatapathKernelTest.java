@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -127,8 +128,10 @@ class LinuxDatapathKernelTest {
         assertThat(change.complete()).as("%s", change).isTrue();
         List<Plan.Step> transactions = datapaths.get(cluster.node(1)).lastPlan().phases().stream()
                 .flatMap(p -> p.steps().stream()).toList();
-        assertThat(transactions).as("one nft transaction per local pod (client, web-1), nothing else").hasSize(2)
-                .allMatch(s -> s.tool() == Plan.Tool.NFT && s.commands().size() <= 5);
+        assertThat(transactions.stream().filter(s -> s.tool() == Plan.Tool.NFT)).as("one nft transaction per local pod (client, web-1)")
+                .hasSize(2).allMatch(s -> s.commands().size() <= 5);
+        assertThat(transactions.stream().filter(s -> s.tool() != Plan.Tool.NFT)).as("and in each, the flows to web-2 deleted; nothing else")
+                .hasSize(2).allMatch(s -> s.tool() == Plan.Tool.CONNTRACK && s.commands().size() == 1);
         Map<String, Integer> after = hits(pods.get(pod("client")), "10.204.0.2", 30);
         assertThat(after).containsOnlyKeys("web-1", "web-3");
 
@@ -220,6 +223,74 @@ class LinuxDatapathKernelTest {
         assertThat(directLines.lines()).anyMatch(l -> l.startsWith("done"));
     }
 
+    @Test
+    void aUdpStreamThroughAVipMovesToALiveBackendAsSoonAsItsBackendLeavesTheVip() throws Exception {
+        Topology.Network net = clientAndTwoBackends("stream", 4108, "10.208.0");
+        try (NamedEcho b1 = NamedEcho.start(pods.get(pod("b-1")).namespacePath(), "b-1", 7000);
+                NamedEcho b2 = NamedEcho.start(pods.get(pod("b-2")).namespacePath(), "b-2", 7000);
+                UdpStream stream = UdpStream.start(pods.get(pod("client")).namespacePath(), "10.208.0.2", 7000,
+                        Duration.ofMillis(50), Duration.ofSeconds(10))) {
+            assertThat(stream.awaitAnswers(5, 5)).as("answers through the VIP: %s", stream.answers()).isTrue();
+            String chosen = stream.answers().get(0).backend();
+            assertThat(stream.answers()).as("one source port, one flow, one backend").allMatch(a -> a.backend().equals(chosen));
+            String other = chosen.equals("b-1") ? "b-2" : "b-1";
+
+            // the chosen task becomes not ready: it leaves the VIP, but still runs and would go on answering
+            topology.service("stream", net, "10.208.0.2", List.of(pod(other)));
+            ApplyReport report = datapaths.get(cluster.node(1)).apply(topology.desired(nodes.get(0)));
+            long applied = System.nanoTime();
+            assertThat(report.complete()).as("%s", report).isTrue();
+            assertThat(datapaths.get(cluster.node(1)).lastPlan().lines(Plan.Tool.CONNTRACK))
+                    .containsExactly("delete orig-dst 10.208.0.2 reply-src " + topology.address(pod(chosen), net) + " keep-tcp");
+            sleep(1000);
+
+            List<UdpStream.Answer> after = stream.answers().stream().filter(a -> a.sentNanos() > applied).toList();
+            assertThat(after).as("answers to datagrams sent after the change: %s", after).isNotEmpty()
+                    .allMatch(a -> a.backend().equals(other));
+            long firstMillis = TimeUnit.NANOSECONDS.toMillis(after.get(0).arrivedNanos() - applied);
+            System.out.printf("UDP stream: first answer from the live backend %d ms after the apply returned%n", firstMillis);
+            assertThat(firstMillis).as("the very next datagrams reach the live backend").isLessThan(300);
+        }
+    }
+
+    @Test
+    void aTcpConnectionToANotReadyBackendGoesOnAndOneToAGoneBackendIsResetAtItsNextSegment() throws Exception {
+        Topology.Network net = clientAndTwoBackends("conn", 4109, "10.209.0");
+        try (NamedEcho b1 = NamedEcho.start(pods.get(pod("b-1")).namespacePath(), "b-1", 7001);
+                NamedEcho b2 = NamedEcho.start(pods.get(pod("b-2")).namespacePath(), "b-2", 7001);
+                // connected on the thread in the namespace: an unconnected java.net.Socket has no kernel socket yet
+                java.net.Socket connection = io.swarmnet.agent.netns.NetworkNamespace.callInside(
+                        pods.get(pod("client")).namespacePath(), "tcp-client", () -> {
+                            java.net.Socket s = new java.net.Socket();
+                            s.connect(new java.net.InetSocketAddress("10.209.0.2", 7001), 3000);
+                            return s;
+                        })) {
+            connection.setSoTimeout(3000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8));
+            String chosen = exchange(connection, in, "1").split(" ")[0];
+            String other = chosen.equals("b-1") ? "b-2" : "b-1";
+
+            // not ready: the task leaves the VIP but lives; its open connection may finish (UDP flows would move)
+            topology.service("conn", net, "10.209.0.2", List.of(pod(other)));
+            applyAll();
+            assertThat(exchange(connection, in, "2")).isEqualTo(chosen + " 2");
+
+            // gone: the task and its namespace are removed; the next segment goes through the VIP to a live backend
+            topology.remove(pod(chosen));
+            cluster.deletePod(pod(chosen));
+            pods.remove(pod(chosen));
+            applyAll();
+            long sent = System.nanoTime();
+            connection.getOutputStream().write("3\n".getBytes(StandardCharsets.UTF_8));
+            Throwable reset = org.assertj.core.api.Assertions.catchThrowable(in::readLine);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            System.out.printf("TCP to a gone backend: %s after %d ms%n", reset, millis);
+            assertThat(reset).as("the connection to the gone task is reset, not left hanging").isInstanceOf(java.net.SocketException.class)
+                    .hasMessageContaining("reset");
+            assertThat(millis).isLessThan(1000);
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     private void place(PodRef ref, int node, Topology.Network network, String address) {
@@ -227,6 +298,17 @@ class LinuxDatapathKernelTest {
         if (!pods.containsKey(ref)) {
             pods.put(ref, cluster.createPod(cluster.node(node), ref));
         }
+    }
+
+    /** A network PREFIX.0/24 with a client on node 1 and tasks b-1, b-2 on nodes 2 and 3 behind service NAME's VIP PREFIX.2. */
+    private Topology.Network clientAndTwoBackends(String name, int vni, String prefix) {
+        Topology.Network net = topology.network(name, vni, prefix + ".0/24");
+        place(pod("client"), 1, net, prefix + ".10");
+        place(pod("b-1"), 2, net, prefix + ".21");
+        place(pod("b-2"), 3, net, prefix + ".22");
+        topology.service(name, net, prefix + ".2", List.of(pod("b-1"), pod("b-2")));
+        applyAll();
+        return net;
     }
 
     private void applyAll() {
@@ -291,6 +373,13 @@ class LinuxDatapathKernelTest {
             Files.copy(in, target);
         }
         return target;
+    }
+
+    private static String exchange(java.net.Socket connection, BufferedReader in, String line) throws IOException {
+        connection.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        String answer = in.readLine();
+        assertThat(answer).as("answer to %s", line).isNotNull();
+        return answer;
     }
 
     private static void sleep(long millis) {
