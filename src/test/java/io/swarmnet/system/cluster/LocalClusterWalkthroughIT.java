@@ -676,6 +676,40 @@ class LocalClusterWalkthroughIT {
         }
     }
 
+    @Test
+    @Order(13)
+    void aTaskMayServeDnsOnPort53ItselfAnd127_0_0_11KeepsAnswering() throws Exception {
+        step("a task on port 53", () -> {
+            // a swarm service that is itself a DNS server: it binds UDP and TCP 0.0.0.0:53 in its own pod
+            applyYaml("port-53", """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: own-dns}
+                    spec:
+                      networks: [{name: my-network}]
+                      template:
+                        spec:
+                          containers:
+                            - name: busybox
+                              image: busybox:1.36
+                              command: [sh, -c, "nc -lk -p 53 & nc -lu -p 53 & sleep 3000"]
+                    """);
+            cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/own-dns", "--timeout=180s").output();
+            String pod = tasks("own-dns").get(0).pod();
+            String vip = json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status").path("virtualIPs").get(0)
+                    .path("address").asText();
+            assertThat(kubectl("exec", pod, "-c", "busybox", "--", "nslookup", "my-web")).as("127.0.0.11 beside the task's own :53")
+                    .contains("127.0.0.11").contains(vip);
+            // the task's own sockets on 0.0.0.0:53 (0035 in /proc/net), UDP and a TCP listener (state 0A)
+            String udp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/udp");
+            String tcp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/tcp");
+            assertThat(udp).as("UDP sockets of the task").contains(" 00000000:0035 ");
+            assertThat(tcp.lines().filter(l -> l.contains(" 00000000:0035 ") && l.contains(" 0A ")).count()).as("TCP listeners on 0.0.0.0:53")
+                    .isEqualTo(1);
+            kubectl("delete", "swarmservice", "own-dns", "--wait=false");
+        });
+    }
+
     /** Applies one manifest given as text. */
     private static void applyYaml(String name, String yaml) throws IOException {
         java.nio.file.Path manifest = java.nio.file.Files.createTempFile(name, ".yaml");
