@@ -42,8 +42,8 @@ import org.xbill.DNS.Message;
  * The resolver at 127.0.0.11:53 (UDP and TCP) inside every attached pod of this node. Sockets are
  * opened inside each pod's namespace (see {@link NetworkNamespace}) on 127.0.0.11 at ports the kernel chooses, a
  * NAT rule there sends 127.0.0.11:53 to them ({@link ResolverRedirect}), so port 53 stays free for the pod's own
- * tasks, and all are served by one event loop. Nothing listens in the agent's own namespace: only the upstream sockets live there — one connected UDP
- * socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
+ * tasks, and all are served by one event loop. Nothing listens in the agent's own namespace: only the upstream
+ * sockets live there — one connected UDP socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
  * over TCP ({@link UpstreamTcp}): a query that came over TCP, or one whose UDP answer upstream truncated.
  */
 public final class EmbeddedDnsServer implements AutoCloseable {
