@@ -162,14 +162,15 @@ final class ReconcileLoop implements Runnable {
                         lastApplied = state.datapath();
                         applies++;
                     }
-                    // a pod whose resolver could not be opened (its namespace went away for a moment) is retried with backoff
-                    boolean dnsFailed = dns != null && !dns.update(snapshot, state.datapath(), lastReport).isEmpty();
+                    // a pod whose resolver could not be set up is not attached (its tasks would start without DNS); it
+                    // is retried with backoff, and its attached condition says why meanwhile
+                    Map<PodRef, String> resolverFailures = dns == null ? Map.of() : dns.update(snapshot, state.datapath(), lastReport);
                     if (resyncDue) {
                         publisher.forgetWrites();
                         resyncAt = System.nanoTime() + config.resync().toNanos();
                     }
-                    boolean published = publisher.publish(state, lastReport, lastEncryption);
-                    failed = hasFailures(lastReport) || !published || dnsFailed;
+                    boolean published = publisher.publish(state, lastReport.withPodFailures(resolverFailures), lastEncryption);
+                    failed = hasFailures(lastReport) || !published || !resolverFailures.isEmpty();
                     if (LOG.isDebugEnabled()) {
                         // CPU time tells the work apart from waiting for a core on a busy machine
                         LOG.debug("node {} round {}: snapshot {} ms, compute {} ms (together {} ms CPU), apply {} ms, total {} ms "

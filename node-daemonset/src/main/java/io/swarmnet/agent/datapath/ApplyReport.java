@@ -30,6 +30,21 @@ public record ApplyReport(Set<PodRef> attachedPods, Map<NetworkKey, String> netw
         this(attachedPods, networkFailures, podFailures, changes, Map.of());
     }
 
+    /**
+     * This report with the pods of {@code failures} not attached after all, each failing for its reason: something a
+     * pod needs beyond the datapath (its resolver) is missing. A pod the datapath already failed keeps that failure.
+     */
+    public ApplyReport withPodFailures(Map<PodRef, String> failures) {
+        if (failures.isEmpty()) {
+            return this;
+        }
+        Set<PodRef> attached = new java.util.HashSet<>(attachedPods);
+        attached.removeAll(failures.keySet());
+        Map<PodRef, String> failed = new java.util.HashMap<>(failures);
+        failed.putAll(podFailures);
+        return new ApplyReport(attached, networkFailures, failed, changes, leftoverFailures);
+    }
+
     /** True when everything desired is in place and nothing failed: the agent need not retry. */
     public boolean complete() {
         return networkFailures.isEmpty() && podFailures.isEmpty() && leftoverFailures.isEmpty();

@@ -2,6 +2,7 @@ package io.swarmnet.agent.dns;
 
 import io.swarmnet.agent.netns.NetworkNamespace;
 
+import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import java.io.IOException;
@@ -39,20 +40,21 @@ import org.xbill.DNS.Message;
 
 /**
  * The resolver at 127.0.0.11:53 (UDP and TCP) inside every attached pod of this node. Sockets are
- * opened inside each pod's namespace (see {@link NetworkNamespace}) and all served by one event
- * loop. Nothing listens in the agent's own namespace: only the upstream sockets live there — one connected UDP
- * socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
+ * opened inside each pod's namespace (see {@link NetworkNamespace}) on 127.0.0.11 at ports the kernel chooses, a
+ * NAT rule there sends 127.0.0.11:53 to them ({@link ResolverRedirect}), so port 53 stays free for the pod's own
+ * tasks, and all are served by one event loop. Nothing listens in the agent's own namespace: only the upstream
+ * sockets live there — one connected UDP socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
  * over TCP ({@link UpstreamTcp}): a query that came over TCP, or one whose UDP answer upstream truncated.
  */
 public final class EmbeddedDnsServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDnsServer.class);
-    static final int PORT = 53;
     private static final Duration TCP_IDLE = Duration.ofSeconds(10);
     private static final int MAX_TCP_CONNECTIONS_PER_POD = 64;
     private static final int MAX_UPSTREAM_TCP_CONNECTIONS = 128;
 
     private final Duration upstreamTimeout;
+    private final RedirectTable redirects;
     private final Selector selector;
     private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
     private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
@@ -72,7 +74,13 @@ public final class EmbeddedDnsServer implements AutoCloseable {
      * @param upstreamTimeout after this a forwarded query gets SERVFAIL instead of hanging
      */
     public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout) throws IOException {
+        this(upstream, upstreamTimeout, KernelTools.forAgent(Duration.ofSeconds(10)));
+    }
+
+    /** @param tools runs nft in pods' namespaces for the redirect of port 53 */
+    public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout, KernelTools tools) throws IOException {
         this.upstreamTimeout = upstreamTimeout;
+        this.redirects = new RedirectTable(tools);
         this.selector = Selector.open();
         if (upstream != null) {
             upstreamChannel = DatagramChannel.open(StandardProtocolFamily.INET);
@@ -97,6 +105,8 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             PodEndpoint endpoint = pods.get(gone);
             PodResolver wanted = desired.get(gone);
             if (wanted == null || !wanted.networkNamespace().equals(endpoint.namespace)) {
+                // its redirect stays: a namespace that outlives the pod refuses queries as before, and a pod that
+                // comes back gets the same ports again, so its clients' conntrack entries still lead somewhere
                 pods.remove(gone);
                 CompletableFuture<Void> closed = new CompletableFuture<>();
                 loopTasks.add(() -> {
@@ -114,7 +124,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         }
         if (!closing.isEmpty()) {
             selector.wakeup();
-            // port 53 of a pod that left is free when sync returns, so a pod re-created in the same namespace can bind it
+            // the ports of a pod that left are free when sync returns, so a pod back in the same namespace can have them again
             try {
                 CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -134,8 +144,8 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 pods.put(pod, endpoint);
                 loopTasks.add(() -> endpoint.register(selector));
             } catch (IOException e) {
-                failures.put(pod, "DNS resolver for pod " + pod + " could not listen on " + SwarmnetKeys.EMBEDDED_DNS_ADDRESS
-                        + ":53 in its network namespace " + resolver.networkNamespace() + ": " + e.getMessage());
+                failures.put(pod, "DNS resolver for pod " + pod + " in its network namespace " + resolver.networkNamespace()
+                        + ": " + e.getMessage());
             }
         });
         selector.wakeup();
@@ -146,26 +156,65 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         return pods.containsKey(pod);
     }
 
+    /**
+     * Sockets first, then the redirect to them: a query redirected before its socket exists would be refused. An
+     * agent that restarts finds the redirect its predecessor left and takes the same ports when they are free, so the
+     * rule need not change and the conntrack entries of clients that keep their source port (nginx's resolver, say)
+     * still lead to a listening socket; only when a port is taken do the new ones get a new rule.
+     */
     private PodEndpoint open(PodRef pod, PodResolver resolver) throws IOException {
-        InetSocketAddress listen = new InetSocketAddress(InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS), PORT);
-        return NetworkNamespace.callInside(resolver.networkNamespace(), "swarmnet-dns-open", () -> {
+        Optional<ResolverRedirect> previous = redirects.read(resolver.networkNamespace());
+        PodEndpoint endpoint = NetworkNamespace.callInside(resolver.networkNamespace(), "swarmnet-dns-open", () -> {
             // IPv4 sockets: a default (dual-stack) channel would bind ::ffff:127.0.0.11 instead
             DatagramChannel udp = DatagramChannel.open(StandardProtocolFamily.INET);
             ServerSocketChannel tcp = ServerSocketChannel.open(StandardProtocolFamily.INET);
             try {
-                udp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                udp.bind(listen);
+                bind(udp, previous.map(ResolverRedirect::udpPort));
                 udp.configureBlocking(false);
+                // a predecessor's accepted connections may linger in TIME_WAIT on the port this one takes over
                 tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                tcp.bind(listen, 64);
+                bind(tcp, previous.map(ResolverRedirect::tcpPort));
                 tcp.configureBlocking(false);
             } catch (IOException e) {
                 udp.close();
                 tcp.close();
-                throw e;
+                throw new IOException("could not listen on " + SwarmnetKeys.EMBEDDED_DNS_ADDRESS + ": " + e.getMessage(), e);
             }
             return new PodEndpoint(pod, resolver.networkNamespace(), resolver.names(), udp, tcp);
         });
+        ResolverRedirect redirect = endpoint.redirect();
+        if (previous.equals(Optional.of(redirect))) {
+            return endpoint;
+        }
+        Optional<String> failed = redirects.install(resolver.networkNamespace(), redirect);
+        if (failed.isPresent()) {
+            endpoint.close();
+            throw new IOException("could not redirect " + SwarmnetKeys.EMBEDDED_DNS_ADDRESS + ":" + ResolverRedirect.DNS_PORT
+                    + " to its sockets (" + redirect.udpPort() + "/udp, " + redirect.tcpPort() + "/tcp): " + failed.get());
+        }
+        return endpoint;
+    }
+
+    /** Binds 127.0.0.11 at {@code preferred} when it is free, else at a port the kernel chooses. */
+    private static void bind(java.nio.channels.NetworkChannel channel, Optional<Integer> preferred) throws IOException {
+        InetAddress address = InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS);
+        if (preferred.isPresent()) {
+            try {
+                bindTo(channel, new InetSocketAddress(address, preferred.get()));
+                return;
+            } catch (java.net.BindException e) {
+                // taken meanwhile by someone in the pod: a new port, and a new rule for it
+            }
+        }
+        bindTo(channel, new InetSocketAddress(address, 0));
+    }
+
+    private static void bindTo(java.nio.channels.NetworkChannel channel, InetSocketAddress address) throws IOException {
+        if (channel instanceof ServerSocketChannel server) {
+            server.bind(address, 64);
+        } else {
+            channel.bind(address);
+        }
     }
 
     private void run() {
@@ -456,6 +505,11 @@ public final class EmbeddedDnsServer implements AutoCloseable {
             this.names = names;
             this.udp = udp;
             this.tcp = tcp;
+        }
+
+        /** Where 127.0.0.11:53 of this pod must lead: the ports these sockets got. */
+        ResolverRedirect redirect() {
+            return new ResolverRedirect(udp.socket().getLocalPort(), tcp.socket().getLocalPort());
         }
 
         void register(Selector selector) {

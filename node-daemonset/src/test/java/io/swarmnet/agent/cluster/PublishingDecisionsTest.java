@@ -63,6 +63,21 @@ class PublishingDecisionsTest {
     }
 
     @Test
+    void aPodWhoseResolverFailedIsNotAttachedAndSaysWhyWhileADatapathFailureKeepsItsOwnReason() {
+        ApplyReport applied = new ApplyReport(Set.of(WEB_1, VAULT), Map.of(), Map.of(WEB_2, "pod default/web-2: address 10.0.9.4 already present"), 3);
+        String noResolver = "DNS resolver for pod default/web-1: could not redirect 127.0.0.11:53 to its sockets: Operation not permitted";
+
+        ApplyReport report = applied.withPodFailures(Map.of(WEB_1, noResolver, WEB_2, "DNS resolver for pod default/web-2: ..."));
+        Map<PodRef, AttachedCondition> wanted = AttachedCondition.decide(new DesiredState(desired, List.of()), report, "n1");
+
+        assertThat(report.attachedPods()).containsExactly(VAULT);
+        assertThat(report.complete()).isFalse();
+        assertThat(wanted.get(WEB_1)).isEqualTo(new AttachedCondition(false, "AttachFailed", noResolver));
+        assertThat(wanted.get(WEB_2).message()).isEqualTo("pod default/web-2: address 10.0.9.4 already present");
+        assertThat(wanted.get(VAULT).attached()).isTrue();
+    }
+
+    @Test
     void localPodsTheAgentSkippedGetFalseWithTheProblem() {
         Problem local = new Problem(ObjectRef.pod("default", "bad", "u9"), "InvalidAddresses", "pod default/bad: ...", "n1");
         Problem elsewhere = new Problem(ObjectRef.pod("default", "far", "u8"), "InvalidAddresses", "pod default/far: ...", "n2");

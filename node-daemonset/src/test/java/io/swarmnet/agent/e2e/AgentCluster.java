@@ -240,10 +240,16 @@ final class AgentCluster implements AutoCloseable {
     }
 
     boolean attached(String name) {
+        return attachedCondition(name).filter(c -> "True".equals(c.getStatus())).isPresent();
+    }
+
+    /** The pod's swarmnet.io/attached condition, as its node's agent last wrote it. */
+    Optional<io.fabric8.kubernetes.api.model.PodCondition> attachedCondition(String name) {
         Pod pod = client.pods().inNamespace(ClusterObjects.NS).withName(name).get();
-        return pod != null && pod.getStatus() != null && pod.getStatus().getConditions() != null
-                && pod.getStatus().getConditions().stream()
-                        .anyMatch(c -> SwarmnetKeys.CONDITION_ATTACHED.equals(c.getType()) && "True".equals(c.getStatus()));
+        if (pod == null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+            return Optional.empty();
+        }
+        return pod.getStatus().getConditions().stream().filter(c -> SwarmnetKeys.CONDITION_ATTACHED.equals(c.getType())).findFirst();
     }
 
     void awaitAttached(String... names) {

@@ -185,10 +185,10 @@ class ServiceDiscoveryEndToEndTest {
         KernelTools.Result own = new KernelTools().run(List.of("ss", "-Hlnptu"), null);
         assertThat(own.stdout().lines().filter(l -> l.contains("pid=" + pid + ",")).filter(l -> l.contains(":53 ")).toList())
                 .as("listening sockets of the agents' JVM on port 53").isEmpty();
-        // inside a pod: only 127.0.0.11
+        // inside a pod: the resolver on 127.0.0.11 (UDP and TCP), and port 53 left to the pod's tasks
         String inPod = stage.exec("my-web-1", "ss", "-Hlnut").stdout();
-        assertThat(inPod.lines().filter(l -> l.contains(":53 ")).toList()).isNotEmpty()
-                .allSatisfy(l -> assertThat(l).contains("127.0.0.11:53"));
+        assertThat(inPod.lines().filter(l -> l.contains(" 127.0.0.11:")).toList()).hasSize(2);
+        assertThat(inPod).as("sockets in my-web-1's namespace").doesNotContain(":53 ");
         // and a query sent to a task's overlay address, or to a node's address, gets no answer
         KernelTools.Result overlay = stage.exec("client-1", "dig", "@" + WEB_TASKS.get(0), "+time=1", "+tries=1", "my-web");
         assertThat(overlay.stdout()).as("query to an overlay address:%n%s", overlay.stdout())
@@ -281,6 +281,48 @@ class ServiceDiscoveryEndToEndTest {
         assertThat(digShort("client-1", "my-web")).containsExactly(VIP);
     }
 
+    @Test
+    @Order(11)
+    void aTaskMayServeDnsOnPort53ToOtherTasksWhile127_0_0_11KeepsAnswering() throws Exception {
+        // a DNS server run as a service task: dnsmasq on 0.0.0.0:53 (UDP and TCP) in my-web-2's namespace
+        java.nio.file.Path pidFile = java.nio.file.Files.createTempFile("swarmnet-task-dns", ".pid");
+        try {
+            KernelTools.Result started = stage.exec("my-web-2", "dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                    "--user=root", "--port=53", "--pid-file=" + pidFile, "--address=/my-web/192.0.2.53");
+            assertThat(started.ok()).as("the task's dnsmasq on port 53 starts: %s", started.stderr()).isTrue();
+            String task = WEB_TASKS.get(1);
+            assertThat(digShort("client-1", "@" + task, "my-web")).as("the task's server, from another node").containsExactly("192.0.2.53");
+            assertThat(digShort("client-1", "@" + task, "+tcp", "my-web")).as("the same over TCP").containsExactly("192.0.2.53");
+            assertThat(digShort("my-web-2", "my-web")).as("127.0.0.11 in the task itself").containsExactly(VIP);
+            assertThat(digShort("my-web-2", "+tcp", "my-web")).as("127.0.0.11 over TCP").containsExactly(VIP);
+        } finally {
+            String pid = java.nio.file.Files.readString(pidFile).strip();
+            if (!pid.isEmpty()) {
+                ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            java.nio.file.Files.deleteIfExists(pidFile);
+        }
+    }
+
+    @Test
+    @Order(12)
+    void afterAnAgentRestartAPodWhoseResolverCannotListenIsNotAttachedWithTheReasonUntilItCan() throws Exception {
+        stage.stopAgent(1);
+        // other-1 (node-1) loses 127.0.0.0/8 on its loopback: nothing can listen on 127.0.0.11 there
+        assertThat(stage.exec("other-1", "ip", "addr", "del", "127.0.0.1/8", "dev", "lo").ok()).isTrue();
+        try {
+            stage.startAgent(1);
+            AgentCluster.await("other-1 not attached, for its resolver", () -> stage.attachedCondition("other-1")
+                    .filter(c -> "False".equals(c.getStatus()) && c.getMessage().contains("DNS resolver")
+                            && c.getMessage().contains("could not listen on 127.0.0.11")).isPresent(), Duration.ofSeconds(30));
+            assertThat(digShort("client-1", "my-web")).as("client-1's resolver, on the same node, after the restart").containsExactly(VIP);
+        } finally {
+            stage.exec("other-1", "ip", "addr", "add", "127.0.0.1/8", "dev", "lo");
+        }
+        stage.awaitAttached("other-1");
+        assertThat(digShort("other-1", "other")).as("other-1's resolver once it could listen").containsExactly("10.231.0.2");
+    }
+
     /** Waits (bounded) until the my-web VIP's backends in client-1's nftables map satisfy {@code done}. */
     private void awaitVipBackends(Predicate<String> done) {
         String table = stage.node(1).datapathPrefix() + "_vip";
@@ -312,8 +354,12 @@ class ServiceDiscoveryEndToEndTest {
         }
     }
 
+    /** dig in the pod, asking 127.0.0.11 unless the arguments name another server. */
     private KernelTools.Result dig(String pod, String... args) {
-        List<String> command = new ArrayList<>(List.of("dig", "@127.0.0.11", "+time=2", "+tries=1"));
+        List<String> command = new ArrayList<>(List.of("dig", "+time=2", "+tries=1"));
+        if (java.util.Arrays.stream(args).noneMatch(a -> a.startsWith("@"))) {
+            command.add("@127.0.0.11");
+        }
         command.addAll(List.of(args));
         return stage.exec(pod, command.toArray(String[]::new));
     }
