@@ -160,7 +160,17 @@ class WatchTest {
             running.cancel(true);
         }
         // With the elector stopped nothing else renews the lease: a second writer's stale copy must conflict.
+        // A renewal already in flight when it was cancelled may still land, so wait until the lease stays
+        // unchanged for more than two retry periods (at most 5 s).
         Lease stale = client.leases().withName("swarmnet-operator").get();
+        for (int i = 0; i < 10; i++) {
+            Thread.sleep(500);
+            Lease now = client.leases().withName("swarmnet-operator").get();
+            if (now.getMetadata().getResourceVersion().equals(stale.getMetadata().getResourceVersion())) {
+                break;
+            }
+            stale = now;
+        }
         client.leases().withName("swarmnet-operator").edit(l -> new LeaseBuilder(l).editSpec()
                 .withRenewTime(ZonedDateTime.now().plusSeconds(1)).endSpec().build());
         Lease takeover = new LeaseBuilder(stale).editSpec().withHolderIdentity("replica-b").endSpec().build();
