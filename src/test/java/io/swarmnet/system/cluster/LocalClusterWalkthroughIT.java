@@ -690,9 +690,16 @@ class LocalClusterWalkthroughIT {
                       template:
                         spec:
                           containers:
+                            # busybox has no UDP server; the Debian base of the nginx image has perl
+                            - name: server
+                              image: nginx:1.27
+                              command: [perl, -MIO::Socket::INET, -e, '$|=1;
+                                my $u = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 53, Proto => "udp") or die "udp 53: $!";
+                                my $t = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 53, Proto => "tcp", Listen => 5) or die "tcp 53: $!";
+                                print "listening on 0.0.0.0:53\n"; sleep 3000;']
                             - name: busybox
                               image: busybox:1.36
-                              command: [sh, -c, "nc -lk -p 53 & nc -lu -p 53 & sleep 3000"]
+                              command: [sleep, "3000"]
                     """);
             cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/own-dns", "--timeout=180s").output();
             String pod = tasks("own-dns").get(0).pod();
@@ -700,6 +707,7 @@ class LocalClusterWalkthroughIT {
                     .path("address").asText();
             assertThat(kubectl("exec", pod, "-c", "busybox", "--", "nslookup", "my-web")).as("127.0.0.11 beside the task's own :53")
                     .contains("127.0.0.11").contains(vip);
+            assertThat(kubectl("logs", pod, "-c", "server")).contains("listening on 0.0.0.0:53");
             // the task's own sockets on 0.0.0.0:53 (0035 in /proc/net), UDP and a TCP listener (state 0A)
             String udp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/udp");
             String tcp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/tcp");
