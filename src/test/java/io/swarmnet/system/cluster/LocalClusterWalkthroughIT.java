@@ -707,7 +707,12 @@ class LocalClusterWalkthroughIT {
                     .path("address").asText();
             assertThat(kubectl("exec", pod, "-c", "busybox", "--", "nslookup", "my-web")).as("127.0.0.11 beside the task's own :53")
                     .contains("127.0.0.11").contains(vip);
-            assertThat(kubectl("logs", pod, "-c", "server")).contains("listening on 0.0.0.0:53");
+            // Ready means the containers started, not that perl has bound its sockets yet
+            String server = awaitValue("the task's server up", Duration.ofSeconds(30), () -> {
+                HostCommand.Result log = cluster.kubectl(SHORT, "logs", pod, "-c", "server");
+                return Optional.of(log.stdout() + log.stderr()).filter(l -> l.contains("listening") || l.contains(" 53: "));
+            });
+            assertThat(server).as("the task's own server").contains("listening on 0.0.0.0:53");
             // the task's own sockets on 0.0.0.0:53 (0035 in /proc/net), UDP and a TCP listener (state 0A)
             String udp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/udp");
             String tcp = kubectl("exec", pod, "-c", "busybox", "--", "cat", "/proc/net/tcp");
