@@ -696,7 +696,7 @@ class LocalClusterWalkthroughIT {
                               command: [perl, -MIO::Socket::INET, -e, '$|=1;
                                 my $u = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 53, Proto => "udp") or die "udp 53: $!";
                                 my $t = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => 53, Proto => "tcp", Listen => 5) or die "tcp 53: $!";
-                                print "listening on 0.0.0.0:53\n"; sleep 3000;']
+                                print "listening on 0.0.0.0:53\\n"; sleep 3000;']
                             - name: busybox
                               image: busybox:1.36
                               command: [sleep, "3000"]
