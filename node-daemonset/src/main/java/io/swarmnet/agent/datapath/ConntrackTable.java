@@ -22,7 +22,6 @@ public final class ConntrackTable {
     private static final int AF_NETLINK = 16;
     private static final int SOCK_RAW = 3;
     private static final int NETLINK_NETFILTER = 12;
-    private static final int SO_RCVTIMEO = 20;
     private static final int ENOENT = 2;
     private static final int RECEIVE_BUFFER = 64 * 1024;
 
@@ -46,10 +45,7 @@ public final class ConntrackTable {
             throw new IOException("cannot open a netfilter netlink socket in " + namespace + " (errno " + e.getErrorCode() + ")");
         }
         try {
-            Memory timeval = new Memory(16);
-            timeval.setLong(0, timeout.toSeconds());
-            timeval.setLong(8, timeout.toMillisPart() * 1000L);
-            Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_RCVTIMEO, timeval, 16);
+            Libc.setReceiveTimeout(fd, timeout);
             Memory buffer = new Memory(RECEIVE_BUFFER);
             int sequence = 1;
             send(fd, CtnetlinkMessages.dumpRequest(sequence), buffer);

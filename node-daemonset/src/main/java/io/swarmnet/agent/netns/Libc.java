@@ -1,8 +1,10 @@
 package io.swarmnet.agent.netns;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.time.Duration;
 
 /**
  * The libc calls the agent makes itself (namespaces, the TUN device, the kernel ESP-in-UDP socket), bound with
@@ -93,6 +95,17 @@ public final class Libc {
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length) throws LastErrorException;
 
     public static native int bind(int fd, Pointer address, int length) throws LastErrorException;
+
+    private static final int SO_RCVTIMEO = 20;
+    private static final int TIMEVAL_SIZE = 16;
+
+    /** SO_RCVTIMEO: a blocking read on {@code fd} gives up with EAGAIN after {@code timeout} (whole microseconds). */
+    public static void setReceiveTimeout(int fd, Duration timeout) throws LastErrorException {
+        Memory timeval = new Memory(TIMEVAL_SIZE); // struct timeval { tv_sec; tv_usec; }
+        timeval.setLong(0, timeout.toSeconds());
+        timeval.setLong(8, timeout.toNanosPart() / 1000L);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval, TIMEVAL_SIZE);
+    }
 
     public static native int shutdown(int fd, int how);
 }

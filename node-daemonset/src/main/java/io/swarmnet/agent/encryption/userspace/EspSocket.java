@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,8 @@ public final class EspSocket implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EspSocket.class);
     private static final int SO_SNDBUF = 7;
     private static final int SO_RCVBUF = 8;
-    private static final int SO_RCVTIMEO = 20;
+    /** A blocked receive wakes this often to notice close(). */
+    private static final Duration WAKE_TO_NOTICE_CLOSE = Duration.ofMillis(200);
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int UDP_SEGMENT = 103;
@@ -137,10 +139,7 @@ public final class EspSocket implements AutoCloseable {
             int fd = openBound(local, EspTunnel.ESP_IN_UDP_PORT, socket -> {
                 setBuffer(socket, SO_RCVBUFFORCE, SO_RCVBUF);
                 setBuffer(socket, SO_SNDBUFFORCE, SO_SNDBUF);
-                Memory timeout = new Memory(16); // struct timeval: wake every 200 ms to notice close()
-                timeout.setLong(0, 0);
-                timeout.setLong(8, 200_000);
-                Libc.setsockopt(socket, Libc.SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
+                Libc.setReceiveTimeout(socket, WAKE_TO_NOTICE_CLOSE);
                 gro[0] = setInt(socket, Libc.SOL_UDP, UDP_GRO, 1);
             });
             if (!gro[0]) {
