@@ -151,10 +151,11 @@ public record OperatorConfig(
             throw new IllegalArgumentException(ENV_IMAGE_PULL_POLICY + "='" + pullPolicy + "' is not Always, IfNotPresent or Never");
         }
         Duration timeout = duration(env, ENV_ATTACH_TIMEOUT, AttachWait.DEFAULT_TIMEOUT);
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException(ENV_ATTACH_TIMEOUT + "=" + value(env, ENV_ATTACH_TIMEOUT, "") + " must be positive");
+        try {
+            return new AttachWait(value(env, ENV_IMAGE, null), pullPolicy, timeout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ENV_ATTACH_TIMEOUT + "=" + value(env, ENV_ATTACH_TIMEOUT, "") + ": " + e.getMessage());
         }
-        return new AttachWait(value(env, ENV_IMAGE, null), pullPolicy, timeout);
     }
 
     /** A copy with other pools and excluded ranges; for tests and embedders. */

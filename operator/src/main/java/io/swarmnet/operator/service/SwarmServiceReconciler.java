@@ -273,7 +273,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             }
         }
         if (refusal == null && !created.isEmpty()) {
-            refusals.accepted(service);
+            refusals.forget(service);
         }
 
         rememberTasks(service, created, serviceNetworks);

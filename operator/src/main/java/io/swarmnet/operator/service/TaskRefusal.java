@@ -68,11 +68,7 @@ final class TaskRefusal {
         return refused;
     }
 
-    /** A task was created: the next refusal starts the backoff over. */
-    void accepted(SwarmService service) {
-        byService.remove(service.getMetadata().getUid());
-    }
-
+    /** A task was created, or the service is gone: the next refusal starts the backoff over. */
     void forget(SwarmService service) {
         byService.remove(service.getMetadata().getUid());
     }
