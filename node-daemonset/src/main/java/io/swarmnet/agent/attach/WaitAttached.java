@@ -118,7 +118,7 @@ public final class WaitAttached {
             switch (flag) {
                 case "--address" -> {
                     int equals = value.indexOf('=');
-                    if (equals <= 0 || !isIpv4(value.substring(equals + 1))) {
+                    if (equals <= 0 || !IpAddress.isValid(value.substring(equals + 1))) {
                         throw new IllegalArgumentException("--address " + value + ": expected NETWORK=IPV4, e.g. my-network=10.0.9.3");
                     }
                     addresses.put(value.substring(0, equals), value.substring(equals + 1));
@@ -136,7 +136,7 @@ public final class WaitAttached {
                 }
                 case "--resolver" -> {
                     int colon = value.lastIndexOf(':');
-                    if (colon <= 0 || !isIpv4(value.substring(0, colon))) {
+                    if (colon <= 0 || !IpAddress.isValid(value.substring(0, colon))) {
                         throw new IllegalArgumentException("--resolver " + value + ": expected IPV4:PORT, e.g. 127.0.0.11:53");
                     }
                     try {
@@ -265,10 +265,6 @@ public final class WaitAttached {
         } catch (IOException e) {
             // the message is on stderr too, which FallbackToLogsOnError shows
         }
-    }
-
-    private static boolean isIpv4(String text) {
-        return IpAddress.isValid(text);
     }
 
     private static InetAddress inet(String ipv4) {
