@@ -54,9 +54,10 @@ class ChartDefaultsTest {
                 "ClusterRole/swarmnet-agent", "ClusterRoleBinding/swarmnet-agent",
                 "Role/swarmnet-agent", "RoleBinding/swarmnet-agent",
                 "Service/swarmnet-operator-metrics",
-                "Deployment/swarmnet-operator", "DaemonSet/swarmnet-agent");
+                "Deployment/swarmnet-operator", "DaemonSet/swarmnet-agent",
+                "ValidatingAdmissionPolicy/swarmnet-agent-node-scope", "ValidatingAdmissionPolicyBinding/swarmnet-agent-node-scope");
         chart.objects().stream()
-                .filter(o -> !o.getKind().startsWith("Cluster"))
+                .filter(o -> !o.getKind().startsWith("Cluster") && !o.getKind().startsWith("ValidatingAdmissionPolicy"))
                 .forEach(o -> assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo(RenderedChart.NAMESPACE));
     }
 

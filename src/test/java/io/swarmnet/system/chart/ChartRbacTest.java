@@ -108,14 +108,15 @@ class ChartRbacTest {
     }
 
     @Test
-    void operatorManagesSecretsAndLeasesOnlyInItsOwnNamespace() {
+    void operatorManagesLeasesAndOnlyItsKeySecretByNameInItsOwnNamespace() {
         Role role = chart.one(Role.class, "swarmnet-operator");
         assertThat(role.getMetadata().getNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+        String secret = " [" + SwarmnetKeys.SECRET_ENCRYPTION_KEYS + "]";
+        // no list or watch of Secrets: the namespace holds Helm's release Secrets too
         assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
                 "coordination.k8s.io/leases get", "coordination.k8s.io/leases list", "coordination.k8s.io/leases watch",
                 "coordination.k8s.io/leases create", "coordination.k8s.io/leases update", "coordination.k8s.io/leases patch",
-                "core/secrets get", "core/secrets list", "core/secrets watch",
-                "core/secrets create", "core/secrets update", "core/secrets patch");
+                "core/secrets get" + secret, "core/secrets update" + secret, "core/secrets create");
     }
 
     @Test
@@ -128,6 +129,28 @@ class ChartRbacTest {
                 "core/pods/status patch",
                 "core/nodes get", "core/nodes list", "core/nodes watch", "core/nodes patch",
                 "core/events create", "core/events patch");
+    }
+
+    @Test
+    void anAdmissionPolicyBindsTheAgentsNodeAndPodStatusWritesToItsOwnNode() {
+        var policy = chart.one(io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy.class,
+                "swarmnet-agent-node-scope");
+        assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
+        assertThat(policy.getSpec().getMatchConstraints().getResourceRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getOperations()).containsExactly("UPDATE");
+            assertThat(rule.getResources()).containsExactlyInAnyOrder("nodes", "pods/status");
+        });
+        // only the agent's own requests: the ServiceAccount the agent's ClusterRoleBinding names
+        assertThat(policy.getSpec().getMatchConditions()).singleElement().satisfies(c -> assertThat(c.getExpression())
+                .isEqualTo("request.userInfo.username == 'system:serviceaccount:" + RenderedChart.NAMESPACE + ":swarmnet-agent'"));
+        assertThat(policy.getSpec().getValidations()).extracting(v -> v.getExpression())
+                .anySatisfy(e -> assertThat(e).contains("object.metadata.name == variables.nodeName"))
+                .anySatisfy(e -> assertThat(e).contains("object.spec.nodeName == variables.nodeName"))
+                .anySatisfy(e -> assertThat(e).contains("startsWith('" + SwarmnetKeys.GROUP + "/')").contains("object.spec == oldObject.spec"));
+        var binding = chart.one(io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding.class,
+                "swarmnet-agent-node-scope");
+        assertThat(binding.getSpec().getPolicyName()).isEqualTo("swarmnet-agent-node-scope");
+        assertThat(binding.getSpec().getValidationActions()).containsExactly("Deny");
     }
 
     @Test

@@ -52,13 +52,19 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     private static final Duration TCP_IDLE = Duration.ofSeconds(10);
     private static final int MAX_TCP_CONNECTIONS_PER_POD = 64;
     private static final int MAX_UPSTREAM_TCP_CONNECTIONS = 128;
+    /**
+     * A query forwarded over UDP and not answered within this is sent upstream again, then after twice as long, and
+     * so on until its deadline: a datagram lost on the way to or from upstream (a busy node, a cluster DNS pod
+     * being replaced) then costs the client this long, not our whole upstream timeout and a SERVFAIL.
+     */
+    static final Duration UPSTREAM_RESEND = Duration.ofMillis(400);
 
     private final Duration upstreamTimeout;
     private final RedirectTable redirects;
     private final Selector selector;
     private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
     private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
-    private final Map<Integer, Pending> pending = new HashMap<>();
+    private final Map<Integer, UdpForward> pending = new HashMap<>();
     private final Thread loop;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(65_535 + 2);
     private final byte[] scratch = new byte[65_535 + 2];
@@ -315,9 +321,23 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         query.getHeader().setID(waiting.originalId());
         try {
             upstreamChannel.write(ByteBuffer.wrap(wire));
-            pending.put(id, waiting);
+            pending.put(id, new UdpForward(waiting, wire, System.nanoTime()));
         } catch (IOException e) {
             waiting.failed();
+        }
+    }
+
+    /** A query forwarded over UDP: what went upstream (with our id), and when it goes again if still unanswered. */
+    private static final class UdpForward {
+        final Pending waiting;
+        final byte[] wire;
+        long interval = UPSTREAM_RESEND.toNanos();
+        long resendAt;
+
+        UdpForward(Pending waiting, byte[] wire, long sentAt) {
+            this.waiting = waiting;
+            this.wire = wire;
+            this.resendAt = sentAt + interval;
         }
     }
 
@@ -367,10 +387,11 @@ public final class EmbeddedDnsServer implements AutoCloseable {
                 continue;
             }
             int id = ((reply[0] & 0xFF) << 8) | (reply[1] & 0xFF);
-            Pending waiting = pending.remove(id);
-            if (waiting == null) {
-                continue;
+            UdpForward forwarded = pending.remove(id);
+            if (forwarded == null) {
+                continue; // an answer to a copy we sent again, after the first answer
             }
+            Pending waiting = forwarded.waiting;
             if (waiting.fallback.isPresent() && !found(reply)) {
                 waiting.client.send(waiting.fallback.get());
                 continue;
@@ -397,16 +418,25 @@ public final class EmbeddedDnsServer implements AutoCloseable {
     }
 
     private void failAllPending() {
-        pending.values().forEach(Pending::failed);
+        pending.values().forEach(f -> f.waiting.failed());
         pending.clear();
     }
 
     private void expire() {
         long now = System.nanoTime();
-        pending.values().removeIf(p -> {
-            if (now - p.deadline > 0) {
-                p.failed();
+        pending.values().removeIf(f -> {
+            if (now - f.waiting.deadline() > 0) {
+                f.waiting.failed();
                 return true;
+            }
+            if (now - f.resendAt > 0) {
+                try {
+                    upstreamChannel.write(ByteBuffer.wrap(f.wire));
+                } catch (IOException e) {
+                    LOG.debug("sending a query upstream again: {}", e.toString());
+                }
+                f.interval *= 2;
+                f.resendAt = now + f.interval;
             }
             return false;
         });

@@ -186,4 +186,19 @@ class EmbeddedDnsLargeAnswerTest {
             assertThat(silent.asked()).containsExactly(new Asked("tcp", "wide.example."));
         }
     }
+
+    @Test
+    void aForwardedQueryLostOnTheWayIsSentAgainBeforeTheTimeout() throws IOException {
+        try (TruncatingUpstream lossy = new TruncatingUpstream(ZONE, Tcp.ANSWERS);
+             EmbeddedDnsServer resolver = serve("lossy", lossy, Duration.ofSeconds(2))) {
+            lossy.dropFirstUdpCopyOfEachQuestion();
+            // dig asks once and waits 3 s; only the copy the resolver sends again (after 400 ms) is answered, within
+            // the 2 s upstream timeout that would otherwise end in SERVFAIL
+            String answer = dig("lossy", "+notcp", "my-web.svc.cluster.local");
+            assertThat(answer).contains("status: NOERROR");
+            assertThat(answers(answer, "A")).containsExactly("192.0.2.80");
+            assertThat(lossy.asked()).containsExactly(new Asked("udp-lost", "my-web.svc.cluster.local."),
+                    new Asked("udp", "my-web.svc.cluster.local."));
+        }
+    }
 }

@@ -47,6 +47,9 @@ final class TruncatingUpstream implements AutoCloseable {
     private final ServerSocket tcpSocket;
     private final List<Asked> asked = new CopyOnWriteArrayList<>();
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+    /** Questions (name and type) whose first UDP datagram was dropped, when dropping is on. */
+    private final java.util.Set<String> droppedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean dropFirstUdpCopy;
 
     /** {@code zone}: absolute names ("forty.example.") and their records. */
     TruncatingUpstream(Map<String, List<Record>> zone, Tcp tcp) throws IOException {
@@ -87,6 +90,11 @@ final class TruncatingUpstream implements AutoCloseable {
         asked.clear();
     }
 
+    /** From now on the first UDP datagram of every question is lost, as on a busy network; copies sent again are answered. */
+    void dropFirstUdpCopyOfEachQuestion() {
+        dropFirstUdpCopy = true;
+    }
+
     private void start(String transport, ThrowingRunnable body) {
         Thread thread = new Thread(() -> {
             try {
@@ -108,6 +116,13 @@ final class TruncatingUpstream implements AutoCloseable {
         while (!udpSocket.isClosed()) {
             DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
             udpSocket.receive(packet);
+            if (dropFirstUdpCopy) {
+                org.xbill.DNS.Record question = new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength())).getQuestion();
+                if (droppedOnce.add(question.getName() + "/" + question.getType())) {
+                    asked.add(new Asked("udp-lost", question.getName().toString()));
+                    continue;
+                }
+            }
             byte[] reply = answer(java.util.Arrays.copyOf(packet.getData(), packet.getLength()), "udp");
             if (reply.length > UDP_LIMIT) {
                 Message truncated = new Message(reply);

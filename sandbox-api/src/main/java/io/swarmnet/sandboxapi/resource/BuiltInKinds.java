@@ -37,5 +37,8 @@ final class BuiltInKinds {
             builtIn("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, false),
             builtIn("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, false),
             builtIn("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, false),
+            // stored as a real server stores them; the sandbox does not evaluate admission policies
+            builtIn("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", false, true),
+            builtIn("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", false, false),
             builtIn("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, true, "crd", "crds"));
 }
