@@ -42,13 +42,14 @@ COPY --from=build /out/operator.jar /out/agent.jar /opt/swarmnet/
 # The entry point: `swarmnet operator` or `swarmnet agent`; JAVA_OPTS reaches the JVM.
 RUN printf '%s\n' \
       '#!/bin/sh' \
-      '# swarmnet image entry point: swarmnet operator|agent|wait-attached [args...]' \
+      '# swarmnet image entry point: swarmnet operator|agent|dns|wait-attached [args...]' \
       'set -eu' \
       'component="${1:-}"' \
       'case "$component" in' \
       '  operator|agent) shift; exec java $JAVA_OPTS -jar "/opt/swarmnet/$component.jar" "$@" ;;' \
+      '  dns) shift; exec java $JAVA_OPTS -cp /opt/swarmnet/agent.jar io.swarmnet.agent.dns.ResolverProcess "$@" ;;' \
       '  wait-attached) shift; exec java $JAVA_OPTS -cp /opt/swarmnet/agent.jar io.swarmnet.agent.attach.WaitAttached "$@" ;;' \
-      '  *) echo "usage: swarmnet operator|agent|wait-attached (got: ${component:-nothing})" >&2; exit 2 ;;' \
+      '  *) echo "usage: swarmnet operator|agent|dns|wait-attached (got: ${component:-nothing})" >&2; exit 2 ;;' \
       'esac' > /usr/local/bin/swarmnet \
  && chmod 0755 /usr/local/bin/swarmnet
 # Heap from the container's memory limit; die (and be restarted) rather than limp on after an OOM.

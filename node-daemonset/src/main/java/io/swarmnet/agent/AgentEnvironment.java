@@ -37,12 +37,14 @@ import java.util.regex.Pattern;
  *     --data-path-port); default {@link VxlanPort#DEFAULT}</li>
  * <li>{@code SWARMNET_ESP_SEQUENCE_LIMIT}: the last ESP sequence number an outbound SA may carry (the node asks for a new
  *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
+ * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
+ *     agent serves 127.0.0.11 itself</li>
  * </ul>
  */
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
-        Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit) {
+        Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit, Optional<Path> resolverSocket) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -78,17 +80,7 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         String prefix = Optional.ofNullable(value(env, "SWARMNET_DATAPATH_PREFIX")).orElse("swn");
         Duration debounce = duration(env, "SWARMNET_DEBOUNCE", AgentConfig.DEFAULT_DEBOUNCE);
         Duration resync = duration(env, "SWARMNET_RESYNC", AgentConfig.DEFAULT_RESYNC);
-        Optional<java.net.InetSocketAddress> upstream = Optional.empty();
-        String upstreamText = value(env, "SWARMNET_DNS_UPSTREAM");
-        if (upstreamText != null) {
-            String[] hostPort = upstreamText.split(":", 2);
-            if (!IpAddress.isValid(hostPort[0])) {
-                throw new IllegalArgumentException("SWARMNET_DNS_UPSTREAM '" + upstreamText + "' is not an IPv4 address with an "
-                        + "optional :port (e.g. 10.96.0.10 or 10.96.0.10:53)");
-            }
-            int dnsPort = hostPort.length == 2 ? integer("SWARMNET_DNS_UPSTREAM port", hostPort[1], 1, 65535) : 53;
-            upstream = Optional.of(new java.net.InetSocketAddress(hostPort[0], dnsPort));
-        }
+        Optional<java.net.InetSocketAddress> upstream = io.swarmnet.agent.dns.DnsSettings.upstreamFrom(env);
         String keyNamespace = Optional.ofNullable(value(env, "SWARMNET_KEY_NAMESPACE"))
                 .or(() -> Optional.ofNullable(value(env, "POD_NAMESPACE"))).orElse("swarmnet-system");
         String modeText = Optional.ofNullable(value(env, "SWARMNET_ENCRYPTION_MODE")).orElse("auto");
@@ -117,8 +109,13 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
                 throw new IllegalArgumentException("SWARMNET_ESP_SEQUENCE_LIMIT '" + limitText + "' is not a whole number");
             }
         }
+        Optional<Path> resolverSocket = Optional.ofNullable(value(env, "SWARMNET_DNS_SOCKET")).map(Path::of);
+        if (resolverSocket.isPresent() && !resolverSocket.get().isAbsolute()) {
+            throw new IllegalArgumentException("SWARMNET_DNS_SOCKET '" + resolverSocket.get() + "' must be an absolute path (in a "
+                    + "volume the agent shares with the swarmnet-dns container)");
+        }
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory, vxlanPort, sequenceLimit);
+                stateDirectory, vxlanPort, sequenceLimit, resolverSocket);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -228,7 +228,7 @@ public final class NodeAgent implements AutoCloseable {
         AgentConfig config = AgentConfig.forNode(node).withHealthPort(env.httpPort()).withDebounce(env.debounce())
                 .withResync(env.resync())
                 .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
-                        DnsSettings.DEFAULT_UPSTREAM_TIMEOUT))
+                        DnsSettings.DEFAULT_UPSTREAM_TIMEOUT).withResolverSocket(env.resolverSocket()))
                 .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
                         env.stateDirectory(), env.vxlanPort(), env.sequenceLimit()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -37,6 +38,13 @@ class ChartDefaultsTest {
 
     private static DaemonSet agentSet() {
         return chart.one(DaemonSet.class, "swarmnet-agent");
+    }
+
+    /** The agent pod's containers: the agent, and the resolver beside it; no init container. */
+    private static Container container(PodSpec spec, String name) {
+        assertThat(spec.getContainers()).extracting(Container::getName).containsExactly("agent", "dns");
+        assertThat(spec.getInitContainers()).isEmpty();
+        return spec.getContainers().stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow();
     }
 
     private static Container only(PodSpec spec) {
@@ -125,7 +133,7 @@ class ChartDefaultsTest {
             assertThat(t.getEffect()).isNull();
         });
         assertThat(pod.getNodeSelector()).isNullOrEmpty();
-        Container c = only(pod);
+        Container c = container(pod, "agent");
         assertThat(c.getArgs()).containsExactly("agent");
         assertThat(Containers.fieldRef(c, "NODE_NAME")).isEqualTo("spec.nodeName");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
@@ -140,7 +148,7 @@ class ChartDefaultsTest {
     @Test
     void agentHasNetAdminAndSysAdminAndPrivilegeOnlyForBidirectionalNetnsMounts() {
         PodSpec pod = agentSet().getSpec().getTemplate().getSpec();
-        Container c = only(pod);
+        Container c = container(pod, "agent");
         SecurityContext sc = c.getSecurityContext();
         assertThat(sc.getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "SYS_ADMIN");
         assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
@@ -152,7 +160,7 @@ class ChartDefaultsTest {
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getMountPath, Function.identity()));
         Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
-        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/dev/net/tun", "/var/lib/swarmnet");
+        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/dev/net/tun", "/var/lib/swarmnet", "/run/swarmnet-dns");
 
         // the documented need: the overlay namespaces the agent mounts under /run/netns must outlive
         // the agent's container, which takes Bidirectional propagation, which takes privileged
@@ -179,9 +187,32 @@ class ChartDefaultsTest {
     @Test
     void bothComponentsUseTheOneImageAtTheChartsAppVersion() {
         Container op = only(operator().getSpec().getTemplate().getSpec());
-        Container agent = only(agentSet().getSpec().getTemplate().getSpec());
-        assertThat(op.getImage()).isEqualTo("swarmnet/swarmnet:0.1.0").isEqualTo(agent.getImage());
-        assertThat(op.getImagePullPolicy()).isEqualTo("IfNotPresent").isEqualTo(agent.getImagePullPolicy());
+        for (Container agent : agentSet().getSpec().getTemplate().getSpec().getContainers()) {
+            assertThat(op.getImage()).isEqualTo("swarmnet/swarmnet:0.1.0").isEqualTo(agent.getImage());
+            assertThat(op.getImagePullPolicy()).isEqualTo("IfNotPresent").isEqualTo(agent.getImagePullPolicy());
+        }
+    }
+
+    @Test
+    void theResolverRunsBesideTheAgentAndTheyShareOnlyItsSocketVolume() {
+        PodSpec pod = agentSet().getSpec().getTemplate().getSpec();
+        Container agent = container(pod, "agent");
+        Container dns = container(pod, "dns");
+        assertThat(dns.getArgs()).containsExactly("dns");
+        // both name the same socket, in the one volume both mount there
+        assertThat(Containers.literalEnv(agent)).containsEntry("SWARMNET_DNS_SOCKET", "/run/swarmnet-dns/dns.sock");
+        assertThat(Containers.literalEnv(dns)).containsEntry("SWARMNET_DNS_SOCKET", "/run/swarmnet-dns/dns.sock");
+        Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
+        for (Container c : List.of(agent, dns)) {
+            VolumeMount socket = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/run/swarmnet-dns")).findFirst().orElseThrow();
+            assertThat(socket.getName()).isEqualTo("resolver");
+            assertThat(volumes.get(socket.getName()).getEmptyDir()).as("lives as long as the pod, not the container").isNotNull();
+        }
+        // the resolver enters pods' namespaces (their paths under the host's /proc) and writes their nft table
+        assertThat(dns.getVolumeMounts()).extracting(VolumeMount::getMountPath).containsExactlyInAnyOrder("/host/proc", "/run/swarmnet-dns", "/tmp");
+        assertThat(dns.getSecurityContext().getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "SYS_ADMIN");
+        assertThat(dns.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(dns.getResources().getLimits()).containsKey("memory");
     }
 
     @Test

@@ -46,7 +46,7 @@ import org.xbill.DNS.Message;
  * sockets live there — one connected UDP socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
  * over TCP ({@link UpstreamTcp}): a query that came over TCP, or one whose UDP answer upstream truncated.
  */
-public final class EmbeddedDnsServer implements AutoCloseable {
+public final class EmbeddedDnsServer implements PodResolvers {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDnsServer.class);
     private static final Duration TCP_IDLE = Duration.ofSeconds(10);
@@ -104,6 +104,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
      * Serves exactly {@code desired}: opens sockets in the namespaces of new pods, closes those of
      * pods that left, and swaps every pod's names. Returns, per pod that could not be served, why.
      */
+    @Override
     public Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
         Map<PodRef, String> failures = new HashMap<>();
         List<CompletableFuture<Void>> closing = new ArrayList<>();
@@ -158,6 +159,7 @@ public final class EmbeddedDnsServer implements AutoCloseable {
         return failures;
     }
 
+    @Override
     public boolean serves(PodRef pod) {
         return pods.containsKey(pod);
     }

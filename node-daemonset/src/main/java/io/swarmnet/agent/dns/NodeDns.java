@@ -22,17 +22,33 @@ import org.slf4j.LoggerFactory;
 public final class NodeDns implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeDns.class);
-    private final EmbeddedDnsServer server;
+    private final PodResolvers server;
     private final PodNamespaceLocator locator;
     private Map<PodRef, String> lastFailures = Map.of();
 
+    /**
+     * The resolver in the agent's own process, or — with {@link DnsSettings#resolverSocket()} — the resolver process
+     * beside it, reached over that socket.
+     */
     public NodeDns(DnsSettings settings, PodNamespaceLocator locator) {
+        this(settings.resolverSocket().<PodResolvers>map(socket -> new ResolverClient(socket, RESOLVER_PROCESS_TIMEOUT))
+                .orElseGet(() -> inProcess(settings)), locator);
+    }
+
+    public NodeDns(PodResolvers server, PodNamespaceLocator locator) {
+        this.server = server;
+        this.locator = locator;
+    }
+
+    /** How long one exchange with the resolver process may take (opening resolvers runs nft in each new pod). */
+    static final java.time.Duration RESOLVER_PROCESS_TIMEOUT = java.time.Duration.ofSeconds(30);
+
+    private static PodResolvers inProcess(DnsSettings settings) {
         try {
-            this.server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
+            return new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the embedded DNS resolver", e);
         }
-        this.locator = locator;
     }
 
     /** Serves exactly the attached pods of {@code desired}; returns, per pod that could not be served, why. */

@@ -7,10 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,7 +57,7 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
             return Optional.empty();
         }
         String uid = normalize(pod.uid());
-        Optional<String> host = namespaceOf(1); // with hostPID, PID 1 is the host's init
+        Set<String> host = hostNamespaces();
         Long pid = index.get(uid);
         if (pid != null && stillInPod(pid, uid, host)) {
             return Optional.of(netPath(pid));
@@ -74,7 +76,20 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
         return uid.toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private void scan(Optional<String> host) {
+    /**
+     * The namespaces no pod of its own is in: PID 1's (with hostPID, the host's init) and the agent's own, which is the
+     * node's (the agent runs in the host network). They differ where a node is itself a network namespace of a bigger
+     * machine, as in the local test cluster; there a process of the pod in the node's namespace (a runtime shim the
+     * runtime placed in the pod's cgroup) must not pass for the pod.
+     */
+    private Set<String> hostNamespaces() {
+        Set<String> host = new HashSet<>(2);
+        namespaceOf(proc.resolve("1")).ifPresent(host::add);
+        namespaceOf(proc.resolve("self")).ifPresent(host::add);
+        return host;
+    }
+
+    private void scan(Set<String> host) {
         Map<String, Long> found = new HashMap<>();
         for (long pid : pids()) { // ascending: the first process seen of a pod is its lowest
             for (String uid : podUids(pid)) {
@@ -109,13 +124,13 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
         return uids;
     }
 
-    private boolean stillInPod(long pid, String uid, Optional<String> host) {
+    private boolean stillInPod(long pid, String uid, Set<String> host) {
         return podUids(pid).contains(uid) && ownNamespace(pid, host);
     }
 
-    private boolean ownNamespace(long pid, Optional<String> host) {
-        Optional<String> namespace = namespaceOf(pid);
-        return namespace.isPresent() && !namespace.equals(host);
+    private boolean ownNamespace(long pid, Set<String> host) {
+        Optional<String> namespace = namespaceOf(proc.resolve(Long.toString(pid)));
+        return namespace.isPresent() && !host.contains(namespace.get());
     }
 
     private Path netPath(long pid) {
@@ -123,9 +138,9 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
     }
 
     /** The namespace identity, e.g. {@code net:[4026532281]}, from the /proc/PID/ns/net link. */
-    private Optional<String> namespaceOf(long pid) {
+    private static Optional<String> namespaceOf(Path process) {
         try {
-            return Optional.of(Files.readSymbolicLink(netPath(pid)).toString());
+            return Optional.of(Files.readSymbolicLink(process.resolve("ns").resolve("net")).toString());
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return Optional.empty();
         }

@@ -92,6 +92,18 @@ class ProcPodNamespaceLocatorTest {
     }
 
     @Test
+    void aProcessOfThePodInTheAgentsOwnNamespaceIsNotThePod() throws IOException {
+        // a node that is itself a network namespace (the local test cluster): the agent's namespace is the node's,
+        // not PID 1's, and the runtime's shim, placed in the pod's cgroup, lives there
+        Path self = Files.createDirectories(proc.resolve("self").resolve("ns"));
+        Files.createSymbolicLink(self.resolve("net"), Path.of("net:[4026532500]"));
+        process(2000, "net:[4026532500]", "0::/kubepods/besteffort/pod" + UID);
+        process(2100, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/pause");
+
+        assertThat(find(UID)).contains(net(2100));
+    }
+
+    @Test
     void prefersTheLowestPidWithItsOwnNamespace() throws IOException {
         process(5000, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/app");
         process(3000, HOST_NET, "0::/kubepods/besteffort/pod" + UID + "/hostnet-sidecar");

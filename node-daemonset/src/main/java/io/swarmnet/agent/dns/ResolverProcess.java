@@ -1,0 +1,147 @@
+package io.swarmnet.agent.dns;
+
+import io.swarmnet.agent.desired.PodRef;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's resolver as a process of its own ({@code swarmnet dns}, a second container of the agent's pod), so that
+ * 127.0.0.11 keeps answering in every pod while the agent is killed, crashes or restarts: it holds the sockets in the
+ * pods' namespaces and answers from the names the agent last sent. The agent sends every pod to serve over a Unix
+ * socket in a volume the two containers share ({@link ResolverClient}); the resolver keeps what it serves in a file
+ * beside the socket and serves it again at once when it restarts itself, before the agent speaks.
+ */
+public final class ResolverProcess implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ResolverProcess.class);
+    private final PodResolvers server;
+    private final Path socket;
+    private final Path stateFile;
+    private final ServerSocketChannel listener;
+    private final Thread acceptor;
+    private volatile boolean running = true;
+    private volatile SocketChannel current;
+
+    /**
+     * @param server    the resolver that holds the pods' sockets
+     * @param socket    where the agent connects (a stale file there is replaced)
+     * @param stateFile what was served last, read at start and rewritten after every exchange
+     */
+    public ResolverProcess(PodResolvers server, Path socket, Path stateFile) throws IOException {
+        this.server = server;
+        this.socket = socket;
+        this.stateFile = stateFile;
+        restore();
+        Files.createDirectories(socket.getParent());
+        Files.deleteIfExists(socket);
+        listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        listener.bind(UnixDomainSocketAddress.of(socket));
+        acceptor = new Thread(this::accept, "swarmnet-resolver-socket");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** The pods of the state file whose namespaces still exist are served before anyone asks. */
+    private void restore() {
+        if (!Files.isRegularFile(stateFile)) {
+            return;
+        }
+        try {
+            Map<PodRef, PodResolver> pods = new HashMap<>(ResolverWire.pods(Files.readAllBytes(stateFile)));
+            pods.values().removeIf(p -> !Files.exists(p.networkNamespace()));
+            Map<PodRef, String> failures = server.sync(pods);
+            LOG.info("serving again the {} pods of {} ({} could not be served)", pods.size() - failures.size(), stateFile, failures.size());
+        } catch (IOException e) {
+            LOG.warn("ignoring the resolver state {}: {}; the agent sends the pods again", stateFile, e.getMessage());
+        }
+    }
+
+    private void accept() {
+        while (running) {
+            try (SocketChannel connection = listener.accept()) {
+                current = connection;
+                serve(connection);
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warn("resolver socket {}: {}", socket, e.toString());
+                }
+            }
+        }
+    }
+
+    /** One agent at a time: each frame it sends is every pod to serve, answered with the failures. */
+    private void serve(SocketChannel connection) throws IOException {
+        DataInputStream in = new DataInputStream(Channels.newInputStream(connection));
+        DataOutputStream out = new DataOutputStream(Channels.newOutputStream(connection));
+        while (running) {
+            byte[] frame;
+            try {
+                frame = ResolverWire.read(in);
+            } catch (EOFException e) {
+                return; // the agent went away; what it sent last is served on
+            }
+            Map<PodRef, PodResolver> pods = ResolverWire.pods(frame);
+            Map<PodRef, String> failures = server.sync(pods);
+            save(frame);
+            ResolverWire.write(out, ResolverWire.failures(failures));
+        }
+    }
+
+    private void save(byte[] frame) {
+        try {
+            Path next = stateFile.resolveSibling(stateFile.getFileName() + ".next");
+            Files.write(next, frame);
+            Files.move(next, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.warn("could not keep the resolver state in {}: {}; a restart of the resolver waits for the agent", stateFile, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            listener.close();
+            SocketChannel connection = current;
+            if (connection != null) {
+                connection.close();
+            }
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.debug("closing the resolver socket: {}", e.toString());
+        }
+        server.close();
+    }
+
+    /** {@code swarmnet dns}: SWARMNET_DNS_SOCKET names the socket; the upstream as for the agent. */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> env = System.getenv();
+        String socketText = env.get("SWARMNET_DNS_SOCKET");
+        if (socketText == null || socketText.isBlank() || !Path.of(socketText).isAbsolute()) {
+            System.err.println("swarmnet dns: SWARMNET_DNS_SOCKET must name the absolute path of the socket the agent connects to "
+                    + "(a volume shared with the agent container), got '" + socketText + "'");
+            System.exit(2);
+        }
+        Path socket = Path.of(socketText);
+        DnsSettings settings = DnsSettings.fromEnvironment(env);
+        EmbeddedDnsServer server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
+        ResolverProcess process = new ResolverProcess(server, socket, socket.resolveSibling("resolvers.json"));
+        Runtime.getRuntime().addShutdownHook(new Thread(process::close, "swarmnet-resolver-stop"));
+        LOG.info("resolver serving on {}; upstream {}", socket, settings.upstream().map(Object::toString).orElse("none"));
+        Thread.currentThread().join();
+    }
+}

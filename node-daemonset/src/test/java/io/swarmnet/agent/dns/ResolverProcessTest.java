@@ -1,0 +1,128 @@
+package io.swarmnet.agent.dns;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.dns.TruncatingUpstream.Tcp;
+import io.swarmnet.agent.netns.TestNamespaces;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+
+/**
+ * The resolver as a process of its own beside the agent: real pod namespaces asked by real dig, the agent's side
+ * ({@link ResolverClient}) coming and going as a killed agent does, and the resolver restarting from its state file.
+ */
+class ResolverProcessTest {
+
+    private static final PodRef POD = new PodRef("default", "my-busybox-1-aaaaa", "uid-p");
+    private static final PodRef NEWCOMER = new PodRef("default", "my-busybox-2-bbbbb", "uid-n");
+
+    @TempDir
+    Path shared;
+    private TestNamespaces namespaces;
+    private TruncatingUpstream upstream;
+    private Path podNs;
+    private Path newcomerNs;
+
+    @BeforeEach
+    void start() throws IOException {
+        namespaces = new TestNamespaces("snrsp");
+        podNs = namespaces.create("pod");
+        newcomerNs = namespaces.create("newcomer");
+        upstream = new TruncatingUpstream(Map.of("kubernetes.default.svc.cluster.local.", List.of(new ARecord(
+                Name.fromString("kubernetes.default.svc.cluster.local."), DClass.IN, 30, InetAddress.getByName("10.96.0.1")))), Tcp.ANSWERS);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        upstream.close();
+        namespaces.close();
+    }
+
+    private ResolverProcess resolver() throws IOException {
+        return new ResolverProcess(new EmbeddedDnsServer(upstream.address(), Duration.ofSeconds(2)), shared.resolve("dns.sock"),
+                shared.resolve("resolvers.json"));
+    }
+
+    private ResolverClient agent() {
+        return new ResolverClient(shared.resolve("dns.sock"), Duration.ofSeconds(10));
+    }
+
+    private String dig(String ns, String name) throws IOException {
+        return EmbeddedDnsServerTest.dig(namespaces, ns, "+short", name).strip();
+    }
+
+    @Test
+    void podsKeepTheirResolverWhileTheAgentIsGoneAndAfterItCameBack() throws IOException {
+        try (ResolverProcess process = resolver()) {
+            ResolverClient first = agent();
+            assertThat(first.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(first.serves(POD)).isTrue();
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+            String redirect = namespaces.exec("pod", "nft", "list", "table", "ip", "swarmnet_dns").output();
+
+            first.close(); // the agent is killed: its connection closes
+            assertThat(dig("pod", "my-web")).as("a swarm name with no agent").isEqualTo("10.0.9.2");
+            assertThat(dig("pod", "kubernetes.default.svc.cluster.local")).as("a cluster name with no agent").isEqualTo("10.96.0.1");
+
+            ResolverClient second = agent(); // the restarted agent sends every pod again, a newcomer among them
+            assertThat(second.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),
+                    NEWCOMER, new PodResolver(newcomerNs, NameTable.EMPTY)))).isEmpty();
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+            assertThat(namespaces.exec("pod", "nft", "list", "table", "ip", "swarmnet_dns").output())
+                    .as("the pod kept its resolver's ports: nothing changed in it").isEqualTo(redirect);
+            assertThat(dig("newcomer", "kubernetes.default.svc.cluster.local")).isEqualTo("10.96.0.1");
+
+            // a pod the agent no longer sends loses its resolver
+            assertThat(second.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(second.serves(NEWCOMER)).isFalse();
+            assertThat(EmbeddedDnsServerTest.dig(namespaces, "newcomer", "my-web")).contains("connection refused");
+            second.close();
+        }
+    }
+
+    @Test
+    void aRestartedResolverServesFromItsStateBeforeTheAgentSpeaks() throws IOException {
+        ResolverClient agent = agent();
+        try (ResolverProcess process = resolver()) {
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+        }
+        assertThat(Files.exists(shared.resolve("resolvers.json"))).isTrue();
+        // while the resolver is down the agent learns nothing new: the pod it confirmed stays served, a new one waits
+        Map<PodRef, String> whileDown = agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),
+                NEWCOMER, new PodResolver(newcomerNs, NameTable.EMPTY)));
+        assertThat(whileDown).containsOnlyKeys(NEWCOMER);
+        assertThat(whileDown.get(NEWCOMER)).contains("the resolver process (container swarmnet-dns) does not answer on "
+                + shared.resolve("dns.sock"));
+        try (ResolverProcess restarted = resolver()) {
+            assertThat(dig("pod", "my-web")).as("served from the state file, no agent asked").isEqualTo("10.0.9.2");
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),
+                    NEWCOMER, new PodResolver(newcomerNs, NameTable.EMPTY)))).as("the agent reconnects by itself").isEmpty();
+            assertThat(dig("newcomer", "kubernetes.default.svc.cluster.local")).isEqualTo("10.96.0.1");
+        }
+        agent.close();
+    }
+
+    @Test
+    void whatCrossesTheSocketIsWhatWasSent() throws IOException {
+        Map<PodRef, PodResolver> pods = Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),
+                NEWCOMER, new PodResolver(newcomerNs, EmbeddedDnsServerTest.walkthroughNames()));
+        byte[] frame = ResolverWire.pods(pods);
+        assertThat(ResolverWire.pods(frame)).isEqualTo(pods);
+        assertThat(new String(frame, java.nio.charset.StandardCharsets.UTF_8).split("\"addresses\"", -1))
+                .as("two pods with the same names: one table on the wire").hasSize(2);
+        assertThat(ResolverWire.failures(ResolverWire.failures(Map.of(POD, "why")))).isEqualTo(Map.of(POD, "why"));
+    }
+}
