@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.swarmnet.sandboxapi.SandboxApiOptions;
-import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,34 +29,32 @@ class ChartPodSecurityTest {
 
     private Helm helm;
     private RepositoryLayout repo;
-    private SandboxApiServer api;
-    private Path kubeconfig;
+    private FreshCluster cluster;
 
     @BeforeEach
     void startApi() throws IOException {
         helm = Helm.installed().orElse(null);
         assumeTrue(helm != null, Helm.MISSING);
         repo = RepositoryLayout.find();
-        api = SandboxApiServer.start(SandboxApiOptions.defaults().withCrdDirectory(Files.createDirectory(dir.resolve("no-crds"))));
-        kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));
+        cluster = FreshCluster.start(dir);
     }
 
     @AfterEach
     void stopApi() {
-        if (api != null) {
-            api.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     private void namespace(String name, Map<String, String> labels) {
-        api.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels)
+        cluster.api().client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels)
                 .endMetadata().build()).create();
     }
 
     /** helm install --dry-run=server into {@code namespace}: renders everything, NOTES included, with lookups answered. */
     private HostCommand.Result install(String namespace) {
         List<String> args = new ArrayList<>(List.of("install", RenderedChart.RELEASE, repo.chart().toString(),
-                "--namespace", namespace, "--kubeconfig", kubeconfig.toString(), "--dry-run=server"));
+                "--namespace", namespace, "--kubeconfig", cluster.kubeconfig().toString(), "--dry-run=server"));
         return helm.run(args);
     }
 

@@ -4,10 +4,10 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.LifecycleHandler;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.SELinuxOptions;
-import io.fabric8.kubernetes.api.model.SeccompProfile;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Sysctl;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -85,14 +87,25 @@ final class PodSecurityBaseline {
         found.add(rule + ": " + what);
     }
 
-    private void hostProcess() {
-        if (spec.getSecurityContext() != null && spec.getSecurityContext().getWindowsOptions() != null
-                && Boolean.TRUE.equals(spec.getSecurityContext().getWindowsOptions().getHostProcess())) {
-            violation("HostProcess", "spec.securityContext.windowsOptions.hostProcess is true");
+    /**
+     * Hands {@code check} the setting from the pod's security context and from each container's, with
+     * the path of the security context it is in, wherever it is set.
+     */
+    private <T> void everySecurityContext(Function<PodSecurityContext, T> inPod, Function<SecurityContext, T> inContainer,
+                                          BiConsumer<String, T> check) {
+        if (spec.getSecurityContext() != null && inPod.apply(spec.getSecurityContext()) != null) {
+            check.accept("spec.securityContext", inPod.apply(spec.getSecurityContext()));
         }
-        containers().stream().filter(c -> c.security() != null && c.security().getWindowsOptions() != null
-                        && Boolean.TRUE.equals(c.security().getWindowsOptions().getHostProcess()))
-                .forEach(c -> violation("HostProcess", c.path() + ".securityContext.windowsOptions.hostProcess is true"));
+        containers().stream().filter(c -> c.security() != null && inContainer.apply(c.security()) != null)
+                .forEach(c -> check.accept(c.path() + ".securityContext", inContainer.apply(c.security())));
+    }
+
+    private void hostProcess() {
+        everySecurityContext(PodSecurityContext::getWindowsOptions, SecurityContext::getWindowsOptions, (path, windows) -> {
+            if (Boolean.TRUE.equals(windows.getHostProcess())) {
+                violation("HostProcess", path + ".windowsOptions.hostProcess is true");
+            }
+        });
     }
 
     private void hostNamespaces() {
@@ -169,31 +182,18 @@ final class PodSecurityBaseline {
                 violation("AppArmor", "annotation " + key + " is " + value);
             }
         });
-        if (spec.getSecurityContext() != null && spec.getSecurityContext().getAppArmorProfile() != null) {
-            appArmorType("spec.securityContext", spec.getSecurityContext().getAppArmorProfile().getType());
-        }
-        containers().stream().filter(c -> c.security() != null && c.security().getAppArmorProfile() != null)
-                .forEach(c -> appArmorType(c.path() + ".securityContext", c.security().getAppArmorProfile().getType()));
-    }
-
-    private void appArmorType(String path, String type) {
-        if (!"RuntimeDefault".equals(type) && !"Localhost".equals(type)) {
-            violation("AppArmor", path + ".appArmorProfile.type is " + type);
-        }
+        everySecurityContext(PodSecurityContext::getAppArmorProfile, SecurityContext::getAppArmorProfile, (path, profile) -> {
+            if (!"RuntimeDefault".equals(profile.getType()) && !"Localhost".equals(profile.getType())) {
+                violation("AppArmor", path + ".appArmorProfile.type is " + profile.getType());
+            }
+        });
     }
 
     private void seLinux() {
-        if (spec.getSecurityContext() != null) {
-            seLinuxOptions("spec.securityContext", spec.getSecurityContext().getSeLinuxOptions());
-        }
-        containers().stream().filter(c -> c.security() != null)
-                .forEach(c -> seLinuxOptions(c.path() + ".securityContext", c.security().getSeLinuxOptions()));
+        everySecurityContext(PodSecurityContext::getSeLinuxOptions, SecurityContext::getSeLinuxOptions, this::seLinuxOptions);
     }
 
     private void seLinuxOptions(String path, SELinuxOptions options) {
-        if (options == null) {
-            return;
-        }
         if (options.getType() != null && !SELINUX_TYPES.contains(options.getType())) {
             violation("SELinux", path + ".seLinuxOptions.type is " + options.getType());
         }
@@ -212,17 +212,11 @@ final class PodSecurityBaseline {
     }
 
     private void seccomp() {
-        if (spec.getSecurityContext() != null) {
-            seccompProfile("spec.securityContext", spec.getSecurityContext().getSeccompProfile());
-        }
-        containers().stream().filter(c -> c.security() != null)
-                .forEach(c -> seccompProfile(c.path() + ".securityContext", c.security().getSeccompProfile()));
-    }
-
-    private void seccompProfile(String path, SeccompProfile profile) {
-        if (profile != null && "Unconfined".equals(profile.getType())) {
-            violation("Seccomp", path + ".seccompProfile.type is Unconfined");
-        }
+        everySecurityContext(PodSecurityContext::getSeccompProfile, SecurityContext::getSeccompProfile, (path, profile) -> {
+            if ("Unconfined".equals(profile.getType())) {
+                violation("Seccomp", path + ".seccompProfile.type is Unconfined");
+            }
+        });
     }
 
     private void sysctls() {
