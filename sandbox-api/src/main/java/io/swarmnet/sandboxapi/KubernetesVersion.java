@@ -1,8 +1,5 @@
 package io.swarmnet.sandboxapi;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 /**
  * A Kubernetes minor release, e.g. 1.31.
  *
@@ -17,21 +14,10 @@ public record KubernetesVersion(int major, int minor) implements Comparable<Kube
 
     public static final KubernetesVersion OLDEST_SUPPORTED = new KubernetesVersion(1, 31);
 
-    private static final Pattern MAJOR_MINOR = Pattern.compile("v?(\\d+)\\.(\\d+)(?:\\..*)?");
-
     public KubernetesVersion {
         if (major < 1 || minor < 0) {
             throw new IllegalArgumentException("not a Kubernetes release: " + major + "." + minor);
         }
-    }
-
-    /** {@code 1.31}, {@code v1.31.2} or {@code 1.31.0-0}: the major and minor parts. */
-    public static KubernetesVersion parse(String text) {
-        Matcher m = MAJOR_MINOR.matcher(text == null ? "" : text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a Kubernetes version: \"" + text + "\"; expected MAJOR.MINOR, e.g. 1.31");
-        }
-        return new KubernetesVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
     }
 
     /**
