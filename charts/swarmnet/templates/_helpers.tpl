@@ -53,3 +53,29 @@ swarmnet-encryption-keys
 {{- define "swarmnet.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/*
+The Pod Security level the release namespace enforces: its pod-security.kubernetes.io/enforce label,
+"" when it has none (the cluster's default level applies, which Helm cannot read), or "unknown" when
+the namespace cannot be read: helm template and --dry-run=client do not look anything up, and with
+--create-namespace Helm renders before it creates the namespace.
+*/}}
+{{- define "swarmnet.podSecurity.enforced" -}}
+{{- $namespace := lookup "v1" "Namespace" "" .Release.Namespace -}}
+{{- if $namespace -}}
+{{- dig "metadata" "labels" "pod-security.kubernetes.io/enforce" "" $namespace -}}
+{{- else -}}
+unknown
+{{- end -}}
+{{- end -}}
+
+{{/*
+Stops an install into a namespace whose Pod Security level would refuse the agent's pods: the
+DaemonSet would be created and stay without pods, its refusals only visible as events.
+*/}}
+{{- define "swarmnet.podSecurity.check" -}}
+{{- $level := include "swarmnet.podSecurity.enforced" . -}}
+{{- if and $level (ne $level "unknown") (ne $level "privileged") -}}
+{{- fail (printf "namespace %s enforces Pod Security %q (label pod-security.kubernetes.io/enforce), which refuses the pods of the swarmnet node agent: they need the host network and PID namespaces, hostPath mounts and the capabilities NET_ADMIN and SYS_ADMIN, which only the \"privileged\" level allows. Label the namespace, then install again: kubectl label namespace %s pod-security.kubernetes.io/enforce=privileged --overwrite" .Release.Namespace $level .Release.Namespace) -}}
+{{- end -}}
+{{- end -}}

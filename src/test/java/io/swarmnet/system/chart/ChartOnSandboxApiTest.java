@@ -7,8 +7,6 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.swarmnet.sandboxapi.SandboxApiOptions;
-import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +33,7 @@ class ChartOnSandboxApiTest {
 
     private Helm helm;
     private RepositoryLayout repo;
-    private SandboxApiServer api;
-    private Path kubeconfig;
+    private FreshCluster cluster;
     private Path kubectl;
 
     @BeforeEach
@@ -46,20 +43,18 @@ class ChartOnSandboxApiTest {
         kubectl = InstalledTool.find("kubectl").orElse(null);
         assumeTrue(kubectl != null, InstalledTool.missing("kubectl"));
         repo = RepositoryLayout.find();
-        Path noCrds = Files.createDirectory(dir.resolve("no-crds"));
-        api = SandboxApiServer.start(SandboxApiOptions.defaults().withCrdDirectory(noCrds));
-        kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));
+        cluster = FreshCluster.start(dir);
     }
 
     @AfterEach
     void stopApi() {
-        if (api != null) {
-            api.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     private String kubectl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
+        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", cluster.kubeconfig().toString()));
         command.addAll(List.of(args));
         Path out = dir.resolve("kubectl.out");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile())
@@ -95,7 +90,7 @@ class ChartOnSandboxApiTest {
         String applied = kubectl("apply", "-f", release.toString());
         assertThat(applied.lines().filter(l -> l.endsWith(" created")).count()).isEqualTo(installed.objects().size());
 
-        KubernetesClient client = api.client(RenderedChart.NAMESPACE);
+        KubernetesClient client = cluster.api().client(RenderedChart.NAMESPACE);
         Deployment operator = client.apps().deployments().withName("swarmnet-operator").get();
         assertThat(operator.getSpec().getReplicas()).isEqualTo(2);
         DaemonSet agent = client.apps().daemonSets().withName("swarmnet-agent").get();

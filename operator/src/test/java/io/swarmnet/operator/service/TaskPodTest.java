@@ -193,4 +193,68 @@ class TaskPodTest {
         Pod off = TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", addresses, "cluster.local", AttachWait.OFF);
         assertThat(off.getSpec().getInitContainers()).extracting(c -> c.getName()).containsExactly("migrate");
     }
+
+    @Test
+    void aTaskFromAPlainTemplateMeetsPodSecurityBaseline() {
+        SwarmService service = service("my-web");
+        TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3")));
+        AttachWait wait = new AttachWait("swarmnet/swarmnet:dev", "IfNotPresent", java.time.Duration.ofSeconds(90));
+
+        Pod replicated = TaskPod.desired(service, TaskSlot.replicated(1), null, "my-web-1-abcde", "h", addresses, "cluster.local", wait);
+        Pod global = TaskPod.desired(service, TaskSlot.global("node-1"), "node-1", "my-web-node-1-abcde", "h", addresses,
+                "cluster.local", wait);
+
+        // what the operator adds (readiness gate, DNS, node selection, the wait-attached init container) asks for nothing
+        assertThat(replicated.getSpec().getInitContainers()).extracting(c -> c.getName()).containsExactly(AttachWait.CONTAINER_NAME);
+        assertThat(PodSecurityBaseline.violations(replicated)).isEmpty();
+        assertThat(PodSecurityBaseline.violations(global)).isEmpty();
+    }
+
+    @Test
+    void whatATemplateAsksBeyondBaselineIsKeptAndNamedRuleByRule() {
+        SwarmService service = service("node-tool");
+        service.getSpec().getTemplate().getMetadata().setAnnotations(Map.of(
+                "container.apparmor.security.beta.kubernetes.io/tool", "unconfined"));
+        service.getSpec().getTemplate().setSpec(new io.fabric8.kubernetes.api.model.PodSpecBuilder()
+                .withHostNetwork(true).withHostPID(true).withHostIPC(true)
+                .withNewSecurityContext()
+                    .addNewSysctl().withName("net.core.somaxconn").withValue("1024").endSysctl()
+                    .withNewSeccompProfile().withType("Unconfined").endSeccompProfile()
+                    .withNewSeLinuxOptions().withUser("system_u").withType("spc_t").endSeLinuxOptions()
+                    .withNewWindowsOptions().withHostProcess(true).endWindowsOptions()
+                .endSecurityContext()
+                .addNewVolume().withName("host-root").withNewHostPath().withPath("/").endHostPath().endVolume()
+                .addNewContainer().withName("tool").withImage("busybox")
+                    .addNewPort().withContainerPort(80).withHostPort(8080).endPort()
+                    .withNewReadinessProbe().withNewHttpGet().withHost("10.0.0.1").withNewPort(80).endHttpGet().endReadinessProbe()
+                    .withNewSecurityContext()
+                        .withPrivileged(true)
+                        .withProcMount("Unmasked")
+                        .withNewCapabilities().withAdd("NET_ADMIN", "CHOWN").endCapabilities()
+                        .withNewAppArmorProfile().withType("Unconfined").endAppArmorProfile()
+                    .endSecurityContext()
+                .endContainer()
+                .build());
+
+        Pod pod = TaskPod.desired(service, TaskSlot.replicated(1), null, "node-tool-1-abcde", "h",
+                new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3"))), "cluster.local");
+
+        assertThat(PodSecurityBaseline.violations(pod)).containsExactlyInAnyOrder(
+                "HostProcess: spec.securityContext.windowsOptions.hostProcess is true",
+                "Host Namespaces: spec.hostNetwork is true",
+                "Host Namespaces: spec.hostPID is true",
+                "Host Namespaces: spec.hostIPC is true",
+                "Privileged Containers: spec.containers[tool].securityContext.privileged is true",
+                "Capabilities: spec.containers[tool] adds NET_ADMIN",
+                "HostPath Volumes: volume host-root is a hostPath",
+                "Host Ports: spec.containers[tool] uses hostPort 8080",
+                "Host Probes / Lifecycle Hooks: spec.containers[tool] probes another host",
+                "AppArmor: annotation container.apparmor.security.beta.kubernetes.io/tool is unconfined",
+                "AppArmor: spec.containers[tool].securityContext.appArmorProfile.type is Unconfined",
+                "SELinux: spec.securityContext.seLinuxOptions.type is spc_t",
+                "SELinux: spec.securityContext.seLinuxOptions.user is set",
+                "/proc Mount Type: spec.containers[tool].securityContext.procMount is Unmasked",
+                "Seccomp: spec.securityContext.seccompProfile.type is Unconfined",
+                "Sysctls: spec.securityContext.sysctls sets net.core.somaxconn");
+    }
 }

@@ -3,6 +3,7 @@ package io.swarmnet.sandboxapi.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.swarmnet.sandboxapi.Json;
+import io.swarmnet.sandboxapi.KubernetesVersion;
 import io.swarmnet.sandboxapi.resource.ResourceCatalog;
 import io.swarmnet.sandboxapi.resource.ResourceType;
 import java.util.LinkedHashMap;
@@ -160,9 +161,11 @@ public final class Discovery {
 
     private static ObjectNode version() {
         ObjectNode version = Json.object();
-        version.put("major", "1");
-        version.put("minor", "32");
-        version.put("gitVersion", "v1.32.0-swarmnet-sandbox");
+        // the release the embedded API behaves as; helm checks a chart's kubeVersion against it
+        KubernetesVersion release = KubernetesVersion.OLDEST_SUPPORTED;
+        version.put("major", Integer.toString(release.major()));
+        version.put("minor", Integer.toString(release.minor()));
+        version.put("gitVersion", "v" + release + ".0-swarmnet-sandbox");
         version.put("gitCommit", "0000000000000000000000000000000000000000");
         version.put("gitTreeState", "clean");
         version.put("buildDate", "2026-11-25T00:00:00Z");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.swarmnet.sandboxapi.Json;
+import io.swarmnet.sandboxapi.KubernetesVersion;
 import io.swarmnet.sandboxapi.resource.ResourceCatalog;
 import io.swarmnet.sandboxapi.resource.ResourceType;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ public final class OpenApiDocuments {
         document.put("openapi", "3.0.0");
         ObjectNode info = document.putObject("info");
         info.put("title", "Kubernetes (swarmnet sandbox)");
-        info.put("version", "v1.32.0");
+        info.put("version", "v" + KubernetesVersion.OLDEST_SUPPORTED + ".0");
         ObjectNode paths = document.putObject("paths");
         ObjectNode schemas = document.putObject("components").putObject("schemas");
         boolean any = false;

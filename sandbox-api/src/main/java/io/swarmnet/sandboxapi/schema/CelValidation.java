@@ -17,6 +17,7 @@ import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
+import io.swarmnet.sandboxapi.KubernetesVersion;
 import io.swarmnet.sandboxapi.schema.SchemaNode.ValidationRule;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,30 +74,39 @@ final class CelValidation {
             .addFunctionBindings(FormatCelLibrary.bindings())
             .build();
 
-    /** @throws IllegalArgumentException naming the rule and the compiler's complaint when a rule does not compile */
-    static CelValidation compile(SchemaNode root, String where) {
+    /**
+     * @param server the release whose API server is modelled: a rule calling a library it does not
+     *               accept yet is refused, naming the release that does ({@link CelLibraryReleases})
+     * @param crd    the CRD's name, for messages
+     * @throws IllegalArgumentException naming the rule and the compiler's complaint when a rule does not compile
+     */
+    static CelValidation compile(SchemaNode root, String where, KubernetesVersion server, String crd) {
         CelSchemaTypes types = new CelSchemaTypes(root);
         // Only what Kubernetes offers too, so a rule that compiles here compiles on a cluster:
-        // cel-go's strings, sets and optional extensions, cel.bind, and Kubernetes' own libraries.
+        // cel-go's strings, sets and optional extensions and Kubernetes' own libraries. Not cel.bind:
+        // Kubernetes leaves cel-go's bindings extension out of the CRD environment.
         CelCompiler base = CelCompilerFactory.standardCelCompilerBuilder()
                 .setOptions(OPTIONS)
                 .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
                 .setTypeProvider(types)
-                .addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
-                        CelExtensions.bindings())
+                .addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional())
                 .addFunctionDeclarations(NetworkCelLibrary.declarations())
                 .addFunctionDeclarations(ListsCelLibrary.declarations())
                 .addFunctionDeclarations(RegexCelLibrary.declarations())
                 .addFunctionDeclarations(FormatCelLibrary.declarations())
                 .build();
         Map<SchemaNode, List<CompiledRule>> rules = new IdentityHashMap<>();
-        collect(root, where, base, types, rules);
+        collect(root, where, new Environment(base, server, crd), types, rules);
         CelValidation validation = new CelValidation(types, rules);
         validation.markRulesBelow(root);
         return validation;
     }
 
-    private static void collect(SchemaNode node, String where, CelCompiler base, CelSchemaTypes types,
+    /** The compiler with the libraries, and what a refusal names: the release modelled and the CRD. */
+    private record Environment(CelCompiler compiler, KubernetesVersion server, String crd) {
+    }
+
+    private static void collect(SchemaNode node, String where, Environment base, CelSchemaTypes types,
                                 Map<SchemaNode, List<CompiledRule>> rules) {
         if (node == null) {
             return;
@@ -108,10 +118,11 @@ final class CelValidation {
             for (int i = 0; i < node.validations().size(); i++) {
                 ValidationRule rule = node.validations().get(i);
                 String at = where + ".x-kubernetes-validations[" + i + "]";
-                CelCompiler env = environments.computeIfAbsent(rule.optionalOldSelf(), optional -> base.toCompilerBuilder()
+                CelCompiler compiler = environments.computeIfAbsent(rule.optionalOldSelf(), optional -> base.compiler().toCompilerBuilder()
                         .addVar("self", self)
                         .addVar("oldSelf", optional ? OptionalType.create(self) : self)
                         .build());
+                Environment env = new Environment(compiler, base.server(), base.crd());
                 CelAbstractSyntaxTree ast = check(env, rule.rule(), at + ".rule");
                 if (!ast.getResultType().equals(SimpleType.BOOL) && !ast.getResultType().equals(SimpleType.DYN)) {
                     throw refused(at + ".rule", rule.rule(), "must evaluate to a bool, not " + ast.getResultType().name());
@@ -144,11 +155,21 @@ final class CelValidation {
         collect(node.additionalProperties(), where + ".additionalProperties", base, types, rules);
     }
 
-    private static CelAbstractSyntaxTree check(CelCompiler env, String expression, String at) {
+    private static CelAbstractSyntaxTree check(Environment env, String expression, String at) {
+        List<CelLibraryReleases.Call> calls;
         try {
-            return env.compile(expression).getAst();
+            calls = CelLibraryReleases.calls(env.compiler().parse(expression).getAst());
         } catch (CelValidationException e) {
             throw refused(at, expression, "compilation failed: " + e.getMessage());
+        }
+        CelLibraryReleases.refusal(calls, env.server(), env.crd()).ifPresent(why -> {
+            throw refused(at, expression, why);
+        });
+        try {
+            return env.compiler().compile(expression).getAst();
+        } catch (CelValidationException e) {
+            throw refused(at, expression, CelLibraryReleases.notImplemented(calls, env.server(), env.crd())
+                    .orElse("compilation failed: " + e.getMessage()));
         }
     }
 

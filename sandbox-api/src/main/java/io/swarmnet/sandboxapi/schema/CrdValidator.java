@@ -2,6 +2,7 @@ package io.swarmnet.sandboxapi.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.swarmnet.sandboxapi.KubernetesVersion;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,11 +25,23 @@ public final class CrdValidator {
     }
 
     /**
+     * The validator an API server of {@link KubernetesVersion#OLDEST_SUPPORTED} builds: a CRD that
+     * loads here registers on every release swarmnet supports.
+     *
      * @param crd the whole CustomResourceDefinition (apiextensions.k8s.io/v1)
      * @throws IllegalArgumentException when the CRD has no storage version with a schema, or a CEL
      *                                  rule does not compile (the API server would refuse the CRD)
      */
     public static CrdValidator forCrd(JsonNode crd) {
+        return forCrd(crd, KubernetesVersion.OLDEST_SUPPORTED);
+    }
+
+    /**
+     * As an API server of release {@code server} does: a CEL rule calling a library that release
+     * does not accept in new rules yet (the format library before 1.32, semver before 1.34) is
+     * refused, naming the rule, the CRD and the release that would accept it.
+     */
+    public static CrdValidator forCrd(JsonNode crd, KubernetesVersion server) {
         JsonNode spec = crd.path("spec");
         String kind = spec.path("names").path("kind").asText("?");
         JsonNode storage = null;
@@ -51,7 +64,8 @@ public final class CrdValidator {
         // Problems are named by their path in the CRD, as the API server names them when refusing a CRD.
         String where = "spec.versions[" + storageIndex + "].schema.openAPIV3Schema";
         SchemaNode schema = SchemaNode.parse(openApi, where);
-        return new CrdValidator(kind, schema, CelValidation.compile(schema, where));
+        String name = crd.path("metadata").path("name").asText("?");
+        return new CrdValidator(kind, schema, CelValidation.compile(schema, where, server, name));
     }
 
     /**

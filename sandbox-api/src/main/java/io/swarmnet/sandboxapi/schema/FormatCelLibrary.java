@@ -14,7 +14,8 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Kubernetes' CEL format library (k8s.io/apiserver/pkg/cel/library/format.go, Kubernetes 1.31):
+ * Kubernetes' CEL format library (k8s.io/apiserver/pkg/cel/library/format.go; introduced in 1.31,
+ * so accepted in new CRD rules from 1.32 on, see {@link CelLibraryReleases}):
  * {@code format.dns1123Label().validate(self)} is {@code optional.none()} when the string fits the
  * format, else the list of problems; {@code format.named('dns1123Label')} looks a format up by name.
  */

@@ -11,8 +11,8 @@ import io.swarmnet.sandboxapi.schema.NetworkAddresses.Ip;
 import java.util.List;
 
 /**
- * The Kubernetes CEL IP and CIDR library (k8s.io/apiserver/pkg/cel/library ip.go and cidr.go, as in
- * Kubernetes 1.31) for cel-java: types {@code net.IP} and {@code net.CIDR}, and
+ * The Kubernetes CEL IP and CIDR library (k8s.io/apiserver/pkg/cel/library ip.go and cidr.go;
+ * introduced in 1.30, so accepted in new CRD rules from 1.31 on) for cel-java: types {@code net.IP} and {@code net.CIDR}, and
  * {@code ip()}, {@code isIP()}, {@code ip.isCanonical()}, {@code family()}, {@code isUnspecified()},
  * {@code isLoopback()}, {@code isLinkLocalMulticast()}, {@code isLinkLocalUnicast()},
  * {@code isGlobalUnicast()}, {@code cidr()}, {@code isCIDR()}, {@code containsIP()},
