@@ -3,6 +3,7 @@ package io.swarmnet.operator;
 import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.swarmnet.operator.startup.StartupRefused;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -11,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point of the operator process ({@code java -jar swarmnet-operator-all.jar}): configuration
  * from the environment (README.md, "Operator"), the Kubernetes client from the usual places
- * (in-cluster service account, else ~/.kube/config or KUBECONFIG), HTTP status endpoints, leader
- * election, then the reconcilers.
+ * (in-cluster service account, else ~/.kube/config or KUBECONFIG), HTTP status endpoints, the start-up
+ * checks (permissions, CRD revisions; exit status 2 with what to do when one fails), leader election,
+ * then the reconcilers.
  */
 public final class OperatorMain {
 
@@ -67,7 +69,12 @@ public final class OperatorMain {
             client.close();
             stopped.countDown();
         }, "swarmnet-shutdown"));
-        process.start();
+        try {
+            process.start();
+        } catch (StartupRefused e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
         stopped.await();
     }
 }

@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.swarmnet.operator.startup.StartupCheck;
+import io.swarmnet.operator.startup.StartupRefused;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -63,8 +65,19 @@ public final class OperatorProcess implements AutoCloseable {
         this.identity = defaultIdentity();
     }
 
-    /** Starts acting now (no leader election) or as soon as the Lease is ours; returns at once in the latter case. */
+    /**
+     * Checks the cluster ({@link StartupCheck}: permissions, CRD revisions), then starts acting now (no leader
+     * election) or as soon as the Lease is ours; returns at once in the latter case.
+     *
+     * @throws StartupRefused when the cluster lacks what the operator needs; nothing has been started then
+     */
     public void start() {
+        try {
+            StartupCheck.verify(client, config);
+        } catch (StartupRefused e) {
+            phase = Phase.FAILED;
+            throw e;
+        }
         if (!config.leaderElection()) {
             lead();
             return;

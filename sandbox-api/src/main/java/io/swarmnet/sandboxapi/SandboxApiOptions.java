@@ -12,26 +12,31 @@ import java.nio.file.Path;
  * @param validation   admit custom resources through their CRD's schema and CEL rules (defaults too)
  * @param webhook      runs after the built-in admission on every create and update, as a validating
  *                     admission webhook would: it may refuse with an {@link ApiError}
+ * @param access       the answer to SelfSubjectAccessReviews (nothing is enforced either way)
  */
-public record SandboxApiOptions(int port, Path crdDirectory, boolean validation, AdmissionControl webhook) {
+public record SandboxApiOptions(int port, Path crdDirectory, boolean validation, AdmissionControl webhook, AccessPolicy access) {
 
     public static SandboxApiOptions defaults() {
-        return new SandboxApiOptions(0, null, true, AdmissionControl.NONE);
+        return new SandboxApiOptions(0, null, true, AdmissionControl.NONE, AccessPolicy.ALLOW_ALL);
     }
 
     public SandboxApiOptions withPort(int port) {
-        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook, access);
     }
 
     public SandboxApiOptions withCrdDirectory(Path crdDirectory) {
-        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook, access);
     }
 
     public SandboxApiOptions withValidation(boolean validation) {
-        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook, access);
     }
 
     public SandboxApiOptions withWebhook(AdmissionControl webhook) {
-        return new SandboxApiOptions(port, crdDirectory, validation, webhook);
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook, access);
+    }
+
+    public SandboxApiOptions withAccessPolicy(AccessPolicy access) {
+        return new SandboxApiOptions(port, crdDirectory, validation, webhook, access);
     }
 }

@@ -91,7 +91,8 @@ public final class SandboxApiServer implements AutoCloseable {
         ResourceEndpoints endpoints = new ResourceEndpoints(store, garbageCollector, tables);
         // Discovery advertises the address clients reach; the port is known once bound, so it is resolved lazily.
         PortHolder port = new PortHolder();
-        ApiRouter router = new ApiRouter(catalog, new Discovery(catalog, port), new OpenApiDocuments(catalog), endpoints, clock);
+        ApiRouter router = new ApiRouter(catalog, new Discovery(catalog, port), new OpenApiDocuments(catalog), endpoints,
+                options.access(), clock);
         HttpFront front;
         try {
             front = HttpFront.start("127.0.0.1", options.port(), router, new WatchStream(store, tables));

@@ -28,14 +28,14 @@ import org.junit.jupiter.api.Test;
  */
 class ChartConfigurationTest {
 
-    private static Container container(RenderedChart chart, boolean operator) {
+    static Container container(RenderedChart chart, boolean operator) {
         return operator
                 ? chart.one(Deployment.class, "swarmnet-operator").getSpec().getTemplate().getSpec().getContainers().get(0)
                 : chart.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getContainers().get(0);
     }
 
     /** What the kubelet would set: literal values plus the downward-API ones. */
-    private static Map<String, String> processEnvironment(Container c) {
+    static Map<String, String> processEnvironment(Container c) {
         Map<String, String> env = new HashMap<>(Containers.literalEnv(c));
         c.getEnv().stream().filter(v -> v.getValueFrom() != null).forEach(v -> env.put(v.getName(),
                 switch (v.getValueFrom().getFieldRef().getFieldPath()) {

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.operator.network.ClusterRangeReader;
+import io.swarmnet.operator.startup.RequiredPermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -83,7 +84,7 @@ class ChartRbacTest {
     }
 
     @Test
-    void operatorGrantsAreExactlyItsResourcesPodsNodesEventsAndTheClusterRangeSources() {
+    void operatorGrantsAreExactlyItsResourcesPodsNodesEventsTheClusterRangeSourcesAndItsCrds() {
         ClusterRole role = chart.one(ClusterRole.class, "swarmnet-operator");
         // the names the operator reads, from the code's one definition of them
         String kubernetesService = " [" + ClusterRangeReader.KUBERNETES_SERVICE + "]";
@@ -104,7 +105,9 @@ class ChartRbacTest {
                 "core/events create", "core/events patch",
                 "networking.k8s.io/servicecidrs list", "crd.projectcalico.org/ippools list", "projectcalico.org/ippools list",
                 "cilium.io/ciliumpodippools list",
-                "core/services get" + kubernetesService, "core/configmaps get" + ciliumConfig);
+                "core/services get" + kubernetesService, "core/configmaps get" + ciliumConfig,
+                // read at start, by name: the operator refuses missing or outdated CRDs (RequiredPermissions.crdNames)
+                "apiextensions.k8s.io/customresourcedefinitions get " + RequiredPermissions.crdNames());
     }
 
     @Test

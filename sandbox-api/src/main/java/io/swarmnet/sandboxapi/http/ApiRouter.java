@@ -1,5 +1,6 @@
 package io.swarmnet.sandboxapi.http;
 
+import io.swarmnet.sandboxapi.AccessPolicy;
 import io.swarmnet.sandboxapi.ApiError;
 import io.swarmnet.sandboxapi.resource.ResourceCatalog;
 import io.swarmnet.sandboxapi.resource.ResourceType;
@@ -7,7 +8,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Sends each request to what answers it: health, discovery, OpenAPI, or a resource; 404 with a Status otherwise. */
+/** Sends each request to what answers it: health, discovery, OpenAPI, access reviews, or a resource; 404 with a Status otherwise. */
 public final class ApiRouter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
@@ -16,12 +17,14 @@ public final class ApiRouter {
     private final Discovery discovery;
     private final OpenApiDocuments openApi;
     private final ResourceEndpoints resources;
+    private final AccessPolicy access;
 
     private final java.time.Clock clock;
 
     public ApiRouter(ResourceCatalog catalog, Discovery discovery, OpenApiDocuments openApi, ResourceEndpoints resources,
-                     java.time.Clock clock) {
+                     AccessPolicy access, java.time.Clock clock) {
         this.clock = clock;
+        this.access = access;
         this.catalog = catalog;
         this.discovery = discovery;
         this.openApi = openApi;
@@ -59,6 +62,10 @@ public final class ApiRouter {
                 ResourceType pods = catalog.find("", "v1", "pods").orElseThrow();
                 return PodBinding.bind(request, resources.store(), pods, target.namespace(),
                         target.plural().equals("pods") ? target.name() : null, clock);
+            }
+            if (target.group().equals("authorization.k8s.io") && target.version().equals("v1")
+                    && target.plural().equals("selfsubjectaccessreviews") && target.name() == null) {
+                return AccessReviews.review(request, access);
             }
             Optional<ResourceType> type = catalog.find(target.group(), target.version(), target.plural());
             if (type.isPresent()) {
