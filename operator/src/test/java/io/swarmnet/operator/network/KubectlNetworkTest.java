@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** What a user sees with the real kubectl: apply the walkthrough's network, wait for Ready, read status and conditions. */
 class KubectlNetworkTest {
 
-    private static final Path KUBECTL = Path.of("/usr/bin/kubectl");
+    /** The kubectl scripts/install-deps.sh builds from cluster/go.mod, where the root pom says it is. */
+    private static final Path KUBECTL = Path.of(System.getProperty("swarmnet.tools", ""), "kubectl");
 
     @TempDir
     Path dir;
@@ -46,7 +47,8 @@ class KubectlNetworkTest {
 
     @Test
     void walkthroughNetworkTurnsReadyAndAnOverlapIsExplained() throws Exception {
-        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is not installed at " + KUBECTL);
+        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is not built at " + KUBECTL.toAbsolutePath()
+                + " (system property swarmnet.tools): scripts/install-deps.sh builds it");
         try (TestCluster cluster = TestCluster.start();
              SwarmnetOperator operator = SwarmnetOperator.start(cluster.client(),
                      OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false))) {
