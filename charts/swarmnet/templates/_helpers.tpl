@@ -53,3 +53,11 @@ swarmnet-encryption-keys
 {{- define "swarmnet.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/*
+nodeSelector of a pod running this chart's image, a Linux image: kubernetes.io/os: linux, then the
+given map (a values nodeSelector, whose schema refuses another kubernetes.io/os).
+*/}}
+{{- define "swarmnet.linuxNodeSelector" -}}
+{{- toYaml (merge (dict "kubernetes.io/os" "linux") (default (dict) .)) -}}
+{{- end -}}

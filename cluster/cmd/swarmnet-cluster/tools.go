@@ -89,13 +89,15 @@ func (t pinnedTool) build(source string) error {
 			return nil
 		}
 	}
-	return step(fmt.Sprintf("building %s %s from %s (%s); the first build takes a few minutes", t.name, version, t.pkg, filepath.Join(dir, "go.mod")), func() error {
+	return step(fmt.Sprintf("building %s %s from %s (%s); a first build takes about 2 minutes", t.name, version, t.pkg, filepath.Join(dir, "go.mod")), func() error {
 		// go.sum holds the hash of every module the build uses, and Go refuses a module whose
 		// download does not match it; verify also checks the copies already in the module cache
 		if err := goCommand(dir, "mod", "verify"); err != nil {
 			return err
 		}
 		partial := t.binary() + ".partial"
+		// a failed build leaves the previous binary and no half of a new one
+		defer os.Remove(partial)
 		// -mod=readonly: a GOFLAGS of -mod=mod must not let the build add modules go.sum lacks
 		if err := goCommand(dir, "build", "-mod=readonly", "-trimpath", "-ldflags", ldflags, "-o", partial, t.pkg); err != nil {
 			return err
