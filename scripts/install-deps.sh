@@ -44,16 +44,13 @@ fi
 (cd "$repository/cluster" && CGO_ENABLED=0 go build -trimpath -o "$cache/bin/swarmnet-cluster" ./cmd/swarmnet-cluster)
 "$cache/bin/swarmnet-cluster" tools --source "$repository/cluster"
 # on PATH for a shell too, where that takes nothing away: /usr/local/bin gets a link when it has no
-# kubectl (helm) yet, or only a link this script made (here or, before, to /opt/swarmnet-tools)
+# kubectl (helm) yet, or only a link this script made (here or, before, to /opt/swarmnet-tools);
+# another file there stays, silently (./swarmnet and the tests never run it)
 for tool in kubectl helm; do
   link="/usr/local/bin/$tool"
   case "$(readlink "$link" 2>/dev/null || true)" in
     "$cache/tools/$tool") ;;
     "/opt/swarmnet-tools/$tool") ln -sfn "$cache/tools/$tool" "$link" ;;
-    *) if [ -e "$link" ] || [ -L "$link" ]; then
-         echo "swarmnet: $link is left as it is; ./swarmnet runs $cache/tools/$tool" >&2
-       else
-         ln -s "$cache/tools/$tool" "$link"
-       fi ;;
+    *) [ -e "$link" ] || [ -L "$link" ] || ln -s "$cache/tools/$tool" "$link" ;;
   esac
 done

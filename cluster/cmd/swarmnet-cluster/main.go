@@ -33,11 +33,12 @@ func main() {
 	case "tools":
 		flags := flag.NewFlagSet("tools", flag.ExitOnError)
 		source := flags.String("source", "", "the repository's cluster/ directory (its go.mod pins kubectl, helm/go.mod pins helm)")
+		report := flags.Bool("report", false, "print the tools' versions also when nothing was built")
 		_ = flags.Parse(os.Args[2:])
 		if *source == "" {
 			usage()
 		}
-		err = buildTools(*source)
+		err = buildTools(*source, *report)
 	case "down":
 		err = down()
 	case "exec":
@@ -58,7 +59,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | tools --source DIR | down | kubeconfig | exec NODE -- COMMAND...")
+	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | tools --source DIR [--report] | down | kubeconfig | exec NODE -- COMMAND...")
 	os.Exit(2)
 }
 

@@ -42,8 +42,9 @@ func helmVersionFlags(version string) string {
 }
 
 // buildTools builds every pinned tool whose pin changed since it was last built (or that is
-// missing) into toolsDir, then prints what each reports as its version.
-func buildTools(source string) error {
+// missing) into toolsDir. When it built one, or report asks, it prints what each reports as its
+// version; otherwise it says nothing (install-deps.sh is quiet when everything is there).
+func buildTools(source string, report bool) error {
 	if err := requireGo("kubectl and helm are built from the modules pinned in " + source); err != nil {
 		return err
 	}
@@ -51,9 +52,14 @@ func buildTools(source string) error {
 		return err
 	}
 	for _, t := range pinnedTools {
-		if err := t.build(source); err != nil {
+		built, err := t.build(source)
+		if err != nil {
 			return err
 		}
+		report = report || built
+	}
+	if !report {
+		return nil
 	}
 	fmt.Fprintf(os.Stderr, "swarmnet: kubectl and helm in %s, built from %s/go.mod and %s/helm/go.mod:\n", toolsDir, source, source)
 	for _, t := range pinnedTools {
@@ -72,24 +78,25 @@ func (t pinnedTool) binary() string { return filepath.Join(toolsDir, t.name) }
 // the linker flags, so that any change to the pins (a dependency's too) rebuilds it.
 func (t pinnedTool) pinFile() string { return t.binary() + ".pin" }
 
-func (t pinnedTool) build(source string) error {
+// build builds the tool unless the binary there was built from the same pin; true when it built.
+func (t pinnedTool) build(source string) (bool, error) {
 	dir := filepath.Join(source, t.moduleDir)
 	version, err := requiredVersion(dir, t.module)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// -s -w: no symbol table or DWARF, as both projects' release builds
 	ldflags := "-s -w " + t.ldflags(version)
 	pin, err := buildPin(dir, version, ldflags)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if built, err := os.ReadFile(t.pinFile()); err == nil && string(built) == pin {
 		if _, err := os.Stat(t.binary()); err == nil {
-			return nil
+			return false, nil
 		}
 	}
-	return step(fmt.Sprintf("building %s %s from %s (%s); a first build takes about 2 minutes", t.name, version, t.pkg, filepath.Join(dir, "go.mod")), func() error {
+	return true, step(fmt.Sprintf("building %s %s from %s (%s); a first build takes about 2 minutes", t.name, version, t.pkg, filepath.Join(dir, "go.mod")), func() error {
 		// go.sum holds the hash of every module the build uses, and Go refuses a module whose
 		// download does not match it; verify also checks the copies already in the module cache
 		if err := goCommand(dir, "mod", "verify"); err != nil {
