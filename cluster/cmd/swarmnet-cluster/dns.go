@@ -24,7 +24,7 @@ func (c *cluster) clusterDNSService(api *apiClient) error {
 	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
 		return err
 	}
-	if err := run("kubectl", "--kubeconfig", adminKubeconfig(), "apply", "-f", path); err != nil {
+	if err := run(filepath.Join(toolsDir, "kubectl"), "--kubeconfig", adminKubeconfig(), "apply", "-f", path); err != nil {
 		return err
 	}
 	return waitFor("CoreDNS available", 90*time.Second, func() (bool, error) {

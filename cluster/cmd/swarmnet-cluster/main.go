@@ -30,6 +30,15 @@ func main() {
 		source := flags.String("source", "", "the repository's cluster/ directory (to build from)")
 		_ = flags.Parse(os.Args[2:])
 		err = up(*nodes, *source)
+	case "tools":
+		flags := flag.NewFlagSet("tools", flag.ExitOnError)
+		source := flags.String("source", "", "the repository's cluster/ directory (its go.mod pins kubectl, helm/go.mod pins helm)")
+		report := flags.Bool("report", false, "print the tools' versions also when nothing was built")
+		_ = flags.Parse(os.Args[2:])
+		if *source == "" {
+			usage()
+		}
+		err = buildTools(*source, *report)
 	case "down":
 		err = down()
 	case "exec":
@@ -50,7 +59,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | down | kubeconfig | exec NODE -- COMMAND...")
+	fmt.Fprintln(os.Stderr, "usage: swarmnet-cluster up [--nodes N] --source DIR | tools --source DIR [--report] | down | kubeconfig | exec NODE -- COMMAND...")
 	os.Exit(2)
 }
 
@@ -65,7 +74,7 @@ func step(what string, do func() error) error {
 	return nil
 }
 
-var requiredTools = []string{"ip", "nft", "nsenter", "unshare", "mount", "umount", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "sysctl", "iptables", "kubectl"}
+var requiredTools = []string{"ip", "nft", "nsenter", "unshare", "mount", "umount", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "sysctl", "iptables"}
 
 func preflight(nodes int) error {
 	if os.Geteuid() != 0 {
@@ -79,6 +88,9 @@ func preflight(nodes int) error {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(toolsDir, "kubectl")); err != nil {
+		missing = append(missing, "kubectl in "+toolsDir)
 	}
 	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
 		missing = append(missing, "CNI plugins in /usr/lib/cni")

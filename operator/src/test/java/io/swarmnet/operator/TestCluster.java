@@ -1,7 +1,11 @@
 package io.swarmnet.operator;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.swarmnet.sandboxapi.SandboxApiServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
@@ -11,12 +15,21 @@ import java.util.function.BooleanSupplier;
  */
 public final class TestCluster implements AutoCloseable {
 
+    /** The kubectl scripts/install-deps.sh builds from cluster/go.mod, where the root pom's swarmnet.tools says it is. */
+    public static final Path KUBECTL = Path.of(System.getProperty("swarmnet.tools", ""), "kubectl");
+
     private final SandboxApiServer api;
     private final KubernetesClient client;
 
     private TestCluster(SandboxApiServer api) {
         this.api = api;
         this.client = api.client();
+    }
+
+    /** Skips the calling test, naming the path, where that kubectl is not built. */
+    public static void assumeKubectl() {
+        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is not built at " + KUBECTL.toAbsolutePath()
+                + " (system property swarmnet.tools): scripts/install-deps.sh builds it");
     }
 
     public static TestCluster start() {

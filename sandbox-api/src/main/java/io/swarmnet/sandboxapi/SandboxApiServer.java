@@ -37,7 +37,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <pre>{@code
  * try (SandboxApiServer api = SandboxApiServer.start()) {
  *     KubernetesClient client = api.client();
- *     Path kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));   // for /usr/bin/kubectl
+ *     Path kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));   // for kubectl --kubeconfig
  * }
  * }</pre>
  */

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /** Runs the real kubectl against a sandbox API, the way a user would. */
 final class Kubectl {
 
-    static final Path BINARY = Path.of("/usr/bin/kubectl");
+    /** The kubectl scripts/install-deps.sh builds from cluster/go.mod, where the root pom says it is. */
+    static final Path BINARY = Path.of(System.getProperty("swarmnet.tools", ""), "kubectl");
 
     record Result(int exitCode, String out, String err) {
         @Override
@@ -28,7 +29,8 @@ final class Kubectl {
     private final Path workDir;
 
     Kubectl(SandboxApiServer api, Path workDir) {
-        assumeTrue(Files.isExecutable(BINARY), "kubectl is not installed at " + BINARY);
+        assumeTrue(Files.isExecutable(BINARY), "kubectl is not built at " + BINARY.toAbsolutePath()
+                + " (system property swarmnet.tools): scripts/install-deps.sh builds it");
         this.workDir = workDir;
         this.kubeconfig = api.writeKubeconfig(workDir.resolve("kubeconfig"));
         this.cacheDir = workDir.resolve("kube-cache");

@@ -2,6 +2,7 @@ package io.swarmnet.sandboxapi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
@@ -18,8 +19,14 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -27,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,6 +148,42 @@ class WatchTest {
             });
             assertThat(events.poll(20, TimeUnit.SECONDS)).isEqualTo("MODIFIED 2");
             assertThat(events).isEmpty();
+        }
+    }
+
+    /** What client-go's informers ask for since 1.35 (kubectl wait, kubectl delete): a watch list, which ends its initial state with a bookmark. */
+    @Test
+    void watchListSendsEveryObjectThenABookmarkThenTheChangesAfterIt() throws Exception {
+        client.configMaps().resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("listed")
+                .addToLabels("watch", "list").endMetadata().addToData("v", "0").build()).create();
+        String before = client.configMaps().withLabel("watch", "list").list().getMetadata().getResourceVersion();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(api.url() + "/api/v1/namespaces/default/configmaps?watch=1"
+                + "&labelSelector=watch%3Dlist&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
+                + "&resourceVersion=" + before + "&timeoutSeconds=30")).build();
+        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
+        Iterator<String> lines = response.body().iterator();
+        try {
+            assertThat(response.statusCode()).isEqualTo(200);
+            JsonNode added = Json.parse(lines.next().getBytes(StandardCharsets.UTF_8));
+            assertThat(added.path("type").asText()).isEqualTo("ADDED");
+            assertThat(added.at("/object/metadata/name").asText()).isEqualTo("listed");
+
+            JsonNode bookmark = Json.parse(lines.next().getBytes(StandardCharsets.UTF_8));
+            assertThat(bookmark.path("type").asText()).isEqualTo("BOOKMARK");
+            assertThat(bookmark.at("/object/kind").asText()).isEqualTo("ConfigMap");
+            assertThat(bookmark.at("/object/apiVersion").asText()).isEqualTo("v1");
+            assertThat(bookmark.at("/object/metadata/annotations/k8s.io~1initial-events-end").asText()).isEqualTo("true");
+            assertThat(bookmark.at("/object/metadata/resourceVersion").asLong()).isGreaterThanOrEqualTo(Long.parseLong(before));
+
+            client.configMaps().withName("listed").edit(c -> {
+                c.getData().put("v", "1");
+                return c;
+            });
+            JsonNode modified = Json.parse(lines.next().getBytes(StandardCharsets.UTF_8));
+            assertThat(modified.path("type").asText()).isEqualTo("MODIFIED");
+            assertThat(modified.at("/object/data/v").asText()).isEqualTo("1");
+        } finally {
+            response.body().close();
         }
     }
 

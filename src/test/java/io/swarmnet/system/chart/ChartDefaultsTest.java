@@ -114,6 +114,8 @@ class ChartDefaultsTest {
         // the one writable path is a size-limited emptyDir for the JVM's and JNA's temporary files
         assertThat(only(pod).getVolumeMounts()).extracting(VolumeMount::getMountPath).containsExactly("/tmp");
         assertThat(pod.getVolumes()).singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
+        // a Linux image
+        assertThat(pod.getNodeSelector()).containsExactly(Map.entry("kubernetes.io/os", "linux"));
     }
 
     @Test
@@ -132,7 +134,8 @@ class ChartDefaultsTest {
             assertThat(t.getKey()).isNull();
             assertThat(t.getEffect()).isNull();
         });
-        assertThat(pod.getNodeSelector()).isNullOrEmpty();
+        // every Linux node: the image is Linux only
+        assertThat(pod.getNodeSelector()).containsExactly(Map.entry("kubernetes.io/os", "linux"));
         Container c = container(pod, "agent");
         assertThat(c.getArgs()).containsExactly("agent");
         assertThat(Containers.fieldRef(c, "NODE_NAME")).isEqualTo("spec.nodeName");
@@ -160,7 +163,9 @@ class ChartDefaultsTest {
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getMountPath, Function.identity()));
         Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
-        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/dev/net/tun", "/var/lib/swarmnet", "/run/swarmnet-dns");
+        // no /dev/net/tun: a node without it must still run the agent (the privileged container has the
+        // host's devices; the userspace ESP datapath fails closed and says so where it is missing)
+        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/var/lib/swarmnet", "/run/swarmnet-dns");
 
         // the documented need: the overlay namespaces the agent mounts under /run/netns must outlive
         // the agent's container, which takes Bidirectional propagation, which takes privileged
@@ -174,14 +179,13 @@ class ChartDefaultsTest {
         assertThat(proc.getMountPropagation()).isEqualTo("HostToContainer");
         assertThat(volumes.get(proc.getName()).getHostPath().getPath()).isEqualTo("/proc");
         assertThat(volumes.get(mounts.get("/tmp").getName()).getEmptyDir()).isNotNull();
-        // the userspace ESP datapath: the TUN device (not the rest of /dev) and where it reserves sequence numbers
-        assertThat(volumes.get(mounts.get("/dev/net/tun").getName()).getHostPath().getType()).isEqualTo("CharDevice");
+        // where the userspace ESP datapath reserves sequence numbers
         assertThat(volumes.get(mounts.get("/var/lib/swarmnet").getName()).getHostPath().getPath()).isEqualTo("/var/lib/swarmnet");
         assertThat(Containers.literalEnv(c)).containsEntry("SWARMNET_ENCRYPTION_MODE", "auto")
                 .containsEntry("SWARMNET_STATE_DIR", "/var/lib/swarmnet");
         // nothing else of the host: no /, /var/run/docker.sock, /dev, /sys
         assertThat(volumes.values()).filteredOn(v -> v.getHostPath() != null)
-                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc", "/dev/net/tun", "/var/lib/swarmnet");
+                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc", "/var/lib/swarmnet");
     }
 
     @Test

@@ -3,9 +3,11 @@ package io.swarmnet.system.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +55,8 @@ class ChartLintTest {
             "encryption.keyRotationInterval=soon         | /encryption/keyRotationInterval",
             "image.pullPolicy=Sometimes                  | /image/pullPolicy",
             "agent.privileged=maybe                      | /agent/privileged",
+            "agent.nodeSelector.kubernetes\\.io/os=windows | /agent/nodeSelector/kubernetes.io~1os",
+            "operator.nodeSelector.kubernetes\\.io/os=windows | /operator/nodeSelector/kubernetes.io~1os",
             "operator.httpPort=70000                     | /operator/httpPort",
             "operator.replica=3                          | replica",
     })
@@ -60,5 +64,22 @@ class ChartLintTest {
         HostCommand.Result template = helm.run("template", RenderedChart.RELEASE, repo.chart().toString(), "--set", setting);
         assertThat(template.succeeded()).as("helm template --set %s should fail", setting).isFalse();
         assertThat(template.stderr()).contains(field);
+    }
+
+    @Test
+    void agentPrivilegedIsRefusedWithWhatToDoWhateverItsValue() throws IOException {
+        for (String value : List.of("true", "false")) {
+            HostCommand.Result template = helm.run("template", RenderedChart.RELEASE, repo.chart().toString(), "--set", "agent.privileged=" + value);
+            assertThat(template.succeeded()).as("agent.privileged=%s", value).isFalse();
+            assertThat(template.stderr()).contains("/agent/privileged", "the agent always runs privileged",
+                    "delete agent.privileged from your values");
+        }
+        // the message itself is no way through either
+        String removed = new ObjectMapper().readTree(repo.chart().resolve("values.schema.json").toFile())
+                .at("/properties/agent/properties/privileged/const").asText();
+        HostCommand.Result message = helm.run("template", RenderedChart.RELEASE, repo.chart().toString(), "--set-string",
+                "agent.privileged=" + removed);
+        assertThat(message.succeeded()).as(message.toString()).isFalse();
+        assertThat(message.stderr()).contains("/agent/privileged");
     }
 }

@@ -49,8 +49,7 @@ class ChartNotesTest {
     }
 
     @Test
-    void warnWhenTheAgentIsUnprivilegedOrNoRangeIsExcluded() {
-        assertThat(notes("--set", "agent.privileged=false")).contains("WARNING: agent.privileged=false", "connections through them reset");
+    void warnWhenNoRangeIsExcluded() {
         assertThat(notes("--set-json", "network.excludedCidrs=[]")).contains("WARNING: network.excludedCidrs is empty");
     }
 }

@@ -40,8 +40,8 @@ class ChartOnSandboxApiTest {
     void startApi() throws IOException {
         helm = Helm.installed().orElse(null);
         assumeTrue(helm != null, Helm.MISSING);
-        kubectl = InstalledTool.find("kubectl").orElse(null);
-        assumeTrue(kubectl != null, InstalledTool.missing("kubectl"));
+        kubectl = PinnedTool.find("kubectl").orElse(null);
+        assumeTrue(kubectl != null, PinnedTool.missing("kubectl"));
         repo = RepositoryLayout.find();
         cluster = FreshCluster.start(dir);
     }

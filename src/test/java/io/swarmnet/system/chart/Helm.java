@@ -9,10 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/**
- * The real helm binary, run as a user would. Found on PATH, else where scripts/install-deps.sh
- * puts it (/opt/swarmnet-tools/helm, linked from /usr/local/bin).
- */
+/** The real helm binary, run as a user would: the one built from cluster/helm/go.mod ({@link PinnedTool}). */
 public final class Helm {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
@@ -23,12 +20,12 @@ public final class Helm {
         this.binary = binary;
     }
 
-    /** The installed helm, or empty: the caller skips with {@link #MISSING}. */
+    /** The pinned helm, or empty: the caller skips with {@link #MISSING}. */
     public static Optional<Helm> installed() {
-        return InstalledTool.find("helm").map(Helm::new);
+        return PinnedTool.find("helm").map(Helm::new);
     }
 
-    public static final String MISSING = InstalledTool.missing("helm");
+    public static final String MISSING = PinnedTool.missing("helm");
 
     public Path binary() {
         return binary;

@@ -2,6 +2,7 @@ package io.swarmnet.system.cluster;
 
 import io.swarmnet.system.chart.Helm;
 import io.swarmnet.system.chart.HostCommand;
+import io.swarmnet.system.chart.PinnedTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ final class LocalCluster implements AutoCloseable {
     }
 
     HostCommand.Result kubectl(Duration timeout, String... args) {
-        List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+        List<String> command = new ArrayList<>(List.of(PinnedTool.path("kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
         command.addAll(List.of(args));
         return HostCommand.run(timeout, command);
     }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.system.chart.Helm;
 import io.swarmnet.system.chart.HostCommand;
-import io.swarmnet.system.chart.InstalledTool;
+import io.swarmnet.system.chart.PinnedTool;
 import io.swarmnet.system.chart.RepositoryLayout;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,8 +51,8 @@ class K3sWalkthroughTest {
     static void startCluster() throws IOException {
         helm = Helm.installed().orElse(null);
         assumeTrue(helm != null, Helm.MISSING);
-        kubectlBinary = InstalledTool.find("kubectl").orElse(null);
-        assumeTrue(kubectlBinary != null, InstalledTool.missing("kubectl"));
+        kubectlBinary = PinnedTool.find("kubectl").orElse(null);
+        assumeTrue(kubectlBinary != null, PinnedTool.missing("kubectl"));
         repo = RepositoryLayout.find();
 
         String image = IMAGE_REPOSITORY + ":" + IMAGE_TAG;

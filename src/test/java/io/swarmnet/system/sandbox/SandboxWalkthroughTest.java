@@ -3,6 +3,7 @@ package io.swarmnet.system.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.swarmnet.system.chart.PinnedTool;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,8 +46,7 @@ class SandboxWalkthroughTest {
     void startSandbox() {
         assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
                 "the sandbox needs root (network namespaces); run the suite as root");
-        assumeTrue(Stream.of(System.getenv("PATH").split(":")).anyMatch(dir -> Files.isExecutable(Path.of(dir, "kubectl"))),
-                "kubectl is not installed (scripts/install-deps.sh installs it)");
+        assumeTrue(PinnedTool.find("kubectl").isPresent(), PinnedTool.missing("kubectl"));
         String prefix = "e" + randomSuffix();
         shell = new Shell(Shell.findRepository(), Path.of("/run/swarmnet-e2e-" + prefix), prefix);
         Shell.Result result = shell.swarmnet("sandbox", "up", "--nodes", "3");
@@ -239,7 +239,7 @@ class SandboxWalkthroughTest {
                 .stdout().strip();
         Set<String> oldTasks = Set.of(ok(shell.kubectl("get", "pods", "-l", WEB, "-o", "jsonpath={.items[*].metadata.name}"))
                 .stdout().strip().split(" "));
-        Process watch = shell.start(List.of("kubectl", "get", "pods", "-l", WEB, "-w", "--output-watch-events", "-o", "name"));
+        Process watch = shell.start(List.of(PinnedTool.path("kubectl").toString(), "get", "pods", "-l", WEB, "-w", "--output-watch-events", "-o", "name"));
         java.io.ByteArrayOutputStream watched = new java.io.ByteArrayOutputStream();
         Shell.drain(watch.getInputStream(), watched);
         try {

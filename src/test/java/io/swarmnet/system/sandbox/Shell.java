@@ -1,5 +1,6 @@
 package io.swarmnet.system.sandbox;
 
+import io.swarmnet.system.chart.PinnedTool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,7 +56,7 @@ final class Shell {
     }
 
     Result kubectl(String... args) {
-        List<String> command = new ArrayList<>(List.of("kubectl"));
+        List<String> command = new ArrayList<>(List.of(PinnedTool.path("kubectl").toString()));
         command.addAll(List.of(args));
         return run(command, Duration.ofMinutes(3));
     }

@@ -21,6 +21,10 @@ public final class Libc {
     public static final int O_RDONLY = 0;
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int EINVAL = 22;
+    public static final int ENOENT = 2;
+    public static final int ENODEV = 19;
+    public static final int EPERM = 1;
+    public static final int EACCES = 13;
     public static final int EIO = 5;
     public static final int EMSGSIZE = 90;
     public static final int ENOPROTOOPT = 92;

@@ -1,14 +1,12 @@
 package io.swarmnet.operator.network;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.SwarmnetOperator;
 import io.swarmnet.operator.TestCluster;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** What a user sees with the real kubectl: apply the walkthrough's network, wait for Ready, read status and conditions. */
 class KubectlNetworkTest {
 
-    private static final Path KUBECTL = Path.of("/usr/bin/kubectl");
-
     @TempDir
     Path dir;
 
@@ -29,7 +25,7 @@ class KubectlNetworkTest {
 
     private Result kubectl(Path kubeconfig, String stdin, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(KUBECTL.toString());
+        command.add(TestCluster.KUBECTL.toString());
         command.add("--kubeconfig=" + kubeconfig);
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -46,7 +42,7 @@ class KubectlNetworkTest {
 
     @Test
     void walkthroughNetworkTurnsReadyAndAnOverlapIsExplained() throws Exception {
-        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is not installed at " + KUBECTL);
+        TestCluster.assumeKubectl();
         try (TestCluster cluster = TestCluster.start();
              SwarmnetOperator operator = SwarmnetOperator.start(cluster.client(),
                      OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false))) {

@@ -12,6 +12,7 @@ import io.swarmnet.api.net.MacAddress;
 import io.swarmnet.api.service.EndpointMode;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.TaskStatus;
+import io.swarmnet.operator.TestCluster;
 import io.swarmnet.operator.ipam.AddressLedger;
 import java.util.HashSet;
 import java.util.List;
@@ -627,8 +628,7 @@ class SwarmServiceReconcilerTest {
 
     @Test
     void kubectlScalesTheServiceAndWaitsForReady(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl")),
-                "needs kubectl at /usr/bin/kubectl");
+        TestCluster.assumeKubectl();
         java.nio.file.Path kubeconfig = cluster.api.writeKubeconfig(dir.resolve("kubeconfig"));
         cluster.network("my-network", null, true);
         kubelet.startAutomatically();
@@ -643,7 +643,7 @@ class SwarmServiceReconcilerTest {
     }
 
     private String kubectl(java.nio.file.Path kubeconfig, String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString(), "-n", ns));
+        List<String> command = new java.util.ArrayList<>(List.of(TestCluster.KUBECTL.toString(), "--kubeconfig", kubeconfig.toString(), "-n", ns));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());

@@ -118,8 +118,11 @@ public final class ResourceEndpoints {
         } catch (NumberFormatException e) {
             throw ApiError.badRequest("timeoutSeconds must be a number, got " + request.param("timeoutSeconds"));
         }
+        boolean sendInitialEvents = "true".equals(request.param("sendInitialEvents"));
+        // a watch list starts from the current state whatever resourceVersion it names (NotOlderThan: now is not older)
+        String resourceVersion = sendInitialEvents ? "" : request.param("resourceVersion");
         return new WatchPlan(type, namespace, Selectors.of(request.param("labelSelector"), request.param("fieldSelector")),
-                request.param("resourceVersion"), request.wantsTable(), request.param("includeObject", ""), timeout);
+                resourceVersion, request.wantsTable(), request.param("includeObject", ""), timeout, sendInitialEvents);
     }
 
     private ApiResponse create(ApiRequest request, ResourceType type, String namespace) {

@@ -52,6 +52,24 @@ public final class WatchStream {
             }
 
             @Override
+            public void initialEventsEnd(String resourceVersion) {
+                if (!plan.sendInitialEvents()) {
+                    return;
+                }
+                // what client-go's watch list waits for before it counts its cache as synced
+                ObjectNode bookmark = Json.object();
+                bookmark.put("apiVersion", plan.type().apiVersion());
+                bookmark.put("kind", plan.type().kind());
+                ObjectNode metadata = bookmark.putObject("metadata");
+                metadata.put("resourceVersion", resourceVersion);
+                metadata.putObject("annotations").put("k8s.io/initial-events-end", "true");
+                ObjectNode event = Json.object();
+                event.put("type", "BOOKMARK");
+                event.set("object", bookmark);
+                channel.send(Json.text(event));
+            }
+
+            @Override
             public void expired(String message) {
                 ObjectNode event = Json.object();
                 event.put("type", "ERROR");

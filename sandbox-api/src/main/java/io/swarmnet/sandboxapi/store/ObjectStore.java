@@ -352,6 +352,7 @@ public final class ObjectStore {
                     sink.event("ADDED", stored.object());
                 }
             }
+            sink.initialEventsEnd(Long.toString(resourceVersion));
         } else {
             long from;
             try {

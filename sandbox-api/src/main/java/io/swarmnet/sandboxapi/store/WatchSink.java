@@ -14,4 +14,7 @@ public interface WatchSink {
 
     /** The requested resourceVersion is older than the history kept: the client must list again (HTTP 410). */
     void expired(String message);
+
+    /** Every object that exists was sent as ADDED (a watch from no resourceVersion); the store is at this resourceVersion. */
+    void initialEventsEnd(String resourceVersion);
 }

@@ -56,6 +56,8 @@ public final class TunDevice implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TunDevice.class);
     /** struct ifreq: 16 bytes of name, then the flags in a 24-byte union. */
     private static final int IFREQ_SIZE = 40;
+    /** The TUN clone device. The chart mounts nothing for it: the agent's privileged container has the host's devices. */
+    private static final Path CLONE_DEVICE = Path.of("/dev/net/tun");
 
     private final String name;
     private final int fd;
@@ -94,13 +96,7 @@ public final class TunDevice implements AutoCloseable {
     }
 
     private static TunDevice create(String name, boolean superPackets) throws IOException {
-        int fd;
-        try {
-            fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
-        } catch (LastErrorException e) {
-            throw new IOException("cannot open /dev/net/tun (errno " + e.getErrorCode() + "): the node needs the tun module and "
-                    + "the agent needs access to the device", e);
-        }
+        int fd = openCloneDevice(CLONE_DEVICE);
         Memory request = new Memory(IFREQ_SIZE);
         request.clear();
         byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
@@ -113,6 +109,26 @@ public final class TunDevice implements AutoCloseable {
             throw new IOException("cannot create TUN device " + name + " (errno " + e.getErrorCode() + ")", e);
         }
         return new TunDevice(name, fd, superPackets && offerSuperPackets(fd, name) ? TUNNEL_HEADER : PLAIN_HEADER);
+    }
+
+    /** Opens the clone device, or says why it cannot: a node may lack it, and the agent runs there all the same. */
+    static int openCloneDevice(Path device) throws IOException {
+        try {
+            return Libc.open(device.toString(), Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException(cannotOpen(device, e.getErrorCode()), e);
+        }
+    }
+
+    static String cannotOpen(Path device, int errno) {
+        return switch (errno) {
+            case Libc.ENOENT -> "this node has no " + device + ": the userspace ESP datapath needs the kernel's tun module"
+                    + " (modprobe tun on the node, then restart the agent's pod, whose container has the devices the node had when it started)";
+            case Libc.ENODEV -> device + " exists but this node's kernel has no TUN driver: load the tun module (modprobe tun on the node)";
+            case Libc.EACCES, Libc.EPERM -> "the agent may not open " + device + " (errno " + errno + "): the chart runs it privileged;"
+                    + " a device cgroup or security policy on this node forbids the device";
+            default -> "cannot open " + device + " (errno " + errno + ")";
+        };
     }
 
     /**
