@@ -836,6 +836,75 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
+    @Order(14)
+    void anUpgradeKeepsEveryNetworkAddressAndTaskAndTheOperatorRefusesOlderCrds() throws Exception {
+        step("helm upgrade", () -> {
+            JsonNode network = json(kubectl("get", "overlaynetwork", "my-network", "-o", "json")).path("status");
+            JsonNode web = json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status");
+            Map<String, String> tasksBefore = taskPods();
+            // Helm leaves crds/ alone on upgrade: the documented step applies them first, over the ones helm installed
+            kubectl("apply", "--server-side", "--force-conflicts", "-f", repo.chart().resolve("crds").toString());
+            cluster.helm(Duration.ofMinutes(6), "upgrade", "swarmnet", repo.chart().toString(), "--namespace", NAMESPACE,
+                    "--reuse-values", "--set", "logLevel=DEBUG", "--wait", "--timeout", "5m").output();
+            cluster.kubectl(Duration.ofMinutes(4), "-n", NAMESPACE, "rollout", "status", "daemonset/swarmnet-agent", "--timeout=200s").output();
+            cluster.kubectl(Duration.ofMinutes(4), "-n", NAMESPACE, "rollout", "status", "deployment/swarmnet-operator", "--timeout=200s").output();
+            assertThat(json(kubectl("-n", NAMESPACE, "get", "daemonset", "swarmnet-agent", "-o", "json")).path("metadata")
+                    .path("generation").asInt()).as("the agents were rolled (a new configuration)").isGreaterThan(1);
+            // the components rolled; every network, address and task stayed as it was
+            assertThat(json(kubectl("get", "overlaynetwork", "my-network", "-o", "json")).path("status").path("vxlanId"))
+                    .isEqualTo(network.path("vxlanId"));
+            assertThat(json(kubectl("get", "overlaynetwork", "my-network", "-o", "json")).path("status").path("subnet"))
+                    .isEqualTo(network.path("subnet"));
+            assertThat(json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status").path("virtualIPs"))
+                    .isEqualTo(web.path("virtualIPs"));
+            assertThat(taskPods()).as("task pods (uid and address) after the upgrade").isEqualTo(tasksBefore);
+            awaitValue("my-web answering through its VIP after the upgrade", Duration.ofSeconds(60), () -> Optional.of(
+                    inBusybox("sh", "-c", "wget -q -T 2 -O- http://my-web/ 2>&1; true")).filter(o -> o.contains("Hello from task")));
+        });
+        step("the operator refuses CRDs older than it needs", () -> {
+            kubectl("annotate", "crd", "swarmservices.swarmnet.io", "--overwrite", "swarmnet.io/schema-revision=0");
+            try {
+                kubectl("-n", NAMESPACE, "delete", "pod", "-l", "app.kubernetes.io/component=operator", "--wait=false");
+                String refusal = awaitValue("an operator pod refusing the CRDs", Duration.ofSeconds(120), () -> {
+                    for (JsonNode pod : json(kubectl("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=operator",
+                            "-o", "json")).path("items")) {
+                        HostCommand.Result log = cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod.path("metadata").path("name").asText(),
+                                "--previous");
+                        if (log.stdout().contains("has schema revision 0")) {
+                            return Optional.of(log.stdout());
+                        }
+                    }
+                    return Optional.empty();
+                });
+                System.out.println("operator against an older CRD: " + refusal.lines().filter(l -> l.contains("schema revision")).findFirst().orElse(""));
+                assertThat(refusal).contains("CustomResourceDefinition swarmservices.swarmnet.io has schema revision 0, this operator needs 1")
+                        .contains("kubectl apply --server-side");
+            } finally {
+                kubectl("apply", "--server-side", "--force-conflicts", "-f", repo.chart().resolve("crds").toString());
+                kubectl("-n", NAMESPACE, "delete", "pod", "-l", "app.kubernetes.io/component=operator", "--wait=false");
+            }
+            cluster.kubectl(Duration.ofMinutes(4), "-n", NAMESPACE, "rollout", "status", "deployment/swarmnet-operator", "--timeout=200s").output();
+        });
+    }
+
+    /** Every task pod: name → uid and address on my-network, from the API. */
+    private static Map<String, String> taskPods() throws IOException {
+        Map<String, String> pods = new java.util.TreeMap<>();
+        for (JsonNode pod : json(kubectl("get", "pods", "-l", "swarmnet.io/service", "-o", "json")).path("items")) {
+            if (!pod.path("metadata").path("deletionTimestamp").isMissingNode()) {
+                continue;
+            }
+            int restarts = 0;
+            for (JsonNode c : pod.path("status").path("containerStatuses")) {
+                restarts += c.path("restartCount").asInt();
+            }
+            pods.put(pod.path("metadata").path("name").asText(), pod.path("metadata").path("uid").asText() + " "
+                    + pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText() + " restarts " + restarts);
+        }
+        return pods;
+    }
+
+    @Test
     @Order(20)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
