@@ -213,7 +213,10 @@ class ChartDefaultsTest {
             assertThat(volumes.get(socket.getName()).getEmptyDir()).as("lives as long as the pod, not the container").isNotNull();
         }
         // the resolver enters pods' namespaces (their paths under the host's /proc) and writes their nft table
-        assertThat(dns.getVolumeMounts()).extracting(VolumeMount::getMountPath).containsExactlyInAnyOrder("/host/proc", "/run/swarmnet-dns", "/tmp");
+        assertThat(dns.getVolumeMounts()).extracting(VolumeMount::getMountPath)
+                .containsExactlyInAnyOrder("/host/proc", "/run/swarmnet-dns", "/var/lib/swarmnet", "/tmp");
+        // what it serves is kept on the node, so the resolver of a replacing pod (a rollout) serves before its agent speaks
+        assertThat(Containers.literalEnv(dns)).containsEntry("SWARMNET_DNS_STATE", "/var/lib/swarmnet/resolvers.json");
         assertThat(dns.getSecurityContext().getCapabilities().getAdd()).containsExactlyInAnyOrder("NET_ADMIN", "SYS_ADMIN");
         assertThat(dns.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(dns.getResources().getLimits()).containsKey("memory");

@@ -382,14 +382,14 @@ class LocalClusterWalkthroughIT {
     @Order(5)
     void anAgentRestartKeepsEstablishedConnections() throws Exception {
         step("agent restart", () -> {
-            // two HTTP keep-alive connections, a request a second for at most 90 s each: one through the
+            // two HTTP keep-alive connections, a request a second for at most 150 s each: one through the
             // VIP, one straight to a task on the other node (VXLAN, encrypted by the agent's datapath)
             String busyboxNode = tasks("my-busybox").get(0).node();
             Task remote = tasks("my-web").stream().filter(t -> !t.node().equals(busyboxNode)).findFirst().orElseThrow();
             Map<String, String> targets = Map.of("vip", "my-web", "remote", remote.address());
             targets.forEach((name, target) -> {
                 try {
-                    inBusybox("sh", "-c", "(for i in $(seq 90); do printf 'GET / HTTP/1.1\\r\\nHost: my-web\\r\\n\\r\\n'; sleep 1; done)"
+                    inBusybox("sh", "-c", "(for i in $(seq 150); do printf 'GET / HTTP/1.1\\r\\nHost: my-web\\r\\n\\r\\n'; sleep 1; done)"
                             + " < /dev/null 2>/dev/null | nc " + target + " 80 > /tmp/keepalive-" + name + ".out 2>&1 & echo started");
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -399,8 +399,20 @@ class LocalClusterWalkthroughIT {
                 awaitValue("answers on the " + name + " connection", Duration.ofSeconds(20),
                         () -> answers(name) >= 3 ? Optional.of(true) : Optional.empty());
             }
+            // DNS while the agent pods are replaced, as in a rollout (the resolver container goes with them)
+            double loopStarted = uptime();
+            startDnsLoop(45, "/tmp/dns-replaced.log");
+            Thread.sleep(3000);
+            double replacedAt = uptime();
             kubectl("-n", NAMESPACE, "delete", "pod", "-l", "app.kubernetes.io/component=agent", "--wait=true", "--timeout=120s");
             cluster.kubectl(Duration.ofMinutes(3), "-n", NAMESPACE, "rollout", "status", "daemonset/swarmnet-agent", "--timeout=150s").output();
+            Thread.sleep((long) Math.max(0, (loopStarted + 47 - uptime()) * 1000)); // the loop's 45 s are over
+            String dnsLog = inBusybox("cat", "/tmp/dns-replaced.log");
+            for (String kind : List.of("cluster", "swarm")) {
+                DnsGap gap = DnsGap.read(dnsLog, kind, replacedAt);
+                System.out.printf("DNS while both agent pods were replaced (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
+                assertThat(gap.answeringAgain()).as("%s names answered again after the agent pods were replaced (%s)", kind, gap).isTrue();
+            }
             for (String name : targets.keySet()) {
                 int afterRestart = answers(name);
                 // nc never reconnects: more answers mean the connection made before the restart still carries
@@ -676,13 +688,7 @@ class LocalClusterWalkthroughIT {
             // busybox's nslookup does not use the search path, so the cluster name is given in full.
             String node = tasks("my-busybox").get(0).node();
             int seconds = 40;
-            inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
-                    + "while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do "
-                    + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup kubernetes.default.svc.cluster.local 2>/dev/null | grep -q 'Address: 10.96.0.1'; "
-                    + "then echo \"cluster $t ok\"; else echo \"cluster $t fail\"; fi; "
-                    + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup my-web 2>/dev/null | grep -q 'Address: 10.0.9.'; "
-                    + "then echo \"swarm $t ok\"; else echo \"swarm $t fail\"; fi; "
-                    + "usleep 100000; done) < /dev/null > /tmp/dns-gap.log 2>&1 & echo started");
+            startDnsLoop(seconds, "/tmp/dns-gap.log");
             Thread.sleep(5000);
             String agent = kubectl("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=agent",
                     "--field-selector", "spec.nodeName=" + node, "-o", "jsonpath={.items[0].metadata.name}").trim();
@@ -715,6 +721,18 @@ class LocalClusterWalkthroughIT {
                 }
             }
         });
+    }
+
+    /** In the busybox task, a lookup of a cluster name and of a swarm name every 100 ms for {@code seconds}, logged with the uptime. */
+    private static void startDnsLoop(int seconds, String log) throws IOException {
+        // busybox's nslookup does not use the search path, so the cluster name is given in full
+        inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
+                + "while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do "
+                + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup kubernetes.default.svc.cluster.local 2>/dev/null | grep -q 'Address: 10.96.0.1'; "
+                + "then echo \"cluster $t ok\"; else echo \"cluster $t fail\"; fi; "
+                + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup my-web 2>/dev/null | grep -q 'Address: 10.0.9.'; "
+                + "then echo \"swarm $t ok\"; else echo \"swarm $t fail\"; fi; "
+                + "usleep 100000; done) < /dev/null > " + log + " 2>&1 & echo started");
     }
 
     /**
@@ -859,7 +877,7 @@ class LocalClusterWalkthroughIT {
                     .isEqualTo(web.path("virtualIPs"));
             assertThat(taskPods()).as("task pods (uid and address) after the upgrade").isEqualTo(tasksBefore);
             awaitValue("my-web answering through its VIP after the upgrade", Duration.ofSeconds(60), () -> Optional.of(
-                    inBusybox("sh", "-c", "wget -q -T 2 -O- http://my-web/ 2>&1; true")).filter(o -> o.contains("Hello from task")));
+                    inBusybox("sh", "-c", "timeout 5 wget -q -O- http://my-web/ 2>&1; true")).filter(o -> o.contains("Hello from task")));
         });
         step("the operator refuses CRDs older than it needs", () -> {
             kubectl("annotate", "crd", "swarmservices.swarmnet.io", "--overwrite", "swarmnet.io/schema-revision=0");
@@ -868,10 +886,13 @@ class LocalClusterWalkthroughIT {
                 String refusal = awaitValue("an operator pod refusing the CRDs", Duration.ofSeconds(120), () -> {
                     for (JsonNode pod : json(kubectl("-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/component=operator",
                             "-o", "json")).path("items")) {
-                        HostCommand.Result log = cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod.path("metadata").path("name").asText(),
-                                "--previous");
-                        if (log.stdout().contains("has schema revision 0")) {
-                            return Optional.of(log.stdout());
+                        // the container exits at once and is restarted: its message is in the current or the previous run's log
+                        for (String which : List.of("--previous=false", "--previous=true")) {
+                            HostCommand.Result log = cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod.path("metadata").path("name").asText(),
+                                    which);
+                            if (log.stdout().contains("has schema revision 0")) {
+                                return Optional.of(log.stdout());
+                            }
                         }
                     }
                     return Optional.empty();

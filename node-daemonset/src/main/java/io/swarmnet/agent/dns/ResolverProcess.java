@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,9 @@ public final class ResolverProcess implements AutoCloseable {
         this.stateFile = stateFile;
         restore();
         Files.createDirectories(socket.getParent());
+        if (stateFile.getParent() != null) {
+            Files.createDirectories(stateFile.getParent());
+        }
         Files.deleteIfExists(socket);
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         listener.bind(UnixDomainSocketAddress.of(socket));
@@ -62,11 +66,33 @@ public final class ResolverProcess implements AutoCloseable {
         }
         try {
             Map<PodRef, PodResolver> pods = new HashMap<>(ResolverWire.pods(Files.readAllBytes(stateFile)));
-            pods.values().removeIf(p -> !Files.exists(p.networkNamespace()));
+            pods.entrySet().removeIf(e -> !stillThePod(e.getKey(), e.getValue().networkNamespace()));
             Map<PodRef, String> failures = server.sync(pods);
             LOG.info("serving again the {} pods of {} ({} could not be served)", pods.size() - failures.size(), stateFile, failures.size());
         } catch (IOException e) {
             LOG.warn("ignoring the resolver state {}: {}; the agent sends the pods again", stateFile, e.getMessage());
+        }
+    }
+
+    /**
+     * Whether {@code namespace} is still that pod's: the file exists and, for a process's namespace
+     * ({@code .../PID/ns/net}, as the agent finds pods), that process is still in the pod's cgroup. The state may be
+     * older than a reboot or a pod's end, and a PID is then someone else's.
+     */
+    static boolean stillThePod(PodRef pod, Path namespace) {
+        if (!Files.exists(namespace)) {
+            return false;
+        }
+        Path ns = namespace.getParent();
+        if (namespace.getFileName() == null || !namespace.getFileName().toString().equals("net") || ns == null
+                || ns.getFileName() == null || !ns.getFileName().toString().equals("ns") || ns.getParent() == null) {
+            return true; // a namespace of its own name (/run/netns/...), which only its owner removes
+        }
+        try {
+            String cgroups = Files.readString(ns.getParent().resolve("cgroup")).toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            return cgroups.contains(pod.uid().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -127,7 +153,10 @@ public final class ResolverProcess implements AutoCloseable {
         server.close();
     }
 
-    /** {@code swarmnet dns}: SWARMNET_DNS_SOCKET names the socket; the upstream as for the agent. */
+    /**
+     * {@code swarmnet dns}: SWARMNET_DNS_SOCKET names the socket; SWARMNET_DNS_STATE the state file (default beside
+     * the socket; on the node, so that the resolver of a replaced pod serves at once); the upstream as for the agent.
+     */
     public static void main(String[] args) throws Exception {
         Map<String, String> env = System.getenv();
         String socketText = env.get("SWARMNET_DNS_SOCKET");
@@ -139,7 +168,9 @@ public final class ResolverProcess implements AutoCloseable {
         Path socket = Path.of(socketText);
         DnsSettings settings = DnsSettings.fromEnvironment(env);
         EmbeddedDnsServer server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
-        ResolverProcess process = new ResolverProcess(server, socket, socket.resolveSibling("resolvers.json"));
+        Path state = Path.of(Optional.ofNullable(env.get("SWARMNET_DNS_STATE")).filter(v -> !v.isBlank())
+                .orElse(socket.resolveSibling("resolvers.json").toString()));
+        ResolverProcess process = new ResolverProcess(server, socket, state);
         Runtime.getRuntime().addShutdownHook(new Thread(process::close, "swarmnet-resolver-stop"));
         LOG.info("resolver serving on {}; upstream {}", socket, settings.upstream().map(Object::toString).orElse("none"));
         Thread.currentThread().join();

@@ -116,6 +116,19 @@ class ResolverProcessTest {
     }
 
     @Test
+    void aSavedNamespaceIsServedAgainOnlyWhileItsProcessIsStillInThePod() throws IOException {
+        // the state may outlive a reboot or the pod: /proc/PID/ns/net is then someone else's
+        Path process = Files.createDirectories(shared.resolve("proc").resolve("4242").resolve("ns"));
+        Files.writeString(process.resolve("net"), "");
+        Files.writeString(process.getParent().resolve("cgroup"), "0::/kubepods/besteffort/pod" + POD.uid().replace('-', '_') + "/c1\n");
+        assertThat(ResolverProcess.stillThePod(POD, process.resolve("net"))).isTrue();
+        assertThat(ResolverProcess.stillThePod(NEWCOMER, process.resolve("net"))).as("another pod's process").isFalse();
+        assertThat(ResolverProcess.stillThePod(POD, shared.resolve("proc").resolve("4343").resolve("ns").resolve("net")))
+                .as("a process that is gone").isFalse();
+        assertThat(ResolverProcess.stillThePod(POD, podNs)).as("a named namespace that exists").isTrue();
+    }
+
+    @Test
     void whatCrossesTheSocketIsWhatWasSent() throws IOException {
         Map<PodRef, PodResolver> pods = Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),
                 NEWCOMER, new PodResolver(newcomerNs, EmbeddedDnsServerTest.walkthroughNames()));
