@@ -111,7 +111,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         for (PodRef gone : Map.copyOf(pods).keySet()) {
             PodEndpoint endpoint = pods.get(gone);
             PodResolver wanted = desired.get(gone);
-            if (wanted == null || !wanted.networkNamespace().equals(endpoint.namespace)) {
+            if (wanted == null || !sameNamespace(wanted.networkNamespace(), endpoint.namespace)) {
                 // its redirect stays: a namespace that outlives the pod refuses queries as before, and a pod that
                 // comes back gets the same ports again, so its clients' conntrack entries still lead somewhere
                 pods.remove(gone);
@@ -146,6 +146,9 @@ public final class EmbeddedDnsServer implements PodResolvers {
                 existing.names = resolver.names();
                 return;
             }
+            if (resolver.keepOnly()) {
+                return; // not attached this round: keep what it has, open nothing
+            }
             try {
                 PodEndpoint endpoint = open(pod, resolver);
                 pods.put(pod, endpoint);
@@ -157,6 +160,21 @@ public final class EmbeddedDnsServer implements PodResolvers {
         });
         selector.wakeup();
         return failures;
+    }
+
+    /**
+     * One namespace under two paths (a restarted agent may find a pod through another of its processes,
+     * /proc/PID/ns/net of a different PID): the same when the links name the same namespace.
+     */
+    private static boolean sameNamespace(java.nio.file.Path a, java.nio.file.Path b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        try {
+            return java.nio.file.Files.readSymbolicLink(a).equals(java.nio.file.Files.readSymbolicLink(b));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false; // not links (a named namespace is a file): different paths, different namespaces
+        }
     }
 
     @Override

@@ -56,13 +56,13 @@ public final class NodeDns implements AutoCloseable {
         Map<PodRef, PodResolver> pods = new HashMap<>();
         Map<PodRef, String> failures = new HashMap<>();
         NodeNames.compute(snapshot, desired).forEach((pod, names) -> {
-            if (!report.attachedPods().contains(pod)) {
-                return;
-            }
+            boolean attached = report.attachedPods().contains(pod);
             Optional<Path> namespace = locator.find(pod);
             if (namespace.isPresent()) {
-                pods.put(pod, new PodResolver(namespace.get(), names));
-            } else {
+                // a pod of the node whose attachment failed this round keeps a resolver it has (a restarted agent's
+                // first rounds, a transient failure); only an attached pod gets a new one
+                pods.put(pod, new PodResolver(namespace.get(), names, !attached));
+            } else if (attached) {
                 failures.put(pod, "DNS resolver for pod " + pod + ": its network namespace is gone");
             }
         });

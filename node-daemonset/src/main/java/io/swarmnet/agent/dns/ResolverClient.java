@@ -55,8 +55,12 @@ public final class ResolverClient implements PodResolvers {
         for (int attempt = 1; attempt <= 2; attempt++) {
             try {
                 Map<PodRef, String> failures = exchange(request);
-                Set<PodRef> served = new HashSet<>(desired.keySet());
-                served.removeAll(failures.keySet());
+                Set<PodRef> served = new HashSet<>();
+                desired.forEach((pod, resolver) -> {
+                    if (!failures.containsKey(pod) && (!resolver.keepOnly() || confirmed.contains(pod))) {
+                        served.add(pod);
+                    }
+                });
                 confirmed = Set.copyOf(served);
                 return failures;
             } catch (IOException e) {
@@ -68,7 +72,11 @@ public final class ResolverClient implements PodResolvers {
                 + "; the pod's resolver is opened once it does";
         LOG.warn(why);
         Map<PodRef, String> failures = new HashMap<>();
-        desired.keySet().stream().filter(pod -> !confirmed.contains(pod)).forEach(pod -> failures.put(pod, "DNS resolver for pod " + pod + ": " + why));
+        desired.forEach((pod, resolver) -> {
+            if (!resolver.keepOnly() && !confirmed.contains(pod)) {
+                failures.put(pod, "DNS resolver for pod " + pod + ": " + why);
+            }
+        });
         return failures;
     }
 

@@ -50,6 +50,9 @@ public final class ResolverWire {
             ObjectNode pod = pod(e.getKey());
             pod.put("netns", e.getValue().networkNamespace().toString());
             pod.put("table", table);
+            if (e.getValue().keepOnly()) {
+                pod.put("keepOnly", true);
+            }
             list.add(pod);
         }
         return bytes(root);
@@ -67,7 +70,7 @@ public final class ResolverWire {
             if (table < 0 || table >= tables.size() || !p.path("netns").isTextual()) {
                 throw new IOException("pod entry " + p + " names no network namespace or an unknown name table");
             }
-            pods.put(podRef(p), new PodResolver(Path.of(p.path("netns").asText()), tables.get(table)));
+            pods.put(podRef(p), new PodResolver(Path.of(p.path("netns").asText()), tables.get(table), p.path("keepOnly").asBoolean(false)));
         }
         return pods;
     }

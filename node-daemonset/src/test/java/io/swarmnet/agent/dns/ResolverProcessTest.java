@@ -94,6 +94,21 @@ class ResolverProcessTest {
     }
 
     @Test
+    void aPodWhoseAttachmentFailsForARoundKeepsItsResolverAndNoneIsOpenedForANewOne() throws IOException {
+        try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            // a restarted agent's first round, or a transient failure: both pods are on the node, neither attached now
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames(), true),
+                    NEWCOMER, new PodResolver(newcomerNs, NameTable.EMPTY, true)))).isEmpty();
+            assertThat(dig("pod", "my-web")).as("the served pod kept its resolver").isEqualTo("10.0.9.2");
+            assertThat(agent.serves(POD)).isTrue();
+            assertThat(agent.serves(NEWCOMER)).isFalse();
+            assertThat(EmbeddedDnsServerTest.dig(namespaces, "newcomer", "my-web")).as("no resolver opened for a pod not attached")
+                    .contains("connection refused");
+        }
+    }
+
+    @Test
     void aRestartedResolverServesFromItsStateBeforeTheAgentSpeaks() throws IOException {
         ResolverClient agent = agent();
         try (ResolverProcess process = resolver()) {
