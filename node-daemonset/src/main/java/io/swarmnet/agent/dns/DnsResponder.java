@@ -105,8 +105,11 @@ final class DnsResponder {
         return bytes;
     }
 
-    /** Our records for {@code ours}, under the name the question asked for. */
-    private static Message answer(Message query, Record question, String ours, NameTable table, int rotation) {
+    /**
+     * Our records for {@code ours}, under the name the question asked for. {@link WireAnswers} builds its cached
+     * answers here too, so both paths give the same bytes.
+     */
+    static Message answer(Message query, Record question, String ours, NameTable table, int rotation) {
         Message reply = replyTo(query, Rcode.NOERROR);
         Name name = question.getName();
         int type = question.getType();
@@ -198,10 +201,12 @@ final class DnsResponder {
 
     private static int udpLimit(Message query) {
         OPTRecord opt = query.getOPT();
-        if (opt == null) {
-            return UDP_DEFAULT_LIMIT;
-        }
-        return Math.max(UDP_DEFAULT_LIMIT, Math.min(UDP_MAX_LIMIT, opt.getPayloadSize()));
+        return opt == null ? UDP_DEFAULT_LIMIT : udpLimit(opt.getPayloadSize());
+    }
+
+    /** The largest UDP answer for a client whose EDNS OPT record offers {@code payloadSize}. */
+    static int udpLimit(int payloadSize) {
+        return Math.max(UDP_DEFAULT_LIMIT, Math.min(UDP_MAX_LIMIT, payloadSize));
     }
 
     private static List<IpAddress> rotate(List<IpAddress> addresses, int rotation) {

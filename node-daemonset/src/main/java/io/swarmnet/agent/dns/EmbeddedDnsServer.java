@@ -68,6 +68,9 @@ public final class EmbeddedDnsServer implements PodResolvers {
     private final Thread loop;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(65_535 + 2);
     private final byte[] scratch = new byte[65_535 + 2];
+    /** A UDP answer on its way out: written here, sent from a direct buffer, so no send copies it into one of its own. */
+    private final byte[] answer = new byte[65_535];
+    private final ByteBuffer answerBuffer = ByteBuffer.allocateDirect(65_535);
     private DatagramChannel upstreamChannel;
     private UpstreamTcp upstreamTcp;
     private int nextUpstreamId = 1;
@@ -304,13 +307,25 @@ public final class EmbeddedDnsServer implements PodResolvers {
             buffer.flip();
             int length = buffer.remaining();
             buffer.get(scratch, 0, length);
+            int answered = endpoint.answers().write(scratch, length, false, rotation, answer);
+            if (answered != WireAnswers.NOT_ANSWERED) {
+                rotation++;
+                sendUdp(endpoint.udp, answer, answered, client);
+                continue;
+            }
             DnsResponder.Outcome outcome = DnsResponder.respond(scratch, length, endpoint.names, false, rotation++);
             if (outcome instanceof DnsResponder.Reply reply) {
-                endpoint.udp.send(ByteBuffer.wrap(reply.bytes()), client);
+                sendUdp(endpoint.udp, reply.bytes(), reply.bytes().length, client);
             } else if (outcome instanceof DnsResponder.Forward forward) {
                 forwardOverUdp(forward, length, new UdpClient(endpoint.udp, client));
             }
         }
+    }
+
+    private void sendUdp(DatagramChannel channel, byte[] bytes, int length, SocketAddress client) throws IOException {
+        answerBuffer.clear();
+        answerBuffer.put(bytes, 0, length).flip();
+        channel.send(answerBuffer, client);
     }
 
     private void accept(PodEndpoint endpoint) throws IOException {
@@ -544,6 +559,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
         final PodRef pod;
         final java.nio.file.Path namespace;
         volatile NameTable names;
+        /** The cached answers of {@link #names}, rebuilt (lazily, name by name) when sync swaps the table; event loop only. */
+        private WireAnswers answers = new WireAnswers(NameTable.EMPTY);
         final DatagramChannel udp;
         final ServerSocketChannel tcp;
         final java.util.Set<TcpConnection> open = new java.util.HashSet<>();
@@ -555,6 +572,14 @@ public final class EmbeddedDnsServer implements PodResolvers {
             this.names = names;
             this.udp = udp;
             this.tcp = tcp;
+        }
+
+        WireAnswers answers() {
+            NameTable current = names;
+            if (answers.table() != current) {
+                answers = new WireAnswers(current);
+            }
+            return answers;
         }
 
         /** Where 127.0.0.11:53 of this pod must lead: the ports these sockets got. */

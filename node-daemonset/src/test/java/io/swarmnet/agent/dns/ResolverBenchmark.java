@@ -73,17 +73,23 @@ class ResolverBenchmark {
             for (String server : List.of("127.0.0.12", "127.0.0.13")) {
                 waitForAnswer(namespaces, server);
             }
-            System.out.printf("%nembedded DNS benchmark: %d service names, dnsperf %d s per server, one pod namespace%n", SERVICES, SECONDS);
-            System.out.printf("%-22s %12s %14s %14s %10s%n", "server", "queries/s", "avg latency", "max latency", "lost");
-            for (String[] server : new String[][] {{"swarmnet (127.0.0.11)", "127.0.0.11"}, {"dnsmasq (127.0.0.12)", "127.0.0.12"},
-                    {"unbound (127.0.0.13)", "127.0.0.13"}}) {
-                String out = namespaces.exec("bench", "dnsperf", "-s", server[1], "-d", dir.resolve("queries").toString(),
+            System.out.printf("%nembedded DNS benchmark: %d service names, dnsperf %d s per server, one pod namespace, load average %s%n",
+                    SERVICES, SECONDS, loadAverage());
+            System.out.printf("%-22s %12s %14s %14s %10s %14s%n", "server", "queries/s", "avg latency", "max latency", "lost", "CPU per query");
+            for (Server server : List.of(new Server("swarmnet (127.0.0.11)", "127.0.0.11", ResolverBenchmark::resolverLoopCpu),
+                    new Server("dnsmasq (127.0.0.12)", "127.0.0.12", processCpu(daemons.get(0))),
+                    new Server("unbound (127.0.0.13)", "127.0.0.13", processCpu(daemons.get(1))))) {
+                long cpuBefore = server.cpu().nanos();
+                String out = namespaces.exec("bench", "dnsperf", "-s", server.address(), "-d", dir.resolve("queries").toString(),
                         "-l", Integer.toString(SECONDS), "-c", "4", "-q", "200").output();
-                System.out.printf("%-22s %12s %12s ms %12s ms %10s%n", server[0], find(out, "Queries per second:\\s+([0-9.]+)"),
+                long cpuUsed = server.cpu().nanos() - cpuBefore;
+                System.out.printf("%-22s %12s %12s ms %12s ms %10s %11s µs%n", server.label(), find(out, "Queries per second:\\s+([0-9.]+)"),
                         millis(find(out, "Average Latency \\(s\\):\\s+([0-9.]+)")),
-                        millis(find(out, "max ([0-9.]+)\\)")), find(out, "Queries lost:\\s+([0-9]+)"));
+                        millis(find(out, "max ([0-9.]+)\\)")), find(out, "Queries lost:\\s+([0-9]+)"),
+                        perQuery(cpuUsed, find(out, "Queries completed:\\s+([0-9]+)")));
                 assertThat(out).contains("Queries completed");
             }
+            System.out.printf("load average after: %s%n", loadAverage());
         } finally {
             for (Process daemon : daemons) {
                 daemon.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -94,6 +100,46 @@ class ResolverBenchmark {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    private record Server(String label, String address, CpuClock cpu) {
+    }
+
+    /** CPU time a server has used so far: what it costs per query, whether or not dnsperf keeps it busy. */
+    private interface CpuClock {
+        long nanos() throws IOException;
+    }
+
+    /** Our resolver's event loop, the one thread that answers every pod's queries. */
+    private static long resolverLoopCpu() {
+        Thread loop = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("swarmnet-dns")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no thread swarmnet-dns: the resolver's event loop is gone"));
+        return java.lang.management.ManagementFactory.getThreadMXBean().getThreadCpuTime(loop.getId());
+    }
+
+    /** All threads of a daemon ({@code ip netns exec} execs it, so the process is the daemon): run time from schedstat. */
+    private static CpuClock processCpu(Process daemon) {
+        return () -> {
+            long total = 0;
+            try (var tasks = Files.list(Path.of("/proc", Long.toString(daemon.pid()), "task"))) {
+                for (Path task : tasks.toList()) {
+                    total += Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
+                }
+            }
+            return total;
+        };
+    }
+
+    private static String perQuery(long cpuNanos, String completed) {
+        try {
+            return String.format("%.2f", cpuNanos / 1000.0 / Long.parseLong(completed));
+        } catch (NumberFormatException e) {
+            return "?";
+        }
+    }
+
+    private static String loadAverage() throws IOException {
+        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     }
 
     private static void waitForAnswer(TestNamespaces namespaces, String server) throws IOException, InterruptedException {
