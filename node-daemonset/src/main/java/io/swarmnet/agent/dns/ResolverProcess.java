@@ -1,6 +1,7 @@
 package io.swarmnet.agent.dns;
 
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.ProcPodNamespaceLocator;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -88,12 +89,7 @@ public final class ResolverProcess implements AutoCloseable {
                 || ns.getFileName() == null || !ns.getFileName().toString().equals("ns") || ns.getParent() == null) {
             return true; // a namespace of its own name (/run/netns/...), which only its owner removes
         }
-        try {
-            String cgroups = Files.readString(ns.getParent().resolve("cgroup")).toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-            return cgroups.contains(pod.uid().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-        } catch (IOException e) {
-            return false;
-        }
+        return ProcPodNamespaceLocator.inPod(ns.getParent(), pod);
     }
 
     private void accept() {

@@ -105,9 +105,14 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
 
     /** The pod UIDs in a process's cgroup file (normally one; none for processes outside pods). */
     private List<String> podUids(long pid) {
+        return podUids(proc.resolve(Long.toString(pid)));
+    }
+
+    /** The pod UIDs in the cgroup file of the process at {@code process} (a /proc/PID directory), normalized. */
+    private static List<String> podUids(Path process) {
         List<String> lines;
         try {
-            lines = Files.readAllLines(proc.resolve(Long.toString(pid)).resolve("cgroup"));
+            lines = Files.readAllLines(process.resolve("cgroup"));
         } catch (IOException | SecurityException e) {
             return List.of(); // the process exited while we looked, or is not readable: not a candidate
         }
@@ -122,6 +127,11 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
             }
         }
         return uids;
+    }
+
+    /** Whether the process at {@code process} (a /proc/PID directory) is one of pod {@code pod}'s, by its cgroups. */
+    public static boolean inPod(Path process, PodRef pod) {
+        return pod.uid() != null && podUids(process).contains(normalize(pod.uid()));
     }
 
     private boolean stillInPod(long pid, String uid, Set<String> host) {

@@ -133,12 +133,15 @@ class ResolverProcessTest {
     @Test
     void aSavedNamespaceIsServedAgainOnlyWhileItsProcessIsStillInThePod() throws IOException {
         // the state may outlive a reboot or the pod: /proc/PID/ns/net is then someone else's
+        // the cgroup names the UID as the systemd driver does, with underscores
+        PodRef pod = new PodRef("default", "my-busybox-1-aaaaa", "1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        PodRef other = new PodRef("default", "my-busybox-2-bbbbb", "9c4e28ba-2fa1-11d2-883f-0016d3cca427");
         Path process = Files.createDirectories(shared.resolve("proc").resolve("4242").resolve("ns"));
         Files.writeString(process.resolve("net"), "");
-        Files.writeString(process.getParent().resolve("cgroup"), "0::/kubepods/besteffort/pod" + POD.uid().replace('-', '_') + "/c1\n");
-        assertThat(ResolverProcess.stillThePod(POD, process.resolve("net"))).isTrue();
-        assertThat(ResolverProcess.stillThePod(NEWCOMER, process.resolve("net"))).as("another pod's process").isFalse();
-        assertThat(ResolverProcess.stillThePod(POD, shared.resolve("proc").resolve("4343").resolve("ns").resolve("net")))
+        Files.writeString(process.getParent().resolve("cgroup"), "0::/kubepods/besteffort/pod" + pod.uid().replace('-', '_') + "/c1\n");
+        assertThat(ResolverProcess.stillThePod(pod, process.resolve("net"))).isTrue();
+        assertThat(ResolverProcess.stillThePod(other, process.resolve("net"))).as("another pod's process").isFalse();
+        assertThat(ResolverProcess.stillThePod(pod, shared.resolve("proc").resolve("4343").resolve("ns").resolve("net")))
                 .as("a process that is gone").isFalse();
         assertThat(ResolverProcess.stillThePod(POD, podNs)).as("a named namespace that exists").isTrue();
     }
