@@ -247,10 +247,15 @@ class LocalClusterWalkthroughIT {
         });
     }
 
-    /** The API server's address and the file of the CA that signed its certificate, from the admin kubeconfig. */
+    private static String[] serverAndCa;
+
+    /** The API server's address and the file of the CA that signed its certificate, from the admin kubeconfig (read once). */
     private static String[] serverAndCa() throws IOException {
-        JsonNode clusterEntry = json(kubectl("config", "view", "--raw", "-o", "json")).path("clusters").get(0).path("cluster");
-        return new String[] {clusterEntry.path("server").asText(), clusterEntry.path("certificate-authority").asText()};
+        if (serverAndCa == null) {
+            JsonNode clusterEntry = json(kubectl("config", "view", "--raw", "-o", "json")).path("clusters").get(0).path("cluster");
+            serverAndCa = new String[] {clusterEntry.path("server").asText(), clusterEntry.path("certificate-authority").asText()};
+        }
+        return serverAndCa;
     }
 
     /** kubectl with only {@code token} as its identity (no admin certificate beside it). */
