@@ -59,6 +59,12 @@ public final class SwarmnetKeys {
      * has used three quarters of its ESP sequence numbers; absent otherwise. The operator then rotates the key early.
      */
     public static final String ANNOTATION_KEY_NEAR_LIMIT = GROUP + "/key-near-limit";
+    /**
+     * Node annotation written by that node's agent once it has programmed the key Secret's current state: the
+     * generations it accepts and the one it sends with (see {@link KeyGenerations}). A rotation promotes a new key only
+     * once every agent accepts it, and retires the old one only once every agent sends with the new.
+     */
+    public static final String ANNOTATION_KEY_GENERATIONS = GROUP + "/key-generations";
 
     /** The DNS server address inside every attached pod, as in Docker. */
     public static final String EMBEDDED_DNS_ADDRESS = "127.0.0.11";

@@ -3,6 +3,7 @@ package io.swarmnet.agent.encryption;
 import io.swarmnet.agent.desired.NetworkDatapath;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.api.contract.KeyGenerations;
 import io.swarmnet.api.net.IpAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +24,11 @@ import java.util.TreeSet;
  * @param peers         per peer node address, the SPI outbound traffic must use (empty: no key yet, traffic blocked)
  * @param associations  SAs to install, both directions, every generation
  * @param networkPeers  per encrypted network, the peers it needs
+ * @param keys          the key generations the plan was made from (empty: no key yet), for the agent to confirm once
+ *                      the plan is programmed
  */
 public record EncryptionPlan(IpAddress local, Set<Integer> encryptedVnis, Map<IpAddress, OptionalInt> peers,
-        List<SecurityAssociation> associations, Map<NetworkKey, Set<IpAddress>> networkPeers) {
+        List<SecurityAssociation> associations, Map<NetworkKey, Set<IpAddress>> networkPeers, Optional<KeyGenerations> keys) {
 
     public EncryptionPlan {
         encryptedVnis = Set.copyOf(new TreeSet<>(encryptedVnis));
@@ -60,6 +63,6 @@ public record EncryptionPlan(IpAddress local, Set<Integer> encryptedVnis, Map<Ip
                 associations.add(PairKeys.derive(key, peer, local));
             }
         }
-        return new EncryptionPlan(local, vnis, outbound, associations, networkPeers);
+        return new EncryptionPlan(local, vnis, outbound, associations, networkPeers, keys.generations());
     }
 }

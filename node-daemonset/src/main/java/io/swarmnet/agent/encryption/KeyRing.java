@@ -1,5 +1,6 @@
 package io.swarmnet.agent.encryption;
 
+import io.swarmnet.api.contract.KeyGenerations;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -59,5 +60,10 @@ public record KeyRing(List<ClusterKey> keys, long primary) {
 
     public boolean isEmpty() {
         return keys.isEmpty();
+    }
+
+    /** The generations only, as the agent confirms them on its Node; empty without keys. */
+    public Optional<KeyGenerations> generations() {
+        return isEmpty() ? Optional.empty() : Optional.of(new KeyGenerations(keys.stream().map(ClusterKey::generation).toList(), primary));
     }
 }

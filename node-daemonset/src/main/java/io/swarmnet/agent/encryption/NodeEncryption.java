@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import io.swarmnet.api.contract.KeyGenerations;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,10 @@ public final class NodeEncryption implements AutoCloseable {
     private final String nodeName;
     /** What the Node's near-limit annotation says as far as this agent wrote it; null: not written yet. */
     private Optional<Long> reportedNearLimit;
+    /** What the Node's key-generations annotation says as far as this agent wrote it; null: not written yet. */
+    private Optional<KeyGenerations> confirmedGenerations;
+    /** Whether the last {@link #prepare} programmed every encrypted network: only then does finish confirm the keys. */
+    private boolean lastPrepareOk;
     /**
      * Writes the report as soon as the userspace datapath notices an SA near its limit: a round would not (its plan did
      * not change), and the sealing thread that notices must not wait for the API server.
@@ -135,6 +140,7 @@ public final class NodeEncryption implements AutoCloseable {
     /** Before the datapath changes: adds marking, policies and SAs; and reports a key near its sequence limit. */
     public EncryptionDatapath.Report prepare(EncryptionPlan plan) {
         EncryptionDatapath.Report report = datapath.prepare(plan);
+        lastPrepareOk = report.messages().isEmpty();
         reportNearLimit(datapath.generationsNearLimit(plan).stream().max(Long::compare));
         return report;
     }
@@ -149,30 +155,49 @@ public final class NodeEncryption implements AutoCloseable {
      * encryption (at least every resync).
      */
     private synchronized void reportNearLimit(Optional<Long> generation) {
-        if (generation.equals(reportedNearLimit)) {
-            return;
-        }
-        ObjectNode patch = JSON.createObjectNode();
-        ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
-        if (generation.isPresent()) {
-            annotations.put(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT, Long.toString(generation.get()));
-        } else {
-            annotations.putNull(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT); // a merge patch removes what it sets to null
-        }
-        try {
-            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+        if (!generation.equals(reportedNearLimit) && annotate(SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT, generation.map(String::valueOf))) {
             reportedNearLimit = generation;
             generation.ifPresent(g -> LOG.info("encryption: key generation {} is near its ESP sequence limit on node {}; "
                     + "asked the operator for the next one", g, nodeName));
-        } catch (KubernetesClientException e) {
-            LOG.warn("could not write annotation {} on node {}: {}; retrying on the next round", SwarmnetKeys.ANNOTATION_KEY_NEAR_LIMIT,
-                    nodeName, e.getMessage());
         }
     }
 
-    /** After the datapath changed: removes what is no longer needed. */
+    /** After the datapath changed: removes what is no longer needed, then confirms the key generations now in use. */
     public void finish(EncryptionPlan plan) {
         datapath.finish(plan);
+        if (lastPrepareOk) {
+            confirmGenerations(plan.keys());
+        }
+    }
+
+    /**
+     * Confirms on the Node which generations this agent accepts and sends with, once they are programmed, so that the
+     * operator's rotation moves on only when every node has followed. A failed write is retried by the next round.
+     */
+    private synchronized void confirmGenerations(Optional<KeyGenerations> generations) {
+        if (!generations.equals(confirmedGenerations)
+                && annotate(SwarmnetKeys.ANNOTATION_KEY_GENERATIONS, generations.map(KeyGenerations::format))) {
+            confirmedGenerations = generations;
+            generations.ifPresent(g -> LOG.debug("encryption: confirmed key generations {} on node {}", g.format(), nodeName));
+        }
+    }
+
+    /** Sets (or, with empty, removes) one annotation on this agent's Node; false when the write failed (logged). */
+    private boolean annotate(String key, Optional<String> value) {
+        ObjectNode patch = JSON.createObjectNode();
+        ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
+        if (value.isPresent()) {
+            annotations.put(key, value.get());
+        } else {
+            annotations.putNull(key); // a merge patch removes what it sets to null
+        }
+        try {
+            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            return true;
+        } catch (KubernetesClientException e) {
+            LOG.warn("could not write annotation {} on node {}: {}; retrying on the next round", key, nodeName, e.getMessage());
+            return false;
+        }
     }
 
     /** Stops watching the keys and the userspace datapath (which fails closed: its TUN device disappears). */

@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -361,6 +362,23 @@ final class AgentCluster implements AutoCloseable {
             }
             sleep(20);
         }
+    }
+
+    /**
+     * The rotation's next step once the agents have confirmed the previous one: while the operator's plan waits for a
+     * node's confirmation, steps again every 20 ms, at most 20 s.
+     */
+    static io.swarmnet.operator.keys.KeyRotationPlan.Step stepOnceConfirmed(io.swarmnet.operator.keys.KeyRotation rotation) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        io.swarmnet.operator.keys.KeyRotationPlan.Step step = rotation.step();
+        while (step instanceof io.swarmnet.operator.keys.KeyRotationPlan.AwaitNodes waiting) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the agents of " + waiting.nodes() + " did not confirm the rotation's last step within 20 s");
+            }
+            sleep(20);
+            step = rotation.step();
+        }
+        return step;
     }
 
     static void sleep(long millis) {

@@ -226,10 +226,10 @@ class UserspaceEncryptionEndToEndTest {
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.AddGeneration.class);
         AgentCluster.sleep(1500);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Promote.class);
+        assertThat(AgentCluster.stepOnceConfirmed(rotation)).isInstanceOf(KeyRotationPlan.Promote.class);
         AgentCluster.sleep(1500);
         clock.advance(Duration.ofSeconds(2));
-        assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Retire.class);
+        assertThat(AgentCluster.stepOnceConfirmed(rotation)).isInstanceOf(KeyRotationPlan.Retire.class);
         assertThat(load.waitFor(30, TimeUnit.SECONDS)).as("the ping flood ended").isTrue();
         String out = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         KeyRing ring = stage.ring();

@@ -44,7 +44,7 @@ class XfrmStateUseTest {
 
     private static EncryptionPlan plan(ClusterKey primary, SecurityAssociation... associations) {
         return new EncryptionPlan(LOCAL, Set.of(4242), Map.of(PEER, OptionalInt.of(PairKeys.derive(primary, LOCAL, PEER).spi())),
-                List.of(associations), Map.of());
+                List.of(associations), Map.of(), java.util.Optional.empty());
     }
 
     /** What {@code ip -s xfrm state list} prints for these states (iproute2 6.1). */

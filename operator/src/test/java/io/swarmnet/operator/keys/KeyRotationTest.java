@@ -131,4 +131,59 @@ class KeyRotationTest {
         advance(Duration.ofMinutes(10));
         assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.Wait.class);
     }
+
+    private void agentNode(String name, String confirmed) {
+        NodeBuilder node = new NodeBuilder().withNewMetadata().withName(name)
+                .addToLabels(SwarmnetKeys.LABEL_NODE_AGENT, SwarmnetKeys.NODE_AGENT_PRESENT).endMetadata();
+        if (confirmed != null) {
+            node.editMetadata().addToAnnotations(SwarmnetKeys.ANNOTATION_KEY_GENERATIONS, confirmed).endMetadata();
+        }
+        client.nodes().resource(node.build()).createOr(existing -> existing.update());
+    }
+
+    private String events() {
+        return client.v1().events().inNamespace(NS).list().getItems().stream()
+                .map(e -> e.getType() + " " + e.getReason() + " " + e.getMessage()).reduce("", (a, b) -> a + "\n" + b);
+    }
+
+    @Test
+    void eachStepWaitsForEveryAgentToConfirmThePreviousOne() {
+        rotation.step();
+        agentNode("node-a", "accepts=1 sends=1");
+        agentNode("node-b", "accepts=1 sends=1");
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("no-agent").endMetadata().build()).create();
+        advance(Duration.ofHours(12));
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.AddGeneration(2));
+
+        agentNode("node-a", "accepts=1,2 sends=1");
+        advance(Duration.ofSeconds(30));
+        assertThat(rotation.step()).as("node-b has not installed generation 2 yet")
+                .isEqualTo(new KeyRotationPlan.AwaitNodes(now.get().plus(KeyRotation.DEFAULT_CONFIRM_WAIT), java.util.List.of("node-b")));
+        assertThat(KeyRotation.stateOf(secret()).primary()).isEqualTo(1);
+
+        agentNode("node-b", "accepts=1,2 sends=1");
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.Promote(2));
+
+        agentNode("node-a", "accepts=1,2 sends=2");
+        advance(Duration.ofSeconds(30));
+        assertThat(rotation.step()).as("node-b still sends with generation 1").isInstanceOf(KeyRotationPlan.AwaitNodes.class);
+        assertThat(secret().getData()).containsKey("key-1");
+        agentNode("node-b", "accepts=1,2 sends=2");
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.Retire(1));
+        assertThat(events()).doesNotContain("Warning");
+    }
+
+    @Test
+    void aNodeThatNeverConfirmsHoldsTheRotationUpOnlyForTheConfirmWaitAndIsNamedInAWarning() {
+        rotation.step();
+        agentNode("node-a", null);
+        advance(Duration.ofHours(12));
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.AddGeneration(2));
+        advance(Duration.ofSeconds(30));
+        assertThat(rotation.step()).isInstanceOf(KeyRotationPlan.AwaitNodes.class);
+        advance(KeyRotation.DEFAULT_CONFIRM_WAIT);
+        assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.Promote(2));
+        assertThat(events()).contains("Warning EncryptionKeyPromoted encryption key generation 2 is now used outbound without "
+                + "confirmation from node-a after 300 s");
+    }
 }
