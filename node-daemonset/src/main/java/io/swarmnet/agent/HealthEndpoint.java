@@ -5,8 +5,10 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -24,12 +26,18 @@ final class HealthEndpoint implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
+    /**
+     * How long a port in use is tried again: the agent of the pod this one replaces (a rollout) may still be stopping,
+     * on the same host network.
+     */
+    static final Duration PORT_IN_USE_WAIT = Duration.ofSeconds(30);
+
     HealthEndpoint(int port, String threadName, Check liveness, Check readiness, Supplier<String> metrics) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(port), 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): " + e.getMessage(), e);
-        }
+        this(port, threadName, liveness, readiness, metrics, PORT_IN_USE_WAIT);
+    }
+
+    HealthEndpoint(int port, String threadName, Check liveness, Check readiness, Supplier<String> metrics, Duration portInUseWait) {
+        server = bind(port, portInUseWait);
         server.createContext("/healthz", exchange -> answer(exchange, liveness.get()));
         server.createContext("/readyz", exchange -> answer(exchange, readiness.get()));
         server.createContext("/metrics", exchange -> {
@@ -47,6 +55,32 @@ final class HealthEndpoint implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.start();
+    }
+
+    private static HttpServer bind(int port, Duration portInUseWait) {
+        long deadline = System.nanoTime() + portInUseWait.toNanos();
+        while (true) {
+            try {
+                return HttpServer.create(new InetSocketAddress(port), 16);
+            } catch (BindException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): still in use after "
+                            + portInUseWait.toSeconds() + " s; another process on the node holds it: stop it or choose another port", e);
+                }
+                sleep(100);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the health port", e);
+        }
     }
 
     int port() {

@@ -404,7 +404,8 @@ class LocalClusterWalkthroughIT {
                 awaitValue("answers on the " + name + " connection", Duration.ofSeconds(20),
                         () -> answers(name) >= 3 ? Optional.of(true) : Optional.empty());
             }
-            // DNS while the agent pods are replaced, as in a rollout (the resolver container goes with them)
+            // DNS while the agent pods are replaced, as in a rollout: each replacement starts beside the stopping pod
+            // and its resolver takes the pods over (same ports, SO_REUSEPORT) before the old resolver stops
             double loopStarted = uptime();
             startDnsLoop(45, "/tmp/dns-replaced.log");
             Thread.sleep(3000);
@@ -416,7 +417,14 @@ class LocalClusterWalkthroughIT {
             for (String kind : List.of("cluster", "swarm")) {
                 DnsGap gap = DnsGap.read(dnsLog, kind, replacedAt);
                 System.out.printf("DNS while both agent pods were replaced (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
+                assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
                 assertThat(gap.answeringAgain()).as("%s names answered again after the agent pods were replaced (%s)", kind, gap).isTrue();
+                if (kind.equals("cluster")) {
+                    assertThat(gap.failed()).as("cluster names failed while the agent pods were replaced (%s)", gap).isZero();
+                } else {
+                    assertThat(gap.longestGap()).as("longest gap of swarm names while the agent pods were replaced (%s)", gap)
+                            .isLessThanOrEqualTo(1.0);
+                }
             }
             for (String name : targets.keySet()) {
                 int afterRestart = answers(name);

@@ -186,10 +186,13 @@ public final class EmbeddedDnsServer implements PodResolvers {
     }
 
     /**
-     * Sockets first, then the redirect to them: a query redirected before its socket exists would be refused. An
-     * agent that restarts finds the redirect its predecessor left and takes the same ports when they are free, so the
-     * rule need not change and the conntrack entries of clients that keep their source port (nginx's resolver, say)
-     * still lead to a listening socket; only when a port is taken do the new ones get a new rule.
+     * Sockets first, then the redirect to them: a query redirected before its socket exists would be refused. A
+     * resolver that restarts, or the resolver of a pod that replaces this one (a rollout), finds the redirect its
+     * predecessor left and binds the same ports, with SO_REUSEPORT even while the predecessor still listens there: the
+     * kernel then hands each query to one of the two, and to the successor alone once the predecessor closes. So the
+     * rule need not change, no query meets a closed port during the change-over, and the conntrack entries of clients
+     * that keep their source port (nginx's resolver, say) still lead to a listening socket. Only when someone else
+     * holds a port (a process of the pod) do the new sockets get new ports and a new rule.
      */
     private PodEndpoint open(PodRef pod, PodResolver resolver) throws IOException {
         Optional<ResolverRedirect> previous = redirects.read(resolver.networkNamespace());
@@ -198,6 +201,10 @@ public final class EmbeddedDnsServer implements PodResolvers {
             DatagramChannel udp = DatagramChannel.open(StandardProtocolFamily.INET);
             ServerSocketChannel tcp = ServerSocketChannel.open(StandardProtocolFamily.INET);
             try {
+                // a port shared only with sockets of the same user that ask for it too: the resolver of the pod
+                // being replaced (root, as this one), not a task's process unless it runs as root and asks alike
+                udp.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                tcp.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                 bind(udp, previous.map(ResolverRedirect::udpPort));
                 udp.configureBlocking(false);
                 // a predecessor's accepted connections may linger in TIME_WAIT on the port this one takes over

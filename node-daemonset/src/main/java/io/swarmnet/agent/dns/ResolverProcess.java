@@ -9,14 +9,17 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +29,21 @@ import org.slf4j.LoggerFactory;
  * pods' namespaces and answers from the names the agent last sent. The agent sends every pod to serve over a Unix
  * socket in a volume the two containers share ({@link ResolverClient}); the resolver keeps what it serves in a file
  * beside the socket and serves it again at once when it restarts itself, before the agent speaks.
+ *
+ * <p>When its pod is replaced (a rollout: SIGTERM), it hands over instead of stopping: the replacement's resolver reads
+ * the same state file (on the node), binds the same ports beside it and says so in a marker file next to the state
+ * ({@code <state>.serving}, the instance that serves now); only then does this one close, or after
+ * {@link #HANDOVER_BOUND} without a successor. There is no moment without a socket on the pods' ports.
  */
 public final class ResolverProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResolverProcess.class);
+    /** How long a stopping resolver waits for its successor: inside the agent pod's 30 s termination grace period. */
+    public static final Duration HANDOVER_BOUND = Duration.ofSeconds(20);
+    private final String instance = UUID.randomUUID().toString();
+    private final Path servingMarker;
+    /** How many pods the last sync (or the restore) left served: a resolver serving none has nothing to hand over. */
+    private volatile int served;
     private final PodResolvers server;
     private final Path socket;
     private final Path stateFile;
@@ -47,6 +61,7 @@ public final class ResolverProcess implements AutoCloseable {
         this.server = server;
         this.socket = socket;
         this.stateFile = stateFile;
+        this.servingMarker = stateFile.resolveSibling(stateFile.getFileName() + ".serving");
         restore();
         Files.createDirectories(socket.getParent());
         if (stateFile.getParent() != null) {
@@ -58,6 +73,7 @@ public final class ResolverProcess implements AutoCloseable {
         acceptor = new Thread(this::accept, "swarmnet-resolver-socket");
         acceptor.setDaemon(true);
         acceptor.start();
+        writeAtomically(servingMarker, instance.getBytes(StandardCharsets.US_ASCII), "a predecessor being replaced waits its full bound");
     }
 
     /** The pods of the state file whose namespaces still exist are served before anyone asks. */
@@ -69,6 +85,7 @@ public final class ResolverProcess implements AutoCloseable {
             Map<PodRef, PodResolver> pods = new HashMap<>(ResolverWire.pods(Files.readAllBytes(stateFile)));
             pods.entrySet().removeIf(e -> !stillThePod(e.getKey(), e.getValue().networkNamespace()));
             Map<PodRef, String> failures = server.sync(pods);
+            served = pods.size() - failures.size();
             LOG.info("serving again the {} pods of {} ({} could not be served)", pods.size() - failures.size(), stateFile, failures.size());
         } catch (IOException e) {
             LOG.warn("ignoring the resolver state {}: {}; the agent sends the pods again", stateFile, e.getMessage());
@@ -118,18 +135,59 @@ public final class ResolverProcess implements AutoCloseable {
             }
             Map<PodRef, PodResolver> pods = ResolverWire.pods(frame);
             Map<PodRef, String> failures = server.sync(pods);
+            served = pods.size() - failures.size();
             save(frame);
             ResolverWire.write(out, ResolverWire.failures(failures));
         }
     }
 
     private void save(byte[] frame) {
+        writeAtomically(stateFile, frame, "a restart of the resolver waits for the agent");
+    }
+
+    private static void writeAtomically(Path file, byte[] content, String otherwise) {
         try {
-            Path next = stateFile.resolveSibling(stateFile.getFileName() + ".next");
-            Files.write(next, frame);
-            Files.move(next, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Path next = file.resolveSibling(file.getFileName() + ".next");
+            Files.write(next, content);
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            LOG.warn("could not keep the resolver state in {}: {}; a restart of the resolver waits for the agent", stateFile, e.toString());
+            LOG.warn("could not write {}: {}; {}", file, e.toString(), otherwise);
+        }
+    }
+
+    /**
+     * Stops the way a replaced pod's resolver should: keeps answering until a successor has opened the same pods (its
+     * marker names another instance), at most {@code bound}, then closes. Returns whether a successor took over.
+     */
+    public boolean handOver(Duration bound) {
+        long start = System.nanoTime();
+        long deadline = start + bound.toNanos();
+        boolean successor = false;
+        if (served > 0) {
+            while (!(successor = !instance.equals(readMarker())) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            if (successor) {
+                LOG.info("handed the {} pods over to the resolver that replaces this one after {} ms", served, waited);
+            } else {
+                LOG.info("no resolver took the {} pods over within {} ms; stopping", served, waited);
+            }
+        }
+        close();
+        return successor;
+    }
+
+    private String readMarker() {
+        try {
+            return Files.readString(servingMarker, StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            return instance; // unreadable: no successor known
         }
     }
 
@@ -167,7 +225,8 @@ public final class ResolverProcess implements AutoCloseable {
         Path state = Path.of(Optional.ofNullable(env.get("SWARMNET_DNS_STATE")).filter(v -> !v.isBlank())
                 .orElse(socket.resolveSibling("resolvers.json").toString()));
         ResolverProcess process = new ResolverProcess(server, socket, state);
-        Runtime.getRuntime().addShutdownHook(new Thread(process::close, "swarmnet-resolver-stop"));
+        // SIGTERM comes when the pod goes (a rollout, an uninstall): answer on until a successor serves the pods
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> process.handOver(HANDOVER_BOUND), "swarmnet-resolver-stop"));
         LOG.info("resolver serving on {}; upstream {}", socket, settings.upstream().map(Object::toString).orElse("none"));
         Thread.currentThread().join();
     }

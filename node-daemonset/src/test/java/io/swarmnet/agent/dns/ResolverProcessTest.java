@@ -156,4 +156,80 @@ class ResolverProcessTest {
                 .as("two pods with the same names: one table on the wire").hasSize(2);
         assertThat(ResolverWire.failures(ResolverWire.failures(Map.of(POD, "why")))).isEqualTo(Map.of(POD, "why"));
     }
+
+    private ResolverProcess successor() throws IOException {
+        // the replacing pod's resolver: its own socket (its pod's volume), the same state file (on the node)
+        return new ResolverProcess(new EmbeddedDnsServer(upstream.address(), Duration.ofSeconds(2)), shared.resolve("next").resolve("dns.sock"),
+                shared.resolve("resolvers.json"));
+    }
+
+    @Test
+    void aReplacedResolverHandsThePodsToItsSuccessorWithoutAMomentOfSilence() throws Exception {
+        ResolverProcess old = resolver();
+        ResolverProcess next = null;
+        java.util.concurrent.atomic.AtomicBoolean looking = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        Thread loop = new Thread(() -> {
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // bounded, whatever happens below
+            while (looking.get() && System.nanoTime() < until) {
+                try {
+                    String answer = dig("pod", "my-web");
+                    lookups.incrementAndGet();
+                    if (!answer.equals("10.0.9.2")) {
+                        failures.add(answer);
+                    }
+                } catch (IOException e) {
+                    failures.add(e.toString());
+                }
+            }
+        });
+        try (ResolverClient agent = agent()) {
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            String redirect = namespaces.exec("pod", "nft", "list", "table", "ip", "swarmnet_dns").output();
+            loop.start();
+            Thread.sleep(300);
+            // the pod is deleted (SIGTERM) and its replacement starts beside it, as in a rollout
+            java.util.concurrent.CompletableFuture<Boolean> handedOver = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> old.handOver(Duration.ofSeconds(20)));
+            Thread.sleep(500);
+            assertThat(handedOver).as("the old resolver answers on while no successor serves the pods").isNotDone();
+            long started = System.nanoTime();
+            next = successor();
+            assertThat(handedOver.get(5, java.util.concurrent.TimeUnit.SECONDS)).as("a successor took over").isTrue();
+            System.out.printf("resolver handed over %d ms after its successor started%n", (System.nanoTime() - started) / 1_000_000);
+            Thread.sleep(500);
+            assertThat(namespaces.exec("pod", "nft", "list", "table", "ip", "swarmnet_dns").output())
+                    .as("the successor listens on the same ports: the redirect stayed as it was").isEqualTo(redirect);
+        } finally {
+            looking.set(false);
+            loop.join(10_000);
+            old.close();
+            if (next != null) {
+                next.close();
+            }
+        }
+        System.out.printf("lookups across the hand-over: %d, failed %d%n", lookups.get(), failures.size());
+        assertThat(lookups.get()).as("lookups made across the hand-over").isGreaterThan(5);
+        assertThat(failures).as("lookups that failed across the hand-over").isEmpty();
+    }
+
+    @Test
+    void aStoppingResolverWithoutSuccessorStopsAfterItsBoundAndOneServingNoPodAtOnce() throws Exception {
+        try (ResolverProcess idle = resolver()) {
+            long started = System.nanoTime();
+            assertThat(idle.handOver(Duration.ofSeconds(20))).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("nothing to hand over").isLessThan(Duration.ofSeconds(2));
+        }
+        ResolverProcess alone = resolver();
+        try (ResolverClient agent = agent()) {
+            assertThat(agent.sync(Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            long started = System.nanoTime();
+            assertThat(alone.handOver(Duration.ofMillis(700))).as("nobody took over").isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("waited its bound").isGreaterThanOrEqualTo(Duration.ofMillis(700));
+            assertThat(EmbeddedDnsServerTest.dig(namespaces, "pod", "my-web")).as("closed after the bound").contains("connection refused");
+        } finally {
+            alone.close();
+        }
+    }
 }
