@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 
 /**
  * /healthz (liveness) and /readyz (readiness) over plain HTTP for the kubelet's probes, each answering 200 "ok"
@@ -70,6 +71,39 @@ final class HealthEndpoint implements AutoCloseable {
                 sleep(100);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Waits until nothing listens on {@code port} any more, at most {@code bound}: on the host network the port is the
+     * node's one agent, so a new agent whose pod replaces a running one (a rollout with surge) does nothing to the node
+     * until the agent it replaces has stopped. Returns at once when the port is free or {@code port} is 0 or negative.
+     */
+    static void awaitFree(int port, Duration bound) {
+        if (port <= 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + bound.toNanos();
+        boolean said = false;
+        while (true) {
+            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new InetSocketAddress(port));
+                return;
+            } catch (BindException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("port " + port + " (SWARMNET_HTTP_PORT) is still in use after " + bound.toSeconds()
+                            + " s: another agent, or another process, on this node holds it; stop it or choose another port");
+                }
+                if (!said) {
+                    LoggerFactory.getLogger(HealthEndpoint.class).info("port {} is in use: waiting for the agent this one replaces "
+                            + "to stop before touching the node (at most {} s)", port, bound.toSeconds());
+                    said = true;
+                }
+                sleep(200);
+            } catch (IOException e) {
+                return; // not a port conflict: the endpoint's own bind reports it
             }
         }
     }

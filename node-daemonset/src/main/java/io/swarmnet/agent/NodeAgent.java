@@ -43,6 +43,8 @@ public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
     /** A round running longer than this means the loop is stuck: liveness fails and the kubelet restarts us. */
     private static final Duration STUCK_AFTER = Duration.ofMinutes(5);
+    /** How long a starting agent waits for the agent of the pod it replaces to stop. */
+    private static final Duration PREDECESSOR_WAIT = Duration.ofMinutes(5);
 
     private final AgentConfig config;
     private final PodNamespaceLocator locator;
@@ -216,6 +218,9 @@ public final class NodeAgent implements AutoCloseable {
     public static void main(String[] args) throws Exception {
         AgentEnvironment env = AgentEnvironment.parse(System.getenv());
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(env.logLevel()));
+        // one agent per node at a time: the pod this one replaces (a rollout with surge) keeps its agent until this pod
+        // is ready, and its probes are answered by that agent on the host network meanwhile
+        HealthEndpoint.awaitFree(env.httpPort(), PREDECESSOR_WAIT);
         KubernetesClient client = new KubernetesClientBuilder().build();
         IpAddress address = env.underlayAddress().orElseGet(() -> internalIp(client, env.nodeName()));
         OptionalInt measured = env.underlayMtu().isPresent() ? env.underlayMtu() : UnderlayInterface.mtuOf(address);
