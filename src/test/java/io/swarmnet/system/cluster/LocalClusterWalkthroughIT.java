@@ -404,19 +404,28 @@ class LocalClusterWalkthroughIT {
                 awaitValue("answers on the " + name + " connection", Duration.ofSeconds(20),
                         () -> answers(name) >= 3 ? Optional.of(true) : Optional.empty());
             }
-            // DNS while the agent pods are replaced, as in a rollout: each replacement starts beside the stopping pod
-            // and its resolver takes the pods over (same ports, SO_REUSEPORT) before the old resolver stops
+            // DNS through a rollout of the agents: each new pod starts beside the old one (surge), its resolver takes
+            // the pods over (same ports, SO_REUSEPORT), its agent waits for the old agent to stop, and the old pod
+            // goes once the new one is ready
             double loopStarted = uptime();
-            startDnsLoop(45, "/tmp/dns-replaced.log");
+            startDnsLoop(60, "/tmp/dns-replaced.log");
             Thread.sleep(3000);
             double replacedAt = uptime();
-            kubectl("-n", NAMESPACE, "delete", "pod", "-l", "app.kubernetes.io/component=agent", "--wait=true", "--timeout=120s");
+            List<String> before = List.of(kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                    "jsonpath={.items[*].metadata.name}").trim().split(" "));
+            kubectl("-n", NAMESPACE, "rollout", "restart", "daemonset/swarmnet-agent");
             cluster.kubectl(Duration.ofMinutes(3), "-n", NAMESPACE, "rollout", "status", "daemonset/swarmnet-agent", "--timeout=150s").output();
-            Thread.sleep((long) Math.max(0, (loopStarted + 47 - uptime()) * 1000)); // the loop's 45 s are over
+            System.out.printf("agent rollout (surge) done %.1f s after it began%n", uptime() - replacedAt);
+            String after = kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                    "jsonpath={.items[*].metadata.name}");
+            for (String old : before) {
+                assertThat(after).as("agent pods after the rollout").doesNotContain(old);
+            }
+            Thread.sleep((long) Math.max(0, (loopStarted + 62 - uptime()) * 1000)); // the loop's 60 s are over
             String dnsLog = inBusybox("cat", "/tmp/dns-replaced.log");
             for (String kind : List.of("cluster", "swarm")) {
                 DnsGap gap = DnsGap.read(dnsLog, kind, replacedAt);
-                System.out.printf("DNS while both agent pods were replaced (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
+                System.out.printf("DNS through the agents' rollout (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
                 assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
                 assertThat(gap.answeringAgain()).as("%s names answered again after the agent pods were replaced (%s)", kind, gap).isTrue();
                 if (kind.equals("cluster")) {
