@@ -415,12 +415,13 @@ class LocalClusterWalkthroughIT {
                     "jsonpath={.items[*].metadata.name}").trim().split(" "));
             kubectl("-n", NAMESPACE, "rollout", "restart", "daemonset/swarmnet-agent");
             cluster.kubectl(Duration.ofMinutes(3), "-n", NAMESPACE, "rollout", "status", "daemonset/swarmnet-agent", "--timeout=150s").output();
-            System.out.printf("agent rollout (surge) done %.1f s after it began%n", uptime() - replacedAt);
-            String after = kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
-                    "jsonpath={.items[*].metadata.name}");
-            for (String old : before) {
-                assertThat(after).as("agent pods after the rollout").doesNotContain(old);
-            }
+            // the rollout is complete when the new pods are ready; the old ones may still be handing over
+            awaitValue("the old agent pods gone", Duration.ofSeconds(60), () -> {
+                String now = kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                        "jsonpath={.items[*].metadata.name}");
+                return before.stream().noneMatch(now::contains) ? Optional.of(true) : Optional.empty();
+            });
+            System.out.printf("agent rollout (surge) over, old pods gone, %.1f s after it began%n", uptime() - replacedAt);
             Thread.sleep((long) Math.max(0, (loopStarted + 62 - uptime()) * 1000)); // the loop's 60 s are over
             String dnsLog = inBusybox("cat", "/tmp/dns-replaced.log");
             for (String kind : List.of("cluster", "swarm")) {
