@@ -120,6 +120,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
     /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
     private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
+    /** The status last written for each service (by uid); see {@link #lastStatus}. */
+    private final Map<String, SwarmServiceStatus> written = new ConcurrentHashMap<>();
     /** Services whose task pods the API server refuses, and when to try again. */
     private final TaskRefusal refusals = new TaskRefusal();
 
@@ -240,7 +242,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(spec.getTemplate()),
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
-                service.getStatus(), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
+                lastStatus(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
         update.notices().forEach(n -> {
             if (n.warning()) {
@@ -327,7 +329,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         status.setHandledRollback(update.handledRollback());
         Set<String> wanted = new HashSet<>();
         slots.forEach(slot -> wanted.add(slot.label()));
-        status.setTaskHistory(TaskHistory.merge(service.getStatus() == null ? null : service.getStatus().getTaskHistory(), ended, wanted));
+        SwarmServiceStatus last = lastStatus(service);
+        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
 
         Optional<Duration> recheck = earliest(plan.recheckAfter(), update.recheckAfter());
         if (exhausted != null) {
@@ -452,13 +455,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
                 ServiceHealth.conditions(assessment), Instant.now());
-        if (service.getStatus() != null) {
+        SwarmServiceStatus last = lastStatus(service);
+        if (last != null) {
             // nothing is rolled while blocked: the update's bookkeeping stays as it was
-            status.setUpdateStatus(service.getStatus().getUpdateStatus());
-            status.setCurrentTemplate(service.getStatus().getCurrentTemplate());
-            status.setPreviousTemplate(service.getStatus().getPreviousTemplate());
-            status.setHandledRollback(service.getStatus().getHandledRollback());
-            status.setTaskHistory(service.getStatus().getTaskHistory());
+            status.setUpdateStatus(last.getUpdateStatus());
+            status.setCurrentTemplate(last.getCurrentTemplate());
+            status.setPreviousTemplate(last.getPreviousTemplate());
+            status.setHandledRollback(last.getHandledRollback());
+            status.setTaskHistory(last.getTaskHistory());
         }
         return withStatus(client, service, status, recheck);
     }
@@ -494,11 +498,23 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     .withName(service.getMetadata().getName()).subresource("status")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         }
+        written.put(service.getMetadata().getUid(), status);
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
     }
 
+
+    /**
+     * The status this reconciler last wrote for the service, or the cached one after a restart. The
+     * cache can lag behind a status write, and the update bookkeeping (which template runs, whether
+     * a rollback stands) must never be read from before the last decision, or a rolled-back template
+     * would be rolled out again.
+     */
+    private SwarmServiceStatus lastStatus(SwarmService service) {
+        SwarmServiceStatus mine = written.get(service.getMetadata().getUid());
+        return mine != null ? mine : service.getStatus();
+    }
 
     private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
         if (before == null) {
@@ -802,6 +818,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         releaseVanishedTasks(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         knownTasks.remove(serviceKey(service));
+        written.remove(service.getMetadata().getUid());
         events(context.getClient()).forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();
