@@ -16,6 +16,13 @@ public final class SwarmnetKeys {
     public static final String LABEL_TEMPLATE_HASH = GROUP + "/template-hash";
 
     /**
+     * SwarmService annotation a user sets to roll the service back to its previous template, as
+     * {@code docker service rollback}: any value the operator has not acted on yet (it records the
+     * last one in status.handledRollback), e.g. the current time.
+     */
+    public static final String ANNOTATION_ROLLBACK = GROUP + "/rollback";
+
+    /**
      * Pod annotation written by the operator before the pod is created: the task's IPv4 address on
      * each network, as JSON {@code {"my-network":"10.0.9.3"}}. See {@link TaskAddresses}.
      */

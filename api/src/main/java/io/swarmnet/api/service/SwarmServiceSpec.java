@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What the user asks for: docker service create's mode, replicas, networks, endpoint mode and update policy. */
+/** What the user asks for: docker service create's mode, replicas, networks, endpoint mode, update and rollback policy. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.replicas) || self.mode == 'replicated'",
         message = "spec.replicas can only be set when spec.mode is replicated; a global service runs one task per eligible node",
@@ -49,8 +49,12 @@ public class SwarmServiceSpec {
     @Default("vip")
     private EndpointMode endpointMode;
 
-    @JsonPropertyDescription("How template changes roll over the tasks.")
+    @JsonPropertyDescription("How template changes roll over the tasks, and what happens when new tasks fail.")
     private UpdateConfig updateConfig;
+
+    @JsonPropertyDescription("How a rollback to the previous template rolls over the tasks (after updateConfig.failureAction "
+            + "rollback, or when asked with the swarmnet.io/rollback annotation).")
+    private RollbackConfig rollbackConfig;
 
     public ServiceMode getMode() { return mode; }
     public void setMode(ServiceMode mode) { this.mode = mode; }
@@ -64,6 +68,8 @@ public class SwarmServiceSpec {
     public void setEndpointMode(EndpointMode endpointMode) { this.endpointMode = endpointMode; }
     public UpdateConfig getUpdateConfig() { return updateConfig; }
     public void setUpdateConfig(UpdateConfig updateConfig) { this.updateConfig = updateConfig; }
+    public RollbackConfig getRollbackConfig() { return rollbackConfig; }
+    public void setRollbackConfig(RollbackConfig rollbackConfig) { this.rollbackConfig = rollbackConfig; }
 
     /** The mode, with the schema default applied for objects that bypassed defaulting. */
     public ServiceMode effectiveMode() {

@@ -28,6 +28,20 @@ public class SwarmServiceStatus {
     private List<VirtualIP> virtualIPs = new ArrayList<>();
     @JsonPropertyDescription("Every task: name, slot, node, state and address on each network.")
     private List<TaskStatus> tasks = new ArrayList<>();
+    @JsonPropertyDescription("Tasks that ended or were removed, newest first, at most four per slot: with the slot's current task "
+            + "the five docker service ps shows by default.")
+    private List<TaskStatus> taskHistory = new ArrayList<>();
+    @JsonPropertyDescription("Where the last template change stands (docker service inspect's UpdateStatus); absent until the "
+            + "template first changes.")
+    private UpdateStatus updateStatus;
+    @JsonPropertyDescription("The template the tasks run or are being moved to: spec.template, or after a rollback the "
+            + "template rolled back to.")
+    private TemplateRevision currentTemplate;
+    @JsonPropertyDescription("The template before the last update (docker service inspect's PreviousSpec): what a rollback "
+            + "returns to.")
+    private TemplateRevision previousTemplate;
+    @JsonPropertyDescription("The last value of the swarmnet.io/rollback annotation the operator acted on.")
+    private String handledRollback;
     @JsonPropertyDescription("Ready, Progressing and Degraded conditions.")
     private List<Condition> conditions = new ArrayList<>();
     @JsonPropertyDescription("The metadata.generation this status describes.")
@@ -47,6 +61,16 @@ public class SwarmServiceStatus {
     public void setVirtualIPs(List<VirtualIP> virtualIPs) { this.virtualIPs = virtualIPs; }
     public List<TaskStatus> getTasks() { return tasks; }
     public void setTasks(List<TaskStatus> tasks) { this.tasks = tasks; }
+    public List<TaskStatus> getTaskHistory() { return taskHistory; }
+    public void setTaskHistory(List<TaskStatus> taskHistory) { this.taskHistory = taskHistory; }
+    public UpdateStatus getUpdateStatus() { return updateStatus; }
+    public void setUpdateStatus(UpdateStatus updateStatus) { this.updateStatus = updateStatus; }
+    public TemplateRevision getCurrentTemplate() { return currentTemplate; }
+    public void setCurrentTemplate(TemplateRevision currentTemplate) { this.currentTemplate = currentTemplate; }
+    public TemplateRevision getPreviousTemplate() { return previousTemplate; }
+    public void setPreviousTemplate(TemplateRevision previousTemplate) { this.previousTemplate = previousTemplate; }
+    public String getHandledRollback() { return handledRollback; }
+    public void setHandledRollback(String handledRollback) { this.handledRollback = handledRollback; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
     public Long getObservedGeneration() { return observedGeneration; }

@@ -15,12 +15,16 @@ public class TaskStatus {
     private Integer slot;
     @JsonPropertyDescription("Node the task runs on; empty while not yet scheduled.")
     private String node;
-    @JsonPropertyDescription("Pending, Running, Ready, Failed or Terminating.")
+    @JsonPropertyDescription("Pending, Running, Ready, Failed or Terminating; in taskHistory Failed or Shutdown.")
     private String state;
     @JsonPropertyDescription("Why the task is in its state, when that is not obvious.")
     private String message;
     @JsonPropertyDescription("The task's address and MAC on each network.")
     private List<TaskAddress> addresses = new ArrayList<>();
+    @JsonPropertyDescription("Hash of the template the task was created from (its swarmnet.io/template-hash label).")
+    private String templateHash;
+    @JsonPropertyDescription("In taskHistory: when the operator saw the task end or removed it.")
+    private String endedAt;
 
     public String getName() { return name; }
     public void setName(String name) { this.name = name; }
@@ -34,4 +38,8 @@ public class TaskStatus {
     public void setMessage(String message) { this.message = message; }
     public List<TaskAddress> getAddresses() { return addresses; }
     public void setAddresses(List<TaskAddress> addresses) { this.addresses = addresses; }
+    public String getTemplateHash() { return templateHash; }
+    public void setTemplateHash(String templateHash) { this.templateHash = templateHash; }
+    public String getEndedAt() { return endedAt; }
+    public void setEndedAt(String endedAt) { this.endedAt = endedAt; }
 }

@@ -1,19 +1,32 @@
 package io.swarmnet.operator.service;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * What should run: one task in each slot, from the template whose hash is {@code templateHash},
- * rolled out according to {@code policy}.
+ * rolled out according to {@code policy}; while {@code hold} (a paused update) no further slot
+ * starts changing, though failed tasks are still replaced. Tasks named in {@code givenUp} failed
+ * their monitor window: their slot's update is over, as far as the next batch is concerned.
  */
-public record DesiredTasks(List<TaskSlot> slots, String templateHash, UpdatePolicy policy) {
+public record DesiredTasks(List<TaskSlot> slots, String templateHash, UpdatePolicy policy, boolean hold, Set<String> givenUp) {
 
     public DesiredTasks {
         slots = List.copyOf(slots);
+        givenUp = Set.copyOf(givenUp);
+    }
+
+    public DesiredTasks(List<TaskSlot> slots, String templateHash, UpdatePolicy policy) {
+        this(slots, templateHash, policy, false, Set.of());
     }
 
     /** Slots 1..replicas of a replicated service. */
     public static DesiredTasks replicated(int replicas, String templateHash, UpdatePolicy policy) {
+        return new DesiredTasks(replicatedSlots(replicas), templateHash, policy);
+    }
+
+    /** Slots 1..replicas. */
+    public static List<TaskSlot> replicatedSlots(int replicas) {
         if (replicas < 0) {
             throw new IllegalArgumentException("spec.replicas " + replicas + " is negative; use 0 or more");
         }
@@ -21,6 +34,6 @@ public record DesiredTasks(List<TaskSlot> slots, String templateHash, UpdatePoli
         for (int i = 1; i <= replicas; i++) {
             slots.add(TaskSlot.replicated(i));
         }
-        return new DesiredTasks(slots, templateHash, policy);
+        return slots;
     }
 }

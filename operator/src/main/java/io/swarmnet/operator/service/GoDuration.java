@@ -45,4 +45,30 @@ public final class GoDuration {
         }
         return Duration.ofNanos(Math.round(nanos));
     }
+
+    /** Writes a duration as Docker does ({@code 5s}, {@code 1m30s}, {@code 250ms}). */
+    public static String format(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis == 0) {
+            return "0s";
+        }
+        StringBuilder text = new StringBuilder();
+        long hours = millis / 3_600_000;
+        long minutes = millis / 60_000 % 60;
+        long seconds = millis / 1000 % 60;
+        long rest = millis % 1000;
+        if (hours > 0) {
+            text.append(hours).append('h');
+        }
+        if (minutes > 0) {
+            text.append(minutes).append('m');
+        }
+        if (seconds > 0) {
+            text.append(seconds).append('s');
+        }
+        if (rest > 0) {
+            text.append(rest).append("ms");
+        }
+        return text.toString();
+    }
 }

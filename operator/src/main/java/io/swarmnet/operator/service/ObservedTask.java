@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** A task pod as the cluster shows it, read the way {@code docker service ps} reads a task. */
 public record ObservedTask(Pod pod) {
@@ -125,6 +126,74 @@ public record ObservedTask(Pod pod) {
         }
     }
 
+    /**
+     * Container waiting reasons that mean the task will not start without a change, as Docker's
+     * task states rejected/failed do: an image that cannot be pulled, a container that keeps crashing.
+     */
+    private static final Set<String> START_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff",
+            "InvalidImageName", "ErrImageNeverPull", "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError",
+            "RunContainerError");
+
+    /**
+     * Since when the task's containers run (the start of Docker's monitor window): the latest
+     * container start once all containers run, else the pod's start time; empty while it is not running.
+     */
+    public Optional<Instant> runningSince() {
+        if (!"Running".equals(phase()) || pod.getMetadata().getDeletionTimestamp() != null) {
+            return Optional.empty();
+        }
+        Instant latest = null;
+        for (ContainerStatus container : containers()) {
+            var running = container.getState() == null ? null : container.getState().getRunning();
+            Instant started = running == null ? null : time(running.getStartedAt());
+            if (started == null) {
+                latest = null;
+                break;
+            }
+            latest = latest == null || started.isAfter(latest) ? started : latest;
+        }
+        if (latest == null && pod.getStatus().getStartTime() != null) {
+            latest = time(pod.getStatus().getStartTime());
+        }
+        if (latest == null) {
+            latest = time(pod.getMetadata().getCreationTimestamp());
+        }
+        return Optional.ofNullable(latest);
+    }
+
+    /**
+     * Why the task counts as failed whatever the time: it ended, a container restarted, or a
+     * container cannot start (see {@link #START_FAILURES}); empty otherwise.
+     */
+    public Optional<String> failure() {
+        if (lifecycle() == ExistingTask.Lifecycle.FINISHED) {
+            return Optional.of(message());
+        }
+        if (lifecycle() == ExistingTask.Lifecycle.TERMINATING) {
+            return Optional.empty();
+        }
+        for (ContainerStatus container : containers()) {
+            var waiting = container.getState() == null ? null : container.getState().getWaiting();
+            if (waiting != null && START_FAILURES.contains(waiting.getReason())) {
+                return Optional.of("container " + container.getName() + ": " + waiting.getReason()
+                        + (waiting.getMessage() == null ? "" : " (" + waiting.getMessage() + ")"));
+            }
+            if (container.getRestartCount() != null && container.getRestartCount() > 0) {
+                var last = container.getLastState() == null ? null : container.getLastState().getTerminated();
+                return Optional.of("container " + container.getName() + " restarted " + container.getRestartCount() + " time(s)"
+                        + (last == null ? "" : ", last exit code " + last.getExitCode()
+                        + (last.getReason() == null ? "" : " (" + last.getReason() + ")")));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The update monitor's view of this task. */
+    public WatchedTask watched() {
+        return new WatchedTask(name(), slot().orElse(null), templateHash(), lifecycle(), time(pod.getMetadata().getCreationTimestamp()),
+                runningSince().orElse(null), ready(), failure().orElse(null));
+    }
+
     /** One row of status.tasks; {@code subnets} gives each network's prefix length for the address column. */
     public TaskStatus status(Map<String, Cidr> subnets) {
         TaskStatus row = new TaskStatus();
@@ -140,6 +209,7 @@ public record ObservedTask(Pod pod) {
             addresses.add(new TaskAddress(entry.getKey(), address, MacAddress.forTask(entry.getValue()).toString()));
         }
         row.setAddresses(addresses);
+        row.setTemplateHash(templateHash().isEmpty() ? null : templateHash());
         return row;
     }
 

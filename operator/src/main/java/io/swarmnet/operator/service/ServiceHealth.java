@@ -1,5 +1,7 @@
 package io.swarmnet.operator.service;
 
+import io.swarmnet.api.service.UpdateState;
+import io.swarmnet.api.service.UpdateStatus;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.Conditions.Desired;
 import java.util.List;
@@ -13,6 +15,9 @@ import java.util.List;
  *     (reason Complete) or when something blocks it (reason says what).</li>
  * <li>Degraded: something is wrong that the operator cannot fix alone: a blocker, or failed tasks.</li>
  * </ul>
+ * An update that failed (status.updateStatus paused, rolling back or rolled back) overrides
+ * Progressing — False while paused, True while rolling back, False once rolled back — and makes the
+ * service Degraded: the tasks do not run spec.template and the user has to act.
  */
 public final class ServiceHealth {
 
@@ -34,6 +39,10 @@ public final class ServiceHealth {
     public static final String REASON_COMPLETE = "Complete";
     public static final String REASON_TASKS_FAILED = "TasksFailed";
     public static final String REASON_AS_EXPECTED = "AsExpected";
+    public static final String REASON_UPDATE_PAUSED = "UpdatePaused";
+    public static final String REASON_ROLLING_BACK = "RollingBack";
+    public static final String REASON_ROLLBACK_PAUSED = "RollbackPaused";
+    public static final String REASON_ROLLBACK_COMPLETED = "RollbackCompleted";
 
     /**
      * Something that stops the operator from doing its job for this service; the user has to act.
@@ -53,7 +62,11 @@ public final class ServiceHealth {
      * @param notReadyHint what a not-ready task is waiting for, for the Ready message (may be null)
      */
     public record Assessment(int desired, int readySlots, TaskPlan.Rollout rollout, Blocker blocker, int failedTasks,
-                             String notReadyHint) {
+                             String notReadyHint, UpdateStatus update) {
+
+        public Assessment(int desired, int readySlots, TaskPlan.Rollout rollout, Blocker blocker, int failedTasks, String notReadyHint) {
+            this(desired, readySlots, rollout, blocker, failedTasks, notReadyHint, null);
+        }
     }
 
     private ServiceHealth() {
@@ -97,6 +110,18 @@ public final class ServiceHealth {
                 ? of(DEGRADED, true, REASON_TASKS_FAILED,
                         a.failedTasks() + " task(s) failed and are being replaced in their slots; see status.tasks and events")
                 : of(DEGRADED, false, REASON_AS_EXPECTED, "no failed tasks");
+        UpdateState state = a.update() == null ? null : a.update().getState();
+        if (state != null && (state.isPaused() || state.isRollback())) {
+            String reason = switch (state) {
+                case PAUSED -> REASON_UPDATE_PAUSED;
+                case ROLLBACK_PAUSED -> REASON_ROLLBACK_PAUSED;
+                case ROLLBACK_STARTED -> REASON_ROLLING_BACK;
+                default -> REASON_ROLLBACK_COMPLETED;
+            };
+            String message = a.update().getMessage() + " (" + tasks + ")";
+            progressing = of(PROGRESSING, state == UpdateState.ROLLBACK_STARTED, reason, message);
+            degraded = of(DEGRADED, true, reason, message);
+        }
         return List.of(readyCondition, progressing, degraded);
     }
 }

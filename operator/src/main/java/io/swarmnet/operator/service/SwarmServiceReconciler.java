@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -33,6 +35,8 @@ import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.api.service.TaskStatus;
+import io.swarmnet.api.service.TemplateRevision;
+import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.Conditions;
@@ -43,6 +47,7 @@ import io.swarmnet.operator.ipam.AllocatableNetwork;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -75,7 +80,9 @@ import org.slf4j.LoggerFactory;
  * for addresses whose pod or service no longer exists, so nothing that lost track of an address
  * (a failed creation in an odd place, a missed event) leaks it for long.
  */
-@ControllerConfiguration(name = SwarmServiceReconciler.NAME)
+// not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
+@ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
+        informer = @Informer(onUpdateFilter = ManualRollback.class))
 public final class SwarmServiceReconciler implements Reconciler<SwarmService>, Cleaner<SwarmService> {
 
     public static final String NAME = "swarmservice";
@@ -113,6 +120,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
     /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
     private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
+    /** The status last written for each service (by uid); see {@link #lastStatus}. */
+    private final Map<String, SwarmServiceStatus> written = new ConcurrentHashMap<>();
     /** Services whose task pods the API server refuses, and when to try again. */
     private final TaskRefusal refusals = new TaskRefusal();
 
@@ -226,27 +235,42 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
         }
 
-        String templateHash = TemplateHash.of(spec.getTemplate(), networkNames(service));
-        UpdatePolicy policy = UpdatePolicy.of(spec.getUpdateConfig());
+        String specHash = TemplateHash.of(spec.getTemplate(), networkNames(service));
         Map<String, String> nodeOfSlot = new HashMap<>();
-        DesiredTasks desired;
-        if (spec.effectiveMode() == ServiceMode.GLOBAL) {
-            desired = new DesiredTasks(globalSlots(spec, taskPods, nodeOfSlot), templateHash, policy);
-        } else {
-            desired = DesiredTasks.replicated(spec.effectiveReplicas(), templateHash, policy);
-        }
+        List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? globalSlots(spec, taskPods, nodeOfSlot)
+                : DesiredTasks.replicatedSlots(spec.effectiveReplicas());
+        Instant now = Instant.now();
+        UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(spec.getTemplate()),
+                Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
+                lastStatus(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
+                taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
+        update.notices().forEach(n -> {
+            if (n.warning()) {
+                events.warning(service, n.reason(), n.message());
+            } else {
+                events.normal(service, n.reason(), n.message());
+            }
+        });
+        String templateHash = update.current().getHash();
+        // after a rollback the tasks run the template rolled back to, not the one spec.template holds
+        SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current()) : service;
+        DesiredTasks desired = new DesiredTasks(slots, templateHash, update.policy(), update.hold(), update.status() == null
+                ? Set.of() : new HashSet<>(update.status().getFailedTasks()));
         List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
                 .flatMap(Optional::stream).toList();
-        Instant now = Instant.now();
         TaskPlan plan = TaskPlan.decide(desired, existing, now);
 
         Map<String, Pod> byName = new LinkedHashMap<>();
         taskPods.forEach(p -> byName.put(p.getMetadata().getName(), p));
         Set<String> removed = new HashSet<>();
+        List<TaskStatus> ended = new ArrayList<>();
         for (TaskPlan.Removal removal : plan.removals()) {
             deletePod(context.getClient(), namespace, removal.podName());
             removed.add(removal.podName());
             recordRemoval(events, service, removal, byName.get(removal.podName()));
+            if (byName.containsKey(removal.podName())) {
+                ended.add(historyRow(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
+            }
         }
 
         List<Pod> created = new ArrayList<>();
@@ -254,7 +278,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
         for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
             try {
-                Pod pod = createTask(context.getClient(), service, creation.slot(), nodeOfSlot.get(creation.slot().label()),
+                Pod pod = createTask(context.getClient(), runAs, creation.slot(), nodeOfSlot.get(creation.slot().label()),
                         templateHash, serviceNetworks);
                 created.add(pod);
                 recordCreation(events, service, creation, pod);
@@ -293,18 +317,63 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 events.warning(service, blocker.reason(), blocker.message());
             }
         }
+        var updateState = update.status() == null ? null : update.status().getState();
+        boolean updateStands = update.hold() || update.runsOtherThanSpec(specHash) || updateState == UpdateState.ROLLBACK_STARTED;
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
-                blocker, failed, notReadyHint(shown));
+                blocker, failed, notReadyHint(shown), updateStands ? update.status() : null);
         SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
                 ServiceHealth.conditions(assessment), now);
+        status.setUpdateStatus(update.status());
+        status.setCurrentTemplate(update.current());
+        status.setPreviousTemplate(update.previous());
+        status.setHandledRollback(update.handledRollback());
+        Set<String> wanted = new HashSet<>();
+        slots.forEach(slot -> wanted.add(slot.label()));
+        SwarmServiceStatus last = lastStatus(service);
+        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
 
-        Optional<Duration> recheck = plan.recheckAfter();
+        Optional<Duration> recheck = earliest(plan.recheckAfter(), update.recheckAfter());
         if (exhausted != null) {
             recheck = Optional.of(EXHAUSTED_RETRY);
         } else if (refusal != null) {
             recheck = Optional.of(refusal.retryAfter());
         }
         return withStatus(context.getClient(), service, status, recheck);
+    }
+
+    private static Optional<Duration> earliest(Optional<Duration> a, Optional<Duration> b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        return b.isPresent() && b.get().compareTo(a.get()) < 0 ? b : a;
+    }
+
+    /** The service as it would be with {@code revision}'s template: what its tasks are made from during and after a rollback. */
+    private static SwarmService withTemplate(SwarmService service, TemplateRevision revision) {
+        SwarmService copy = new SwarmService();
+        copy.setMetadata(service.getMetadata());
+        SwarmServiceSpec spec = JSON.convertValue(service.getSpec(), SwarmServiceSpec.class);
+        spec.setTemplate(JSON.convertValue(revision.getTemplate(), PodTemplateSpec.class));
+        copy.setSpec(spec);
+        return copy;
+    }
+
+    /** The status.taskHistory row of a task the plan removes. */
+    private static TaskStatus historyRow(Pod pod, TaskPlan.Removal removal, String templateHash, Map<String, Cidr> subnets,
+                                         Instant now) {
+        ObservedTask task = new ObservedTask(pod);
+        TaskStatus row = task.status(subnets);
+        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED;
+        row.setState(failed ? ObservedTask.State.Failed.name() : "Shutdown");
+        row.setMessage(switch (removal.reason()) {
+            case FINISHED -> task.message();
+            case UPDATE -> "replaced by a task of template " + templateHash
+                    + (task.message() == null ? "" : " (it was " + task.message() + ")");
+            case SLOT_REMOVED -> "its slot is no longer wanted";
+            case DUPLICATE -> "its slot had another task";
+        });
+        row.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        return row;
     }
 
     /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
@@ -351,6 +420,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         try {
             UpdatePolicy.of(spec.getUpdateConfig());
+            UpdatePolicy.ofRollback(spec.getRollbackConfig());
         } catch (IllegalArgumentException e) {
             return invalid(e.getMessage());
         }
@@ -385,6 +455,15 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
                 ServiceHealth.conditions(assessment), Instant.now());
+        SwarmServiceStatus last = lastStatus(service);
+        if (last != null) {
+            // nothing is rolled while blocked: the update's bookkeeping stays as it was
+            status.setUpdateStatus(last.getUpdateStatus());
+            status.setCurrentTemplate(last.getCurrentTemplate());
+            status.setPreviousTemplate(last.getPreviousTemplate());
+            status.setHandledRollback(last.getHandledRollback());
+            status.setTaskHistory(last.getTaskHistory());
+        }
         return withStatus(client, service, status, recheck);
     }
 
@@ -419,11 +498,23 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     .withName(service.getMetadata().getName()).subresource("status")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         }
+        written.put(service.getMetadata().getUid(), status);
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
     }
 
+
+    /**
+     * The status this reconciler last wrote for the service, or the cached one after a restart. The
+     * cache can lag behind a status write, and the update bookkeeping (which template runs, whether
+     * a rollback stands) must never be read from before the last decision, or a rolled-back template
+     * would be rolled out again.
+     */
+    private SwarmServiceStatus lastStatus(SwarmService service) {
+        SwarmServiceStatus mine = written.get(service.getMetadata().getUid());
+        return mine != null ? mine : service.getStatus();
+    }
 
     private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
         if (before == null) {
@@ -727,6 +818,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         releaseVanishedTasks(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         knownTasks.remove(serviceKey(service));
+        written.remove(service.getMetadata().getUid());
         events(context.getClient()).forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();

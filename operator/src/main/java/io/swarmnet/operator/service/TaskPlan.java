@@ -23,7 +23,9 @@ import java.util.TreeSet;
  * <li>a task from an older template is updated slot by slot in slot order, at most
  *     {@code parallelism} slots at a time, waiting {@code delay} after the last updated task
  *     became ready; stop-first removes the old task and starts the new one once the old one is
- *     gone, start-first starts the new one and removes the old one once the new one is ready.</li>
+ *     gone, start-first starts the new one and removes the old one once the new one is ready;</li>
+ * <li>while the rollout is held (a paused update), no further slot starts updating; a task that
+ *     failed its monitor window (and the update goes on regardless) no longer holds up the next batch.</li>
  * </ul>
  *
  * @param creations    tasks to create
@@ -157,7 +159,9 @@ public record TaskPlan(List<Creation> creations, List<Removal> removals, Rollout
                     }
                     ready++;
                 } else {
-                    inProgress++;
+                    if (!desired.givenUp().contains(task.podName())) {
+                        inProgress++;
+                    }
                     if (!old.isEmpty()) {
                         outdated++;
                     }
@@ -182,7 +186,7 @@ public record TaskPlan(List<Creation> creations, List<Removal> removals, Rollout
 
         boolean waitingForDelay = false;
         Optional<Duration> recheckAfter = Optional.empty();
-        int budget = desired.policy().budget(inProgress);
+        int budget = desired.hold() ? 0 : desired.policy().budget(inProgress);
         if (!toUpdate.isEmpty() && budget > 0) {
             Instant lastReady = existing.stream()
                     .filter(t -> t.isActive() && t.ready() && hash.equals(t.templateHash()) && t.readySince() != null)

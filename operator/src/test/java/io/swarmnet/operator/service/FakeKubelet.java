@@ -1,5 +1,6 @@
 package io.swarmnet.operator.service;
 
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
@@ -31,6 +32,8 @@ final class FakeKubelet implements AutoCloseable {
     private final String namespace;
     private final List<String> nodes = new ArrayList<>();
     private final Map<String, Instant> readyAt = new ConcurrentHashMap<>();
+    /** Images whose containers start but never pass their readiness probe. */
+    private final java.util.Set<String> neverReady = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService loop;
     private int nextNode;
 
@@ -51,6 +54,12 @@ final class FakeKubelet implements AutoCloseable {
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
                 .withNewSpec().withTaints(taints).endSpec().build()).create();
         nodes.add(name);
+        return this;
+    }
+
+    /** Pods running {@code image} get their containers started but never become Ready (a failing readiness probe). */
+    FakeKubelet neverReady(String image) {
+        neverReady.add(image);
         return this;
     }
 
@@ -75,7 +84,11 @@ final class FakeKubelet implements AutoCloseable {
         int started = 0;
         for (Pod pod : client.pods().inNamespace(namespace).list().getItems()) {
             ObservedTask task = new ObservedTask(pod);
-            if (task.state() == ObservedTask.State.Pending || task.state() == ObservedTask.State.Running) {
+            if (neverReady.contains(pod.getSpec().getContainers().get(0).getImage())) {
+                if (task.state() == ObservedTask.State.Pending && runUnready(pod)) {
+                    started++;
+                }
+            } else if (task.state() == ObservedTask.State.Pending || task.state() == ObservedTask.State.Running) {
                 if (run(pod)) {
                     started++;
                 }
@@ -127,6 +140,29 @@ final class FakeKubelet implements AutoCloseable {
             return true;
         } catch (KubernetesClientException e) {
             // deleted or changed meanwhile: the operator got there first
+            return false;
+        }
+    }
+
+    /** Binds the pod and starts its containers, which then stay not ready. */
+    private boolean runUnready(Pod pod) {
+        try {
+            if (pod.getSpec().getNodeName() == null) {
+                pod.getSpec().setNodeName(nodes.isEmpty() ? "node-0" : nodes.get(nextNode++ % nodes.size()));
+                pod = client.pods().inNamespace(namespace).resource(pod).update();
+            }
+            String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+            pod.setStatus(pod.getStatus() == null ? new PodStatus() : pod.getStatus());
+            pod.getStatus().setPhase("Running");
+            pod.getStatus().setStartTime(now);
+            pod.getStatus().setContainerStatuses(pod.getSpec().getContainers().stream().map(c -> new ContainerStatusBuilder()
+                    .withName(c.getName()).withImage(c.getImage()).withReady(false).withRestartCount(0)
+                    .withNewState().withNewRunning().withStartedAt(now).endRunning().endState().build()).toList());
+            pod.getStatus().setConditions(List.of(condition("PodScheduled", "True"), condition(SwarmnetKeys.CONDITION_ATTACHED, "True"),
+                    condition("ContainersReady", "False"), condition("Ready", "False")));
+            client.pods().inNamespace(namespace).resource(pod).updateStatus();
+            return true;
+        } catch (KubernetesClientException e) {
             return false;
         }
     }

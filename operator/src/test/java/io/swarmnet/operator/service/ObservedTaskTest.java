@@ -99,4 +99,40 @@ class ObservedTaskTest {
 
         assertThat(new ObservedTask(stray).existing()).isEmpty();
     }
+
+    @Test
+    void aRestartedOrUnstartableContainerIsAFailureWhateverTheTime() {
+        Pod restarted = pod().withNewStatus().withPhase("Running").addNewContainerStatus().withName("web").withRestartCount(2)
+                .withNewLastState().withNewTerminated().withExitCode(137).withReason("OOMKilled").endTerminated().endLastState()
+                .withNewState().withNewRunning().withStartedAt("2026-11-25T10:02:00Z").endRunning().endState()
+                .endContainerStatus().endStatus().build();
+        Pod unpullable = pod().withNewStatus().withPhase("Pending").addNewContainerStatus().withName("web").withRestartCount(0)
+                .withNewState().withNewWaiting().withReason("ImagePullBackOff").withMessage("nginx:nope not found").endWaiting().endState()
+                .endContainerStatus().endStatus().build();
+        Pod slowPull = pod().withNewStatus().withPhase("Pending").addNewContainerStatus().withName("web").withRestartCount(0)
+                .withNewState().withNewWaiting().withReason("ContainerCreating").endWaiting().endState()
+                .endContainerStatus().endStatus().build();
+
+        assertThat(new ObservedTask(restarted).failure()).hasValue("container web restarted 2 time(s), last exit code 137 (OOMKilled)");
+        assertThat(new ObservedTask(unpullable).failure()).hasValue("container web: ImagePullBackOff (nginx:nope not found)");
+        assertThat(new ObservedTask(slowPull).failure()).isEmpty();
+        assertThat(new ObservedTask(slowPull).runningSince()).isEmpty();
+    }
+
+    @Test
+    void theMonitorWindowStartsWhenTheLastContainerStarted() {
+        Pod running = pod().withNewStatus().withPhase("Running").withStartTime("2026-11-25T10:00:05Z")
+                .addNewContainerStatus().withName("web").withNewState().withNewRunning().withStartedAt("2026-11-25T10:00:30Z")
+                .endRunning().endState().endContainerStatus()
+                .addNewContainerStatus().withName("sidecar").withNewState().withNewRunning().withStartedAt("2026-11-25T10:00:20Z")
+                .endRunning().endState().endContainerStatus().endStatus().build();
+
+        WatchedTask task = new ObservedTask(running).watched();
+
+        assertThat(task.runningSince()).isEqualTo(Instant.parse("2026-11-25T10:00:30Z"));
+        java.time.Duration monitor = java.time.Duration.ofSeconds(5);
+        assertThat(task.verdict(monitor, Instant.parse("2026-11-25T10:00:34Z"))).isEqualTo(WatchedTask.Verdict.WATCHING);
+        assertThat(task.verdict(monitor, Instant.parse("2026-11-25T10:00:35Z"))).isEqualTo(WatchedTask.Verdict.FAILED);
+        assertThat(task.failureReason(monitor)).isEqualTo("not Ready 5s after its containers started");
+    }
 }

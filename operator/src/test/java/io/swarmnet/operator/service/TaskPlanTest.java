@@ -288,4 +288,31 @@ class TaskPlanTest {
 
         assertThat(plan.changesNothing()).isTrue();
     }
+
+    @Test
+    void aHeldUpdateStartsNoFurtherSlotButStillReplacesFailedTasks() {
+        DesiredTasks desired = new DesiredTasks(DesiredTasks.replicatedSlots(3), NEW, UpdatePolicy.DEFAULT, true, java.util.Set.of());
+        List<ExistingTask> existing = new Tasks().starting(1, NEW).failed(2, OLD).ready(3, OLD).list();
+
+        TaskPlan plan = TaskPlan.decide(desired, existing, NOW);
+
+        assertThat(plan.creations()).extracting(c -> c.slot().number(), TaskPlan.Creation::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(2, CreationReason.REPLACEMENT));
+        assertThat(plan.removals()).extracting(r -> r.slot().number(), TaskPlan.Removal::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(2, RemovalReason.FINISHED));
+    }
+
+    @Test
+    void aTaskThatFailedItsMonitorWindowNoLongerHoldsUpTheNextSlot() {
+        List<ExistingTask> existing = new Tasks().starting(1, NEW).ready(2, OLD).list();
+        String failedTask = existing.get(0).podName();
+
+        TaskPlan waiting = TaskPlan.decide(DesiredTasks.replicated(2, NEW, UpdatePolicy.DEFAULT), existing, NOW);
+        TaskPlan goingOn = TaskPlan.decide(new DesiredTasks(DesiredTasks.replicatedSlots(2), NEW, UpdatePolicy.DEFAULT, false,
+                java.util.Set.of(failedTask)), existing, NOW);
+
+        assertThat(waiting.changesNothing()).isTrue();
+        assertThat(goingOn.removals()).extracting(r -> r.slot().number(), TaskPlan.Removal::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(2, RemovalReason.UPDATE));
+    }
 }

@@ -54,6 +54,21 @@ class SwarmServiceSchemaTest {
             assertThat(stored.at("/spec/updateConfig/parallelism").longValue()).isEqualTo(1);
             assertThat(stored.at("/spec/updateConfig/delay").textValue()).isEqualTo("0s");
             assertThat(stored.at("/spec/updateConfig/order").textValue()).isEqualTo("stop-first");
+            assertThat(stored.at("/spec/updateConfig/failureAction").textValue()).isEqualTo("pause");
+            assertThat(stored.at("/spec/updateConfig/monitor").textValue()).isEqualTo("5s");
+            assertThat(stored.at("/spec/updateConfig/maxFailureRatio").doubleValue()).isZero();
+        }
+
+        @Test
+        void anEmptyRollbackConfigGetsDockersRollbackDefaults() {
+            ObjectNode stored = created(CRD, MINIMAL.with("spec.rollbackConfig", Map.of()));
+            assertThat(stored.at("/spec/rollbackConfig/parallelism").longValue()).isEqualTo(1);
+            assertThat(stored.at("/spec/rollbackConfig/delay").textValue()).isEqualTo("0s");
+            assertThat(stored.at("/spec/rollbackConfig/order").textValue()).isEqualTo("stop-first");
+            assertThat(stored.at("/spec/rollbackConfig/failureAction").textValue()).isEqualTo("pause");
+            assertThat(stored.at("/spec/rollbackConfig/monitor").textValue()).isEqualTo("5s");
+            assertThat(stored.at("/spec/rollbackConfig/maxFailureRatio").doubleValue()).isZero();
+            assertThat(created(CRD, MINIMAL).at("/spec").has("rollbackConfig")).isFalse();
         }
 
         @Test
@@ -64,6 +79,13 @@ class SwarmServiceSchemaTest {
             assertThat(stored.at("/spec/updateConfig/parallelism").longValue()).isEqualTo(2);
             assertThat(stored.at("/spec/updateConfig/delay").textValue()).isEqualTo("1m30s");
             assertThat(stored.at("/spec/updateConfig/order").textValue()).isEqualTo("start-first");
+            assertThat(stored.at("/spec/updateConfig/failureAction").textValue()).isEqualTo("rollback");
+            assertThat(stored.at("/spec/updateConfig/monitor").textValue()).isEqualTo("30s");
+            assertThat(stored.at("/spec/updateConfig/maxFailureRatio").doubleValue()).isEqualTo(0.25);
+            assertThat(stored.at("/spec/rollbackConfig/parallelism").longValue()).isZero();
+            assertThat(stored.at("/spec/rollbackConfig/failureAction").textValue()).isEqualTo("continue");
+            assertThat(stored.at("/spec/rollbackConfig/monitor").textValue()).isEqualTo("10s");
+            assertThat(stored.at("/spec/rollbackConfig/order").textValue()).isEqualTo("stop-first");
         }
 
         @Test
@@ -190,6 +212,100 @@ class SwarmServiceSchemaTest {
             assertThat(create(CRD, MINIMAL.with("spec.updateConfig.delay", delay))).containsExactly(
                     "spec.updateConfig.delay: Invalid value: \"" + delay + "\": spec.updateConfig.delay in body should match "
                             + DELAY_PATTERN);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"pause", "continue", "rollback"})
+        void failureActionAcceptsDockersActions(String action) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.failureAction", action))).isEmpty();
+        }
+
+        @Test
+        void failureActionRefusesAnUnknownAction() {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.failureAction", "abort"))).containsExactly(
+                    "spec.updateConfig.failureAction: Unsupported value: \"abort\": supported values: \"continue\", \"pause\", \"rollback\"",
+                    NOT_CHECKED);
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"5s", "250ms", "1m30s"})
+        void monitorAcceptsGoDurations(String monitor) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.monitor", monitor))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"5", "5 seconds", "-5s"})
+        void monitorRefusesWhatIsNotADuration(String monitor) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.monitor", monitor))).containsExactly(
+                    "spec.updateConfig.monitor: Invalid value: \"" + monitor + "\": spec.updateConfig.monitor in body should match "
+                            + DELAY_PATTERN);
+        }
+
+        @ParameterizedTest
+        @ValueSource(doubles = {0, 0.25, 1})
+        void maxFailureRatioAcceptsZeroToOne(double ratio) {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.maxFailureRatio", ratio))).isEmpty();
+        }
+
+        @Test
+        void maxFailureRatioRefusesANegativeRatio() {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.maxFailureRatio", -0.1))).containsExactly(
+                    "spec.updateConfig.maxFailureRatio: Invalid value: -0.1: spec.updateConfig.maxFailureRatio in body should be"
+                            + " greater than or equal to 0");
+        }
+
+        @Test
+        void maxFailureRatioRefusesARatioAboveOne() {
+            assertThat(create(CRD, MINIMAL.with("spec.updateConfig.maxFailureRatio", 1.5))).containsExactly(
+                    "spec.updateConfig.maxFailureRatio: Invalid value: 1.5: spec.updateConfig.maxFailureRatio in body should be"
+                            + " less than or equal to 1");
+        }
+    }
+
+    @Nested
+    class RollbackConfig {
+        @ParameterizedTest
+        @ValueSource(strings = {"pause", "continue"})
+        void failureActionAcceptsPauseAndContinue(String action) {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.failureAction", action))).isEmpty();
+        }
+
+        @Test
+        void failureActionRefusesRollback() {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.failureAction", "rollback"))).containsExactly(
+                    "spec.rollbackConfig.failureAction: Unsupported value: \"rollback\": supported values: \"continue\", \"pause\"",
+                    NOT_CHECKED);
+        }
+
+        @Test
+        void parallelismRefusesANegativeValue() {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.parallelism", -1))).containsExactly(
+                    "spec.rollbackConfig.parallelism: Invalid value: -1: spec.rollbackConfig.parallelism in body should be"
+                            + " greater than or equal to 0");
+        }
+
+        @Test
+        void delayAndMonitorRefuseWhatIsNotADuration() {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.delay", "10"))).containsExactly(
+                    "spec.rollbackConfig.delay: Invalid value: \"10\": spec.rollbackConfig.delay in body should match " + DELAY_PATTERN);
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.monitor", "1d"))).containsExactly(
+                    "spec.rollbackConfig.monitor: Invalid value: \"1d\": spec.rollbackConfig.monitor in body should match "
+                            + DELAY_PATTERN);
+        }
+
+        @Test
+        void orderMustBeStartFirstOrStopFirst() {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.order", "random"))).containsExactly(
+                    "spec.rollbackConfig.order: Unsupported value: \"random\": supported values: \"start-first\", \"stop-first\"",
+                    NOT_CHECKED);
+        }
+
+        @Test
+        void maxFailureRatioStaysWithinZeroToOne() {
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.maxFailureRatio", 2))).containsExactly(
+                    "spec.rollbackConfig.maxFailureRatio: Invalid value: 2: spec.rollbackConfig.maxFailureRatio in body should be"
+                            + " less than or equal to 1");
+            assertThat(create(CRD, MINIMAL.with("spec.rollbackConfig.maxFailureRatio", 0.5))).isEmpty();
         }
     }
 

@@ -1,0 +1,56 @@
+package io.swarmnet.operator.service;
+
+import io.swarmnet.api.service.TaskStatus;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * status.taskHistory: the tasks each slot had before its current one, newest first, as
+ * {@code docker service ps} lists them under the running task. Docker keeps five tasks per slot
+ * by default (its task history retention limit), the current one included; so do we. Pure.
+ */
+public final class TaskHistory {
+
+    /** Ended tasks kept per slot; with the slot's current task, Docker's default retention of five. */
+    public static final int PER_SLOT = 4;
+
+    private TaskHistory() {
+    }
+
+    /**
+     * The new history: {@code ended} (rows of tasks that ended or were removed just now, with their
+     * state, message and endedAt set) before {@code previous}, at most {@link #PER_SLOT} per slot,
+     * only for slots in {@code wantedSlots} (labels as {@link TaskSlot#label()}).
+     */
+    public static List<TaskStatus> merge(List<TaskStatus> previous, List<TaskStatus> ended, Set<String> wantedSlots) {
+        Map<String, List<TaskStatus>> bySlot = new LinkedHashMap<>();
+        List<TaskStatus> all = new ArrayList<>(ended);
+        all.sort(Comparator.comparing(TaskStatus::getEndedAt, Comparator.nullsLast(Comparator.reverseOrder())));
+        if (previous != null) {
+            all.addAll(previous);
+        }
+        for (TaskStatus row : all) {
+            String slot = slotOf(row);
+            List<TaskStatus> rows = bySlot.computeIfAbsent(slot, s -> new ArrayList<>());
+            boolean known = rows.stream().anyMatch(r -> r.getName() != null && r.getName().equals(row.getName()));
+            if (wantedSlots.contains(slot) && rows.size() < PER_SLOT && !known) {
+                rows.add(row);
+            }
+        }
+        List<TaskStatus> history = new ArrayList<>();
+        bySlot.values().forEach(history::addAll);
+        history.sort(Comparator.comparing(TaskStatus::getSlot, Comparator.nullsLast(Comparator.naturalOrder()))
+                .thenComparing(TaskHistory::slotOf)
+                .thenComparing(TaskStatus::getEndedAt, Comparator.nullsLast(Comparator.reverseOrder())));
+        return history;
+    }
+
+    /** The slot label of a row: its number for a replicated task, its node for a global one. */
+    static String slotOf(TaskStatus row) {
+        return row.getSlot() != null ? TaskSlot.replicated(row.getSlot()).label() : TaskSlot.global(String.valueOf(row.getNode())).label();
+    }
+}
