@@ -193,6 +193,9 @@ final class NftSession {
             return run(ctx, memfd, job);
         } catch (LastErrorException e) {
             return new Outcome(1, "", "cannot write the nft session's command file in " + where() + " (errno " + e.getErrorCode() + ")");
+        } catch (RuntimeException e) {
+            // the caller gets an answer now rather than a timeout; the session stays usable
+            return new Outcome(1, "", "the nft session in " + where() + " failed: " + e);
         }
     }
 

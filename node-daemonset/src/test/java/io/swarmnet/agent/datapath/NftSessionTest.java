@@ -96,6 +96,29 @@ class NftSessionTest {
     }
 
     @Test
+    void transactionsFromManyThreadsIntoOneNamespaceAllApply() throws Exception {
+        NetNamespace ns = NetNamespace.of(namespaces.create("m"));
+        assertThat(tools.nft(ns, BASE).ok()).isTrue();
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<KernelTools.Result>> results = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                String rule = "add rule ip t c ip daddr 198.18." + (3 + i / 100) + "." + (i % 100) + " drop";
+                results.add(callers.submit(() -> tools.nft(ns, List.of(rule))));
+            }
+            for (java.util.concurrent.Future<KernelTools.Result> r : results) {
+                assertThat(r.get().ok()).as(r.get().describe()).isTrue();
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(tools.nftSessions()).as("one session serves every caller").hasSize(1);
+        String listed = listByProgram("m");
+        assertThat(listed.split("\n")).filteredOn(l -> l.contains("ip daddr 198.18.3.") || l.contains("ip daddr 198.18.4."))
+                .hasSize(200);
+    }
+
+    @Test
     void startsNoProcessForAHundredChanges() throws Exception {
         NetNamespace ns = NetNamespace.of(namespaces.create("n"));
         assertThat(tools.nft(ns, BASE).ok()).isTrue();
