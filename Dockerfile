@@ -32,7 +32,9 @@ RUN mvn -B -q -DskipTests install \
 
 FROM ${RUNTIME_IMAGE}
 # iproute2: ip (links, addresses, routes, neighbours, netns, xfrm) and bridge (FDB);
-# nftables: nft (VIP load balancing, VXLAN marks); procps: sysctl; util-linux: nsenter.
+# nftables: nft and, through its dependency libnftables1, libnftables.so.1, which the agent loads to program
+# nftables from a thread inside each namespace (nft is then started only where the library cannot be loaded);
+# procps: sysctl; util-linux: nsenter.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 nftables procps util-linux \
  && rm -rf /var/lib/apt/lists/* \

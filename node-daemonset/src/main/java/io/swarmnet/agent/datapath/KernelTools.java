@@ -8,21 +8,29 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs iproute2 and nftables inside a network namespace. Every call is bounded in time: a tool that hangs is
  * killed and reported as failed rather than stalling the agent.
+ *
+ * <p>nftables is not started as a program when libnftables can be loaded: each namespace gets an {@link NftSession}
+ * (a thread inside it with one libnftables context) and {@link #nft} and {@code nft} reads run there, giving the
+ * same exit code, output and error text {@code nft} would. Close the tools to end those sessions.
  */
-public final class KernelTools {
+public final class KernelTools implements AutoCloseable {
 
     private final Duration timeout;
     private final boolean onlyListedPrograms;
+    // null when libnftables cannot be loaded: nft is then started for every command
+    private final NftSessions sessions;
 
     private KernelTools(Duration timeout, boolean onlyListedPrograms) {
         this.timeout = timeout;
         this.onlyListedPrograms = onlyListedPrograms;
+        this.sessions = LibNftables.available() ? new NftSessions() : null;
     }
 
     /** Any program: for tests and the simulation, which also run tcpdump, dig, ss and the like. */
@@ -61,14 +69,67 @@ public final class KernelTools {
         return run(ns.wrap(List.of("bridge", "-force", "-batch", "-")), String.join("\n", lines) + "\n");
     }
 
-    /** {@code nft -f -}: one atomic transaction; a failing line leaves the ruleset unchanged. */
+    /**
+     * {@code nft -f -}: one atomic transaction; a failing line leaves the ruleset unchanged, and the error names it
+     * ({@code /dev/stdin:LINE:COLUMNS: Error: ...}). Runs in the namespace's session when there is libnftables, so
+     * the result's command is then the one it stands for, not a process that ran.
+     */
     public Result nft(NetNamespace ns, List<String> lines) {
-        return run(ns.wrap(List.of("nft", "-f", "-")), String.join("\n", lines) + "\n");
+        List<String> command = ns.wrap(List.of("nft", "-f", "-"));
+        String text = String.join("\n", lines) + "\n";
+        if (sessions == null) {
+            return run(command, text);
+        }
+        return sessionResult(command, sessions.run(ns, text, true, 0, timeout));
     }
 
-    /** Runs a read-only command ({@code ip -j ...}, {@code nft -j list ...}) in a namespace. */
+    /**
+     * Runs a read-only command ({@code ip -j ...}, {@code nft -j list ...}) in a namespace; {@code nft} with no
+     * option but {@code -j} runs in the namespace's session, as {@link #nft} does.
+     */
     public Result read(NetNamespace ns, List<String> command) {
+        Optional<NftReading> reading = sessions == null ? Optional.empty() : NftReading.of(command);
+        if (reading.isPresent()) {
+            return sessionResult(ns.wrap(command), sessions.run(ns, reading.get().words(), false, reading.get().outputFlags(), timeout));
+        }
         return run(ns.wrap(command), null);
+    }
+
+    /** {@code nft [-j] WORDS}: the words as one command line (as nft joins its arguments) and the output flags. */
+    private record NftReading(String words, int outputFlags) {
+        static Optional<NftReading> of(List<String> command) {
+            if (command.size() < 2 || !command.get(0).equals("nft")) {
+                return Optional.empty();
+            }
+            boolean json = command.get(1).equals("-j");
+            List<String> words = command.subList(json ? 2 : 1, command.size());
+            if (words.isEmpty() || words.stream().anyMatch(w -> w.startsWith("-"))) {
+                return Optional.empty();
+            }
+            return Optional.of(new NftReading(String.join(" ", words), json ? LibNftables.OUTPUT_JSON : 0));
+        }
+    }
+
+    private static Result sessionResult(List<String> command, NftSession.Outcome outcome) {
+        return new Result(command, outcome.exitCode(), outcome.stdout(), outcome.stderr());
+    }
+
+    /** True when nft commands run in per-namespace sessions rather than as processes (libnftables loaded). */
+    public boolean nftInSessions() {
+        return sessions != null;
+    }
+
+    /** Ends the nft sessions these tools opened (they would otherwise end after idling). */
+    @Override
+    public void close() {
+        if (sessions != null) {
+            sessions.close();
+        }
+    }
+
+    /** The nft sessions open now, for tests. */
+    List<NftSession> nftSessions() {
+        return sessions == null ? List.of() : sessions.sessions();
     }
 
     /**

@@ -31,6 +31,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private final DatapathPlanner planner;
     private final PlanExecutor executor;
     private final ExecutorService pool;
+    private final KernelTools tools;
     // Pods programmed by the previous apply: if they leave the desired state while their namespace lives on,
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
@@ -55,7 +56,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        KernelTools tools = KernelTools.forAgent(config.toolTimeout());
+        this.tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
         this.executor = new PlanExecutor(tools, new ConntrackTable(config.toolTimeout()), pool);
@@ -192,5 +193,6 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     @Override
     public void close() {
         pool.shutdownNow();
+        tools.close();
     }
 }

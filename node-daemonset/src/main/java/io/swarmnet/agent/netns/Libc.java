@@ -112,4 +112,13 @@ public final class Libc {
     }
 
     public static native int shutdown(int fd, int how);
+
+    public static final int MFD_CLOEXEC = 1;
+
+    /** An anonymous file in memory: the nft session's command file, reopened by libnftables as /proc/self/fd/N. */
+    public static native int memfd_create(String name, int flags) throws LastErrorException;
+
+    public static native int ftruncate(int fd, long length) throws LastErrorException;
+
+    public static native long pwrite(int fd, Pointer buffer, long count, long offset) throws LastErrorException;
 }
