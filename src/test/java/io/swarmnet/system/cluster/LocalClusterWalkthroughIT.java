@@ -130,12 +130,14 @@ class LocalClusterWalkthroughIT {
             String programs = String.join(" ", new java.util.TreeSet<>(KernelTools.PROGRAMS));
             kubectl("run", "image-programs", "--image=swarmnet/swarmnet:dev", "--image-pull-policy=IfNotPresent", "--restart=Never",
                     "--command", "--", "sh", "-c",
-                    "for p in " + programs + " java; do command -v $p > /dev/null || echo \"missing $p\"; done; echo checked");
+                    "for p in " + programs + " java; do command -v $p > /dev/null || echo \"missing $p\"; done; "
+                            // the library the agent programs nftables through (it falls back to nft, slower, without it)
+                            + "ls /usr/lib/*-linux-gnu/libnftables.so.1 > /dev/null 2>&1 || echo 'missing libnftables.so.1'; echo checked");
             cluster.kubectl(Duration.ofMinutes(2), "wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/image-programs",
                     "--timeout=90s").output();
             String log = kubectl("logs", "image-programs");
             kubectl("delete", "pod", "image-programs", "--wait=false");
-            assertThat(log).as("programs %s and java in swarmnet/swarmnet:dev", programs).contains("checked").doesNotContain("missing");
+            assertThat(log).as("programs %s, java and libnftables in swarmnet/swarmnet:dev", programs).contains("checked").doesNotContain("missing");
         });
     }
 
@@ -853,6 +855,62 @@ class LocalClusterWalkthroughIT {
             assertThat(tcp.lines().filter(l -> l.contains(" 00000000:0035 ") && l.contains(" 0A ")).count()).as("TCP listeners on 0.0.0.0:53")
                     .isEqualTo(1);
             kubectl("delete", "swarmservice", "own-dns", "--wait=false");
+        });
+    }
+
+    @Test
+    @Order(15)
+    void anUpdateWhoseTasksExitRollsBackToTheTemplateThatRan() throws Exception {
+        step("update failure and rollback", () -> {
+            // docker service create --replicas 2 --update-failure-action rollback --update-monitor 5s busybox sleep
+            applyYaml("rollback", """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: rollme}
+                    spec:
+                      replicas: 2
+                      networks: [{name: my-network}]
+                      updateConfig: {parallelism: 1, failureAction: rollback, monitor: 5s}
+                      template:
+                        spec:
+                          containers:
+                            - name: main
+                              image: busybox:1.36
+                              command: [sleep, "3000"]
+                    """);
+            cluster.kubectl(Duration.ofMinutes(4), "wait", "--for=condition=Ready", "swarmservice/rollme", "--timeout=180s").output();
+            JsonNode before = json(kubectl("get", "swarmservice", "rollme", "-o", "json"));
+            String good = before.path("status").path("currentTemplate").path("hash").asText();
+            assertThat(good).as("the template hash in status").isNotEmpty();
+            List<String> goodPods = tasks("rollme").stream().map(Task::pod).sorted().toList();
+
+            // docker service update --args 'sh -c "exit 1"': every new task exits at once
+            double patched = uptime();
+            kubectl("patch", "swarmservice", "rollme", "--type", "merge", "-p",
+                    "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"main\",\"image\":\"busybox:1.36\","
+                            + "\"command\":[\"sh\",\"-c\",\"exit 1\"]}]}}}}");
+            JsonNode rolledBack = awaitValue("the update rolled back", Duration.ofSeconds(150), () -> {
+                JsonNode now = json(kubectl("get", "swarmservice", "rollme", "-o", "json"));
+                return "rollback_completed".equals(now.path("status").path("updateStatus").path("state").asText()) ? Optional.of(now)
+                        : Optional.empty();
+            });
+            System.out.printf("update to a failing template rolled back %.1f s after the patch: %s%n", uptime() - patched,
+                    rolledBack.path("status").path("updateStatus").path("message").asText());
+            cluster.kubectl(Duration.ofMinutes(3), "wait", "--for=condition=Ready", "swarmservice/rollme", "--timeout=120s").output();
+            JsonNode after = json(kubectl("get", "swarmservice", "rollme", "-o", "json"));
+            assertThat(after.path("status").path("currentTemplate").path("hash").asText()).as("the template running after the rollback")
+                    .isEqualTo(good);
+            for (JsonNode task : after.path("status").path("tasks")) {
+                assertThat(task.path("templateHash").asText()).as("task %s", task.path("name").asText()).isEqualTo(good);
+            }
+            assertThat(after.path("status").path("tasks")).as("tasks after the rollback").hasSize(2);
+            assertThat(after.path("status").path("taskHistory").toString()).as("the failed task in the history").contains("Failed");
+            String events = kubectl("get", "events", "--field-selector", "involvedObject.name=rollme", "-o",
+                    "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}");
+            assertThat(events).as("events of rollme").contains("UpdateStarted", "RollbackStarted", "RollbackCompleted");
+            System.out.printf("tasks before the update %s, after the rollback %s%n", goodPods,
+                    tasks("rollme").stream().map(Task::pod).sorted().toList());
+            kubectl("delete", "swarmservice", "rollme", "--wait=false");
         });
     }
 
