@@ -979,7 +979,8 @@ class LocalClusterWalkthroughIT {
                     return Optional.empty();
                 });
                 System.out.println("operator against an older CRD: " + refusal.lines().filter(l -> l.contains("schema revision")).findFirst().orElse(""));
-                assertThat(refusal).contains("CustomResourceDefinition swarmservices.swarmnet.io has schema revision 0, this operator needs 1")
+                assertThat(refusal).contains("CustomResourceDefinition swarmservices.swarmnet.io has schema revision 0, this operator needs "
+                        + io.swarmnet.api.SchemaRevision.CURRENT)
                         .contains("kubectl apply --server-side");
             } finally {
                 kubectl("apply", "--server-side", "--force-conflicts", "-f", repo.chart().resolve("crds").toString());
