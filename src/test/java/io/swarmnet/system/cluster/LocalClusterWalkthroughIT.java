@@ -426,6 +426,16 @@ class LocalClusterWalkthroughIT {
             System.out.printf("agent rollout (surge) over, old pods gone, %.1f s after it began%n", uptime() - replacedAt);
             Thread.sleep((long) Math.max(0, (loopStarted + 62 - uptime()) * 1000)); // the loop's 60 s are over
             String dnsLog = inBusybox("cat", "/tmp/dns-replaced.log");
+            if (dnsLog.contains(" fail")) {
+                // what the resolvers said meanwhile, to tell a resolver's fault from the cluster DNS's
+                System.out.println("failed lookups during the rollout:\n" + dnsLog.lines().filter(l -> l.contains(" fail"))
+                        .collect(java.util.stream.Collectors.joining("\n")));
+                for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                        "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+                    System.out.println("resolver " + pod + ":\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "dns").stdout());
+                }
+                System.out.println("a failing lookup now: " + inBusybox("sh", "-c", "nslookup kubernetes.default.svc.cluster.local 2>&1; true"));
+            }
             for (String kind : List.of("cluster", "swarm")) {
                 DnsGap gap = DnsGap.read(dnsLog, kind, replacedAt);
                 System.out.printf("DNS through the agents' rollout (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
@@ -753,10 +763,12 @@ class LocalClusterWalkthroughIT {
         // busybox's nslookup does not use the search path, so the cluster name is given in full
         inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
                 + "while [ $(cut -d. -f1 /proc/uptime) -lt $end ]; do "
-                + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup kubernetes.default.svc.cluster.local 2>/dev/null | grep -q 'Address: 10.96.0.1'; "
-                + "then echo \"cluster $t ok\"; else echo \"cluster $t fail\"; fi; "
-                + "t=$(cut -d' ' -f1 /proc/uptime); if nslookup my-web 2>/dev/null | grep -q 'Address: 10.0.9.'; "
-                + "then echo \"swarm $t ok\"; else echo \"swarm $t fail\"; fi; "
+                // a failure keeps what nslookup said, on one line
+                + "t=$(cut -d' ' -f1 /proc/uptime); o=$(nslookup kubernetes.default.svc.cluster.local 2>&1); "
+                + "if echo \"$o\" | grep -q 'Address: 10.96.0.1'; "
+                + "then echo \"cluster $t ok\"; else echo \"cluster $t fail\" $o; fi; "
+                + "t=$(cut -d' ' -f1 /proc/uptime); o=$(nslookup my-web 2>&1); if echo \"$o\" | grep -q 'Address: 10.0.9.'; "
+                + "then echo \"swarm $t ok\"; else echo \"swarm $t fail\" $o; fi; "
                 + "usleep 100000; done) < /dev/null > " + log + " 2>&1 & echo started");
     }
 
@@ -776,7 +788,7 @@ class LocalClusterWalkthroughIT {
             boolean lastOk = false;
             for (String line : log.lines().toList()) {
                 String[] f = line.trim().split(" ");
-                if (f.length != 3 || !f[0].equals(kind)) {
+                if (f.length < 3 || !f[0].equals(kind)) {
                     continue;
                 }
                 double t = Double.parseDouble(f[1]);
