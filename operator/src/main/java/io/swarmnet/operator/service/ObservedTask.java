@@ -244,6 +244,26 @@ public record ObservedTask(Pod pod) {
         return null;
     }
 
+    /**
+     * Why the task counts as failed although its pod still runs: a container that exited non-zero, now or before its
+     * last restart (a crash loop), as Docker records "task: non-zero exit (1)". Empty when no container did.
+     */
+    public java.util.Optional<String> crashed() {
+        for (ContainerStatus container : containers()) {
+            var now = container.getState() == null ? null : container.getState().getTerminated();
+            var last = container.getLastState() == null ? null : container.getLastState().getTerminated();
+            var exit = now != null && now.getExitCode() != null && now.getExitCode() != 0 ? now
+                    : last != null && last.getExitCode() != null && last.getExitCode() != 0 ? last : null;
+            if (exit != null) {
+                int restarts = container.getRestartCount() == null ? 0 : container.getRestartCount();
+                return java.util.Optional.of("container " + container.getName() + " exited with code " + exit.getExitCode()
+                        + (exit.getReason() == null ? "" : " (" + exit.getReason() + ")")
+                        + (restarts > 0 ? ", restarted " + restarts + (restarts == 1 ? " time" : " times") : ""));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private String containerWaiting() {
         for (ContainerStatus container : containers()) {
             var waiting = container.getState() == null ? null : container.getState().getWaiting();

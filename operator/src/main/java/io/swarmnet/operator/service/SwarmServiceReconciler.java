@@ -363,12 +363,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                                          Instant now) {
         ObservedTask task = new ObservedTask(pod);
         TaskStatus row = task.status(subnets);
-        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED;
+        // a task whose container exited non-zero failed, even when its pod still runs (a crash loop), as in docker service ps
+        Optional<String> crashed = task.crashed();
+        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED || crashed.isPresent();
         row.setState(failed ? ObservedTask.State.Failed.name() : "Shutdown");
         row.setMessage(switch (removal.reason()) {
             case FINISHED -> task.message();
-            case UPDATE -> "replaced by a task of template " + templateHash
-                    + (task.message() == null ? "" : " (it was " + task.message() + ")");
+            case UPDATE -> crashed.map(why -> why + "; replaced by a task of template " + templateHash)
+                    .orElse("replaced by a task of template " + templateHash + (task.message() == null ? "" : " (it was " + task.message() + ")"));
             case SLOT_REMOVED -> "its slot is no longer wanted";
             case DUPLICATE -> "its slot had another task";
         });

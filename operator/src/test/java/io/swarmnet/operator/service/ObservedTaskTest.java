@@ -135,4 +135,20 @@ class ObservedTaskTest {
         assertThat(task.verdict(monitor, Instant.parse("2026-11-25T10:00:35Z"))).isEqualTo(WatchedTask.Verdict.FAILED);
         assertThat(task.failureReason(monitor)).isEqualTo("not Ready 5s after its containers started");
     }
+
+    @Test
+    void aContainerInACrashLoopMakesTheTaskCountAsCrashedWhileItsPodRuns() {
+        Pod looping = pod().withNewStatus().withPhase("Running").addNewContainerStatus().withName("main").withRestartCount(3)
+                .withNewState().withNewWaiting().withReason("CrashLoopBackOff").endWaiting().endState()
+                .withNewLastState().withNewTerminated().withExitCode(1).withReason("Error").endTerminated().endLastState()
+                .endContainerStatus().endStatus().build();
+        assertThat(new ObservedTask(looping).crashed()).contains("container main exited with code 1 (Error), restarted 3 times");
+
+        Pod clean = pod().withNewStatus().withPhase("Running").addNewContainerStatus().withName("main").withRestartCount(1)
+                .withNewState().withNewRunning().endRunning().endState()
+                .withNewLastState().withNewTerminated().withExitCode(0).endTerminated().endLastState()
+                .endContainerStatus().endStatus().build();
+        assertThat(new ObservedTask(clean).crashed()).as("an exit with code 0 is no failure").isEmpty();
+        assertThat(new ObservedTask(pod().build()).crashed()).isEmpty();
+    }
 }
