@@ -115,6 +115,13 @@ class PublishedPortsReconcilerTest {
         assertThat(cluster.hasCondition("my-web", "Published", "True", "PortsPublished")).isTrue();
         assertThat(cluster.condition("my-web", "Published").getMessage()).contains("30080->80/tcp", allocated + "->53/udp");
 
+        // deleted behind the operator's back: put back, with the port it asks for
+        cluster.client.services().inNamespace(ns).withName("my-web").delete();
+        cluster.eventually("the ingress Service is put back", () -> ingressService("my-web") != null
+                && ingressService("my-web").getMetadata().getDeletionTimestamp() == null
+                && !ingressService("my-web").getMetadata().getUid().equals(service.getMetadata().getUid()));
+        assertThat(ingressService("my-web").getSpec().getPorts().get(0).getNodePort()).isEqualTo(30080);
+
         cluster.edit("my-web", spec -> spec.setPublish(List.of(ingress(80, 30080, PortProtocol.TCP))));
         cluster.eventually("the udp port is gone from the Service", () -> ingressService("my-web").getSpec().getPorts().size() == 1);
         cluster.eventually("and from status", () -> endpoints("my-web").size() == 1);
