@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.swarmnet.sandboxapi.admission.Admission;
+import io.swarmnet.sandboxapi.admission.NodePorts;
 import io.swarmnet.sandboxapi.store.AdmissionControl;
 import io.swarmnet.sandboxapi.http.ApiRouter;
 import io.swarmnet.sandboxapi.http.Discovery;
@@ -30,7 +31,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * An embedded Kubernetes API server for tests and the local sandbox: real API semantics (merge,
  * JSON and strategic merge patch, status and scale subresources, generation, resourceVersion
- * conflicts, finalizers, owner garbage collection, watches over WebSocket and streaming HTTP,
+ * conflicts, finalizers, owner garbage collection, NodePort allocation for Services, watches over WebSocket and streaming HTTP,
  * CRD schema admission) and what real kubectl needs (discovery, OpenAPI v3, Tables), in memory,
  * over plain HTTP on 127.0.0.1.
  *
@@ -67,9 +68,11 @@ public final class SandboxApiServer implements AutoCloseable {
         store.addListener(new CrdRegistration(catalog, store));
         store.addListener(garbageCollector);
         Admission builtIn = new Admission(options.validation());
+        NodePorts nodePorts = new NodePorts(type -> store.list(type, null, o -> true).items());
         AdmissionControl webhook = options.webhook();
         store.admission((type, object, old) -> {
             builtIn.admit(type, object, old);
+            nodePorts.admit(type, object, old);
             webhook.admit(type, object, old);
         });
 

@@ -84,10 +84,9 @@ class ChartRbacTest {
     }
 
     @Test
-    void operatorGrantsAreExactlyItsResourcesPodsNodesEventsTheClusterRangeSourcesAndItsCrds() {
+    void operatorGrantsAreExactlyItsResourcesPodsServicesNodesEventsTheClusterRangeSourcesAndItsCrds() {
         ClusterRole role = chart.one(ClusterRole.class, "swarmnet-operator");
         // the names the operator reads, from the code's one definition of them
-        String kubernetesService = " [" + ClusterRangeReader.KUBERNETES_SERVICE + "]";
         String ciliumConfig = " [" + ClusterRangeReader.CILIUM_CONFIG + "]";
         assertThat(grants(role.getRules())).containsExactlyInAnyOrder(
                 "swarmnet.io/overlaynetworks get", "swarmnet.io/overlaynetworks list", "swarmnet.io/overlaynetworks watch",
@@ -101,11 +100,14 @@ class ChartRbacTest {
                 "swarmnet.io/overlaynetworks/finalizers update", "swarmnet.io/swarmservices/finalizers update",
                 "core/pods get", "core/pods list", "core/pods watch", "core/pods create", "core/pods update",
                 "core/pods patch", "core/pods delete",
+                // spec.publish's ingress Services; get also reads the kubernetes Service (ClusterRangeReader.KUBERNETES_SERVICE)
+                "core/services get", "core/services list", "core/services watch", "core/services create",
+                "core/services update", "core/services delete",
                 "core/nodes get", "core/nodes list", "core/nodes watch",
                 "core/events create", "core/events patch",
                 "networking.k8s.io/servicecidrs list", "crd.projectcalico.org/ippools list", "projectcalico.org/ippools list",
                 "cilium.io/ciliumpodippools list",
-                "core/services get" + kubernetesService, "core/configmaps get" + ciliumConfig,
+                "core/configmaps get" + ciliumConfig,
                 // read at start, by name: the operator refuses missing or outdated CRDs (RequiredPermissions.crdNames)
                 "apiextensions.k8s.io/customresourcedefinitions get " + RequiredPermissions.crdNames());
     }

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What the user asks for: docker service create's mode, replicas, networks, endpoint mode, update and rollback policy. */
+/** What the user asks for: docker service create's mode, replicas, networks, endpoint mode, published ports, update and rollback policy. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.replicas) || self.mode == 'replicated'",
         message = "spec.replicas can only be set when spec.mode is replicated; a global service runs one task per eligible node",
@@ -21,6 +21,8 @@ public class SwarmServiceSpec {
 
     /** Replicas of a replicated service that leaves {@code replicas} out, as docker service create. */
     public static final int DEFAULT_REPLICAS = 1;
+    /** Most entries in spec.publish (the schema's bound keeps its duplicate rule cheap for the API server). */
+    public static final int PUBLISH_MAX = 64;
 
     @JsonPropertyDescription("replicated (default): a fixed number of tasks; global: one task on every node the template's "
             + "nodeSelector and tolerations allow.")
@@ -49,6 +51,15 @@ public class SwarmServiceSpec {
     @Default("vip")
     private EndpointMode endpointMode;
 
+    @JsonPropertyDescription("Ports published outside the cluster (docker service create --publish): ingress ports on "
+            + "every node through a NodePort Service the operator owns, host ports on each task's node.")
+    @Size(max = PUBLISH_MAX)
+    @ValidationRule(value = "self.all(a, !has(a.publishedPort) || self.exists_one(b, has(b.publishedPort)"
+            + " && b.publishedPort == a.publishedPort && b.protocol == a.protocol))",
+            message = "spec.publish lists a publishedPort more than once for the same protocol; a port can be published"
+                    + " once per protocol: remove the duplicate or give it another publishedPort")
+    private List<PublishedPort> publish = new ArrayList<>();
+
     @JsonPropertyDescription("How template changes roll over the tasks, and what happens when new tasks fail.")
     private UpdateConfig updateConfig;
 
@@ -66,6 +77,8 @@ public class SwarmServiceSpec {
     public void setNetworks(List<NetworkAttachment> networks) { this.networks = networks; }
     public EndpointMode getEndpointMode() { return endpointMode; }
     public void setEndpointMode(EndpointMode endpointMode) { this.endpointMode = endpointMode; }
+    public List<PublishedPort> getPublish() { return publish; }
+    public void setPublish(List<PublishedPort> publish) { this.publish = publish; }
     public UpdateConfig getUpdateConfig() { return updateConfig; }
     public void setUpdateConfig(UpdateConfig updateConfig) { this.updateConfig = updateConfig; }
     public RollbackConfig getRollbackConfig() { return rollbackConfig; }

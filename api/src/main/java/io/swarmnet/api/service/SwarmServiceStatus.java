@@ -26,6 +26,9 @@ public class SwarmServiceStatus {
     private String selector;
     @JsonPropertyDescription("The service's virtual IP on each network (none in dnsrr endpoint mode).")
     private List<VirtualIP> virtualIPs = new ArrayList<>();
+    @JsonPropertyDescription("The published ports in effect (docker service inspect's Endpoint.Ports): mode, protocol, "
+            + "target port and the published port, allocated ones included.")
+    private List<EndpointPort> endpoints = new ArrayList<>();
     @JsonPropertyDescription("Every task: name, slot, node, state and address on each network.")
     private List<TaskStatus> tasks = new ArrayList<>();
     @JsonPropertyDescription("Tasks that ended or were removed, newest first, at most four per slot: with the slot's current task "
@@ -42,7 +45,7 @@ public class SwarmServiceStatus {
     private TemplateRevision previousTemplate;
     @JsonPropertyDescription("The last value of the swarmnet.io/rollback annotation the operator acted on.")
     private String handledRollback;
-    @JsonPropertyDescription("Ready, Progressing and Degraded conditions.")
+    @JsonPropertyDescription("Ready, Progressing and Degraded conditions; Published when the service publishes ports.")
     private List<Condition> conditions = new ArrayList<>();
     @JsonPropertyDescription("The metadata.generation this status describes.")
     private Long observedGeneration;
@@ -59,6 +62,8 @@ public class SwarmServiceStatus {
     public void setSelector(String selector) { this.selector = selector; }
     public List<VirtualIP> getVirtualIPs() { return virtualIPs; }
     public void setVirtualIPs(List<VirtualIP> virtualIPs) { this.virtualIPs = virtualIPs; }
+    public List<EndpointPort> getEndpoints() { return endpoints; }
+    public void setEndpoints(List<EndpointPort> endpoints) { this.endpoints = endpoints; }
     public List<TaskStatus> getTasks() { return tasks; }
     public void setTasks(List<TaskStatus> tasks) { this.tasks = tasks; }
     public List<TaskStatus> getTaskHistory() { return taskHistory; }

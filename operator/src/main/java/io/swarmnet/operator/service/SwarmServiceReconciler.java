@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -35,7 +36,6 @@ import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.api.service.TaskStatus;
-import io.swarmnet.api.service.TemplateRevision;
 import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.ClusterEvents;
@@ -128,6 +128,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<Pod, SwarmService> pods;
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
     private volatile InformerEventSource<Node, SwarmService> nodes;
+    private volatile InformerEventSource<Service, SwarmService> ingressServices;
+    private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
     private volatile ClusterEvents recorder;
 
@@ -166,7 +168,13 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 // heartbeats update nodes every few seconds; placement depends only on labels and taints
                 .withOnUpdateFilter((before, after) -> !placement(before).equals(placement(after)))
                 .build(), context);
-        return List.of(pods, networks, nodes);
+        // the ingress Services of spec.publish: one changed or deleted behind the operator's back is put right
+        ingressServices = new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, SwarmService.class)
+                .withName("ingress-services")
+                .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
+                .build(), context);
+        return List.of(pods, networks, nodes, ingressServices);
     }
 
     /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
@@ -235,12 +243,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
         }
 
-        String specHash = TemplateHash.of(spec.getTemplate(), networkNames(service));
+        // host-mode ports are part of what the tasks run: a change rolls them, as in Docker
+        PodTemplateSpec template = HostPorts.template(spec);
+        String specHash = TemplateHash.of(template, networkNames(service));
         Map<String, String> nodeOfSlot = new HashMap<>();
         List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? globalSlots(spec, taskPods, nodeOfSlot)
                 : DesiredTasks.replicatedSlots(spec.effectiveReplicas());
         Instant now = Instant.now();
-        UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(spec.getTemplate()),
+        UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
                 lastStatus(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
@@ -253,7 +263,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         });
         String templateHash = update.current().getHash();
         // after a rollback the tasks run the template rolled back to, not the one spec.template holds
-        SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current()) : service;
+        SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current().getTemplate())
+                : template != spec.getTemplate() ? withTemplate(service, template) : service;
         DesiredTasks desired = new DesiredTasks(slots, templateHash, update.policy(), update.hold(), update.status() == null
                 ? Set.of() : new HashSet<>(update.status().getFailedTasks()));
         List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
@@ -321,8 +332,16 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         boolean updateStands = update.hold() || update.runsOtherThanSpec(specHash) || updateState == UpdateState.ROLLBACK_STARTED;
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
                 blocker, failed, notReadyHint(shown), updateStands ? update.status() : null);
+        // published ports never hold the tasks up, nor do the tasks hold them
+        IngressPublisher.Outcome published = publisher.publish(context.getClient(), service, events);
+        List<Conditions.Desired> conditions = new ArrayList<>(ServiceHealth.conditions(assessment));
+        published.condition().ifPresent(conditions::add);
         SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
-                ServiceHealth.conditions(assessment), now);
+                conditions, now);
+        status.setEndpoints(PublishedPorts.endpoints(spec, published.ingress()));
+        if (published.condition().isEmpty()) {
+            status.getConditions().removeIf(c -> IngressPublisher.PUBLISHED.equals(c.getType()));
+        }
         status.setUpdateStatus(update.status());
         status.setCurrentTemplate(update.current());
         status.setPreviousTemplate(update.previous());
@@ -332,7 +351,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         SwarmServiceStatus last = lastStatus(service);
         status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
 
-        Optional<Duration> recheck = earliest(plan.recheckAfter(), update.recheckAfter());
+        Optional<Duration> recheck = earliest(earliest(plan.recheckAfter(), update.recheckAfter()), published.retry());
         if (exhausted != null) {
             recheck = Optional.of(EXHAUSTED_RETRY);
         } else if (refusal != null) {
@@ -348,12 +367,15 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return b.isPresent() && b.get().compareTo(a.get()) < 0 ? b : a;
     }
 
-    /** The service as it would be with {@code revision}'s template: what its tasks are made from during and after a rollback. */
-    private static SwarmService withTemplate(SwarmService service, TemplateRevision revision) {
+    /**
+     * The service as it would be with {@code template}: what its tasks are made from during and after a
+     * rollback (a revision's template), and with host-mode ports.
+     */
+    private static SwarmService withTemplate(SwarmService service, Object template) {
         SwarmService copy = new SwarmService();
         copy.setMetadata(service.getMetadata());
         SwarmServiceSpec spec = JSON.convertValue(service.getSpec(), SwarmServiceSpec.class);
-        spec.setTemplate(JSON.convertValue(revision.getTemplate(), PodTemplateSpec.class));
+        spec.setTemplate(JSON.convertValue(template, PodTemplateSpec.class));
         copy.setSpec(spec);
         return copy;
     }
@@ -420,6 +442,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (spec.effectiveMode() == ServiceMode.REPLICATED && spec.effectiveReplicas() < 0) {
             return invalid("spec.replicas is " + spec.getReplicas() + "; use 0 or more");
         }
+        String publish = PublishedPorts.problem(spec);
+        if (publish != null) {
+            return invalid(publish);
+        }
         try {
             UpdatePolicy.of(spec.getUpdateConfig());
             UpdatePolicy.ofRollback(spec.getRollbackConfig());
@@ -465,6 +491,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             status.setPreviousTemplate(last.getPreviousTemplate());
             status.setHandledRollback(last.getHandledRollback());
             status.setTaskHistory(last.getTaskHistory());
+            status.setEndpoints(last.getEndpoints());
         }
         return withStatus(client, service, status, recheck);
     }
@@ -810,6 +837,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             }
         }
         Set<String> networkNames = networksInUse(service, taskPods);
+        publisher.remove(context.getClient(), service);
         if (!remaining.isEmpty()) {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
         }

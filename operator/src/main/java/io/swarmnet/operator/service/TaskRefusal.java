@@ -62,10 +62,21 @@ final class TaskRefusal {
         }
         String message = "the API server refused the task pod for " + slot + " (HTTP " + e.getCode() + "): " + serverMessage(e)
                 + ". Change spec.template so that it complies, or the namespace's policy (PodSecurity labels, ResourceQuota,"
-                + " admission webhooks); swarmnet retries with backoff, at once when the service changes";
+                + " admission webhooks)" + hostPortHint(service) + "; swarmnet retries with backoff, at once when the service changes";
         Refused refused = new Refused(new ServiceHealth.Blocker(ServiceHealth.REASON_TASK_REFUSED, message), retry);
         byService.put(service.getMetadata().getUid(), new Attempts(generation, count, refused, nowNanos + retry.toNanos()));
         return refused;
+    }
+
+    /**
+     * Host-mode ports are hostPorts on the task pods, which the Pod Security Standards' baseline and
+     * restricted levels forbid: say where they come from, since spec.template does not show them.
+     */
+    private static String hostPortHint(SwarmService service) {
+        boolean host = !PublishedPorts.inMode(service.getSpec(), io.swarmnet.api.service.PublishMode.HOST).isEmpty();
+        return host ? ". spec.publish's mode host ports become hostPorts on the task pods, which Pod Security baseline and"
+                + " restricted forbid: let the namespace allow them (pod-security.kubernetes.io/enforce: privileged) or publish"
+                + " in mode ingress" : "";
     }
 
     /** A task was created, or the service is gone: the next refusal starts the backoff over. */
@@ -79,7 +90,7 @@ final class TaskRefusal {
     }
 
     /** The Status message the server sent (what kubectl would print), not fabric8's wrapping of it. */
-    private static String serverMessage(KubernetesClientException e) {
+    static String serverMessage(KubernetesClientException e) {
         Status status = e.getStatus();
         if (status != null && status.getMessage() != null && !status.getMessage().isBlank()) {
             return status.getMessage();

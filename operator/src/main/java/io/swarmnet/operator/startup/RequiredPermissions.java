@@ -50,6 +50,10 @@ public final class RequiredPermissions {
             for (String verb : List.of("get", "watch", "create", "patch", "delete")) {
                 needed.add(new Permission(verb, "", "pods", "", namespace, ""));
             }
+            // the NodePort Service of each SwarmService that publishes ingress ports (spec.publish)
+            for (String verb : List.of("get", "list", "watch", "create", "update", "delete")) {
+                needed.add(new Permission(verb, "", "services", "", namespace, ""));
+            }
         }
         // the address ledger is rebuilt from every task pod, wherever it runs
         needed.add(new Permission("list", "", "pods", "", "", ""));

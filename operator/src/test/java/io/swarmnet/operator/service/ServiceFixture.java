@@ -51,8 +51,22 @@ final class ServiceFixture implements AutoCloseable {
     /** Pod creations the webhook refused so far. */
     final java.util.concurrent.atomic.AtomicInteger refusedPods = new java.util.concurrent.atomic.AtomicInteger();
 
+    /**
+     * Namespaces whose pods must meet Pod Security baseline, as the PodSecurity admission enforces it
+     * for {@code pod-security.kubernetes.io/enforce: baseline}; see {@link #enforceBaseline}.
+     */
+    final java.util.Set<String> baselineNamespaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     ServiceFixture(String namespace) {
         this.api = SandboxApiServer.start(SandboxApiOptions.defaults().withWebhook((type, object, old) -> {
+            if (type.kind().equals("Pod") && old == null && baselineNamespaces.contains(object.path("metadata").path("namespace").asText())) {
+                List<String> violations = PodSecurityBaseline.violations(
+                        io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().convertValue(object, Pod.class));
+                if (!violations.isEmpty()) {
+                    throw ApiError.forbidden("pods", object.path("metadata").path("name").asText(),
+                            "violates PodSecurity \"baseline:latest\": " + String.join(", ", violations));
+                }
+            }
             var labels = object.path("metadata").path("labels");
             if (type.kind().equals("Pod") && old == null && labels.has(DENIED_LABEL)) {
                 refusedPods.incrementAndGet();
@@ -70,6 +84,15 @@ final class ServiceFixture implements AutoCloseable {
     void useNamespace(String name) {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
         this.namespace = name;
+    }
+
+    /** Labels the current namespace to enforce Pod Security baseline, and refuses its pods that break it from now on. */
+    void enforceBaseline() {
+        client.namespaces().withName(namespace).edit(n -> {
+            n.getMetadata().setLabels(java.util.Map.of("pod-security.kubernetes.io/enforce", "baseline"));
+            return n;
+        });
+        baselineNamespaces.add(namespace);
     }
 
     void restartOperator() {

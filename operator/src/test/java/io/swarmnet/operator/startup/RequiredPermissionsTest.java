@@ -14,7 +14,7 @@ class RequiredPermissionsTest {
     }
 
     @Test
-    void coversTheCustomResourcesPodsNodesEventsLeaseAndKeySecret() {
+    void coversTheCustomResourcesPodsServicesNodesEventsLeaseAndKeySecret() {
         assertThat(described(Map.of("SWARMNET_OPERATOR_NAMESPACE", "ops"))).containsExactly(
                 "get customresourcedefinitions.apiextensions.k8s.io overlaynetworks.swarmnet.io (cluster-scoped)",
                 "get customresourcedefinitions.apiextensions.k8s.io swarmservices.swarmnet.io (cluster-scoped)",
@@ -26,7 +26,10 @@ class RequiredPermissionsTest {
                 "patch swarmservices.swarmnet.io/status in all namespaces",
                 "update swarmservices.swarmnet.io/finalizers in all namespaces",
                 "get pods in all namespaces", "watch pods in all namespaces", "create pods in all namespaces",
-                "patch pods in all namespaces", "delete pods in all namespaces", "list pods in all namespaces",
+                "patch pods in all namespaces", "delete pods in all namespaces",
+                "get services in all namespaces", "list services in all namespaces", "watch services in all namespaces",
+                "create services in all namespaces", "update services in all namespaces", "delete services in all namespaces",
+                "list pods in all namespaces",
                 "list nodes (cluster-scoped)", "watch nodes (cluster-scoped)",
                 "create events in all namespaces",
                 "get leases.coordination.k8s.io swarmnet-operator in namespace ops", "create leases.coordination.k8s.io in namespace ops",
@@ -40,7 +43,7 @@ class RequiredPermissionsTest {
         List<String> permissions = described(Map.of("SWARMNET_OPERATOR_NAMESPACE", "ops", "SWARMNET_WATCH_NAMESPACES", "a,b",
                 "SWARMNET_LEADER_ELECTION", "false", "SWARMNET_LEASE_NAME", "other"));
         assertThat(permissions)
-                .contains("create pods in namespace a", "create pods in namespace b", "watch overlaynetworks.swarmnet.io in namespace b",
+                .contains("create pods in namespace a", "create pods in namespace b", "create services in namespace b", "watch overlaynetworks.swarmnet.io in namespace b",
                         "create events in namespace a", "create events in namespace b", "create events in namespace ops",
                         // the address ledger reads every task pod, wherever it runs
                         "list pods in all namespaces")

@@ -404,6 +404,87 @@ class SwarmServiceSchemaTest {
     }
 
     @Nested
+    class Publish {
+        private static Map<String, Object> port(Object... keyValues) {
+            Map<String, Object> port = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < keyValues.length; i += 2) {
+                port.put((String) keyValues[i], keyValues[i + 1]);
+            }
+            return port;
+        }
+
+        @Test
+        void protocolDefaultsToTcpAndModeToIngress() {
+            ObjectNode stored = created(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 80, "publishedPort", 30080))));
+            assertThat(stored.at("/spec/publish/0/protocol").asText()).isEqualTo("tcp");
+            assertThat(stored.at("/spec/publish/0/mode").asText()).isEqualTo("ingress");
+            assertThat(stored.at("/spec/publish/0").has("publishedPort")).isTrue();
+        }
+
+        @Test
+        void anIngressPortMayLeaveThePublishedPortToKubernetes() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 80))))).isEmpty();
+        }
+
+        @Test
+        void portsAreOneTo65535() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 65535, "publishedPort", 1))))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 0, "publishedPort", 65536)))))
+                    .containsExactlyInAnyOrder(
+                            "spec.publish[0].publishedPort: Invalid value: 65536: spec.publish[0].publishedPort in body should be"
+                                    + " less than or equal to 65535",
+                            "spec.publish[0].targetPort: Invalid value: 0: spec.publish[0].targetPort in body should be greater"
+                                    + " than or equal to 1");
+        }
+
+        @Test
+        void targetPortIsRequired() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("publishedPort", 8080)))))
+                    .containsExactly("spec.publish[0].targetPort: Required value", NOT_CHECKED);
+        }
+
+        @Test
+        void protocolAndModeAreDockersWords() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 53, "protocol", "sctp",
+                    "mode", "mesh"))))).containsExactlyInAnyOrder(
+                    "spec.publish[0].mode: Unsupported value: \"mesh\": supported values: \"host\", \"ingress\"",
+                    "spec.publish[0].protocol: Unsupported value: \"sctp\": supported values: \"tcp\", \"udp\"",
+                    NOT_CHECKED);
+        }
+
+        @Test
+        void hostModeNeedsAPublishedPort() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 80, "mode", "host"))))).containsExactly(
+                    "spec.publish[0].publishedPort: Required value: publishedPort is required in mode host: it is the port"
+                            + " bound on each task's node; give one, or use mode ingress to have one allocated");
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 80, "publishedPort", 8080,
+                    "mode", "host"))))).isEmpty();
+        }
+
+        @Test
+        void aPublishedPortTwiceForOneProtocolIsRefusedButTcpAndUdpMayShareIt() {
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 53, "publishedPort", 30053),
+                    port("targetPort", 53, "publishedPort", 30053, "protocol", "udp"), port("targetPort", 80))))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.publish", List.of(port("targetPort", 80, "publishedPort", 30080),
+                    port("targetPort", 81, "publishedPort", 30080, "mode", "host"))))).containsExactly(
+                    "spec.publish: Invalid value: \"array\": spec.publish lists a publishedPort more than once for the same"
+                            + " protocol; a port can be published once per protocol: remove the duplicate or give it another"
+                            + " publishedPort");
+        }
+
+        @Test
+        void atMost64PortsArePublished() {
+            List<Map<String, Object>> ports = new ArrayList<>();
+            for (int i = 0; i < 65; i++) {
+                ports.add(port("targetPort", 80, "publishedPort", 30000 + i));
+            }
+            assertThat(create(CRD, MINIMAL.with("spec.publish", ports.subList(0, 64)))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.publish", ports))).containsExactly(
+                    "spec.publish: Too many: 65: must have at most 64 items", NOT_CHECKED);
+        }
+    }
+
+    @Nested
     class RequiredFields {
         @Test
         void templateIsRequired() {
