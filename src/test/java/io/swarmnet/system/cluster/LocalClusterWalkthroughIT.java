@@ -930,6 +930,64 @@ class LocalClusterWalkthroughIT {
         });
     }
 
+    @Test
+    @Order(16)
+    void aPublishedPortAnswersOnEveryNodeAndSpreadsOverTheTasks() throws Exception {
+        step("published port", () -> {
+            // docker service update --publish-add published=30080,target=80 my-web: kube-proxy routes every node's 30080
+            kubectl("patch", "swarmservice", "my-web", "--type", "merge", "-p",
+                    "{\"spec\":{\"publish\":[{\"targetPort\":80,\"publishedPort\":30080}]}}");
+            JsonNode endpoint = awaitValue("my-web's published endpoint in status", Duration.ofSeconds(60), () -> {
+                JsonNode endpoints = json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status").path("endpoints");
+                return endpoints.size() == 1 ? Optional.of(endpoints.get(0)) : Optional.empty();
+            });
+            assertThat(endpoint.path("publishedPort").asInt()).isEqualTo(30080);
+            assertThat(endpoint.path("mode").asText()).isEqualTo("ingress");
+            java.util.Set<String> answeredBy = new java.util.TreeSet<>();
+            for (String node : List.of("node-1", "node-2")) {
+                String address = kubectl("get", "node", node, "-o", "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}").trim();
+                for (String from : List.of("node-1", "node-2")) {
+                    for (int i = 0; i < 6; i++) {
+                        String answer = awaitValue("an answer on " + address + ":30080 from " + from, Duration.ofSeconds(30), () -> {
+                            HostCommand.Result r = cluster.onNode(from, "curl", "-s", "--max-time", "3", "http://" + address + ":30080/");
+                            return r.stdout().contains("Hello from task") ? Optional.of(r.stdout().strip()) : Optional.empty();
+                        });
+                        answeredBy.add(answer);
+                    }
+                }
+            }
+            System.out.println("published port 30080 answered by: " + answeredBy);
+            assertThat(answeredBy).as("tasks answering on the published port of both nodes").hasSizeGreaterThanOrEqualTo(2);
+
+            // docker service create --publish 30080:80 for a second service: the port is taken
+            applyYaml("port-taken", """
+                    apiVersion: swarmnet.io/v1alpha1
+                    kind: SwarmService
+                    metadata: {name: port-taken}
+                    spec:
+                      networks: [{name: my-network}]
+                      publish: [{targetPort: 80, publishedPort: 30080}]
+                      template:
+                        spec:
+                          containers:
+                            - {name: web, image: nginx:1.27}
+                    """);
+            JsonNode published = awaitValue("port-taken's Published condition", Duration.ofSeconds(60), () ->
+                    Optional.ofNullable(condition(json(kubectl("get", "swarmservice", "port-taken", "-o", "json")), "Published"))
+                            .filter(c -> "False".equals(c.path("status").asText())));
+            System.out.println("a second service on 30080: " + published.path("reason").asText() + ": " + published.path("message").asText());
+            assertThat(published.path("reason").asText()).isEqualTo("PortInUse");
+            assertThat(published.path("message").asText()).contains("30080");
+            kubectl("delete", "swarmservice", "port-taken", "--wait=false");
+
+            // docker service update --publish-rm 30080: the Service goes
+            kubectl("patch", "swarmservice", "my-web", "--type", "json", "-p", "[{\"op\":\"remove\",\"path\":\"/spec/publish\"}]");
+            awaitValue("the published port's Service removed", Duration.ofSeconds(60), () ->
+                    cluster.kubectl(SHORT, "get", "service", "my-web", "--ignore-not-found", "-o", "name").stdout().isBlank()
+                            ? Optional.of(true) : Optional.empty());
+        });
+    }
+
     /** Applies one manifest given as text. */
     private static void applyYaml(String name, String yaml) throws IOException {
         java.nio.file.Path manifest = java.nio.file.Files.createTempFile(name, ".yaml");
