@@ -141,11 +141,15 @@ class ChartDefaultsTest {
         assertThat(Containers.fieldRef(c, "NODE_NAME")).isEqualTo("spec.nodeName");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
-        assertThat(c.getPorts()).singleElement().satisfies(p -> {
-            assertThat(p.getName()).isEqualTo("http");
-            assertThat(p.getHostPort()).isEqualTo(p.getContainerPort());
-        });
+        assertThat(c.getLivenessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9642);
+        assertThat(c.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9642);
+        // no declared port: on the host network it would be a host port, and a rollout's new pod could not start
+        // beside the old one
+        assertThat(c.getPorts()).as("ports the agent container declares").isEmpty();
         assertThat(daemonSet.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+        assertThat(daemonSet.getSpec().getUpdateStrategy().getRollingUpdate().getMaxSurge().getIntVal()).as("maxSurge").isEqualTo(1);
+        assertThat(daemonSet.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).as("maxUnavailable")
+                .isZero();
     }
 
     @Test

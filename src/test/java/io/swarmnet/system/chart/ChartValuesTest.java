@@ -72,7 +72,8 @@ class ChartValuesTest {
                 .containsEntry("SWARMNET_HTTP_PORT", "9700")
                 .containsEntry("SWARMNET_ENCRYPTION_MODE", "userspace")
                 .containsEntry("SWARMNET_STATE_DIR", "/srv/swarmnet-state");
-        assertThat(agent.getPorts().get(0).getHostPort()).isEqualTo(9700);
+        assertThat(agent.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9700);
+        assertThat(agent.getLivenessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(9700);
         assertThat(agent.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/srv/swarmnet-state"));
         assertThat(agentPod(custom).getVolumes()).anyMatch(v -> v.getHostPath() != null && v.getHostPath().getPath().equals("/srv/swarmnet-state"));
     }
