@@ -426,28 +426,8 @@ class LocalClusterWalkthroughIT {
             System.out.printf("agent rollout (surge) over, old pods gone, %.1f s after it began%n", uptime() - replacedAt);
             Thread.sleep((long) Math.max(0, (loopStarted + 62 - uptime()) * 1000)); // the loop's 60 s are over
             String dnsLog = inBusybox("cat", "/tmp/dns-replaced.log");
-            if (dnsLog.contains(" fail")) {
-                // what the resolvers said meanwhile, to tell a resolver's fault from the cluster DNS's
-                System.out.println("failed lookups during the rollout:\n" + dnsLog.lines().filter(l -> l.contains(" fail"))
-                        .collect(java.util.stream.Collectors.joining("\n")));
-                for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
-                        "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
-                    System.out.println("resolver " + pod + ":\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "dns").stdout());
-                }
-                System.out.println("a failing lookup now: " + inBusybox("sh", "-c", "nslookup kubernetes.default.svc.cluster.local 2>&1; true"));
-            }
-            for (String kind : List.of("cluster", "swarm")) {
-                DnsGap gap = DnsGap.read(dnsLog, kind, replacedAt);
-                System.out.printf("DNS through the agents' rollout (from uptime %.2f): %s names %s%n", replacedAt, kind, gap);
-                assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
-                assertThat(gap.answeringAgain()).as("%s names answered again after the agent pods were replaced (%s)", kind, gap).isTrue();
-                if (kind.equals("cluster")) {
-                    assertThat(gap.failed()).as("cluster names failed while the agent pods were replaced (%s)", gap).isZero();
-                } else {
-                    assertThat(gap.longestGap()).as("longest gap of swarm names while the agent pods were replaced (%s)", gap)
-                            .isLessThanOrEqualTo(1.0);
-                }
-            }
+            assertDnsGoal(dnsLog, replacedAt, String.format("DNS through the agents' rollout (from uptime %.2f)", replacedAt),
+                    "after the agent pods were replaced", "while the agent pods were replaced");
             for (String name : targets.keySet()) {
                 int afterRestart = answers(name);
                 // nc never reconnects: more answers mean the connection made before the restart still carries
@@ -734,18 +714,9 @@ class LocalClusterWalkthroughIT {
             assertThat(killed).as("the agent's JVM on %s", node).contains("killed");
             Thread.sleep((seconds - 4) * 1000L);
             String log = inBusybox("cat", "/tmp/dns-gap.log");
-            for (String kind : List.of("cluster", "swarm")) {
-                DnsGap gap = DnsGap.read(log, kind, killedAt);
-                System.out.printf("DNS with the agent killed (SIGKILL at uptime %.2f): %s names %s%n", killedAt, kind, gap);
-                assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
-                assertThat(gap.answeringAgain()).as("%s names answered again after the kill (%s)", kind, gap).isTrue();
-                // the resolver is a container of its own beside the agent: it answers on while the agent is down
-                if (kind.equals("cluster")) {
-                    assertThat(gap.failed()).as("cluster names failed while the agent was killed (%s)", gap).isZero();
-                } else {
-                    assertThat(gap.longestGap()).as("longest gap of swarm names while the agent was killed (%s)", gap).isLessThanOrEqualTo(1.0);
-                }
-            }
+            // the resolver is a container of its own beside the agent: it answers on while the agent is down
+            assertDnsGoal(log, killedAt, String.format("DNS with the agent killed (SIGKILL at uptime %.2f)", killedAt), "after the kill",
+                    "while the agent was killed");
             JsonNode pod = json(kubectl("-n", NAMESPACE, "get", "pod", agent, "-o", "json"));
             for (JsonNode container : pod.path("status").path("containerStatuses")) {
                 System.out.println(container.path("name").asText() + " container restarts: " + container.path("restartCount").asInt());
@@ -759,6 +730,34 @@ class LocalClusterWalkthroughIT {
     }
 
     /** In the busybox task, a lookup of a cluster name and of a swarm name every 100 ms for {@code seconds}, logged with the uptime. */
+    /**
+     * The goal for DNS while the agent is disturbed, from a {@link #startDnsLoop} log: cluster names never fail, swarm
+     * names fail for at most 1 s, both answer at the end. Prints each kind's figures, and on any failed lookup the
+     * failures with nslookup's words and what the resolvers logged, to tell a resolver's fault from the cluster DNS's.
+     */
+    private static void assertDnsGoal(String log, double since, String what, String after, String during) throws IOException {
+        if (log.contains(" fail")) {
+            System.out.println("failed lookups, " + what + ":\n" + log.lines().filter(l -> l.contains(" fail"))
+                    .collect(java.util.stream.Collectors.joining("\n")));
+            for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                    "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+                System.out.println("resolver " + pod + ":\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "dns").stdout());
+            }
+            System.out.println("a cluster lookup now: " + inBusybox("sh", "-c", "nslookup kubernetes.default.svc.cluster.local 2>&1; true"));
+        }
+        for (String kind : List.of("cluster", "swarm")) {
+            DnsGap gap = DnsGap.read(log, kind, since);
+            System.out.printf("%s: %s names %s%n", what, kind, gap);
+            assertThat(gap.lookups()).as("%s lookups made", kind).isGreaterThan(50);
+            assertThat(gap.answeringAgain()).as("%s names answered again %s (%s)", kind, after, gap).isTrue();
+            if (kind.equals("cluster")) {
+                assertThat(gap.failed()).as("cluster names failed %s (%s)", during, gap).isZero();
+            } else {
+                assertThat(gap.longestGap()).as("longest gap of swarm names %s (%s)", during, gap).isLessThanOrEqualTo(1.0);
+            }
+        }
+    }
+
     private static void startDnsLoop(int seconds, String log) throws IOException {
         // busybox's nslookup does not use the search path, so the cluster name is given in full
         inBusybox("sh", "-c", "(end=$(( $(cut -d. -f1 /proc/uptime) + " + seconds + " )); "
