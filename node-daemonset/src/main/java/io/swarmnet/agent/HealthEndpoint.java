@@ -27,18 +27,13 @@ final class HealthEndpoint implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    /**
-     * How long a port in use is tried again: the agent of the pod this one replaces (a rollout) may still be stopping,
-     * on the same host network.
-     */
-    static final Duration PORT_IN_USE_WAIT = Duration.ofSeconds(30);
-
+    /** Binds {@code port} at once: the agent's start waits for a predecessor to release it first ({@link #awaitFree}). */
     HealthEndpoint(int port, String threadName, Check liveness, Check readiness, Supplier<String> metrics) {
-        this(port, threadName, liveness, readiness, metrics, PORT_IN_USE_WAIT);
-    }
-
-    HealthEndpoint(int port, String threadName, Check liveness, Check readiness, Supplier<String> metrics, Duration portInUseWait) {
-        server = bind(port, portInUseWait);
+        try {
+            server = HttpServer.create(new InetSocketAddress(port), 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): " + e.getMessage(), e);
+        }
         server.createContext("/healthz", exchange -> answer(exchange, liveness.get()));
         server.createContext("/readyz", exchange -> answer(exchange, readiness.get()));
         server.createContext("/metrics", exchange -> {
@@ -56,23 +51,6 @@ final class HealthEndpoint implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.start();
-    }
-
-    private static HttpServer bind(int port, Duration portInUseWait) {
-        long deadline = System.nanoTime() + portInUseWait.toNanos();
-        while (true) {
-            try {
-                return HttpServer.create(new InetSocketAddress(port), 16);
-            } catch (BindException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): still in use after "
-                            + portInUseWait.toSeconds() + " s; another process on the node holds it: stop it or choose another port", e);
-                }
-                sleep(100);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): " + e.getMessage(), e);
-            }
-        }
     }
 
     /**

@@ -47,8 +47,8 @@ class HealthEndpointTest {
             assertThatThrownBy(() -> HealthEndpoint.awaitFree(port, Duration.ofMillis(300)))
                     .hasMessageContaining("port " + port + " (SWARMNET_HTTP_PORT) is still in use")
                     .hasMessageContaining("stop it or choose another port");
-            assertThatThrownBy(() -> new HealthEndpoint(port, "test-health", () -> null, () -> null, () -> "", Duration.ofMillis(300)))
-                    .hasMessageContaining("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): still in use");
+            assertThatThrownBy(() -> new HealthEndpoint(port, "test-health", () -> null, () -> null, () -> ""))
+                    .hasMessageContaining("cannot serve /healthz on port " + port + " (SWARMNET_HTTP_PORT): ");
         }
     }
 }
