@@ -40,32 +40,50 @@ public final class KernelReader {
     }
 
     public ActualNode read(Collection<PodRef> pods) {
-        return read(pods, Map.of());
+        return read(pods, Known.NOTHING);
     }
 
     /**
-     * As {@link #read(Collection)}, but a pod whose namespace is still at the same place takes its VIP table from
-     * {@code knownTables} (what the last successful transaction left) instead of listing it: with 1,000 services
-     * a listing is one large JSON document per pod, and a backend change must not cost O(all services).
+     * What the datapath already knows without reading, because nothing changed it since it was read or written:
+     * each pod's VIP table (and devices), each network namespace's contents, the host's VXLAN devices (null: read
+     * them). With 1,000 services a pod's listing is one large JSON document and each namespace read starts
+     * processes: a backend change must cost neither.
      */
-    public ActualNode read(Collection<PodRef> pods, Map<PodRef, KnownVipTable> knownTables) {
-        List<LinkState> hostVxlans = new ArrayList<>();
-        KernelTools.Result hostLinks = tools.read(host, List.of("ip", "-d", "-j", "link", "show", "type", "vxlan"));
-        if (!hostLinks.ok()) {
-            throw new IllegalStateException("cannot read the host namespace (" + host + "): " + hostLinks.describe());
+    public record Known(Map<PodRef, KnownVipTable> pods, Map<String, NetworkNamespaceState> networks, HostVxlans host) {
+        public static final Known NOTHING = new Known(Map.of(), Map.of(), null);
+
+        public Known {
+            pods = Map.copyOf(pods);
+            networks = Map.copyOf(networks);
         }
-        List<LinkState> foreignVxlans = new ArrayList<>();
-        parser.links(hostLinks.stdout()).values().forEach(l -> (names.isOurVxlan(l.name()) ? hostVxlans : foreignVxlans).add(l));
+    }
+
+    /** The VXLAN devices of the host namespace: ours (strays) and others'. */
+    public record HostVxlans(List<LinkState> ours, List<LinkState> foreign) {
+        public HostVxlans {
+            ours = List.copyOf(ours);
+            foreign = List.copyOf(foreign);
+        }
+    }
+
+    /** As {@link #read(Collection)}, but whatever {@code known} holds is taken from it instead of the kernel. */
+    public ActualNode read(Collection<PodRef> pods, Known known) {
+        HostVxlans host = known.host() != null ? known.host() : readHost();
 
         Map<String, NetworkNamespaceState> networks = new ConcurrentHashMap<>();
         Map<PodRef, PodNamespaceState> podStates = new ConcurrentHashMap<>();
         Map<PodRef, String> missing = new ConcurrentHashMap<>();
         List<Future<?>> reads = new ArrayList<>();
         for (String namespace : ourNetworkNamespaces()) {
-            reads.add(pool.submit(() -> networks.put(namespace, readNetwork(namespace))));
+            NetworkNamespaceState state = known.networks().get(namespace);
+            if (state != null) {
+                networks.put(namespace, state);
+            } else {
+                reads.add(pool.submit(() -> networks.put(namespace, readNetwork(namespace))));
+            }
         }
         for (PodRef pod : pods) {
-            reads.add(pool.submit(() -> readPod(pod, knownTables.get(pod), podStates, missing)));
+            reads.add(pool.submit(() -> readPod(pod, known.pods().get(pod), podStates, missing)));
         }
         for (Future<?> f : reads) {
             try {
@@ -77,7 +95,18 @@ public final class KernelReader {
                 throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
             }
         }
-        return new ActualNode(hostVxlans, networks, podStates, missing, foreignVxlans);
+        return new ActualNode(host.ours(), networks, podStates, missing, host.foreign());
+    }
+
+    private HostVxlans readHost() {
+        List<LinkState> ours = new ArrayList<>();
+        List<LinkState> foreign = new ArrayList<>();
+        KernelTools.Result hostLinks = tools.read(host, List.of("ip", "-d", "-j", "link", "show", "type", "vxlan"));
+        if (!hostLinks.ok()) {
+            throw new IllegalStateException("cannot read the host namespace (" + host + "): " + hostLinks.describe());
+        }
+        parser.links(hostLinks.stdout()).values().forEach(l -> (names.isOurVxlan(l.name()) ? ours : foreign).add(l));
+        return new HostVxlans(ours, foreign);
     }
 
     /** Names under /run/netns that our prefix produced for networks. */
@@ -111,7 +140,6 @@ public final class KernelReader {
                 fdb.ok() ? parser.fdb(fdb.stdout()) : Map.of());
     }
 
-    /** A pod's VIP table as last written, and where its namespace was then. */
     /**
      * What the datapath knows of a pod without reading: where its namespace was, its VIP table as last written,
      * and its devices as last read when nothing changed them since (null: read them).

@@ -127,6 +127,13 @@ public final class KernelTools implements AutoCloseable {
         }
     }
 
+    /** How many processes these tools have started (for tests and benchmarks: a backend change should start none). */
+    public long processesStarted() {
+        return processesStarted.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong processesStarted = new java.util.concurrent.atomic.AtomicLong();
+
     /** The nft sessions open now, for tests. */
     List<NftSession> nftSessions() {
         return sessions == null ? List.of() : sessions.sessions();
@@ -149,6 +156,7 @@ public final class KernelTools implements AutoCloseable {
         Process process;
         try {
             process = builder.start();
+            processesStarted.incrementAndGet();
         } catch (IOException e) {
             return new Result(command, 127, "", "cannot start " + command.get(0) + ": " + e.getMessage()
                     + " (is iproute2/nftables installed and on PATH?)");

@@ -36,18 +36,14 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
-    // VIP tables as our last successful transactions left them (and pod devices as last read, when untouched
-    // since), with when they were last listed.
-    // Each is listed from the kernel again once older than relistAfter (drift repair), at most
-    // RELISTS_PER_APPLY per apply so that repair never stalls a backend change; after any failure of the pod
-    // at once; never trusted across a restart (the map starts empty).
-    private static final int RELISTS_PER_APPLY = 2;
-    private final Map<PodRef, KernelReader.KnownVipTable> knownTables = new HashMap<>();
-    private final Map<PodRef, Long> knownSince = new HashMap<>();
-    private final VipLoadBalancer vipLoadBalancer;
-    private final java.time.Duration relistAfter;
+    private final KernelMemory memory;
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
+        this(config, locator, java.time.Duration.ofSeconds(30));
+    }
+
+    /** {@code relistAfter}: how long what was read or written is trusted before it is read again (drift repair). */
+    public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator, java.time.Duration relistAfter) {
         this.config = config;
         KernelNames names = new KernelNames(config.prefix());
         AtomicInteger threads = new AtomicInteger();
@@ -60,8 +56,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
         this.executor = new PlanExecutor(tools, new ConntrackTable(config.toolTimeout()), pool);
-        this.vipLoadBalancer = new VipLoadBalancer(names);
-        this.relistAfter = java.time.Duration.ofSeconds(30);
+        this.memory = new KernelMemory(new VipLoadBalancer(names), relistAfter);
     }
 
     public DatapathConfig config() {
@@ -78,6 +73,11 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         return lastTimings;
     }
 
+    /** How many processes this datapath has started (for tests and benchmarks). */
+    public long processesStarted() {
+        return tools.processesStarted();
+    }
+
     /** The plan of the latest apply (for logs and tests). */
     public Plan lastPlan() {
         return lastPlan;
@@ -90,16 +90,12 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         pods.addAll(previousPods);
         ActualNode actual;
         long started = System.nanoTime();
-        knownSince.entrySet().stream().filter(e -> started - e.getValue() > relistAfter.toNanos())
-                .sorted(Map.Entry.comparingByValue()).limit(RELISTS_PER_APPLY).map(Map.Entry::getKey).toList()
-                .forEach(pod -> {
-                    knownTables.remove(pod);
-                    knownSince.remove(pod);
-                });
-        int listed = (int) pods.stream().filter(p -> !knownTables.containsKey(p)).count();
+        KernelReader.Known known = memory.beforeApply(started);
+        int listed = memory.unknownPods(pods);
         try {
-            actual = reader.read(pods, Map.copyOf(knownTables));
+            actual = reader.read(pods, known);
         } catch (RuntimeException e) {
+            memory.forgetAll();
             // nothing can be planned without the actual state: every network and pod waits for the retry
             String cause = "reading the kernel state failed: " + e.getMessage();
             Map<NetworkKey, String> networks = new HashMap<>();
@@ -139,7 +135,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 attached.add(pod.pod());
             }
         }
-        rememberVipTables(desired, actual, plan, podFailures);
+        memory.afterApply(desired, actual, plan, podFailures, !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());
         retry.retainAll(previousPods);
@@ -153,41 +149,6 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         podFailures.values().forEach(m -> LOG.warn("{}", m));
         networkFailures.values().forEach(m -> LOG.warn("{}", m));
         return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
-    }
-
-    private void rememberVipTables(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures) {
-        Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
-        // a pod whose devices this plan touched is read again next time; the others' devices are as read
-        Set<PodRef> touched = new HashSet<>();
-        plan.phases().forEach(phase -> phase.steps().stream().filter(step -> step.tool() == Plan.Tool.IP || step.tool() == Plan.Tool.BRIDGE)
-                .forEach(step -> step.commands().forEach(c -> {
-                    if (c.owner() instanceof Owner.Pod p) {
-                        touched.add(p.pod());
-                    }
-                })));
-        knownTables.keySet().retainAll(desiredPods);
-        knownSince.keySet().retainAll(desiredPods);
-        long now = System.nanoTime();
-        for (PodDatapath pod : desired.pods()) {
-            PodNamespaceState state = actual.pods().get(pod.pod());
-            if (state == null || podFailures.containsKey(pod.pod()) || plan.rejectedPods().containsKey(pod.pod())) {
-                knownTables.remove(pod.pod());
-                knownSince.remove(pod.pod());
-                continue;
-            }
-            // listed (or relisted) in this apply: its age starts now; otherwise it keeps the age of its last listing
-            knownSince.putIfAbsent(pod.pod(), now);
-            java.nio.file.Path path = null;
-            if (state.namespace() instanceof NetNamespace.AtPath p) {
-                path = p.path();
-            } else if (state.namespace() instanceof NetNamespace.Named n) {
-                path = java.nio.file.Path.of("/run/netns", n.name());
-            }
-            if (path != null) {
-                knownTables.put(pod.pod(), new KernelReader.KnownVipTable(path, vipLoadBalancer.expected(VipLoadBalancer.byVip(pod.vips())),
-                        touched.contains(pod.pod()) ? null : state.links()));
-            }
-        }
     }
 
     @Override

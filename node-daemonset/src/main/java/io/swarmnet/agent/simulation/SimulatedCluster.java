@@ -162,6 +162,11 @@ public final class SimulatedCluster implements AutoCloseable {
         return new LinuxDatapath(node.datapathConfig(), locator(node));
     }
 
+    /** As {@link #datapath(SimulatedNode)}, trusting what it read or wrote for {@code relistAfter} (drift repair). */
+    public LinuxDatapath datapath(SimulatedNode node, java.time.Duration relistAfter) {
+        return new LinuxDatapath(node.datapathConfig(), locator(node), relistAfter);
+    }
+
     private void createUnderlay(int nodeCount) {
         String bridge = underlayBridge();
         must(tools.run(List.of("ip", "link", "add", "name", bridge, "type", "bridge"), null), "create underlay bridge " + bridge);

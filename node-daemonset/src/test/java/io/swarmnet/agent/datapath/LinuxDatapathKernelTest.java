@@ -291,6 +291,49 @@ class LinuxDatapathKernelTest {
         }
     }
 
+    @Test
+    void aBackendChangeStartsNoProcessAndDriftIsRepairedOnceWhatWasReadIsDueAgain() throws Exception {
+        Topology.Network net = topology.network("trust", 4110, "10.210.0.0/24");
+        place(pod("client"), 1, net, "10.210.0.10");
+        place(pod("b-1"), 2, net, "10.210.0.21");
+        place(pod("b-2"), 3, net, "10.210.0.22");
+        topology.service("trust", net, "10.210.0.2", List.of(pod("b-1"), pod("b-2")));
+        applyAll();
+        Duration trust = Duration.ofSeconds(2);
+        try (LinuxDatapath node1 = cluster.datapath(cluster.node(1), trust)) {
+            long readStarted = System.nanoTime();
+            assertThat(node1.apply(topology.desired(nodes.get(0))).changes()).as("a new datapath finds node 1 converged").isZero();
+            long processes = node1.processesStarted();
+            assertThat(processes).as("the first apply reads the kernel").isPositive();
+
+            // a backend leaves the VIP: the VIP tables change, nothing is read, no process starts
+            topology.service("trust", net, "10.210.0.2", List.of(pod("b-2")));
+            ApplyReport change = node1.apply(topology.desired(nodes.get(0)));
+            assertThat(change.complete()).as("%s", change).isTrue();
+            assertThat(node1.lastPlan().lines(Plan.Tool.NFT)).isNotEmpty();
+            assertThat(node1.processesStarted()).as("processes started by a backend change").isEqualTo(processes);
+            assertThat(node1.lastTimings().tablesListed()).isZero();
+
+            // someone removes the network namespace's neighbour entries: trusted until what was read is due again
+            KernelNames names = new KernelNames(cluster.node(1).datapathPrefix());
+            io.swarmnet.api.net.Vni vni = new io.swarmnet.api.net.Vni(4110);
+            KernelTools.Result flush = cluster.execOnNode(cluster.node(1), "ip", "netns", "exec", names.networkNamespace(vni),
+                    "ip", "neigh", "flush", "dev", names.vxlan(vni), "nud", "permanent");
+            assertThat(flush.ok()).as(flush.describe()).isTrue();
+            if (System.nanoTime() - readStarted < trust.toNanos()) {
+                assertThat(node1.apply(topology.desired(nodes.get(0))).changes()).as("within the trust, nothing is read").isZero();
+                assertThat(node1.processesStarted()).isEqualTo(processes);
+            }
+            sleep(trust.toMillis() + 200);
+            ApplyReport repaired = node1.apply(topology.desired(nodes.get(0)));
+            assertThat(repaired.complete()).as("%s", repaired).isTrue();
+            assertThat(node1.lastPlan().lines(Plan.Tool.IP)).as("the neighbours put back").anyMatch(l -> l.contains("neigh"));
+            KernelTools.Result ping = cluster.exec(pods.get(pod("client")), "busybox", "ping", "-c", "1", "-W", "2", "10.210.0.22");
+            assertThat(ping.ok()).as(ping.describe()).isTrue();
+            assertThat(node1.apply(topology.desired(nodes.get(0))).changes()).as("converged again").isZero();
+        }
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     private void place(PodRef ref, int node, Topology.Network network, String address) {
