@@ -7,25 +7,45 @@ import io.swarmnet.agent.datapath.CtnetlinkMessages.Reply;
 import io.swarmnet.agent.netns.Libc;
 import io.swarmnet.agent.netns.NetworkNamespace;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The connection tracking table of one network namespace, spoken to over ctnetlink from a thread that entered the
- * namespace: no {@code conntrack} process per change. The kernel cannot delete by a filter on addresses (a flush takes
- * only mark, status and zone), so this dumps the IPv4 table, as conntrack(8) does, and deletes the matching entries
- * one by one. A pod's table is small: the connections its own processes made or received.
+ * The connection tracking tables of the pods' network namespaces, spoken to over ctnetlink: no {@code conntrack}
+ * process per change, and no walk of the kernel's table per change either.
+ *
+ * <p>The kernel cannot delete by a filter on addresses (a flush takes only mark, status and zone), and a dump walks
+ * the whole connection hash of the host — every namespace's buckets, about 9 ms here even when the pod has no
+ * connection. So the first deletion in a namespace opens two netlink sockets there: one that listens to the
+ * tracker's announcements of new and destroyed connections, one for requests. It then dumps the table once; from
+ * there on it keeps the pod's connections from the announcements, reads the ones queued since the last deletion
+ * when it is asked to delete, and deletes the matching entries one by one by their exact identity. Should the
+ * listener's buffer overflow (a pod opening connections faster than backends change), the next deletion dumps the
+ * table again. A namespace's sockets are closed when {@link #retain} no longer lists it (they would keep the
+ * namespace alive), or when it is found to be another namespace than the one they were opened in.
  */
-public final class ConntrackTable {
+public final class ConntrackTable implements AutoCloseable {
 
     private static final int AF_NETLINK = 16;
     private static final int SOCK_RAW = 3;
     private static final int NETLINK_NETFILTER = 12;
     private static final int ENOENT = 2;
+    private static final int ENOBUFS = 105;
+    private static final int SO_RCVBUFFORCE = 33;
+    private static final int LISTENER_BUFFER = 4 << 20;
     private static final int RECEIVE_BUFFER = 64 * 1024;
 
     private final Duration timeout;
+    private final Map<NetNamespace, Tracker> trackers = new ConcurrentHashMap<>();
 
     /** {@code timeout} bounds each wait for the kernel's answer. */
     public ConntrackTable(Duration timeout) {
@@ -34,64 +54,235 @@ public final class ConntrackTable {
 
     /** Deletes, in {@code namespace}, the entries of every one of {@code flows}; returns how many it deleted. */
     public int delete(NetNamespace namespace, List<StaleVipFlows> flows) throws IOException {
-        return NetworkNamespace.call(namespace.enterPath(), "swarmnet-conntrack", () -> deleteHere(namespace, flows));
+        Optional<Path> path = namespace.enterPath();
+        long inode = inode(path);
+        Tracker tracker = trackers.get(namespace);
+        if (tracker != null && tracker.inode != inode) {
+            // the path names another namespace now: the sockets belong to the old one
+            trackers.remove(namespace, tracker);
+            tracker.close();
+            tracker = null;
+        }
+        if (tracker == null) {
+            tracker = NetworkNamespace.call(path, "swarmnet-conntrack", () -> Tracker.open(namespace, inode, timeout));
+            Tracker raced = trackers.putIfAbsent(namespace, tracker);
+            if (raced != null) {
+                tracker.close();
+                tracker = raced;
+            }
+        }
+        synchronized (tracker) {
+            try {
+                return tracker.delete(flows);
+            } catch (IOException | RuntimeException e) {
+                // start afresh next time: a dump tells the truth whatever went wrong
+                trackers.remove(namespace, tracker);
+                tracker.close();
+                throw e;
+            }
+        }
     }
 
-    private int deleteHere(NetNamespace namespace, List<StaleVipFlows> flows) throws IOException {
-        int fd;
-        try {
-            fd = Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
-        } catch (LastErrorException e) {
-            throw new IOException("cannot open a netfilter netlink socket in " + namespace + " (errno " + e.getErrorCode() + ")");
+    /** Closes the sockets of every namespace not in {@code keep}. */
+    public void retain(Set<NetNamespace> keep) {
+        trackers.entrySet().removeIf(e -> {
+            if (keep.contains(e.getKey())) {
+                return false;
+            }
+            synchronized (e.getValue()) {
+                e.getValue().close();
+            }
+            return true;
+        });
+    }
+
+    /** How many times the table of {@code namespace} was dumped since its connections are followed (for tests). */
+    int dumps(NetNamespace namespace) {
+        Tracker tracker = trackers.get(namespace);
+        return tracker == null ? 0 : tracker.dumps;
+    }
+
+    /** The namespaces whose connections are being followed (for tests). */
+    Set<NetNamespace> followed() {
+        return Set.copyOf(trackers.keySet());
+    }
+
+    @Override
+    public void close() {
+        retain(Set.of());
+    }
+
+    private static long inode(Optional<Path> path) throws IOException {
+        if (path.isEmpty()) {
+            return 0;
         }
         try {
-            Libc.setReceiveTimeout(fd, timeout);
-            Memory buffer = new Memory(RECEIVE_BUFFER);
-            int sequence = 1;
-            send(fd, CtnetlinkMessages.dumpRequest(sequence), buffer);
-            List<Entry> stale = new ArrayList<>();
+            return ((Number) Files.getAttribute(path.get(), "unix:ino")).longValue();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new IOException("cannot read network namespace " + path.get() + ": " + e.getMessage());
+        }
+    }
+
+    /** One namespace's listener and request sockets, and the connections they know of. */
+    private static final class Tracker {
+        private final NetNamespace namespace;
+        private final long inode;
+        private final int listener;
+        private final int requests;
+        private final Memory buffer = new Memory(RECEIVE_BUFFER);
+        private final Memory pollFd = new Memory(8);
+        private final Map<ByteBuffer, Entry> connections = new HashMap<>();
+        private boolean current;
+        private int sequence;
+        private boolean closed;
+        private int dumps;
+
+        private Tracker(NetNamespace namespace, long inode, int listener, int requests) {
+            this.namespace = namespace;
+            this.inode = inode;
+            this.listener = listener;
+            this.requests = requests;
+        }
+
+        /** Opens both sockets on a thread inside the namespace (a socket stays in the namespace it was made in). */
+        static Tracker open(NetNamespace namespace, long inode, Duration timeout) throws IOException {
+            int listener = socket(namespace);
+            int requests;
+            try {
+                requests = socket(namespace);
+            } catch (IOException e) {
+                Libc.close(listener);
+                throw e;
+            }
+            try {
+                Memory size = new Memory(4);
+                size.setInt(0, LISTENER_BUFFER);
+                Libc.setsockopt(listener, Libc.SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
+                Memory address = new Memory(12); // struct sockaddr_nl { family, pad, pid, groups }
+                address.clear();
+                address.setShort(0, (short) AF_NETLINK);
+                address.setInt(8, CtnetlinkMessages.EVENT_GROUPS);
+                Libc.bind(listener, address, 12);
+                Libc.setReceiveTimeout(requests, timeout);
+            } catch (LastErrorException e) {
+                Libc.close(listener);
+                Libc.close(requests);
+                throw new IOException("cannot listen to the connection tracker of " + namespace + " (errno " + e.getErrorCode()
+                        + "); is the nf_conntrack_netlink module loaded?");
+            }
+            return new Tracker(namespace, inode, listener, requests);
+        }
+
+        private static int socket(NetNamespace namespace) throws IOException {
+            try {
+                return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
+            } catch (LastErrorException e) {
+                throw new IOException("cannot open a netfilter netlink socket in " + namespace + " (errno " + e.getErrorCode() + ")");
+            }
+        }
+
+        int delete(List<StaleVipFlows> flows) throws IOException {
+            try {
+                catchUp();
+                List<Entry> stale = connections.values().stream()
+                        .filter(e -> flows.stream().anyMatch(f -> f.matches(e.protocol(), e.originalDestination(), e.replySource())))
+                        .toList();
+                int deleted = 0;
+                for (Entry entry : stale) {
+                    send(CtnetlinkMessages.deleteRequest(++sequence, entry));
+                    Reply answer = receive(requests);
+                    if (answer.acknowledged()) {
+                        deleted++;
+                    } else if (answer.error() != ENOENT) { // ENOENT: the entry expired or its flow ended meanwhile
+                        throw new IOException("deleting a connection tracking entry to " + entry.originalDestination() + " via "
+                                + entry.replySource() + " in " + namespace + " failed (errno " + answer.error() + ")");
+                    }
+                    connections.remove(entry.key());
+                }
+                return deleted;
+            } catch (LastErrorException e) {
+                throw new IOException("netlink to the connection tracker of " + namespace + " failed (errno " + e.getErrorCode()
+                        + (e.getErrorCode() == Libc.EAGAIN ? ": no answer in time" : "") + ")");
+            }
+        }
+
+        /**
+         * Brings the known connections up to now: the announcements queued since last time, or — the first time,
+         * and after announcements were lost — a dump. A deletion runs after the VIP's rules changed, so every
+         * connection still bound for a removed backend is older than that and in the dump; the listener joined
+         * before it, so whatever the dump missed is announced later; an entry both dumped and announced is one key.
+         */
+        private void catchUp() throws IOException {
+            boolean complete = drainListener();
+            if (!current || !complete) {
+                drainListener(); // what a lost announcement left queued is older than the dump
+                connections.clear();
+                dump();
+                current = true;
+            }
+        }
+
+        /** Reads every queued announcement; false when some were lost (the buffer overflowed). */
+        private boolean drainListener() throws IOException {
+            while (true) {
+                pollFd.setInt(0, listener);
+                pollFd.setShort(4, Libc.POLLIN);
+                pollFd.setShort(6, (short) 0);
+                if (Libc.poll(pollFd, 1, 0) == 0) {
+                    return true;
+                }
+                long length;
+                try {
+                    length = Libc.read(listener, buffer, RECEIVE_BUFFER);
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == ENOBUFS) {
+                        return false;
+                    }
+                    throw e;
+                }
+                Reply news = parse(length);
+                news.entries().forEach(e -> connections.put(e.key(), e));
+                news.removed().forEach(e -> connections.remove(e.key()));
+            }
+        }
+
+        private void dump() throws IOException {
+            dumps++;
+            send(CtnetlinkMessages.dumpRequest(++sequence));
             Reply reply;
             do {
-                reply = receive(fd, buffer, namespace);
+                reply = receive(requests);
                 if (reply.error() != 0) {
                     throw new IOException("listing the connection tracking table of " + namespace + " failed (errno " + reply.error()
                             + "); is the nf_conntrack_netlink module loaded?");
                 }
-                reply.entries().stream()
-                        .filter(e -> flows.stream().anyMatch(f -> f.matches(e.protocol(), e.originalDestination(), e.replySource())))
-                        .forEach(stale::add);
+                reply.entries().forEach(e -> connections.put(e.key(), e));
             } while (!reply.done());
-            int deleted = 0;
-            for (Entry entry : stale) {
-                send(fd, CtnetlinkMessages.deleteRequest(++sequence, entry), buffer);
-                Reply answer = receive(fd, buffer, namespace);
-                if (answer.acknowledged()) {
-                    deleted++;
-                } else if (answer.error() != ENOENT) { // ENOENT: the entry expired or its flow ended meanwhile
-                    throw new IOException("deleting a connection tracking entry to " + entry.originalDestination() + " via "
-                            + entry.replySource() + " in " + namespace + " failed (errno " + answer.error() + ")");
-                }
-            }
-            return deleted;
-        } catch (LastErrorException e) {
-            throw new IOException("netlink to the connection tracker of " + namespace + " failed (errno " + e.getErrorCode()
-                    + (e.getErrorCode() == Libc.EAGAIN ? ": no answer within " + timeout.toMillis() + " ms" : "") + ")");
-        } finally {
-            Libc.close(fd);
         }
-    }
 
-    private static void send(int fd, byte[] message, Memory buffer) {
-        buffer.write(0, message, 0, message.length);
-        Libc.write(fd, buffer, message.length);
-    }
+        private void send(byte[] message) {
+            buffer.write(0, message, 0, message.length);
+            Libc.write(requests, buffer, message.length);
+        }
 
-    private static Reply receive(int fd, Memory buffer, NetNamespace namespace) throws IOException {
-        long length = Libc.read(fd, buffer, RECEIVE_BUFFER);
-        try {
-            return CtnetlinkMessages.read(buffer.getByteBuffer(0, length));
-        } catch (IllegalArgumentException e) {
-            throw new IOException("unreadable answer from the connection tracker of " + namespace + ": " + e.getMessage());
+        private Reply receive(int fd) throws IOException {
+            return parse(Libc.read(fd, buffer, RECEIVE_BUFFER));
+        }
+
+        private Reply parse(long length) throws IOException {
+            try {
+                return CtnetlinkMessages.read(buffer.getByteBuffer(0, length));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("unreadable answer from the connection tracker of " + namespace + ": " + e.getMessage());
+            }
+        }
+
+        void close() {
+            if (!closed) {
+                closed = true;
+                Libc.close(listener);
+                Libc.close(requests);
+            }
         }
     }
 }

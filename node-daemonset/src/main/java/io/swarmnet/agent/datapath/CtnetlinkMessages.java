@@ -48,11 +48,21 @@ final class CtnetlinkMessages {
      *                 entry in a deletion (a newer connection with the same tuple has another id and stays)
      */
     record Entry(int protocol, IpAddress originalDestination, IpAddress replySource, byte[] identity) {
+        /** The entry's identity as a map key (equal for the same connection, whether dumped or announced). */
+        java.nio.ByteBuffer key() {
+            return java.nio.ByteBuffer.wrap(identity).asReadOnlyBuffer();
+        }
     }
 
-    /** What one datagram from the kernel carried: entries, whether the dump ended, and a netlink error (0: none). */
-    record Reply(List<Entry> entries, boolean done, int error, boolean acknowledged) {
+    /**
+     * What one datagram from the kernel carried: entries (of a dump, or new connections announced to a listener),
+     * entries the kernel announced it destroyed, whether the dump ended, and a netlink error (0: none).
+     */
+    record Reply(List<Entry> entries, List<Entry> removed, boolean done, int error, boolean acknowledged) {
     }
+
+    /** The groups a listener joins to hear of every new and every destroyed connection (NFNLGRP_CONNTRACK_NEW, _DESTROY). */
+    static final int EVENT_GROUPS = 1 << (1 - 1) | 1 << (3 - 1);
 
     static byte[] dumpRequest(int sequence) {
         return message(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, sequence, new byte[0]);
@@ -75,6 +85,7 @@ final class CtnetlinkMessages {
     static Reply read(ByteBuffer datagram) {
         ByteBuffer b = datagram.duplicate().order(ByteOrder.nativeOrder());
         List<Entry> entries = new ArrayList<>();
+        List<Entry> removed = new ArrayList<>();
         boolean done = false;
         boolean acknowledged = false;
         int error = 0;
@@ -90,15 +101,15 @@ final class CtnetlinkMessages {
             } else if (type == NLMSG_ERROR) {
                 error = -b.getInt(start + NLMSG_HEADER);
                 acknowledged = error == 0;
-            } else if (type == (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW)) {
+            } else if (type == (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW) || type == (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE)) {
                 Entry entry = entry(b.slice(start + NLMSG_HEADER + NFGENMSG, length - NLMSG_HEADER - NFGENMSG).order(ByteOrder.nativeOrder()));
                 if (entry != null) {
-                    entries.add(entry);
+                    (type == (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW) ? entries : removed).add(entry);
                 }
             }
             b.position(Math.min(b.limit(), start + align(length)));
         }
-        return new Reply(entries, done, error, acknowledged);
+        return new Reply(entries, removed, done, error, acknowledged);
     }
 
     private static Entry entry(ByteBuffer attributes) {

@@ -32,6 +32,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private final PlanExecutor executor;
     private final ExecutorService pool;
     private final KernelTools tools;
+    private final ConntrackTable conntrack;
     // Pods programmed by the previous apply: if they leave the desired state while their namespace lives on,
     // their interfaces and VIP table are removed. After a restart this is empty; their bridge ports still go.
     private final Set<PodRef> previousPods = new HashSet<>();
@@ -55,7 +56,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
-        this.executor = new PlanExecutor(tools, new ConntrackTable(config.toolTimeout()), pool);
+        this.conntrack = new ConntrackTable(config.toolTimeout());
+        this.executor = new PlanExecutor(tools, conntrack, pool);
         this.memory = new KernelMemory(new VipLoadBalancer(names), relistAfter);
     }
 
@@ -135,6 +137,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 attached.add(pod.pod());
             }
         }
+        // the connection trackers followed in pods that are gone or no longer ours are let go (they hold the namespace)
+        conntrack.retain(desired.pods().stream().map(p -> actual.pods().get(p.pod())).filter(java.util.Objects::nonNull)
+                .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
         memory.afterApply(desired, actual, plan, podFailures, !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());
@@ -154,6 +159,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     @Override
     public void close() {
         pool.shutdownNow();
+        conntrack.close();
         tools.close();
     }
 }

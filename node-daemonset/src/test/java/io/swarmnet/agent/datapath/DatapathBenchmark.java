@@ -155,6 +155,17 @@ class DatapathBenchmark {
             executes[c] = datapath.lastTimings().executeMillis();
             assertThat(r.changes()).isPositive();
         }
+        long[] removals = new long[(changes + 1) / 2];
+        long[] additions = new long[changes / 2];
+        for (int c = 0; c < changes; c++) {
+            if (c % 2 == 0) {
+                removals[c / 2] = latencies[c];
+            } else {
+                additions[c / 2] = latencies[c];
+            }
+        }
+        Arrays.sort(removals);
+        Arrays.sort(additions);
         Arrays.sort(latencies);
         Arrays.sort(reads);
         Arrays.sort(plans);
@@ -167,6 +178,8 @@ class DatapathBenchmark {
                 latencies[changes / 2] / 1e6, latencies[Math.min(changes - 1, (int) Math.ceil(changes * 0.99) - 1)] / 1e6, changes, localPods);
         System.out.printf(Locale.ROOT, "  of which (medians): read %d ms, plan %d ms, execute %d ms%n", reads[changes / 2], plans[changes / 2],
                 executes[changes / 2]);
+        System.out.printf(Locale.ROOT, "  a backend leaves (its flows deleted too): median %.1f ms, p99 %.1f ms; it comes back: median %.1f ms, p99 %.1f ms%n",
+                percentile(removals, 50) / 1e6, percentile(removals, 99) / 1e6, percentile(additions, 50) / 1e6, percentile(additions, 99) / 1e6);
     }
 
     // --- helpers -------------------------------------------------------------------------------------------
@@ -174,6 +187,10 @@ class DatapathBenchmark {
     private LinuxDatapath track(LinuxDatapath d) {
         datapaths.add(d);
         return d;
+    }
+
+    private static long percentile(long[] sorted, int p) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * p / 100.0) - 1)];
     }
 
     private static String address(long offset) {
