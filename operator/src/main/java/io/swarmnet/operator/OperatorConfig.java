@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The operator's configuration, read from environment variables (the table in README.md,
- * "Operator"). Every value has a default, so an empty environment is a valid configuration.
+ * The operator's configuration, read from environment variables (the table in docs/operator.md,
+ * "Configuration"). Every value has a default, so an empty environment is a valid configuration.
  *
  * @param addressPools          pools automatic subnets are carved from ({@code SWARMNET_ADDRESS_POOLS})
  * @param poolSubnetSize        prefix length of automatic subnets ({@code SWARMNET_POOL_SUBNET_SIZE})

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point of the operator process ({@code java -jar swarmnet-operator-all.jar}): configuration
- * from the environment (README.md, "Operator"), the Kubernetes client from the usual places
+ * from the environment (docs/operator.md, "Configuration"), the Kubernetes client from the usual places
  * (in-cluster service account, else ~/.kube/config or KUBECONFIG), HTTP status endpoints, the start-up
  * checks (permissions, CRD revisions; exit status 2 with what to do when one fails), leader election,
  * then the reconcilers.

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 2, item 9: how long a cold operator start takes to adopt 1,000 services x 10 tasks that
+ * How long a cold operator start takes to adopt 1,000 services x 10 tasks that
  * already exist in the API, and how many reconciles per second it does. Prints numbers; run on
- * purpose (README.md, "Operator"):
+ * purpose (docs/benchmarks.md, "Operator"):
  * {@code mvn -pl operator test -Dgroups=benchmark -DexcludedGroups=none -Dtest=OperatorStartBenchmark}
  * Sizes: {@code -Dbench.services=1000 -Dbench.tasks=10}.
  */

@@ -8,7 +8,7 @@ package io.swarmnet.sandboxapi;
  * does, so a CRD that works here also registers there. The chart's {@code kubeVersion}
  * ({@code charts/swarmnet/Chart.yaml}) states the same release; a chart test keeps the two equal.
  * Why 1.31: the CRDs' rules call the IP/CIDR CEL library ({@code cidr(...).containsIP}), which
- * an API server accepts in new CRD rules from 1.31 on; README "Install on a cluster" has the rest.
+ * an API server accepts in new CRD rules from 1.31 on; docs/install.md ("Supported Kubernetes releases") has the rest.
  */
 public record KubernetesVersion(int major, int minor) implements Comparable<KubernetesVersion> {
 

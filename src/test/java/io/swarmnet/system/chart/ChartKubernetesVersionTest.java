@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * The chart states one supported range, and it is the one the embedded API models: Chart.yaml's
  * kubeVersion starts at {@link KubernetesVersion#OLDEST_SUPPORTED}, the release whose API server
  * the embedded API admits CRDs as (so the CRDs the tests load register on the oldest cluster the
- * chart installs on), and README's install section says the same.
+ * chart installs on), and README's install section and the page that explains the range
+ * (docs/install.md, "Supported Kubernetes releases") say the same.
  */
 class ChartKubernetesVersionTest {
 
@@ -36,5 +37,19 @@ class ChartKubernetesVersionTest {
 
         assertThat(install).as("README.md, Install on a cluster")
                 .contains("(Kubernetes " + KubernetesVersion.OLDEST_SUPPORTED + " or newer");
+    }
+
+    @Test
+    void installPageExplainsTheSameOldestRelease() throws IOException {
+        String page = Files.readString(repo.root().resolve("docs/install.md"));
+        int start = page.indexOf("## Supported Kubernetes releases");
+        assertThat(start).as("docs/install.md has a section \"Supported Kubernetes releases\"").isNotNegative();
+        int end = page.indexOf("\n## ", start + 1);
+        String section = page.substring(start, end < 0 ? page.length() : end).replaceAll("\\s+", " ");
+
+        assertThat(section).as("docs/install.md, Supported Kubernetes releases")
+                .contains("`kubeVersion: \">=" + KubernetesVersion.OLDEST_SUPPORTED + ".0-0\"` in `Chart.yaml`")
+                .contains(KubernetesVersion.OLDEST_SUPPORTED + " is the oldest release")
+                .contains("behaves as " + KubernetesVersion.OLDEST_SUPPORTED + ", the oldest release");
     }
 }

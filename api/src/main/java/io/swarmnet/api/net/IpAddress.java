@@ -1,7 +1,7 @@
 package io.swarmnet.api.net;
 
 /**
- * An IPv4 address. Overlays are IPv4-only for now (DESIGN.md); the value is kept as an unsigned
+ * An IPv4 address. Overlays are IPv4-only for now (docs/architecture.md); the value is kept as an unsigned
  * 32-bit number so that subnet arithmetic is plain integer arithmetic.
  */
 public record IpAddress(long value) implements Comparable<IpAddress> {

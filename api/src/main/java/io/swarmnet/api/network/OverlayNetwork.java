@@ -26,7 +26,7 @@ public class OverlayNetwork extends CustomResource<OverlayNetworkSpec, OverlayNe
     public static final String KIND = "OverlayNetwork";
 
     /**
-     * The order kubectl shows the printer columns in (DESIGN.md). crd-generator sorts them by JSONPath,
+     * The order kubectl shows the printer columns in (docs/api.md, "Printer columns"). crd-generator sorts them by JSONPath,
      * so the CRD refresh (api's GeneratedCrdsTest) puts them in this order.
      */
     public static final java.util.List<String> PRINTER_COLUMN_ORDER = java.util.List.of("SUBNET", "VNI", "ENCRYPTED", "NODES", "READY", "AGE");

@@ -24,7 +24,7 @@ public class SwarmService extends CustomResource<SwarmServiceSpec, SwarmServiceS
 
     public static final String KIND = "SwarmService";
 
-    /** The order kubectl shows the printer columns in (DESIGN.md); see {@code OverlayNetwork.PRINTER_COLUMN_ORDER}. */
+    /** The order kubectl shows the printer columns in (docs/api.md, "Printer columns"); see {@code OverlayNetwork.PRINTER_COLUMN_ORDER}. */
     public static final java.util.List<String> PRINTER_COLUMN_ORDER = java.util.List.of("MODE", "REPLICAS", "ENDPOINT", "NETWORKS", "AGE");
 
     @Override

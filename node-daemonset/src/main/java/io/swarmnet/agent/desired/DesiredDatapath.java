@@ -22,7 +22,7 @@ import java.util.TreeSet;
 
 /**
  * The node agent's pure desired-state function: from a {@link ClusterSnapshot} and the facts of one node,
- * the complete datapath that node should have (DESIGN.md, node agent). No I/O, no clock, deterministic
+ * the complete datapath that node should have (docs/node-agent.md, "What it programs"). No I/O, no clock, deterministic
  * output (every list sorted) so that the datapath's diff against the kernel is stable.
  *
  * <p>Rules: a network is on the node only while a local task (scheduled here, neither terminated nor being
