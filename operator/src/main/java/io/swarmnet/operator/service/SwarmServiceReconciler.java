@@ -94,7 +94,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private static final Logger LOG = LoggerFactory.getLogger(SwarmServiceReconciler.class);
     private static final String INDEX_NETWORK = "swarmnet.io/network";
-    private static final String INDEX_GLOBAL = "swarmnet.io/global";
+    /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
+    private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
     private static final String TASK_OWNER_PREFIX = "task:";
     private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
@@ -149,8 +150,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         services.addIndexers(Map.of(
                 INDEX_NETWORK, service -> networkNames(service).stream()
                         .map(n -> service.getMetadata().getNamespace() + "/" + n).toList(),
-                INDEX_GLOBAL, service -> service.getSpec() != null && service.getSpec().effectiveMode() == ServiceMode.GLOBAL
-                        ? List.of("global") : List.of()));
+                INDEX_BY_NODE, service -> placedByNode(service) ? List.of("by-node") : List.of()));
 
         pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
                 .withName("task-pods")
@@ -169,7 +169,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, SwarmService.class)
                 .withName("global-nodes")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_GLOBAL, "global")))
+                .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_BY_NODE, "by-node")))
                 // heartbeats update nodes every few seconds; placement depends only on labels and taints
                 .withOnUpdateFilter((before, after) -> !placement(before).equals(placement(after)))
                 .build(), context);
@@ -194,6 +194,18 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             }
         }
         return existing;
+    }
+
+    private static boolean placedByNode(SwarmService service) {
+        SwarmServiceSpec spec = service.getSpec();
+        if (spec == null) {
+            return false;
+        }
+        if (spec.effectiveMode() == ServiceMode.GLOBAL) {
+            return true;
+        }
+        PodSpec podSpec = spec.getTemplate() == null ? null : spec.getTemplate().getSpec();
+        return podSpec != null && TaskTemplates.problem(service.getMetadata().getName(), podSpec).isEmpty() && TaskTemplates.needsNode(podSpec);
     }
 
     private static Set<ResourceID> idsOf(List<SwarmService> list) {
