@@ -241,6 +241,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
         ServiceHealth.Blocker problem = validate(service);
+        if (problem != null) {
+            // each new mistake is told, not only the first one after a working spec (the same one is said once)
+            events.warning(service, problem.reason(), problem.message());
+        }
         ServiceNetworks resolved = problem != null ? null
                 : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n, namespace)));
         if (problem == null && !resolved.usable()) {
@@ -269,6 +273,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Optional<String> badHostname = hostnameProblem(service, template, slots, nodeOfSlot);
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
+            events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
             return blocked(context.getClient(), service, taskPods, invalid(badHostname.get()), events, virtualIPs, Optional.empty());
         }
         Instant now = Instant.now();

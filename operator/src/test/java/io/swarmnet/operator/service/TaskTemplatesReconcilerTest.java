@@ -178,6 +178,8 @@ class TaskTemplatesReconcilerTest {
             return ready.getMessage().startsWith("spec.template.spec.containers[0].env[1].value of SwarmService my-web: unknown"
                     + " placeholder {{.Node.Name}}");
         });
+        cluster.eventually("and so does an event", () -> warnings("my-web", ServiceHealth.REASON_INVALID_SPEC).stream()
+                .anyMatch(e -> e.getMessage().startsWith("spec.template.spec.containers[0].env[1].value of SwarmService my-web")));
         Thread.sleep(300);
         assertThat(podNames("my-web")).as("no task was stopped or replaced while the template was bad").isEqualTo(running);
         assertThat(cluster.pods("my-web")).allSatisfy(p -> assertThat(p.getSpec().getHostname()).matches("web-[12]"));
