@@ -205,7 +205,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             return true;
         }
         PodSpec podSpec = spec.getTemplate() == null ? null : spec.getTemplate().getSpec();
-        return podSpec != null && TaskTemplates.problem(service.getMetadata().getName(), podSpec).isEmpty() && TaskTemplates.needsNode(podSpec);
+        return podSpec != null && TaskTemplates.needsNode(podSpec);
     }
 
     private static Set<ResourceID> idsOf(List<SwarmService> list) {

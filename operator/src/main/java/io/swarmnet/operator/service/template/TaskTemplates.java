@@ -70,11 +70,16 @@ public final class TaskTemplates {
     /**
      * Whether a task of this template needs its node chosen before its pod is created: it names the
      * node in its hostname, or its node's ID or platform in an env value (the Downward API offers
-     * only the node's name). Assumes {@link #problem} found nothing.
+     * only the node's name). A field that does not parse needs nothing: {@link #problem} reports it.
      */
     public static boolean needsNode(PodSpec spec) {
         for (Field field : fields(spec)) {
-            TaskTemplate template = parsed(field);
+            TaskTemplate template;
+            try {
+                template = TaskTemplate.parse(field.written());
+            } catch (TemplateException e) {
+                continue;
+            }
             boolean hostname = field.path().equals(HOSTNAME);
             if (template.uses(p -> p.field().isNode() && (hostname || p.field() != Placeholder.Field.NODE_HOSTNAME))) {
                 return true;
@@ -102,9 +107,14 @@ public final class TaskTemplates {
     /**
      * Resolves the templates of {@code spec} (the task pod's own copy) for one task, in place.
      *
-     * @throws TemplateException when the hostname does not resolve to a DNS label
+     * @throws TemplateException when a template is malformed (see {@link #problem}) or the hostname
+     *                           does not resolve to a DNS label
      */
     public static void resolve(String service, PodSpec spec, TaskFacts facts) throws TemplateException {
+        Optional<String> problem = problem(service, spec);
+        if (problem.isPresent()) {
+            throw new TemplateException(problem.get());
+        }
         if (spec.getHostname() != null) {
             spec.setHostname(hostname(service, spec.getHostname(), facts, "task " + facts.taskName()));
         }
@@ -228,7 +238,7 @@ public final class TaskTemplates {
         }
     }
 
-    /** A field {@link #problem} has already accepted. */
+    /** A field {@link #problem} has accepted. */
     private static TaskTemplate parsed(Field field) {
         try {
             return TaskTemplate.parse(field.written());

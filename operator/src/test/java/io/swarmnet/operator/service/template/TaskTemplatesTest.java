@@ -149,6 +149,16 @@ class TaskTemplatesTest {
     }
 
     @Test
+    void resolvingAMalformedTemplateIsRefusedNotHalfDone() {
+        // what the reconciler relies on for a template it did not check first (a revision rolled back to)
+        PodSpec pod = spec(null, "{{.Service.Name}}", "{{.Node.Name}}");
+        assertThatThrownBy(() -> TaskTemplates.resolve("my-web", pod, task(null))).isInstanceOf(TemplateException.class)
+                .hasMessageStartingWith("spec.template.spec.containers[0].env[1].value of SwarmService my-web: unknown placeholder");
+        assertThat(env(pod, "V0").getValue()).isEqualTo("{{.Service.Name}}");
+        assertThat(TaskTemplates.needsNode(spec("{{.Node.ID", "{{.Node.Hostname}}"))).isFalse();
+    }
+
+    @Test
     void valueFromVariablesAndPlainTemplatesAreLeftAlone() throws TemplateException {
         PodSpec pod = new PodSpecBuilder(spec(null, "a }} b")).editFirstContainer().addNewEnv().withName("FROM").withNewValueFrom()
                 .withNewFieldRef().withFieldPath("status.podIP").endFieldRef().endValueFrom().endEnv().endContainer().build();
