@@ -23,6 +23,9 @@ import java.util.stream.Collectors;
  * }
  * </pre>
  *
+ * The modulus in force is the rule's: when the number of backends changes, the map is refilled and the rule
+ * replaced, and the map keeps the modulus it was declared with (a declaration only names the key's type).
+ *
  * A packet costs one verdict-map lookup whatever the number of services, and a backend change touches only that
  * service's map (and its rule when N changes): a transaction of a few lines, applied atomically.
  */
@@ -90,10 +93,10 @@ public final class VipLoadBalancer {
                     lines.add("flush map " + table + " " + map);
                     lines.add("add element " + table + " " + map + " " + elements(backends));
                 } else {
-                    // the balanced VIP's chain and map exist (the parser only reports consistent ones)
+                    // the balanced VIP's chain and map exist (the parser only reports consistent ones); the map keeps
+                    // its declaration (any modulus' numbers are 32-bit integers), the rule carries the new modulus
                     lines.add("flush chain " + table + " " + chain);
-                    lines.add("delete map " + table + " " + map);
-                    lines.add(mapDeclaration(map, backends.size()));
+                    lines.add("flush map " + table + " " + map);
                     lines.add("add element " + table + " " + map + " " + elements(backends));
                     lines.add(dnatRule(chain, map, backends.size()));
                 }
