@@ -19,6 +19,13 @@ import java.nio.ByteOrder;
  */
 final class UdpSocket implements AutoCloseable {
 
+    /**
+     * Room for the queries that arrive while the thread serving the socket waits for a core (a busy node, a burst of
+     * clients): at the default of about 200 KB a few hundred queries fill it and the next are dropped.
+     */
+    static final int RECEIVE_BUFFER_BYTES = 1 << 20;
+    private static final int SO_RCVBUF = 8;
+    private static final int SO_RCVBUFFORCE = 33;
     private final int fd;
     private final int port;
     private boolean closed;
@@ -43,6 +50,13 @@ final class UdpSocket implements AutoCloseable {
             Memory one = new Memory(4);
             one.setInt(0, 1);
             Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, one, 4);
+            Memory bytes = new Memory(4);
+            bytes.setInt(0, RECEIVE_BUFFER_BYTES);
+            try {
+                Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_RCVBUFFORCE, bytes, 4);
+            } catch (LastErrorException e) {
+                Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_RCVBUF, bytes, 4); // without CAP_NET_ADMIN: up to net.core.rmem_max
+            }
             Memory sockaddr = new Memory(DatagramBatch.SOCKADDR_IN);
             sockaddr.write(0, sockaddr(address.getAddress(), port), 0, DatagramBatch.SOCKADDR_IN);
             Libc.bind(fd, sockaddr, DatagramBatch.SOCKADDR_IN);

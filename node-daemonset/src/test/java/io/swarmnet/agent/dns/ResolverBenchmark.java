@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * gets a warm-up run first; then {@code rounds} rounds, the order of the servers turning each round, each server
  * measured twice per round: flat out (queries per second, lost queries, the server's CPU per query) and at a fixed
  * rate well below anyone's limit (latency percentiles, from dnsperf's per-query report). Settings are system
- * properties {@code swarmnet.bench.*}; see docs/dns-performance.md.
+ * properties {@code swarmnet.bench.*}; see docs/dns-performance.md. Beside each server's CPU per query it prints dnsperf's,
+ * and the bound the two put on queries per second when they share this machine's cores and nothing else runs.
  */
 @Tag("benchmark")
 class ResolverBenchmark {
@@ -106,16 +107,17 @@ class ResolverBenchmark {
             for (Server server : servers) {
                 dnsperf(namespaces, dir, server, WARMUP_SECONDS, false);
             }
-            System.out.printf("%-22s %5s %10s %9s %9s %6s %9s %11s | %9s %9s %9s %6s | %s%n", "server", "round", "queries/s", "avg ms", "max ms",
-                    "lost", "CPU µs/q", "q/CPU-s", "p50 ms", "p99 ms", "max ms", "lost", "load average");
+            System.out.printf("%-22s %5s %10s %9s %9s %6s %6s %9s %11s %9s %10s | %9s %9s %9s %6s | %s%n", "server", "round", "queries/s", "avg ms", "max ms",
+                    "lost", "full", "CPU µs/q", "q/CPU-s", "dnsperf", "bound q/s", "p50 ms", "p99 ms", "max ms", "lost", "load average");
             Map<String, List<Run>> runs = new LinkedHashMap<>();
             for (int round = 1; round <= ROUNDS; round++) {
                 for (int i = 0; i < servers.size(); i++) {
                     Server server = servers.get((i + round - 1) % servers.size());
                     Run run = measure(namespaces, dir, server);
                     runs.computeIfAbsent(server.label(), k -> new ArrayList<>()).add(run);
-                    System.out.printf("%-22s %5d %,10.0f %9.3f %9.3f %6d %9.2f %,11.0f | %9.3f %9.3f %9.3f %6d | %s%n", server.label(), round, run.qps,
-                            run.avgMs, run.maxMs, run.lost, run.cpuMicrosPerQuery, 1e6 / run.cpuMicrosPerQuery,
+                    System.out.printf("%-22s %5d %,10.0f %9.3f %9.3f %6d %6d %9.2f %,11.0f %9.2f %,10.0f | %9.3f %9.3f %9.3f %6d | %s%n", server.label(), round,
+                            run.qps, run.avgMs, run.maxMs, run.lost, run.overflows, run.cpuMicrosPerQuery, 1e6 / run.cpuMicrosPerQuery, run.clientMicrosPerQuery,
+                            Runtime.getRuntime().availableProcessors() * 1e6 / (run.cpuMicrosPerQuery + run.clientMicrosPerQuery),
                             run.p50Ms, run.p99Ms, run.latencyMaxMs, run.latencyLost, loadAverage());
                 }
             }
@@ -142,14 +144,16 @@ class ResolverBenchmark {
     }
 
     /** One server's figures in one round: flat out, then at the fixed rate. */
-    private record Run(double qps, double avgMs, double maxMs, long lost, double cpuMicrosPerQuery,
+    private record Run(double qps, double avgMs, double maxMs, long lost, long overflows, double cpuMicrosPerQuery, double clientMicrosPerQuery,
                        double p50Ms, double p99Ms, double latencyMaxMs, long latencyLost) {
     }
 
     private static Run measure(TestNamespaces namespaces, Path dir, Server server) throws IOException {
+        long overflowsBefore = receiveBufferErrors(namespaces);
         long cpuBefore = server.cpu().nanos();
         String out = dnsperf(namespaces, dir, server, SECONDS, false);
         long cpuUsed = server.cpu().nanos() - cpuBefore;
+        long overflows = receiveBufferErrors(namespaces) - overflowsBefore;
         long completed = Long.parseLong(find(out, "Queries completed:\\s+([0-9]+)"));
         String timed = dnsperf(namespaces, dir, server, LATENCY_SECONDS, true);
         double[] latencies = Pattern.compile("(?m)^> \\S+ \\S+ \\S+ ([0-9.]+)$").matcher(timed).results()
@@ -158,15 +162,16 @@ class ResolverBenchmark {
         return new Run(Double.parseDouble(find(out, "Queries per second:\\s+([0-9.]+)")),
                 Double.parseDouble(find(out, "Average Latency \\(s\\):\\s+([0-9.]+)")) * 1000,
                 Double.parseDouble(find(out, "max ([0-9.]+)\\)")) * 1000,
-                Long.parseLong(find(out, "Queries lost:\\s+([0-9]+)")),
-                cpuUsed / 1000.0 / completed,
+                Long.parseLong(find(out, "Queries lost:\\s+([0-9]+)")), overflows,
+                cpuUsed / 1000.0 / completed, clientCpuSeconds(out) * 1e6 / completed,
                 percentile(latencies, 0.50), percentile(latencies, 0.99), latencies[latencies.length - 1],
                 Long.parseLong(find(timed, "Queries lost:\\s+([0-9]+)")));
     }
 
     /** Flat out with {@link #OUTSTANDING} queries in flight, or ({@code timed}) at {@link #LATENCY_RATE} reporting each query. */
     private static String dnsperf(TestNamespaces namespaces, Path dir, Server server, int seconds, boolean timed) throws IOException {
-        List<String> argv = new ArrayList<>(List.of("dnsperf", "-s", server.address(), "-p", Integer.toString(server.port()),
+        // bash's times prints, last, the CPU time (user, system) of what it ran: dnsperf's own cost per query
+        List<String> argv = new ArrayList<>(List.of("bash", "-c", "dnsperf \"$@\"; times", "dnsperf", "-s", server.address(), "-p", Integer.toString(server.port()),
                 "-d", dir.resolve("queries").toString(), "-l", Integer.toString(seconds), "-t", "1",
                 "-c", Integer.toString(CLIENTS), "-T", Integer.toString(THREADS)));
         if (timed) {
@@ -177,6 +182,23 @@ class ResolverBenchmark {
         TestNamespaces.Result result = namespaces.exec("bench", argv.toArray(String[]::new));
         assertThat(result.output()).as("dnsperf against " + server.label()).contains("Queries completed");
         return result.output();
+    }
+
+    /** Datagrams the namespace's UDP dropped for a full receive buffer (the server's or dnsperf's), from /proc/net/snmp. */
+    private static long receiveBufferErrors(TestNamespaces namespaces) throws IOException {
+        String[] lines = namespaces.exec("bench", "cat", "/proc/net/snmp").output().lines().filter(l -> l.startsWith("Udp: ")).toArray(String[]::new);
+        List<String> names = List.of(lines[0].split("\\s+"));
+        return Long.parseLong(lines[1].split("\\s+")[names.indexOf("RcvbufErrors")]);
+    }
+
+    private static double clientCpuSeconds(String out) {
+        Matcher times = Pattern.compile("(?m)^(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s$").matcher(out);
+        double seconds = -1;
+        while (times.find()) { // the second line: the children's, dnsperf's
+            seconds = Integer.parseInt(times.group(1)) * 60 + Double.parseDouble(times.group(2))
+                    + Integer.parseInt(times.group(3)) * 60 + Double.parseDouble(times.group(4));
+        }
+        return seconds;
     }
 
     private static double percentile(double[] sorted, double fraction) {
