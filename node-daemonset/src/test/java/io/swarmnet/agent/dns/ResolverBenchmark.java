@@ -42,8 +42,8 @@ class ResolverBenchmark {
     private static final int SECONDS = Integer.getInteger("swarmnet.bench.seconds", 5);
     private static final int WARMUP_SECONDS = Integer.getInteger("swarmnet.bench.warmupSeconds", 3);
     private static final int ROUNDS = Integer.getInteger("swarmnet.bench.rounds", 3);
-    private static final int CLIENTS = Integer.getInteger("swarmnet.bench.clients", 4);
-    private static final int THREADS = Integer.getInteger("swarmnet.bench.threads", 1);
+    private static final int CLIENTS = Integer.getInteger("swarmnet.bench.clients", 8);
+    private static final int THREADS = Integer.getInteger("swarmnet.bench.threads", 2);
     private static final int OUTSTANDING = Integer.getInteger("swarmnet.bench.outstanding", 200);
     private static final int LATENCY_RATE = Integer.getInteger("swarmnet.bench.latencyRate", 20_000);
     private static final int LATENCY_SECONDS = Integer.getInteger("swarmnet.bench.latencySeconds", 3);
