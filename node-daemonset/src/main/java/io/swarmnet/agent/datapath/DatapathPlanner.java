@@ -307,20 +307,25 @@ public final class DatapathPlanner {
         List<Step> steps = new ArrayList<>();
         Map<NetworkKey, Set<IpAddress>> taskAddresses = taskAddresses(desired);
         Map<NetworkKey, Set<IpAddress>> goneTasks = goneTasks(desired, actual, taskAddresses);
+        // the pods of a node mostly share their VIP rules and tables: each distinct pair is worked out once
+        Map<VipWork, List<String>> transactions = new HashMap<>();
+        Map<VipWork, List<StaleVipFlows>> flows = new HashMap<>();
         for (Map.Entry<PodRef, PodNamespaceState> e : new TreeMap<>(actual.pods()).entrySet()) {
             PodRef ref = e.getKey();
             if (rejectedPods.containsKey(ref)) {
                 continue;
             }
             PodDatapath pod = pods.get(ref);
-            List<String> lines = pod == null
-                    ? vipLoadBalancer.removal(e.getValue().vips())
-                    : vipLoadBalancer.transaction(VipLoadBalancer.byVip(pod.vips()), e.getValue().vips());
+            VipWork work = new VipWork(pod == null ? null : pod.vips(), e.getValue().vips());
+            List<String> lines = transactions.computeIfAbsent(work, w -> w.rules() == null
+                    ? vipLoadBalancer.removal(w.table())
+                    : vipLoadBalancer.transaction(VipLoadBalancer.byVip(w.rules()), w.table()));
             if (!lines.isEmpty()) {
                 Owner owner = new Owner.Pod(ref);
                 steps.add(new Step(Tool.NFT, e.getValue().namespace(), lines.stream().map(l -> new Command(l, owner)).toList()));
             }
-            List<StaleVipFlows> stale = pod == null ? List.of() : staleFlows(pod, e.getValue().vips(), taskAddresses, goneTasks);
+            List<StaleVipFlows> stale = pod == null ? List.of()
+                    : flows.computeIfAbsent(work, w -> staleFlows(w.rules(), w.table(), taskAddresses, goneTasks));
             if (!stale.isEmpty()) {
                 Owner owner = new Owner.Pod(ref);
                 // skipped if the pod's transaction failed: its old backends are then still in the VIP
@@ -331,14 +336,18 @@ public final class DatapathPlanner {
         return steps;
     }
 
+    /** A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it. */
+    private record VipWork(List<VipRule> rules, VipTable table) {
+    }
+
     /**
      * Per backend that leaves one of the pod's VIPs, the connections still DNATed to it; and per task that left the
      * network, the TCP connections its VIPs kept for it when it left them only not ready.
      */
-    private static List<StaleVipFlows> staleFlows(PodDatapath pod, VipTable actual, Map<NetworkKey, Set<IpAddress>> taskAddresses,
+    private static List<StaleVipFlows> staleFlows(List<VipRule> vips, VipTable actual, Map<NetworkKey, Set<IpAddress>> taskAddresses,
             Map<NetworkKey, Set<IpAddress>> goneTasks) {
         Map<IpAddress, VipRule> rules = new HashMap<>();
-        pod.vips().forEach(r -> rules.putIfAbsent(r.vip(), r));
+        vips.forEach(r -> rules.putIfAbsent(r.vip(), r));
         Set<StaleVipFlows> stale = new HashSet<>();
         actual.balanced().forEach((vip, backends) -> {
             VipRule rule = rules.get(vip);

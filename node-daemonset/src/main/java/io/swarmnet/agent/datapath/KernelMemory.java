@@ -105,6 +105,7 @@ final class KernelMemory {
     private void rememberPods(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures,
             Set<PodRef> touched, long now) {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
+        Map<java.util.List<io.swarmnet.agent.desired.VipRule>, VipTable> expected = new HashMap<>();
         tables.keySet().retainAll(desiredPods);
         tableSince.keySet().retainAll(desiredPods);
         for (PodDatapath pod : desired.pods()) {
@@ -117,7 +118,9 @@ final class KernelMemory {
             }
             // listed (or relisted) in this apply: its age starts now; otherwise it keeps the age of its last listing
             tableSince.putIfAbsent(pod.pod(), now);
-            tables.put(pod.pod(), new KnownVipTable(path, vipLoadBalancer.expected(VipLoadBalancer.byVip(pod.vips())),
+            // pods with the same rules share one table: worked out once, and compared by identity next time
+            VipTable table = expected.computeIfAbsent(pod.vips(), rules -> vipLoadBalancer.expected(VipLoadBalancer.byVip(rules)));
+            tables.put(pod.pod(), new KnownVipTable(path, table,
                     touched.contains(pod.pod()) ? null : state.links()));
         }
     }
