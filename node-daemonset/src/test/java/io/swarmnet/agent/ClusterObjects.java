@@ -87,6 +87,11 @@ public final class ClusterObjects {
             return this;
         }
 
+        public NetworkBuilder internal(boolean internal) {
+            spec.setInternal(internal);
+            return this;
+        }
+
         public NetworkBuilder mtu(int mtu) {
             spec.setMtu(mtu);
             return this;

@@ -53,6 +53,12 @@ public class OverlayNetworkSpec {
     @ValidationRule(value = "self == oldSelf", message = "spec.encrypted cannot be changed; create a new network instead")
     private Boolean encrypted;
 
+    @JsonPropertyDescription("Restrict external access to the network, as docker network create --internal: tasks reach each other "
+            + "and the network's virtual IPs over it, but no task forwards traffic between it and anything else, so a route through "
+            + "the network (added by hand or by another component) leads nowhere outside it. The pod's own Kubernetes network is "
+            + "untouched. May be changed on a live network: running tasks switch without losing their connections on it.")
+    private Boolean internal;
+
     @JsonPropertyDescription("VXLAN network identifier (1..16777215), any one no other network holds. Left out, the operator assigns "
             + "the lowest free one of its automatic range (chart value network.vxlanIdRange, default 1048576-16777215, clear of the "
             + "ids Calico, flannel and Cilium use).")
@@ -76,6 +82,8 @@ public class OverlayNetworkSpec {
     public void setIpRange(String ipRange) { this.ipRange = ipRange; }
     public Boolean getEncrypted() { return encrypted; }
     public void setEncrypted(Boolean encrypted) { this.encrypted = encrypted; }
+    public Boolean getInternal() { return internal; }
+    public void setInternal(Boolean internal) { this.internal = internal; }
     public Integer getVxlanId() { return vxlanId; }
     public void setVxlanId(Integer vxlanId) { this.vxlanId = vxlanId; }
     public Integer getMtu() { return mtu; }
@@ -83,5 +91,9 @@ public class OverlayNetworkSpec {
 
     public boolean isEncrypted() {
         return Boolean.TRUE.equals(encrypted);
+    }
+
+    public boolean isInternal() {
+        return Boolean.TRUE.equals(internal);
     }
 }

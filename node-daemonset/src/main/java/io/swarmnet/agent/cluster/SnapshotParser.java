@@ -151,7 +151,8 @@ final class SnapshotParser {
             }
         }
         boolean encrypted = spec != null && spec.isEncrypted();
-        return Optional.of(new NetworkInfo(key, vni, subnet, gateway, encrypted, mtu));
+        boolean internal = spec != null && spec.isInternal();
+        return Optional.of(new NetworkInfo(key, vni, subnet, gateway, encrypted, mtu, internal));
     }
 
     private Optional<ServiceInfo> service(SwarmService service) {

@@ -238,6 +238,9 @@ public final class DatapathPlanner {
 
         // local tasks: one veth each, pod end named by the user, bridge end named by us
         Set<String> wantedPorts = new HashSet<>();
+        // on an internal network the pod end joins the group the pod's isolate chain drops forwarding for (VipLoadBalancer);
+        // changed in place on a live pod, which leaves its connections on the network alone
+        int group = network.internal() ? KernelNames.INTERNAL_GROUP : LinkState.DEFAULT_GROUP;
         for (Attachment a : attachments) {
             PodAttachment att = a.attachment();
             Owner pod = new Owner.Pod(a.pod());
@@ -261,13 +264,19 @@ public final class DatapathPlanner {
                 }
                 forPod.add(new Command("link add name " + att.interfaceName() + " mtu " + att.mtu() + " address " + att.mac()
                         + " type veth peer name " + port + " mtu " + att.mtu() + " netns " + namespace, pod, requiresNetwork));
-                forPod.add(new Command("link set dev " + att.interfaceName() + " alias " + names.podInterfaceAlias(network.key()),
-                        pod, requiresNetwork));
+                // a new device starts in the default group
+                forPod.add(new Command("link set dev " + att.interfaceName() + " alias " + names.podInterfaceAlias(network.key())
+                        + (group == LinkState.DEFAULT_GROUP ? "" : " group " + group), pod, requiresNetwork));
                 forPod.add(new Command("addr add " + att.address() + "/" + att.prefixLength() + " dev " + att.interfaceName(),
                         pod, requiresNetwork));
                 forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
-            } else if (!podLink.up()) {
-                forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
+            } else {
+                if (podLink.group() != group) {
+                    forPod.add(new Command("link set dev " + att.interfaceName() + " group " + group, pod, requiresNetwork));
+                }
+                if (!podLink.up()) {
+                    forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
+                }
             }
             if (recreate || !bridge.equals(portLink.master()) || portLink.mtu() != att.mtu() || !portLink.up()
                     || !names.bridgePortAlias(a.pod()).equals(portLink.alias())) {

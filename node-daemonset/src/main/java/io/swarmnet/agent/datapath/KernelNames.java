@@ -24,12 +24,19 @@ import java.util.regex.Pattern;
  *   veth, bridge end    PREFIX-vAAAAAA        (hash of pod UID + network, inside the network namespace)
  *   veth, pod end       the attachment's interfaceName, alias "PREFIX:namespace/network"
  *   nftables table      ip PREFIX_vip         (in each attached pod's namespace)
+ *   device group        INTERNAL_GROUP        (a pod's interface on an internal network; the table's forward chain
+ *                                              drops whatever a pod would route into or out of this group)
  * </pre>
  */
 public final class KernelNames {
 
     /** Device names are limited to IFNAMSIZ-1 = 15 characters by the kernel. */
     public static final int MAX_DEVICE_NAME = 15;
+    /**
+     * The device group of a task's interface on an internal network ("swni" in ASCII). A group, not a name list, so
+     * that the nftables rule matching it is the same in every pod and the kernel reports membership with the device.
+     */
+    public static final int INTERNAL_GROUP = 0x73776e69;
     private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9]{0,6}");
     private static final String BASE32 = "0123456789abcdefghijklmnopqrstuv";
 

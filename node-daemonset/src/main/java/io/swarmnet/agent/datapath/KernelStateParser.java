@@ -60,9 +60,25 @@ public final class KernelStateParser {
             }
             String alias = link.hasNonNull("ifalias") ? link.path("ifalias").asText() : null;
             String master = link.hasNonNull("master") ? link.path("master").asText() : null;
-            links.put(name, new LinkState(name, kind, link.path("mtu").asInt(), up, master, mac, addresses, alias, vxlan));
+            links.put(name, new LinkState(name, kind, link.path("mtu").asInt(), up, master, mac, addresses, alias, vxlan,
+                    group(link.path("group"))));
         }
         return links;
+    }
+
+    /** {@code ip -j} prints a device group by its name from /etc/iproute2/group when it has one, else as a number. */
+    private static int group(JsonNode group) {
+        if (group.isMissingNode() || group.isNull() || group.asText().equals("default")) {
+            return LinkState.DEFAULT_GROUP;
+        }
+        if (group.isIntegralNumber()) {
+            return group.asInt();
+        }
+        try {
+            return Integer.parseUnsignedInt(group.asText());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** {@code ip -j neigh show dev VXLAN nud permanent}: address → MAC. */
@@ -113,6 +129,7 @@ public final class KernelStateParser {
         Map<String, Integer> chainModulus = new HashMap<>();
         Set<String> chains = new HashSet<>();
         Set<String> maps = new HashSet<>();
+        List<String> isolateRules = new ArrayList<>();
         for (JsonNode item : root.path("nftables")) {
             if (item.has("table")) {
                 table = true;
@@ -163,6 +180,9 @@ public final class KernelStateParser {
                 JsonNode rule = item.get("rule");
                 String chain = rule.path("chain").asText();
                 ruleCounts.merge(chain, 1, Integer::sum);
+                if (chain.equals("isolate")) {
+                    isolateRules.add(groupDrop(rule.path("expr")));
+                }
                 int modulus = findNumgenModulus(rule.path("expr"));
                 if (modulus > 0) {
                     chainModulus.put(chain, modulus);
@@ -174,9 +194,10 @@ public final class KernelStateParser {
         }
         boolean skeleton = vipsMap && refusedSet
                 && "nat/prerouting".equals(hooks.get("prerouting")) && "nat/output".equals(hooks.get("output"))
-                && "filter/output".equals(hooks.get("refuse")) && hooks.size() == 3
+                && "filter/output".equals(hooks.get("refuse")) && "filter/forward".equals(hooks.get("isolate")) && hooks.size() == 4
                 && ruleCounts.getOrDefault("prerouting", 0) == 1 && ruleCounts.getOrDefault("output", 0) == 1
-                && ruleCounts.getOrDefault("refuse", 0) == 2;
+                && ruleCounts.getOrDefault("refuse", 0) == 2
+                && isolateRules.equals(List.of("iifgroup " + KernelNames.INTERNAL_GROUP, "oifgroup " + KernelNames.INTERNAL_GROUP));
         Map<IpAddress, List<IpAddress>> balanced = new HashMap<>();
         Map<IpAddress, Integer> modulus = new HashMap<>();
         for (Map.Entry<IpAddress, String> e : vipToChain.entrySet()) {
@@ -192,6 +213,23 @@ public final class KernelStateParser {
             }
         }
         return new VipTable(true, skeleton, balanced, modulus, refused, chains, maps);
+    }
+
+    /**
+     * "iifgroup N" or "oifgroup N" for a rule that is exactly {@code meta KEY N drop}, else "": the isolate chain is
+     * checked rule by rule, since a wrong group number would quietly leave internal networks open.
+     */
+    private static String groupDrop(JsonNode expr) {
+        if (expr.size() != 2 || !expr.get(1).has("drop")) {
+            return "";
+        }
+        JsonNode match = expr.get(0).path("match");
+        String key = match.path("left").path("meta").path("key").asText("");
+        if (!match.path("op").asText().equals("==") || !(key.equals("iifgroup") || key.equals("oifgroup"))
+                || !match.path("right").isIntegralNumber()) {
+            return "";
+        }
+        return key + " " + match.path("right").asLong();
     }
 
     private static int findNumgenModulus(JsonNode node) {

@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KernelTools implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KernelTools.class);
+    // a backend change is a few lines; longer transactions (a new pod's table) are libnftables' to run
+    private static final int NETLINK_LINES = 64;
+
     private final Duration timeout;
     private final boolean onlyListedPrograms;
     // null when libnftables cannot be loaded: nft is then started for every command
@@ -80,7 +84,24 @@ public final class KernelTools implements AutoCloseable {
         if (sessions == null) {
             return run(command, text);
         }
+        Optional<NftNetlink.Batch> batch = lines.size() <= NETLINK_LINES ? NftNetlink.batch(lines, 1) : Optional.empty();
+        if (batch.isPresent()) {
+            NftSession.Outcome sent = sessions.send(ns, batch.get(), timeout);
+            if (sent.exitCode() == 0) {
+                netlinkBatches.incrementAndGet();
+                return sessionResult(command, sent);
+            }
+            // nothing of a refused batch was applied: libnftables runs the same lines and words its error as nft does
+            LOG.debug("{}; running the transaction through libnftables", sent.stderr());
+        }
         return sessionResult(command, sessions.run(ns, text, true, 0, timeout));
+    }
+
+    /** {@link #nft} as libnftables runs it, never as a netlink batch (for tests comparing the two). */
+    Result nftThroughLibnftables(NetNamespace ns, List<String> lines) {
+        List<String> command = ns.wrap(List.of("nft", "-f", "-"));
+        String text = String.join("\n", lines) + "\n";
+        return sessions == null ? run(command, text) : sessionResult(command, sessions.run(ns, text, true, 0, timeout));
     }
 
     /**
@@ -133,6 +154,12 @@ public final class KernelTools implements AutoCloseable {
     }
 
     private final java.util.concurrent.atomic.AtomicLong processesStarted = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong netlinkBatches = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many nft transactions went to the kernel as netlink batches, without libnftables (for tests and benchmarks). */
+    public long netlinkBatches() {
+        return netlinkBatches.get();
+    }
 
     /** The nft sessions open now, for tests. */
     List<NftSession> nftSessions() {

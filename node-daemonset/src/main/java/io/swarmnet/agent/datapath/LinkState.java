@@ -13,12 +13,23 @@ import java.util.Optional;
  * @param addresses IPv4 addresses as address/prefix
  * @param alias     the interface alias (ifalias), or null
  * @param vxlan     VXLAN parameters when {@code kind} is vxlan, else null
+ * @param group     the device group (0 is the kernel's "default"; -1 when {@code ip} printed a name other than "default",
+ *                  which only a local /etc/iproute2/group can cause)
  */
 public record LinkState(String name, String kind, int mtu, boolean up, String master, MacAddress mac,
-        List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan) {
+        List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan, int group) {
+
+    /** The kernel's default device group, the one every new device is in. */
+    public static final int DEFAULT_GROUP = 0;
 
     public LinkState {
         addresses = List.copyOf(addresses);
+    }
+
+    /** A device in the default group. */
+    public LinkState(String name, String kind, int mtu, boolean up, String master, MacAddress mac,
+            List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan) {
+        this(name, kind, mtu, up, master, mac, addresses, alias, vxlan, DEFAULT_GROUP);
     }
 
     public Optional<VxlanParameters> vxlanParameters() {

@@ -32,10 +32,11 @@ final class NftSession {
     record Outcome(int exitCode, String stdout, String stderr) {
     }
 
-    private record Job(String text, boolean asFile, int outputFlags, CompletableFuture<Outcome> result) {
+    /** A command as text for libnftables, or a netlink batch ({@code batch} not null) sent as it is. */
+    private record Job(String text, boolean asFile, int outputFlags, NftNetlink.Batch batch, CompletableFuture<Outcome> result) {
     }
 
-    private static final Job STOP = new Job("", false, 0, null);
+    private static final Job STOP = new Job("", false, 0, null, null);
     private static final Path OWN_NAMESPACE = Path.of("/proc/thread-self/ns/net");
     // what `nft -f -` calls its input in error messages; a session's input is its memfd instead
     private static final String STDIN_NAME = "/dev/stdin";
@@ -81,10 +82,18 @@ final class NftSession {
      * the line), otherwise as {@code nft WORDS} would. Empty when the session is ending: open a new one.
      */
     synchronized Optional<CompletableFuture<Outcome>> submit(String text, boolean asFile, int outputFlags) {
+        return submit(new Job(text, asFile, outputFlags, null, new CompletableFuture<>()));
+    }
+
+    /** Queues a netlink batch, sent from the session's thread on its own netfilter socket. Empty when ending. */
+    synchronized Optional<CompletableFuture<Outcome>> submit(NftNetlink.Batch batch) {
+        return submit(new Job("", false, 0, batch, new CompletableFuture<>()));
+    }
+
+    private synchronized Optional<CompletableFuture<Outcome>> submit(Job job) {
         if (ending) {
             return Optional.empty();
         }
-        Job job = new Job(text, asFile, outputFlags, new CompletableFuture<>());
         jobs.add(job);
         return Optional.of(job.result());
     }
@@ -121,6 +130,7 @@ final class NftSession {
     private void serve() {
         Pointer ctx = null;
         int memfd = -1;
+        int netlink = -1;
         try {
             if (path.isPresent()) {
                 enter(path.get());
@@ -140,7 +150,14 @@ final class NftSession {
                 if (job == STOP) {
                     break;
                 }
-                if (job != null) {
+                if (job != null && job.batch() != null) {
+                    if (netlink < 0) {
+                        netlink = NetfilterSocket.open();
+                    }
+                    job.result().complete(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
+                            : NetfilterSocket.send(netlink, job.batch(), where()));
+                    lastUse = System.nanoTime();
+                } else if (job != null) {
                     job.result().complete(runReporting(ctx, memfd, job));
                     lastUse = System.nanoTime();
                 } else if (shouldEnd(System.nanoTime() - lastUse)) {
@@ -166,6 +183,9 @@ final class NftSession {
             }
             if (memfd >= 0) {
                 Libc.close(memfd);
+            }
+            if (netlink >= 0) {
+                Libc.close(netlink);
             }
             // only jobs queued before an entry failure, or a stray STOP, can be left
             for (Job job = jobs.poll(); job != null; job = jobs.poll()) {

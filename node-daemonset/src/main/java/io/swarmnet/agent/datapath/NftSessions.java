@@ -46,6 +46,16 @@ final class NftSessions implements AutoCloseable {
      * A timeout gives exit code 124 and abandons the session (its thread ends when libnftables returns).
      */
     NftSession.Outcome run(NetNamespace namespace, String text, boolean asFile, int outputFlags, Duration timeout) {
+        return run(namespace, session -> session.submit(text, asFile, outputFlags), timeout);
+    }
+
+    /** Sends a netlink batch from {@code namespace}'s session, waiting at most {@code timeout}, as {@link #run} does. */
+    NftSession.Outcome send(NetNamespace namespace, NftNetlink.Batch batch, Duration timeout) {
+        return run(namespace, session -> session.submit(batch), timeout);
+    }
+
+    private NftSession.Outcome run(NetNamespace namespace,
+            java.util.function.Function<NftSession, Optional<CompletableFuture<NftSession.Outcome>>> submit, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Optional<Path> path = namespace.enterPath();
         Object key = path.<Object>map(p -> p).orElse(OWN_NAMESPACE);
@@ -62,7 +72,7 @@ final class NftSessions implements AutoCloseable {
                     forget(key, session);
                     continue;
                 }
-                Optional<CompletableFuture<NftSession.Outcome>> result = session.submit(text, asFile, outputFlags);
+                Optional<CompletableFuture<NftSession.Outcome>> result = submit.apply(session);
                 if (result.isEmpty()) {
                     forget(key, session);
                     continue;

@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 
 /**
  * Decides the nftables transaction that brings one pod's VIP table from what the kernel has to what it should
- * have. Layout (one table per pod, in the pod's own namespace, so backends see the real client address):
+ * have. Layout (one table per attached pod, in the pod's own namespace, so backends see the real client address):
  *
  * <pre>
  * table ip PREFIX_vip {
@@ -18,13 +18,22 @@ import java.util.stream.Collectors;
  *   set refused  { type ipv4_addr }                    VIPs without backends: connections are refused, not left hanging
  *   chain prerouting / output (nat)   ip daddr vmap @vips
  *   chain refuse (filter output)      ip daddr @refused reject
+ *   chain isolate (filter forward)    iifgroup INTERNAL_GROUP drop; oifgroup INTERNAL_GROUP drop
  *   chain v_VIP                       dnat to numgen inc mod N map @b_VIP
  *   map b_VIP    { typeof numgen inc mod N : ip daddr } 0 → backend0, 1 → backend1, ...
  * }
  * </pre>
  *
+ * The modulus in force is the rule's: when the number of backends changes, the map is refilled and the rule
+ * replaced, and the map keeps the modulus it was declared with (a declaration only names the key's type).
+ *
  * A packet costs one verdict-map lookup whatever the number of services, and a backend change touches only that
  * service's map (and its rule when N changes): a transaction of a few lines, applied atomically.
+ *
+ * <p>The {@code isolate} chain is what makes a network internal: the planner puts a pod's interface on an internal
+ * network into {@link KernelNames#INTERNAL_GROUP}, and the pod then routes nothing into or out of it. The chain is
+ * the same in every pod, so whether a pod is on an internal network lives in its devices alone, and a pod keeps the
+ * table (with the chain) for as long as it is attached, VIPs or not.
  */
 public final class VipLoadBalancer {
 
@@ -36,15 +45,12 @@ public final class VipLoadBalancer {
         this.table = "ip " + names.vipTable();
     }
 
-    /** The lines of one {@code nft -f -} transaction; empty when the kernel already matches. */
+    /**
+     * The lines of one {@code nft -f -} transaction for an attached pod (with or without VIPs); empty when the kernel
+     * already matches.
+     */
     public List<String> transaction(Map<IpAddress, List<IpAddress>> desired, VipTable actual) {
         List<String> lines = new ArrayList<>();
-        if (desired.isEmpty()) {
-            if (actual.present()) {
-                lines.add("delete table " + table);
-            }
-            return lines;
-        }
         if (!actual.present() || !actual.skeleton()) {
             if (actual.present()) {
                 // someone changed the fixed part of our table: rebuild it whole, in the same atomic transaction
@@ -90,10 +96,10 @@ public final class VipLoadBalancer {
                     lines.add("flush map " + table + " " + map);
                     lines.add("add element " + table + " " + map + " " + elements(backends));
                 } else {
-                    // the balanced VIP's chain and map exist (the parser only reports consistent ones)
+                    // the balanced VIP's chain and map exist (the parser only reports consistent ones); the map keeps
+                    // its declaration (any modulus' numbers are 32-bit integers), the rule carries the new modulus
                     lines.add("flush chain " + table + " " + chain);
-                    lines.add("delete map " + table + " " + map);
-                    lines.add(mapDeclaration(map, backends.size()));
+                    lines.add("flush map " + table + " " + map);
                     lines.add("add element " + table + " " + map + " " + elements(backends));
                     lines.add(dnatRule(chain, map, backends.size()));
                 }
@@ -126,9 +132,6 @@ public final class VipLoadBalancer {
 
     /** The table a successful {@link #transaction} leaves behind: what reading the kernel would return. */
     public VipTable expected(Map<IpAddress, List<IpAddress>> desired) {
-        if (desired.isEmpty()) {
-            return VipTable.ABSENT;
-        }
         Map<IpAddress, List<IpAddress>> balanced = new java.util.HashMap<>();
         Map<IpAddress, Integer> modulus = new java.util.HashMap<>();
         Set<IpAddress> refused = new HashSet<>();
@@ -147,7 +150,7 @@ public final class VipLoadBalancer {
         return new VipTable(true, true, balanced, modulus, refused, chains, maps);
     }
 
-    /** The transaction removing our table from a pod that no longer has VIPs (or is no longer ours to program). */
+    /** The transaction removing our table from a pod that is no longer attached (no longer ours to program). */
     public List<String> removal(VipTable actual) {
         return actual.present() ? List.of("delete table " + table) : List.of();
     }
@@ -170,10 +173,14 @@ public final class VipLoadBalancer {
         // locally generated connections: the pod's own processes are the clients
         lines.add("add chain " + table + " output { type nat hook output priority -100; }");
         lines.add("add chain " + table + " refuse { type filter hook output priority 0; }");
+        lines.add("add chain " + table + " isolate { type filter hook forward priority 0; }");
         lines.add("add rule " + table + " prerouting ip daddr vmap @vips");
         lines.add("add rule " + table + " output ip daddr vmap @vips");
         lines.add("add rule " + table + " refuse ip daddr @refused reject with tcp reset");
         lines.add("add rule " + table + " refuse ip daddr @refused reject");
+        // both directions: out of an internal network (a route through a task) and into it (a task as a gateway)
+        lines.add("add rule " + table + " isolate meta iifgroup " + KernelNames.INTERNAL_GROUP + " drop");
+        lines.add("add rule " + table + " isolate meta oifgroup " + KernelNames.INTERNAL_GROUP + " drop");
     }
 
     private void addVip(List<String> lines, IpAddress vip, List<IpAddress> backends, boolean chainExists, boolean mapExists) {

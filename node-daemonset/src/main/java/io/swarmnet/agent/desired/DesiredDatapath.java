@@ -264,7 +264,7 @@ public final class DesiredDatapath {
                 peers.add(vtep);
             }
             return new NetworkDatapath(network.key(), network.vni(), network.subnet(), network.gateway(),
-                    mtu(network, node.underlayMtu()), network.encrypted(), List.copyOf(remote.values()), peers);
+                    mtu(network, node.underlayMtu()), network.encrypted(), List.copyOf(remote.values()), peers, network.internal());
         }
 
         /** VIP rules of every vip-mode service with a virtual IP on the network, sorted by service name. */

@@ -13,12 +13,19 @@ import java.util.Set;
  *                        minus ESP overhead when encrypted)
  * @param remoteEndpoints every task of the network on other nodes, sorted by address
  * @param peerVteps       underlay addresses of the other nodes carrying the network
+ * @param internal        no local task may forward traffic between this network and anything else (spec.internal)
  */
 public record NetworkDatapath(NetworkKey key, Vni vni, Cidr subnet, IpAddress gateway, int mtu, boolean encrypted,
-        List<RemoteEndpoint> remoteEndpoints, Set<IpAddress> peerVteps) {
+        List<RemoteEndpoint> remoteEndpoints, Set<IpAddress> peerVteps, boolean internal) {
 
     public NetworkDatapath {
         remoteEndpoints = List.copyOf(remoteEndpoints);
         peerVteps = Set.copyOf(peerVteps);
+    }
+
+    /** A network that is not internal. */
+    public NetworkDatapath(NetworkKey key, Vni vni, Cidr subnet, IpAddress gateway, int mtu, boolean encrypted,
+            List<RemoteEndpoint> remoteEndpoints, Set<IpAddress> peerVteps) {
+        this(key, vni, subnet, gateway, mtu, encrypted, remoteEndpoints, peerVteps, false);
     }
 }

@@ -81,6 +81,75 @@ class DatapathPlannerTest {
     }
 
     @Test
+    void aTaskOnAnInternalNetworkHasItsInterfaceCreatedInTheIsolatedGroup() {
+        NodeDatapath desired = node(List.of(internalNetwork(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.lines(Plan.Tool.IP)).containsSubsequence(
+                "link add name eth1 mtu 1450 address 02:42:0a:00:09:03 type veth peer name "
+                        + NAMES.bridgePort(WEB1, NET) + " mtu 1450 netns " + NETNS,
+                "link set dev eth1 alias swn:default/my-network group " + KernelNames.INTERNAL_GROUP,
+                "link set dev eth1 up");
+        assertThat(plan.lines(Plan.Tool.NFT)).contains(
+                "add chain ip swn_vip isolate { type filter hook forward priority 0; }",
+                "add rule ip swn_vip isolate meta iifgroup " + KernelNames.INTERNAL_GROUP + " drop",
+                "add rule ip swn_vip isolate meta oifgroup " + KernelNames.INTERNAL_GROUP + " drop");
+    }
+
+    @Test
+    void aTaskOnAPlainNetworkStaysInTheDefaultGroup() {
+        NodeDatapath desired = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.lines(Plan.Tool.IP)).contains("link set dev eth1 alias swn:default/my-network")
+                .noneMatch(l -> l.contains("group"));
+    }
+
+    @Test
+    void aConvergedNodeWithAnInternalNetworkGetsAnEmptyPlan() {
+        NodeDatapath desired = node(List.of(internalNetwork(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5")), pod(WEB2, "10.0.9.4")));
+
+        Plan plan = planner.plan(desired, converged(desired));
+
+        assertThat(plan.isEmpty()).as("%s", plan).isTrue();
+        assertThat(plan.rejectedPods()).isEmpty();
+    }
+
+    @Test
+    void aTaskWithoutVipsOnAnInternalNetworkStillGetsTheIsolateChain() {
+        // a dnsrr-only network: no VIP rule anywhere, yet the pod must not route into or out of the network
+        NodeDatapath desired = node(List.of(internalNetwork(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.lines(Plan.Tool.NFT)).contains("add table ip swn_vip",
+                "add rule ip swn_vip isolate meta iifgroup " + KernelNames.INTERNAL_GROUP + " drop");
+    }
+
+    @Test
+    void switchingALiveNetworkToInternalOnlyMovesItsTasksInterfacesIntoTheGroup() {
+        List<RemoteEndpoint> remotes = List.of(remote("10.0.9.5", "192.0.2.12"));
+        List<PodDatapath> pods = List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5")), pod(WEB2, "10.0.9.4"));
+        NodeDatapath plain = node(List.of(network(remotes)), pods);
+        NodeDatapath internal = node(List.of(internalNetwork(remotes)), pods);
+
+        Plan on = planner.plan(internal, converged(plain));
+        Plan off = planner.plan(plain, converged(internal));
+
+        // nothing is recreated, so the tasks' connections on the network go on
+        assertThat(on.lines(Plan.Tool.IP)).containsExactly("link set dev eth1 group " + KernelNames.INTERNAL_GROUP,
+                "link set dev eth1 group " + KernelNames.INTERNAL_GROUP);
+        assertThat(on.size()).isEqualTo(2);
+        assertThat(off.lines(Plan.Tool.IP)).containsExactly("link set dev eth1 group 0", "link set dev eth1 group 0");
+        assertThat(off.size()).isEqualTo(2);
+    }
+
+    @Test
     void aBackendLeavingAVipHasItsFlowsDeletedAfterTheTransactionThatRemovesIt() {
         // 10.0.9.5 is gone: no longer a task of the network
         NodeDatapath before = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12"), remote("10.0.9.6", "192.0.2.13")))),
@@ -369,6 +438,11 @@ class DatapathPlannerTest {
                 Set.copyOf(remotes.stream().map(RemoteEndpoint::vtep).toList()));
     }
 
+    private static NetworkDatapath internalNetwork(List<RemoteEndpoint> remotes) {
+        return new NetworkDatapath(NET, new Vni(4097), Cidr.parse("10.0.9.0/24"), ip("10.0.9.1"), 1450, false, remotes,
+                Set.copyOf(remotes.stream().map(RemoteEndpoint::vtep).toList()), true);
+    }
+
     private static RemoteEndpoint remote(String address, String vtep) {
         return new RemoteEndpoint(ip(address), MacAddress.forTask(ip(address)), ip(vtep));
     }
@@ -441,12 +515,16 @@ class DatapathPlannerTest {
             String ns = NAMES.networkNamespace(n.vni());
             namespaces.put(ns, new NetworkNamespaceState(ns, links, neigh, fdb));
         }
+        Map<NetworkKey, Boolean> internal = new HashMap<>();
+        desired.networks().forEach(n -> internal.put(n.key(), n.internal()));
         for (PodDatapath p : desired.pods()) {
             Map<String, LinkState> links = new HashMap<>();
             links.put("lo", lo());
             for (PodAttachment a : p.attachments()) {
+                int group = internal.getOrDefault(a.network(), false) ? KernelNames.INTERNAL_GROUP : LinkState.DEFAULT_GROUP;
                 links.put(a.interfaceName(), new LinkState(a.interfaceName(), "veth", a.mtu(), true, null, a.mac(),
-                        List.of(new LinkState.InterfaceAddress(a.address(), a.prefixLength())), NAMES.podInterfaceAlias(a.network()), null));
+                        List.of(new LinkState.InterfaceAddress(a.address(), a.prefixLength())), NAMES.podInterfaceAlias(a.network()), null,
+                        group));
             }
             Map<IpAddress, List<IpAddress>> balanced = new HashMap<>();
             Map<IpAddress, Integer> modulus = new HashMap<>();
@@ -458,8 +536,8 @@ class DatapathPlannerTest {
                 chains.add(NAMES.vipChain(v.vip()));
                 maps.add(NAMES.backendMap(v.vip()));
             }
-            VipTable table = p.vips().isEmpty() ? VipTable.ABSENT
-                    : new VipTable(true, true, balanced, modulus, Set.of(), Set.copyOf(chains), Set.copyOf(maps));
+            // every attached pod keeps the table, VIPs or not: its isolate chain enforces internal networks
+            VipTable table = new VipTable(true, true, balanced, modulus, Set.of(), Set.copyOf(chains), Set.copyOf(maps));
             pods.put(p.pod(), new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")), links, table));
         }
         return new ActualNode(List.of(), namespaces, pods, Map.of());

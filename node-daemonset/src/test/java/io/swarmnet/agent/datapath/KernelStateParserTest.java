@@ -13,9 +13,8 @@ class KernelStateParserTest {
 
     private final KernelStateParser parser = new KernelStateParser(new KernelNames("zq"));
 
-    @Test
-    void readsTheVipTableWeWrote() {
-        String json = """
+    /** What {@code nft -j list table ip zq_vip} prints for a table with one balanced and one refused VIP. */
+    private static final String TABLE = """
                 {"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
                 {"table": {"family": "ip", "name": "zq_vip", "handle": 1}},
                 {"map": {"family": "ip", "name": "vips", "table": "zq_vip", "type": "ipv4_addr", "handle": 1, "map": "verdict", "elem": [["10.9.0.100", {"jump": {"target": "v_10_9_0_100"}}]]}},
@@ -24,13 +23,22 @@ class KernelStateParserTest {
                 {"chain": {"family": "ip", "table": "zq_vip", "name": "prerouting", "handle": 3, "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"}},
                 {"chain": {"family": "ip", "table": "zq_vip", "name": "output", "handle": 4, "type": "nat", "hook": "output", "prio": -100, "policy": "accept"}},
                 {"chain": {"family": "ip", "table": "zq_vip", "name": "refuse", "handle": 5, "type": "filter", "hook": "output", "prio": 0, "policy": "accept"}},
+                {"chain": {"family": "ip", "table": "zq_vip", "name": "isolate", "handle": 13, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
                 {"chain": {"family": "ip", "table": "zq_vip", "name": "v_10_9_0_100", "handle": 10}},
                 {"rule": {"family": "ip", "table": "zq_vip", "chain": "prerouting", "handle": 6, "expr": [{"vmap": {"key": {"payload": {"protocol": "ip", "field": "daddr"}}, "data": "@vips"}}]}},
                 {"rule": {"family": "ip", "table": "zq_vip", "chain": "output", "handle": 7, "expr": [{"vmap": {"key": {"payload": {"protocol": "ip", "field": "daddr"}}, "data": "@vips"}}]}},
                 {"rule": {"family": "ip", "table": "zq_vip", "chain": "refuse", "handle": 8, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@refused"}}, {"reject": {"type": "tcp reset"}}]}},
                 {"rule": {"family": "ip", "table": "zq_vip", "chain": "refuse", "handle": 9, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "@refused"}}, {"reject": {"type": "icmp", "expr": "port-unreachable"}}]}},
+                {"rule": {"family": "ip", "table": "zq_vip", "chain": "isolate", "handle": 14, "expr": [{"match": {"op": "==", "left": {"meta": {"key": "iifgroup"}}, "right": 1937206889}}, {"drop": null}]}},
+                {"rule": {"family": "ip", "table": "zq_vip", "chain": "isolate", "handle": 15, "expr": [{"match": {"op": "==", "left": {"meta": {"key": "oifgroup"}}, "right": 1937206889}}, {"drop": null}]}},
                 {"rule": {"family": "ip", "table": "zq_vip", "chain": "v_10_9_0_100", "handle": 12, "expr": [{"dnat": {"addr": {"map": {"key": {"numgen": {"mode": "inc", "mod": 3, "offset": 0}}, "data": "@b_10_9_0_100"}}}}]}}]}
                 """;
+    /** The same table as agents wrote it before internal networks: no isolate chain. */
+    private static final String TABLE_WITHOUT_ISOLATE = String.join("\n", TABLE.lines().filter(l -> !l.contains("isolate")).toList());
+
+    @Test
+    void readsTheVipTableWeWrote() {
+        String json = TABLE;
 
         VipTable table = parser.vipTable(json);
 
@@ -39,6 +47,27 @@ class KernelStateParserTest {
         assertThat(table.balanced()).containsEntry(ip("10.9.0.100"), List.of(ip("10.9.0.2"), ip("10.9.0.3"), ip("10.9.0.4")));
         assertThat(table.modulus()).containsEntry(ip("10.9.0.100"), 3);
         assertThat(table.refused()).containsExactly(ip("10.9.0.101"));
+    }
+
+    @Test
+    void aTableWithoutTheIsolateChainIsNotOurSkeletonSoItIsRebuilt() {
+        VipTable table = parser.vipTable(TABLE_WITHOUT_ISOLATE);
+
+        assertThat(table.present()).isTrue();
+        assertThat(table.skeleton()).as("an older agent's table: internal networks would stay open").isFalse();
+    }
+
+    @Test
+    void anIsolateChainMatchingAnotherGroupOrNotDroppingIsNotOurSkeleton() {
+        String otherGroup = TABLE.replace("{\"key\": \"oifgroup\"}}, \"right\": 1937206889}", "{\"key\": \"oifgroup\"}}, \"right\": 42}");
+        String accepting = TABLE.replace("{\"key\": \"iifgroup\"}}, \"right\": 1937206889}}, {\"drop\": null}",
+                "{\"key\": \"iifgroup\"}}, \"right\": 1937206889}}, {\"accept\": null}");
+        assertThat(otherGroup).isNotEqualTo(TABLE);
+        assertThat(accepting).isNotEqualTo(TABLE);
+
+        assertThat(parser.vipTable(otherGroup).skeleton()).isFalse();
+        assertThat(parser.vipTable(accepting).skeleton()).isFalse();
+        assertThat(parser.vipTable(TABLE).skeleton()).isTrue();
     }
 
     @Test
@@ -66,6 +95,22 @@ class KernelStateParserTest {
         assertThat(eth1.alias()).isEqualTo("zq:default/net");
         assertThat(eth1.mac()).isEqualTo(MacAddress.parse("02:42:0a:09:00:02"));
         assertThat(eth1.addresses()).containsExactly(new LinkState.InterfaceAddress(ip("10.9.0.2"), 24));
+        assertThat(eth1.group()).as("no group printed").isEqualTo(LinkState.DEFAULT_GROUP);
+    }
+
+    @Test
+    void readsTheDeviceGroupByNumberOrAsDefault() {
+        String json = """
+                [{"ifindex":3,"ifname":"eth1","flags":["UP"],"mtu":1450,"group":"1937206889","address":"02:42:0a:09:00:02"},
+                 {"ifindex":4,"ifname":"eth2","flags":["UP"],"mtu":1450,"group":"default","address":"02:42:0a:09:00:03"},
+                 {"ifindex":5,"ifname":"eth3","flags":["UP"],"mtu":1450,"group":"lab","address":"02:42:0a:09:00:04"}]
+                """;
+
+        Map<String, LinkState> links = parser.links(json);
+
+        assertThat(links.get("eth1").group()).isEqualTo(KernelNames.INTERNAL_GROUP);
+        assertThat(links.get("eth2").group()).isEqualTo(LinkState.DEFAULT_GROUP);
+        assertThat(links.get("eth3").group()).as("a name from a local group file: neither ours nor default").isEqualTo(-1);
     }
 
     @Test

@@ -46,6 +46,7 @@ final class Topology {
     private final Map<NetworkKey, Network> networks = new LinkedHashMap<>();
     private final Map<PodRef, Task> tasks = new LinkedHashMap<>();
     private final Map<String, Service> services = new LinkedHashMap<>();
+    private final Set<NetworkKey> internal = new java.util.HashSet<>();
 
     static PodRef pod(String name) {
         return new PodRef("default", name, "uid-" + name);
@@ -56,6 +57,15 @@ final class Topology {
         Network n = new Network(new NetworkKey("default", name), new Vni(vni), cidr, cidr.first().plus(1), 1450);
         networks.put(n.key(), n);
         return n;
+    }
+
+    /** Makes {@code network} internal (spec.internal) or not, from the next {@link #desired} on. */
+    void internal(Network network, boolean on) {
+        if (on) {
+            internal.add(network.key());
+        } else {
+            internal.remove(network.key());
+        }
     }
 
     Task task(PodRef pod, Node node, Network network, String address) {
@@ -121,7 +131,7 @@ final class Topology {
                 }
             }
             remotes.sort(Comparator.comparing(RemoteEndpoint::address));
-            nets.add(new NetworkDatapath(key, n.vni(), n.subnet(), n.gateway(), n.mtu(), false, remotes, vteps));
+            nets.add(new NetworkDatapath(key, n.vni(), n.subnet(), n.gateway(), n.mtu(), false, remotes, vteps, internal.contains(key)));
         }
         return new NodeDatapath(node.facts(), nets, pods);
     }

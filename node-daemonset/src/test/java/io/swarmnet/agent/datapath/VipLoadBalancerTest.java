@@ -31,8 +31,8 @@ class VipLoadBalancerTest {
 
         List<String> tx = lb.transaction(Map.of(VIP, List.of(ip("10.0.9.3"))), actual);
 
-        assertThat(tx).containsExactly("flush chain ip swn_vip v_10_0_9_2", "delete map ip swn_vip b_10_0_9_2",
-                "add map ip swn_vip b_10_0_9_2 { typeof numgen inc mod 1 : ip daddr; }",
+        // the map is refilled, not declared again: its declaration only names the key's type
+        assertThat(tx).containsExactly("flush chain ip swn_vip v_10_0_9_2", "flush map ip swn_vip b_10_0_9_2",
                 "add element ip swn_vip b_10_0_9_2 { 0 : 10.0.9.3 }",
                 "add rule ip swn_vip v_10_0_9_2 dnat to numgen inc mod 1 map @b_10_0_9_2");
     }
@@ -58,9 +58,29 @@ class VipLoadBalancerTest {
     }
 
     @Test
-    void noVipsLeftRemovesTheTable() {
-        assertThat(lb.transaction(Map.of(), table(Map.of(VIP, List.of(ip("10.0.9.3")))))).containsExactly("delete table ip swn_vip");
-        assertThat(lb.transaction(Map.of(), VipTable.ABSENT)).isEmpty();
+    void noVipsLeftKeepsTheTableWithItsIsolateChainForAsLongAsThePodIsAttached() {
+        assertThat(lb.transaction(Map.of(), table(Map.of(VIP, List.of(ip("10.0.9.3")))))).containsExactly(
+                "delete element ip swn_vip vips { 10.0.9.2 }", "flush chain ip swn_vip v_10_0_9_2",
+                "delete chain ip swn_vip v_10_0_9_2", "delete map ip swn_vip b_10_0_9_2");
+        assertThat(lb.transaction(Map.of(), table(Map.of()))).isEmpty();
+        assertThat(lb.expected(Map.of())).isEqualTo(table(Map.of()));
+    }
+
+    @Test
+    void anAttachedPodWithoutVipsGetsTheSkeletonWithTheIsolateChain() {
+        List<String> tx = lb.transaction(Map.of(), VipTable.ABSENT);
+
+        assertThat(tx).contains("add table ip swn_vip",
+                "add chain ip swn_vip isolate { type filter hook forward priority 0; }",
+                "add rule ip swn_vip isolate meta iifgroup " + KernelNames.INTERNAL_GROUP + " drop",
+                "add rule ip swn_vip isolate meta oifgroup " + KernelNames.INTERNAL_GROUP + " drop");
+        assertThat(tx).noneMatch(l -> l.contains("jump"));
+    }
+
+    @Test
+    void aPodThatLeftLosesTheWholeTable() {
+        assertThat(lb.removal(table(Map.of(VIP, List.of(ip("10.0.9.3")))))).containsExactly("delete table ip swn_vip");
+        assertThat(lb.removal(VipTable.ABSENT)).isEmpty();
     }
 
     @Test

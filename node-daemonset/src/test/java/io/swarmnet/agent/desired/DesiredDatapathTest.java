@@ -112,7 +112,21 @@ class DesiredDatapathTest {
             assertThat(net.subnet()).isEqualTo(Cidr.parse("10.0.9.0/24"));
             assertThat(net.gateway()).isEqualTo(ip("10.0.9.1"));
             assertThat(net.encrypted()).isFalse();
+            assertThat(net.internal()).isFalse();
             assertThat(datapath().networks()).extracting(NetworkDatapath::key).containsExactly(NET);
+        }
+
+        @Test
+        void anInternalNetworkIsCarriedAsInternalAndChangesWithItsSpec() {
+            networks.add(network("back").allocated("10.0.14.0/24", "10.0.14.1", 4102).internal(true).build());
+            services.add(service("db").network("back").build());
+            pods.add(task("db-1", "db").on("n1").address("back", "10.0.14.3").build());
+            NetworkKey back = new NetworkKey(ClusterObjects.NS, "back");
+
+            assertThat(carried(datapath(), back).internal()).isTrue();
+
+            networks.set(networks.size() - 1, network("back").allocated("10.0.14.0/24", "10.0.14.1", 4102).internal(false).build());
+            assertThat(carried(datapath(), back).internal()).isFalse();
         }
 
         @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -44,6 +45,9 @@ import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
+import io.swarmnet.operator.service.template.NodeFacts;
+import io.swarmnet.operator.service.template.TaskTemplates;
+import io.swarmnet.operator.service.template.TemplateException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,6 +55,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -89,7 +94,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private static final Logger LOG = LoggerFactory.getLogger(SwarmServiceReconciler.class);
     private static final String INDEX_NETWORK = "swarmnet.io/network";
-    private static final String INDEX_GLOBAL = "swarmnet.io/global";
+    /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
+    private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
     private static final String TASK_OWNER_PREFIX = "task:";
     private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
@@ -144,8 +150,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         services.addIndexers(Map.of(
                 INDEX_NETWORK, service -> networkNames(service).stream()
                         .map(n -> service.getMetadata().getNamespace() + "/" + n).toList(),
-                INDEX_GLOBAL, service -> service.getSpec() != null && service.getSpec().effectiveMode() == ServiceMode.GLOBAL
-                        ? List.of("global") : List.of()));
+                INDEX_BY_NODE, service -> placedByNode(service) ? List.of("by-node") : List.of()));
 
         pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
                 .withName("task-pods")
@@ -164,7 +169,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, SwarmService.class)
                 .withName("global-nodes")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_GLOBAL, "global")))
+                .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_BY_NODE, "by-node")))
                 // heartbeats update nodes every few seconds; placement depends only on labels and taints
                 .withOnUpdateFilter((before, after) -> !placement(before).equals(placement(after)))
                 .build(), context);
@@ -189,6 +194,18 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             }
         }
         return existing;
+    }
+
+    private static boolean placedByNode(SwarmService service) {
+        SwarmServiceSpec spec = service.getSpec();
+        if (spec == null) {
+            return false;
+        }
+        if (spec.effectiveMode() == ServiceMode.GLOBAL) {
+            return true;
+        }
+        PodSpec podSpec = spec.getTemplate() == null ? null : spec.getTemplate().getSpec();
+        return podSpec != null && TaskTemplates.needsNode(podSpec);
     }
 
     private static Set<ResourceID> idsOf(List<SwarmService> list) {
@@ -224,6 +241,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
         ServiceHealth.Blocker problem = validate(service);
+        if (problem != null) {
+            // each new mistake is told, not only the first one after a working spec (the same one is said once)
+            events.warning(service, problem.reason(), problem.message());
+        }
         ServiceNetworks resolved = problem != null ? null
                 : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n, namespace)));
         if (problem == null && !resolved.usable()) {
@@ -246,9 +267,15 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         // host-mode ports are part of what the tasks run: a change rolls them, as in Docker
         PodTemplateSpec template = HostPorts.template(spec);
         String specHash = TemplateHash.of(template, networkNames(service));
-        Map<String, String> nodeOfSlot = new HashMap<>();
+        Map<String, Node> nodeOfSlot = new HashMap<>();
         List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? globalSlots(spec, taskPods, nodeOfSlot)
                 : DesiredTasks.replicatedSlots(spec.effectiveReplicas());
+        Optional<String> badHostname = hostnameProblem(service, template, slots, nodeOfSlot);
+        if (badHostname.isPresent()) {
+            // before the update is even considered: no task is stopped for one that could not start
+            events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
+            return blocked(context.getClient(), service, taskPods, invalid(badHostname.get()), events, virtualIPs, Optional.empty());
+        }
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
@@ -287,12 +314,27 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         List<Pod> created = new ArrayList<>();
         ServiceHealth.Blocker exhausted = null;
         TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
+        boolean place = spec.effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(runAs.getSpec().getTemplate().getSpec());
         for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
             try {
-                Pod pod = createTask(context.getClient(), runAs, creation.slot(), nodeOfSlot.get(creation.slot().label()),
+                Node node = nodeOfSlot.get(creation.slot().label());
+                if (node == null && place) {
+                    Optional<Node> chosen = placeTask(runAs.getSpec().getTemplate().getSpec(), taskPods, removed, created);
+                    if (chosen.isEmpty()) {
+                        // no node may take it: the NoEligibleNode check below says so
+                        break;
+                    }
+                    node = chosen.get();
+                }
+                Pod pod = createTask(context.getClient(), runAs, creation.slot(), node == null ? null : NodeFacts.of(node),
                         templateHash, serviceNetworks);
                 created.add(pod);
                 recordCreation(events, service, creation, pod);
+            } catch (TemplateException e) {
+                // the spec's template was checked; this is a rolled-back revision, or a node that came since
+                exhausted = invalid(e.getMessage());
+                events.warning(service, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
+                break;
             } catch (AddressPoolExhaustedException e) {
                 exhausted = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
                         "cannot start the task for " + creation.slot() + ": " + e.getMessage());
@@ -446,6 +488,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (publish != null) {
             return invalid(publish);
         }
+        Optional<String> template = TaskTemplates.problem(service.getMetadata().getName(), spec.getTemplate().getSpec());
+        if (template.isPresent()) {
+            return invalid(template.get());
+        }
         try {
             UpdatePolicy.of(spec.getUpdateConfig());
             UpdatePolicy.ofRollback(spec.getRollbackConfig());
@@ -567,7 +613,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
      * Slots of a global service: nodes that admit a new task, plus nodes whose running task may
      * stay (a NoSchedule taint added later keeps new tasks off but does not evict).
      */
-    private List<TaskSlot> globalSlots(SwarmServiceSpec spec, List<Pod> taskPods, Map<String, String> nodeOfSlot) {
+    private List<TaskSlot> globalSlots(SwarmServiceSpec spec, List<Pod> taskPods, Map<String, Node> nodeOfSlot) {
         Set<String> runningOn = new HashSet<>();
         for (Pod pod : taskPods) {
             ObservedTask task = new ObservedTask(pod);
@@ -586,10 +632,72 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     : NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node).isEmpty();
             if (eligible) {
                 slots.add(slot);
-                nodeOfSlot.put(slot.label(), node.getMetadata().getName());
+                nodeOfSlot.put(slot.label(), node);
             }
         }
         return slots;
+    }
+
+    /**
+     * Why some task of this template would get an invalid hostname, checked for every slot on its
+     * node (a global task), on every node it may be placed on (a template naming the node), or
+     * anywhere. Task names are taken with a stand-in suffix of the real one's length and alphabet.
+     */
+    private Optional<String> hostnameProblem(SwarmService service, PodTemplateSpec template, List<TaskSlot> slots,
+                                             Map<String, Node> nodeOfSlot) {
+        var podSpec = template.getSpec();
+        if (podSpec.getHostname() == null) {
+            return Optional.empty();
+        }
+        String name = service.getMetadata().getName();
+        List<Node> candidates = service.getSpec().effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(podSpec)
+                ? eligibleNodes(podSpec) : null;
+        String suffix = "b".repeat(TaskPod.SUFFIX_LENGTH);
+        for (TaskSlot slot : slots) {
+            String podName = TaskPod.name(name, slot, suffix);
+            List<Node> onNodes = nodeOfSlot.containsKey(slot.label()) ? List.of(nodeOfSlot.get(slot.label()))
+                    : candidates != null ? candidates : Collections.singletonList(null);
+            for (Node node : onNodes) {
+                NodeFacts facts = node == null ? null : NodeFacts.of(node);
+                Optional<String> problem = TaskTemplates.hostnameProblem(name, podSpec, TaskPod.facts(service, slot, facts, podName),
+                        slot + (node == null ? "" : " on node " + node.getMetadata().getName()));
+                if (problem.isPresent()) {
+                    return problem;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Nodes that may take a new task of this template now. */
+    private List<Node> eligibleNodes(PodSpec podSpec) {
+        return nodes.list().filter(n -> n.getMetadata().getDeletionTimestamp() == null)
+                .filter(n -> NodeEligibility.rejectsNewTask(podSpec, n).isEmpty())
+                .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList();
+    }
+
+    /**
+     * The node for a new replicated task whose template names its node, chosen as swarm's scheduler
+     * spreads: an eligible node with the fewest of the service's tasks. Tasks being removed in this
+     * round do not count; those created in it do.
+     */
+    private Optional<Node> placeTask(PodSpec podSpec, List<Pod> taskPods, Set<String> removed,
+                                     List<Pod> created) {
+        List<String> onNodes = new ArrayList<>();
+        for (Pod pod : taskPods) {
+            if (!removed.contains(pod.getMetadata().getName()) && new ObservedTask(pod).lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
+                placedOn(pod).ifPresent(onNodes::add);
+            }
+        }
+        created.forEach(pod -> placedOn(pod).ifPresent(onNodes::add));
+        List<Node> eligible = eligibleNodes(podSpec);
+        return TaskPlacement.spread(eligible.stream().map(n -> n.getMetadata().getName()).toList(), onNodes)
+                .flatMap(name -> eligible.stream().filter(n -> n.getMetadata().getName().equals(name)).findFirst());
+    }
+
+    private static Optional<String> placedOn(Pod pod) {
+        String bound = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+        return bound != null ? Optional.of(bound) : TaskPod.pinnedNode(pod);
     }
 
     /**
@@ -597,8 +705,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
      * {@link #inFlight} first so that a concurrent orphan sweep does not take the addresses back
      * before the pod shows up in the cache.
      */
-    private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, String nodeName, String templateHash,
-                           List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException {
+    private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, NodeFacts node, String templateHash,
+                           List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException, TemplateException {
         String namespace = service.getMetadata().getNamespace();
         String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
         String key = namespace + "/" + podName;
@@ -610,7 +718,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             for (AllocatableNetwork network : serviceNetworks) {
                 addresses.put(network.name(), ledger.allocate(network, owner));
             }
-            Pod pod = TaskPod.desired(service, slot, nodeName, podName, templateHash, new TaskAddresses(addresses),
+            Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, new TaskAddresses(addresses),
                     config.clusterDomain(), config.attachWait());
             Pod created = client.pods().inNamespace(namespace).resource(pod).create();
             pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);

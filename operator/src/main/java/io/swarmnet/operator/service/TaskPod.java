@@ -2,6 +2,7 @@ package io.swarmnet.operator.service;
 
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
 import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -18,6 +19,10 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.operator.service.template.NodeFacts;
+import io.swarmnet.operator.service.template.TaskFacts;
+import io.swarmnet.operator.service.template.TaskTemplates;
+import io.swarmnet.operator.service.template.TemplateException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
@@ -85,20 +91,22 @@ public final class TaskPod {
      *
      * @param service       the owner
      * @param slot          the slot it fills
-     * @param nodeName      for a global service, the node it is pinned to; null otherwise
+     * @param node          the node it is pinned to (a global task's, or one the operator chose because the
+     *                      template names the node); null to leave the choice to the scheduler
      * @param podName       from {@link #name}
      * @param templateHash  from {@link TemplateHash}
      * @param addresses     its address on every network, already allocated
      * @param clusterDomain for the DNS search path
+     * @throws TemplateException when the template's hostname does not resolve to a DNS label for this task
      */
-    public static Pod desired(SwarmService service, TaskSlot slot, String nodeName, String podName, String templateHash,
-                              TaskAddresses addresses, String clusterDomain) {
-        return desired(service, slot, nodeName, podName, templateHash, addresses, clusterDomain, AttachWait.OFF);
+    public static Pod desired(SwarmService service, TaskSlot slot, NodeFacts node, String podName, String templateHash,
+                              TaskAddresses addresses, String clusterDomain) throws TemplateException {
+        return desired(service, slot, node, podName, templateHash, addresses, clusterDomain, AttachWait.OFF);
     }
 
     /** As above, with the init container that waits for the attachment first when {@code attachWait} is enabled. */
-    public static Pod desired(SwarmService service, TaskSlot slot, String nodeName, String podName, String templateHash,
-                              TaskAddresses addresses, String clusterDomain, AttachWait attachWait) {
+    public static Pod desired(SwarmService service, TaskSlot slot, NodeFacts node, String podName, String templateHash,
+                              TaskAddresses addresses, String clusterDomain, AttachWait attachWait) throws TemplateException {
         ObjectMeta serviceMeta = service.getMetadata();
         var template = service.getSpec().getTemplate();
         ObjectMeta templateMeta = template.getMetadata() == null ? new ObjectMeta() : template.getMetadata();
@@ -119,6 +127,7 @@ public final class TaskPod {
         annotations.put(SwarmnetKeys.ANNOTATION_ADDRESSES, addresses.format());
 
         PodSpec spec = template.getSpec() == null ? new PodSpec() : new PodSpecBuilder(template.getSpec()).build();
+        TaskTemplates.resolve(serviceMeta.getName(), spec, facts(service, slot, node, podName));
         List<PodReadinessGate> gates = spec.getReadinessGates() == null ? new ArrayList<>() : new ArrayList<>(spec.getReadinessGates());
         if (gates.stream().noneMatch(g -> SwarmnetKeys.CONDITION_ATTACHED.equals(g.getConditionType()))) {
             // Ready only once the node agent has attached the pod to all its networks
@@ -137,8 +146,8 @@ public final class TaskPod {
         }
         spec.setDnsPolicy("None");
         spec.setDnsConfig(dnsConfig(spec.getDnsConfig(), serviceMeta.getNamespace(), clusterDomain));
-        if (nodeName != null) {
-            pinToNode(spec, nodeName);
+        if (node != null) {
+            pinToNode(spec, node.hostname());
         } else if (spec.getTopologySpreadConstraints() == null || spec.getTopologySpreadConstraints().isEmpty()) {
             spreadOverNodes(spec, serviceMeta.getName());
         }
@@ -160,6 +169,35 @@ public final class TaskPod {
                 .endMetadata()
                 .withSpec(spec)
                 .build();
+    }
+
+    /**
+     * What the task's templates are resolved with. {@code {{.Task.Slot}}} of a global task is its
+     * node's ID, as swarm has it (a global task has no slot number).
+     */
+    public static TaskFacts facts(SwarmService service, TaskSlot slot, NodeFacts node, String podName) {
+        ObjectMeta meta = service.getMetadata();
+        String slotText = slot.isGlobal() ? (node == null ? "" : node.id()) : Integer.toString(slot.number());
+        return new TaskFacts(meta.getUid(), meta.getName(), meta.getLabels(), podName, slotText, node);
+    }
+
+    /** The node {@link #pinToNode} pinned the pod to, if it did. */
+    public static Optional<String> pinnedNode(Pod pod) {
+        var affinity = pod.getSpec() == null ? null : pod.getSpec().getAffinity();
+        if (affinity == null || affinity.getNodeAffinity() == null
+                || affinity.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() == null) {
+            return Optional.empty();
+        }
+        for (var term : affinity.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms()) {
+            for (var field : term.getMatchFields() == null ? List.<NodeSelectorRequirement>of()
+                    : term.getMatchFields()) {
+                if ("metadata.name".equals(field.getKey()) && "In".equals(field.getOperator()) && field.getValues() != null
+                        && field.getValues().size() == 1) {
+                    return Optional.of(field.getValues().get(0));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -122,7 +122,7 @@ final class FakeKubelet implements AutoCloseable {
         }
         try {
             if (pod.getSpec().getNodeName() == null) {
-                String node = pinnedNode(pod);
+                String node = TaskPod.pinnedNode(pod).orElse(null);
                 if (node == null && !nodes.isEmpty()) {
                     node = nodes.get(nextNode++ % nodes.size());
                 }
@@ -165,23 +165,6 @@ final class FakeKubelet implements AutoCloseable {
         } catch (KubernetesClientException e) {
             return false;
         }
-    }
-
-    /** The node a global task's required node affinity names. */
-    private static String pinnedNode(Pod pod) {
-        var affinity = pod.getSpec().getAffinity();
-        if (affinity == null || affinity.getNodeAffinity() == null
-                || affinity.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() == null) {
-            return null;
-        }
-        for (var term : affinity.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms()) {
-            for (var field : term.getMatchFields()) {
-                if ("metadata.name".equals(field.getKey()) && !field.getValues().isEmpty()) {
-                    return field.getValues().get(0);
-                }
-            }
-        }
-        return null;
     }
 
     private static PodCondition condition(String type, String status) {

@@ -13,6 +13,7 @@ import io.swarmnet.api.service.SwarmServiceSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import io.swarmnet.operator.service.template.TemplateException;
 import org.junit.jupiter.api.Test;
 
 /** spec.publish as the operator checks it (for objects that bypassed the schema) and turns it into host ports. */
@@ -93,7 +94,7 @@ class PublishedPortsTest {
     }
 
     @Test
-    void aTaskWithAHostPortBreaksPodSecurityBaselineOnThatRuleAlone() {
+    void aTaskWithAHostPortBreaksPodSecurityBaselineOnThatRuleAlone() throws TemplateException {
         io.swarmnet.api.service.SwarmService service = new io.swarmnet.api.service.SwarmService();
         service.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("my-web").withNamespace("shop")
                 .withUid("u").build());

@@ -14,6 +14,8 @@ import io.swarmnet.api.service.SwarmService;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import io.swarmnet.operator.service.template.NodeFacts;
+import io.swarmnet.operator.service.template.TemplateException;
 import org.junit.jupiter.api.Test;
 
 class TaskPodTest {
@@ -29,6 +31,11 @@ class TaskPodTest {
                 .build());
         service.getSpec().setNetworks(List.of(new NetworkAttachment("my-network")));
         return service;
+    }
+
+    /** A node as the template sees it. */
+    static NodeFacts node(String name) {
+        return new NodeFacts("uid-" + name, name, "amd64", "linux");
     }
 
     @Test
@@ -58,7 +65,7 @@ class TaskPodTest {
     }
 
     @Test
-    void podCarriesLabelsAddressesOwnerReadinessGateAndEmbeddedDns() {
+    void podCarriesLabelsAddressesOwnerReadinessGateAndEmbeddedDns() throws TemplateException {
         SwarmService service = service("my-web");
         TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3")));
 
@@ -90,7 +97,7 @@ class TaskPodTest {
     }
 
     @Test
-    void podDoesNotChangeTheServiceTemplate() {
+    void podDoesNotChangeTheServiceTemplate() throws TemplateException {
         SwarmService service = service("my-web");
         TaskPod.desired(service, TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local");
 
@@ -99,8 +106,8 @@ class TaskPodTest {
     }
 
     @Test
-    void globalTaskIsPinnedToItsNodeByAffinity() {
-        Pod pod = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), "worker-2", "agent-worker-2-abcde", "h",
+    void globalTaskIsPinnedToItsNodeByAffinity() throws TemplateException {
+        Pod pod = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), node("worker-2"), "agent-worker-2-abcde", "h",
                 new TaskAddresses(Map.of()), "cluster.local");
 
         assertThat(pod.getMetadata().getLabels()).containsEntry(SwarmnetKeys.LABEL_SLOT, "worker-2");
@@ -115,7 +122,7 @@ class TaskPodTest {
     }
 
     @Test
-    void replicatedTasksPreferToSpreadOverNodesUnlessTheTemplateSaysHow() {
+    void replicatedTasksPreferToSpreadOverNodesUnlessTheTemplateSaysHow() throws TemplateException {
         Pod pod = TaskPod.desired(service("my-web"), TaskSlot.replicated(1), null, "p", "h", new TaskAddresses(Map.of()), "cluster.local");
         assertThat(pod.getSpec().getTopologySpreadConstraints()).singleElement().satisfies(c -> {
             assertThat(c.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
@@ -131,12 +138,12 @@ class TaskPodTest {
         assertThat(ownPod.getSpec().getTopologySpreadConstraints()).singleElement()
                 .satisfies(c -> assertThat(c.getTopologyKey()).isEqualTo("topology.kubernetes.io/zone"));
 
-        Pod global = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), "worker-2", "p", "h", new TaskAddresses(Map.of()), "cluster.local");
+        Pod global = TaskPod.desired(service("agent"), TaskSlot.global("worker-2"), node("worker-2"), "p", "h", new TaskAddresses(Map.of()), "cluster.local");
         assertThat(global.getSpec().getTopologySpreadConstraints()).isNullOrEmpty();
     }
 
     @Test
-    void templateSearchesAndOptionsComeAfterTheClusterOnes() {
+    void templateSearchesAndOptionsComeAfterTheClusterOnes() throws TemplateException {
         SwarmService service = service("my-web");
         service.getSpec().getTemplate().getSpec().setDnsConfig(new io.fabric8.kubernetes.api.model.PodDNSConfigBuilder()
                 .withNameservers("8.8.8.8").withSearches("corp.example").withOptions(new PodDNSConfigOption("edns0", null),
@@ -152,7 +159,7 @@ class TaskPodTest {
     }
 
     @Test
-    void tasksGoOnlyToLinuxNodesWhereAnAgentRunsKeepingTheTemplatesNodeSelector() {
+    void tasksGoOnlyToLinuxNodesWhereAnAgentRunsKeepingTheTemplatesNodeSelector() throws TemplateException {
         SwarmService service = service("my-web");
         service.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("disk", "ssd"));
 
@@ -165,7 +172,7 @@ class TaskPodTest {
     }
 
     @Test
-    void tasksStartWithAnInitContainerThatWaitsUntilEveryAddressIsAttached() {
+    void tasksStartWithAnInitContainerThatWaitsUntilEveryAddressIsAttached() throws TemplateException {
         SwarmService service = service("my-web");
         service.getSpec().getTemplate().getSpec().setInitContainers(List.of(new io.fabric8.kubernetes.api.model.ContainerBuilder()
                 .withName("migrate").withImage("busybox").build()));
@@ -195,13 +202,13 @@ class TaskPodTest {
     }
 
     @Test
-    void aTaskFromAPlainTemplateMeetsPodSecurityBaseline() {
+    void aTaskFromAPlainTemplateMeetsPodSecurityBaseline() throws TemplateException {
         SwarmService service = service("my-web");
         TaskAddresses addresses = new TaskAddresses(Map.of("my-network", IpAddress.parse("10.0.9.3")));
         AttachWait wait = new AttachWait("swarmnet/swarmnet:dev", "IfNotPresent", java.time.Duration.ofSeconds(90));
 
         Pod replicated = TaskPod.desired(service, TaskSlot.replicated(1), null, "my-web-1-abcde", "h", addresses, "cluster.local", wait);
-        Pod global = TaskPod.desired(service, TaskSlot.global("node-1"), "node-1", "my-web-node-1-abcde", "h", addresses,
+        Pod global = TaskPod.desired(service, TaskSlot.global("node-1"), node("node-1"), "my-web-node-1-abcde", "h", addresses,
                 "cluster.local", wait);
 
         // what the operator adds (readiness gate, DNS, node selection, the wait-attached init container) asks for nothing
@@ -211,7 +218,7 @@ class TaskPodTest {
     }
 
     @Test
-    void whatATemplateAsksBeyondBaselineIsKeptAndNamedRuleByRule() {
+    void whatATemplateAsksBeyondBaselineIsKeptAndNamedRuleByRule() throws TemplateException {
         SwarmService service = service("node-tool");
         service.getSpec().getTemplate().getMetadata().setAnnotations(Map.of(
                 "container.apparmor.security.beta.kubernetes.io/tool", "unconfined"));

@@ -221,6 +221,35 @@ class OverlayNetworkSchemaTest {
     }
 
     @Nested
+    class Internal {
+        @ParameterizedTest
+        @ValueSource(booleans = {true, false})
+        void acceptsABoolean(boolean internal) {
+            assertThat(create(CRD, MINIMAL.with("spec.internal", internal))).isEmpty();
+            assertThat(created(CRD, MINIMAL.with("spec.internal", internal)).at("/spec/internal").booleanValue()).isEqualTo(internal);
+        }
+
+        @Test
+        void isLeftOutWhenNotGivenSoTheNetworkIsNotInternal() {
+            assertThat(created(CRD, MINIMAL).at("/spec/internal").isMissingNode()).isTrue();
+        }
+
+        @Test
+        void refusesAString() {
+            assertThat(create(CRD, MINIMAL.with("spec.internal", "yes"))).first().isEqualTo(
+                    "spec.internal: Invalid value: \"string\": spec.internal in body must be of type boolean: \"string\"");
+        }
+
+        @Test
+        void mayBeSwitchedOnAndOffOnALiveNetworkUnlikeTheAddressingFields() {
+            // the agents apply the change to running tasks in place, so the schema lets it through
+            assertThat(update(CRD, FULL, FULL.with("spec.internal", false))).isEmpty();
+            assertThat(update(CRD, FULL.with("spec.internal", false), FULL)).isEmpty();
+            assertThat(update(CRD, MINIMAL, MINIMAL.with("spec.internal", true))).isEmpty();
+        }
+    }
+
+    @Nested
     class Immutability {
         @Test
         void anUnchangedUpdateIsAccepted() {

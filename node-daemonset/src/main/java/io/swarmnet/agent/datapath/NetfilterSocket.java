@@ -1,0 +1,70 @@
+package io.swarmnet.agent.datapath;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import io.swarmnet.agent.netns.Libc;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A netfilter netlink socket of an nft session's thread (so of its namespace), and the exchange of one
+ * {@link NftNetlink.Batch} on it: the kernel handles a batch while it is being sent, so its answers are queued by the
+ * time the send returns; they are read until every line is acknowledged or one is refused.
+ */
+final class NetfilterSocket {
+
+    private static final int AF_NETLINK = 16;
+    private static final int SOCK_RAW = 3;
+    private static final int NETLINK_NETFILTER = 12;
+    private static final int RECEIVE_BUFFER = 64 * 1024;
+    private static final int ANSWER_WAIT_MILLIS = 5_000;
+
+    private NetfilterSocket() {
+    }
+
+    /** A socket in the calling thread's namespace, or -1 when none can be opened. */
+    static int open() {
+        try {
+            return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
+        } catch (LastErrorException e) {
+            return -1;
+        }
+    }
+
+    /** Sends {@code batch} and reads the kernel's answers into an outcome as {@code nft -f -} would report it. */
+    static NftSession.Outcome send(int fd, NftNetlink.Batch batch, String where) {
+        Memory buffer = new Memory(Math.max(RECEIVE_BUFFER, batch.bytes().length));
+        Memory pollFd = new Memory(8);
+        try {
+            // answers of an earlier batch that stopped reading after a refusal are not this batch's
+            while (readable(fd, pollFd, 0)) {
+                Libc.read(fd, buffer, RECEIVE_BUFFER);
+            }
+            buffer.write(0, batch.bytes(), 0, batch.bytes().length);
+            Libc.write(fd, buffer, batch.bytes().length);
+            List<ByteBuffer> answers = new ArrayList<>();
+            NftNetlink.Answers read = NftNetlink.read(answers, batch);
+            while (!read.done() && read.refusal() == null) {
+                if (!readable(fd, pollFd, ANSWER_WAIT_MILLIS)) {
+                    return new NftSession.Outcome(1, "", "netlink batch in " + where + ": no complete answer from the kernel within "
+                            + ANSWER_WAIT_MILLIS + " ms");
+                }
+                long length = Libc.read(fd, buffer, RECEIVE_BUFFER);
+                answers.add(ByteBuffer.wrap(buffer.getByteArray(0, (int) length)));
+                read = NftNetlink.read(answers, batch);
+            }
+            return read.done() ? new NftSession.Outcome(0, "", "")
+                    : new NftSession.Outcome(1, "", "netlink batch in " + where + ": " + read.refusal());
+        } catch (LastErrorException e) {
+            return new NftSession.Outcome(1, "", "netlink batch in " + where + " failed (errno " + e.getErrorCode() + ")");
+        }
+    }
+
+    private static boolean readable(int fd, Memory pollFd, int timeoutMillis) {
+        pollFd.setInt(0, fd);
+        pollFd.setShort(4, Libc.POLLIN);
+        pollFd.setShort(6, (short) 0);
+        return Libc.poll(pollFd, 1, timeoutMillis) > 0;
+    }
+}
