@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
-import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -42,7 +41,9 @@ import org.xbill.DNS.Message;
  * The resolver at 127.0.0.11:53 (UDP and TCP) inside every attached pod of this node. Sockets are
  * opened inside each pod's namespace (see {@link NetworkNamespace}) on 127.0.0.11 at ports the kernel chooses, a
  * NAT rule there sends 127.0.0.11:53 to them ({@link ResolverRedirect}), so port 53 stays free for the pod's own
- * tasks, and all are served by one event loop. Nothing listens in the agent's own namespace: only the upstream
+ * tasks. UDP queries, nearly all of them, are read and answered in batches by one or more {@link DatagramLoop}
+ * threads, each with a socket of its own on every pod's port; TCP, forwarding and the rest are served by one event
+ * loop. Nothing listens in the agent's own namespace: only the upstream
  * sockets live there — one connected UDP socket, which accepts replies from the upstream resolver alone, and a short connection per query forwarded
  * over TCP ({@link UpstreamTcp}): a query that came over TCP, or one whose UDP answer upstream truncated.
  */
@@ -58,6 +59,12 @@ public final class EmbeddedDnsServer implements PodResolvers {
      * being replaced) then costs the client this long, not our whole upstream timeout and a SERVFAIL.
      */
     static final Duration UPSTREAM_RESEND = Duration.ofMillis(400);
+    /**
+     * Threads answering UDP, each with its own socket on every pod's port (the kernel spreads clients over them by
+     * address and port): one below four cores, two from four. On 2 cores a second thread answered 7-10 % more queries
+     * per second flat out but spent 10-15 % more CPU on each, taken from the node's workloads (docs/dns-performance.md).
+     */
+    static final int DEFAULT_UDP_THREADS = Runtime.getRuntime().availableProcessors() >= 4 ? 2 : 1;
 
     private final Duration upstreamTimeout;
     private final RedirectTable redirects;
@@ -66,11 +73,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
     private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
     private final Map<Integer, UdpForward> pending = new HashMap<>();
     private final Thread loop;
+    private final List<DatagramLoop> datagramLoops = new ArrayList<>();
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(65_535 + 2);
-    private final byte[] scratch = new byte[65_535 + 2];
-    /** A UDP answer on its way out: written here, sent from a direct buffer, so no send copies it into one of its own. */
-    private final byte[] answer = new byte[65_535];
-    private final ByteBuffer answerBuffer = ByteBuffer.allocateDirect(65_535);
     private DatagramChannel upstreamChannel;
     private UpstreamTcp upstreamTcp;
     private int nextUpstreamId = 1;
@@ -88,8 +92,24 @@ public final class EmbeddedDnsServer implements PodResolvers {
 
     /** @param tools runs nft in pods' namespaces for the redirect of port 53 */
     public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout, KernelTools tools) throws IOException {
+        this(upstream, upstreamTimeout, tools, DEFAULT_UDP_THREADS);
+    }
+
+    /** @param udpThreads how many threads answer UDP queries, each with a socket of its own on every pod's port */
+    public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout, KernelTools tools, int udpThreads) throws IOException {
+        if (udpThreads < 1) {
+            throw new IllegalArgumentException("the embedded DNS server needs at least one UDP thread, got " + udpThreads);
+        }
         this.upstreamTimeout = upstreamTimeout;
         this.redirects = new RedirectTable(tools);
+        try {
+            for (int i = 0; i < udpThreads; i++) {
+                datagramLoops.add(new DatagramLoop("swarmnet-dns-udp-" + i));
+            }
+        } catch (IOException e) {
+            datagramLoops.forEach(DatagramLoop::close);
+            throw e;
+        }
         this.selector = Selector.open();
         if (upstream != null) {
             upstreamChannel = DatagramChannel.open(StandardProtocolFamily.INET);
@@ -118,9 +138,10 @@ public final class EmbeddedDnsServer implements PodResolvers {
                 // its redirect stays: a namespace that outlives the pod refuses queries as before, and a pod that
                 // comes back gets the same ports again, so its clients' conntrack entries still lead somewhere
                 pods.remove(gone);
+                closing.addAll(endpoint.stopUdp());
                 CompletableFuture<Void> closed = new CompletableFuture<>();
                 loopTasks.add(() -> {
-                    endpoint.close();
+                    endpoint.closeTcp();
                     // a channel registered with a selector keeps its port until the next selection deregisters it
                     try {
                         selector.selectNow();
@@ -155,6 +176,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
             try {
                 PodEndpoint endpoint = open(pod, resolver);
                 pods.put(pod, endpoint);
+                endpoint.serveUdp();
                 loopTasks.add(() -> endpoint.register(selector));
             } catch (IOException e) {
                 failures.put(pod, "DNS resolver for pod " + pod + " in its network namespace " + resolver.networkNamespace()
@@ -198,21 +220,23 @@ public final class EmbeddedDnsServer implements PodResolvers {
         Optional<ResolverRedirect> previous = redirects.read(resolver.networkNamespace());
         PodEndpoint endpoint = NetworkNamespace.callInside(resolver.networkNamespace(), "swarmnet-dns-open", () -> {
             // IPv4 sockets: a default (dual-stack) channel would bind ::ffff:127.0.0.11 instead
-            DatagramChannel udp = DatagramChannel.open(StandardProtocolFamily.INET);
             ServerSocketChannel tcp = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            List<UdpSocket> udp = new ArrayList<>();
             try {
                 // a port shared only with sockets of the same user that ask for it too: the resolver of the pod
-                // being replaced (root, as this one), not a task's process unless it runs as root and asks alike
-                udp.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                // being replaced (root, as this one), not a task's process unless it runs as root and asks alike;
+                // and by this resolver's own UDP sockets, one per thread that answers UDP
                 tcp.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-                bind(udp, previous.map(ResolverRedirect::udpPort));
-                udp.configureBlocking(false);
+                udp.add(bindUdp(previous.map(ResolverRedirect::udpPort)));
+                while (udp.size() < datagramLoops.size()) {
+                    udp.add(UdpSocket.bind(dnsAddress(), udp.get(0).port()));
+                }
                 // a predecessor's accepted connections may linger in TIME_WAIT on the port this one takes over
                 tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 bind(tcp, previous.map(ResolverRedirect::tcpPort));
                 tcp.configureBlocking(false);
             } catch (IOException e) {
-                udp.close();
+                udp.forEach(UdpSocket::close);
                 tcp.close();
                 throw new IOException("could not listen on " + SwarmnetKeys.EMBEDDED_DNS_ADDRESS + ": " + e.getMessage(), e);
             }
@@ -231,9 +255,25 @@ public final class EmbeddedDnsServer implements PodResolvers {
         return endpoint;
     }
 
+    private static java.net.Inet4Address dnsAddress() throws IOException {
+        return (java.net.Inet4Address) InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS);
+    }
+
+    /** A UDP socket on 127.0.0.11 at {@code preferred} when it is free, else at a port the kernel chooses. */
+    private static UdpSocket bindUdp(Optional<Integer> preferred) throws IOException {
+        if (preferred.isPresent()) {
+            try {
+                return UdpSocket.bind(dnsAddress(), preferred.get());
+            } catch (java.net.BindException e) {
+                // taken meanwhile by someone in the pod: a new port, and a new rule for it
+            }
+        }
+        return UdpSocket.bind(dnsAddress(), 0);
+    }
+
     /** Binds 127.0.0.11 at {@code preferred} when it is free, else at a port the kernel chooses. */
     private static void bind(java.nio.channels.NetworkChannel channel, Optional<Integer> preferred) throws IOException {
-        InetAddress address = InetAddress.getByName(SwarmnetKeys.EMBEDDED_DNS_ADDRESS);
+        InetAddress address = dnsAddress();
         if (preferred.isPresent()) {
             try {
                 bindTo(channel, new InetSocketAddress(address, preferred.get()));
@@ -285,9 +325,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         } else if (attachment instanceof UpstreamTcp.Exchange exchange) {
             exchange.ready();
         } else if (attachment instanceof PodEndpoint endpoint) {
-            if (key.channel() == endpoint.udp && key.isReadable()) {
-                readUdp(endpoint);
-            } else if (key.channel() == endpoint.tcp && key.isAcceptable()) {
+            if (key.isAcceptable()) {
                 accept(endpoint);
             }
         } else if (attachment instanceof TcpConnection connection) {
@@ -302,37 +340,6 @@ public final class EmbeddedDnsServer implements PodResolvers {
                 connection.close();
             }
         }
-    }
-
-    private void readUdp(PodEndpoint endpoint) throws IOException {
-        for (int i = 0; i < 64; i++) {
-            buffer.clear();
-            SocketAddress client = endpoint.udp.receive(buffer);
-            if (client == null) {
-                return;
-            }
-            buffer.flip();
-            int length = buffer.remaining();
-            buffer.get(scratch, 0, length);
-            int answered = endpoint.answers().write(scratch, length, false, rotation, answer);
-            if (answered != WireAnswers.NOT_ANSWERED) {
-                rotation++;
-                sendUdp(endpoint.udp, answer, answered, client);
-                continue;
-            }
-            DnsResponder.Outcome outcome = DnsResponder.respond(scratch, length, endpoint.names, false, rotation++);
-            if (outcome instanceof DnsResponder.Reply reply) {
-                sendUdp(endpoint.udp, reply.bytes(), reply.bytes().length, client);
-            } else if (outcome instanceof DnsResponder.Forward forward) {
-                forwardOverUdp(forward, length, new UdpClient(endpoint.udp, client));
-            }
-        }
-    }
-
-    private void sendUdp(DatagramChannel channel, byte[] bytes, int length, SocketAddress client) throws IOException {
-        answerBuffer.clear();
-        answerBuffer.put(bytes, 0, length).flip();
-        channel.send(answerBuffer, client);
     }
 
     private void accept(PodEndpoint endpoint) throws IOException {
@@ -499,6 +506,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        datagramLoops.forEach(DatagramLoop::close);
         pods.values().forEach(PodEndpoint::close);
         pods.clear();
         try {
@@ -524,14 +532,11 @@ public final class EmbeddedDnsServer implements PodResolvers {
         }
     }
 
-    private record UdpClient(DatagramChannel channel, SocketAddress address) implements Client {
+    /** A UDP client whose query went upstream: answered from the event loop, through the socket it asked on. */
+    private record UdpClient(UdpSocket socket, byte[] sockaddr) implements Client {
         @Override
         public void send(byte[] reply) {
-            try {
-                channel.send(ByteBuffer.wrap(reply), address);
-            } catch (IOException e) {
-                // the pod went away while its query was upstream
-            }
+            socket.sendTo(reply, sockaddr); // nothing if the pod went away while its query was upstream
         }
 
         @Override
@@ -566,14 +571,13 @@ public final class EmbeddedDnsServer implements PodResolvers {
         final PodRef pod;
         final java.nio.file.Path namespace;
         volatile NameTable names;
-        /** The cached answers of {@link #names}, rebuilt (lazily, name by name) when sync swaps the table; event loop only. */
-        private WireAnswers answers = new WireAnswers(NameTable.EMPTY);
-        final DatagramChannel udp;
+        /** One socket per {@link DatagramLoop}, all on one port, in the order of {@link #datagramLoops}. */
+        final List<UdpSocket> udp;
         final ServerSocketChannel tcp;
         final java.util.Set<TcpConnection> open = new java.util.HashSet<>();
         int connections;
 
-        PodEndpoint(PodRef pod, java.nio.file.Path namespace, NameTable names, DatagramChannel udp, ServerSocketChannel tcp) {
+        PodEndpoint(PodRef pod, java.nio.file.Path namespace, NameTable names, List<UdpSocket> udp, ServerSocketChannel tcp) {
             this.pod = pod;
             this.namespace = namespace;
             this.names = names;
@@ -581,22 +585,29 @@ public final class EmbeddedDnsServer implements PodResolvers {
             this.tcp = tcp;
         }
 
-        WireAnswers answers() {
-            NameTable current = names;
-            if (answers.table() != current) {
-                answers = new WireAnswers(current);
-            }
-            return answers;
-        }
-
         /** Where 127.0.0.11:53 of this pod must lead: the ports these sockets got. */
         ResolverRedirect redirect() {
-            return new ResolverRedirect(udp.socket().getLocalPort(), tcp.socket().getLocalPort());
+            return new ResolverRedirect(udp.get(0).port(), tcp.socket().getLocalPort());
+        }
+
+        /** Each UDP socket to its thread. */
+        void serveUdp() {
+            for (int i = 0; i < udp.size(); i++) {
+                datagramLoops.get(i).add(udp.get(i), new PodDatagrams(this, udp.get(i)));
+            }
+        }
+
+        /** Each UDP socket closed by its thread; complete once all are. */
+        List<CompletableFuture<Void>> stopUdp() {
+            List<CompletableFuture<Void>> closed = new ArrayList<>();
+            for (int i = 0; i < udp.size(); i++) {
+                closed.add(datagramLoops.get(i).remove(udp.get(i)));
+            }
+            return closed;
         }
 
         void register(Selector selector) {
             try {
-                udp.register(selector, SelectionKey.OP_READ, this);
                 tcp.register(selector, SelectionKey.OP_ACCEPT, this);
             } catch (ClosedChannelException e) {
                 LOG.debug("pod {} left before its DNS sockets were registered", pod);
@@ -611,13 +622,61 @@ public final class EmbeddedDnsServer implements PodResolvers {
             }
         }
 
+        /**
+         * Closes every socket: for a pod never served, or once the threads that served it have stopped (the UDP
+         * sockets of a served pod are closed by their threads, {@link #stopUdp}).
+         */
         void close() {
+            udp.forEach(UdpSocket::close);
+            closeTcp();
+        }
+
+        void closeTcp() {
             java.util.List.copyOf(open).forEach(TcpConnection::close);
             try {
-                udp.close();
                 tcp.close();
             } catch (IOException e) {
                 LOG.debug("closing DNS sockets of {}: {}", pod, e.toString());
+            }
+        }
+    }
+
+    /**
+     * A pod's UDP socket as one {@link DatagramLoop} serves it: answers from the cached wire answers when it can, else
+     * through {@link DnsResponder}; a query for upstream goes to the event loop, which owns the forwarding.
+     */
+    private final class PodDatagrams implements DatagramLoop.Answerer {
+        final PodEndpoint endpoint;
+        final UdpSocket socket;
+        /** The cached answers of the pod's names, rebuilt (lazily, name by name) when sync swaps the table; this thread's. */
+        private WireAnswers answers = new WireAnswers(NameTable.EMPTY);
+        private int rotation;
+
+        PodDatagrams(PodEndpoint endpoint, UdpSocket socket) {
+            this.endpoint = endpoint;
+            this.socket = socket;
+        }
+
+        @Override
+        public void answer(DatagramBatch batch, int slot) {
+            int length = batch.read(slot);
+            NameTable names = endpoint.names;
+            if (answers.table() != names) {
+                answers = new WireAnswers(names);
+            }
+            int answered = answers.write(batch.query, length, false, rotation, batch.answer);
+            if (answered != WireAnswers.NOT_ANSWERED) {
+                rotation++;
+                batch.reply(slot, batch.answer, answered);
+                return;
+            }
+            DnsResponder.Outcome outcome = DnsResponder.respond(batch.query, length, names, false, rotation++);
+            if (outcome instanceof DnsResponder.Reply reply) {
+                batch.reply(slot, reply.bytes(), reply.bytes().length);
+            } else if (outcome instanceof DnsResponder.Forward forward) {
+                UdpClient client = new UdpClient(socket, batch.sender(slot));
+                loopTasks.add(() -> forwardOverUdp(forward, length, client));
+                selector.wakeup();
             }
         }
     }

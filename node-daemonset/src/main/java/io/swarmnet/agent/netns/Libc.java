@@ -69,6 +69,14 @@ public final class Libc {
         static native long sendmsg(int fd, Pointer message, int flags);
 
         static native long recvmsg(int fd, Pointer message, int flags);
+
+        static native int recvmmsg(int fd, Pointer messages, int count, int flags, Pointer timeout);
+
+        static native int sendmmsg(int fd, Pointer messages, int count, int flags);
+
+        static native int epoll_wait(int epollFd, Pointer events, int maxEvents, int timeoutMillis);
+
+        static native long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength);
     }
 
     /** write(2) reporting failure as -1 with errno in {@link Native#getLastError()}, for the datapath's hot loop. */
@@ -86,6 +94,26 @@ public final class Libc {
         return NoThrow.recvmsg(fd, message, flags);
     }
 
+    /** recvmmsg(2) reporting failure as -1 with errno in {@link Native#getLastError()}: many datagrams per call. */
+    public static int recvmmsgNoThrow(int fd, Pointer messages, int count, int flags) {
+        return NoThrow.recvmmsg(fd, messages, count, flags, null);
+    }
+
+    /** sendmmsg(2) reporting failure as -1 with errno in {@link Native#getLastError()}: many datagrams per call. */
+    public static int sendmmsgNoThrow(int fd, Pointer messages, int count, int flags) {
+        return NoThrow.sendmmsg(fd, messages, count, flags);
+    }
+
+    /** epoll_wait(2) reporting failure as -1 with errno in {@link Native#getLastError()}. */
+    public static int epollWaitNoThrow(int epollFd, Pointer events, int maxEvents, int timeoutMillis) {
+        return NoThrow.epoll_wait(epollFd, events, maxEvents, timeoutMillis);
+    }
+
+    /** sendto(2) of {@code length} bytes to the {@code sockaddr} in {@code address}; -1 with errno in {@link Native#getLastError()}. */
+    public static long sendtoNoThrow(int fd, byte[] buffer, int length, byte[] address) {
+        return NoThrow.sendto(fd, buffer, length, 0, address, address.length);
+    }
+
     public static native long write(int fd, Pointer buffer, long count) throws LastErrorException;
 
     public static native int poll(Pointer fds, long count, int timeoutMillis) throws LastErrorException;
@@ -99,6 +127,24 @@ public final class Libc {
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length) throws LastErrorException;
 
     public static native int bind(int fd, Pointer address, int length) throws LastErrorException;
+
+    public static native int getsockname(int fd, Pointer address, Pointer length) throws LastErrorException;
+
+    public static final int SOCK_NONBLOCK = 0x800;
+    public static final int SO_REUSEPORT = 15;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int EADDRINUSE = 98;
+    public static final int EPOLL_CLOEXEC = 0x80000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLLIN = 1;
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
+
+    public static native int epoll_create1(int flags) throws LastErrorException;
+
+    public static native int epoll_ctl(int epollFd, int operation, int fd, Pointer event) throws LastErrorException;
+
+    public static native int eventfd(int initial, int flags) throws LastErrorException;
 
     private static final int SO_RCVTIMEO = 20;
     private static final int TIMEVAL_SIZE = 16;
