@@ -9,6 +9,7 @@ import io.swarmnet.system.chart.Helm;
 import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.PinnedTool;
 import io.swarmnet.system.chart.RepositoryLayout;
+import io.swarmnet.system.scenario.Scenario;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,10 +20,9 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * elsewhere it is skipped ({@link RequiresDockerEngine}) with a message saying no engine is reachable.
  */
 @ExtendWith(RequiresDockerEngine.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Scenario
+@Tag("e2e")
 class K3sWalkthroughTest {
 
     private static final String IMAGE_REPOSITORY = "swarmnet/swarmnet";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.system.chart.PinnedTool;
+import io.swarmnet.system.scenario.Scenario;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +24,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Docker's overlay-network walkthrough on the local sandbox, driven only through {@code ./swarmnet} and the real
@@ -35,7 +35,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * prefix so it never meets a user's sandbox; {@code down} at the end must leave nothing behind.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Scenario
+@Tag("e2e")
 class SandboxWalkthroughTest {
 
     private static final String WEB = "swarmnet.io/service=my-web";

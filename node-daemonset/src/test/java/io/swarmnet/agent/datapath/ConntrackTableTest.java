@@ -14,12 +14,14 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Deleting a pod's connections to a removed VIP backend on a real connection tracker: the first deletion dumps the
  * table, later ones know the connections from the tracker's announcements and dump nothing.
  */
+@Tag("kernel")
 class ConntrackTableTest {
 
     private static final String VIP = "10.99.0.2";

@@ -15,12 +15,14 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The cluster's own VXLAN beside ours (issue 13.5), on the real kernel: every simulated node holds a device we did not
  * make, as Calico's vxlan.calico is on a real node, with VNI 4096 on UDP 4789 in the node's host namespace.
  */
+@Tag("kernel")
 class ForeignVxlanKernelTest {
 
     private static final int CALICO_VNI = 4096;

@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Bad input and kernel faults: each is reported against the pod or network it concerns, and the rest works. */
+@Tag("kernel")
 class LinuxDatapathFaultTest {
 
     private SimulatedCluster cluster;

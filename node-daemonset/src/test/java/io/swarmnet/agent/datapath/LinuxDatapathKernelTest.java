@@ -29,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The Linux datapath on real kernel objects: three simulated nodes, desired states built by hand (no API),
  * traffic from real tools (ping, curl, busybox httpd, python sockets) inside pod namespaces.
  */
+@Tag("kernel")
 class LinuxDatapathKernelTest {
 
     // internal networks: the outside, as a router task's pod network sees it (198.18.0.0/15: never routed anywhere)

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * of the same lines (compared by nft's own listing, in two namespaces), and what the batch cannot say is left to
  * libnftables.
  */
+@Tag("kernel")
 class NftNetlinkTest {
 
     private static final KernelNames NAMES = new KernelNames("snl");

@@ -13,9 +13,11 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** nft through per-namespace libnftables sessions, checked against the nft program in real namespaces. */
+@Tag("kernel")
 class NftSessionTest {
 
     private static final List<String> BASE = List.of(

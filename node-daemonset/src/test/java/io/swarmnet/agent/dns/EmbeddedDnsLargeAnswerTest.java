@@ -18,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -29,6 +30,7 @@ import org.xbill.DNS.TXTRecord;
  * Forwarded answers larger than a UDP answer may be: real {@code dig} in a real pod namespace, asking through the
  * resolver an upstream that truncates over UDP what it answers in full over TCP.
  */
+@Tag("kernel")
 class EmbeddedDnsLargeAnswerTest {
 
     private static final PodRef CLIENT = new PodRef("default", "my-busybox-1-aaaaa", "uid-client");

@@ -17,9 +17,11 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The resolver on real network namespaces, asked by real clients (dig, busybox nslookup). */
+@Tag("kernel")
 class EmbeddedDnsServerTest {
 
     private static final PodRef CLIENT = new PodRef("default", "my-busybox-1-aaaaa", "uid-client");

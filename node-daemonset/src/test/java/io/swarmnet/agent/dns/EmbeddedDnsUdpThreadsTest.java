@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -25,6 +26,7 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /** The resolver with two UDP threads: a socket each on the pod's one port, both answering, both closed when the pod leaves. */
+@Tag("kernel")
 class EmbeddedDnsUdpThreadsTest {
 
     private static final PodRef POD = new PodRef("default", "my-busybox-1-aaaaa", "uid-threads");

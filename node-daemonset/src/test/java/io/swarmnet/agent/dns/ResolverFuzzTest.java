@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
@@ -28,6 +29,7 @@ import org.xbill.DNS.Type;
  * answering valid queries, and never answer a malformed query with more bytes than it received
  * (so it can't be used to amplify traffic).
  */
+@Tag("kernel")
 class ResolverFuzzTest {
 
     private static final int PACKETS = 100_000;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
@@ -24,6 +25,7 @@ import org.xbill.DNS.Name;
  * The resolver as a process of its own beside the agent: real pod namespaces asked by real dig, the agent's side
  * ({@link ResolverClient}) coming and going as a killed agent does, and the resolver restarting from its state file.
  */
+@Tag("kernel")
 class ResolverProcessTest {
 
     private static final PodRef POD = new PodRef("default", "my-busybox-1-aaaaa", "uid-p");

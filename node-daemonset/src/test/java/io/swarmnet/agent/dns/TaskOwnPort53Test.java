@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -35,6 +36,7 @@ import org.xbill.DNS.Type;
  * Port 53 of a pod belongs to its tasks (issue 13.4): the resolver listens on 127.0.0.11 at other ports and a NAT rule
  * sends 127.0.0.11:53 there. Real namespaces, a real dnsmasq as the task's own DNS server, real dig.
  */
+@Tag("kernel")
 class TaskOwnPort53Test {
 
     private static final PodRef POD = new PodRef("default", "my-dns-1-aaaaa", "uid-dns");

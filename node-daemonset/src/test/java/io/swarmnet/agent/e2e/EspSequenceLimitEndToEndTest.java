@@ -37,6 +37,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * change-over, and no (SPI, sequence number) pair is ever sent twice or beyond the limit.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag("e2e")
 class EspSequenceLimitEndToEndTest {
 
     private static final int VNI = 4812;

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * network) and a task on node 1 has a route to the outside through it. Editing the OverlayNetwork's spec.internal
  * opens and closes that way out on the running tasks, while the two tasks keep reaching each other.
  */
+@Tag("e2e")
 class InternalNetworkEndToEndTest {
 
     private static final String OUTSIDE = "198.18.79.1";

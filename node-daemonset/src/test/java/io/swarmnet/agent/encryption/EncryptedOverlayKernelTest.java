@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Two simulated nodes carrying an encrypted and a plain network, with tcpdump on the underlay bridge:
  * the encrypted network's VXLAN never crosses in clear, whatever the kernel can do; the plain one works.
  */
+@Tag("kernel")
 class EncryptedOverlayKernelTest {
 
     private static final NetworkKey SECRET = new NetworkKey("default", "secret");

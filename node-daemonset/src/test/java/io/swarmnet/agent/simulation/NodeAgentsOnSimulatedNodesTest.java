@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SwarmService with its VIP, task pods with the swarmnet.io/addresses annotation) into the embedded API, and one
  * real NodeAgent with a LinuxDatapath per simulated node does the rest.
  */
+@Tag("e2e")
 class NodeAgentsOnSimulatedNodesTest {
 
     private SandboxApiServer api;

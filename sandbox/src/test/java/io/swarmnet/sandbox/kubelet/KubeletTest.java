@@ -22,10 +22,12 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The kubelet and scheduler against an API server, with real namespaces and processes (needs root). */
+@Tag("kernel")
 class KubeletTest {
 
     private SandboxApiServer server;

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * path delivers the same; a read hands over the IP packet after the headroom with its checksum complete.
  */
 @Timeout(60)
+@Tag("kernel")
 class TunDeviceTest {
 
     private static final String LOCAL = "198.18.1.1";
