@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.RepositoryLayout;
+import io.swarmnet.system.scenario.Scenario;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,10 +19,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * swarmnet on a real Kubernetes: the chart installed with helm on {@code ./swarmnet cluster} (an
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the busybox task with kubectl exec. Steps build on each other, so the first that fails skips the
  * rest instead of cascading.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Scenario
 class LocalClusterWalkthroughIT {
 
     private static final String NAMESPACE = "swarmnet-system";
