@@ -143,7 +143,7 @@ fi
 echo "$nginx_tar docker.io/library/nginx:latest docker.io/library/nginx:1.27"
 
 # --- swarmnet: this repository's Dockerfile, unchanged, with bases made from Debian's packages
-sources=$(cd "$repo" && git ls-files -co --exclude-standard -- Dockerfile .dockerignore pom.xml api operator node-daemonset sandbox sandbox-api system-tests src | sort | xargs sha256sum | sha256sum | cut -c1-16)
+sources=$(cd "$repo" && git ls-files -co --exclude-standard -- Dockerfile .dockerignore pom.xml api operator node-daemonset simulation sandbox sandbox-api system-tests src | sort | xargs sha256sum | sha256sum | cut -c1-16)
 swarmnet_tag=$(stamp swarmnet "$debian_tag" "$sources")
 swarmnet_tar=$(archive swarmnet "$swarmnet_tag")
 if [ ! -f "$swarmnet_tar" ]; then
