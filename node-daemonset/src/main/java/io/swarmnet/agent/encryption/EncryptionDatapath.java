@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
  * (RFC 3948, port 4500) on the wire, with the same keys and SPIs ({@link PairKeys}), so kernel and userspace nodes
  * talk to each other.
  * <p>Both start the same way: nftables marks outgoing VXLAN of encrypted VNIs (in a route-type output chain, so the
- * mark takes part in the xfrm lookup and in policy routing); the mode's own chains then keep marked packets from
- * leaving, and VXLAN of those VNIs from arriving, other than through its ESP.
+ * mark takes part in the xfrm lookup and in policy routing) and drops incoming VXLAN of those VNIs that did not come
+ * through the mode's ESP; the mode keeps marked packets from leaving other than through its ESP.
  * <p>{@link #prepare} only adds (before the VXLAN devices change), {@link #finish} removes what is no
  * longer wanted (after), so no step leaves a window in which plaintext could leave.
  * <p>Neither mode wraps a sequence number; {@link #generationsNearLimit} says which key generation's outbound SAs
@@ -169,7 +169,13 @@ public final class EncryptionDatapath implements AutoCloseable {
                 lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " " + SET_MARK);
             }
             lines.add("  }");
-            lines.addAll(esp.guardChains(vnis));
+            lines.add("  chain in {");
+            lines.add("    type filter hook input priority filter; policy accept;");
+            for (int vni : vnis) {
+                lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " " + esp.notThroughEsp() + " drop");
+            }
+            lines.add("  }");
+            lines.addAll(esp.moreChains(vnis));
             lines.add("}");
         }
         KernelTools.Result result = tools.nft(host, lines);

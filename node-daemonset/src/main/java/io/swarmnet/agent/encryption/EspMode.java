@@ -8,15 +8,19 @@ import java.util.Set;
 
 /**
  * One of the two ways a node puts ESP-in-UDP on the wire ({@link KernelEsp}, {@link UserspaceEsp}). The
- * {@link EncryptionDatapath} marks what must be encrypted and runs the round; a mode keeps the marked packets from
- * going anywhere but through its ESP, and removes what the other mode may have left behind.
+ * {@link EncryptionDatapath} runs the round, marks what must be encrypted and drops what arrives other than through
+ * the mode's ESP; a mode keeps the marked packets from going anywhere but through its ESP, and removes what the
+ * other mode may have left behind.
  */
 interface EspMode extends AutoCloseable {
 
     EncryptionMode mode();
 
-    /** The nft chains, after the marking chain, that keep VXLAN of {@code vnis} from arriving or leaving in clear. */
-    List<String> guardChains(Set<Integer> vnis);
+    /** The nft condition that holds for VXLAN that did not arrive through this mode's ESP (and is therefore dropped). */
+    String notThroughEsp();
+
+    /** The nft chains, after the marking and the inbound chain, that this mode needs for VXLAN of {@code vnis}. */
+    List<String> moreChains(Set<Integer> vnis);
 
     /** Adds what a plan with encrypted networks needs, keeping everything already there; why it failed, or null. */
     String add(EncryptionPlan plan);

@@ -70,17 +70,15 @@ public final class KernelEsp implements EspMode {
         return EncryptionMode.Kernel;
     }
 
+    /** Only what xfrm decrypted has a secpath. */
     @Override
-    public List<String> guardChains(Set<Integer> vnis) {
-        List<String> lines = new ArrayList<>();
-        lines.add("  chain in {");
-        lines.add("    type filter hook input priority filter; policy accept;");
-        for (int vni : vnis) {
-            // only what xfrm decrypted
-            lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " meta secpath missing drop");
-        }
-        lines.add("  }");
-        return lines;
+    public String notThroughEsp() {
+        return "meta secpath missing";
+    }
+
+    @Override
+    public List<String> moreChains(Set<Integer> vnis) {
+        return List.of();
     }
 
     @Override

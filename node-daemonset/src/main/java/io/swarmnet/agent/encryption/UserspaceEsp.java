@@ -76,16 +76,16 @@ final class UserspaceEsp implements EspMode {
         return Optional.ofNullable(tunnel);
     }
 
+    /** Only what the agent injected after authenticating it comes from the TUN device. */
     @Override
-    public List<String> guardChains(Set<Integer> vnis) {
+    public String notThroughEsp() {
+        return "iifname != \"" + device + "\"";
+    }
+
+    /** Marks what the agent injects, and drops marked VXLAN leaving by any device but the TUN device. */
+    @Override
+    public List<String> moreChains(Set<Integer> vnis) {
         List<String> lines = new ArrayList<>();
-        lines.add("  chain in {");
-        lines.add("    type filter hook input priority filter; policy accept;");
-        for (int vni : vnis) {
-            // only what the agent injected after authenticating it
-            lines.add("    udp dport " + vxlanPort + " @th,96,24 " + vni + " iifname != \"" + device + "\" drop");
-        }
-        lines.add("  }");
         lines.add("  chain pre {");
         lines.add("    type filter hook prerouting priority mangle; policy accept;");
         lines.add("    iifname \"" + device + "\" " + SET_MARK);
