@@ -123,12 +123,16 @@ final class RoundRunner {
                 retryAt = time.nanoTime() + READY_POLL.toNanos();
                 continue;
             }
-            Result result = round.run(time.nanoTime() - resyncAt >= 0);
+            boolean resyncDue = time.nanoTime() - resyncAt >= 0;
+            Result result = round.run(resyncDue);
             if (result.resynced()) {
                 resyncAt = time.nanoTime() + resyncNanos;
             }
             if (result.failed()) {
                 retryAt = time.nanoTime() + backoffNanos;
+                if (resyncDue && !result.resynced()) {
+                    resyncAt = retryAt; // the retry resyncs: an overdue resync must not run rounds back to back
+                }
                 LOG.debug("node {}: retrying in {} ms", name, backoffNanos / 1_000_000);
                 backoffNanos = Math.min(backoffNanos * 2, maxBackoffNanos);
             } else {

@@ -64,6 +64,20 @@ class RoundRunnerTest {
     }
 
     @Test
+    void aRoundThatFailsBeforeADueResyncIsRetriedAfterItsBackoffAndStillResyncs() throws Exception {
+        Map<Long, Boolean> resyncs = new TreeMap<>();
+        time.at(61_000, runner::stop);
+
+        runner.run(() -> true, resyncDue -> {
+            resyncs.put(time.millis(), resyncDue);
+            boolean crashed = time.millis() == 60_000; // e.g. a bug throws before the round gets to the resync
+            return new RoundRunner.Result(crashed, resyncDue && !crashed);
+        });
+
+        assertThat(resyncs).containsExactly(Map.entry(30L, false), Map.entry(60_000L, true), Map.entry(60_200L, true));
+    }
+
+    @Test
     void noRoundRunsBeforeTheClusterIsReadyWhichIsPolled() throws Exception {
         List<Long> polls = new ArrayList<>();
         time.at(1_000, runner::stop);
