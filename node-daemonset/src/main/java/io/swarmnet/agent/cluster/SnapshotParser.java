@@ -23,7 +23,6 @@ import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.VirtualIP;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,8 +50,7 @@ final class SnapshotParser {
         Map<Integer, NetworkKey> byVni = new HashMap<>();
         // on a VXLAN id clash the older network keeps it: that is the one already carrying traffic
         networks.stream()
-                .sorted(Comparator.comparing((OverlayNetwork n) -> n.getMetadata().getCreationTimestamp(),
-                        Comparator.nullsLast(Comparator.<String>naturalOrder())).thenComparing(SnapshotParser::key))
+                .sorted(OverlayNetwork.OLDEST_FIRST)
                 .forEach(network -> network(network).ifPresent(info -> {
                     NetworkKey holder = byVni.putIfAbsent(info.vni().value(), info.key());
                     if (holder != null) {
