@@ -337,8 +337,21 @@ public final class DatapathPlanner {
         return steps;
     }
 
-    /** A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it. */
+    /**
+     * A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it, compared by identity:
+     * the desired state shares one list among the pods of the same networks and the datapath one remembered table
+     * among pods with the same rules, so equal work is found without walking a thousand rules per pod.
+     */
     private record VipWork(List<VipRule> rules, VipTable table) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof VipWork w && w.rules == rules && w.table == table;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * System.identityHashCode(rules) + System.identityHashCode(table);
+        }
     }
 
     /**
