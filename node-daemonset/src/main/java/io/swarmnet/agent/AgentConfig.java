@@ -3,6 +3,7 @@ package io.swarmnet.agent;
 import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.EncryptionSettings;
+import io.swarmnet.api.network.OverlayMtu;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -38,9 +39,10 @@ public record AgentConfig(NodeFacts node, Duration debounce, Duration resync, Du
         if (node.underlayAddress() == null) {
             throw new IllegalArgumentException("node " + node.nodeName() + ": no underlay address");
         }
-        if (node.underlayMtu() < 576 + 50) {
+        if (node.underlayMtu() < OverlayMtu.MIN_UNDERLAY) {
             throw new IllegalArgumentException("node " + node.nodeName() + ": underlay MTU " + node.underlayMtu()
-                    + " leaves no room for VXLAN's 50 bytes above IPv4's minimum 576; set the interface MTU or SWARMNET_UNDERLAY_MTU");
+                    + " leaves no room for VXLAN's " + OverlayMtu.VXLAN_OVERHEAD + " bytes above IPv4's minimum " + OverlayMtu.MIN
+                    + "; set the interface MTU or SWARMNET_UNDERLAY_MTU");
         }
         if (debounce.isNegative() || resync.isNegative() || resync.isZero() || minBackoff.isNegative()
                 || minBackoff.isZero() || maxBackoff.compareTo(minBackoff) < 0) {

@@ -4,6 +4,7 @@ import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.SequenceLimit;
 import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayMtu;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -68,7 +69,7 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         OptionalInt mtu = OptionalInt.empty();
         String mtuText = value(env, "SWARMNET_UNDERLAY_MTU");
         if (mtuText != null) {
-            mtu = OptionalInt.of(integer("SWARMNET_UNDERLAY_MTU", mtuText, 626, 65535));
+            mtu = OptionalInt.of(integer("SWARMNET_UNDERLAY_MTU", mtuText, OverlayMtu.MIN_UNDERLAY, OverlayMtu.LINK_MAX));
         }
         String level = Optional.ofNullable(value(env, "SWARMNET_LOG_LEVEL")).orElse("info").toLowerCase(Locale.ROOT);
         if (!level.matches("trace|debug|info|warn|error")) {

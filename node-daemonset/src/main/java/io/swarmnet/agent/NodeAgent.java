@@ -52,6 +52,7 @@ public final class NodeAgent implements AutoCloseable {
     private final ReconcileLoop loop;
     private final Thread thread;
     private final HealthEndpoint health;
+    private final AgentMetrics metrics = new AgentMetrics(this::espCounters);
     private final NodeEncryption encryption;
     private final NodeDns dns;
 
@@ -117,37 +118,9 @@ public final class NodeAgent implements AutoCloseable {
         return readiness() == null;
     }
 
-    /**
-     * The agent's metrics in the Prometheus text format: the userspace ESP datapath's packets by direction and outcome
-     * (what it dropped and why: forged, replayed, unknown SPI...), zero while it does not run.
-     */
+    /** The agent's metrics in the Prometheus text format, see {@link AgentMetrics}. */
     String metrics() {
-        io.swarmnet.agent.encryption.userspace.EspTunnel.Counters c = espCounters()
-                .orElse(io.swarmnet.agent.encryption.userspace.EspTunnel.Counters.NONE);
-        StringBuilder out = new StringBuilder();
-        out.append("# HELP swarmnet_esp_packets_total Packets of the userspace ESP datapath by direction and outcome.\n")
-                .append("# TYPE swarmnet_esp_packets_total counter\n");
-        Object[][] packets = {{"out", "sealed", c.sealed()}, {"out", "no_association", c.noAssociation()}, {"out", "not_vxlan", c.notVxlan()},
-            {"out", "sequence_exhausted", c.sequenceExhausted()}, {"out", "send_failed", c.sendFailed()},
-            {"in", "opened", c.opened()}, {"in", "unknown_spi", c.unknownSpi()},
-            {"in", "authentication_failed", c.authenticationFailed()}, {"in", "replayed", c.replayed()}, {"in", "malformed", c.malformed()}};
-        for (Object[] p : packets) {
-            out.append("swarmnet_esp_packets_total{direction=\"").append(p[0]).append("\",result=\"").append(p[1]).append("\"} ")
-                    .append(p[2]).append('\n');
-        }
-        out.append("# HELP swarmnet_esp_bytes_total Bytes sealed (ESP packets sent) and opened (VXLAN datagrams delivered).\n")
-                .append("# TYPE swarmnet_esp_bytes_total counter\n")
-                .append("swarmnet_esp_bytes_total{direction=\"out\"} ").append(c.sealedBytes()).append('\n')
-                .append("swarmnet_esp_bytes_total{direction=\"in\"} ").append(c.openedBytes()).append('\n');
-        out.append("# HELP swarmnet_esp_batches_total UDP sends (out) and TUN writes (in) that carried the packets: packets per batch shows the batching.\n")
-                .append("# TYPE swarmnet_esp_batches_total counter\n")
-                .append("swarmnet_esp_batches_total{direction=\"out\"} ").append(c.sends()).append('\n')
-                .append("swarmnet_esp_batches_total{direction=\"in\"} ").append(c.injections()).append('\n');
-        out.append("# HELP swarmnet_esp_tun_reads_total Reads from the TUN device: fewer than packets sealed where the kernel hands over "
-                + "TCP-in-VXLAN super-packets.\n")
-                .append("# TYPE swarmnet_esp_tun_reads_total counter\n")
-                .append("swarmnet_esp_tun_reads_total ").append(c.reads()).append('\n');
-        return out.toString();
+        return metrics.scrape();
     }
 
     /** The userspace ESP datapath's counters, while this agent runs it (encrypted networks on a node in userspace mode). */

@@ -94,4 +94,17 @@ class AgentEnvironmentTest {
         assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DEBOUNCE", "soon")))
                 .hasMessageContaining("SWARMNET_DEBOUNCE 'soon'");
     }
+
+    @Test
+    void anUnderlayMtuTooSmallForTheSmallestOverlayIsRefusedSayingWhy() {
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_UNDERLAY_MTU", "626")).underlayMtu()).hasValue(626);
+        for (String bad : new String[] {"625", "65536"}) {
+            assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_UNDERLAY_MTU", bad)))
+                    .hasMessage("SWARMNET_UNDERLAY_MTU " + bad + " is outside 626..65535");
+        }
+        // a measured MTU (no variable set) meets the same floor when the agent is configured
+        assertThatThrownBy(() -> AgentConfig.forNode(new io.swarmnet.agent.desired.NodeFacts("n", IpAddress.parse("192.0.2.7"), 625)))
+                .hasMessage("node n: underlay MTU 625 leaves no room for VXLAN's 50 bytes above IPv4's minimum 576; set the interface "
+                        + "MTU or SWARMNET_UNDERLAY_MTU");
+    }
 }

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.Comparator;
 
 /** A swarm-scoped overlay network, as {@code docker network create --driver overlay}. */
 @Group("swarmnet.io")
@@ -30,6 +31,15 @@ public class OverlayNetwork extends CustomResource<OverlayNetworkSpec, OverlayNe
      * so the CRD refresh (api's GeneratedCrdsTest) puts them in this order.
      */
     public static final java.util.List<String> PRINTER_COLUMN_ORDER = java.util.List.of("SUBNET", "VNI", "ENCRYPTED", "NODES", "READY", "AGE");
+
+    /**
+     * Oldest first (by creationTimestamp, networks without one last), then by {@code namespace/name}: where two networks
+     * hold the same VXLAN id or overlapping subnets, the one earlier in this order keeps them (it is the one already
+     * carrying traffic), and the operator and every agent agree on which one that is.
+     */
+    public static final Comparator<OverlayNetwork> OLDEST_FIRST = Comparator
+            .comparing((OverlayNetwork n) -> n.getMetadata().getCreationTimestamp(), Comparator.nullsLast(Comparator.<String>naturalOrder()))
+            .thenComparing(n -> n.getMetadata().getNamespace() + "/" + n.getMetadata().getName());
 
     @Override
     protected OverlayNetworkSpec initSpec() {

@@ -8,6 +8,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.swarmnet.api.net.Vni;
 
 /** What the user asks for; every field optional, as with {@code docker network create}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -65,18 +66,19 @@ public class OverlayNetworkSpec {
             + "its own there. Left out or false, only SwarmService tasks attach.")
     private Boolean attachable;
 
-    @JsonPropertyDescription("VXLAN network identifier (1..16777215), any one no other network holds. Left out, the operator assigns "
-            + "the lowest free one of its automatic range (chart value network.vxlanIdRange, default 1048576-16777215, clear of the "
-            + "ids Calico, flannel and Cilium use).")
-    @Min(1)
-    @Max(16777215)
+    @JsonPropertyDescription("VXLAN network identifier (" + Vni.MIN + ".." + Vni.MAX + "), any one no other network holds. Left out, "
+            + "the operator assigns the lowest free one of its automatic range (chart value network.vxlanIdRange, default "
+            + "1048576-16777215, clear of the ids Calico, flannel and Cilium use).")
+    @Min(Vni.MIN)
+    @Max(Vni.MAX)
     @ValidationRule(value = "self == oldSelf", message = "spec.vxlanId cannot be changed; create a new network instead")
     private Integer vxlanId;
 
-    @JsonPropertyDescription("MTU of the overlay interfaces in tasks (576..9000). Left out, each node derives it from its underlay interface "
-            + "MTU minus the VXLAN overhead (50 bytes) and, on encrypted networks, the ESP overhead.")
-    @Min(576)
-    @Max(9000)
+    @JsonPropertyDescription("MTU of the overlay interfaces in tasks (" + OverlayMtu.RANGE + "). Left out, each node "
+            + "derives it from its underlay interface MTU minus the VXLAN overhead (" + OverlayMtu.VXLAN_OVERHEAD + " bytes) and, on "
+            + "encrypted networks, the ESP overhead.")
+    @Min(OverlayMtu.MIN)
+    @Max(OverlayMtu.MAX)
     private Integer mtu;
 
 

@@ -14,6 +14,7 @@ import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.Vni;
+import io.swarmnet.api.network.OverlayMtu;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkSpec;
 import io.swarmnet.api.network.OverlayNetworkStatus;
@@ -23,7 +24,6 @@ import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.VirtualIP;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,10 +38,6 @@ import java.util.TreeMap;
  */
 final class SnapshotParser {
 
-    /** spec.mtu bounds from the CRD schema; the test API server does not enforce the schema, so we do. */
-    static final int MIN_MTU = 576;
-    static final int MAX_MTU = 9000;
-
     private List<Problem> problems = new ArrayList<>();
     /** Parsed pods by uid, valid while their resourceVersion is unchanged; rebuilt on every parse. */
     private Map<String, ParsedPod> parsedPods = new HashMap<>();
@@ -55,8 +51,7 @@ final class SnapshotParser {
         Map<Integer, NetworkKey> byVni = new HashMap<>();
         // on a VXLAN id clash the older network keeps it: that is the one already carrying traffic
         networks.stream()
-                .sorted(Comparator.comparing((OverlayNetwork n) -> n.getMetadata().getCreationTimestamp(),
-                        Comparator.nullsLast(Comparator.<String>naturalOrder())).thenComparing(SnapshotParser::key))
+                .sorted(OverlayNetwork.OLDEST_FIRST)
                 .forEach(network -> network(network).ifPresent(info -> {
                     NetworkKey holder = byVni.putIfAbsent(info.vni().value(), info.key());
                     if (holder != null) {
@@ -144,9 +139,10 @@ final class SnapshotParser {
         OverlayNetworkSpec spec = network.getSpec();
         OptionalInt mtu = OptionalInt.empty();
         if (spec != null && spec.getMtu() != null) {
-            if (spec.getMtu() < MIN_MTU || spec.getMtu() > MAX_MTU) {
+            // the CRD schema's bounds: an API server that does not enforce the schema (the test one) lets others through
+            if (!OverlayMtu.allowed(spec.getMtu())) {
                 problems.add(Problem.clusterWide(ref, "InvalidMtu", "OverlayNetwork " + key + ": spec.mtu " + spec.getMtu()
-                        + " is outside " + MIN_MTU + ".." + MAX_MTU + "; using the MTU derived from each node's underlay instead"));
+                        + " is outside " + OverlayMtu.RANGE + "; using the MTU derived from each node's underlay instead"));
             } else {
                 mtu = OptionalInt.of(spec.getMtu());
             }

@@ -46,6 +46,13 @@ public final class ConntrackTable implements AutoCloseable {
 
     private final Duration timeout;
     private final Map<NetNamespace, Tracker> trackers = new ConcurrentHashMap<>();
+    private final Set<NetNamespace> starting = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private final java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "swarmnet-conntrack-follow");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** {@code timeout} bounds each wait for the kernel's answer. */
     public ConntrackTable(Duration timeout) {
@@ -54,6 +61,50 @@ public final class ConntrackTable implements AutoCloseable {
 
     /** Deletes, in {@code namespace}, the entries of every one of {@code flows}; returns how many it deleted. */
     public int delete(NetNamespace namespace, List<StaleVipFlows> flows) throws IOException {
+        Tracker tracker = tracker(namespace);
+        synchronized (tracker) {
+            try {
+                return tracker.delete(flows);
+            } catch (IOException | RuntimeException e) {
+                // start afresh next time: a dump tells the truth whatever went wrong
+                trackers.remove(namespace, tracker);
+                tracker.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Starts following the connections of each of {@code namespaces} not followed yet, in the background: the one
+     * dump each needs then happens when a pod arrives, not when its first backend leaves. A namespace that cannot
+     * be followed now is tried again by its first deletion, which then reports why.
+     */
+    public void follow(Set<NetNamespace> namespaces) {
+        for (NetNamespace namespace : namespaces) {
+            if (!trackers.containsKey(namespace) && starting.add(namespace)) {
+                starter.execute(() -> {
+                    try {
+                        Tracker tracker = tracker(namespace);
+                        synchronized (tracker) {
+                            tracker.catchUp();
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        Tracker failed = trackers.remove(namespace);
+                        if (failed != null) {
+                            failed.close();
+                        }
+                    } finally {
+                        starting.remove(namespace);
+                    }
+                });
+            }
+        }
+    }
+
+    private Tracker tracker(NetNamespace namespace) throws IOException {
+        if (closed) {
+            throw new IOException("the connection tracking of " + namespace + " is no longer followed: the datapath closed");
+        }
         Optional<Path> path = namespace.enterPath();
         long inode = inode(path);
         Tracker tracker = trackers.get(namespace);
@@ -69,18 +120,16 @@ public final class ConntrackTable implements AutoCloseable {
             if (raced != null) {
                 tracker.close();
                 tracker = raced;
-            }
-        }
-        synchronized (tracker) {
-            try {
-                return tracker.delete(flows);
-            } catch (IOException | RuntimeException e) {
-                // start afresh next time: a dump tells the truth whatever went wrong
+            } else if (closed) {
+                // closed meanwhile: nothing may keep the namespace alive
                 trackers.remove(namespace, tracker);
-                tracker.close();
-                throw e;
+                synchronized (tracker) {
+                    tracker.close();
+                }
+                throw new IOException("the connection tracking of " + namespace + " is no longer followed: the datapath closed");
             }
         }
+        return tracker;
     }
 
     /** Closes the sockets of every namespace not in {@code keep}. */
@@ -109,6 +158,8 @@ public final class ConntrackTable implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        starter.shutdownNow();
         retain(Set.of());
     }
 
@@ -212,7 +263,7 @@ public final class ConntrackTable implements AutoCloseable {
          * connection still bound for a removed backend is older than that and in the dump; the listener joined
          * before it, so whatever the dump missed is announced later; an entry both dumped and announced is one key.
          */
-        private void catchUp() throws IOException {
+        void catchUp() throws IOException {
             boolean complete = drainListener();
             if (!current || !complete) {
                 drainListener(); // what a lost announcement left queued is older than the dump

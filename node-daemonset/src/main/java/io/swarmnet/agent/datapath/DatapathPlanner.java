@@ -16,6 +16,7 @@ import io.swarmnet.agent.desired.VipRule;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.MacAddress;
 import io.swarmnet.api.net.Vni;
+import io.swarmnet.api.network.OverlayMtu;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -336,8 +337,21 @@ public final class DatapathPlanner {
         return steps;
     }
 
-    /** A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it. */
+    /**
+     * A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it, compared by identity:
+     * the desired state shares one list among the pods of the same networks and the datapath one remembered table
+     * among pods with the same rules, so equal work is found without walking a thousand rules per pod.
+     */
     private record VipWork(List<VipRule> rules, VipTable table) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof VipWork w && w.rules == rules && w.table == table;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * System.identityHashCode(rules) + System.identityHashCode(table);
+        }
     }
 
     /**
@@ -412,8 +426,8 @@ public final class DatapathPlanner {
                         + "VXLAN device per id and port. Re-create the network with another spec.vxlanId, or leave spec.vxlanId out "
                         + "to get one from the operator's automatic range (chart value network.vxlanIdRange), or move every node's "
                         + "VXLAN to another port (chart value network.dataPathPort)";
-            } else if (n.mtu() < 68 || n.mtu() > 65535) {
-                problem = "network " + n.key() + ": mtu " + n.mtu() + " is outside 68..65535; fix spec.mtu or the underlay MTU";
+            } else if (!OverlayMtu.fitsLink(n.mtu())) {
+                problem = "network " + n.key() + ": mtu " + n.mtu() + " is outside " + OverlayMtu.LINK_RANGE + "; fix spec.mtu or the underlay MTU";
             } else if (!n.subnet().contains(n.gateway())) {
                 problem = "network " + n.key() + ": gateway " + n.gateway() + " is outside subnet " + n.subnet();
             }
@@ -494,8 +508,8 @@ public final class DatapathPlanner {
                 return "pod " + ref + ": address " + a.address() + " is not a task address of network " + a.network()
                         + " (subnet " + network.subnet() + ", gateway " + network.gateway() + ")";
             }
-            if (a.mtu() < 68 || a.mtu() > 65535) {
-                return "pod " + ref + ": mtu " + a.mtu() + " on network " + a.network() + " is outside 68..65535";
+            if (!OverlayMtu.fitsLink(a.mtu())) {
+                return "pod " + ref + ": mtu " + a.mtu() + " on network " + a.network() + " is outside " + OverlayMtu.LINK_RANGE;
             }
             PodRef holder = addressOwners.get(a.network() + " " + a.address());
             if (holder != null) {

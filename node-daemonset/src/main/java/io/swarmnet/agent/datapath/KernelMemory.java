@@ -105,7 +105,8 @@ final class KernelMemory {
     private void rememberPods(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures,
             Set<PodRef> touched, long now) {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
-        Map<java.util.List<io.swarmnet.agent.desired.VipRule>, VipTable> expected = new HashMap<>();
+        // by identity: the desired state shares one list of rules among the pods of the same networks
+        Map<java.util.List<io.swarmnet.agent.desired.VipRule>, VipTable> expected = new java.util.IdentityHashMap<>();
         tables.keySet().retainAll(desiredPods);
         tableSince.keySet().retainAll(desiredPods);
         for (PodDatapath pod : desired.pods()) {

@@ -138,8 +138,12 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             }
         }
         // the connection trackers followed in pods that are gone or no longer ours are let go (they hold the namespace)
-        conntrack.retain(desired.pods().stream().map(p -> actual.pods().get(p.pod())).filter(java.util.Objects::nonNull)
-                .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
+        Set<NetNamespace> podNamespaces = desired.pods().stream().map(p -> actual.pods().get(p.pod())).filter(java.util.Objects::nonNull)
+                .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet());
+        conntrack.retain(podNamespaces);
+        // and those of attached pods are followed from now on, so that a backend's removal finds them current
+        conntrack.follow(desired.pods().stream().filter(p -> attached.contains(p.pod())).map(p -> actual.pods().get(p.pod()))
+                .filter(java.util.Objects::nonNull).map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
         memory.afterApply(desired, actual, plan, podFailures, !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());

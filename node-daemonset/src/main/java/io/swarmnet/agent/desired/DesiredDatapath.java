@@ -8,6 +8,7 @@ import io.swarmnet.agent.cluster.ServiceInfo;
 import io.swarmnet.agent.cluster.TaskInfo;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.MacAddress;
+import io.swarmnet.api.network.OverlayMtu;
 import io.swarmnet.api.service.EndpointMode;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,8 +36,6 @@ import java.util.TreeSet;
  */
 public final class DesiredDatapath {
 
-    /** VXLAN encapsulation: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
-    public static final int VXLAN_OVERHEAD = 50;
     /**
      * Extra room left for ESP-in-UDP on encrypted networks: UDP (8), SPI and sequence (8), IV (8), at most 3 bytes of
      * padding, pad length and next header (2), ICV (16) = 45, so 46 with the rounding below (1450 becomes 1404 on a
@@ -54,7 +53,7 @@ public final class DesiredDatapath {
         if (network.mtu().isPresent()) {
             return network.mtu().getAsInt();
         }
-        int mtu = underlayMtu - VXLAN_OVERHEAD;
+        int mtu = underlayMtu - OverlayMtu.VXLAN_OVERHEAD;
         if (network.encrypted()) {
             // ESP pads to 4 bytes; an MTU that is not a multiple of 4 would waste the difference on every full packet
             mtu = (mtu - ESP_OVERHEAD) & ~3;

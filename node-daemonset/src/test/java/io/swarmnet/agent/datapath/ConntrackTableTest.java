@@ -87,6 +87,24 @@ class ConntrackTableTest {
         assertThat(table.dumps(namespace)).isEqualTo(1);
     }
 
+    @Test
+    void aFollowedPodsFirstDeletionFindsItsConnectionsAlreadyKnown() throws Exception {
+        StaleVipFlows stale = new StaleVipFlows(IpAddress.parse(VIP), IpAddress.parse(BACKEND), false);
+        open(2, VIP);
+        table.follow(Set.of(namespace));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (table.dumps(namespace) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(table.dumps(namespace)).as("the pod's table dumped in the background").isEqualTo(1);
+        open(3, VIP);
+
+        assertThat(table.delete(namespace, List.of(stale))).as("the 2 dumped and the 3 announced").isEqualTo(5);
+        assertThat(table.dumps(namespace)).as("the deletion itself dumps nothing").isEqualTo(1);
+        table.follow(Set.of(namespace));
+        assertThat(table.followed()).containsExactly(namespace);
+    }
+
     /** {@code count} UDP flows from the pod to {@code destination}:7000, each from its own source port. */
     private void open(int count, String destination) throws Exception {
         NetworkNamespace.callInside(pod, "ct-client", () -> {

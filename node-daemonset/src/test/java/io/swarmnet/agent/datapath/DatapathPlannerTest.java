@@ -401,6 +401,18 @@ class DatapathPlannerTest {
     }
 
     @Test
+    void aNetworkWhoseMtuNoLinuxDeviceTakesFailsWithItsPodsNamingTheRange() {
+        NodeDatapath desired = node(List.of(new NetworkDatapath(NET, new Vni(4097), Cidr.parse("10.0.9.0/24"), ip("10.0.9.1"), 67, false,
+                List.of(), Set.of())), List.of(pod(WEB1, "10.0.9.3")));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.rejectedNetworks().get(NET)).isEqualTo("network default/my-network: mtu 67 is outside 68..65535; fix spec.mtu or "
+                + "the underlay MTU");
+        assertThat(plan.rejectedPods().get(WEB1)).contains("default/my-network", "outside 68..65535");
+    }
+
+    @Test
     void aForeignDeviceWithAnotherIdOrPortLeavesTheNetworkAlone() {
         NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
         // Calico's VNI on our port, flannel's device with our VNI on its own port: the kernel accepts ours beside both

@@ -96,6 +96,7 @@ final class Topology {
     NodeDatapath desired(Node node) {
         Set<NetworkKey> local = new TreeSet<>();
         List<PodDatapath> pods = new ArrayList<>();
+        Map<java.util.Set<NetworkKey>, List<VipRule>> vipsByNetworks = new java.util.HashMap<>();
         for (Task t : tasks.values()) {
             if (!t.node().equals(node)) {
                 continue;
@@ -108,14 +109,18 @@ final class Topology {
                 attachments.add(new PodAttachment(n.key(), "eth" + (++index), e.getValue(), n.subnet().prefixLength(),
                         MacAddress.forTask(e.getValue()), n.mtu()));
             }
-            List<VipRule> vips = new ArrayList<>();
-            for (Service s : services.values()) {
-                if (t.addresses().containsKey(s.network())) {
-                    List<IpAddress> backends = s.backends().stream().filter(tasks::containsKey)
-                            .map(b -> tasks.get(b).addresses().get(s.network())).sorted().toList();
-                    vips.add(new VipRule(s.name(), s.network(), s.vip(), backends));
+            // as DesiredDatapath does: pods on the same networks share one list of rules
+            List<VipRule> vips = vipsByNetworks.computeIfAbsent(t.addresses().keySet(), networksOfPod -> {
+                List<VipRule> rules = new ArrayList<>();
+                for (Service s : services.values()) {
+                    if (networksOfPod.contains(s.network())) {
+                        List<IpAddress> backends = s.backends().stream().filter(tasks::containsKey)
+                                .map(b -> tasks.get(b).addresses().get(s.network())).sorted().toList();
+                        rules.add(new VipRule(s.name(), s.network(), s.vip(), backends));
+                    }
                 }
-            }
+                return List.copyOf(rules);
+            });
             pods.add(new PodDatapath(t.pod(), attachments, vips));
         }
         List<NetworkDatapath> nets = new ArrayList<>();

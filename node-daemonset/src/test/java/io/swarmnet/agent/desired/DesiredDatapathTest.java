@@ -314,7 +314,7 @@ class DesiredDatapathTest {
             assertThat(carried(state.datapath(), new NetworkKey(ClusterObjects.NS, "odd")).mtu()).isEqualTo(1450);
             assertThat(state.problems()).singleElement().satisfies(p -> {
                 assertThat(p.reason()).isEqualTo("InvalidMtu");
-                assertThat(p.message()).contains("default/odd", "spec.mtu", "100");
+                assertThat(p.message()).contains("default/odd", "spec.mtu", "100", "outside 576..9000");
             });
         }
     }

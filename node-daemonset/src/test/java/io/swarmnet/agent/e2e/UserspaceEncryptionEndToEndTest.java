@@ -205,11 +205,13 @@ class UserspaceEncryptionEndToEndTest {
         int port = stage.agent(2).healthPort().orElseThrow();
         String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("swarmnet_esp_packets_total{direction=\"in\",result=\"replayed\"} " + after.replayed())
-                .contains("swarmnet_esp_packets_total{direction=\"in\",result=\"authentication_failed\"} " + after.authenticationFailed());
-        assertThat(metrics).containsPattern("swarmnet_esp_tun_reads_total [1-9][0-9]*\n");
-        assertThat(metrics).as("batches on /metrics").containsPattern("swarmnet_esp_batches_total\\{direction=\"in\"} [1-9][0-9]*\n")
-                .containsPattern("swarmnet_esp_batches_total\\{direction=\"out\"} [1-9][0-9]*\n");
+        // Micrometer writes values as Java doubles ("2.0", "1.2E7"): a positive count starts with a digit 1 to 9
+        assertThat(metrics).contains("swarmnet_esp_packets_total{direction=\"in\",result=\"replayed\"} " + (double) after.replayed() + "\n")
+                .contains("swarmnet_esp_packets_total{direction=\"in\",result=\"authentication_failed\"} "
+                        + (double) after.authenticationFailed() + "\n");
+        assertThat(metrics).containsPattern("swarmnet_esp_tun_reads_total [1-9][0-9.E]*\n");
+        assertThat(metrics).as("batches on /metrics").containsPattern("swarmnet_esp_batches_total\\{direction=\"in\"} [1-9][0-9.E]*\n")
+                .containsPattern("swarmnet_esp_batches_total\\{direction=\"out\"} [1-9][0-9.E]*\n");
         // a forged sequence number did not move the replay window: genuine traffic still flows
         KernelTools.Result ping = stage.exec("vault-1", "busybox", "ping", "-c", "3", "-W", "2", "10.242.0.12");
         assertThat(ping.ok()).as("traffic after the forgeries: %s", ping.describe()).isTrue();

@@ -110,6 +110,7 @@ public final class AttachablePods implements AutoCloseable {
                 public void onDelete(Pod pod, boolean finalStateUnknown) {
                     String key = key(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
                     remember(key, pod);
+                    events.forget(pod);
                     enqueue(key);
                 }
             });
@@ -243,6 +244,10 @@ public final class AttachablePods implements AutoCloseable {
         remember(key, pod);
         if (pod.getMetadata().getDeletionTimestamp() != null) {
             return; // it may still answer on its addresses until it is gone
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if (current.isEmpty() && ("Succeeded".equals(phase) || "Failed".equals(phase))) {
+            return; // finished before it was attached (a Job's pod): it will never use an address
         }
         PodAttachment decision = PodAttachment.decide(pod, n -> network(namespace, n));
         if (decision instanceof PodAttachment.Join join) {

@@ -44,7 +44,7 @@ public record ClusterRanges(List<ClusterRange> configured, List<ClusterRange> le
     }
 
     public static ClusterRanges learn(ClusterRangeSources sources, List<Cidr> configured) {
-        List<ClusterRange> fromConfig = configured.stream().map(c -> new ClusterRange(c, CONFIGURED)).toList();
+        List<ClusterRange> fromConfig = ClusterRange.configured(configured);
         List<ClusterRange> learnt = new ArrayList<>();
         Map<Holds, Boolean> found = new LinkedHashMap<>();
         Set<String> unreadable = new LinkedHashSet<>(sources.unreadable());
@@ -116,7 +116,7 @@ public record ClusterRanges(List<ClusterRange> configured, List<ClusterRange> le
 
     /** The first range the subnet overlaps, if any. */
     public Optional<ClusterRange> overlapping(Cidr subnet) {
-        return all().stream().filter(r -> r.cidr().overlaps(subnet)).findFirst();
+        return ClusterRange.firstOverlapped(all(), subnet);
     }
 
     /**

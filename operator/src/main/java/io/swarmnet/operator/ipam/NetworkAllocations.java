@@ -7,7 +7,6 @@ import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,8 +42,7 @@ public final class NetworkAllocations {
     public static NetworkAllocations fromNetworks(NetworkPlanner planner, Collection<OverlayNetwork> networks) {
         NetworkAllocations allocations = new NetworkAllocations(planner);
         List<OverlayNetwork> ordered = new ArrayList<>(networks);
-        ordered.sort(Comparator.comparing((OverlayNetwork n) -> String.valueOf(n.getMetadata().getCreationTimestamp()))
-                .thenComparing(n -> n.getMetadata().getNamespace() + "/" + n.getMetadata().getName()));
+        ordered.sort(OverlayNetwork.OLDEST_FIRST);
         for (OverlayNetwork network : ordered) {
             fromStatus(network).ifPresent(allocation -> {
                 synchronized (allocations) {

@@ -24,7 +24,7 @@ public final class SubnetAllocator {
         this.pools = List.copyOf(pools);
         this.subnetSize = subnetSize;
         this.excluded = List.copyOf(excluded);
-        this.configured = excluded.stream().map(c -> new ClusterRange(c, ClusterRanges.CONFIGURED)).toList();
+        this.configured = ClusterRange.configured(excluded);
         for (Cidr pool : pools) {
             if (pool.prefixLength() > subnetSize) {
                 throw new IllegalArgumentException("address pool " + pool + " is smaller than one /" + subnetSize + " subnet");
@@ -87,7 +87,7 @@ public final class SubnetAllocator {
         }
         List<ClusterRange> all = new ArrayList<>(configured);
         all.addAll(alsoExcluded);
-        return all.stream().filter(r -> r.cidr().overlaps(subnet)).<Collision>map(ExcludedCollision::new).findFirst();
+        return ClusterRange.firstOverlapped(all, subnet).<Collision>map(ExcludedCollision::new);
     }
 
     /** A subnet held by a network, named {@code namespace/name}. */
