@@ -278,6 +278,31 @@ final class AgentCluster implements AutoCloseable {
         return cluster.exec(pod(pod), command);
     }
 
+    /** What busybox nslookup prints (both streams) for {@code name}, asked of the embedded resolver inside {@code pod}. */
+    String nslookup(String pod, String name) {
+        KernelTools.Result result = exec(pod, "busybox", "nslookup", name, "127.0.0.11");
+        return result.stdout() + result.stderr();
+    }
+
+    /** The addresses busybox nslookup printed for the name (not the server's own 127.0.0.11). */
+    static List<String> addressesIn(String nslookupOutput) {
+        List<String> found = new java.util.ArrayList<>();
+        boolean answers = false;
+        for (String line : nslookupOutput.split("\n")) {
+            String l = line.strip();
+            if (l.startsWith("Name:")) {
+                answers = true;
+            }
+            if (answers && l.startsWith("Address")) {
+                String value = l.substring(l.indexOf(':') + 1).strip();
+                if (value.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
+                    found.add(value);
+                }
+            }
+        }
+        return found;
+    }
+
     KernelTools.Result execOnNode(int node, String... command) {
         return cluster.execOnNode(cluster.node(node), command);
     }
