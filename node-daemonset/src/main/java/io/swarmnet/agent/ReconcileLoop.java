@@ -24,19 +24,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's one reconcile thread: observe → compute → apply → publish. Cluster changes mark the state dirty;
- * a burst of changes is coalesced for {@link AgentConfig#debounce()} and then handled by one round. A round whose
- * datapath report or publishing has failures is retried with exponential backoff; every
- * {@link AgentConfig#resync()} the datapath is re-applied even when nothing changed, to repair drift.
- * Nothing is applied before every informer has synced: an unsynced cache looks like an empty cluster and
- * would tear the node's datapath down.
+ * The agent's one reconcile thread, a round at a time: observe → compute → apply → publish. When rounds run is the
+ * {@link RoundRunner}'s: cluster changes mark the state dirty and a burst of them is coalesced for
+ * {@link AgentConfig#debounce()}; a round whose datapath report or publishing has failures is retried with
+ * exponential backoff; every {@link AgentConfig#resync()} the datapath is re-applied even when nothing changed, to
+ * repair drift. No round runs before every informer has synced.
  */
 final class ReconcileLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
-    /** Poll interval while the informers have not synced yet (an empty cluster sends no event once synced). */
-    private static final long SYNC_POLL_NANOS = Duration.ofMillis(20).toNanos();
 
     private final AgentConfig config;
     private final ClusterWatch watch;
@@ -46,13 +43,19 @@ final class ReconcileLoop implements Runnable {
     private final NodeEncryption encryption;
     /** Null when this agent runs no resolver (see {@link AgentConfig#dns()}). */
     private final NodeDns dns;
-    private final Object lock = new Object();
-    private boolean dirty = true;
-    private volatile boolean stopped;
+    private final RoundRunner runner;
 
     private volatile AgentStatus status = new AgentStatus(false, 0, 0, Optional.empty(), Optional.empty(), List.of());
     /** System.nanoTime() when the running round started, or 0 when idle; for the liveness check. */
     private volatile long roundStartedNanos;
+
+    // what the last rounds did: the reconcile thread's only
+    private NodeDatapath lastApplied;
+    private ApplyReport lastReport;
+    private EncryptionPlan lastPlan;
+    private EncryptionDatapath.Report lastEncryption = new EncryptionDatapath.Report(Map.of(), Map.of());
+    private long rounds;
+    private long applies;
 
     ReconcileLoop(AgentConfig config, ClusterWatch watch, Datapath datapath, ClusterPublisher publisher, NodeEncryption encryption,
             NodeDns dns) {
@@ -62,18 +65,16 @@ final class ReconcileLoop implements Runnable {
         this.watch = watch;
         this.datapath = datapath;
         this.publisher = publisher;
+        this.runner = new RoundRunner(config.node().nodeName(), config.debounce(), config.resync(), config.minBackoff(),
+                config.maxBackoff(), RoundRunner.Time.SYSTEM);
     }
 
     void markDirty() {
-        synchronized (lock) {
-            dirty = true;
-            lock.notifyAll();
-        }
+        runner.markDirty();
     }
 
     void stop() {
-        stopped = true;
-        markDirty();
+        runner.stop();
     }
 
     AgentStatus status() {
@@ -88,120 +89,80 @@ final class ReconcileLoop implements Runnable {
 
     @Override
     public void run() {
-        long backoffNanos = config.minBackoff().toNanos();
-        long retryAt = Long.MAX_VALUE;
-        long resyncAt = System.nanoTime() + config.resync().toNanos();
-        NodeDatapath lastApplied = null;
-        ApplyReport lastReport = null;
-        EncryptionPlan lastPlan = null;
-        EncryptionDatapath.Report lastEncryption = new EncryptionDatapath.Report(Map.of(), Map.of());
-        long rounds = 0;
-        long applies = 0;
         try {
-            while (!stopped) {
-                boolean wasDirty;
-                synchronized (lock) {
-                    while (!dirty && !stopped) {
-                        long now = System.nanoTime();
-                        long wakeAt = Math.min(retryAt, resyncAt);
-                        if (now - wakeAt >= 0) {
-                            break;
-                        }
-                        long waitNanos = wakeAt - now;
-                        lock.wait(Math.max(1, waitNanos / 1_000_000), 0);
-                    }
-                    wasDirty = dirty;
-                }
-                if (stopped) {
-                    break;
-                }
-                if (wasDirty && !config.debounce().isZero()) {
-                    Thread.sleep(config.debounce().toMillis()); // let the rest of a burst arrive: one round for all of it
-                }
-                synchronized (lock) {
-                    dirty = false;
-                }
-                if (!watch.synced()) {
-                    retryAt = System.nanoTime() + SYNC_POLL_NANOS;
-                    continue;
-                }
-                roundStartedNanos = System.nanoTime();
-                boolean resyncDue = System.nanoTime() - resyncAt >= 0;
-                boolean failed;
-                DesiredState state;
-                try {
-                    long t0 = System.nanoTime();
-                    long cpu0 = CPU.isCurrentThreadCpuTimeSupported() ? CPU.getCurrentThreadCpuTime() : 0;
-                    ClusterSnapshot snapshot = watch.snapshot();
-                    long t1 = System.nanoTime();
-                    state = DesiredDatapath.compute(snapshot, config.node(), lastApplied);
-                    long t2 = System.nanoTime();
-                    long cpu2 = CPU.isCurrentThreadCpuTimeSupported() ? CPU.getCurrentThreadCpuTime() : 0;
-                    long applyNanos = 0;
-                    // encryption first and cleanup last: no VXLAN of an encrypted network can leave before its policies exist
-                    EncryptionPlan plan = encryption == null ? null : encryption.plan(state.datapath());
-                    boolean keysChanged = plan != null && !plan.equals(lastPlan);
-                    boolean lastFailed = lastReport != null && hasFailures(lastReport);
-                    if (lastApplied == null || lastFailed || resyncDue || keysChanged || !state.datapath().equals(lastApplied)) {
-                        if (dns != null && lastReport != null) {
-                            // names first: a task that stopped being ready leaves every resolver now, not after the
-                            // kernel programming below (which took 1-2 s on a loaded machine, against DNS's 1 s budget).
-                            // Pods the last apply did not attach get no resolver yet; the update after the apply adds them.
-                            dns.update(snapshot, state.datapath(), lastReport);
-                        }
-                        if (plan != null) {
-                            lastEncryption = encryption.prepare(plan);
-                        }
-                        long applyStart = System.nanoTime();
-                        lastReport = apply(state.datapath());
-                        applyNanos = System.nanoTime() - applyStart;
-                        if (plan != null) {
-                            encryption.finish(plan);
-                            lastPlan = plan;
-                        }
-                        lastApplied = state.datapath();
-                        applies++;
-                    }
-                    // a pod whose resolver could not be set up is not attached (its tasks would start without DNS); it
-                    // is retried with backoff, and its attached condition says why meanwhile
-                    Map<PodRef, String> resolverFailures = dns == null ? Map.of() : dns.update(snapshot, state.datapath(), lastReport);
-                    if (resyncDue) {
-                        publisher.forgetWrites();
-                        resyncAt = System.nanoTime() + config.resync().toNanos();
-                    }
-                    boolean published = publisher.publish(state, lastReport.withPodFailures(resolverFailures), lastEncryption);
-                    failed = hasFailures(lastReport) || !published || !resolverFailures.isEmpty();
-                    if (LOG.isDebugEnabled()) {
-                        // CPU time tells the work apart from waiting for a core on a busy machine
-                        LOG.debug("node {} round {}: snapshot {} ms, compute {} ms (together {} ms CPU), apply {} ms, total {} ms "
-                                + "({} pods, {} networks)", config.node().nodeName(), rounds + 1, (t1 - t0) / 1_000_000,
-                                (t2 - t1) / 1_000_000, (cpu2 - cpu0) / 1_000_000,
-                                applyNanos / 1_000_000, (System.nanoTime() - t0) / 1_000_000, state.datapath().pods().size(),
-                                state.datapath().networks().size());
-                    }
-                } catch (RuntimeException e) {
-                    // a bug, not a cluster or kernel condition (those are reported, never thrown): keep the loop alive
-                    LOG.error("reconcile round on node {} failed; retrying", config.node().nodeName(), e);
-                    state = null;
-                    failed = true;
-                } finally {
-                    roundStartedNanos = 0;
-                }
-                rounds++;
-                if (failed) {
-                    retryAt = System.nanoTime() + backoffNanos;
-                    LOG.debug("node {}: retrying in {} ms", config.node().nodeName(), backoffNanos / 1_000_000);
-                    backoffNanos = Math.min(backoffNanos * 2, config.maxBackoff().toNanos());
-                } else {
-                    retryAt = Long.MAX_VALUE;
-                    backoffNanos = config.minBackoff().toNanos();
-                }
-                status = new AgentStatus(true, rounds, applies, Optional.ofNullable(lastApplied), Optional.ofNullable(lastReport),
-                        state == null ? status.problems() : state.problems());
-            }
+            runner.run(watch::synced, this::round);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private RoundRunner.Result round(boolean resyncDue) {
+        roundStartedNanos = System.nanoTime();
+        boolean failed;
+        boolean resynced = false;
+        DesiredState state;
+        try {
+            long t0 = System.nanoTime();
+            long cpu0 = CPU.isCurrentThreadCpuTimeSupported() ? CPU.getCurrentThreadCpuTime() : 0;
+            ClusterSnapshot snapshot = watch.snapshot();
+            long t1 = System.nanoTime();
+            state = DesiredDatapath.compute(snapshot, config.node(), lastApplied);
+            long t2 = System.nanoTime();
+            long cpu2 = CPU.isCurrentThreadCpuTimeSupported() ? CPU.getCurrentThreadCpuTime() : 0;
+            long applyNanos = 0;
+            // encryption first and cleanup last: no VXLAN of an encrypted network can leave before its policies exist
+            EncryptionPlan plan = encryption == null ? null : encryption.plan(state.datapath());
+            boolean keysChanged = plan != null && !plan.equals(lastPlan);
+            boolean lastFailed = lastReport != null && hasFailures(lastReport);
+            if (lastApplied == null || lastFailed || resyncDue || keysChanged || !state.datapath().equals(lastApplied)) {
+                if (dns != null && lastReport != null) {
+                    // names first: a task that stopped being ready leaves every resolver now, not after the
+                    // kernel programming below (which took 1-2 s on a loaded machine, against DNS's 1 s budget).
+                    // Pods the last apply did not attach get no resolver yet; the update after the apply adds them.
+                    dns.update(snapshot, state.datapath(), lastReport);
+                }
+                if (plan != null) {
+                    lastEncryption = encryption.prepare(plan);
+                }
+                long applyStart = System.nanoTime();
+                lastReport = apply(state.datapath());
+                applyNanos = System.nanoTime() - applyStart;
+                if (plan != null) {
+                    encryption.finish(plan);
+                    lastPlan = plan;
+                }
+                lastApplied = state.datapath();
+                applies++;
+            }
+            // a pod whose resolver could not be set up is not attached (its tasks would start without DNS); it
+            // is retried with backoff, and its attached condition says why meanwhile
+            Map<PodRef, String> resolverFailures = dns == null ? Map.of() : dns.update(snapshot, state.datapath(), lastReport);
+            if (resyncDue) {
+                publisher.forgetWrites();
+                resynced = true;
+            }
+            boolean published = publisher.publish(state, lastReport.withPodFailures(resolverFailures), lastEncryption);
+            failed = hasFailures(lastReport) || !published || !resolverFailures.isEmpty();
+            if (LOG.isDebugEnabled()) {
+                // CPU time tells the work apart from waiting for a core on a busy machine
+                LOG.debug("node {} round {}: snapshot {} ms, compute {} ms (together {} ms CPU), apply {} ms, total {} ms "
+                        + "({} pods, {} networks)", config.node().nodeName(), rounds + 1, (t1 - t0) / 1_000_000,
+                        (t2 - t1) / 1_000_000, (cpu2 - cpu0) / 1_000_000,
+                        applyNanos / 1_000_000, (System.nanoTime() - t0) / 1_000_000, state.datapath().pods().size(),
+                        state.datapath().networks().size());
+            }
+        } catch (RuntimeException e) {
+            // a bug, not a cluster or kernel condition (those are reported, never thrown): keep the loop alive
+            LOG.error("reconcile round on node {} failed; retrying", config.node().nodeName(), e);
+            state = null;
+            failed = true;
+        } finally {
+            roundStartedNanos = 0;
+        }
+        rounds++;
+        status = new AgentStatus(true, rounds, applies, Optional.ofNullable(lastApplied), Optional.ofNullable(lastReport),
+                state == null ? status.problems() : state.problems());
+        return new RoundRunner.Result(failed, resynced);
     }
 
     /** Applies; a datapath that throws (it should report instead) fails every pod with the exception's message. */

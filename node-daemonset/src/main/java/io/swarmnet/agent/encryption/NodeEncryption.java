@@ -100,7 +100,7 @@ public final class NodeEncryption implements AutoCloseable {
                 LOG.info("encryption: the userspace ESP datapath (SWARMNET_ENCRYPTION_MODE=userspace)");
                 return EncryptionMode.Userspace;
             default:
-                Optional<String> missing = EncryptionDatapath.kernelEspMissing(tools, settings.host());
+                Optional<String> missing = KernelEsp.missing(tools, settings.host());
                 if (missing.isEmpty()) {
                     LOG.info("encryption: kernel ESP-in-UDP (the kernel holds rfc4106(gcm(aes)) states)");
                     return EncryptionMode.Kernel;

@@ -1,13 +1,12 @@
 package io.swarmnet.agent.encryption;
 
+import io.swarmnet.api.net.IpAddress;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * How many packets each kernel ESP state has carried, as {@code ip -s xfrm state list} prints it, and which key
@@ -23,31 +22,28 @@ public final class XfrmStateUse {
 
     /** The command whose output {@link #parse} reads. */
     public static final List<String> COMMAND = List.of("ip", "-s", "xfrm", "state", "list");
-    private static final Pattern STATE = Pattern.compile("src (\\S+) dst (\\S+)\\s+proto esp spi (0x[0-9a-f]+)");
-    private static final Pattern PACKETS = Pattern.compile("lifetime current:\\s+\\d+\\(bytes\\), (\\d+)\\(packets\\)");
 
-    /** Packets per state, keyed {@code "<source> <destination> <spi>"}. */
-    private final Map<String, Long> packets;
+    /** Packets per state. */
+    private final Map<StateKey, Long> packets;
 
-    private XfrmStateUse(Map<String, Long> packets) {
+    private record StateKey(IpAddress source, IpAddress destination, int spi) {
+    }
+
+    private XfrmStateUse(Map<StateKey, Long> packets) {
         this.packets = Map.copyOf(packets);
     }
 
     public static XfrmStateUse parse(String listing) {
-        Map<String, Long> packets = new HashMap<>();
-        for (String block : listing.split("\n(?=src )")) {
-            Matcher state = STATE.matcher(block);
-            Matcher count = PACKETS.matcher(block);
-            if (state.find() && count.find()) {
-                packets.put(state.group(1) + " " + state.group(2) + " " + state.group(3), Long.parseLong(count.group(1)));
-            }
+        Map<StateKey, Long> packets = new HashMap<>();
+        for (XfrmListing.State state : XfrmListing.states(listing)) {
+            state.packets().ifPresent(count -> packets.put(new StateKey(state.source(), state.destination(), state.spi()), count));
         }
         return new XfrmStateUse(packets);
     }
 
     /** Packets {@code sa}'s state has carried; 0 when the kernel does not hold it. */
     public long packets(SecurityAssociation sa) {
-        return packets.getOrDefault(sa.source() + " " + sa.destination() + " " + sa.spiHex(), 0L);
+        return packets.getOrDefault(new StateKey(sa.source(), sa.destination(), sa.spi()), 0L);
     }
 
     /** The generations of the plan's outbound SAs in use (one per peer) whose states are near {@code limit}. */

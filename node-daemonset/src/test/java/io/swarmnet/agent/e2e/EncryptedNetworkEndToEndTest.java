@@ -11,7 +11,7 @@ import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.encryption.ClusterKey;
-import io.swarmnet.agent.encryption.EncryptionDatapath;
+import io.swarmnet.agent.encryption.KernelEsp;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.PairKeys;
 import io.swarmnet.agent.simulation.SimulatedNode;
@@ -91,7 +91,7 @@ class EncryptedNetworkEndToEndTest {
         stage.runTask("plain-1", "plain-app", 1, Map.of("plain", "10.241.0.11"));
         stage.runTask("plain-2", "plain-app", 2, Map.of("plain", "10.241.0.12"));
         stage.awaitAttached("secure-1", "secure-2", "plain-1", "plain-2");
-        espMissing = EncryptionDatapath.kernelEspMissing(new KernelTools(), stage.node(1).hostNamespace());
+        espMissing = KernelEsp.missing(new KernelTools(), stage.node(1).hostNamespace());
     }
 
     @AfterAll

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.dns.DnsSettings;
-import io.swarmnet.agent.encryption.EncryptionDatapath;
+import io.swarmnet.agent.encryption.KernelEsp;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.api.contract.NodeNetworkState;
 import io.swarmnet.operator.OperatorConfig;
@@ -47,7 +47,7 @@ class MixedEncryptionModesEndToEndTest {
         }
         assumeTrue(Files.exists(Path.of("/dev/net/tun")), "needs /dev/net/tun (the tun module) for the userspace ESP datapath");
         stage = AgentCluster.start(2);
-        espMissing = EncryptionDatapath.kernelEspMissing(new KernelTools(), stage.node(2).hostNamespace());
+        espMissing = KernelEsp.missing(new KernelTools(), stage.node(2).hostNamespace());
         if (espMissing.isPresent()) {
             return; // the test says why it skips
         }

@@ -127,7 +127,7 @@ class TunDeviceTest {
         buffer.position(TunDevice.HEADROOM + 20);
         buffer.putShort((short) 7001).putShort((short) PORT).putShort((short) (8 + payload)).putShort((short) 0);
         RUN.fill(buffer);
-        EspTunnel.writeIpv4Header(buffer.slice(TunDevice.HEADROOM, 20), 28 + payload, address(PEER), address(LOCAL));
+        EspOpener.writeIpv4Header(buffer.slice(TunDevice.HEADROOM, 20), 28 + payload, address(PEER), address(LOCAL));
         return buffer.flip();
     }
 

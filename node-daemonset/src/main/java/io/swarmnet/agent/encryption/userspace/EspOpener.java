@@ -1,0 +1,252 @@
+package io.swarmnet.agent.encryption.userspace;
+
+import static io.swarmnet.agent.encryption.userspace.EspTunnel.IPV4_HEADER;
+import static io.swarmnet.agent.encryption.userspace.EspTunnel.MAX_PACKET;
+import static io.swarmnet.agent.encryption.userspace.EspTunnel.UDP;
+
+import io.swarmnet.agent.encryption.SecurityAssociation;
+import io.swarmnet.api.net.IpAddress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The opening path of an {@link EspTunnel}, run by its opening thread: receives ESP-in-UDP (what the kernel coalesced
+ * with UDP GRO), replay-checks, authenticates and decrypts each packet, and injects each run of equal-size VXLAN
+ * datagrams from one peer with one segmented TUN write, with the peer as source.
+ */
+final class EspOpener implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EspOpener.class);
+
+    private final TunDevice tun;
+    private final EspSocket udp;
+    private final IpAddress local;
+    /** Only VXLAN on this port is injected. */
+    private final int vxlanPort;
+    /** The inbound SAs' newest authenticated sequence numbers, kept across restarts (see {@link #keepWindows}). */
+    private final SequenceStore windows;
+    private final Running running;
+    private volatile Map<Integer, Inbound> bySpi = Map.of();
+    final AtomicLong opened = new AtomicLong();
+    final AtomicLong openedBytes = new AtomicLong();
+    final AtomicLong unknownSpi = new AtomicLong();
+    final AtomicLong authenticationFailed = new AtomicLong();
+    final AtomicLong replayed = new AtomicLong();
+    final AtomicLong malformed = new AtomicLong();
+    final AtomicLong injections = new AtomicLong();
+
+    /** Receiving state of one SA: touched by the opening thread only. */
+    private static final class Inbound {
+        final SecurityAssociation sa;
+        final EspCodec codec;
+        final int source;
+        final ReplayWindow window;
+        /** The newest authenticated sequence number: written by the opening thread, read by the window keeper. */
+        volatile long newest;
+        /** The newest one on disk: the window keeper's. */
+        long kept;
+
+        /** {@code floor}: the newest number this SA had recorded before the agent restarted (0: none). */
+        Inbound(SecurityAssociation sa, long floor) {
+            this.sa = sa;
+            this.codec = new EspCodec(sa);
+            this.source = (int) sa.source().value();
+            this.window = floor > 0 ? ReplayWindow.above(floor) : new ReplayWindow();
+            this.newest = floor;
+            this.kept = floor;
+        }
+    }
+
+    EspOpener(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore windows, Running running) {
+        this.tun = tun;
+        this.udp = udp;
+        this.local = local;
+        this.vxlanPort = vxlanPort;
+        this.windows = windows;
+        this.running = running;
+    }
+
+    /** Replaces the inbound table with every SA to this node; one that stays keeps its replay window. */
+    void configure(List<SecurityAssociation> associations) {
+        Map<Integer, Inbound> current = bySpi;
+        Map<Integer, Inbound> next = new HashMap<>();
+        for (SecurityAssociation sa : associations) {
+            if (sa.destination().equals(local)) {
+                Inbound existing = current.get(sa.spi());
+                next.put(sa.spi(), existing != null && existing.sa.equals(sa) ? existing : new Inbound(sa, windows.used(sa)));
+            }
+        }
+        bySpi = Map.copyOf(next);
+    }
+
+    /**
+     * The VXLAN datagrams opened and not yet injected: one IPv4 and one UDP header (after the TUN headroom), then
+     * the payloads back to back, all {@code segment} bytes but the last; all from one peer and with one port pair.
+     */
+    private final class Injection {
+        static final int FIRST = TunDevice.HEADROOM + IPV4_HEADER + 8;
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(FIRST + MAX_PACKET);
+        int source;
+        int ports;
+        short checksum;
+        int segment;
+        int count;
+        boolean closed;
+
+        Injection() {
+            buffer.position(FIRST);
+        }
+
+        boolean admits(int from, int portPair, int length) {
+            return count == 0 || (from == source && portPair == ports && !closed && length <= segment && count < EspSocket.MAX_SEGMENTS
+                    && buffer.position() + length <= TunDevice.HEADROOM + IPV4_HEADER + 8 + EspSocket.MAX_BYTES);
+        }
+
+        /** Appends the payload of the datagram between {@code datagram}'s position and limit. */
+        void add(int from, ByteBuffer datagram) {
+            int length = datagram.remaining() - 8;
+            if (count++ == 0) {
+                source = from;
+                ports = datagram.getInt(datagram.position());
+                checksum = datagram.getShort(datagram.position() + 6);
+                segment = length;
+            } else if (length < segment) {
+                closed = true;
+            }
+            buffer.put(datagram.position(datagram.position() + 8));
+        }
+
+        void inject() throws IOException {
+            if (count == 0) {
+                return;
+            }
+            int payload = buffer.position() - FIRST;
+            try {
+                int ip = TunDevice.HEADROOM;
+                buffer.putInt(ip + IPV4_HEADER, ports).putShort(ip + IPV4_HEADER + 4, (short) (8 + payload))
+                        .putShort(ip + IPV4_HEADER + 6, count == 1 ? checksum : 0);
+                writeIpv4Header(buffer.slice(ip, IPV4_HEADER), IPV4_HEADER + 8 + payload, source, (int) local.value());
+                buffer.flip();
+                tun.write(buffer, count == 1 ? 0 : segment);
+                injections.incrementAndGet();
+                opened.addAndGet(count);
+                openedBytes.addAndGet(payload + 8L * count);
+            } finally {
+                buffer.clear().position(FIRST);
+                count = 0;
+                closed = false;
+            }
+        }
+    }
+
+    /** The opening thread. */
+    @Override
+    public void run() {
+        ByteBuffer received = ByteBuffer.allocateDirect(MAX_PACKET);
+        ByteBuffer datagram = ByteBuffer.allocateDirect(MAX_PACKET);
+        Injection injection = new Injection();
+        while (running.get()) {
+            try {
+                received.clear();
+                int length = udp.receive(received);
+                if (length < 0) {
+                    return;
+                }
+                int segment = udp.segment();
+                int source = udp.source();
+                for (int offset = 0; offset < length; offset += segment) {
+                    received.limit(Math.min(length, offset + segment)).position(offset);
+                    open(received, source, datagram, injection);
+                }
+                injection.inject();
+            } catch (IOException | RuntimeException e) {
+                running.pauseAfter(tun.name(), "receiving", e);
+            }
+        }
+    }
+
+    /** Checks and opens the ESP packet between {@code esp}'s position and limit, adding its datagram to {@code injection}. */
+    private void open(ByteBuffer esp, int source, ByteBuffer datagram, Injection injection) throws IOException {
+        if (esp.remaining() < EspCodec.HEADER) {
+            malformed.incrementAndGet(); // includes RFC 3948's one-byte NAT keepalives, which nobody here sends
+            return;
+        }
+        Inbound in = bySpi.get(EspCodec.spi(esp));
+        if (in == null || in.source != source) {
+            unknownSpi.incrementAndGet();
+            return;
+        }
+        long sequence = EspCodec.sequence(esp);
+        if (!in.window.mayAccept(sequence)) {
+            replayed.incrementAndGet();
+            return;
+        }
+        datagram.clear();
+        int nextHeader;
+        try {
+            nextHeader = in.codec.open(esp, datagram);
+        } catch (EspException e) {
+            authenticationFailed.incrementAndGet();
+            return;
+        }
+        in.window.record(sequence);
+        if (sequence > in.newest) {
+            in.newest = sequence;
+        }
+        datagram.flip();
+        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != vxlanPort) {
+            malformed.incrementAndGet();
+            return;
+        }
+        int length = datagram.remaining() - 8;
+        if (!injection.admits(source, datagram.getInt(0), length)) {
+            injection.inject();
+        }
+        injection.add(source, datagram);
+    }
+
+    /** The IPv4 header transport mode restores: the ESP packet's addresses, protocol UDP, TTL 64. */
+    static void writeIpv4Header(ByteBuffer packet, int totalLength, int source, int destination) {
+        packet.put(0, (byte) 0x45).put(1, (byte) 0).putShort(2, (short) totalLength).putShort(4, (short) 0)
+                .putShort(6, (short) 0x4000).put(8, (byte) 64).put(9, (byte) UDP).putShort(10, (short) 0)
+                .putInt(12, source).putInt(16, destination);
+        packet.putShort(10, (short) ~Checksum.sum(packet, 0, IPV4_HEADER, 0));
+    }
+
+    /**
+     * Writes each inbound SA's newest authenticated sequence number that moved since the last write, so that after
+     * a restart the receiver refuses everything up to it (RFC 4303's window would otherwise start empty, and packets
+     * captured earlier could be replayed once each). Every second, and when the tunnel closes: after a clean stop
+     * nothing can be replayed; after a crash at most the last second's packets, once each.
+     */
+    void keepWindows() {
+        Map<SecurityAssociation, Long> moved = new HashMap<>();
+        List<Inbound> inbound = List.copyOf(bySpi.values());
+        for (Inbound in : inbound) {
+            long newest = in.newest;
+            if (newest > in.kept) {
+                moved.put(in.sa, newest);
+            }
+        }
+        if (moved.isEmpty()) {
+            return;
+        }
+        try {
+            windows.recordAll(moved);
+            for (Inbound in : inbound) {
+                Long newest = moved.get(in.sa);
+                if (newest != null) {
+                    in.kept = newest;
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("userspace ESP on {}: cannot keep the replay windows in the state directory: {}", tun.name(), e.toString());
+        }
+    }
+}
