@@ -63,6 +63,7 @@ public final class AttachablePods implements AutoCloseable {
     public static final String REASON_ATTACHED = "NetworksAttached";
     public static final String REASON_NO_READINESS_GATE = "NoReadinessGate";
     public static final String REASON_EXHAUSTED = "AddressPoolExhausted";
+    public static final String REASON_NO_EMBEDDED_DNS = "NotUsingEmbeddedDns";
 
     private final KubernetesClient client;
     private final AddressLedger ledger;
@@ -315,6 +316,12 @@ public final class AttachablePods implements AutoCloseable {
                         + ", so it may be Ready before it is attached and resolves through the embedded DNS; add "
                         + "readinessGates: [{conditionType: " + SwarmnetKeys.CONDITION_ATTACHED + "}] to its pod template");
             }
+            if (!usesEmbeddedDns(pod)) {
+                events.warning(pod, REASON_NO_EMBEDDED_DNS, "pod " + key + " does not ask the embedded resolver "
+                        + SwarmnetKeys.EMBEDDED_DNS_ADDRESS + ", so the names of its networks' services and pods do not resolve in it; "
+                        + "set dnsPolicy: None and dnsConfig.nameservers: [" + SwarmnetKeys.EMBEDDED_DNS_ADDRESS
+                        + "] with the cluster's search path in its pod template");
+            }
         }
         Set<String> dropped = new HashSet<>(held.getOrDefault(key, Set.of()));
         dropped.removeAll(addresses.keySet());
@@ -332,6 +339,13 @@ public final class AttachablePods implements AutoCloseable {
             }
         });
         return aliases.isEmpty() ? "" : " and aliases " + aliases;
+    }
+
+    private static boolean usesEmbeddedDns(Pod pod) {
+        var spec = pod.getSpec();
+        return spec != null && "None".equals(spec.getDnsPolicy()) && spec.getDnsConfig() != null
+                && spec.getDnsConfig().getNameservers() != null
+                && spec.getDnsConfig().getNameservers().contains(SwarmnetKeys.EMBEDDED_DNS_ADDRESS);
     }
 
     private static boolean hasReadinessGate(Pod pod) {

@@ -53,7 +53,8 @@ class AttachablePodsTest {
      */
     private Pod pod(String name, String ownerKind, String annotation) {
         PodBuilder pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(name).endMetadata()
-                .withNewSpec().addNewReadinessGate(SwarmnetKeys.CONDITION_ATTACHED)
+                .withNewSpec().addNewReadinessGate(SwarmnetKeys.CONDITION_ATTACHED).withDnsPolicy("None")
+                .withNewDnsConfig().withNameservers("127.0.0.11").withSearches(ns + ".svc.cluster.local").endDnsConfig()
                 .addNewContainer().withName("main").withImage("busybox:1.36").endContainer().endSpec();
         String owner = name.substring(0, name.lastIndexOf('-'));
         if (ownerKind.equals("Job")) {
@@ -150,6 +151,7 @@ class AttachablePodsTest {
         assertThat(event("migrate-db-5hq7w", AttachablePods.REASON_ATTACHED)).get()
                 .satisfies(e -> assertThat(e.getMessage()).contains("migrate-db-5hq7w", "my-network", "migrator"));
         assertThat(event("client-7d9f8-x2k4q", AttachablePods.REASON_NO_READINESS_GATE)).isEmpty();
+        assertThat(event("client-7d9f8-x2k4q", AttachablePods.REASON_NO_EMBEDDED_DNS)).isEmpty();
     }
 
     @Test
@@ -240,7 +242,7 @@ class AttachablePodsTest {
     }
 
     @Test
-    void aPodWithoutTheReadinessGateIsAttachedAndWarnedThatItMayBeReadyTooEarly() {
+    void aPodWithoutTheReadinessGateOrTheEmbeddedResolverIsAttachedAndWarnedAboutBoth() {
         attachableNetwork("loose", "10.9.25.0/24");
         Pod pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName("bare")
                 .addToAnnotations(SwarmnetKeys.ANNOTATION_POD_NETWORKS, "loose").endMetadata()
@@ -249,6 +251,8 @@ class AttachablePodsTest {
         cluster.eventually("the pod is attached", () -> attached("bare"));
         cluster.eventually("a warning says to add the gate", () -> event("bare", AttachablePods.REASON_NO_READINESS_GATE)
                 .map(e -> e.getMessage().contains("readinessGates: [{conditionType: swarmnet.io/attached}]")).orElse(false));
+        cluster.eventually("a warning says to use the embedded resolver", () -> event("bare", AttachablePods.REASON_NO_EMBEDDED_DNS)
+                .map(e -> e.getMessage().contains("dnsPolicy: None and dnsConfig.nameservers: [127.0.0.11]")).orElse(false));
     }
 
     @Test
