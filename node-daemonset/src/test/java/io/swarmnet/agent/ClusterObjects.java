@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.swarmnet.api.contract.PodNetworkRequests;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkSpec;
@@ -52,6 +53,14 @@ public final class ClusterObjects {
 
     public static TaskBuilder task(String name, String service) {
         return new TaskBuilder(name, service);
+    }
+
+    /**
+     * A pod that is no task, joined to attachable networks as the operator leaves it: label swarmnet.io/attached-pod, its
+     * addresses, and the networks it asked for in order (those of {@link TaskBuilder#address}, with {@link TaskBuilder#aliases}).
+     */
+    public static TaskBuilder attachedPod(String name) {
+        return new TaskBuilder(name, null);
     }
 
     public static final class NetworkBuilder {
@@ -155,6 +164,7 @@ public final class ClusterObjects {
         private boolean containersReady;
         private Boolean attached;
         private boolean deleting;
+        private final Map<String, List<String>> aliases = new LinkedHashMap<>();
 
         TaskBuilder(String name, String service) {
             this.name = name;
@@ -213,6 +223,12 @@ public final class ClusterObjects {
             return this;
         }
 
+        /** An attached pod's own DNS aliases on one of its networks. */
+        public TaskBuilder aliases(String network, String... names) {
+            aliases.put(network, List.of(names));
+            return this;
+        }
+
         public TaskBuilder deleting() {
             deleting = true;
             return this;
@@ -226,8 +242,17 @@ public final class ClusterObjects {
                 annotations.put(SwarmnetKeys.ANNOTATION_ADDRESSES, addresses.entrySet().stream()
                         .map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\"").collect(Collectors.joining(",", "{", "}")));
             }
+            Map<String, String> labels = new LinkedHashMap<>();
+            if (service != null) {
+                labels.put(SwarmnetKeys.LABEL_SERVICE, service);
+            } else {
+                labels.put(SwarmnetKeys.LABEL_ATTACHED_POD, SwarmnetKeys.ATTACHED_POD);
+                Map<String, List<String>> asked = new LinkedHashMap<>();
+                addresses.keySet().forEach(network -> asked.put(network, aliases.getOrDefault(network, List.of())));
+                annotations.put(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS, new PodNetworkRequests(asked).format());
+            }
             PodBuilder b = new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace).withUid("uid-" + name)
-                    .addToLabels(SwarmnetKeys.LABEL_SERVICE, service).addToAnnotations(annotations)
+                    .addToLabels(labels).addToAnnotations(annotations)
                     .withDeletionTimestamp(deleting ? "2026-11-25T12:00:00Z" : null).endMetadata()
                     .withNewSpec().withNodeName(node)
                     .addNewContainer().withName("main").withImage("busybox").endContainer()

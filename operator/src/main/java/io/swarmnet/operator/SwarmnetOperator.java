@@ -3,6 +3,7 @@ package io.swarmnet.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.operator.attach.AttachablePods;
 import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.keys.KeyRotation;
 import io.swarmnet.operator.ipam.NetworkAllocations;
@@ -37,10 +38,12 @@ public final class SwarmnetOperator implements AutoCloseable {
     private final OperatorMetrics metrics;
 
     private final KeyRotation keys;
+    private final AttachablePods attachable;
 
     private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics,
-            KeyRotation keys) {
+            KeyRotation keys, AttachablePods attachable) {
         this.keys = keys;
+        this.attachable = attachable;
         this.operator = operator;
         this.ledger = ledger;
         this.allocations = allocations;
@@ -87,11 +90,14 @@ public final class SwarmnetOperator implements AutoCloseable {
             }
         });
         operator.start();
+        // the ledger above was rebuilt with the addresses of tasks, VIPs and attached pods alike: none is handed out twice
+        AttachablePods attachable = new AttachablePods(client, ledger, events, config.watchNamespaces());
+        attachable.start();
         KeyRotation keys = new KeyRotation(client, config.operatorNamespace(), config.keyRotationInterval(), KeyRotation.DEFAULT_SETTLE,
                 Clock.systemUTC(), events);
         keys.start(KEY_CHECK_PERIOD);
         LOG.info("swarmnet operator started in {} ms", (System.nanoTime() - begin) / 1_000_000);
-        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys);
+        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys, attachable);
     }
 
     public AddressLedger ledger() {
@@ -113,6 +119,7 @@ public final class SwarmnetOperator implements AutoCloseable {
 
     @Override
     public void close() {
+        attachable.close();
         keys.close();
         operator.stop();
     }

@@ -100,6 +100,8 @@ class ChartRbacTest {
                 "swarmnet.io/overlaynetworks/finalizers update", "swarmnet.io/swarmservices/finalizers update",
                 "core/pods get", "core/pods list", "core/pods watch", "core/pods create", "core/pods update",
                 "core/pods patch", "core/pods delete",
+                // the attached condition of a pod refused an attachable network (AttachablePods)
+                "core/pods/status patch",
                 // spec.publish's ingress Services; get also reads the kubernetes Service (ClusterRangeReader.KUBERNETES_SERVICE)
                 "core/services get", "core/services list", "core/services watch", "core/services create",
                 "core/services update", "core/services delete",

@@ -29,6 +29,27 @@ public final class SwarmnetKeys {
     public static final String ANNOTATION_ADDRESSES = GROUP + "/addresses";
 
     /**
+     * Pod annotation a user writes on a pod that is not a task (a Deployment's, a StatefulSet's, a Job's): the attachable
+     * networks it joins, as {@code docker network connect} does; see {@link PodNetworkRequests}. The same key as
+     * {@link #ANNOTATION_NODE_NETWORKS}, on another kind.
+     */
+    public static final String ANNOTATION_POD_NETWORKS = GROUP + "/networks";
+
+    /**
+     * Pod annotation the operator writes on a pod of {@link #ANNOTATION_POD_NETWORKS} once it has given it addresses: the
+     * networks and aliases it acted on, in the canonical JSON form of {@link PodNetworkRequests}. The node agent reads
+     * this one, never the user's, so a later mistake in the user's annotation disturbs nothing already attached.
+     */
+    public static final String ANNOTATION_ATTACHED_NETWORKS = GROUP + "/attached-networks";
+
+    /**
+     * Label the operator puts on a pod of {@link #ANNOTATION_POD_NETWORKS} together with its addresses: the node agents
+     * watch pods by label (tasks by {@link #LABEL_SERVICE}, these by this one), as no watch selects by annotation.
+     */
+    public static final String LABEL_ATTACHED_POD = GROUP + "/attached-pod";
+    public static final String ATTACHED_POD = "true";
+
+    /**
      * Node annotation written by that node's agent: its state for each network it carries,
      * as JSON; see {@link NodeNetworkStates}.
      */

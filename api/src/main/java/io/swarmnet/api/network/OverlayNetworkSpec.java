@@ -60,6 +60,12 @@ public class OverlayNetworkSpec {
             + "untouched. May be changed on a live network: running tasks switch without losing their connections on it.")
     private Boolean internal;
 
+    @JsonPropertyDescription("Let pods that are not tasks of a SwarmService join the network, as docker network create --attachable: "
+            + "any pod of the network's namespace (a Deployment's, a StatefulSet's, a Job's) that names the network in its annotation "
+            + "swarmnet.io/networks gets an address on it, the embedded resolver, the network's virtual IPs and names, and a name of "
+            + "its own there. Left out or false, only SwarmService tasks attach.")
+    private Boolean attachable;
+
     @JsonPropertyDescription("VXLAN network identifier (" + Vni.MIN + ".." + Vni.MAX + "), any one no other network holds. Left out, "
             + "the operator assigns the lowest free one of its automatic range (chart value network.vxlanIdRange, default "
             + "1048576-16777215, clear of the ids Calico, flannel and Cilium use).")
@@ -86,6 +92,8 @@ public class OverlayNetworkSpec {
     public void setEncrypted(Boolean encrypted) { this.encrypted = encrypted; }
     public Boolean getInternal() { return internal; }
     public void setInternal(Boolean internal) { this.internal = internal; }
+    public Boolean getAttachable() { return attachable; }
+    public void setAttachable(Boolean attachable) { this.attachable = attachable; }
     public Integer getVxlanId() { return vxlanId; }
     public void setVxlanId(Integer vxlanId) { this.vxlanId = vxlanId; }
     public Integer getMtu() { return mtu; }
@@ -97,5 +105,9 @@ public class OverlayNetworkSpec {
 
     public boolean isInternal() {
         return Boolean.TRUE.equals(internal);
+    }
+
+    public boolean isAttachable() {
+        return Boolean.TRUE.equals(attachable);
     }
 }

@@ -9,14 +9,15 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.service.SwarmService;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The informers the node agent reads the cluster through: task pods (label swarmnet.io/service) in all
- * namespaces, SwarmServices, OverlayNetworks and Nodes. Every change calls {@code onChange}; the caller
+ * The informers the node agent reads the cluster through: task pods (label swarmnet.io/service) and pods attached to
+ * attachable networks (label swarmnet.io/attached-pod) in all namespaces, SwarmServices, OverlayNetworks and Nodes. Every change calls {@code onChange}; the caller
  * coalesces and takes a {@link #snapshot()}. Informers retry forever on errors (an API server that is
  * down, CRDs not installed yet) and the snapshot is only meaningful once {@link #synced()}.
  */
@@ -25,6 +26,8 @@ public final class ClusterWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterWatch.class);
 
     private final SharedIndexInformer<Pod> pods;
+    /** Pods that are no task but joined attachable networks: the operator labels them once it gave them addresses. */
+    private final SharedIndexInformer<Pod> attachedPods;
     private final SharedIndexInformer<SwarmService> services;
     private final SharedIndexInformer<OverlayNetwork> networks;
     private final SharedIndexInformer<Node> nodes;
@@ -32,10 +35,11 @@ public final class ClusterWatch implements AutoCloseable {
 
     public ClusterWatch(KubernetesClient client, Runnable onChange) {
         pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).runnableInformer(0);
+        attachedPods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).runnableInformer(0);
         services = client.resources(SwarmService.class).inAnyNamespace().runnableInformer(0);
         networks = client.resources(OverlayNetwork.class).inAnyNamespace().runnableInformer(0);
         nodes = client.nodes().runnableInformer(0);
-        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+        for (SharedIndexInformer<?> informer : List.of(pods, attachedPods, services, networks, nodes)) {
             wire(informer, onChange);
         }
     }
@@ -65,25 +69,29 @@ public final class ClusterWatch implements AutoCloseable {
 
     /** Starts every informer; returns at once (they list and watch in the background, retrying on failure). */
     public void start() {
-        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+        for (SharedIndexInformer<?> informer : List.of(pods, attachedPods, services, networks, nodes)) {
             informer.start();
         }
     }
 
     /** Every informer has listed its objects once. Before that a snapshot would look like an empty cluster. */
     public boolean synced() {
-        return pods.hasSynced() && services.hasSynced() && networks.hasSynced() && nodes.hasSynced();
+        return pods.hasSynced() && attachedPods.hasSynced() && services.hasSynced() && networks.hasSynced() && nodes.hasSynced();
     }
 
     /** Takes a snapshot of the caches; call from one thread only (the reader remembers parsed pods). */
     public ClusterSnapshot snapshot() {
-        return reader.read(pods.getStore().list(), services.getStore().list(), networks.getStore().list(),
-                nodes.getStore().list());
+        List<Pod> all = new ArrayList<>(pods.getStore().list());
+        // a task carrying the label too is a task, listed once
+        attachedPods.getStore().list().stream().filter(p -> p.getMetadata().getLabels() == null
+                || !p.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE)).forEach(all::add);
+        return reader.read(all, services.getStore().list(), networks.getStore().list(), nodes.getStore().list());
     }
 
     /** The cached pod, as last seen: the base for status patches. */
     public Optional<Pod> pod(String namespace, String name) {
-        return Optional.ofNullable(pods.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name)));
+        String key = Cache.namespaceKeyFunc(namespace, name);
+        return Optional.ofNullable(pods.getStore().getByKey(key)).or(() -> Optional.ofNullable(attachedPods.getStore().getByKey(key)));
     }
 
     public Optional<Node> node(String name) {
@@ -92,7 +100,7 @@ public final class ClusterWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        for (SharedIndexInformer<?> informer : List.of(pods, services, networks, nodes)) {
+        for (SharedIndexInformer<?> informer : List.of(pods, attachedPods, services, networks, nodes)) {
             try {
                 informer.stop();
             } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.api.contract.PodNetworkRequests;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
@@ -199,8 +200,21 @@ final class SnapshotParser {
         PodRef ref = new PodRef(meta.getNamespace(), meta.getName(), meta.getUid());
         String node = pod.getSpec() == null ? null : blankToNull(pod.getSpec().getNodeName());
         String service = meta.getLabels() == null ? null : blankToNull(meta.getLabels().get(SwarmnetKeys.LABEL_SERVICE));
-        if (service == null) {
-            return Optional.empty(); // not a task pod (the informer selects by the label; defensive only)
+        boolean standalone = service == null && meta.getLabels() != null && meta.getLabels().containsKey(SwarmnetKeys.LABEL_ATTACHED_POD);
+        if (service == null && !standalone) {
+            return Optional.empty(); // neither a task pod nor an attached one (the informers select by label; defensive only)
+        }
+        Map<String, List<String>> podAliases = Map.of();
+        if (standalone) {
+            String accepted = meta.getAnnotations() == null ? null : meta.getAnnotations().get(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS);
+            try {
+                podAliases = PodNetworkRequests.parse(accepted, meta.getNamespace()).networks();
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem(ObjectRef.pod(ref.namespace(), ref.name(), ref.uid()), "InvalidAttachedNetworks", "pod "
+                        + ref + ": annotation " + SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS + " '" + accepted + "' is unusable ("
+                        + e.getMessage() + "); the pod is not attached to any network until the operator rewrites it", node));
+                return Optional.empty();
+            }
         }
         String annotation = meta.getAnnotations() == null ? null : meta.getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES);
         TaskAddresses addresses;
@@ -219,7 +233,7 @@ final class SnapshotParser {
                 || pod.getSpec().getDnsConfig().getSearches() == null ? List.of() : pod.getSpec().getDnsConfig().getSearches();
         return Optional.of(new TaskInfo(ref, service, Optional.ofNullable(node), addresses.byNetwork(), phase, deleting,
                 containersReady(status), conditionTrue(status, SwarmnetKeys.CONDITION_ATTACHED),
-                searches.stream().filter(java.util.Objects::nonNull).toList()));
+                searches.stream().filter(java.util.Objects::nonNull).toList(), podAliases));
     }
 
     private static boolean containersReady(PodStatus status) {

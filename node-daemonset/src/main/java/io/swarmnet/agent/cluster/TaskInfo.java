@@ -6,9 +6,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A task pod as the agent needs it.
+ * A pod the agent attaches as it needs it: a task of a SwarmService, or a pod that is no task and joined attachable networks
+ * (label swarmnet.io/attached-pod; {@link #standalone()}), which is attached, resolved and named the same way but backs no
+ * virtual IP.
  *
- * @param service         the swarmnet.io/service label
+ * @param service         the swarmnet.io/service label; null for a standalone pod
  * @param node            spec.nodeName, empty while unscheduled
  * @param addresses       the swarmnet.io/addresses annotation: network name → address
  * @param phase           status.phase (Pending, Running, Succeeded, Failed, Unknown); Pending when absent
@@ -16,15 +18,27 @@ import java.util.Optional;
  * @param containersReady every container is ready (the ContainersReady condition, or all container statuses)
  * @param attached        the swarmnet.io/attached condition is True
  * @param dnsSearches     spec.dnsConfig.searches: the domains the pod's resolver appends to short names
+ * @param podAliases      a standalone pod's networks in the order it asked for them (its interfaces follow it), each with the
+ *                        pod's own DNS aliases there (annotation swarmnet.io/attached-networks); empty for a task
  */
 public record TaskInfo(PodRef pod, String service, Optional<String> node, Map<String, IpAddress> addresses, String phase,
-        boolean deleting, boolean containersReady, boolean attached, java.util.List<String> dnsSearches) {
+        boolean deleting, boolean containersReady, boolean attached, java.util.List<String> dnsSearches,
+        Map<String, java.util.List<String>> podAliases) {
 
     public TaskInfo {
         addresses = Map.copyOf(addresses);
         dnsSearches = java.util.List.copyOf(dnsSearches);
+        java.util.Map<String, java.util.List<String>> ordered = new java.util.LinkedHashMap<>();
+        podAliases.forEach((network, aliases) -> ordered.put(network, java.util.List.copyOf(aliases)));
+        podAliases = java.util.Collections.unmodifiableMap(ordered);
     }
 
+    /** A pod that is no task: it joined attachable networks through its annotation. */
+    public boolean standalone() {
+        return service == null;
+    }
+
+    /** The owning service; only for a task, see {@link #standalone()}. */
     public ServiceKey serviceKey() {
         return new ServiceKey(pod.namespace(), service);
     }

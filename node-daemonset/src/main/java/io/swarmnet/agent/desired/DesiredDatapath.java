@@ -201,6 +201,9 @@ public final class DesiredDatapath {
 
         private Optional<LocalPod> localPod(TaskInfo task) {
             ObjectRef ref = ObjectRef.pod(task.pod().namespace(), task.pod().name(), task.pod().uid());
+            if (task.standalone()) {
+                return standalonePod(task, ref);
+            }
             Optional<ServiceInfo> service = snapshot.service(task.serviceKey());
             if (service.isEmpty()) {
                 return reject(ref, "ServiceNotFound", "pod " + task.pod() + ": label " + "swarmnet.io/service names SwarmService '"
@@ -212,12 +215,33 @@ public final class DesiredDatapath {
                         + "the operator writes it before creating a task pod, so this pod is not attached");
             }
             // spec.networks order first (it names the interfaces); networks the service no longer lists come after
+            return attachments(task, ref, service.get()::indexOf, service.get().networks().size());
+        }
+
+        /**
+         * A pod that is no task, on attachable networks: attached like a task, its interfaces in the order its annotation named
+         * the networks (as the operator recorded it).
+         */
+        private Optional<LocalPod> standalonePod(TaskInfo task, ObjectRef ref) {
+            if (task.addresses().isEmpty()) {
+                return reject(ref, "NoAddresses", "pod " + task.pod() + ": annotation swarmnet.io/addresses is missing or empty; "
+                        + "the operator writes it with the label swarmnet.io/attached-pod, so this pod is not attached");
+            }
+            List<String> asked = new ArrayList<>(task.podAliases().keySet());
+            return attachments(task, ref, asked::indexOf, asked.size());
+        }
+
+        /**
+         * The pod's interfaces, one per network it has an address on: a network at {@code position} ≥ 0 gets interface
+         * swn{position}, the others (by name) the next numbers from {@code extra} on.
+         */
+        private Optional<LocalPod> attachments(TaskInfo task, ObjectRef ref, java.util.function.ToIntFunction<String> position,
+                int extra) {
             List<String> order = new ArrayList<>(task.addresses().keySet());
             order.sort(Comparator.comparingInt((String n) -> {
-                int i = service.get().indexOf(n);
+                int i = position.applyAsInt(n);
                 return i < 0 ? Integer.MAX_VALUE : i;
             }).thenComparing(Comparator.naturalOrder()));
-            int extra = service.get().networks().size();
             List<PodAttachment> attachments = new ArrayList<>();
             for (String networkName : order) {
                 NetworkKey key = new NetworkKey(task.pod().namespace(), networkName);
@@ -234,7 +258,7 @@ public final class DesiredDatapath {
                             + " (annotation swarmnet.io/addresses) " + why.get() + "; the pod is not attached until the operator "
                             + "gives it a unique address in the subnet");
                 }
-                int index = service.get().indexOf(networkName);
+                int index = position.applyAsInt(networkName);
                 attachments.add(new PodAttachment(key, interfaceName(index >= 0 ? index : extra++), address,
                         network.subnet().prefixLength(), MacAddress.forTask(address), mtu(network, node.underlayMtu())));
             }
@@ -270,7 +294,8 @@ public final class DesiredDatapath {
         private List<VipRule> vipRules(NetworkInfo network) {
             Map<String, List<IpAddress>> readyByService = new HashMap<>();
             for (Member member : members.getOrDefault(network.key(), List.of())) {
-                if (member.task().ready() && unusable(network, member.address()).isEmpty()) {
+                // a standalone pod is reached by its own name and aliases, never behind a service's VIP
+                if (!member.task().standalone() && member.task().ready() && unusable(network, member.address()).isEmpty()) {
                     readyByService.computeIfAbsent(member.task().service(), s -> new ArrayList<>()).add(member.address());
                 }
             }

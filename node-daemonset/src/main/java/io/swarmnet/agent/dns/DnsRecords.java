@@ -41,6 +41,15 @@ public final class DnsRecords {
     /** @param searches the pod's DNS search domains (its spec.dnsConfig.searches) */
     public static NameTable forPod(String podNamespace, Set<String> podNetworks, Collection<ServiceEndpoints> services,
             List<String> searches) {
+        return forPod(podNamespace, podNetworks, services, List.of(), searches);
+    }
+
+    /**
+     * @param pods ready pods that are no task, on attachable networks: their names and aliases resolve on the networks the
+     *             asking pod shares with them, as task names do
+     */
+    public static NameTable forPod(String podNamespace, Set<String> podNetworks, Collection<ServiceEndpoints> services,
+            Collection<PodEndpoint> pods, List<String> searches) {
         Map<String, LinkedHashSet<IpAddress>> addresses = new HashMap<>();
         Map<String, Integer> ttls = new HashMap<>();
         Set<String> rotating = new HashSet<>();
@@ -82,6 +91,19 @@ public final class DnsRecords {
                     pointers.put(reverseName(vip), service.name() + "." + network);
                 }
             }
+        }
+        for (PodEndpoint pod : pods) {
+            if (!pod.namespace().equals(podNamespace) || !podNetworks.contains(pod.network())) {
+                continue;
+            }
+            List<String> names = new ArrayList<>();
+            names.add(pod.name());
+            names.addAll(pod.aliases());
+            for (String name : names) {
+                add(addresses, ttls, name, List.of(pod.address()), TASK_TTL_SECONDS);
+                add(addresses, ttls, name + "." + pod.network(), List.of(pod.address()), TASK_TTL_SECONDS);
+            }
+            pointers.put(reverseName(pod.address()), pod.name() + "." + pod.network());
         }
         Map<String, List<IpAddress>> frozen = new HashMap<>();
         addresses.forEach((name, set) -> frozen.put(name, List.copyOf(set)));

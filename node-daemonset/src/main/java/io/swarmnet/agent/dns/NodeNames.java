@@ -26,13 +26,14 @@ public final class NodeNames {
 
     public static Map<PodRef, NameTable> compute(ClusterSnapshot snapshot, NodeDatapath desired) {
         List<ServiceEndpoints> services = endpoints(snapshot);
+        List<PodEndpoint> standalone = standalonePods(snapshot);
         Map<PodRef, List<String>> searches = new HashMap<>();
         snapshot.tasks().forEach(task -> searches.put(task.pod(), task.dnsSearches()));
         Map<PodRef, NameTable> tables = new HashMap<>();
         for (PodDatapath pod : desired.pods()) {
             Set<String> networks = pod.attachments().stream().map(PodAttachment::network)
                     .map(n -> n.name()).collect(Collectors.toSet());
-            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services,
+            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services, standalone,
                     searches.getOrDefault(pod.pod(), List.of())));
         }
         return tables;
@@ -41,7 +42,7 @@ public final class NodeNames {
     static List<ServiceEndpoints> endpoints(ClusterSnapshot snapshot) {
         Map<io.swarmnet.agent.cluster.ServiceKey, List<ServiceEndpoints.TaskEndpoint>> ready = new HashMap<>();
         for (TaskInfo task : snapshot.tasks()) {
-            if (!task.ready()) {
+            if (!task.ready() || task.standalone()) {
                 continue;
             }
             List<ServiceEndpoints.TaskEndpoint> endpoints = ready.computeIfAbsent(task.serviceKey(), k -> new ArrayList<>());
@@ -58,5 +59,17 @@ public final class NodeNames {
                     aliases.keySet(), service.virtualIps(), aliases, ready.getOrDefault(service.key(), List.of())));
         }
         return services;
+    }
+
+    /** Ready pods that are no task, once per network they are on; like tasks, they leave DNS when they stop being ready. */
+    static List<PodEndpoint> standalonePods(ClusterSnapshot snapshot) {
+        List<PodEndpoint> pods = new ArrayList<>();
+        for (TaskInfo task : snapshot.tasks()) {
+            if (task.standalone() && task.ready()) {
+                task.addresses().forEach((network, address) -> pods.add(new PodEndpoint(task.pod().namespace(), task.pod().name(),
+                        network, address, task.podAliases().getOrDefault(network, List.of()))));
+            }
+        }
+        return pods;
     }
 }

@@ -794,4 +794,72 @@ class DesiredDatapathTest {
             assertThat(first.networks()).extracting(NetworkDatapath::key).containsExactly(NET, OTHER);
         }
     }
+
+    /** Pods that are no task, joined to attachable networks (annotation swarmnet.io/networks, addresses from the operator). */
+    @Nested
+    class AttachedPods {
+
+        @Test
+        void aLocalAttachedPodGetsItsInterfacesInTheOrderItAskedAndEveryVipOfItsNetworks() {
+            services.add(service("web").network("net").vip("net", "10.0.9.2").build());
+            services.add(service("db").network("other").vip("other", "10.0.10.2").build());
+            pods.add(task("web-1", "web").on("n2").address("net", "10.0.9.3").ready().build());
+            pods.add(task("db-1", "db").on("n3").address("other", "10.0.10.3").ready().build());
+            // asked for "other" first: the addresses annotation alone is sorted by name, the recorded request is not
+            pods.add(ClusterObjects.attachedPod("client-7d9f8-x2k4q").on("n1").address("other", "10.0.10.7")
+                    .address("net", "10.0.9.7").build());
+
+            PodDatapath client = pod(datapath(), "client-7d9f8-x2k4q");
+            assertThat(client.attachments()).extracting(PodAttachment::interfaceName, PodAttachment::network, PodAttachment::address)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("swn0", OTHER, ip("10.0.10.7")),
+                            org.assertj.core.groups.Tuple.tuple("swn1", NET, ip("10.0.9.7")));
+            assertThat(client.attachments()).extracting(PodAttachment::mac).containsExactly(MacAddress.forTask(ip("10.0.10.7")),
+                    MacAddress.forTask(ip("10.0.9.7")));
+            assertThat(backends(client, "web")).containsExactly(ip("10.0.9.3"));
+            assertThat(backends(client, "db")).containsExactly(ip("10.0.10.3"));
+            assertThat(carried(datapath(), NET).remoteEndpoints()).extracting(RemoteEndpoint::address).containsExactly(ip("10.0.9.3"));
+            assertThat(compute().problems()).isEmpty();
+        }
+
+        @Test
+        void aRemoteAttachedPodIsAPeerOfLocalTasksButNeverAVipBackend() {
+            services.add(service("web").network("net").vip("net", "10.0.9.2").build());
+            pods.add(task("web-1", "web").on("n1").address("net", "10.0.9.3").ready().build());
+            pods.add(ClusterObjects.attachedPod("batch-5hq7w").on("n2").address("net", "10.0.9.9").ready().build());
+
+            NodeDatapath datapath = datapath();
+            assertThat(carried(datapath, NET).remoteEndpoints()).singleElement().satisfies(r -> {
+                assertThat(r.address()).isEqualTo(ip("10.0.9.9"));
+                assertThat(r.vtep()).isEqualTo(ip("192.0.2.2"));
+            });
+            assertThat(backends(pod(datapath, "web-1"), "web")).containsExactly(ip("10.0.9.3"));
+        }
+
+        @Test
+        void anAttachedPodWhoseAddressClashesIsNotAttachedAndSaysWhy() {
+            services.add(service("web").network("net").vip("net", "10.0.9.2").build());
+            pods.add(ClusterObjects.attachedPod("cache-0").on("n1").address("net", "10.0.9.2").build());
+
+            DesiredState state = compute();
+            assertThat(state.datapath().pods()).isEmpty();
+            assertThat(state.problems()).singleElement().satisfies(p -> {
+                assertThat(p.reason()).isEqualTo("AddressConflict");
+                assertThat(p.message()).contains("cache-0", "is the virtual IP of service");
+            });
+        }
+
+        @Test
+        void anAttachedPodWithAnUnreadableRecordOfItsNetworksIsNotAttachedAndSaysWhy() {
+            Pod pod = ClusterObjects.attachedPod("cache-0").on("n1").address("net", "10.0.9.5").build();
+            pod.getMetadata().getAnnotations().put(io.swarmnet.api.contract.SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS, "[{");
+            pods.add(pod);
+
+            DesiredState state = compute();
+            assertThat(state.datapath().pods()).isEmpty();
+            assertThat(state.problems()).singleElement().satisfies(p -> {
+                assertThat(p.reason()).isEqualTo("InvalidAttachedNetworks");
+                assertThat(p.message()).contains("default/cache-0", "swarmnet.io/attached-networks");
+            });
+        }
+    }
 }

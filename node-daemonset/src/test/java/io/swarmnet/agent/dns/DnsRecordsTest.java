@@ -151,4 +151,30 @@ class DnsRecordsTest {
         assertThat(onlyB.lookup("api")).contains(List.of(ip("10.0.2.2")));
         assertThat(onlyB.lookup("tasks.api")).contains(List.of(ip("10.0.2.3")));
     }
+
+    @Test
+    void anAttachedPodResolvesByItsNameAndAliasesOnTheNetworksItShares() {
+        PodEndpoint db = new PodEndpoint("default", "db-0", "my-network", ip("10.0.9.20"), List.of("db", "primary.db"));
+        PodEndpoint elsewhere = new PodEndpoint("default", "batch-x", "net-b", ip("10.0.1.20"), List.of("batch"));
+        PodEndpoint foreign = new PodEndpoint("other", "db-0", "my-network", ip("10.0.9.21"), List.of("spy"));
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(web), List.of(db, elsewhere, foreign), List.of());
+        for (String name : List.of("db-0", "db-0.my-network", "db", "db.my-network", "primary.db", "primary.db.my-network")) {
+            assertThat(table.lookup(name)).as(name).contains(List.of(ip("10.0.9.20")));
+        }
+        assertThat(table.ttl("db")).isEqualTo(DnsRecords.TASK_TTL_SECONDS);
+        assertThat(table.pointer("20.9.0.10.in-addr.arpa")).contains("db-0.my-network");
+        assertThat(table.owns("batch")).isFalse();
+        assertThat(table.owns("batch-x")).isFalse();
+        assertThat(table.owns("spy")).isFalse();
+        // the service's names are still there beside them
+        assertThat(table.lookup("my-web")).contains(List.of(ip("10.0.9.2")));
+    }
+
+    @Test
+    void twoPodsWithOneAliasBothAnswerIt() {
+        PodEndpoint a = new PodEndpoint("default", "cache-0", "my-network", ip("10.0.9.30"), List.of("cache"));
+        PodEndpoint b = new PodEndpoint("default", "cache-1", "my-network", ip("10.0.9.31"), List.of("cache"));
+        NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(), List.of(a, b), List.of());
+        assertThat(table.lookup("cache")).contains(List.of(ip("10.0.9.30"), ip("10.0.9.31")));
+    }
 }

@@ -1,5 +1,6 @@
 package io.swarmnet.agent.dns;
 
+import static io.swarmnet.agent.ClusterObjects.attachedPod;
 import static io.swarmnet.agent.ClusterObjects.network;
 import static io.swarmnet.agent.ClusterObjects.node;
 import static io.swarmnet.agent.ClusterObjects.service;
@@ -55,5 +56,34 @@ class NodeNamesTest {
         NameTable other = tableOf(tables, "other-1-d");
         assertThat(other.owns("my-web")).isFalse();
         assertThat(other.lookup("other")).contains(List.of(ip("10.0.1.3")));
+    }
+
+    @Test
+    void attachedPodsResolveTheNetworksServicesAndAreResolvedByTheirNameAndAliasesOnceReady() {
+        ClusterSnapshot snapshot = ClusterSnapshot.of(
+                List.of(task("my-web-1-a", "my-web").on("n2").address("my-network", "10.0.9.3").ready().build(),
+                        task("my-busybox-1-c", "my-busybox").on("n1").address("my-network", "10.0.9.6").ready().build(),
+                        attachedPod("client-7d9f8-x2k4q").on("n1").address("my-network", "10.0.9.7").build(),
+                        attachedPod("db-0").on("n2").address("my-network", "10.0.9.8").aliases("my-network", "db").ready().build(),
+                        attachedPod("db-1").on("n3").address("my-network", "10.0.9.9").aliases("my-network", "db")
+                                .runningUnattached().build()),
+                List.of(service("my-web").network("my-network").vip("my-network", "10.0.9.2").build(),
+                        service("my-busybox").network("my-network").vip("my-network", "10.0.9.5").build()),
+                List.of(network("my-network").allocated("10.0.9.0/24", "10.0.9.1", 4096).build()),
+                List.of(node("n1", "192.0.2.1"), node("n2", "192.0.2.2"), node("n3", "192.0.2.3")));
+        Map<PodRef, NameTable> tables = namesOnN1(snapshot);
+        assertThat(tables.keySet()).extracting(PodRef::name).containsExactlyInAnyOrder("my-busybox-1-c", "client-7d9f8-x2k4q");
+        NameTable client = tableOf(tables, "client-7d9f8-x2k4q");
+        assertThat(client.lookup("my-web")).contains(List.of(ip("10.0.9.2")));
+        assertThat(client.lookup("tasks.my-web")).contains(List.of(ip("10.0.9.3")));
+        assertThat(client.lookup("my-busybox-1-c")).contains(List.of(ip("10.0.9.6")));
+        // a task resolves the attached pods: only the ready one, by name and alias
+        NameTable busybox = tableOf(tables, "my-busybox-1-c");
+        assertThat(busybox.lookup("db-0")).contains(List.of(ip("10.0.9.8")));
+        assertThat(busybox.lookup("db")).contains(List.of(ip("10.0.9.8")));
+        assertThat(busybox.owns("db-1")).isFalse();
+        // the client is not ready yet (not attached): others do not resolve it, nor does it join a service's tasks
+        assertThat(busybox.owns("client-7d9f8-x2k4q")).isFalse();
+        assertThat(busybox.lookup("tasks.my-busybox")).contains(List.of(ip("10.0.9.6")));
     }
 }

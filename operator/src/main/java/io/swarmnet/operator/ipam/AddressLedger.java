@@ -7,7 +7,9 @@ import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.VirtualIP;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -19,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * Every address handed out on every network, for the whole operator process. Thread-safe; never
  * hands one address out twice.
  *
- * <p>Owners are strings chosen by the callers: {@code task:<podName>} for a task and
- * {@code vip:<serviceName>} for a service's virtual IP. The ledger is the in-memory index of what
+ * <p>Owners are strings chosen by the callers: {@code task:<podName>} for a task,
+ * {@code vip:<serviceName>} for a service's virtual IP and {@code pod:<podName>} for a pod that is no
+ * task but joined an attachable network. The ledger is the in-memory index of what
  * the cluster already records (pod annotations and service statuses); it is rebuilt from there on
  * start, so a restart never re-numbers anything.
  *
@@ -51,13 +54,15 @@ public final class AddressLedger {
 
     /**
      * Rebuilds from the cluster: task pods' {@code swarmnet.io/addresses} annotations (owner
-     * {@code task:<podName>}) and SwarmService {@code status.virtualIPs} (owner
+     * {@code task:<podName>}), those of pods on attachable networks (owner {@code pod:<podName>}) and SwarmService {@code status.virtualIPs} (owner
      * {@code vip:<serviceName>}). Called once at start, before any reconcile.
      */
     public static AddressLedger fromCluster(KubernetesClient client) {
         AddressLedger ledger = new AddressLedger();
         int tasks = 0;
-        for (Pod pod : client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).list().getItems()) {
+        List<Pod> pods = new ArrayList<>(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).list().getItems());
+        pods.addAll(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).list().getItems());
+        for (Pod pod : pods) {
             var annotations = pod.getMetadata().getAnnotations();
             String raw = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_ADDRESSES);
             if (raw == null) {
@@ -71,7 +76,8 @@ public final class AddressLedger {
                         pod.getMetadata().getName(), SwarmnetKeys.ANNOTATION_ADDRESSES, e.getMessage());
                 continue;
             }
-            String owner = taskOwner(pod.getMetadata().getName());
+            boolean task = pod.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE);
+            String owner = task ? taskOwner(pod.getMetadata().getName()) : attachedPodOwner(pod.getMetadata().getName());
             for (var entry : addresses.byNetwork().entrySet()) {
                 ledger.record(pod.getMetadata().getNamespace(), entry.getKey(), owner, entry.getValue());
                 tasks++;
@@ -98,6 +104,11 @@ public final class AddressLedger {
     /** The owner name of a task pod's addresses. */
     public static String taskOwner(String podName) {
         return "task:" + podName;
+    }
+
+    /** The owner name of the addresses of a pod that is no task, on attachable networks. */
+    public static String attachedPodOwner(String podName) {
+        return "pod:" + podName;
     }
 
     /** The owner name of a service's virtual IPs. */

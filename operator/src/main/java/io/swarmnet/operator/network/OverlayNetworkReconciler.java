@@ -157,17 +157,18 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     }
 
     /**
-     * Deletion: like {@code docker network rm}, refused while services use the network, except that
-     * here it waits rather than fails, and goes through once the last service lets go.
+     * Deletion: like {@code docker network rm}, refused while services or attached pods use the network,
+     * except that here it waits rather than fails, and goes through once the last one lets go.
      */
     @Override
     public DeleteControl cleanup(OverlayNetwork network, Context<OverlayNetwork> context) {
         String namespace = network.getMetadata().getNamespace();
         String name = network.getMetadata().getName();
         List<String> holders = attachedServices(namespace, name);
-        if (!holders.isEmpty()) {
+        List<String> pods = attachedPods(namespace, name);
+        if (!holders.isEmpty() || !pods.isEmpty()) {
             OverlayNetworkStatus status = DesiredNetworkStatus.terminating(network, holders, clock.instant());
-            if (!sameStatus(network.getStatus(), status)) {
+            if (!holders.isEmpty() && !sameStatus(network.getStatus(), status)) {
                 try {
                     context.getClient().resource(network).editStatus(n -> {
                         n.setStatus(status);
@@ -177,13 +178,23 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                     LOG.debug("OverlayNetwork {}/{}: could not report the services holding it: {}", namespace, name, e.getMessage());
                 }
             }
-            events.warning(network, DesiredNetworkStatus.REASON_IN_USE, "deletion waits for SwarmServices " + String.join(", ", holders));
+            events.warning(network, DesiredNetworkStatus.REASON_IN_USE, "deletion waits for "
+                    + (holders.isEmpty() ? "" : "SwarmServices " + String.join(", ", holders) + (pods.isEmpty() ? "" : " and "))
+                    + (pods.isEmpty() ? "" : "attached pods " + String.join(", ", pods)
+                            + " (remove the network from their annotation " + SwarmnetKeys.ANNOTATION_POD_NETWORKS + " or delete them)"));
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(TimeUnit.SECONDS.toMillis(IN_USE_RETRY_SECONDS));
         }
         allocations.release(namespace, name);
         events.forget(network);
         LOG.info("OverlayNetwork {}/{}: no service uses it any more; released its subnet and VXLAN id", namespace, name);
         return DeleteControl.defaultDelete();
+    }
+
+    /** Pods that are no task and hold an address on the network (by name, sorted), as docker network rm refuses with endpoints. */
+    private List<String> attachedPods(String namespace, String name) {
+        String prefix = AddressLedger.attachedPodOwner("");
+        return ledger.holdings(namespace, name).values().stream().filter(o -> o.startsWith(prefix))
+                .map(o -> o.substring(prefix.length())).sorted().toList();
     }
 
     /** SwarmServices (by name, sorted) whose spec.networks name the network. */

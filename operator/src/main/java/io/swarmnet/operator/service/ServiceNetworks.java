@@ -61,7 +61,8 @@ public record ServiceNetworks(List<AllocatableNetwork> networks, ServiceHealth.B
         return new ServiceNetworks(usable, null);
     }
 
-    private static Optional<String> notReadyReason(OverlayNetwork network) {
+    /** Why tasks (or attached pods) cannot get addresses on the network yet, or empty when they can. */
+    public static Optional<String> notReadyReason(OverlayNetwork network) {
         if (network.getMetadata().getDeletionTimestamp() != null) {
             return Optional.of("being deleted");
         }

@@ -50,6 +50,8 @@ public final class RequiredPermissions {
             for (String verb : List.of("get", "watch", "create", "patch", "delete")) {
                 needed.add(new Permission(verb, "", "pods", "", namespace, ""));
             }
+            // a pod refused an attachable network carries the reason in its swarmnet.io/attached condition
+            needed.add(new Permission("patch", "", "pods", "status", namespace, ""));
             // the NodePort Service of each SwarmService that publishes ingress ports (spec.publish)
             for (String verb : List.of("get", "list", "watch", "create", "update", "delete")) {
                 needed.add(new Permission(verb, "", "services", "", namespace, ""));

@@ -12,6 +12,7 @@ import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.network.OverlayNetworkSpec;
 import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
@@ -32,16 +33,16 @@ import java.util.function.Consumer;
  * SwarmService tests need: create networks and services the way kubectl apply would, read back
  * what a user would read, and wait for it.
  */
-final class ServiceFixture implements AutoCloseable {
+public final class ServiceFixture implements AutoCloseable {
 
     static final Duration WAIT = Duration.ofSeconds(30);
 
     final SandboxApiServer api;
-    final KubernetesClient client;
+    public final KubernetesClient client;
     /** The namespace the verbs work in; {@link #useNamespace} moves a shared fixture to a fresh one per test. */
-    String namespace;
+    public String namespace;
     final OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
-    SwarmnetOperator operator;
+    public SwarmnetOperator operator;
 
     /**
      * A label that makes the API server refuse a pod, as PodSecurity or a validating webhook would;
@@ -57,7 +58,7 @@ final class ServiceFixture implements AutoCloseable {
      */
     final java.util.Set<String> baselineNamespaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    ServiceFixture(String namespace) {
+    public ServiceFixture(String namespace) {
         this.api = SandboxApiServer.start(SandboxApiOptions.defaults().withWebhook((type, object, old) -> {
             if (type.kind().equals("Pod") && old == null && baselineNamespaces.contains(object.path("metadata").path("namespace").asText())) {
                 List<String> violations = PodSecurityBaseline.violations(
@@ -81,7 +82,7 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     /** Creates the namespace and works in it from now on. */
-    void useNamespace(String name) {
+    public void useNamespace(String name) {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
         this.namespace = name;
     }
@@ -95,16 +96,22 @@ final class ServiceFixture implements AutoCloseable {
         baselineNamespaces.add(namespace);
     }
 
-    void restartOperator() {
+    public void restartOperator() {
         operator.close();
         operator = SwarmnetOperator.start(client, config);
     }
 
     /** An OverlayNetwork; {@code subnet} may be null for an automatic one. Waits until it is Ready when {@code awaitReady}. */
-    OverlayNetwork network(String name, String subnet, boolean awaitReady) {
+    public OverlayNetwork network(String name, String subnet, boolean awaitReady) {
+        return network(name, subnet, awaitReady, spec -> { });
+    }
+
+    /** As above; {@code customize} may change anything of the spec before it is created (e.g. make it attachable). */
+    public OverlayNetwork network(String name, String subnet, boolean awaitReady, Consumer<OverlayNetworkSpec> customize) {
         OverlayNetwork network = new OverlayNetwork();
         network.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
         network.getSpec().setSubnet(subnet);
+        customize.accept(network.getSpec());
         client.resource(network).create();
         if (awaitReady) {
             eventually("network " + name + " is Ready", () -> Conditions.isTrue(conditionsOf(networkNamed(name)), "Ready"));
@@ -112,7 +119,7 @@ final class ServiceFixture implements AutoCloseable {
         return networkNamed(name);
     }
 
-    OverlayNetwork networkNamed(String name) {
+    public OverlayNetwork networkNamed(String name) {
         return client.resources(OverlayNetwork.class).inNamespace(namespace).withName(name).get();
     }
 
@@ -121,7 +128,7 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     /** A replicated nginx service on the given networks; {@code customize} may change anything before it is created. */
-    SwarmService service(String name, int replicas, List<String> networks, Consumer<SwarmServiceSpec> customize) {
+    public SwarmService service(String name, int replicas, List<String> networks, Consumer<SwarmServiceSpec> customize) {
         SwarmService service = new SwarmService();
         service.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
         SwarmServiceSpec spec = service.getSpec();
@@ -135,7 +142,7 @@ final class ServiceFixture implements AutoCloseable {
         return client.resource(service).create();
     }
 
-    SwarmService get(String name) {
+    public SwarmService get(String name) {
         return client.resources(SwarmService.class).inNamespace(namespace).withName(name).get();
     }
 
@@ -170,7 +177,7 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     /** The service's task pods that are not being deleted, in slot order. */
-    List<Pod> pods(String service) {
+    public List<Pod> pods(String service) {
         return client.pods().inNamespace(namespace).withLabel(SwarmnetKeys.LABEL_SERVICE, service).list().getItems().stream()
                 .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
                 .sorted(Comparator.comparing((Pod p) -> slotOf(p)).thenComparing(p -> p.getMetadata().getName()))
@@ -181,19 +188,19 @@ final class ServiceFixture implements AutoCloseable {
         return TaskSlot.fromLabel(pod.getMetadata().getLabels().get(SwarmnetKeys.LABEL_SLOT));
     }
 
-    static IpAddress addressOf(Pod pod, String network) {
+    public static IpAddress addressOf(Pod pod, String network) {
         return TaskAddresses.parse(pod.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES)).byNetwork().get(network);
     }
 
-    Cidr subnetOf(String network) {
+    public Cidr subnetOf(String network) {
         return Cidr.parse(networkNamed(network).getStatus().getSubnet());
     }
 
-    IpAddress gatewayOf(String network) {
+    public IpAddress gatewayOf(String network) {
         return IpAddress.parse(networkNamed(network).getStatus().getGateway());
     }
 
-    void eventually(String description, BooleanSupplier condition) {
+    public void eventually(String description, BooleanSupplier condition) {
         eventually(WAIT, description, condition);
     }
 

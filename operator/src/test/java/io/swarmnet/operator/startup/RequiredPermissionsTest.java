@@ -26,7 +26,7 @@ class RequiredPermissionsTest {
                 "patch swarmservices.swarmnet.io/status in all namespaces",
                 "update swarmservices.swarmnet.io/finalizers in all namespaces",
                 "get pods in all namespaces", "watch pods in all namespaces", "create pods in all namespaces",
-                "patch pods in all namespaces", "delete pods in all namespaces",
+                "patch pods in all namespaces", "delete pods in all namespaces", "patch pods/status in all namespaces",
                 "get services in all namespaces", "list services in all namespaces", "watch services in all namespaces",
                 "create services in all namespaces", "update services in all namespaces", "delete services in all namespaces",
                 "list pods in all namespaces",

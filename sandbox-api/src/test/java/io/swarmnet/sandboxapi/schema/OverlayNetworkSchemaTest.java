@@ -221,6 +221,35 @@ class OverlayNetworkSchemaTest {
     }
 
     @Nested
+    class Attachable {
+        @ParameterizedTest
+        @ValueSource(booleans = {true, false})
+        void acceptsABoolean(boolean attachable) {
+            assertThat(create(CRD, MINIMAL.with("spec.attachable", attachable))).isEmpty();
+            assertThat(created(CRD, MINIMAL.with("spec.attachable", attachable)).at("/spec/attachable").booleanValue())
+                    .isEqualTo(attachable);
+        }
+
+        @Test
+        void isLeftOutWhenNotGivenSoOnlyTasksAttach() {
+            assertThat(created(CRD, MINIMAL).at("/spec/attachable").isMissingNode()).isTrue();
+        }
+
+        @Test
+        void refusesAString() {
+            assertThat(create(CRD, MINIMAL.with("spec.attachable", "yes"))).first().isEqualTo(
+                    "spec.attachable: Invalid value: \"string\": spec.attachable in body must be of type boolean: \"string\"");
+        }
+
+        @Test
+        void mayBeSwitchedOnAndOffOnALiveNetwork() {
+            // switching it off refuses pods that ask from then on; pods attached already keep their addresses
+            assertThat(update(CRD, MINIMAL, MINIMAL.with("spec.attachable", true))).isEmpty();
+            assertThat(update(CRD, MINIMAL.with("spec.attachable", true), MINIMAL.with("spec.attachable", false))).isEmpty();
+        }
+    }
+
+    @Nested
     class Internal {
         @ParameterizedTest
         @ValueSource(booleans = {true, false})

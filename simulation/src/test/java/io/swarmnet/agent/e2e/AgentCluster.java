@@ -31,6 +31,7 @@ import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.io.File;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -183,7 +184,21 @@ final class AgentCluster implements AutoCloseable {
      * API and its network namespace on the node, which the node's agent then attaches.
      */
     SimulatedPod runTask(String name, String service, int node, Map<String, String> addresses) {
-        ClusterObjects.TaskBuilder builder = ClusterObjects.task(name, service).on(cluster.node(node).name()).runningUnattached();
+        return run(name, ClusterObjects.task(name, service), node, addresses);
+    }
+
+    /**
+     * A pod that is no task, on attachable networks as the operator leaves it (label, addresses, the networks it asked
+     * for in {@code addresses}' order with {@code aliases}), running on node {@code node}; the node's agent then attaches it.
+     */
+    SimulatedPod runAttachedPod(String name, int node, Map<String, String> addresses, Map<String, List<String>> aliases) {
+        ClusterObjects.TaskBuilder builder = ClusterObjects.attachedPod(name);
+        aliases.forEach((network, names) -> builder.aliases(network, names.toArray(String[]::new)));
+        return run(name, builder, node, addresses);
+    }
+
+    private SimulatedPod run(String name, ClusterObjects.TaskBuilder builder, int node, Map<String, String> addresses) {
+        builder.on(cluster.node(node).name()).runningUnattached();
         addresses.forEach(builder::address);
         Pod pod = builder.build();
         pod.getMetadata().setUid(null);
@@ -261,6 +276,31 @@ final class AgentCluster implements AutoCloseable {
 
     KernelTools.Result exec(String pod, String... command) {
         return cluster.exec(pod(pod), command);
+    }
+
+    /** What busybox nslookup prints (both streams) for {@code name}, asked of the embedded resolver inside {@code pod}. */
+    String nslookup(String pod, String name) {
+        KernelTools.Result result = exec(pod, "busybox", "nslookup", name, "127.0.0.11");
+        return result.stdout() + result.stderr();
+    }
+
+    /** The addresses busybox nslookup printed for the name (not the server's own 127.0.0.11). */
+    static List<String> addressesIn(String nslookupOutput) {
+        List<String> found = new java.util.ArrayList<>();
+        boolean answers = false;
+        for (String line : nslookupOutput.split("\n")) {
+            String l = line.strip();
+            if (l.startsWith("Name:")) {
+                answers = true;
+            }
+            if (answers && l.startsWith("Address")) {
+                String value = l.substring(l.indexOf(':') + 1).strip();
+                if (value.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
+                    found.add(value);
+                }
+            }
+        }
+        return found;
     }
 
     KernelTools.Result execOnNode(int node, String... command) {

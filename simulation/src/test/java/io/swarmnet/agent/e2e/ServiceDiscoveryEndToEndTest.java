@@ -374,27 +374,11 @@ class ServiceDiscoveryEndToEndTest {
     }
 
     private String nslookup(String pod, String name) {
-        KernelTools.Result result = stage.exec(pod, "busybox", "nslookup", name, "127.0.0.11");
-        return result.stdout() + result.stderr();
+        return stage.nslookup(pod, name);
     }
 
-    /** The addresses busybox nslookup printed for the name (not the server's own 127.0.0.11). */
     private static List<String> addressesIn(String nslookupOutput) {
-        List<String> found = new ArrayList<>();
-        boolean answers = false;
-        for (String line : nslookupOutput.split("\n")) {
-            String l = line.strip();
-            if (l.startsWith("Name:")) {
-                answers = true;
-            }
-            if (answers && l.startsWith("Address")) {
-                String value = l.substring(l.indexOf(':') + 1).strip();
-                if (value.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
-                    found.add(value);
-                }
-            }
-        }
-        return found;
+        return AgentCluster.addressesIn(nslookupOutput);
     }
 
     private static Set<Long> ttls(String answerSection) {
