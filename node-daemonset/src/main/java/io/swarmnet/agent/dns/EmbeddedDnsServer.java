@@ -80,6 +80,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
     private int nextUpstreamId = 1;
     private int rotation;
     private volatile boolean running = true;
+    // guarded by this: set once by close; sync then does nothing
+    private boolean closed;
 
     /**
      * @param upstream        where names that are not ours go (the cluster DNS service by default); null means
@@ -128,8 +130,13 @@ public final class EmbeddedDnsServer implements PodResolvers {
      * pods that left, and swaps every pod's names. Returns, per pod that could not be served, why.
      */
     @Override
-    public Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
+    public synchronized Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
         Map<PodRef, String> failures = new HashMap<>();
+        if (closed) {
+            // the agent is stopping: open nothing (a socket would keep a pod's namespace alive) and close nothing twice
+            desired.keySet().forEach(pod -> failures.put(pod, "DNS resolver for pod " + pod + ": the resolver is shutting down"));
+            return failures;
+        }
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (PodRef gone : Map.copyOf(pods).keySet()) {
             PodEndpoint endpoint = pods.get(gone);
@@ -499,6 +506,12 @@ public final class EmbeddedDnsServer implements PodResolvers {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return; // closing twice must not touch the closed selector again
+            }
+            closed = true;
+        }
         running = false;
         selector.wakeup();
         try {

@@ -95,6 +95,17 @@ class EmbeddedDnsServerTest {
     }
 
     @Test
+    void aClosedResolverOpensNothingAndClosingItTwiceIsHarmless() throws IOException {
+        // an agent stopping may run one more round after its resolver closed, and be closed twice
+        EmbeddedDnsServer closing = new EmbeddedDnsServer(new InetSocketAddress("127.0.0.1", 53), Duration.ofSeconds(1));
+        closing.close();
+        Map<PodRef, String> failures = closing.sync(Map.of(CLIENT, new PodResolver(clientNs, walkthroughNames())));
+        assertThat(failures).containsOnlyKeys(CLIENT);
+        assertThat(failures.get(CLIENT)).contains("shutting down");
+        closing.close();
+    }
+
+    @Test
     void serviceNameResolvesToItsVirtualIpWithDig() throws IOException {
         assertThat(dig("client", "+short", "my-web").strip()).isEqualTo("10.0.9.2");
     }
