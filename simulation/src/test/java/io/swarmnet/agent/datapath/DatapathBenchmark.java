@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Datapath numbers (issue 3 item 8), printed, never asserted against a target. Run on purpose:
- * {@code mvn -pl node-daemonset test -Dgroups=benchmark -DexcludedGroups=none -Dtest=DatapathBenchmark}.
+ * {@code mvn -pl simulation -am test -Dgroups=benchmark -DexcludedGroups=none -Dtest=DatapathBenchmark -Dsurefire.failIfNoSpecifiedTests=false}.
  * Scale knobs: -Dswarmnet.bench.services (1000), -Dswarmnet.bench.tasks (10), -Dswarmnet.bench.localPods (20),
  * -Dswarmnet.bench.changes (50), -Dswarmnet.bench.seconds (3).
  */

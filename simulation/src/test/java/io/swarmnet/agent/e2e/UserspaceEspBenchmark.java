@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Timeout;
  * task with iperf3 (rounds alternate plain and encrypted, so drift hits both alike), round-trip time with
  * busybox ping, and the CPU time of the ESP threads per byte moved, as "Gbit/s per core" (the issue's goal: at
  * least 1 Gbit/s on one core). Printed, never asserted against a target; only sanity is asserted.
- * Run on purpose: {@code mvn -pl node-daemonset -am test -Dtest=UserspaceEspBenchmark -Dgroups=benchmark
+ * Run on purpose: {@code mvn -pl simulation -am test -Dtest=UserspaceEspBenchmark -Dgroups=benchmark
  * -DexcludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false}.
  * Knobs: -Dswarmnet.bench.seconds (5 per iperf3 run), -Dswarmnet.bench.rounds (3), -Dswarmnet.bench.pings (200).
  */
