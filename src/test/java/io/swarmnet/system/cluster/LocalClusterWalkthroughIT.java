@@ -986,6 +986,76 @@ class LocalClusterWalkthroughIT {
         });
     }
 
+    @Test
+    @Order(17)
+    void aDeploymentAndAJobJoinAnAttachableNetworkLikeTasks() throws Exception {
+        step("attachable network", () -> {
+            // docker network create --attachable, then docker run --network my-network (a Deployment's pod and a Job's)
+            kubectl("patch", "overlaynetwork", "my-network", "--type", "merge", "-p", "{\"spec\":{\"attachable\":true}}");
+            String podSpec = """
+                        metadata:
+                          labels: {app: NAME}
+                          annotations:
+                            swarmnet.io/networks: '[{"name":"my-network","aliases":["ALIAS"]}]'
+                        spec:
+                          restartPolicy: RESTART
+                          readinessGates: [{conditionType: swarmnet.io/attached}]
+                          nodeSelector: {swarmnet.io/agent: "true"}
+                          dnsPolicy: None
+                          dnsConfig:
+                            nameservers: ["127.0.0.11"]
+                            searches: [default.svc.cluster.local, svc.cluster.local, cluster.local]
+                            options: [{name: ndots, value: "5"}]
+                          containers:
+                            - name: main
+                              image: busybox:1.36
+                              command: ["sh", "-c", "COMMAND"]
+                    """;
+            applyYaml("attached-client", """
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {name: attached-client}
+                    spec:
+                      replicas: 1
+                      selector: {matchLabels: {app: attached-client}}
+                      template:
+                    """ + podSpec.replace("NAME", "attached-client").replace("ALIAS", "helper").replace("RESTART", "Always")
+                    .replace("COMMAND", "sleep 3600"));
+            // the Job's pod reaches my-web by its name and VIP and exits 0; 60 tries at most
+            applyYaml("attached-job", """
+                    apiVersion: batch/v1
+                    kind: Job
+                    metadata: {name: attached-job}
+                    spec:
+                      backoffLimit: 0
+                      template:
+                    """ + podSpec.replace("NAME", "attached-job").replace("ALIAS", "batch").replace("RESTART", "Never")
+                    .replace("COMMAND", "for i in $(seq 60); do timeout 3 wget -qO- http://my-web/ | grep -q 'Hello from task' && exit 0; sleep 1; done; exit 1"));
+            cluster.kubectl(Duration.ofMinutes(3), "wait", "--for=condition=Ready", "pod", "-l", "app=attached-client", "--timeout=150s").output();
+            cluster.kubectl(Duration.ofMinutes(3), "wait", "--for=condition=complete", "job/attached-job", "--timeout=150s").output();
+
+            JsonNode pod = json(kubectl("get", "pods", "-l", "app=attached-client", "-o", "json")).path("items").get(0);
+            String address = json(pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText("{}"))
+                    .path("my-network").asText();
+            assertThat(address).as("the Deployment's pod got an address on my-network").startsWith("10.0.9.");
+            String name = pod.path("metadata").path("name").asText();
+            // a task finds the pod by its alias and its pod name, and reaches it
+            String byAlias = awaitValue("the alias helper resolved from a task", Duration.ofSeconds(30), () -> {
+                String answer = inBusybox("nslookup", "helper");
+                return answer.contains(address) ? Optional.of(answer) : Optional.empty();
+            });
+            System.out.println("nslookup helper from my-busybox: " + byAlias.replace('\n', ' '));
+            assertThat(inBusybox("nslookup", name)).contains(address);
+            assertThat(inBusybox("ping", "-c", "1", "-W", "2", address)).contains("1 packets received");
+            // the pod reaches the service through its name and VIP, as a task does
+            assertThat(kubectl("exec", name, "--", "wget", "-qO-", "http://my-web/")).contains("Hello from task");
+
+            kubectl("delete", "deployment", "attached-client", "--wait=true");
+            kubectl("delete", "job", "attached-job", "--cascade=foreground", "--wait=true");
+            kubectl("patch", "overlaynetwork", "my-network", "--type", "merge", "-p", "{\"spec\":{\"attachable\":false}}");
+        });
+    }
+
     /** Applies one manifest given as text. */
     private static void applyYaml(String name, String yaml) throws IOException {
         java.nio.file.Path manifest = java.nio.file.Files.createTempFile(name, ".yaml");
