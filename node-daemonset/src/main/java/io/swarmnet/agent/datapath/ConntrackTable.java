@@ -36,8 +36,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ConntrackTable implements AutoCloseable {
 
     private static final int AF_NETLINK = 16;
-    private static final int SOCK_RAW = 3;
-    private static final int NETLINK_NETFILTER = 12;
     private static final int ENOENT = 2;
     private static final int ENOBUFS = 105;
     private static final int SO_RCVBUFFORCE = 33;
@@ -226,7 +224,7 @@ public final class ConntrackTable implements AutoCloseable {
 
         private static int socket(NetNamespace namespace) throws IOException {
             try {
-                return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
+                return NetfilterSocket.open();
             } catch (LastErrorException e) {
                 throw new IOException("cannot open a netfilter netlink socket in " + namespace + " (errno " + e.getErrorCode() + ")");
             }
@@ -276,10 +274,7 @@ public final class ConntrackTable implements AutoCloseable {
         /** Reads every queued announcement; false when some were lost (the buffer overflowed). */
         private boolean drainListener() throws IOException {
             while (true) {
-                pollFd.setInt(0, listener);
-                pollFd.setShort(4, Libc.POLLIN);
-                pollFd.setShort(6, (short) 0);
-                if (Libc.poll(pollFd, 1, 0) == 0) {
+                if (!NetfilterSocket.readable(listener, pollFd, 0)) {
                     return true;
                 }
                 long length;

@@ -23,13 +23,9 @@ final class NetfilterSocket {
     private NetfilterSocket() {
     }
 
-    /** A socket in the calling thread's namespace, or -1 when none can be opened. */
-    static int open() {
-        try {
-            return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
-        } catch (LastErrorException e) {
-            return -1;
-        }
+    /** A netfilter netlink socket in the calling thread's namespace (nf_tables, ctnetlink). */
+    static int open() throws LastErrorException {
+        return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
     }
 
     /** Sends {@code batch} and reads the kernel's answers into an outcome as {@code nft -f -} would report it. */
@@ -61,7 +57,8 @@ final class NetfilterSocket {
         }
     }
 
-    private static boolean readable(int fd, Memory pollFd, int timeoutMillis) {
+    /** True when {@code fd} has something to read within {@code timeoutMillis}; {@code pollFd} is an 8-byte struct pollfd. */
+    static boolean readable(int fd, Memory pollFd, int timeoutMillis) {
         pollFd.setInt(0, fd);
         pollFd.setShort(4, Libc.POLLIN);
         pollFd.setShort(6, (short) 0);

@@ -152,7 +152,11 @@ final class NftSession {
                 }
                 if (job != null && job.batch() != null) {
                     if (netlink < 0) {
-                        netlink = NetfilterSocket.open();
+                        try {
+                            netlink = NetfilterSocket.open();
+                        } catch (LastErrorException e) {
+                            netlink = -1;
+                        }
                     }
                     job.result().complete(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
                             : NetfilterSocket.send(netlink, job.batch(), where()));
