@@ -142,8 +142,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet());
         conntrack.retain(podNamespaces);
         // and those of attached pods are followed from now on, so that a backend's removal finds them current
-        conntrack.follow(desired.pods().stream().filter(p -> attached.contains(p.pod())).map(p -> actual.pods().get(p.pod()))
-                .filter(java.util.Objects::nonNull).map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
+        conntrack.follow(attached.stream().map(actual.pods()::get).filter(java.util.Objects::nonNull)
+                .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
         memory.afterApply(desired, actual, plan, podFailures, !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());
