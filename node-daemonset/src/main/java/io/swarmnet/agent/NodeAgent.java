@@ -3,21 +3,21 @@ package io.swarmnet.agent;
 import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.agent.cluster.ClusterPublisher;
 import io.swarmnet.agent.cluster.ClusterWatch;
 import io.swarmnet.agent.datapath.Datapath;
+import io.swarmnet.agent.datapath.DatapathConfig;
+import io.swarmnet.agent.datapath.LinuxDatapath;
 import io.swarmnet.agent.datapath.NetNamespace;
+import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.dns.NodeDns;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.NodeEncryption;
-import io.swarmnet.agent.datapath.DatapathConfig;
-import io.swarmnet.agent.datapath.LinuxDatapath;
-import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
 import io.swarmnet.agent.netns.ProcPodNamespaceLocator;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.net.IpAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -194,7 +194,7 @@ public final class NodeAgent implements AutoCloseable {
         // one agent per node at a time: the pod this one replaces (a rollout with surge) keeps its agent until this pod
         // is ready, and its probes are answered by that agent on the host network meanwhile
         HealthEndpoint.awaitFree(env.httpPort(), PREDECESSOR_WAIT);
-        KubernetesClient client = new KubernetesClientBuilder().build();
+        KubernetesClient client = KubernetesClients.builder().build();
         IpAddress address = env.underlayAddress().orElseGet(() -> internalIp(client, env.nodeName()));
         OptionalInt measured = env.underlayMtu().isPresent() ? env.underlayMtu() : UnderlayInterface.mtuOf(address);
         if (measured.isEmpty()) {

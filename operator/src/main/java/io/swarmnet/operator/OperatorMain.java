@@ -2,7 +2,7 @@ package io.swarmnet.operator;
 
 import ch.qos.logback.classic.Level;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.operator.startup.StartupRefused;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +40,7 @@ public final class OperatorMain {
         Logger log = LoggerFactory.getLogger(OperatorMain.class);
         log.info("configuration: {}", config);
 
-        KubernetesClient client = new KubernetesClientBuilder().build();
+        KubernetesClient client = KubernetesClients.builder().build();
         OperatorMetrics metrics = new OperatorMetrics();
         OperatorProcess process = new OperatorProcess(client, config, metrics, OperatorProcess.LeaseTimings.DEFAULT, () -> {
             // A replica that stopped leading (or failed to start) exits; Kubernetes restarts it as a standby

@@ -138,9 +138,10 @@ public final class SandboxApiServer implements AutoCloseable {
                 .withTrustCerts(true)
                 .withRequestRetryBackoffLimit(0)
                 .build();
-        // Pinned: with the JDK and Vert.x factories both on a classpath fabric8 would pick one at random.
+        // The JDK HTTP client, as the operator and the agent use (swarmnet-api's KubernetesClients says why):
+        // fabric8's Vert.x client can drop the first watch event sent with the WebSocket handshake.
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
-                .withHttpClientFactory(new io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory()).build();
+                .withHttpClientFactory(new io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory()).build();
         clients.add(client);
         return client;
     }

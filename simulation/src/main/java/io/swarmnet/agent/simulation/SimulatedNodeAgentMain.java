@@ -2,7 +2,6 @@ package io.swarmnet.agent.simulation;
 
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.swarmnet.agent.AgentConfig;
 import io.swarmnet.agent.NodeAgent;
 import io.swarmnet.agent.datapath.DatapathConfig;
@@ -10,6 +9,7 @@ import io.swarmnet.agent.datapath.LinuxDatapath;
 import io.swarmnet.agent.datapath.NetNamespace;
 import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.net.IpAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +30,7 @@ public final class SimulatedNodeAgentMain {
             System.err.println("usage: SimulatedNodeAgentMain API_URL NODE NODE_NAMESPACE UNDERLAY_ADDRESS UNDERLAY_MTU PREFIX POD_REGISTRY");
             System.exit(2);
         }
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(new ConfigBuilder().withMasterUrl(args[0])
+        KubernetesClient client = KubernetesClients.builder().withConfig(new ConfigBuilder().withMasterUrl(args[0])
                 .withTrustCerts(true).build()).build();
         NodeFacts node = new NodeFacts(args[1], IpAddress.parse(args[3]), Integer.parseInt(args[4]));
         PodNamespaceLocator locator = SimulatedPodNamespaceLocator.reading(Path.of(args[6]));
