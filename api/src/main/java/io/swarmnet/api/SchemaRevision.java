@@ -15,7 +15,7 @@ import io.swarmnet.api.contract.SwarmnetKeys;
 public final class SchemaRevision {
 
     /** The revision of the CRDs in crds/ and charts/swarmnet/crds/, and the one the operator needs. */
-    public static final int CURRENT = 5;
+    public static final int CURRENT = 6;
 
     /** The CRD annotation carrying the revision, as a decimal string. */
     public static final String ANNOTATION = SwarmnetKeys.GROUP + "/schema-revision";

@@ -3,6 +3,7 @@ package io.swarmnet.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.PodNetworkRequests;
 import java.util.List;
 import java.util.Map;
@@ -44,12 +45,28 @@ class PodNetworkRequestsTest {
     }
 
     @Test
-    void refusesANetworkOfAnotherNamespaceSayingNetworksAreNamespaced() {
-        assertThatThrownBy(() -> parse("other/my-network")).hasMessage("annotation swarmnet.io/networks names network my-network "
-                + "of namespace other, but networks are namespaced: a pod joins only networks of its own namespace (shop); create an "
-                + "attachable OverlayNetwork in shop or run the pod in other");
-        assertThatThrownBy(() -> parse("[{\"name\":\"my-network\",\"namespace\":\"other\"}]"))
-                .hasMessageStartingWith("annotation swarmnet.io/networks[0] names network my-network of namespace other");
+    void namesANetworkSharedFromAnotherNamespaceWithItsNamespaceInBothForms() {
+        assertThat(parse("infra/proxy, my-network").networks().keySet()).containsExactly("infra/proxy", "my-network");
+        PodNetworkRequests json = parse("[{\"name\":\"proxy\",\"namespace\":\"infra\",\"aliases\":[\"shop-web\"]}]");
+        assertThat(json.networks()).isEqualTo(Map.of("infra/proxy", List.of("shop-web")));
+        assertThat(json.references("shop")).containsExactly(new NetworkReference("infra", "proxy"));
+        // the pod's own namespace spelled out is the plain name: one network, one key
+        assertThat(parse("[{\"name\":\"proxy\",\"namespace\":\"shop\"}]").networks().keySet()).containsExactly("proxy");
+    }
+
+    @Test
+    void theCanonicalFormKeepsTheNamespaceOfASharedNetwork() {
+        PodNetworkRequests requests = parse("infra/proxy,my-network");
+        assertThat(requests.format()).isEqualTo("[{\"name\":\"proxy\",\"namespace\":\"infra\"},{\"name\":\"my-network\"}]");
+        assertThat(PodNetworkRequests.parse(requests.format(), "shop")).isEqualTo(requests);
+    }
+
+    @Test
+    void refusesOneNetworkNamedTwiceEvenWhenSpelledDifferently() {
+        assertThatThrownBy(() -> parse("proxy, shop/proxy")).hasMessageContaining("names network proxy twice");
+        assertThatThrownBy(() -> parse("infra/proxy, [x]")).hasMessageContaining("'[x]' is not an OverlayNetwork name");
+        assertThatThrownBy(() -> parse("Infra/proxy")).hasMessageContaining("'Infra' is not a namespace name");
+        assertThatThrownBy(() -> parse("[{\"name\":\"proxy\",\"namespace\":7}]")).hasMessageContaining("[0].namespace must be a string");
     }
 
     @Test

@@ -19,14 +19,17 @@ import java.util.regex.Pattern;
  * shaped like Multus' {@code k8s.v1.cni.cncf.io/networks} so that it reads familiar. Two forms:
  * <ul>
  *   <li>a comma-separated list of names, {@code my-network} or {@code my-network, backend}; {@code <namespace>/<name>}
- *       is accepted for the pod's own namespace only;</li>
+ *       names a network of another namespace that shares it with the pod's ({@code infra/proxy});</li>
  *   <li>a JSON list of objects, {@code [{"name":"my-network","aliases":["db"]}]}; fields {@code name} (required),
- *       {@code namespace} (only the pod's own) and {@code aliases} (extra DNS names of the pod on that network).</li>
+ *       {@code namespace} (the network's, when another namespace shares it) and {@code aliases} (extra DNS names of the pod
+ *       on that network).</li>
  * </ul>
  * Multus' {@code name@interface} and its other JSON fields ({@code interface}, {@code ips}, {@code mac}, ...) are refused:
  * swarmnet names the interfaces ({@code swn0}, {@code swn1}, ... in the order given) and allocates the addresses.
  *
- * @param networks network name → the pod's aliases on it, in the order asked (the interfaces follow it)
+ * @param networks each network as the pod's namespace records it ({@link NetworkReference#relativeTo(String)}: its name, or
+ *                 {@code <namespace>/<name>} for one shared in) → the pod's aliases on it, in the order asked (the interfaces
+ *                 follow it)
  */
 public record PodNetworkRequests(Map<String, List<String>> networks) {
 
@@ -77,12 +80,13 @@ public record PodNetworkRequests(Map<String, List<String>> networks) {
                     throw new IllegalArgumentException(where + ": '" + name + "' names an interface; swarmnet names them itself "
                             + "(swn0, swn1, ... in the order given), write the network name alone");
                 }
+                String namespace = null;
                 int slash = name.indexOf('/');
                 if (slash >= 0) {
-                    sameNamespace(where, name.substring(0, slash), name.substring(slash + 1), podNamespace);
+                    namespace = name.substring(0, slash);
                     name = name.substring(slash + 1);
                 }
-                add(where, name, List.of(), networks);
+                add(where, namespace, name, List.of(), podNamespace, networks);
             }
         }
         return new PodNetworkRequests(networks);
@@ -104,11 +108,8 @@ public record PodNetworkRequests(Map<String, List<String>> networks) {
             throw new IllegalArgumentException(where + ".name is missing; give the name of an attachable OverlayNetwork");
         }
         JsonNode namespace = entry.get("namespace");
-        if (namespace != null) {
-            if (!namespace.isTextual()) {
-                throw new IllegalArgumentException(where + ".namespace must be a string");
-            }
-            sameNamespace(where, namespace.asText(), name.asText(), podNamespace);
+        if (namespace != null && !namespace.isNull() && !namespace.isTextual()) {
+            throw new IllegalArgumentException(where + ".namespace must be a string");
         }
         List<String> aliases = new ArrayList<>();
         JsonNode given = entry.get("aliases");
@@ -129,35 +130,43 @@ public record PodNetworkRequests(Map<String, List<String>> networks) {
                 aliases.add(text);
             }
         }
-        add(where, name.asText(), aliases, networks);
+        add(where, namespace == null || namespace.isNull() ? null : namespace.asText(), name.asText(), aliases, podNamespace,
+                networks);
     }
 
-    private static void sameNamespace(String where, String namespace, String name, String podNamespace) {
-        if (!namespace.equals(podNamespace)) {
-            throw new IllegalArgumentException(where + " names network " + name + " of namespace " + namespace + ", but networks "
-                    + "are namespaced: a pod joins only networks of its own namespace (" + podNamespace + "); create an attachable "
-                    + "OverlayNetwork in " + podNamespace + " or run the pod in " + namespace);
-        }
-    }
-
-    private static void add(String where, String name, List<String> aliases, Map<String, List<String>> networks) {
-        if (name.isEmpty() || name.length() > 63 || !LABEL.matcher(name).matches()) {
+    private static void add(String where, String namespace, String name, List<String> aliases, String podNamespace,
+                            Map<String, List<String>> networks) {
+        if (name.isEmpty() || name.length() > NetworkReference.MAX_NAME || !LABEL.matcher(name).matches()) {
             throw new IllegalArgumentException(where + ": '" + name + "' is not an OverlayNetwork name (a DNS-1123 label: lower-case "
                     + "letters, digits and '-', at most 63 characters); write names separated by commas, e.g. my-network,backend");
         }
-        if (networks.containsKey(name)) {
-            throw new IllegalArgumentException(where + " names network " + name + " twice; name each network once (put all its "
+        if (namespace != null && !NetworkReference.isLabel(namespace)) {
+            throw new IllegalArgumentException(where + ": '" + namespace + "' is not a namespace name (a DNS-1123 label); write "
+                    + "<namespace>/<name>, e.g. infra/proxy, for a network another namespace shares with this one");
+        }
+        String key = NetworkReference.of(namespace, name, podNamespace).relativeTo(podNamespace);
+        if (networks.containsKey(key)) {
+            throw new IllegalArgumentException(where + " names network " + key + " twice; name each network once (put all its "
                     + "aliases in one entry)");
         }
-        networks.put(name, aliases);
+        networks.put(key, aliases);
+    }
+
+    /** The networks asked for, in order, as references (namespace and name). */
+    public List<NetworkReference> references(String podNamespace) {
+        return networks.keySet().stream().map(key -> NetworkReference.parse(key, podNamespace)).toList();
     }
 
     /** The canonical JSON form, as the operator records what it acted on. */
     public String format() {
         List<Map<String, Object>> out = new ArrayList<>();
-        networks.forEach((name, aliases) -> {
+        networks.forEach((key, aliases) -> {
             Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("name", name);
+            int slash = key.indexOf('/');
+            entry.put("name", key.substring(slash + 1));
+            if (slash >= 0) {
+                entry.put("namespace", key.substring(0, slash));
+            }
             if (!aliases.isEmpty()) {
                 entry.put("aliases", aliases);
             }

@@ -24,7 +24,8 @@ public final class SwarmnetKeys {
 
     /**
      * Pod annotation written by the operator before the pod is created: the task's IPv4 address on
-     * each network, as JSON {@code {"my-network":"10.0.9.3"}}. See {@link TaskAddresses}.
+     * each network, as JSON {@code {"my-network":"10.0.9.3"}}; a network another namespace shares with the pod's is keyed
+     * {@code <namespace>/<name>} ({@link NetworkReference#relativeTo(String)}). See {@link TaskAddresses}.
      */
     public static final String ANNOTATION_ADDRESSES = GROUP + "/addresses";
 

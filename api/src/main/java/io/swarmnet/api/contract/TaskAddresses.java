@@ -8,7 +8,11 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** A task's address on each of its networks: the value of {@link SwarmnetKeys#ANNOTATION_ADDRESSES}. */
+/**
+ * A task's address on each of its networks: the value of {@link SwarmnetKeys#ANNOTATION_ADDRESSES}, keyed by the network as
+ * the pod's namespace records it ({@link NetworkReference#relativeTo(String)}: {@code my-network}, or {@code infra/proxy} for a
+ * network shared from another namespace).
+ */
 public record TaskAddresses(Map<String, IpAddress> byNetwork) {
 
     private static final ObjectMapper JSON = new ObjectMapper();

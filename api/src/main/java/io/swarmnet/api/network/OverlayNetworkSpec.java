@@ -66,6 +66,14 @@ public class OverlayNetworkSpec {
             + "its own there. Left out or false, only SwarmService tasks attach.")
     private Boolean attachable;
 
+    @JsonPropertyDescription("Share the network with other namespaces, as every stack of a swarm can join one network (e.g. a "
+            + "proxy network): SwarmServices (spec.networks[].namespace) and attachable pods (annotation swarmnet.io/networks: "
+            + "<namespace>/<name>) of the namespaces namespaceSelector selects may attach, with addresses from this network's "
+            + "range, and resolve and are resolved by name on it like this namespace's own. Left out, only this namespace's "
+            + "services and pods attach. Narrowing it refuses new tasks and pods of namespaces no longer selected; those running "
+            + "stay attached until they end.")
+    private NetworkSharing shareWith;
+
     @JsonPropertyDescription("VXLAN network identifier (" + Vni.MIN + ".." + Vni.MAX + "), any one no other network holds. Left out, "
             + "the operator assigns the lowest free one of its automatic range (chart value network.vxlanIdRange, default "
             + "1048576-16777215, clear of the ids Calico, flannel and Cilium use).")
@@ -94,6 +102,8 @@ public class OverlayNetworkSpec {
     public void setInternal(Boolean internal) { this.internal = internal; }
     public Boolean getAttachable() { return attachable; }
     public void setAttachable(Boolean attachable) { this.attachable = attachable; }
+    public NetworkSharing getShareWith() { return shareWith; }
+    public void setShareWith(NetworkSharing shareWith) { this.shareWith = shareWith; }
     public Integer getVxlanId() { return vxlanId; }
     public void setVxlanId(Integer vxlanId) { this.vxlanId = vxlanId; }
     public Integer getMtu() { return mtu; }

@@ -39,10 +39,13 @@ public class SwarmServiceSpec {
     @Required
     private PodTemplateSpec template;
 
-    @JsonPropertyDescription("Overlay networks the tasks attach to, each by name with optional aliases.")
+    @JsonPropertyDescription("Overlay networks the tasks attach to, each by name (and namespace, for a network another namespace "
+            + "shares) with optional aliases.")
     @Required
     @Size(min = 1, max = 32)
-    @ValidationRule(value = "self.all(a, self.exists_one(b, b.name == a.name))",
+    // "namespace" is a CEL reserved word: Kubernetes offers the field to rules as __namespace__
+    @ValidationRule(value = "self.all(a, self.exists_one(b, b.name == a.name"
+            + " && (has(b.__namespace__) ? b.__namespace__ : '') == (has(a.__namespace__) ? a.__namespace__ : '')))",
             message = "spec.networks lists a network more than once; list each network once and put every alias on that entry")
     private List<NetworkAttachment> networks = new ArrayList<>();
 

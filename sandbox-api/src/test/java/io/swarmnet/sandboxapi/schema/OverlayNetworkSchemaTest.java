@@ -6,6 +6,10 @@ import static io.swarmnet.sandboxapi.schema.Admission.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,6 +21,8 @@ class OverlayNetworkSchemaTest {
     private static final CrdValidator CRD = Crds.OVERLAY_NETWORK;
     private static final Manifest MINIMAL = Manifest.load("overlaynetwork-minimal.yaml");
     private static final Manifest FULL = Manifest.load("overlaynetwork-full.yaml");
+    private static final String NOT_CHECKED = "<nil>: Invalid value: \"null\": some validation rules were not checked"
+            + " because the object was invalid; correct the existing errors to complete validation";
     private static final String SUBNET_PATTERN = "'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
             + "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12][0-9]|[0-9])$'";
     private static final String GATEWAY_PATTERN = "'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
@@ -246,6 +252,131 @@ class OverlayNetworkSchemaTest {
             // switching it off refuses pods that ask from then on; pods attached already keep their addresses
             assertThat(update(CRD, MINIMAL, MINIMAL.with("spec.attachable", true))).isEmpty();
             assertThat(update(CRD, MINIMAL.with("spec.attachable", true), MINIMAL.with("spec.attachable", false))).isEmpty();
+        }
+    }
+
+    @Nested
+    class ShareWith {
+        private static Map<String, Object> selector(Object selector) {
+            return Map.of("namespaceSelector", selector);
+        }
+
+        private static Map<String, Object> requirement(String key, String operator, List<String> values) {
+            Map<String, Object> requirement = new LinkedHashMap<>();
+            requirement.put("key", key);
+            requirement.put("operator", operator);
+            if (values != null) {
+                requirement.put("values", values);
+            }
+            return requirement;
+        }
+
+        private static Map<String, Object> expressions(Object... requirements) {
+            return Map.of("matchExpressions", List.of(requirements));
+        }
+
+        @Test
+        void acceptsMatchLabelsMatchExpressionsAndTheEmptySelector() {
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of("matchLabels",
+                    Map.of("swarmnet.io/proxy", "true", "kubernetes.io/metadata.name", "shop")))))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(
+                    requirement("env", "In", List.of("prod", "stage")), requirement("team", "NotIn", List.of("x")),
+                    requirement("swarmnet.io/proxy", "Exists", null), requirement("legacy", "DoesNotExist", null)))))).isEmpty();
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of())))).isEmpty();
+        }
+
+        @Test
+        void isLeftOutWhenNotGivenSoOnlyTheOwnNamespaceAttaches() {
+            assertThat(created(CRD, MINIMAL).at("/spec/shareWith").isMissingNode()).isTrue();
+        }
+
+        @Test
+        void needsANamespaceSelector() {
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", Map.of()))).containsExactly(
+                    "spec.shareWith.namespaceSelector: Required value", NOT_CHECKED);
+        }
+
+        @Test
+        void refusesAnUnknownOperator() {
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("env", "Is", List.of("a")))))))
+                    .containsExactly("spec.shareWith.namespaceSelector.matchExpressions[0].operator: Unsupported value: \"Is\": "
+                            + "supported values: \"DoesNotExist\", \"Exists\", \"In\", \"NotIn\"", NOT_CHECKED);
+        }
+
+        @Test
+        void refusesInWithoutValuesAndExistsWithValues() {
+            String rule = "values must list at least one value for the operators In and NotIn, and must be left out for Exists "
+                    + "and DoesNotExist";
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("env", "In", null))))))
+                    .containsExactly("spec.shareWith.namespaceSelector.matchExpressions[0].values: Invalid value: \"object\": "
+                            + rule);
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("env", "NotIn", List.of()))))))
+                    .containsExactly("spec.shareWith.namespaceSelector.matchExpressions[0].values: Invalid value: \"object\": "
+                            + rule);
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(
+                    requirement("env", "Exists", List.of("prod")))))))
+                    .containsExactly("spec.shareWith.namespaceSelector.matchExpressions[0].values: Invalid value: \"object\": "
+                            + rule);
+        }
+
+        @Test
+        void refusesAKeyOrValueThatIsNoLabel() {
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("no key", "Exists", null))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchExpressions[0].key: Invalid value: "
+                            + "\"no key\": spec.shareWith.namespaceSelector.matchExpressions[0].key in body should match");
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("env", "In",
+                    List.of("not valid")))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchExpressions[0].values[0]: Invalid "
+                            + "value: \"not valid\"");
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of("matchLabels", Map.of("env", "-x"))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchLabels.env: Invalid value: \"-x\"");
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of("matchLabels", Map.of("env", "a".repeat(64)))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchLabels.env: Too long");
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("k".repeat(318), "Exists",
+                    null)))))).first().asString().startsWith("spec.shareWith.namespaceSelector.matchExpressions[0].key: Too long");
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("", "Exists", null))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchExpressions[0].key: Invalid value: "
+                            + "\"\": spec.shareWith.namespaceSelector.matchExpressions[0].key in body should be at least 1 chars long");
+        }
+
+        @Test
+        void needsKeyAndOperatorInEachRequirement() {
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(Map.of("values", List.of("a")))))))
+                    .contains("spec.shareWith.namespaceSelector.matchExpressions[0].key: Required value",
+                            "spec.shareWith.namespaceSelector.matchExpressions[0].operator: Required value");
+        }
+
+        @Test
+        void boundsTheSizeOfTheSelector() {
+            Map<String, String> labels = new LinkedHashMap<>();
+            for (int i = 0; i < 33; i++) {
+                labels.put("l" + i, "v");
+            }
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of("matchLabels", labels))))).first().asString()
+                    .startsWith("spec.shareWith.namespaceSelector.matchLabels: Too many: 33: must have at most 32 items");
+            List<Object> many = new ArrayList<>();
+            for (int i = 0; i < 17; i++) {
+                many.add(requirement("k" + i, "Exists", null));
+            }
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(Map.of("matchExpressions", many))))).first().asString()
+                    .startsWith("spec.shareWith.namespaceSelector.matchExpressions: Too many: 17: must have at most 16 items");
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < 65; i++) {
+                values.add("v" + i);
+            }
+            assertThat(create(CRD, MINIMAL.with("spec.shareWith", selector(expressions(requirement("k", "In", values))))))
+                    .first().asString().startsWith("spec.shareWith.namespaceSelector.matchExpressions[0].values: Too many: 65: "
+                            + "must have at most 64 items");
+        }
+
+        @Test
+        void mayChangeOnALiveNetwork() {
+            // narrowing refuses new tasks of namespaces no longer selected; running ones stay (the operator's business)
+            Manifest wide = MINIMAL.with("spec.shareWith", selector(Map.of()));
+            Manifest narrow = MINIMAL.with("spec.shareWith", selector(Map.of("matchLabels", Map.of("swarmnet.io/proxy", "true"))));
+            assertThat(update(CRD, wide, narrow)).isEmpty();
+            assertThat(update(CRD, narrow, MINIMAL)).isEmpty();
+            assertThat(update(CRD, MINIMAL, wide)).isEmpty();
         }
     }
 

@@ -373,6 +373,41 @@ class SwarmServiceSchemaTest {
             assertThat(create(CRD, twice)).containsExactly(
                     "spec.networks: Invalid value: \"array\": spec.networks lists a network more than once; list each"
                             + " network once and put every alias on that entry");
+            Manifest sharedTwice = FULL.with("spec.networks", Manifest.list(Map.of("name", "proxy", "namespace", "infra"),
+                    Map.of("name", "proxy", "namespace", "infra", "aliases", List.of("web"))));
+            assertThat(create(CRD, sharedTwice)).containsExactly(
+                    "spec.networks: Invalid value: \"array\": spec.networks lists a network more than once; list each"
+                            + " network once and put every alias on that entry");
+        }
+
+        @Test
+        void oneNameInTwoNamespacesIsTwoNetworks() {
+            assertThat(create(CRD, FULL.with("spec.networks", Manifest.list(Map.of("name", "proxy"),
+                    Map.of("name", "proxy", "namespace", "infra"), Map.of("name", "proxy", "namespace", "edge"))))).isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"infra", "kube-public", "a23456789012345678901234567890123456789012345678901234567890123"})
+        void namespaceAcceptsADns1123Label(String namespace) {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", "proxy", "namespace", namespace)))))
+                    .isEmpty();
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"Infra", "in_fra", "in.fra", "-infra"})
+        void namespaceRefusesWhatIsNotADns1123Label(String namespace) {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", "proxy", "namespace", namespace)))))
+                    .containsExactly("spec.networks[0].namespace: Invalid value: \"" + namespace + "\": spec.networks[0].namespace "
+                            + "in body should match " + LABEL_PATTERN);
+        }
+
+        @Test
+        void namespaceRefusesAnEmptyOrTooLongName() {
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", "proxy", "namespace", "")))))
+                    .containsExactly("spec.networks[0].namespace: Invalid value: \"\": spec.networks[0].namespace in body should be "
+                            + "at least 1 chars long");
+            assertThat(create(CRD, MINIMAL.with("spec.networks", Manifest.list(Map.of("name", "proxy", "namespace",
+                    "a".repeat(64)))))).containsExactly("spec.networks[0].namespace: Too long: may not be longer than 63", NOT_CHECKED);
         }
 
         @Test
