@@ -63,4 +63,50 @@ class AddressLedgerFromClusterTest {
             assertThat(ledger.allocate(front, "vip:web")).isEqualTo(IpAddress.parse("10.0.9.100"));
         }
     }
+
+    @Test
+    void rebuildsASharedNetworkFromTheTasksAndVirtualIpsOfEveryNamespaceOnIt() throws Exception {
+        try (TestCluster cluster = TestCluster.start()) {
+            KubernetesClient client = cluster.client();
+            for (String namespace : List.of("infra", "shop", "blog")) {
+                client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                        .withName(namespace).endMetadata().build()).create();
+            }
+            client.pods().resource(taskPod("infra", "traefik-1-aaaaa", "traefik", Map.of("proxy", IpAddress.parse("10.0.9.2")))).create();
+            client.pods().resource(taskPod("shop", "web-1-bbbbb", "web", Map.of("infra/proxy", IpAddress.parse("10.0.9.3"),
+                    "backend", IpAddress.parse("10.0.20.2")))).create();
+            // one pod name in two namespaces: two owners
+            client.pods().resource(taskPod("blog", "web-1-bbbbb", "web", Map.of("infra/proxy", IpAddress.parse("10.0.9.4")))).create();
+            SwarmService service = new SwarmService();
+            service.getMetadata().setName("web");
+            service.getMetadata().setNamespace("shop");
+            service.getSpec().setTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewSpec().addNewContainer()
+                    .withName("c").withImage("nginx").endContainer().endSpec().build());
+            service.getSpec().setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("infra", "proxy")));
+            SwarmService created = client.resource(service).create();
+            SwarmServiceStatus status = new SwarmServiceStatus();
+            status.setVirtualIPs(List.of(new VirtualIP("infra/proxy", "10.0.9.100")));
+            created.setStatus(status);
+            client.resource(created).updateStatus();
+
+            AddressLedger ledger = AddressLedger.fromCluster(client);
+            assertThat(ledger.inUse("infra", "proxy")).isEqualTo(4);
+            assertThat(ledger.addressOf("shop", "infra/proxy", "task:web-1-bbbbb")).contains(IpAddress.parse("10.0.9.3"));
+            assertThat(ledger.addressOf("blog", "infra/proxy", "task:web-1-bbbbb")).contains(IpAddress.parse("10.0.9.4"));
+            assertThat(ledger.addressOf("shop", "infra/proxy", "vip:web")).contains(IpAddress.parse("10.0.9.100"));
+            assertThat(ledger.inUse("shop", "backend")).isEqualTo(1);
+
+            Cidr subnet = Cidr.parse("10.0.9.0/29");
+            AllocatableNetwork fromInfra = new AllocatableNetwork("infra", "proxy", subnet, subnet, IpAddress.parse("10.0.9.1"));
+            assertThat(ledger.allocate(fromInfra, "task:new")).isIn(IpAddress.parse("10.0.9.5"), IpAddress.parse("10.0.9.6"));
+        }
+    }
+
+    private static io.fabric8.kubernetes.api.model.Pod taskPod(String namespace, String name, String service,
+                                                              Map<String, IpAddress> addresses) {
+        return new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+                .addToLabels(SwarmnetKeys.LABEL_SERVICE, service)
+                .addToAnnotations(SwarmnetKeys.ANNOTATION_ADDRESSES, new TaskAddresses(addresses).format())
+                .endMetadata().withNewSpec().addNewContainer().withName("c").withImage("nginx").endContainer().endSpec().build();
+    }
 }

@@ -143,6 +143,54 @@ class AddressLedgerTest {
     }
 
     @Test
+    void aSharedNetworkHasOneSetOfHoldingsWhicheverNamespaceAsks() throws Exception {
+        Cidr subnet = Cidr.parse("10.0.9.0/29");
+        IpAddress gateway = IpAddress.parse("10.0.9.1");
+        AllocatableNetwork fromInfra = new AllocatableNetwork("infra", "proxy", subnet, subnet, gateway);
+        AllocatableNetwork fromShop = new AllocatableNetwork("shop", "infra/proxy", subnet, subnet, gateway);
+        AddressLedger ledger = AddressLedger.empty();
+        Set<IpAddress> handed = new HashSet<>();
+        // one pod name in both namespaces: two owners, two addresses
+        handed.add(ledger.allocate(fromInfra, "task:web-1-abcde"));
+        handed.add(ledger.allocate(fromShop, "task:web-1-abcde"));
+        handed.add(ledger.allocate(fromShop, "vip:web"));
+        handed.add(ledger.allocate(fromInfra, "vip:web"));
+        handed.add(ledger.allocate(fromShop, "pod:client"));
+        assertThat(handed).hasSize(5);
+        assertThatThrownBy(() -> ledger.allocate(fromShop, "task:web-2-fghij")).isInstanceOf(AddressPoolExhaustedException.class)
+                .hasMessageContaining("OverlayNetwork infra/proxy has no free address");
+        assertThat(ledger.inUse("infra", "proxy")).isEqualTo(5);
+        assertThat(ledger.inUse("shop", "infra/proxy")).isEqualTo(5);
+        assertThat(ledger.usageByNetwork()).containsOnlyKeys("infra/proxy");
+
+        // each namespace sees and releases only its own owners
+        assertThat(ledger.holdings("shop", "infra/proxy").values()).containsExactlyInAnyOrder("task:web-1-abcde", "vip:web", "pod:client");
+        assertThat(ledger.holdings("infra", "proxy").values()).containsExactlyInAnyOrder("task:web-1-abcde", "vip:web");
+        assertThat(ledger.holders("infra", "proxy").values()).extracting(AddressLedger.Holder::toString).containsExactlyInAnyOrder(
+                "infra/task:web-1-abcde", "infra/vip:web", "shop/task:web-1-abcde", "shop/vip:web", "shop/pod:client");
+        IpAddress infraTask = ledger.addressOf("infra", "proxy", "task:web-1-abcde").orElseThrow();
+        ledger.release("shop", "infra/proxy", "task:web-1-abcde");
+        assertThat(ledger.addressOf("infra", "proxy", "task:web-1-abcde")).contains(infraTask);
+        assertThat(ledger.addressOf("shop", "infra/proxy", "task:web-1-abcde")).isEmpty();
+        assertThat(ledger.inUse("infra", "proxy")).isEqualTo(4);
+    }
+
+    @Test
+    void recordsASharedNetworkAsTheOwnersNamespaceNamesIt() {
+        AddressLedger ledger = AddressLedger.empty();
+        ledger.record("shop", "infra/proxy", "task:a", IpAddress.parse("10.0.9.2"));
+        ledger.record("infra", "proxy", "task:a", IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.holders("infra", "proxy")).hasSize(1);
+        assertThat(ledger.addressOf("shop", "infra/proxy", "task:a")).contains(IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("infra", "proxy", "task:a")).as("the address stays with its first claimant").isEmpty();
+        // a name that is no network finds nothing and breaks nothing
+        assertThat(ledger.holdings("shop", "a/b/c")).isEmpty();
+        ledger.release("shop", "Not/A/Network", "task:a");
+        assertThatThrownBy(() -> ledger.record("shop", "a/b/c", "task:a", IpAddress.parse("10.0.9.3")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void concurrentAllocationsAreDistinct() throws Exception {
         AllocatableNetwork net = network("10.0.0.0/20");
         AddressLedger ledger = AddressLedger.empty();
