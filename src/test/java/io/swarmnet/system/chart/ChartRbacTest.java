@@ -84,7 +84,7 @@ class ChartRbacTest {
     }
 
     @Test
-    void operatorGrantsAreExactlyItsResourcesPodsServicesNodesEventsTheClusterRangeSourcesAndItsCrds() {
+    void operatorGrantsAreExactlyItsResourcesPodsServicesNodesNamespacesEventsTheClusterRangeSourcesAndItsCrds() {
         ClusterRole role = chart.one(ClusterRole.class, "swarmnet-operator");
         // the names the operator reads, from the code's one definition of them
         String ciliumConfig = " [" + ClusterRangeReader.CILIUM_CONFIG + "]";
@@ -106,6 +106,8 @@ class ChartRbacTest {
                 "core/services get", "core/services list", "core/services watch", "core/services create",
                 "core/services update", "core/services delete",
                 "core/nodes get", "core/nodes list", "core/nodes watch",
+                // the labels spec.shareWith.namespaceSelector selects by (SwarmServiceReconciler, AttachablePods)
+                "core/namespaces list", "core/namespaces watch",
                 "core/events create", "core/events patch",
                 "networking.k8s.io/servicecidrs list", "crd.projectcalico.org/ippools list", "projectcalico.org/ippools list",
                 "cilium.io/ciliumpodippools list",

@@ -27,6 +27,8 @@ public final class ServiceHealth {
 
     public static final String REASON_NETWORK_NOT_FOUND = "NetworkNotFound";
     public static final String REASON_NETWORK_NOT_READY = "NetworkNotReady";
+    /** A network of another namespace that does not share itself with the service's namespace (spec.shareWith). */
+    public static final String REASON_NETWORK_NOT_SHARED = "NetworkNotShared";
     public static final String REASON_ADDRESS_POOL_EXHAUSTED = "AddressPoolExhausted";
     public static final String REASON_INVALID_SPEC = "InvalidSpec";
     public static final String REASON_TASK_REFUSED = "TaskRefused";

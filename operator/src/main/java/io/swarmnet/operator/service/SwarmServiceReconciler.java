@@ -1,6 +1,7 @@
 package io.swarmnet.operator.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -25,13 +26,13 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.service.EndpointMode;
-import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
@@ -96,6 +97,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static final String INDEX_NETWORK = "swarmnet.io/network";
     /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
     private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
+    /** Services that attach to a network of another namespace, by their own namespace: its labels decide whether they may. */
+    private static final String INDEX_SHARED_INTO = "swarmnet.io/shared-into";
     private static final String TASK_OWNER_PREFIX = "task:";
     private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
@@ -134,6 +137,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<Pod, SwarmService> pods;
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
     private volatile InformerEventSource<Node, SwarmService> nodes;
+    private volatile InformerEventSource<Namespace, SwarmService> namespaces;
     private volatile InformerEventSource<Service, SwarmService> ingressServices;
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
@@ -148,8 +152,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     public List<EventSource<?, SwarmService>> prepareEventSources(EventSourceContext<SwarmService> context) {
         services = context.getPrimaryCache();
         services.addIndexers(Map.of(
-                INDEX_NETWORK, service -> networkNames(service).stream()
-                        .map(n -> service.getMetadata().getNamespace() + "/" + n).toList(),
+                INDEX_NETWORK, service -> ServiceNetworks.references(service).stream().map(NetworkReference::toString).toList(),
+                INDEX_SHARED_INTO, service -> ServiceNetworks.references(service).stream()
+                        .anyMatch(n -> n.isForeignTo(service.getMetadata().getNamespace()))
+                        ? List.of(service.getMetadata().getNamespace()) : List.of(),
                 INDEX_BY_NODE, service -> placedByNode(service) ? List.of("by-node") : List.of()));
 
         pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
@@ -179,7 +185,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
                 .build(), context);
-        return List.of(pods, networks, nodes, ingressServices);
+        // a namespace's labels decide whether its services may use networks other namespaces share (spec.shareWith)
+        namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, SwarmService.class)
+                .withName("sharing-namespaces")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(ns -> idsOf(services.byIndex(INDEX_SHARED_INTO, ns.getMetadata().getName())))
+                .withOnUpdateFilter((before, after) -> !Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels()))
+                .build(), context);
+        return List.of(pods, networks, nodes, ingressServices, namespaces);
     }
 
     /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
@@ -220,7 +233,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return Arrays.asList(network.getMetadata().getDeletionTimestamp(),
                 ready == null ? null : ready.getStatus(), ready == null ? null : ready.getReason(),
                 status == null ? null : status.getSubnet(), status == null ? null : status.getGateway(),
-                status == null ? null : status.getIpRange());
+                status == null ? null : status.getIpRange(),
+                network.getSpec() == null ? null : JSON.valueToTree(network.getSpec().getShareWith()));
     }
 
     private static List<Object> placement(Node node) {
@@ -246,7 +260,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             events.warning(service, problem.reason(), problem.message());
         }
         ServiceNetworks resolved = problem != null ? null
-                : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n, namespace)));
+                : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n.name(), n.namespace())),
+                        ns -> namespaces.get(new ResourceID(ns)).map(n -> Objects.requireNonNullElse(n.getMetadata().getLabels(), Map.of())));
         if (problem == null && !resolved.usable()) {
             problem = resolved.blocker();
         }
@@ -522,10 +537,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         var assessment = new ServiceHealth.Assessment(desired, Math.min(ready, desired),
                 new TaskPlan.Rollout(desired, 0, 0, 0, false), blocker, 0, null);
         Map<String, Cidr> subnets = new HashMap<>();
-        for (String network : networkNames(service)) {
-            networks.get(new ResourceID(network, service.getMetadata().getNamespace()))
+        for (NetworkReference network : ServiceNetworks.references(service)) {
+            networks.get(new ResourceID(network.name(), network.namespace()))
                     .filter(n -> n.getStatus() != null && n.getStatus().getSubnet() != null)
-                    .ifPresent(n -> subnets.put(network, Cidr.parse(n.getStatus().getSubnet())));
+                    .ifPresent(n -> subnets.put(network.relativeTo(service.getMetadata().getNamespace()),
+                            Cidr.parse(n.getStatus().getSubnet())));
         }
         SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
                 ServiceHealth.conditions(assessment), Instant.now());
@@ -914,10 +930,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     }
 
     private static List<String> networkNames(SwarmService service) {
-        if (service.getSpec() == null || service.getSpec().getNetworks() == null) {
-            return List.of();
-        }
-        return service.getSpec().getNetworks().stream().map(NetworkAttachment::getName).filter(Objects::nonNull).distinct().toList();
+        return ServiceNetworks.keys(service);
     }
 
     private static Map<String, Cidr> subnets(List<AllocatableNetwork> serviceNetworks) {

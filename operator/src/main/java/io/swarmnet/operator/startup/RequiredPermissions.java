@@ -61,6 +61,9 @@ public final class RequiredPermissions {
         needed.add(new Permission("list", "", "pods", "", "", ""));
         needed.add(new Permission("list", "", "nodes", "", null, ""));
         needed.add(new Permission("watch", "", "nodes", "", null, ""));
+        // a namespace's labels decide whether its services and pods may attach to networks shared from other namespaces
+        needed.add(new Permission("list", "", "namespaces", "", null, ""));
+        needed.add(new Permission("watch", "", "namespaces", "", null, ""));
         Set<String> eventNamespaces = new LinkedHashSet<>(watched);
         if (!eventNamespaces.contains("")) {
             eventNamespaces.add(own);   // the key Secret's events

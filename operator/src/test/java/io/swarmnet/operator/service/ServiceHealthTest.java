@@ -83,17 +83,17 @@ class ServiceHealthTest {
                 "fresh", network("fresh", null, null));
 
         ServiceNetworks ok = ServiceNetworks.resolve("shop", List.of(new NetworkAttachment("front")),
-                n -> Optional.ofNullable(cluster.get(n)));
+                n -> Optional.ofNullable(cluster.get(n.name())), ns -> Optional.of(Map.of()));
         assertThat(ok.usable()).isTrue();
         assertThat(ok.networks()).extracting(n -> n.subnet().toString()).containsExactly("10.0.9.0/24");
 
         ServiceNetworks missing = ServiceNetworks.resolve("shop", List.of(new NetworkAttachment("front"), new NetworkAttachment("nope")),
-                n -> Optional.ofNullable(cluster.get(n)));
+                n -> Optional.ofNullable(cluster.get(n.name())), ns -> Optional.of(Map.of()));
         assertThat(missing.blocker().reason()).isEqualTo("NetworkNotFound");
         assertThat(missing.blocker().message()).contains("nope").contains("shop");
 
         ServiceNetworks notReady = ServiceNetworks.resolve("shop", List.of(new NetworkAttachment("broken"), new NetworkAttachment("fresh")),
-                n -> Optional.ofNullable(cluster.get(n)));
+                n -> Optional.ofNullable(cluster.get(n.name())), ns -> Optional.of(Map.of()));
         assertThat(notReady.blocker().reason()).isEqualTo("NetworkNotReady");
         assertThat(notReady.blocker().message()).contains("broken (SubnetConflict: overlaps other)").contains("fresh (not reconciled yet)");
     }

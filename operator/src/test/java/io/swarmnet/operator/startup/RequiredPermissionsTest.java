@@ -14,7 +14,7 @@ class RequiredPermissionsTest {
     }
 
     @Test
-    void coversTheCustomResourcesPodsServicesNodesEventsLeaseAndKeySecret() {
+    void coversTheCustomResourcesPodsServicesNodesNamespacesEventsLeaseAndKeySecret() {
         assertThat(described(Map.of("SWARMNET_OPERATOR_NAMESPACE", "ops"))).containsExactly(
                 "get customresourcedefinitions.apiextensions.k8s.io overlaynetworks.swarmnet.io (cluster-scoped)",
                 "get customresourcedefinitions.apiextensions.k8s.io swarmservices.swarmnet.io (cluster-scoped)",
@@ -31,6 +31,7 @@ class RequiredPermissionsTest {
                 "create services in all namespaces", "update services in all namespaces", "delete services in all namespaces",
                 "list pods in all namespaces",
                 "list nodes (cluster-scoped)", "watch nodes (cluster-scoped)",
+                "list namespaces (cluster-scoped)", "watch namespaces (cluster-scoped)",
                 "create events in all namespaces",
                 "get leases.coordination.k8s.io swarmnet-operator in namespace ops", "create leases.coordination.k8s.io in namespace ops",
                 "patch leases.coordination.k8s.io swarmnet-operator in namespace ops",
