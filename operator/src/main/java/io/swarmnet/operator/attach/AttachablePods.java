@@ -2,6 +2,7 @@ package io.swarmnet.operator.attach;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,6 +12,8 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.swarmnet.api.contract.NetworkReference;
+import io.swarmnet.api.contract.PodNetworkRequests;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
@@ -50,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * cluster, as a task's are; a network dropped from the annotation is released at once (its interface goes with the agent's
  * next round). A mistake in the annotation of a pod already attached changes nothing but an event.
  *
+ * <p>A pod may also name a network another namespace shares with its own ({@code infra/proxy}): it joins while the
+ * network's {@code spec.shareWith.namespaceSelector} selects the pod's namespace, so Namespaces are watched for their labels
+ * and pods are indexed by the networks of other namespaces they name. A pod attached already keeps its address when that
+ * stops, as it does when the network stops being attachable.
+ *
  * <p>One thread does all the work, in the order pods change; a pod that changes again meanwhile is handled once.
  */
 public final class AttachablePods implements AutoCloseable {
@@ -70,6 +78,10 @@ public final class AttachablePods implements AutoCloseable {
     private final ClusterEvents events;
     private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
     private final List<SharedIndexInformer<OverlayNetwork>> networks = new ArrayList<>();
+    /** Every namespace, for its labels: they decide whether its pods may join networks other namespaces share. */
+    private final SharedIndexInformer<Namespace> namespaces;
+    /** Pod index: the networks of other namespaces ({@code namespace/name}) a pod names or holds an address on. */
+    private static final String INDEX_SHARED_NETWORKS = "swarmnet.io/shared-networks";
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "swarmnet-attachable-pods");
         t.setDaemon(true);
@@ -95,7 +107,27 @@ public final class AttachablePods implements AutoCloseable {
                 networks.add(client.resources(OverlayNetwork.class).inNamespace(namespace).runnableInformer(0));
             }
         }
+        this.namespaces = client.namespaces().runnableInformer(0);
+        this.namespaces.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Namespace namespace) {
+                namespaceChanged(namespace.getMetadata().getName());
+            }
+
+            @Override
+            public void onUpdate(Namespace before, Namespace after) {
+                if (!Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels())) {
+                    namespaceChanged(after.getMetadata().getName());
+                }
+            }
+
+            @Override
+            public void onDelete(Namespace namespace, boolean finalStateUnknown) {
+                namespaceChanged(namespace.getMetadata().getName());
+            }
+        });
         for (SharedIndexInformer<Pod> informer : pods) {
+            informer.addIndexers(Map.of(INDEX_SHARED_NETWORKS, AttachablePods::sharedNetworks));
             informer.addEventHandler(new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(Pod pod) {
@@ -138,6 +170,7 @@ public final class AttachablePods implements AutoCloseable {
 
     /** Starts the informers and waits until they have listed everything once. */
     public void start() {
+        namespaces.run();
         networks.forEach(SharedIndexInformer::run);
         pods.forEach(SharedIndexInformer::run);
     }
@@ -171,16 +204,56 @@ public final class AttachablePods implements AutoCloseable {
         }
     }
 
-    /** Pods of the namespace that ask for networks may join now, or no longer. */
+    /** Pods of the namespace that ask for networks, and pods of others that name this one, may join now, or no longer. */
     private void networkChanged(OverlayNetwork network) {
         String namespace = network.getMetadata().getNamespace();
+        String shared = new NetworkReference(namespace, network.getMetadata().getName()).toString();
         for (SharedIndexInformer<Pod> informer : pods) {
             for (Pod pod : informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace)) {
                 if (asksOrHolds(pod)) {
                     enqueue(key(namespace, pod.getMetadata().getName()));
                 }
             }
+            for (Pod pod : informer.getIndexer().byIndex(INDEX_SHARED_NETWORKS, shared)) {
+                enqueue(key(pod.getMetadata().getNamespace(), pod.getMetadata().getName()));
+            }
         }
+    }
+
+    /** A namespace's labels changed (or it came or went): its pods that name shared networks may join now, or no longer. */
+    private void namespaceChanged(String namespace) {
+        for (SharedIndexInformer<Pod> informer : pods) {
+            for (Pod pod : informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace)) {
+                if (!sharedNetworks(pod).isEmpty()) {
+                    enqueue(key(namespace, pod.getMetadata().getName()));
+                }
+            }
+        }
+    }
+
+    /**
+     * The networks of other namespaces ({@code namespace/name}) the pod names in its annotation or was attached to; a
+     * malformed annotation names none.
+     */
+    private static List<String> sharedNetworks(Pod pod) {
+        var meta = pod.getMetadata();
+        if (meta.getAnnotations() == null || meta.getLabels() != null && meta.getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE)) {
+            return List.of();
+        }
+        Set<String> shared = new java.util.TreeSet<>();
+        for (String annotation : List.of(SwarmnetKeys.ANNOTATION_POD_NETWORKS, SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS)) {
+            String value = meta.getAnnotations().get(annotation);
+            if (value == null) {
+                continue;
+            }
+            try {
+                PodNetworkRequests.parse(value, meta.getNamespace()).references(meta.getNamespace()).stream()
+                        .filter(n -> n.isForeignTo(meta.getNamespace())).forEach(n -> shared.add(n.toString()));
+            } catch (IllegalArgumentException malformed) {
+                // said in an event when the pod is handled
+            }
+        }
+        return List.copyOf(shared);
     }
 
     private void enqueue(String key) {
@@ -220,6 +293,11 @@ public final class AttachablePods implements AutoCloseable {
         return Optional.empty();
     }
 
+    private Optional<Map<String, String>> namespaceLabels(String namespace) {
+        Namespace found = namespaces.getStore().getByKey(namespace);
+        return found == null ? Optional.empty() : Optional.of(Objects.requireNonNullElse(found.getMetadata().getLabels(), Map.of()));
+    }
+
     private Optional<OverlayNetwork> network(String namespace, String name) {
         for (SharedIndexInformer<OverlayNetwork> informer : networks) {
             OverlayNetwork network = informer.getStore().getByKey(key(namespace, name));
@@ -250,7 +328,7 @@ public final class AttachablePods implements AutoCloseable {
         if (current.isEmpty() && ("Succeeded".equals(phase) || "Failed".equals(phase))) {
             return; // finished before it was attached (a Job's pod): it will never use an address
         }
-        PodAttachment decision = PodAttachment.decide(pod, n -> network(namespace, n));
+        PodAttachment decision = PodAttachment.decide(pod, n -> network(n.namespace(), n.name()), this::namespaceLabels);
         if (decision instanceof PodAttachment.Join join) {
             join(pod, key, join, current);
         } else if (decision instanceof PodAttachment.Refuse refuse) {
@@ -439,6 +517,7 @@ public final class AttachablePods implements AutoCloseable {
         worker.shutdownNow();
         pods.forEach(SharedIndexInformer::stop);
         networks.forEach(SharedIndexInformer::stop);
+        namespaces.stop();
     }
 
     /** For tests and metrics: the networks a pod holds addresses on, as this component knows it. */

@@ -1,10 +1,12 @@
 package io.swarmnet.operator.attach;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.PodNetworkRequests;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
+import io.swarmnet.operator.network.NetworkAccess;
 import io.swarmnet.operator.service.ServiceNetworks;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,7 @@ sealed interface PodAttachment {
     String REASON_NOT_FOUND = "NetworkNotFound";
     String REASON_NOT_ATTACHABLE = "NetworkNotAttachable";
     String REASON_NOT_READY = "NetworkNotReady";
+    String REASON_NOT_SHARED = "NetworkNotShared";
     String REASON_TASK = "TaskNetworksFromService";
 
     /** Give the pod addresses on these networks (in the order asked) and record {@code accepted}. */
@@ -37,10 +40,12 @@ sealed interface PodAttachment {
     }
 
     /**
-     * @param pod    the pod as the cache has it
-     * @param lookup the OverlayNetwork of that name in the pod's namespace
+     * @param pod             the pod as the cache has it
+     * @param lookup          the OverlayNetwork a reference names, if the operator sees it
+     * @param namespaceLabels the labels of a namespace, if the operator sees it
      */
-    static PodAttachment decide(Pod pod, Function<String, Optional<OverlayNetwork>> lookup) {
+    static PodAttachment decide(Pod pod, Function<NetworkReference, Optional<OverlayNetwork>> lookup,
+                                Function<String, Optional<Map<String, String>>> namespaceLabels) {
         var meta = pod.getMetadata();
         Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
         String annotation = annotations.get(SwarmnetKeys.ANNOTATION_POD_NETWORKS);
@@ -59,32 +64,54 @@ sealed interface PodAttachment {
         } catch (IllegalArgumentException e) {
             return new Refuse(REASON_INVALID, what + e.getMessage());
         }
+        String namespace = meta.getNamespace();
+        String field = "annotation " + SwarmnetKeys.ANNOTATION_POD_NETWORKS;
         List<String> missing = new ArrayList<>();
+        List<String> missingShared = new ArrayList<>();
+        List<String> notShared = new ArrayList<>();
         List<String> closed = new ArrayList<>();
         List<String> notReady = new ArrayList<>();
         List<AllocatableNetwork> usable = new ArrayList<>();
-        for (String name : requests.networks().keySet()) {
-            Optional<OverlayNetwork> network = lookup.apply(name);
+        for (NetworkReference reference : requests.references(namespace)) {
+            Optional<OverlayNetwork> network = lookup.apply(reference);
             if (network.isEmpty()) {
-                missing.add(name);
+                if (!reference.isForeignTo(namespace)) {
+                    missing.add(reference.name());
+                } else {
+                    missingShared.add(reference + (namespaceLabels.apply(reference.namespace()).isEmpty()
+                            ? " (namespace " + reference.namespace() + " does not exist)" : ""));
+                }
+                continue;
+            }
+            Optional<String> refused = NetworkAccess.refusal(network.get(), namespace, namespaceLabels.apply(namespace));
+            if (refused.isPresent()) {
+                notShared.add(refused.get());
             } else if (network.get().getSpec() == null || !network.get().getSpec().isAttachable()) {
-                closed.add(name);
+                closed.add(reference.relativeTo(namespace));
             } else {
                 Optional<String> why = ServiceNetworks.notReadyReason(network.get());
                 if (why.isPresent()) {
-                    notReady.add(name + " (" + why.get() + ")");
+                    notReady.add(reference.relativeTo(namespace) + " (" + why.get() + ")");
                 } else {
-                    usable.add(AllocatableNetwork.of(network.get()));
+                    usable.add(AllocatableNetwork.of(network.get(), namespace));
                 }
             }
         }
         if (!missing.isEmpty()) {
-            return new Refuse(REASON_NOT_FOUND, what + "annotation " + SwarmnetKeys.ANNOTATION_POD_NETWORKS + " names "
-                    + String.join(", ", missing) + " but no OverlayNetwork of that name exists in namespace " + meta.getNamespace()
+            return new Refuse(REASON_NOT_FOUND, what + field + " names " + String.join(", ", missing)
+                    + " but no OverlayNetwork of that name exists in namespace " + namespace
                     + "; create it with spec.attachable: true or fix the annotation. The pod is not attached until then");
         }
+        if (!missingShared.isEmpty()) {
+            return new Refuse(REASON_NOT_FOUND, what + field + " names OverlayNetwork " + String.join(", ", missingShared)
+                    + ", which does not exist; create it or fix the annotation (<namespace>/<name>). The pod is not attached until then");
+        }
+        if (!notShared.isEmpty()) {
+            return new Refuse(REASON_NOT_SHARED, what + field + ": " + String.join("; ", notShared)
+                    + ". The pod is not attached to it until then");
+        }
         if (!closed.isEmpty()) {
-            return new Refuse(REASON_NOT_ATTACHABLE, what + "annotation " + SwarmnetKeys.ANNOTATION_POD_NETWORKS + " names OverlayNetwork "
+            return new Refuse(REASON_NOT_ATTACHABLE, what + field + " names OverlayNetwork "
                     + String.join(", ", closed) + ", which is not attachable (only SwarmService tasks join it); set its "
                     + "spec.attachable: true or name another network. The pod is not attached until then");
         }

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.NamespaceSelector;
+import io.swarmnet.api.network.NetworkSharing;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.service.ServiceFixture;
@@ -236,9 +238,77 @@ class AttachablePodsTest {
             p.getMetadata().getAnnotations().put(SwarmnetKeys.ANNOTATION_POD_NETWORKS, "other/shared");
             return p;
         });
-        cluster.eventually("another namespace's network is refused", () -> event("cache-0", PodAttachment.REASON_INVALID)
-                .map(e -> e.getMessage().contains("networks are namespaced")).orElse(false));
+        // a network of a namespace that does not exist: refused, the pod keeps what it has
+        cluster.eventually("another namespace's missing network is refused", () -> event("cache-0", PodAttachment.REASON_NOT_FOUND)
+                .map(e -> e.getMessage().contains("names OverlayNetwork other/shared (namespace other does not exist), which does "
+                        + "not exist") && e.getMessage().endsWith("(it stays attached to shared as before)")).orElse(false));
         assertThat(addressOf(podNamed("cache-0"), "shared")).isEqualTo(address);
+    }
+
+    private void label(String namespace, String key, String value) {
+        cluster.labelNamespace(namespace, key, value);
+    }
+
+    /** An attachable network of the current namespace, shared with the namespaces labelled team=edge; then works in a new one. */
+    private String sharedNetworkAndGuestNamespace(String name, String subnet, boolean attachable) {
+        String owner = ns;
+        cluster.network(name, subnet, true, spec -> {
+            spec.setAttachable(attachable);
+            spec.setShareWith(new NetworkSharing(new NamespaceSelector(Map.of("team", "edge"), null)));
+        });
+        ns = owner + "-guest";
+        cluster.useNamespace(ns);
+        return owner;
+    }
+
+    @Test
+    void aPodOfAnotherNamespaceJoinsANetworkSharedWithItAndKeepsItWhenItsNamespaceStopsMatching() {
+        String owner = sharedNetworkAndGuestNamespace("proxy", "10.9.30.0/24", true);
+        String proxy = owner + "/proxy";
+        label(ns, "team", "edge");
+        pod("client-7d9f8-x2k4q", "ReplicaSet", proxy);
+        pod("db-0", "StatefulSet", "[{\"name\":\"proxy\",\"namespace\":\"" + owner + "\",\"aliases\":[\"db\"]}]");
+        cluster.eventually("both pods are attached", () -> attached("client-7d9f8-x2k4q") && attached("db-0"));
+        IpAddress client = addressOf(podNamed("client-7d9f8-x2k4q"), proxy);
+        IpAddress db = addressOf(podNamed("db-0"), proxy);
+        assertThat(client).isNotNull().isNotEqualTo(db);
+        assertThat(Cidr.parse("10.9.30.0/24").contains(db)).isTrue();
+        assertThat(podNamed("db-0").getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
+                "[{\"name\":\"proxy\",\"namespace\":\"" + owner + "\",\"aliases\":[\"db\"]}]");
+        assertThat(holdings(proxy)).containsEntry(db, AddressLedger.attachedPodOwner("db-0"))
+                .containsEntry(client, AddressLedger.attachedPodOwner("client-7d9f8-x2k4q"));
+        assertThat(cluster.operator.ledger().holders(owner, "proxy").get(db)).hasToString(ns + "/pod:db-0");
+
+        // the namespace's label goes: attached pods keep their addresses, a new pod is refused
+        label(ns, "team", null);
+        cluster.eventually("the attached pod is told it keeps its network", () -> event("db-0", PodAttachment.REASON_NOT_SHARED)
+                .map(e -> e.getMessage().contains("spec.shareWith.namespaceSelector of OverlayNetwork " + proxy + " (team=edge) does "
+                        + "not select namespace " + ns) && e.getMessage().endsWith("(it stays attached to " + proxy + " as before)"))
+                .orElse(false));
+        assertThat(addressOf(podNamed("db-0"), proxy)).isEqualTo(db);
+        assertThat(holdings(proxy)).containsEntry(db, AddressLedger.attachedPodOwner("db-0"));
+
+        pod("late-0", "StatefulSet", proxy);
+        cluster.eventually("the new pod is not attached, saying why", () -> attachedCondition("late-0")
+                .filter(c -> "False".equals(c.getStatus()) && PodAttachment.REASON_NOT_SHARED.equals(c.getReason())
+                        && c.getMessage().contains("annotation swarmnet.io/networks: spec.shareWith.namespaceSelector")
+                        && c.getMessage().contains("kubectl label namespace " + ns + " team=edge")).isPresent());
+        assertThat(event("late-0", PodAttachment.REASON_NOT_SHARED)).isPresent();
+        assertThat(attached("late-0")).isFalse();
+
+        label(ns, "team", "edge");
+        cluster.eventually("the new pod is attached once the namespace is labelled again", () -> attached("late-0"));
+        assertThat(addressOf(podNamed("late-0"), proxy)).isNotIn(client, db);
+    }
+
+    @Test
+    void aNetworkSharedWithAnotherNamespaceMustStillBeAttachableForItsPods() {
+        String owner = sharedNetworkAndGuestNamespace("tasks-only", "10.9.31.0/24", false);
+        label(ns, "team", "edge");
+        pod("client-0", "StatefulSet", owner + "/tasks-only");
+        cluster.eventually("the pod is refused as not attachable", () -> event("client-0", PodAttachment.REASON_NOT_ATTACHABLE)
+                .map(e -> e.getMessage().contains("names OverlayNetwork " + owner + "/tasks-only, which is not attachable")).orElse(false));
+        assertThat(attached("client-0")).isFalse();
     }
 
     @Test

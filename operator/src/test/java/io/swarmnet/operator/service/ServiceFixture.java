@@ -96,6 +96,21 @@ public final class ServiceFixture implements AutoCloseable {
         baselineNamespaces.add(namespace);
     }
 
+    /** Sets a label of a namespace, or removes it when {@code value} is null, as kubectl label does. */
+    public void labelNamespace(String namespace, String key, String value) {
+        client.namespaces().withName(namespace).edit(n -> {
+            java.util.Map<String, String> labels = new java.util.HashMap<>(n.getMetadata().getLabels() == null ? java.util.Map.of()
+                    : n.getMetadata().getLabels());
+            if (value == null) {
+                labels.remove(key);
+            } else {
+                labels.put(key, value);
+            }
+            n.getMetadata().setLabels(labels);
+            return n;
+        });
+    }
+
     public void restartOperator() {
         operator.close();
         operator = SwarmnetOperator.start(client, config);

@@ -83,16 +83,7 @@ class SharedNetworkServicesTest {
     }
 
     private void label(String namespace, String key, String value) {
-        cluster.client.namespaces().withName(namespace).edit(n -> {
-            Map<String, String> labels = new java.util.HashMap<>(n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels());
-            if (value == null) {
-                labels.remove(key);
-            } else {
-                labels.put(key, value);
-            }
-            n.getMetadata().setLabels(labels);
-            return n;
-        });
+        cluster.labelNamespace(namespace, key, value);
     }
 
     /** A service in {@code namespace} on the networks given as entries (name, or namespace and name). */
