@@ -22,11 +22,11 @@ public class OverlayNetworkStatus {
     private List<NetworkNodeStatus> nodes = new ArrayList<>();
     @JsonPropertyDescription("Number of nodes that carry the network.")
     private Integer nodeCount;
-    @JsonPropertyDescription("SwarmServices attached to the network; while any remain, deletion waits.")
+    @JsonPropertyDescription("SwarmServices attached to the network (<namespace>/<name> for one of another namespace); while any remain, deletion waits.")
     private List<String> attachedServices = new ArrayList<>();
     @JsonPropertyDescription("Addresses of the range in use (gateway, virtual IPs and tasks) and in total.")
     private String addressUsage;
-    @JsonPropertyDescription("Ready, Encrypted and Degraded conditions.")
+    @JsonPropertyDescription("Ready, Encrypted, Degraded, OutsideClusterRanges and, for a network shared with other namespaces, Shared conditions.")
     private List<Condition> conditions = new ArrayList<>();
     @JsonPropertyDescription("The metadata.generation this status describes.")
     private Long observedGeneration;

@@ -19,7 +19,7 @@ public class SwarmServiceStatus {
     private Integer readyReplicas;
     @JsonPropertyDescription("Ready tasks over desired tasks, e.g. 3/3.")
     private String tasksReady;
-    @JsonPropertyDescription("Names of the networks the service is attached to, comma-separated.")
+    @JsonPropertyDescription("Names of the networks the service is attached to, comma-separated (<namespace>/<name> for a network of another namespace).")
     private String networkNames;
     @JsonPropertyDescription("Label selector of the service's task pods (for the scale subresource).")
     @LabelSelector

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** A task's endpoint on one network (docker network inspect's IPv4Address and MacAddress). */
 public class TaskAddress {
 
-    @JsonPropertyDescription("OverlayNetwork name.")
+    @JsonPropertyDescription("OverlayNetwork name; <namespace>/<name> for a network of another namespace.")
     private String network;
     @JsonPropertyDescription("IPv4 address with the network's prefix length, e.g. 10.0.9.3/24.")
     private String address;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** A service's virtual IP on one network, as docker service inspect .Endpoint.VirtualIPs. */
 public class VirtualIP {
 
-    @JsonPropertyDescription("OverlayNetwork name.")
+    @JsonPropertyDescription("OverlayNetwork name; <namespace>/<name> for a network of another namespace.")
     private String network;
     @JsonPropertyDescription("The virtual IP (IPv4, without prefix length).")
     private String address;

@@ -9,6 +9,7 @@ import io.swarmnet.operator.ipam.NetworkDecision;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Computes an OverlayNetwork's status from the allocation decision and what the cluster shows. Pure. */
 public final class DesiredNetworkStatus {
@@ -33,9 +34,16 @@ public final class DesiredNetworkStatus {
      * What the network looks like to IPAM users and the nodes right now.
      *
      * @param clusterRanges the ranges of the cluster itself the network must stay out of, and which of them are unknown
+     * @param shared        the {@code Shared} condition ({@link SharingStatus}), empty for a network that is not shared
      */
     public record Observed(List<String> attachedServices, NodeReports nodes, int addressesInUse, int warningPercent,
-                           ClusterRanges clusterRanges) {
+                           ClusterRanges clusterRanges, Optional<Conditions.Desired> shared) {
+
+        /** A network neither shared nor used from another namespace: no {@code Shared} condition. */
+        public Observed(List<String> attachedServices, NodeReports nodes, int addressesInUse, int warningPercent,
+                        ClusterRanges clusterRanges) {
+            this(attachedServices, nodes, addressesInUse, warningPercent, clusterRanges, Optional.empty());
+        }
     }
 
     public static OverlayNetworkStatus of(OverlayNetwork network, NetworkDecision decision, Observed observed, Instant now) {
@@ -73,6 +81,7 @@ public final class DesiredNetworkStatus {
         boolean encrypted = network.getSpec() != null && network.getSpec().isEncrypted();
         desired.add(observed.nodes().encryptedCondition(encrypted));
         desired.add(outsideClusterRanges(allocation, observed.clusterRanges()));
+        observed.shared().ifPresentOrElse(desired::add, () -> removed.add(SharingStatus.CONDITION_SHARED));
 
         status.setNodes(new ArrayList<>(observed.nodes().nodes()));
         status.setNodeCount(observed.nodes().nodes().size());

@@ -1,5 +1,7 @@
 package io.swarmnet.operator.network;
 
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -12,11 +14,11 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.network.OverlayNetworkStatus;
-import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.Conditions;
@@ -27,11 +29,15 @@ import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkDecision;
 import io.swarmnet.operator.ipam.NetworkRequest;
+import io.swarmnet.operator.service.ServiceNetworks;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -42,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * Reconciles OverlayNetworks: allocates subnet, gateway and VXLAN id (through
  * {@link NetworkAllocations}, which serializes the decisions), reports them with Ready, Degraded and
  * Encrypted conditions, aggregates what the node agents report, and holds deletion with the
- * {@code swarmnet.io/network-in-use} finalizer while SwarmServices still attach to the network.
+ * {@code swarmnet.io/network-in-use} finalizer while SwarmServices still attach to the network. A network shared with other
+ * namespaces ({@code spec.shareWith}) also gets a {@code Shared} condition ({@link SharingStatus}), and counts the services and
+ * pods of those namespaces among its users.
  */
 @ControllerConfiguration(name = OverlayNetworkReconciler.NAME, finalizerName = SwarmnetKeys.FINALIZER_NETWORK)
 public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork>, Cleaner<OverlayNetwork> {
@@ -68,6 +76,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
 
     private volatile InformerEventSource<Node, OverlayNetwork> nodes;
     private volatile InformerEventSource<SwarmService, OverlayNetwork> services;
+    private volatile InformerEventSource<Namespace, OverlayNetwork> namespaces;
 
     public OverlayNetworkReconciler(NetworkAllocations allocations, AddressLedger ledger, OperatorConfig config, ClusterEvents events,
                                     OperatorMetrics metrics, Clock clock, ClusterRangeReader clusterRanges) {
@@ -102,14 +111,28 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                 .withNamespacesInheritedFromController()
                 .withSecondaryToPrimaryMapper(service -> {
                     Set<ResourceID> ids = new HashSet<>(networksNamedBy(service));
-                    String serviceName = service.getMetadata().getName();
-                    primaries.list(service.getMetadata().getNamespace(), n -> n.getStatus() != null
-                                    && n.getStatus().getAttachedServices() != null && n.getStatus().getAttachedServices().contains(serviceName))
+                    primaries.list(n -> n.getStatus() != null && n.getStatus().getAttachedServices() != null
+                                    && n.getStatus().getAttachedServices().contains(serviceKey(service, n.getMetadata().getNamespace())))
                             .forEach(n -> ids.add(ResourceID.fromResource(n)));
                     return ids;
                 })
                 .build(), context);
-        return List.of(nodes, services);
+        // a namespace's labels decide whether spec.shareWith admits it: shared networks, and those used from other
+        // namespaces, say so in their Shared condition
+        namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, OverlayNetwork.class)
+                .withName("namespaces")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(namespace -> {
+                    Set<ResourceID> ids = new HashSet<>();
+                    primaries.list(n -> n.getSpec() != null && n.getSpec().getShareWith() != null || n.getStatus() != null
+                                    && n.getStatus().getAttachedServices() != null
+                                    && n.getStatus().getAttachedServices().stream().anyMatch(a -> a.contains("/")))
+                            .forEach(n -> ids.add(ResourceID.fromResource(n)));
+                    return ids;
+                })
+                .withOnUpdateFilter((before, after) -> !Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels()))
+                .build(), context);
+        return List.of(nodes, services, namespaces);
     }
 
     @Override
@@ -140,9 +163,13 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         }
         metrics.trackNetwork(namespace, name);
 
+        Optional<Conditions.Desired> shared = SharingStatus.condition(network, foreignAttachers(namespace, name),
+                this::namespaceLabels, selectedNamespaces(network));
         DesiredNetworkStatus.Observed observed = new DesiredNetworkStatus.Observed(attachedServices(namespace, name),
-                NodeReports.of(namespace, name, nodes.list().toList()), ledger.inUse(namespace, name), config.addressWarningPercent(), ranges);
+                NodeReports.of(namespace, name, nodes.list().toList()), ledger.inUse(namespace, name), config.addressWarningPercent(), ranges,
+                shared);
         OverlayNetworkStatus status = DesiredNetworkStatus.of(network, decision, observed, clock.instant());
+        reportSharingProblem(network, shared);
         UpdateControl<OverlayNetwork> control;
         if (sameStatus(network.getStatus(), status)) {
             control = UpdateControl.noUpdate();
@@ -190,17 +217,77 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         return DeleteControl.defaultDelete();
     }
 
-    /** Pods that are no task and hold an address on the network (by name, sorted), as docker network rm refuses with endpoints. */
+    /**
+     * Pods that are no task and hold an address on the network (by name, sorted; {@code namespace/name} for a pod of another
+     * namespace), as docker network rm refuses with endpoints.
+     */
     private List<String> attachedPods(String namespace, String name) {
         String prefix = AddressLedger.attachedPodOwner("");
-        return ledger.holdings(namespace, name).values().stream().filter(o -> o.startsWith(prefix))
-                .map(o -> o.substring(prefix.length())).sorted().toList();
+        return ledger.holders(namespace, name).values().stream().filter(h -> h.owner().startsWith(prefix))
+                .map(h -> (h.namespace().equals(namespace) ? "" : h.namespace() + "/") + h.owner().substring(prefix.length()))
+                .sorted().toList();
     }
 
-    /** SwarmServices (by name, sorted) whose spec.networks name the network. */
+    /**
+     * SwarmServices (sorted) whose spec.networks name the network: by name in its namespace, {@code namespace/name} from
+     * another.
+     */
     private List<String> attachedServices(String namespace, String name) {
-        return services.list(namespace, s -> networkNames(s).contains(name))
-                .map(s -> s.getMetadata().getName()).sorted().toList();
+        NetworkReference network = new NetworkReference(namespace, name);
+        return services.list(s -> ServiceNetworks.references(s).contains(network))
+                .map(s -> serviceKey(s, namespace)).sorted().toList();
+    }
+
+    /** A service as the status of a network in {@code networkNamespace} lists it. */
+    private static String serviceKey(SwarmService service, String networkNamespace) {
+        String namespace = service.getMetadata().getNamespace();
+        return (namespace.equals(networkNamespace) ? "" : namespace + "/") + service.getMetadata().getName();
+    }
+
+    /** The services and pods of other namespaces that hold the network. */
+    private List<SharingStatus.Attacher> foreignAttachers(String namespace, String name) {
+        NetworkReference network = new NetworkReference(namespace, name);
+        List<SharingStatus.Attacher> foreign = new ArrayList<>();
+        services.list(s -> !s.getMetadata().getNamespace().equals(namespace) && ServiceNetworks.references(s).contains(network))
+                .sorted(java.util.Comparator.comparing((SwarmService s) -> s.getMetadata().getNamespace())
+                        .thenComparing(s -> s.getMetadata().getName()))
+                .forEach(s -> foreign.add(new SharingStatus.Attacher(s.getMetadata().getNamespace(), "SwarmService "
+                        + s.getMetadata().getNamespace() + "/" + s.getMetadata().getName())));
+        String prefix = AddressLedger.attachedPodOwner("");
+        ledger.holders(namespace, name).values().stream()
+                .filter(h -> !h.namespace().equals(namespace) && h.owner().startsWith(prefix))
+                .map(h -> new SharingStatus.Attacher(h.namespace(), "pod " + h.namespace() + "/" + h.owner().substring(prefix.length())))
+                .sorted(java.util.Comparator.comparing(SharingStatus.Attacher::what))
+                .forEach(foreign::add);
+        return foreign;
+    }
+
+    private Optional<Map<String, String>> namespaceLabels(String namespace) {
+        return namespaces.get(new ResourceID(namespace))
+                .map(n -> Objects.requireNonNullElse(n.getMetadata().getLabels(), Map.of()));
+    }
+
+    /** The namespaces other than its own that the network's spec.shareWith selects now, sorted. */
+    private List<String> selectedNamespaces(OverlayNetwork network) {
+        if (!NetworkAccess.isShared(network)) {
+            return List.of();
+        }
+        String own = network.getMetadata().getNamespace();
+        return namespaces.list().map(n -> n.getMetadata().getName()).filter(n -> !n.equals(own))
+                .filter(n -> NetworkAccess.refusal(network, n, namespaceLabels(n)).isEmpty()).sorted().toList();
+    }
+
+    /** A Warning event when the Shared condition turns False or changes its reason or message: the owner should act. */
+    private void reportSharingProblem(OverlayNetwork network, Optional<Conditions.Desired> shared) {
+        if (shared.isEmpty() || !Conditions.FALSE.equals(shared.get().status())) {
+            return;
+        }
+        Condition before = network.getStatus() == null ? null
+                : Conditions.find(network.getStatus().getConditions(), SharingStatus.CONDITION_SHARED);
+        if (before == null || !Objects.equals(before.getReason(), shared.get().reason())
+                || !Objects.equals(before.getMessage(), shared.get().message())) {
+            events.warning(network, shared.get().reason(), shared.get().message());
+        }
     }
 
     /**
@@ -228,14 +315,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     }
 
     private static Set<ResourceID> networksNamedBy(SwarmService service) {
-        return networkNames(service).stream().map(n -> new ResourceID(n, service.getMetadata().getNamespace())).collect(Collectors.toSet());
-    }
-
-    private static Set<String> networkNames(SwarmService service) {
-        if (service.getSpec() == null || service.getSpec().getNetworks() == null) {
-            return Set.of();
-        }
-        return service.getSpec().getNetworks().stream().map(NetworkAttachment::getName).filter(Objects::nonNull).collect(Collectors.toSet());
+        return ServiceNetworks.references(service).stream().map(n -> new ResourceID(n.name(), n.namespace())).collect(Collectors.toSet());
     }
 
     private static boolean alreadyReported(OverlayNetwork network, NetworkDecision.Rejected rejected) {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Who may attach to a network: its own namespace always, others while spec.shareWith selects them. */
 class NetworkAccessTest {
 
-    private static OverlayNetwork network(NamespaceSelector selector) {
+    /** Network infra/proxy, shared by {@code selector} (not shared when null). */
+    static OverlayNetwork network(NamespaceSelector selector) {
         OverlayNetwork network = new OverlayNetwork();
         network.getMetadata().setNamespace("infra");
         network.getMetadata().setName("proxy");

@@ -162,6 +162,26 @@ class SharedNetworkServicesTest {
         AddressLedger ledger = cluster.operator.ledger();
         assertThat(ledger.inUse(infra, "proxy")).isEqualTo(8);
         assertThat(ledger.holdings(shop, infra + "/proxy").values()).hasSize(4).contains(AddressLedger.vipOwner("web"));
+
+        // the network's owner sees who attaches from where
+        cluster.eventually("the network lists both services", () -> network().getStatus().getAttachedServices()
+                .equals(List.of(shop + "/web", "traefik")));
+        cluster.eventually("the network is Shared", () -> sharedCondition() != null && "True".equals(sharedCondition().getStatus()));
+        assertThat(sharedCondition().getReason()).isEqualTo("NamespacesSelected");
+        // earlier tests' namespaces carry the label too: the list holds them all
+        assertThat(sharedCondition().getMessage()).contains("spec.shareWith.namespaceSelector (" + PROXY_LABEL + "=true) selects "
+                + "namespaces ", "attached from other namespaces: SwarmService " + shop + "/web")
+                .containsPattern("selects namespaces [^;]*\\b" + java.util.regex.Pattern.quote(shop) + "[,;]");
+    }
+
+    private OverlayNetwork network() {
+        return cluster.client.resources(OverlayNetwork.class).inNamespace(infra).withName("proxy").get();
+    }
+
+    private io.fabric8.kubernetes.api.model.Condition sharedCondition() {
+        OverlayNetwork network = network();
+        return network == null || network.getStatus() == null ? null
+                : io.swarmnet.operator.Conditions.find(network.getStatus().getConditions(), "Shared");
     }
 
     @Test
@@ -300,6 +320,15 @@ class SharedNetworkServicesTest {
         cluster.eventually("Ready is False with NetworkNotShared", () -> hasCondition(shop, "web", "Ready", "False", "NetworkNotShared"));
         assertThat(readyMessage(shop, "web")).contains("(" + PROXY_LABEL + "=true,tier=edge) does not select namespace " + shop);
         assertThat(pods(shop, "web")).extracting(p -> p.getMetadata().getName()).containsExactly(task);
+        // the network's owner, who cannot read shop's services, is told on the network
+        cluster.eventually("the network's Shared condition names the service left outside", () -> sharedCondition() != null
+                && "AttachedOutsideSelector".equals(sharedCondition().getReason()));
+        assertThat(sharedCondition().getStatus()).isEqualTo("False");
+        assertThat(sharedCondition().getMessage()).contains("SwarmService " + shop + "/web of namespace " + shop + " still attach",
+                "spec.shareWith.namespaceSelector (" + PROXY_LABEL + "=true,tier=edge) no longer admits it",
+                "running tasks and pods keep their addresses, new ones are refused");
+        cluster.eventually("a warning event on the network", () -> warned(infra, "proxy", "AttachedOutsideSelector",
+                "SwarmService " + shop + "/web", "spec.shareWith.namespaceSelector"));
 
         // removing the network from the service is the way out for the service's owner: its tasks roll off it
         cluster.namespace = shop;
@@ -309,6 +338,23 @@ class SharedNetworkServicesTest {
                 && pods(shop, "web").stream().allMatch(p -> addressOf(p, "own") != null));
         cluster.eventually("the old task's address on the shared network is given back", () -> cluster.operator.ledger()
                 .holdings(shop, infra + "/proxy").isEmpty());
+    }
+
+    @Test
+    void deletingASharedNetworkWaitsForTheServicesOfOtherNamespaces() {
+        proxy(null);
+        label(shop, PROXY_LABEL, "true");
+        service(shop, "web", 1, List.of(new NetworkAttachment(infra, "proxy")));
+        cluster.eventually("the network lists the service", () -> network().getStatus().getAttachedServices().contains(shop + "/web"));
+
+        cluster.client.resources(OverlayNetwork.class).inNamespace(infra).withName("proxy").delete();
+        cluster.eventually("deletion waits, naming the service", () -> {
+            var terminating = io.swarmnet.operator.Conditions.find(network().getStatus().getConditions(), "Terminating");
+            return terminating != null && terminating.getMessage().contains(shop + "/web");
+        });
+        cluster.namespace = shop;
+        cluster.client.resources(SwarmService.class).inNamespace(shop).withName("web").delete();
+        cluster.eventually("the network is gone once the service is", () -> network() == null);
     }
 
     @Test
