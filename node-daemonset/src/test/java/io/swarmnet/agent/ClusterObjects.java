@@ -136,6 +136,14 @@ public final class ClusterObjects {
             return this;
         }
 
+        /** A network another namespace shares with the service's (spec.networks[].namespace). */
+        public ServiceBuilder sharedNetwork(String namespace, String network, String... aliases) {
+            NetworkAttachment attachment = new NetworkAttachment(namespace, network);
+            attachment.setAliases(new ArrayList<>(List.of(aliases)));
+            spec.getNetworks().add(attachment);
+            return this;
+        }
+
         public ServiceBuilder vip(String network, String address) {
             status.getVirtualIPs().add(new VirtualIP(network, address));
             return this;

@@ -10,7 +10,7 @@ import java.util.Optional;
  * A SwarmService as the agent needs it.
  *
  * @param networks   spec.networks in the user's order (interface names follow it)
- * @param virtualIps status.virtualIPs by network name (empty in dnsrr mode)
+ * @param virtualIps status.virtualIPs by network as the service's namespace records it (empty in dnsrr mode)
  */
 public record ServiceInfo(ServiceKey key, EndpointMode endpointMode, List<ServiceNetwork> networks,
         Map<String, IpAddress> virtualIps) {

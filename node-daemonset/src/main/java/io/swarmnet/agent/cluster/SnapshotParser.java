@@ -172,7 +172,10 @@ final class SnapshotParser {
                 }
                 List<String> aliases = attachment.getAliases() == null ? List.of()
                         : attachment.getAliases().stream().filter(a -> a != null && !a.isBlank()).toList();
-                networks.add(new ServiceNetwork(attachment.getName(), aliases));
+                // as the service's tasks and status record it: a network shared from another namespace carries its namespace
+                String recorded = attachment.getNamespace() == null ? attachment.getName()
+                        : new NetworkKey(attachment.getNamespace(), attachment.getName()).relativeTo(namespace);
+                networks.add(new ServiceNetwork(recorded, aliases));
             }
         }
         Map<String, IpAddress> vips = new LinkedHashMap<>();

@@ -12,7 +12,8 @@ import java.util.Optional;
  *
  * @param service         the swarmnet.io/service label; null for a standalone pod
  * @param node            spec.nodeName, empty while unscheduled
- * @param addresses       the swarmnet.io/addresses annotation: network name → address
+ * @param addresses       the swarmnet.io/addresses annotation: network as the pod's namespace records it (its name, or
+ *                        {@code namespace/name} for one shared from another namespace) → address
  * @param phase           status.phase (Pending, Running, Succeeded, Failed, Unknown); Pending when absent
  * @param deleting        metadata.deletionTimestamp is set
  * @param containersReady every container is ready (the ContainersReady condition, or all container statuses)

@@ -5,6 +5,7 @@ import io.swarmnet.agent.cluster.NetworkInfo;
 import io.swarmnet.agent.cluster.ObjectRef;
 import io.swarmnet.agent.cluster.Problem;
 import io.swarmnet.agent.cluster.ServiceInfo;
+import io.swarmnet.agent.cluster.ServiceKey;
 import io.swarmnet.agent.cluster.TaskInfo;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.net.MacAddress;
@@ -152,7 +153,7 @@ public final class DesiredDatapath {
                     continue;
                 }
                 service.virtualIps().forEach((networkName, vip) -> {
-                    Map<IpAddress, List<String>> held = reserved.get(new NetworkKey(service.key().namespace(), networkName));
+                    Map<IpAddress, List<String>> held = reserved.get(NetworkKey.resolve(service.key().namespace(), networkName));
                     if (held != null) {
                         held.computeIfAbsent(vip, a -> new ArrayList<>()).add("the virtual IP of service " + service.key());
                     }
@@ -163,7 +164,7 @@ public final class DesiredDatapath {
                     continue;
                 }
                 task.addresses().forEach((networkName, address) -> {
-                    NetworkKey key = new NetworkKey(task.pod().namespace(), networkName);
+                    NetworkKey key = NetworkKey.resolve(task.pod().namespace(), networkName);
                     Map<IpAddress, List<String>> held = taskHolders.get(key);
                     if (held != null) {
                         held.computeIfAbsent(address, a -> new ArrayList<>()).add("pod " + task.pod());
@@ -244,12 +245,12 @@ public final class DesiredDatapath {
             }).thenComparing(Comparator.naturalOrder()));
             List<PodAttachment> attachments = new ArrayList<>();
             for (String networkName : order) {
-                NetworkKey key = new NetworkKey(task.pod().namespace(), networkName);
+                NetworkKey key = NetworkKey.resolve(task.pod().namespace(), networkName);
                 IpAddress address = task.addresses().get(networkName);
                 NetworkInfo network = snapshot.networks().get(key);
                 if (network == null) {
                     return reject(ref, "NetworkNotFound", "pod " + task.pod() + ": annotation swarmnet.io/addresses names network '"
-                            + networkName + "', which does not exist in namespace " + task.pod().namespace()
+                            + networkName + "', which does not exist in namespace " + key.namespace()
                             + " or has no subnet and VXLAN id allocated yet; the pod is not attached");
                 }
                 Optional<String> why = unusable(network, address);
@@ -290,36 +291,44 @@ public final class DesiredDatapath {
                     mtu(network, node.underlayMtu()), network.encrypted(), List.copyOf(remote.values()), peers, network.internal());
         }
 
-        /** VIP rules of every vip-mode service with a virtual IP on the network, sorted by service name. */
+        /**
+         * VIP rules of every vip-mode service with a virtual IP on the network, sorted by service name (a service of another
+         * namespace than the network's, on a network shared with it, by {@code namespace/name}).
+         */
         private List<VipRule> vipRules(NetworkInfo network) {
-            Map<String, List<IpAddress>> readyByService = new HashMap<>();
+            Map<ServiceKey, List<IpAddress>> readyByService = new HashMap<>();
             for (Member member : members.getOrDefault(network.key(), List.of())) {
                 // a standalone pod is reached by its own name and aliases, never behind a service's VIP
                 if (!member.task().standalone() && member.task().ready() && unusable(network, member.address()).isEmpty()) {
-                    readyByService.computeIfAbsent(member.task().service(), s -> new ArrayList<>()).add(member.address());
+                    readyByService.computeIfAbsent(member.task().serviceKey(), s -> new ArrayList<>()).add(member.address());
                 }
             }
             List<VipRule> rules = new ArrayList<>();
+            // how the network's own namespace records it, and how any other does
+            String own = network.key().name();
+            String shared = network.key().toString();
             for (ServiceInfo service : snapshot.services().values()) {
-                if (!service.key().namespace().equals(network.key().namespace()) || service.endpointMode() != EndpointMode.VIP) {
+                if (service.endpointMode() != EndpointMode.VIP || service.virtualIps().isEmpty()) {
                     continue;
                 }
-                IpAddress vip = service.virtualIps().get(network.key().name());
+                boolean local = service.key().namespace().equals(network.key().namespace());
+                String recorded = local ? own : shared;
+                IpAddress vip = service.virtualIps().get(recorded);
                 if (vip == null) {
                     continue;
                 }
+                String name = local ? service.name() : service.key().toString();
                 List<String> holders = reserved.get(network.key()).get(vip);
                 if (holders.size() > 1) {
                     // also the gateway or another service's VIP: which one would receive the traffic is arbitrary
                     problems.add(Problem.clusterWide(ObjectRef.service(service.key().namespace(), service.name(), null),
-                            "AddressConflict", "SwarmService " + service.key() + ": status.virtualIPs[" + network.key().name()
-                            + "] " + vip + " is " + String.join(" and ", holders) + "; no VIP rule for it until the operator "
-                            + "allocates a unique one"));
+                            "AddressConflict", "SwarmService " + service.key() + ": status.virtualIPs[" + recorded + "] " + vip
+                            + " is " + String.join(" and ", holders) + "; no VIP rule for it until the operator allocates a unique one"));
                     continue;
                 }
-                List<IpAddress> backends = new ArrayList<>(readyByService.getOrDefault(service.name(), List.of()));
+                List<IpAddress> backends = new ArrayList<>(readyByService.getOrDefault(service.key(), List.of()));
                 backends.sort(Comparator.naturalOrder());
-                rules.add(new VipRule(service.name(), network.key(), vip, backends));
+                rules.add(new VipRule(name, network.key(), vip, backends));
             }
             rules.sort(Comparator.comparing(VipRule::service));
             List<VipRule> previous = previousVips.get(network.key());

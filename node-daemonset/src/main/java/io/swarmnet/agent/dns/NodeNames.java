@@ -32,7 +32,7 @@ public final class NodeNames {
         Map<PodRef, NameTable> tables = new HashMap<>();
         for (PodDatapath pod : desired.pods()) {
             Set<String> networks = pod.attachments().stream().map(PodAttachment::network)
-                    .map(n -> n.name()).collect(Collectors.toSet());
+                    .map(n -> n.relativeTo(pod.pod().namespace())).collect(Collectors.toSet());
             tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services, standalone,
                     searches.getOrDefault(pod.pod(), List.of())));
         }

@@ -862,4 +862,91 @@ class DesiredDatapathTest {
             });
         }
     }
+
+    /**
+     * A network of namespace infra that shares itself with shop and blog (the operator decides who may; the agent takes the
+     * addresses it wrote): services of three namespaces on it, two of them named web.
+     */
+    @Nested
+    class SharedAcrossNamespaces {
+
+        final NetworkKey proxy = new NetworkKey("infra", "proxy");
+
+        @BeforeEach
+        void proxyNetworkWithServicesOfThreeNamespaces() {
+            networks.add(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build());
+            services.add(service("traefik").namespace("infra").network("proxy").vip("proxy", "10.0.30.2").build());
+            services.add(service("web").namespace("shop").sharedNetwork("infra", "proxy").vip("infra/proxy", "10.0.30.4").build());
+            services.add(service("web").namespace("blog").sharedNetwork("infra", "proxy").vip("infra/proxy", "10.0.30.6").build());
+            pods.add(task("traefik-1-aaaaa", "traefik").namespace("infra").on("n1").address("proxy", "10.0.30.3").ready().build());
+            pods.add(task("web-1-bbbbb", "web").namespace("shop").on("n2").address("infra/proxy", "10.0.30.5").ready().build());
+            pods.add(task("web-1-ccccc", "web").namespace("blog").on("n1").address("infra/proxy", "10.0.30.7").ready().build());
+        }
+
+        @Test
+        void tasksOfEveryNamespaceAttachToTheOneNetwork() {
+            NodeDatapath datapath = datapath();
+            assertThat(datapath.networks()).extracting(NetworkDatapath::key).containsExactly(proxy);
+            assertThat(pod(datapath, "traefik-1-aaaaa").attachments()).extracting(PodAttachment::network).containsExactly(proxy);
+            assertThat(pod(datapath, "web-1-ccccc").attachments()).extracting(PodAttachment::network, PodAttachment::address)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(proxy, ip("10.0.30.7")));
+            assertThat(carried(datapath, proxy).remoteEndpoints()).extracting(RemoteEndpoint::address, RemoteEndpoint::vtep)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(ip("10.0.30.5"), ip("192.0.2.2")));
+            assertThat(compute().problems()).isEmpty();
+        }
+
+        @Test
+        void servicesOfOneNameInTwoNamespacesKeepTheirOwnVipAndBackends() {
+            PodDatapath traefik = pod(datapath(), "traefik-1-aaaaa");
+            assertThat(traefik.vips()).containsExactly(
+                    new VipRule("blog/web", proxy, ip("10.0.30.6"), ips("10.0.30.7")),
+                    new VipRule("shop/web", proxy, ip("10.0.30.4"), ips("10.0.30.5")),
+                    new VipRule("traefik", proxy, ip("10.0.30.2"), ips("10.0.30.3")));
+            assertThat(pod(datapath(), "web-1-ccccc").vips()).isEqualTo(traefik.vips());
+        }
+
+        @Test
+        void aNetworkOfTheOwnNamespaceWithTheSameNameIsAnotherNetwork() {
+            networks.add(network("proxy").namespace("shop").allocated("10.0.31.0/24", "10.0.31.1", 4201).build());
+            services.add(service("api").namespace("shop").network("proxy").sharedNetwork("infra", "proxy")
+                    .vip("proxy", "10.0.31.2").vip("infra/proxy", "10.0.30.8").build());
+            pods.add(task("api-1-ddddd", "api").namespace("shop").on("n1").address("proxy", "10.0.31.3")
+                    .address("infra/proxy", "10.0.30.9").ready().build());
+
+            NodeDatapath datapath = datapath();
+            NetworkKey shopProxy = new NetworkKey("shop", "proxy");
+            assertThat(datapath.networks()).extracting(NetworkDatapath::key).containsExactly(proxy, shopProxy);
+            assertThat(pod(datapath, "api-1-ddddd").attachments()).extracting(PodAttachment::interfaceName, PodAttachment::network,
+                    PodAttachment::address).containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("swn0", shopProxy, ip("10.0.31.3")),
+                            org.assertj.core.groups.Tuple.tuple("swn1", proxy, ip("10.0.30.9")));
+            // the shared network's rules in the api task name it by namespace; its own network's by name
+            assertThat(pod(datapath, "api-1-ddddd").vips()).extracting(VipRule::service, VipRule::vip).contains(
+                    org.assertj.core.groups.Tuple.tuple("shop/api", ip("10.0.30.8")), org.assertj.core.groups.Tuple.tuple("api", ip("10.0.31.2")));
+            // traefik, on the shared network only, gets no rule for the api's VIP on shop's own network
+            assertThat(pod(datapath, "traefik-1-aaaaa").vips()).extracting(VipRule::vip).doesNotContain(ip("10.0.31.2"))
+                    .contains(ip("10.0.30.8"));
+            assertThat(compute().problems()).isEmpty();
+        }
+
+        @Test
+        void anAddressOfAnotherNamespacesTaskOrVipOnTheSharedNetworkIsAClash() {
+            pods.add(task("web-2-eeeee", "web").namespace("shop").on("n1").address("infra/proxy", "10.0.30.2").ready().build());
+            assertThat(datapath().pods()).extracting(p -> p.pod().name()).doesNotContain("web-2-eeeee");
+            assertThat(compute().problems()).anySatisfy(p -> {
+                assertThat(p.reason()).isEqualTo("AddressConflict");
+                assertThat(p.message()).contains("shop/web-2-eeeee", "10.0.30.2", "infra/proxy", "the virtual IP of service infra/traefik");
+            });
+        }
+
+        @Test
+        void anAttachedPodOfAnotherNamespaceJoinsTheSharedNetwork() {
+            pods.add(ClusterObjects.attachedPod("client-0").namespace("shop").on("n1").address("infra/proxy", "10.0.30.20")
+                    .aliases("infra/proxy", "shop-client").build());
+            PodDatapath client = pod(datapath(), "client-0");
+            assertThat(client.attachments()).extracting(PodAttachment::interfaceName, PodAttachment::network)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("swn0", proxy));
+            assertThat(client.vips()).extracting(VipRule::service).containsExactly("blog/web", "shop/web", "traefik");
+        }
+    }
 }

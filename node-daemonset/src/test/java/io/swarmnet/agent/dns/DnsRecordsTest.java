@@ -177,4 +177,87 @@ class DnsRecordsTest {
         NameTable table = DnsRecords.forPod("default", Set.of("my-network"), List.of(), List.of(a, b), List.of());
         assertThat(table.lookup("cache")).contains(List.of(ip("10.0.9.30"), ip("10.0.9.31")));
     }
+
+    /** A network of namespace infra shared with shop and blog: each records it as infra/proxy, infra as proxy. */
+    private static Svc sharedWeb(String namespace, String vip, String task, String taskAddress) {
+        return new Svc(namespace, "web").on("infra/proxy", vip).alias("infra/proxy", namespace + "-web")
+                .task(task, "infra/proxy", taskAddress);
+    }
+
+    private final ServiceEndpoints traefik = new Svc("infra", "traefik").on("proxy", "10.0.30.2")
+            .task("traefik-1-aaaaa", "proxy", "10.0.30.3").build();
+    private final ServiceEndpoints shopWeb = sharedWeb("shop", "10.0.30.4", "web-1-bbbbb", "10.0.30.5").build();
+    private final ServiceEndpoints blogWeb = sharedWeb("blog", "10.0.30.6", "web-1-ccccc", "10.0.30.7").build();
+
+    @Test
+    void aServiceOfAnotherNamespaceOnASharedNetworkResolvesByItsNameAndByNamespace() {
+        NameTable infra = DnsRecords.forPod("infra", Set.of("proxy"), List.of(traefik, shopWeb));
+        for (String name : List.of("web", "web.proxy", "web.shop", "shop-web", "shop-web.shop")) {
+            assertThat(infra.lookup(name)).as(name).contains(List.of(ip("10.0.30.4")));
+        }
+        assertThat(infra.lookup("tasks.web.shop")).contains(List.of(ip("10.0.30.5")));
+        assertThat(infra.lookup("web-1-bbbbb.shop")).contains(List.of(ip("10.0.30.5")));
+        // the name that always resolves back
+        assertThat(infra.pointer("4.30.0.10.in-addr.arpa")).contains("web.shop");
+        assertThat(infra.pointer("2.30.0.10.in-addr.arpa")).contains("traefik.proxy");
+
+        // and the other way round: the shop's task resolves infra's service on the network they share
+        NameTable shop = DnsRecords.forPod("shop", Set.of("infra/proxy"), List.of(traefik, shopWeb));
+        for (String name : List.of("traefik", "traefik.proxy", "traefik.infra")) {
+            assertThat(shop.lookup(name)).as(name).contains(List.of(ip("10.0.30.2")));
+        }
+        assertThat(shop.lookup("web")).contains(List.of(ip("10.0.30.4")));
+        assertThat(shop.pointer("2.30.0.10.in-addr.arpa")).contains("traefik.infra");
+        assertThat(shop.pointer("4.30.0.10.in-addr.arpa")).contains("web.proxy");
+    }
+
+    @Test
+    void theAskersOwnNamespaceHasThePlainNameAndTheOtherIsReachedByNamespace() {
+        NameTable shop = DnsRecords.forPod("shop", Set.of("infra/proxy"), List.of(traefik, shopWeb, blogWeb));
+        assertThat(shop.lookup("web")).contains(List.of(ip("10.0.30.4")));
+        assertThat(shop.lookup("web.proxy")).contains(List.of(ip("10.0.30.4")));
+        assertThat(shop.lookup("tasks.web")).contains(List.of(ip("10.0.30.5")));
+        assertThat(shop.lookup("web.blog")).contains(List.of(ip("10.0.30.6")));
+        assertThat(shop.lookup("tasks.web.blog")).contains(List.of(ip("10.0.30.7")));
+        assertThat(shop.lookup("web.shop")).contains(List.of(ip("10.0.30.4")));
+        // a name only one namespace has needs no namespace
+        assertThat(shop.lookup("blog-web")).contains(List.of(ip("10.0.30.6")));
+    }
+
+    @Test
+    void aPlainNameSeveralOtherNamespacesClaimIsNotOursButEachQualifiedOneIs() {
+        NameTable infra = DnsRecords.forPod("infra", Set.of("proxy"), List.of(traefik, shopWeb, blogWeb));
+        for (String ambiguous : List.of("web", "web.proxy", "tasks.web", "tasks.web.proxy")) {
+            assertThat(infra.owns(ambiguous)).as(ambiguous).isFalse();
+        }
+        assertThat(infra.lookup("web.shop")).contains(List.of(ip("10.0.30.4")));
+        assertThat(infra.lookup("web.blog")).contains(List.of(ip("10.0.30.6")));
+        assertThat(infra.lookup("traefik")).contains(List.of(ip("10.0.30.2")));
+    }
+
+    @Test
+    void aNetworkOfTheSameNameInAnotherNamespaceIsNotShared() {
+        ServiceEndpoints shopsOwnProxy = new Svc("shop", "secret").on("proxy", "10.0.31.2").task("secret-1-x", "proxy", "10.0.31.3")
+                .build();
+        NameTable infra = DnsRecords.forPod("infra", Set.of("proxy"), List.of(traefik, shopsOwnProxy));
+        assertThat(infra.owns("secret")).isFalse();
+        assertThat(infra.owns("secret.shop")).isFalse();
+        assertThat(infra.owns("secret-1-x")).isFalse();
+        // a pod on both its own proxy and infra's sees each service on its own network only
+        NameTable both = DnsRecords.forPod("shop", Set.of("proxy", "infra/proxy"), List.of(traefik, shopsOwnProxy));
+        assertThat(both.lookup("secret")).contains(List.of(ip("10.0.31.2")));
+        assertThat(both.lookup("traefik")).contains(List.of(ip("10.0.30.2")));
+    }
+
+    @Test
+    void anAttachedPodOfAnotherNamespaceIsResolvedOnTheSharedNetwork() {
+        PodEndpoint client = new PodEndpoint("shop", "client-0", "infra/proxy", ip("10.0.30.20"), List.of("shop-client"));
+        NameTable infra = DnsRecords.forPod("infra", Set.of("proxy"), List.of(traefik), List.of(client), List.of());
+        for (String name : List.of("client-0", "client-0.proxy", "client-0.shop", "shop-client", "shop-client.shop")) {
+            assertThat(infra.lookup(name)).as(name).contains(List.of(ip("10.0.30.20")));
+        }
+        assertThat(infra.pointer("20.30.0.10.in-addr.arpa")).contains("client-0.shop");
+        NameTable elsewhere = DnsRecords.forPod("infra", Set.of("other"), List.of(), List.of(client), List.of());
+        assertThat(elsewhere.owns("client-0")).isFalse();
+    }
 }

@@ -86,4 +86,38 @@ class NodeNamesTest {
         assertThat(busybox.owns("client-7d9f8-x2k4q")).isFalse();
         assertThat(busybox.lookup("tasks.my-busybox")).contains(List.of(ip("10.0.9.6")));
     }
+
+    @Test
+    void tasksOfThreeNamespacesOnASharedNetworkResolveEachOtherAndOnlyThere() {
+        ClusterSnapshot snapshot = ClusterSnapshot.of(
+                List.of(task("traefik-1-a", "traefik").namespace("infra").on("n1").address("proxy", "10.0.30.3").ready().build(),
+                        task("web-1-b", "web").namespace("shop").on("n1").address("infra/proxy", "10.0.30.5")
+                                .address("front", "10.0.40.3").ready().build(),
+                        task("web-1-c", "web").namespace("blog").on("n2").address("infra/proxy", "10.0.30.7").ready().build(),
+                        task("db-1-d", "db").namespace("shop").on("n2").address("front", "10.0.40.4").ready().build()),
+                List.of(service("traefik").namespace("infra").network("proxy").vip("proxy", "10.0.30.2").build(),
+                        service("web").namespace("shop").sharedNetwork("infra", "proxy").network("front")
+                                .vip("infra/proxy", "10.0.30.4").vip("front", "10.0.40.2").build(),
+                        service("web").namespace("blog").sharedNetwork("infra", "proxy", "blog").vip("infra/proxy", "10.0.30.6").build(),
+                        service("db").namespace("shop").network("front").vip("front", "10.0.40.5").build()),
+                List.of(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build(),
+                        network("front").namespace("shop").allocated("10.0.40.0/24", "10.0.40.1", 4201).build()),
+                List.of(node("n1", "192.0.2.1"), node("n2", "192.0.2.2")));
+        Map<PodRef, NameTable> tables = namesOnN1(snapshot);
+        NameTable traefik = tableOf(tables, "traefik-1-a");
+        assertThat(traefik.lookup("web.shop")).contains(List.of(ip("10.0.30.4")));
+        assertThat(traefik.lookup("web.blog")).contains(List.of(ip("10.0.30.6")));
+        assertThat(traefik.lookup("blog")).as("blog's alias on the shared network").contains(List.of(ip("10.0.30.6")));
+        assertThat(traefik.owns("web")).as("two other namespaces have web").isFalse();
+        // shop's db is on shop's own network only: nothing of it reaches infra
+        assertThat(traefik.owns("db")).isFalse();
+        assertThat(traefik.owns("db.shop")).isFalse();
+        NameTable shopWeb = tableOf(tables, "web-1-b");
+        // on both of its networks, in the order of the networks as shop records them (front, infra/proxy)
+        assertThat(shopWeb.lookup("web")).contains(List.of(ip("10.0.40.2"), ip("10.0.30.4")));
+        assertThat(shopWeb.lookup("web.proxy")).contains(List.of(ip("10.0.30.4")));
+        assertThat(shopWeb.lookup("web.blog")).contains(List.of(ip("10.0.30.6")));
+        assertThat(shopWeb.lookup("traefik")).contains(List.of(ip("10.0.30.2")));
+        assertThat(shopWeb.lookup("db")).contains(List.of(ip("10.0.40.5")));
+    }
 }
