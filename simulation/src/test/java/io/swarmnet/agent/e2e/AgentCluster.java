@@ -53,6 +53,8 @@ final class AgentCluster implements AutoCloseable {
     private final KubernetesClient client;
     private final SimulatedCluster cluster;
     private final Map<String, SimulatedPod> pods = new ConcurrentHashMap<>();
+    /** The namespace of each pod of the test (by pod name; names are unique in a test), when it is not the default one. */
+    private final Map<String, String> namespaceOf = new ConcurrentHashMap<>();
     private final Map<Integer, NodeAgent> agents = new java.util.HashMap<>();
     private final Map<Integer, AutoCloseable> handles = new ConcurrentHashMap<>();
     private SimulatedCluster.AgentLauncher launcher;
@@ -187,6 +189,22 @@ final class AgentCluster implements AutoCloseable {
         return run(name, ClusterObjects.task(name, service), node, addresses);
     }
 
+    /** As {@link #runTask}, for a service of {@code namespace} (created with {@link #namespace}). */
+    SimulatedPod runTask(String namespace, String name, String service, int node, Map<String, String> addresses) {
+        namespaceOf.put(name, namespace);
+        return run(name, ClusterObjects.task(name, service).namespace(namespace), node, addresses);
+    }
+
+    /** Creates a namespace with these labels. */
+    void namespace(String name, Map<String, String> labels) {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata().build())
+                .create();
+    }
+
+    private String namespaceOf(String pod) {
+        return namespaceOf.getOrDefault(pod, ClusterObjects.NS);
+    }
+
     /**
      * A pod that is no task, on attachable networks as the operator leaves it (label, addresses, the networks it asked
      * for in {@code addresses}' order with {@code aliases}), running on node {@code node}; the node's agent then attaches it.
@@ -205,7 +223,7 @@ final class AgentCluster implements AutoCloseable {
         Pod created = client.resource(pod).create();
         // the kubelet's part: the pod runs with ready containers (agents may write their condition meanwhile)
         writeStatus(name, current -> current.setStatus(pod.getStatus()));
-        PodRef ref = new PodRef(ClusterObjects.NS, name, created.getMetadata().getUid());
+        PodRef ref = new PodRef(namespaceOf(name), name, created.getMetadata().getUid());
         SimulatedPod simulated = cluster.createPod(cluster.node(node), ref);
         pods.put(name, simulated);
         return simulated;
@@ -226,7 +244,7 @@ final class AgentCluster implements AutoCloseable {
 
     /** Deletes the task from the API and then its namespace from its node, as the kubelet does. */
     void deleteTask(String name) {
-        client.pods().inNamespace(ClusterObjects.NS).withName(name).delete();
+        client.pods().inNamespace(namespaceOf(name)).withName(name).delete();
         SimulatedPod pod = pods.remove(name);
         if (pod != null) {
             cluster.deletePod(pod.ref());
@@ -242,7 +260,7 @@ final class AgentCluster implements AutoCloseable {
     /** Read, change, write the pod's status; again on a conflict with an agent's concurrent write. */
     private void writeStatus(String name, java.util.function.Consumer<Pod> change) {
         for (int attempt = 1; ; attempt++) {
-            Pod pod = client.pods().inNamespace(ClusterObjects.NS).withName(name).get();
+            Pod pod = client.pods().inNamespace(namespaceOf(name)).withName(name).get();
             change.accept(pod);
             try {
                 client.resource(pod).updateStatus();
@@ -261,7 +279,7 @@ final class AgentCluster implements AutoCloseable {
 
     /** The pod's swarmnet.io/attached condition, as its node's agent last wrote it. */
     Optional<io.fabric8.kubernetes.api.model.PodCondition> attachedCondition(String name) {
-        Pod pod = client.pods().inNamespace(ClusterObjects.NS).withName(name).get();
+        Pod pod = client.pods().inNamespace(namespaceOf(name)).withName(name).get();
         if (pod == null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
             return Optional.empty();
         }
@@ -276,6 +294,19 @@ final class AgentCluster implements AutoCloseable {
 
     KernelTools.Result exec(String pod, String... command) {
         return cluster.exec(pod(pod), command);
+    }
+
+    /** Skips the calling test unless it runs as root (network namespaces) with {@code tools} on PATH. */
+    static void assumeRootWith(String... tools) {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
+        for (String tool : tools) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(onPath(tool), "needs '" + tool + "' on PATH (scripts/install-deps.sh installs it)");
+        }
+    }
+
+    /** One busybox ping from inside {@code pod}, waiting at most a second for the answer. */
+    boolean ping(String pod, String address) {
+        return exec(pod, "busybox", "ping", "-c", "1", "-W", "1", address).ok();
     }
 
     /** What busybox nslookup prints (both streams) for {@code name}, asked of the embedded resolver inside {@code pod}. */

@@ -3,7 +3,6 @@ package io.swarmnet.agent.e2e;
 import static io.swarmnet.agent.ClusterObjects.network;
 import static io.swarmnet.agent.ClusterObjects.service;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.api.network.OverlayNetwork;
@@ -39,10 +38,7 @@ class AttachablePodEndToEndTest {
 
     @Test
     void anAttachedPodReachesAndResolvesTheServiceAndIsResolvedByNameAndAlias() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
-        for (String tool : List.of("ip", "nft", "busybox")) {
-            assumeTrue(AgentCluster.onPath(tool), "needs '" + tool + "' on PATH (scripts/install-deps.sh installs it)");
-        }
+        AgentCluster.assumeRootWith("ip", "nft", "busybox");
         stage = AgentCluster.start(2);
         OverlayNetwork shared = network("shared").allocated("10.233.0.0/24", "10.233.0.1", 4712).build();
         shared.getSpec().setAttachable(true);
@@ -71,7 +67,7 @@ class AttachablePodEndToEndTest {
     }
 
     private boolean ping(String pod, String address) {
-        return stage.exec(pod, "busybox", "ping", "-c", "1", "-W", "1", address).ok();
+        return stage.ping(pod, address);
     }
 
     private String nslookup(String pod, String name) {
