@@ -6,11 +6,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.swarmnet.api.Patches;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
@@ -401,8 +401,7 @@ public final class AttachablePods implements AutoCloseable {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("status").putArray("conditions").add(condition);
         try {
-            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                    .subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
+            Patches.send(client, pod, "status", PatchType.STRATEGIC_MERGE, patch.toString());
         } catch (KubernetesClientException e) {
             LOG.info("pod {}/{}: could not set {}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
                     SwarmnetKeys.CONDITION_ATTACHED, e.getMessage());
@@ -415,8 +414,7 @@ public final class AttachablePods implements AutoCloseable {
         // the uid pins the write to this pod, not one of the same name created since
         ((ObjectNode) patch.get("metadata")).put("uid", meta.getUid());
         try {
-            client.pods().inNamespace(meta.getNamespace()).withName(meta.getName())
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            Patches.send(client, pod, null, PatchType.JSON_MERGE, patch.toString());
             return true;
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404 && e.getCode() != 409) {

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -25,6 +24,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.swarmnet.api.Patches;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
@@ -569,9 +569,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                                                    Optional<Duration> recheck) {
         if (!sameStatus(service.getStatus(), status)) {
             String patch = JSON.createObjectNode().set("status", JSON.valueToTree(status)).toString();
-            client.resources(SwarmService.class).inNamespace(service.getMetadata().getNamespace())
-                    .withName(service.getMetadata().getName()).subresource("status")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+            Patches.send(client, service, "status", PatchType.JSON_MERGE, patch);
         }
         written.put(service.getMetadata().getUid(), status);
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
