@@ -118,9 +118,11 @@ class OperatorStartBenchmark {
                     () -> second.metrics().succeeded(SwarmService.KIND) >= SERVICES);
             double adoptSeconds = seconds(coldStart);
             double reconcileSeconds = adoptSeconds - startedSeconds;
+            // reconciles begin while start() waits for the last informers, so they can all be done by the time it returns
             System.out.printf("BENCHMARK operator, cold start adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
-                            + "in %.2f s; all services reconciled after %.2f s; %.1f SwarmService reconciles/s after sync%n",
-                    SERVICES, TASKS, expectedPods, startedSeconds, adoptSeconds, SERVICES / Math.max(reconcileSeconds, 0.001));
+                            + "in %.2f s; all services reconciled after %.2f s (%s)%n", SERVICES, TASKS, expectedPods, startedSeconds, adoptSeconds,
+                    reconcileSeconds < 0.05 ? "all of them by the time the start returned"
+                            : String.format("%.1f SwarmService reconciles/s after the start returned", SERVICES / reconcileSeconds));
             System.out.printf("BENCHMARK operator, cold start: reconcile time swarmservice %s, overlaynetwork %s%n",
                     second.metrics().reconcileTimes("swarmservice"), second.metrics().reconcileTimes("overlaynetwork"));
             Thread.sleep(2000);
