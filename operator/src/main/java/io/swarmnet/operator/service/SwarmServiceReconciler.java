@@ -43,6 +43,7 @@ import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
 import io.swarmnet.operator.service.template.NodeFacts;
@@ -96,8 +97,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static final String INDEX_NETWORK = "swarmnet.io/network";
     /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
     private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
-    private static final String TASK_OWNER_PREFIX = "task:";
-    private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
     /**
@@ -710,7 +709,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         String namespace = service.getMetadata().getNamespace();
         String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
         String key = namespace + "/" + podName;
-        String owner = AddressLedger.taskOwner(podName);
+        AddressOwner owner = AddressOwner.task(podName);
         inFlight.add(key);
         boolean done = false;
         try {
@@ -802,7 +801,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private List<VirtualIP> holdVirtualIPs(SwarmService service, List<AllocatableNetwork> serviceNetworks)
             throws AddressPoolExhaustedException {
         String namespace = service.getMetadata().getNamespace();
-        String owner = AddressLedger.vipOwner(service.getMetadata().getName());
+        AddressOwner owner = AddressOwner.virtualIps(service.getMetadata().getName());
         Set<String> current = new HashSet<>();
         serviceNetworks.forEach(n -> current.add(n.name()));
         for (VirtualIP old : previousVirtualIPs(service)) {
@@ -858,7 +857,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             String pod = entry.getKey();
             if (!present.contains(pod) && podGone(client, namespace, pod)) {
                 for (String network : entry.getValue()) {
-                    ledger.release(namespace, network, AddressLedger.taskOwner(pod));
+                    ledger.release(namespace, network, AddressOwner.task(pod));
                 }
                 known.remove(pod);
             }
@@ -886,15 +885,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 continue;
             }
             lastSweep.put(key, tick);
-            for (String owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
-                if (owner.startsWith(TASK_OWNER_PREFIX)) {
-                    String pod = owner.substring(TASK_OWNER_PREFIX.length());
-                    if (podGone(client, namespace, pod)) {
+            for (AddressOwner owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
+                if (owner.kind() == AddressOwner.Kind.TASK) {
+                    if (podGone(client, namespace, owner.name())) {
                         LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
                         ledger.release(namespace, network, owner);
                     }
-                } else if (owner.startsWith(VIP_OWNER_PREFIX)) {
-                    String service = owner.substring(VIP_OWNER_PREFIX.length());
+                } else if (owner.kind() == AddressOwner.Kind.VIRTUAL_IPS) {
+                    String service = owner.name();
                     if (services.get(new ResourceID(service, namespace)).isEmpty()) {
                         LOG.info("network {}/{}: releasing the virtual IP of service {}, which no longer exists", namespace, network, service);
                         ledger.release(namespace, network, owner);
@@ -949,7 +947,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (!remaining.isEmpty()) {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
         }
-        String vipOwner = AddressLedger.vipOwner(service.getMetadata().getName());
+        AddressOwner vipOwner = AddressOwner.virtualIps(service.getMetadata().getName());
         for (String network : networkNames) {
             ledger.release(namespace, network, vipOwner);
         }
