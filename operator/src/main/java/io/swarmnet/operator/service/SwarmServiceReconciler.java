@@ -30,7 +30,6 @@ import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.api.service.EndpointMode;
 import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
@@ -112,6 +111,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final AddressLedger ledger;
     private final OperatorConfig config;
     private final RandomGenerator random = new SecureRandom();
+    private final ServiceVirtualIps virtualIps;
     /**
      * Pods ({@code namespace/name}) whose addresses are allocated but that the pod cache may not
      * show yet; the orphan sweep leaves their addresses alone. Shared by all reconcile threads.
@@ -141,6 +141,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.config = Objects.requireNonNull(config, "config");
+        this.virtualIps = new ServiceVirtualIps(ledger);
     }
 
     @Override
@@ -251,16 +252,16 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         if (problem != null) {
             // nothing is created or removed while the service cannot work: running tasks keep running
-            return blocked(context.getClient(), service, taskPods, problem, events, previousVirtualIPs(service), Optional.empty());
+            return blocked(context.getClient(), service, taskPods, problem, events, ServiceVirtualIps.inStatus(service), Optional.empty());
         }
         List<AllocatableNetwork> serviceNetworks = resolved.networks();
 
         List<VirtualIP> virtualIPs;
         try {
-            virtualIPs = holdVirtualIPs(service, serviceNetworks);
+            virtualIPs = virtualIps.hold(service, serviceNetworks);
         } catch (AddressPoolExhaustedException e) {
             return blocked(context.getClient(), service, taskPods, new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
-                    "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
+                    "no virtual IP for this service: " + e.getMessage()), events, ServiceVirtualIps.inStatus(service), Optional.of(EXHAUSTED_RETRY));
         }
 
         // host-mode ports are part of what the tasks run: a change rolls them, as in Docker
@@ -797,34 +798,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     // ---------------------------------------------------------------- addresses
 
-    /** Holds one VIP per network in vip mode; in dnsrr mode and on networks left behind, gives them back. */
-    private List<VirtualIP> holdVirtualIPs(SwarmService service, List<AllocatableNetwork> serviceNetworks)
-            throws AddressPoolExhaustedException {
-        String namespace = service.getMetadata().getNamespace();
-        AddressOwner owner = AddressOwner.virtualIps(service.getMetadata().getName());
-        Set<String> current = new HashSet<>();
-        serviceNetworks.forEach(n -> current.add(n.name()));
-        for (VirtualIP old : previousVirtualIPs(service)) {
-            if (!current.contains(old.getNetwork())) {
-                ledger.release(namespace, old.getNetwork(), owner);
-            }
-        }
-        List<VirtualIP> vips = new ArrayList<>();
-        if (service.getSpec().effectiveEndpointMode() == EndpointMode.DNSRR) {
-            serviceNetworks.forEach(n -> ledger.release(namespace, n.name(), owner));
-            return vips;
-        }
-        for (AllocatableNetwork network : serviceNetworks) {
-            vips.add(new VirtualIP(network.name(), ledger.allocate(network, owner).toString()));
-        }
-        return vips;
-    }
-
-    private static List<VirtualIP> previousVirtualIPs(SwarmService service) {
-        return service.getStatus() == null || service.getStatus().getVirtualIPs() == null ? List.of()
-                : service.getStatus().getVirtualIPs().stream().filter(v -> v.getNetwork() != null).toList();
-    }
-
     private static String serviceKey(SwarmService service) {
         return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
     }
@@ -904,7 +877,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private static Set<String> networksInUse(SwarmService service, List<Pod> taskPods) {
         Set<String> names = new LinkedHashSet<>(networkNames(service));
-        previousVirtualIPs(service).forEach(v -> names.add(v.getNetwork()));
+        ServiceVirtualIps.inStatus(service).forEach(v -> names.add(v.getNetwork()));
         for (Pod pod : taskPods) {
             names.addAll(new ObservedTask(pod).addresses().byNetwork().keySet());
         }
@@ -947,10 +920,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (!remaining.isEmpty()) {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
         }
-        AddressOwner vipOwner = AddressOwner.virtualIps(service.getMetadata().getName());
-        for (String network : networkNames) {
-            ledger.release(namespace, network, vipOwner);
-        }
+        virtualIps.release(service, networkNames);
         releaseVanishedTasks(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         knownTasks.remove(serviceKey(service));
