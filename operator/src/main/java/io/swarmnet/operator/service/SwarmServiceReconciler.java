@@ -26,9 +26,7 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.swarmnet.api.contract.SwarmnetKeys;
-import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
-import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.ServiceMode;
@@ -66,7 +64,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -77,10 +74,9 @@ import org.slf4j.LoggerFactory;
  * replaces, rolls and removes task pods as {@link TaskPlan} decides, and reports everything in
  * status. This class acts; the decisions are made by the pure classes of this package.
  *
- * <p>Address bookkeeping: a task's addresses are allocated in the {@link AddressLedger} under
- * {@code task:<pod>} before its pod is created and written into the pod; they are released once
- * the pod is gone from the cluster (not when it starts terminating, since it may still answer on
- * them): each reconcile compares the service's pods with those it last knew. Besides, each of
+ * <p>Address bookkeeping: {@link TaskAddressBook} allocates a task's addresses before its pod is
+ * created and releases them once the pod is gone from the cluster; {@link ServiceVirtualIps} holds
+ * the service's virtual IPs. Besides, each of
  * the service's networks is swept now and then (at most once a minute, and on service deletion)
  * for addresses whose pod or service no longer exists, so nothing that lost track of an address
  * (a failed creation in an odd place, a missed event) leaks it for long.
@@ -112,17 +108,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final OperatorConfig config;
     private final RandomGenerator random = new SecureRandom();
     private final ServiceVirtualIps virtualIps;
-    /**
-     * Pods ({@code namespace/name}) whose addresses are allocated but that the pod cache may not
-     * show yet; the orphan sweep leaves their addresses alone. Shared by all reconcile threads.
-     */
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-    /**
-     * Each service's task pods ({@code namespace/service} to pod name to its networks) as last seen
-     * or created, so a pod that disappeared is noticed, and its addresses released, on the
-     * service's next reconcile without scanning whole networks.
-     */
-    private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
+    private final TaskAddressBook taskAddresses;
     /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
     private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
     /** The status last written for each service (by uid); see {@link #lastStatus}. */
@@ -142,6 +128,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.config = Objects.requireNonNull(config, "config");
         this.virtualIps = new ServiceVirtualIps(ledger);
+        this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
     }
 
     @Override
@@ -237,7 +224,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
-        releaseVanishedTasks(context.getClient(), service, taskPods);
+        taskAddresses.releaseVanished(context.getClient(), service, taskPods);
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
         ServiceHealth.Blocker problem = validate(service);
@@ -353,7 +340,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             refusals.forget(service);
         }
 
-        rememberTasks(service, created, serviceNetworks);
+        taskAddresses.remember(service, created, serviceNetworks);
 
         int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
         List<Pod> shown = new ArrayList<>();
@@ -700,39 +687,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return bound != null ? Optional.of(bound) : TaskPod.pinnedNode(pod);
     }
 
-    /**
-     * Allocates the task's addresses, then creates its pod with them. The pod name is reserved in
-     * {@link #inFlight} first so that a concurrent orphan sweep does not take the addresses back
-     * before the pod shows up in the cache.
-     */
+    /** Creates the task's pod with addresses allocated for it ({@link TaskAddressBook#create}). */
     private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, NodeFacts node, String templateHash,
                            List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException, TemplateException {
         String namespace = service.getMetadata().getNamespace();
         String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
-        String key = namespace + "/" + podName;
-        AddressOwner owner = AddressOwner.task(podName);
-        inFlight.add(key);
-        boolean done = false;
-        try {
-            Map<String, IpAddress> addresses = new TreeMap<>();
-            for (AllocatableNetwork network : serviceNetworks) {
-                addresses.put(network.name(), ledger.allocate(network, owner));
-            }
-            Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, new TaskAddresses(addresses),
-                    config.clusterDomain(), config.attachWait());
+        return taskAddresses.create(namespace, podName, serviceNetworks, addresses -> {
+            Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, addresses, config.clusterDomain(), config.attachWait());
             Pod created = client.pods().inNamespace(namespace).resource(pod).create();
             pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);
-            done = true;
             return created;
-        } finally {
-            if (!done) {
-                // the pod does not exist: give its addresses back at once
-                for (AllocatableNetwork network : serviceNetworks) {
-                    ledger.release(namespace, network.name(), owner);
-                }
-            }
-            inFlight.remove(key);
-        }
+        });
     }
 
     private static void deletePod(KubernetesClient client, String namespace, String podName) {
@@ -798,52 +763,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     // ---------------------------------------------------------------- addresses
 
-    private static String serviceKey(SwarmService service) {
-        return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
-    }
-
-    /** Notes every task pod the service has now, with its networks (seen ones and just created ones). */
-    private void rememberTasks(SwarmService service, List<Pod> created, List<AllocatableNetwork> serviceNetworks) {
-        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
-        Set<String> networkNames = new HashSet<>();
-        serviceNetworks.forEach(n -> networkNames.add(n.name()));
-        for (Pod pod : created) {
-            known.put(pod.getMetadata().getName(), networkNames);
-        }
-    }
-
-    /**
-     * Releases the addresses of task pods this service had and that are gone from the cluster. A pod
-     * missing from the cache is confirmed with the API first (the cache may lag behind), so a pod
-     * that exists never loses its addresses.
-     */
-    private void releaseVanishedTasks(KubernetesClient client, SwarmService service, List<Pod> taskPods) {
-        String namespace = service.getMetadata().getNamespace();
-        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
-        Set<String> present = new HashSet<>();
-        for (Pod pod : taskPods) {
-            String name = pod.getMetadata().getName();
-            present.add(name);
-            known.put(name, new ObservedTask(pod).addresses().byNetwork().keySet());
-        }
-        for (var entry : new ArrayList<>(known.entrySet())) {
-            String pod = entry.getKey();
-            if (!present.contains(pod) && podGone(client, namespace, pod)) {
-                for (String network : entry.getValue()) {
-                    ledger.release(namespace, network, AddressOwner.task(pod));
-                }
-                known.remove(pod);
-            }
-        }
-    }
-
-    /** In-flight first, then the cache, then the API server: a creator leaves in-flight only once the API has the pod. */
-    private boolean podGone(KubernetesClient client, String namespace, String pod) {
-        return !inFlight.contains(namespace + "/" + pod)
-                && pods.get(new ResourceID(pod, namespace)).isEmpty()
-                && client.pods().inNamespace(namespace).withName(pod).get() == null;
-    }
-
     /**
      * Gives back addresses on these networks whose owner no longer exists — a task pod or a service
      * that is gone — whatever path lost track of it (a crash between allocation and creation, a
@@ -860,7 +779,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             lastSweep.put(key, tick);
             for (AddressOwner owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
                 if (owner.kind() == AddressOwner.Kind.TASK) {
-                    if (podGone(client, namespace, owner.name())) {
+                    if (taskAddresses.podGone(client, namespace, owner.name())) {
                         LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
                         ledger.release(namespace, network, owner);
                     }
@@ -921,9 +840,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
         }
         virtualIps.release(service, networkNames);
-        releaseVanishedTasks(context.getClient(), service, List.of());
+        taskAddresses.releaseVanished(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
-        knownTasks.remove(serviceKey(service));
+        taskAddresses.forget(service);
         written.remove(service.getMetadata().getUid());
         events(context.getClient()).forget(service);
         refusals.forget(service);
