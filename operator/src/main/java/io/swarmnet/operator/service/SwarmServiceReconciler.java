@@ -40,7 +40,6 @@ import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
-import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
 import io.swarmnet.operator.service.template.NodeFacts;
@@ -66,8 +65,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs each SwarmService's tasks as Pods: checks its networks, holds its virtual IPs, creates,
@@ -76,10 +73,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Address bookkeeping: {@link TaskAddressBook} allocates a task's addresses before its pod is
  * created and releases them once the pod is gone from the cluster; {@link ServiceVirtualIps} holds
- * the service's virtual IPs. Besides, each of
- * the service's networks is swept now and then (at most once a minute, and on service deletion)
- * for addresses whose pod or service no longer exists, so nothing that lost track of an address
- * (a failed creation in an odd place, a missed event) leaks it for long.
+ * the service's virtual IPs. Besides, {@link OrphanSweep} sweeps each of the service's networks now
+ * and then (at most once a minute, and on service deletion) for addresses whose pod or service no
+ * longer exists.
  */
 // not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
@@ -88,29 +84,21 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     public static final String NAME = "swarmservice";
 
-    private static final Logger LOG = LoggerFactory.getLogger(SwarmServiceReconciler.class);
     private static final String INDEX_NETWORK = "swarmnet.io/network";
     /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
     private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
-    /**
-     * How often a whole network is scanned for addresses whose owner is gone by a path the
-     * per-service bookkeeping cannot see. Rare on purpose: the scan copies the network's holdings.
-     */
-    private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(60);
     /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
     private static final Duration CLEANUP_RETRY = Duration.ofSeconds(2);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final AddressLedger ledger;
     private final OperatorConfig config;
     private final RandomGenerator random = new SecureRandom();
     private final ServiceVirtualIps virtualIps;
     private final TaskAddressBook taskAddresses;
-    /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
-    private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
+    private final OrphanSweep sweep;
     /** The status last written for each service (by uid); see {@link #lastStatus}. */
     private final Map<String, SwarmServiceStatus> written = new ConcurrentHashMap<>();
     /** Services whose task pods the API server refuses, and when to try again. */
@@ -125,9 +113,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile ClusterEvents recorder;
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
-        this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.config = Objects.requireNonNull(config, "config");
         this.virtualIps = new ServiceVirtualIps(ledger);
+        this.sweep = new OrphanSweep(ledger, System::nanoTime);
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
     }
 
@@ -763,35 +751,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     // ---------------------------------------------------------------- addresses
 
-    /**
-     * Gives back addresses on these networks whose owner no longer exists — a task pod or a service
-     * that is gone — whatever path lost track of it (a crash between allocation and creation, a
-     * missed delete). Each network at most every {@link #SWEEP_INTERVAL} unless {@code now}.
-     */
+    /** Sweeps the networks for addresses whose task pod or service is gone ({@link OrphanSweep}). */
     private void sweepNetworks(KubernetesClient client, String namespace, Collection<String> networkNames, boolean now) {
-        long tick = System.nanoTime();
-        for (String network : networkNames) {
-            String key = namespace + "/" + network;
-            Long last = lastSweep.get(key);
-            if (!now && last != null && tick - last < SWEEP_INTERVAL.toNanos()) {
-                continue;
-            }
-            lastSweep.put(key, tick);
-            for (AddressOwner owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
-                if (owner.kind() == AddressOwner.Kind.TASK) {
-                    if (taskAddresses.podGone(client, namespace, owner.name())) {
-                        LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
-                        ledger.release(namespace, network, owner);
-                    }
-                } else if (owner.kind() == AddressOwner.Kind.VIRTUAL_IPS) {
-                    String service = owner.name();
-                    if (services.get(new ResourceID(service, namespace)).isEmpty()) {
-                        LOG.info("network {}/{}: releasing the virtual IP of service {}, which no longer exists", namespace, network, service);
-                        ledger.release(namespace, network, owner);
-                    }
-                }
-            }
-        }
+        sweep.sweep(namespace, networkNames, now, pod -> taskAddresses.podGone(client, namespace, pod),
+                service -> services.get(new ResourceID(service, namespace)).isEmpty());
     }
 
     private static Set<String> networksInUse(SwarmService service, List<Pod> taskPods) {
