@@ -9,8 +9,6 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -63,7 +61,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 
 /**
@@ -99,8 +96,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final ServiceVirtualIps virtualIps;
     private final TaskAddressBook taskAddresses;
     private final OrphanSweep sweep;
-    /** The status last written for each service (by uid); see {@link #lastStatus}. */
-    private final Map<String, SwarmServiceStatus> written = new ConcurrentHashMap<>();
+    private final ServiceStatusWriter statuses = new ServiceStatusWriter();
     /** Services whose task pods the API server refuses, and when to try again. */
     private final TaskRefusal refusals = new TaskRefusal();
 
@@ -254,7 +250,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
-                lastStatus(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
+                statuses.last(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
         update.notices().forEach(n -> {
             if (n.warning()) {
@@ -353,8 +349,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         IngressPublisher.Outcome published = publisher.publish(context.getClient(), service, events);
         List<Conditions.Desired> conditions = new ArrayList<>(ServiceHealth.conditions(assessment));
         published.condition().ifPresent(conditions::add);
-        SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
-                conditions, now);
+        SwarmServiceStatus status = ServiceStatusReport.of(service, networkNames(service), shown, virtualIPs, subnets(serviceNetworks),
+                desired.slots().size(), readySlots, conditions, now);
         status.setEndpoints(PublishedPorts.endpoints(spec, published.ingress()));
         if (published.condition().isEmpty()) {
             status.getConditions().removeIf(c -> IngressPublisher.PUBLISHED.equals(c.getType()));
@@ -365,7 +361,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         status.setHandledRollback(update.handledRollback());
         Set<String> wanted = new HashSet<>();
         slots.forEach(slot -> wanted.add(slot.label()));
-        SwarmServiceStatus last = lastStatus(service);
+        SwarmServiceStatus last = statuses.last(service);
         status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
 
         Optional<Duration> recheck = earliest(earliest(plan.recheckAfter(), update.recheckAfter()), published.retry());
@@ -488,89 +484,23 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             // once per transition, not on every reconcile
             events.warning(service, blocker.reason(), blocker.message());
         }
-        List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
-                .flatMap(Optional::stream).toList();
-        int desired = service.getSpec() == null ? 0
-                : service.getSpec().effectiveMode() == ServiceMode.GLOBAL ? (int) existing.stream().filter(ExistingTask::isActive).count()
-                : Math.max(0, service.getSpec().effectiveReplicas());
-        int ready = (int) existing.stream().filter(t -> t.isActive() && t.ready()).map(ExistingTask::slot).distinct().count();
-        var assessment = new ServiceHealth.Assessment(desired, Math.min(ready, desired),
-                new TaskPlan.Rollout(desired, 0, 0, 0, false), blocker, 0, null);
         Map<String, Cidr> subnets = new HashMap<>();
         for (String network : networkNames(service)) {
             networks.get(new ResourceID(network, service.getMetadata().getNamespace()))
                     .filter(n -> n.getStatus() != null && n.getStatus().getSubnet() != null)
                     .ifPresent(n -> subnets.put(network, Cidr.parse(n.getStatus().getSubnet())));
         }
-        SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
-                ServiceHealth.conditions(assessment), Instant.now());
-        SwarmServiceStatus last = lastStatus(service);
-        if (last != null) {
-            // nothing is rolled while blocked: the update's bookkeeping stays as it was
-            status.setUpdateStatus(last.getUpdateStatus());
-            status.setCurrentTemplate(last.getCurrentTemplate());
-            status.setPreviousTemplate(last.getPreviousTemplate());
-            status.setHandledRollback(last.getHandledRollback());
-            status.setTaskHistory(last.getTaskHistory());
-            status.setEndpoints(last.getEndpoints());
-        }
+        SwarmServiceStatus status = ServiceStatusReport.blocked(service, networkNames(service), taskPods, blocker, virtualIPs,
+                subnets, statuses.last(service), Instant.now());
         return withStatus(client, service, status, recheck);
     }
 
-    private SwarmServiceStatus status(SwarmService service, List<Pod> shown, List<VirtualIP> virtualIPs, Map<String, Cidr> subnets,
-                                      int desired, int readySlots, List<Conditions.Desired> conditions, Instant now) {
-        long generation = Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L);
-        List<TaskStatus> rows = new ArrayList<>();
-        int running = 0;
-        for (Pod pod : shown) {
-            ObservedTask task = new ObservedTask(pod);
-            rows.add(task.status(subnets));
-            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                running++;
-            }
-        }
-        var previous = service.getStatus() == null ? null : service.getStatus().getConditions();
-        return ServiceStatusReport.build(service.getMetadata().getName(), generation, desired, running, readySlots,
-                networkNames(service), virtualIPs, rows, Conditions.merge(previous, conditions, List.of(), generation, now));
-    }
-
-    /**
-     * Writes status as one JSON merge patch of the status subresource, without a resourceVersion.
-     * The whole status is replaced (lists included), and this reconciler is its only writer, so no
-     * lock is needed; JOSDK's own non-SSA status patch is a JSON Patch diffed against the cached
-     * object, which the API refuses whenever the cache lags behind the previous write.
-     */
     private UpdateControl<SwarmService> withStatus(KubernetesClient client, SwarmService service, SwarmServiceStatus status,
                                                    Optional<Duration> recheck) {
-        if (!sameStatus(service.getStatus(), status)) {
-            String patch = JSON.createObjectNode().set("status", JSON.valueToTree(status)).toString();
-            client.resources(SwarmService.class).inNamespace(service.getMetadata().getNamespace())
-                    .withName(service.getMetadata().getName()).subresource("status")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-        }
-        written.put(service.getMetadata().getUid(), status);
+        statuses.write(client, service, status);
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
-    }
-
-
-    /**
-     * The status this reconciler last wrote for the service, or the cached one after a restart. The
-     * cache can lag behind a status write, and the update bookkeeping (which template runs, whether
-     * a rollback stands) must never be read from before the last decision, or a rolled-back template
-     * would be rolled out again.
-     */
-    private SwarmServiceStatus lastStatus(SwarmService service) {
-        SwarmServiceStatus mine = written.get(service.getMetadata().getUid());
-        return mine != null ? mine : service.getStatus();
-    }
-
-    private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
-        if (before == null) {
-            return false;
-        }
-        return JSON.valueToTree(before).equals(JSON.valueToTree(after));
     }
 
     // ---------------------------------------------------------------- tasks
@@ -806,7 +736,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         taskAddresses.releaseVanished(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         taskAddresses.forget(service);
-        written.remove(service.getMetadata().getUid());
+        statuses.forget(service);
         events(context.getClient()).forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();
