@@ -50,7 +50,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -104,6 +103,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<OverlayNetwork, SwarmService> networks;
     private volatile InformerEventSource<Node, SwarmService> nodes;
     private volatile InformerEventSource<Service, SwarmService> ingressServices;
+    private final TaskNodes taskNodes = new TaskNodes(() -> nodes.list());
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
     private volatile ClusterEvents recorder;
@@ -239,9 +239,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         PodTemplateSpec template = HostPorts.template(spec);
         String specHash = TemplateHash.of(template, networkNames(service));
         Map<String, Node> nodeOfSlot = new HashMap<>();
-        List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? globalSlots(spec, taskPods, nodeOfSlot)
+        List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? taskNodes.globalSlots(spec, taskPods, nodeOfSlot)
                 : DesiredTasks.replicatedSlots(spec.effectiveReplicas());
-        Optional<String> badHostname = hostnameProblem(service, template, slots, nodeOfSlot);
+        Optional<String> badHostname = taskNodes.hostnameProblem(service, template, slots, nodeOfSlot);
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
             events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
@@ -290,7 +290,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             try {
                 Node node = nodeOfSlot.get(creation.slot().label());
                 if (node == null && place) {
-                    Optional<Node> chosen = placeTask(runAs.getSpec().getTemplate().getSpec(), taskPods, removed, created);
+                    Optional<Node> chosen = taskNodes.place(runAs.getSpec().getTemplate().getSpec(), taskPods, removed, created);
                     if (chosen.isEmpty()) {
                         // no node may take it: the NoEligibleNode check below says so
                         break;
@@ -335,7 +335,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         int readySlots = readySlots(desired, existing, removed);
         ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker() : null;
         if (blocker == null && readySlots < desiredCount(spec, desired)) {
-            blocker = noEligibleNode(spec).orElse(null);
+            blocker = taskNodes.noEligibleNode(spec).orElse(null);
             if (blocker != null) {
                 // said once: the same reason and message for the same service is not written again
                 events.warning(service, blocker.reason(), blocker.message());
@@ -418,33 +418,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return spec.effectiveMode() == ServiceMode.GLOBAL ? Math.max(1, desired.slots().size()) : desired.slots().size();
     }
 
-    /**
-     * When the cluster has nodes but none may take a new task of this service (none runs a swarmnet
-     * agent, or the template's constraints exclude the rest), why, node by node (a few of them).
-     * With no Node in the cache at all nothing is claimed: the cache may not have synced.
-     */
-    private Optional<ServiceHealth.Blocker> noEligibleNode(SwarmServiceSpec spec) {
-        List<String> reasons = new ArrayList<>();
-        int count = 0;
-        for (Node node : (Iterable<Node>) nodes.list()::iterator) {
-            Optional<String> rejected = NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node);
-            if (rejected.isEmpty()) {
-                return Optional.empty();
-            }
-            if (reasons.size() < 3) {
-                reasons.add(rejected.get());
-            }
-            count++;
-        }
-        if (count == 0) {
-            return Optional.empty();
-        }
-        return Optional.of(new ServiceHealth.Blocker(ServiceHealth.REASON_NO_ELIGIBLE_NODE, "none of the " + count
-                + " nodes can run a task of this service: " + String.join("; ", reasons) + (count > reasons.size() ? "; ..." : "")
-                + ". Tasks run only on nodes where the swarmnet agent runs: widen the chart's agent.nodeSelector or"
-                + " agent.tolerations, or the template's nodeSelector, affinity and tolerations"));
-    }
-
     /** What is wrong with the spec that the schema did not refuse, or null. */
     private static ServiceHealth.Blocker validate(SwarmService service) {
         SwarmServiceSpec spec = service.getSpec();
@@ -512,97 +485,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                         .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
-    }
-
-    /**
-     * Slots of a global service: nodes that admit a new task, plus nodes whose running task may
-     * stay (a NoSchedule taint added later keeps new tasks off but does not evict).
-     */
-    private List<TaskSlot> globalSlots(SwarmServiceSpec spec, List<Pod> taskPods, Map<String, Node> nodeOfSlot) {
-        Set<String> runningOn = new HashSet<>();
-        for (Pod pod : taskPods) {
-            ObservedTask task = new ObservedTask(pod);
-            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                task.slot().filter(TaskSlot::isGlobal).ifPresent(s -> runningOn.add(s.node()));
-            }
-        }
-        List<TaskSlot> slots = new ArrayList<>();
-        for (Node node : nodes.list().toList()) {
-            if (node.getMetadata().getDeletionTimestamp() != null) {
-                continue;
-            }
-            TaskSlot slot = TaskSlot.global(node.getMetadata().getName());
-            boolean eligible = runningOn.contains(slot.node())
-                    ? NodeEligibility.rejectsRunningTask(spec.getTemplate().getSpec(), node).isEmpty()
-                    : NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node).isEmpty();
-            if (eligible) {
-                slots.add(slot);
-                nodeOfSlot.put(slot.label(), node);
-            }
-        }
-        return slots;
-    }
-
-    /**
-     * Why some task of this template would get an invalid hostname, checked for every slot on its
-     * node (a global task), on every node it may be placed on (a template naming the node), or
-     * anywhere. Task names are taken with a stand-in suffix of the real one's length and alphabet.
-     */
-    private Optional<String> hostnameProblem(SwarmService service, PodTemplateSpec template, List<TaskSlot> slots,
-                                             Map<String, Node> nodeOfSlot) {
-        var podSpec = template.getSpec();
-        if (podSpec.getHostname() == null) {
-            return Optional.empty();
-        }
-        String name = service.getMetadata().getName();
-        List<Node> candidates = service.getSpec().effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(podSpec)
-                ? eligibleNodes(podSpec) : null;
-        String suffix = "b".repeat(TaskPod.SUFFIX_LENGTH);
-        for (TaskSlot slot : slots) {
-            String podName = TaskPod.name(name, slot, suffix);
-            List<Node> onNodes = nodeOfSlot.containsKey(slot.label()) ? List.of(nodeOfSlot.get(slot.label()))
-                    : candidates != null ? candidates : Collections.singletonList(null);
-            for (Node node : onNodes) {
-                NodeFacts facts = node == null ? null : NodeFacts.of(node);
-                Optional<String> problem = TaskTemplates.hostnameProblem(name, podSpec, TaskPod.facts(service, slot, facts, podName),
-                        slot + (node == null ? "" : " on node " + node.getMetadata().getName()));
-                if (problem.isPresent()) {
-                    return problem;
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** Nodes that may take a new task of this template now. */
-    private List<Node> eligibleNodes(PodSpec podSpec) {
-        return nodes.list().filter(n -> n.getMetadata().getDeletionTimestamp() == null)
-                .filter(n -> NodeEligibility.rejectsNewTask(podSpec, n).isEmpty())
-                .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList();
-    }
-
-    /**
-     * The node for a new replicated task whose template names its node, chosen as swarm's scheduler
-     * spreads: an eligible node with the fewest of the service's tasks. Tasks being removed in this
-     * round do not count; those created in it do.
-     */
-    private Optional<Node> placeTask(PodSpec podSpec, List<Pod> taskPods, Set<String> removed,
-                                     List<Pod> created) {
-        List<String> onNodes = new ArrayList<>();
-        for (Pod pod : taskPods) {
-            if (!removed.contains(pod.getMetadata().getName()) && new ObservedTask(pod).lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                placedOn(pod).ifPresent(onNodes::add);
-            }
-        }
-        created.forEach(pod -> placedOn(pod).ifPresent(onNodes::add));
-        List<Node> eligible = eligibleNodes(podSpec);
-        return TaskPlacement.spread(eligible.stream().map(n -> n.getMetadata().getName()).toList(), onNodes)
-                .flatMap(name -> eligible.stream().filter(n -> n.getMetadata().getName().equals(name)).findFirst());
-    }
-
-    private static Optional<String> placedOn(Pod pod) {
-        String bound = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-        return bound != null ? Optional.of(bound) : TaskPod.pinnedNode(pod);
     }
 
     /** Creates the task's pod with addresses allocated for it ({@link TaskAddressBook#create}). */
