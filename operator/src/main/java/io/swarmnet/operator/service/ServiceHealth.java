@@ -51,6 +51,11 @@ public final class ServiceHealth {
      * @param message names the object and field and says what to do
      */
     public record Blocker(String reason, String message) {
+
+        /** A mistake in the spec that the schema did not catch. */
+        public static Blocker invalidSpec(String message) {
+            return new Blocker(REASON_INVALID_SPEC, message);
+        }
     }
 
     /**

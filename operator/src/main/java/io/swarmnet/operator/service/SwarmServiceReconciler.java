@@ -211,7 +211,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         taskAddresses.releaseVanished(context.getClient(), service, taskPods);
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
-        ServiceHealth.Blocker problem = validate(service);
+        ServiceHealth.Blocker problem = ServiceSpecCheck.problem(service);
         if (problem != null) {
             // each new mistake is told, not only the first one after a working spec (the same one is said once)
             events.warning(service, problem.reason(), problem.message());
@@ -245,7 +245,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
             events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
-            return blocked(context.getClient(), service, taskPods, invalid(badHostname.get()), events, virtualIPs, Optional.empty());
+            return blocked(context.getClient(), service, taskPods, ServiceHealth.Blocker.invalidSpec(badHostname.get()), events, virtualIPs, Optional.empty());
         }
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),
@@ -303,7 +303,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 recordCreation(events, service, creation, pod);
             } catch (TemplateException e) {
                 // the spec's template was checked; this is a rolled-back revision, or a node that came since
-                exhausted = invalid(e.getMessage());
+                exhausted = ServiceHealth.Blocker.invalidSpec(e.getMessage());
                 events.warning(service, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
                 break;
             } catch (AddressPoolExhaustedException e) {
@@ -416,37 +416,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
     private static int desiredCount(SwarmServiceSpec spec, DesiredTasks desired) {
         return spec.effectiveMode() == ServiceMode.GLOBAL ? Math.max(1, desired.slots().size()) : desired.slots().size();
-    }
-
-    /** What is wrong with the spec that the schema did not refuse, or null. */
-    private static ServiceHealth.Blocker validate(SwarmService service) {
-        SwarmServiceSpec spec = service.getSpec();
-        if (spec == null || spec.getTemplate() == null || spec.getTemplate().getSpec() == null
-                || spec.getTemplate().getSpec().getContainers() == null || spec.getTemplate().getSpec().getContainers().isEmpty()) {
-            return invalid("spec.template.spec.containers is missing or empty; give the pod template at least one container");
-        }
-        if (spec.effectiveMode() == ServiceMode.REPLICATED && spec.effectiveReplicas() < 0) {
-            return invalid("spec.replicas is " + spec.getReplicas() + "; use 0 or more");
-        }
-        String publish = PublishedPorts.problem(spec);
-        if (publish != null) {
-            return invalid(publish);
-        }
-        Optional<String> template = TaskTemplates.problem(service.getMetadata().getName(), spec.getTemplate().getSpec());
-        if (template.isPresent()) {
-            return invalid(template.get());
-        }
-        try {
-            UpdatePolicy.of(spec.getUpdateConfig());
-            UpdatePolicy.ofRollback(spec.getRollbackConfig());
-        } catch (IllegalArgumentException e) {
-            return invalid(e.getMessage());
-        }
-        return null;
-    }
-
-    private static ServiceHealth.Blocker invalid(String message) {
-        return new ServiceHealth.Blocker(ServiceHealth.REASON_INVALID_SPEC, message);
     }
 
     private UpdateControl<SwarmService> blocked(KubernetesClient client, SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
