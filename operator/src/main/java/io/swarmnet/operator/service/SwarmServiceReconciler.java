@@ -46,7 +46,6 @@ import io.swarmnet.operator.service.template.TemplateException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -278,7 +277,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             removed.add(removal.podName());
             recordRemoval(events, service, removal, byName.get(removal.podName()));
             if (byName.containsKey(removal.podName())) {
-                ended.add(historyRow(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
+                ended.add(TaskHistory.row(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
             }
         }
 
@@ -391,26 +390,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         spec.setTemplate(JSON.convertValue(template, PodTemplateSpec.class));
         copy.setSpec(spec);
         return copy;
-    }
-
-    /** The status.taskHistory row of a task the plan removes. */
-    private static TaskStatus historyRow(Pod pod, TaskPlan.Removal removal, String templateHash, Map<String, Cidr> subnets,
-                                         Instant now) {
-        ObservedTask task = new ObservedTask(pod);
-        TaskStatus row = task.status(subnets);
-        // a task whose container exited non-zero failed, even when its pod still runs (a crash loop), as in docker service ps
-        Optional<String> crashed = task.crashed();
-        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED || crashed.isPresent();
-        row.setState(failed ? ObservedTask.State.Failed.name() : "Shutdown");
-        row.setMessage(switch (removal.reason()) {
-            case FINISHED -> task.message();
-            case UPDATE -> crashed.map(why -> why + "; replaced by a task of template " + templateHash)
-                    .orElse("replaced by a task of template " + templateHash + (task.message() == null ? "" : " (it was " + task.message() + ")"));
-            case SLOT_REMOVED -> "its slot is no longer wanted";
-            case DUPLICATE -> "its slot had another task";
-        });
-        row.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
-        return row;
     }
 
     /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
