@@ -251,13 +251,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
                 statuses.last(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
-        update.notices().forEach(n -> {
-            if (n.warning()) {
-                events.warning(service, n.reason(), n.message());
-            } else {
-                events.normal(service, n.reason(), n.message());
-            }
-        });
+        update.notices().forEach(n -> tell(events, service, n));
         String templateHash = update.current().getHash();
         // after a rollback the tasks run the template rolled back to, not the one spec.template holds
         SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current().getTemplate())
@@ -275,7 +269,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         for (TaskPlan.Removal removal : plan.removals()) {
             deletePod(context.getClient(), namespace, removal.podName());
             removed.add(removal.podName());
-            recordRemoval(events, service, removal, byName.get(removal.podName()));
+            tell(events, service, TaskEvents.removed(removal, byName.get(removal.podName())));
             if (byName.containsKey(removal.podName())) {
                 ended.add(TaskHistory.row(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
             }
@@ -299,7 +293,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 Pod pod = createTask(context.getClient(), runAs, creation.slot(), node == null ? null : NodeFacts.of(node),
                         templateHash, serviceNetworks);
                 created.add(pod);
-                recordCreation(events, service, creation, pod);
+                tell(events, service, TaskEvents.created(creation, pod));
             } catch (TemplateException e) {
                 // the spec's template was checked; this is a rolled-back revision, or a node that came since
                 exhausted = ServiceHealth.Blocker.invalidSpec(e.getMessage());
@@ -483,29 +477,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return null;
     }
 
-    private static void recordCreation(ClusterEvents events, SwarmService service, TaskPlan.Creation creation, Pod pod) {
-        String addresses = new ObservedTask(pod).addresses().byNetwork().toString();
-        switch (creation.reason()) {
-            case NEW -> events.normal(service, "TaskCreated", "created task " + pod.getMetadata().getName() + " for "
-                    + creation.slot() + " with addresses " + addresses);
-            case REPLACEMENT -> events.normal(service, "TaskReplaced", "replaced the task of " + creation.slot() + " with "
-                    + pod.getMetadata().getName() + " (addresses " + addresses + ")");
-            case UPDATE -> events.normal(service, "TaskUpdated", "started task " + pod.getMetadata().getName() + " from the "
-                    + "current template for " + creation.slot() + " (addresses " + addresses + ")");
-        }
-    }
-
-    private static void recordRemoval(ClusterEvents events, SwarmService service, TaskPlan.Removal removal, Pod pod) {
-        String task = removal.podName();
-        switch (removal.reason()) {
-            case SLOT_REMOVED -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
-                    + (removal.slot().isGlobal() ? " no longer admits the service" : " is above spec.replicas"));
-            case FINISHED -> events.warning(service, "TaskFailed", "task " + task + " in " + removal.slot() + " ended ("
-                    + (pod == null ? "unknown" : new ObservedTask(pod).message()) + "); replacing it in the same slot");
-            case UPDATE -> events.normal(service, "TaskUpdating", "stopping task " + task + " of " + removal.slot()
-                    + " to replace it with the current template");
-            case DUPLICATE -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
-                    + " already has a task");
+    private static void tell(ClusterEvents events, SwarmService service, UpdateMonitor.Notice notice) {
+        if (notice.warning()) {
+            events.warning(service, notice.reason(), notice.message());
+        } else {
+            events.normal(service, notice.reason(), notice.message());
         }
     }
 
