@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -31,7 +30,6 @@ import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.SwarmServiceStatus;
-import io.swarmnet.api.service.TaskStatus;
 import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.ClusterEvents;
@@ -40,10 +38,7 @@ import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
-import io.swarmnet.operator.service.template.NodeFacts;
 import io.swarmnet.operator.service.template.TaskTemplates;
-import io.swarmnet.operator.service.template.TemplateException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,14 +47,12 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.random.RandomGenerator;
 
 /**
  * Runs each SwarmService's tasks as Pods: checks its networks, holds its virtual IPs, creates,
@@ -89,8 +82,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final OperatorConfig config;
-    private final RandomGenerator random = new SecureRandom();
     private final ServiceVirtualIps virtualIps;
     private final TaskAddressBook taskAddresses;
     private final OrphanSweep sweep;
@@ -103,15 +94,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<Node, SwarmService> nodes;
     private volatile InformerEventSource<Service, SwarmService> ingressServices;
     private final TaskNodes taskNodes = new TaskNodes(() -> nodes.list());
+    private final TaskPlanExecutor executor;
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
     private volatile ClusterEvents recorder;
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
-        this.config = Objects.requireNonNull(config, "config");
         this.virtualIps = new ServiceVirtualIps(ledger);
         this.sweep = new OrphanSweep(ledger, System::nanoTime);
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
+        this.executor = new TaskPlanExecutor(config, taskAddresses, taskNodes, refusals,
+                pod -> pods.handleRecentResourceCreate(ResourceID.fromResource(pod), pod));
     }
 
     @Override
@@ -251,7 +244,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
                 statuses.last(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
-        update.notices().forEach(n -> tell(events, service, n));
+        update.notices().forEach(n -> TaskEvents.tell(events, service, n));
         String templateHash = update.current().getHash();
         // after a rollback the tasks run the template rolled back to, not the one spec.template holds
         SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current().getTemplate())
@@ -262,61 +255,13 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .flatMap(Optional::stream).toList();
         TaskPlan plan = TaskPlan.decide(desired, existing, now);
 
-        Map<String, Pod> byName = new LinkedHashMap<>();
-        taskPods.forEach(p -> byName.put(p.getMetadata().getName(), p));
-        Set<String> removed = new HashSet<>();
-        List<TaskStatus> ended = new ArrayList<>();
-        for (TaskPlan.Removal removal : plan.removals()) {
-            deletePod(context.getClient(), namespace, removal.podName());
-            removed.add(removal.podName());
-            tell(events, service, TaskEvents.removed(removal, byName.get(removal.podName())));
-            if (byName.containsKey(removal.podName())) {
-                ended.add(TaskHistory.row(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
-            }
-        }
-
-        List<Pod> created = new ArrayList<>();
-        ServiceHealth.Blocker exhausted = null;
-        TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
-        boolean place = spec.effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(runAs.getSpec().getTemplate().getSpec());
-        for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
-            try {
-                Node node = nodeOfSlot.get(creation.slot().label());
-                if (node == null && place) {
-                    Optional<Node> chosen = taskNodes.place(runAs.getSpec().getTemplate().getSpec(), taskPods, removed, created);
-                    if (chosen.isEmpty()) {
-                        // no node may take it: the NoEligibleNode check below says so
-                        break;
-                    }
-                    node = chosen.get();
-                }
-                Pod pod = createTask(context.getClient(), runAs, creation.slot(), node == null ? null : NodeFacts.of(node),
-                        templateHash, serviceNetworks);
-                created.add(pod);
-                tell(events, service, TaskEvents.created(creation, pod));
-            } catch (TemplateException e) {
-                // the spec's template was checked; this is a rolled-back revision, or a node that came since
-                exhausted = ServiceHealth.Blocker.invalidSpec(e.getMessage());
-                events.warning(service, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
-                break;
-            } catch (AddressPoolExhaustedException e) {
-                exhausted = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
-                        "cannot start the task for " + creation.slot() + ": " + e.getMessage());
-                events.warning(service, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, exhausted.message());
-                break;
-            } catch (KubernetesClientException e) {
-                if (!TaskRefusal.isRefusal(e)) {
-                    throw e;
-                }
-                refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
-                events.warning(service, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
-                break;
-            }
-        }
-        if (refusal == null && !created.isEmpty()) {
-            refusals.forget(service);
-        }
-
+        Map<String, Cidr> subnets = subnets(serviceNetworks);
+        TaskPlanExecutor.Outcome done = executor.execute(context.getClient(), events, plan, new TaskPlanExecutor.Round(
+                service, runAs, taskPods, nodeOfSlot, templateHash, serviceNetworks, subnets, now));
+        List<Pod> created = done.created();
+        Set<String> removed = done.removed();
+        ServiceHealth.Blocker exhausted = done.failed();
+        TaskRefusal.Refused refusal = done.refusal();
         taskAddresses.remember(service, created, serviceNetworks);
 
         int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
@@ -342,7 +287,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         IngressPublisher.Outcome published = publisher.publish(context.getClient(), service, events);
         List<Conditions.Desired> conditions = new ArrayList<>(ServiceHealth.conditions(assessment));
         published.condition().ifPresent(conditions::add);
-        SwarmServiceStatus status = ServiceStatusReport.of(service, networkNames(service), shown, virtualIPs, subnets(serviceNetworks),
+        SwarmServiceStatus status = ServiceStatusReport.of(service, networkNames(service), shown, virtualIPs, subnets,
                 desired.slots().size(), readySlots, conditions, now);
         status.setEndpoints(PublishedPorts.endpoints(spec, published.ingress()));
         if (published.condition().isEmpty()) {
@@ -355,7 +300,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Set<String> wanted = new HashSet<>();
         slots.forEach(slot -> wanted.add(slot.label()));
         SwarmServiceStatus last = statuses.last(service);
-        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
+        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), done.ended(), wanted));
 
         Optional<Duration> recheck = earliest(earliest(plan.recheckAfter(), update.recheckAfter()), published.retry());
         if (exhausted != null) {
@@ -429,29 +374,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .toList();
     }
 
-    /** Creates the task's pod with addresses allocated for it ({@link TaskAddressBook#create}). */
-    private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, NodeFacts node, String templateHash,
-                           List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException, TemplateException {
-        String namespace = service.getMetadata().getNamespace();
-        String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
-        return taskAddresses.create(namespace, podName, serviceNetworks, addresses -> {
-            Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, addresses, config.clusterDomain(), config.attachWait());
-            Pod created = client.pods().inNamespace(namespace).resource(pod).create();
-            pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);
-            return created;
-        });
-    }
-
-    private static void deletePod(KubernetesClient client, String namespace, String podName) {
-        try {
-            client.pods().inNamespace(namespace).withName(podName).delete();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
-                throw e;
-            }
-        }
-    }
-
     private static Pod markTerminating(Pod pod) {
         Pod copy = new PodBuilder(pod).build();
         if (copy.getMetadata().getDeletionTimestamp() == null) {
@@ -475,14 +397,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             }
         }
         return null;
-    }
-
-    private static void tell(ClusterEvents events, SwarmService service, UpdateMonitor.Notice notice) {
-        if (notice.warning()) {
-            events.warning(service, notice.reason(), notice.message());
-        } else {
-            events.normal(service, notice.reason(), notice.message());
-        }
     }
 
     // ---------------------------------------------------------------- addresses
@@ -530,7 +444,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         for (Pod pod : taskPods) {
             remaining.add(pod);
             if (pod.getMetadata().getDeletionTimestamp() == null) {
-                deletePod(context.getClient(), namespace, pod.getMetadata().getName());
+                TaskPlanExecutor.delete(context.getClient(), namespace, pod.getMetadata().getName());
             }
         }
         Set<String> networkNames = networksInUse(service, taskPods);

@@ -1,9 +1,11 @@
 package io.swarmnet.operator.service;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.swarmnet.api.service.SwarmService;
+import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.service.UpdateMonitor.Notice;
 
-/** The Events a service's task creations and removals are told by ({@code kubectl describe ssvc}). Pure. */
+/** The Events a service's task creations and removals are told by ({@code kubectl describe ssvc}), and the telling. */
 final class TaskEvents {
 
     private TaskEvents() {
@@ -34,5 +36,13 @@ final class TaskEvents {
             case DUPLICATE -> new Notice(false, "TaskRemoved", "removed task " + task + ": " + removal.slot()
                     + " already has a task");
         };
+    }
+
+    static void tell(ClusterEvents events, SwarmService service, Notice notice) {
+        if (notice.warning()) {
+            events.warning(service, notice.reason(), notice.message());
+        } else {
+            events.normal(service, notice.reason(), notice.message());
+        }
     }
 }

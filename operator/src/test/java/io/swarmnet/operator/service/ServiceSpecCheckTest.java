@@ -2,7 +2,6 @@ package io.swarmnet.operator.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.UpdateConfig;
 import org.junit.jupiter.api.Test;
@@ -10,12 +9,7 @@ import org.junit.jupiter.api.Test;
 class ServiceSpecCheckTest {
 
     private static SwarmService service() {
-        SwarmService service = new SwarmService();
-        service.getMetadata().setName("web");
-        service.getMetadata().setNamespace("default");
-        service.getSpec().setTemplate(new PodTemplateSpecBuilder().withNewSpec().addNewContainer()
-                .withName("web").withImage("nginx").endContainer().endSpec().build());
-        return service;
+        return TestServices.web();
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.service.EndpointPort;
@@ -28,13 +27,9 @@ class ServiceStatusReportTest {
     private static final Instant NOW = Instant.parse("2026-12-01T10:00:00Z");
 
     private static SwarmService service(int replicas) {
-        SwarmService service = new SwarmService();
-        service.getMetadata().setName("web");
-        service.getMetadata().setNamespace("default");
+        SwarmService service = TestServices.web();
         service.getMetadata().setGeneration(4L);
         service.getSpec().setReplicas(replicas);
-        service.getSpec().setTemplate(new PodTemplateSpecBuilder().withNewSpec().addNewContainer()
-                .withName("web").withImage("nginx").endContainer().endSpec().build());
         return service;
     }
 

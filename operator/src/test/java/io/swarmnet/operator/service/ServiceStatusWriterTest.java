@@ -2,9 +2,7 @@ package io.swarmnet.operator.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.api.service.VirtualIP;
@@ -17,13 +15,7 @@ class ServiceStatusWriterTest {
     private final ServiceStatusWriter writer = new ServiceStatusWriter();
 
     private static SwarmService create(KubernetesClient client) {
-        SwarmService service = new SwarmService();
-        service.getMetadata().setName("web");
-        service.getMetadata().setNamespace("default");
-        service.getSpec().setTemplate(new PodTemplateSpecBuilder().withNewSpec().addNewContainer()
-                .withName("web").withImage("nginx").endContainer().endSpec().build());
-        service.getSpec().setNetworks(List.of(new NetworkAttachment("front")));
-        return client.resource(service).create();
+        return client.resource(TestServices.web()).create();
     }
 
     private static SwarmServiceStatus status(int replicas, List<VirtualIP> virtualIPs) {

@@ -32,10 +32,7 @@ class TaskAddressBookTest {
     private final TaskAddressBook book = new TaskAddressBook(ledger, (namespace, pod) -> cache.contains(namespace + "/" + pod));
 
     private static SwarmService service() {
-        SwarmService service = new SwarmService();
-        service.getMetadata().setName("web");
-        service.getMetadata().setNamespace("default");
-        return service;
+        return TestServices.web();
     }
 
     private static Pod task(String name, TaskAddresses addresses) {
