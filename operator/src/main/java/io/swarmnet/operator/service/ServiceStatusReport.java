@@ -2,6 +2,7 @@ package io.swarmnet.operator.service;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.service.ServiceMode;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Assembles status the way {@code docker service ps} and {@code docker service inspect} present a
@@ -107,5 +109,26 @@ public final class ServiceStatusReport {
             status.setEndpoints(last.getEndpoints());
         }
         return status;
+    }
+
+    /**
+     * The task pods status shows after a round: those the round removed marked terminating (the
+     * cache does not show their deletion yet), then those it created.
+     */
+    static List<Pod> shown(List<Pod> taskPods, Set<String> removed, List<Pod> created, Instant now) {
+        List<Pod> shown = new ArrayList<>();
+        for (Pod pod : taskPods) {
+            shown.add(removed.contains(pod.getMetadata().getName()) ? markTerminating(pod, now) : pod);
+        }
+        shown.addAll(created);
+        return shown;
+    }
+
+    private static Pod markTerminating(Pod pod, Instant now) {
+        Pod copy = new PodBuilder(pod).build();
+        if (copy.getMetadata().getDeletionTimestamp() == null) {
+            copy.getMetadata().setDeletionTimestamp(now.toString());
+        }
+        return copy;
     }
 }

@@ -3,7 +3,6 @@ package io.swarmnet.operator.service;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
@@ -265,12 +264,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         taskAddresses.remember(service, created, serviceNetworks);
 
         int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
-        List<Pod> shown = new ArrayList<>();
-        for (Pod pod : taskPods) {
-            shown.add(removed.contains(pod.getMetadata().getName()) ? markTerminating(pod) : pod);
-        }
-        shown.addAll(created);
-        int readySlots = readySlots(desired, existing, removed);
+        List<Pod> shown = ServiceStatusReport.shown(taskPods, removed, created, now);
+        int readySlots = desired.readySlots(existing, removed);
         ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker() : null;
         if (blocker == null && readySlots < desiredCount(spec, desired)) {
             blocker = taskNodes.noEligibleNode(spec).orElse(null);
@@ -282,7 +277,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         var updateState = update.status() == null ? null : update.status().getState();
         boolean updateStands = update.hold() || update.runsOtherThanSpec(specHash) || updateState == UpdateState.ROLLBACK_STARTED;
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
-                blocker, failed, notReadyHint(shown), updateStands ? update.status() : null);
+                blocker, failed, ServiceHealth.notReadyHint(shown), updateStands ? update.status() : null);
         // published ports never hold the tasks up, nor do the tasks hold them
         IngressPublisher.Outcome published = publisher.publish(context.getClient(), service, events);
         List<Conditions.Desired> conditions = new ArrayList<>(ServiceHealth.conditions(assessment));
@@ -372,31 +367,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                         .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
-    }
-
-    private static Pod markTerminating(Pod pod) {
-        Pod copy = new PodBuilder(pod).build();
-        if (copy.getMetadata().getDeletionTimestamp() == null) {
-            copy.getMetadata().setDeletionTimestamp(Instant.now().toString());
-        }
-        return copy;
-    }
-
-    private static int readySlots(DesiredTasks desired, List<ExistingTask> existing, Set<String> removed) {
-        Set<TaskSlot> wanted = new HashSet<>(desired.slots());
-        return (int) existing.stream()
-                .filter(t -> t.isActive() && t.ready() && !removed.contains(t.podName()) && wanted.contains(t.slot()))
-                .map(ExistingTask::slot).distinct().count();
-    }
-
-    private static String notReadyHint(List<Pod> shown) {
-        for (Pod pod : shown) {
-            ObservedTask task = new ObservedTask(pod);
-            if (task.state() != ObservedTask.State.Ready && task.state() != ObservedTask.State.Terminating && task.message() != null) {
-                return "task " + task.name() + ": " + task.message();
-            }
-        }
-        return null;
     }
 
     // ---------------------------------------------------------------- addresses

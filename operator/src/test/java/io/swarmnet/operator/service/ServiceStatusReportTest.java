@@ -20,6 +20,7 @@ import io.swarmnet.operator.Conditions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ServiceStatusReportTest {
@@ -91,5 +92,21 @@ class ServiceStatusReportTest {
         assertThat(status.getTaskHistory()).isEmpty();
         assertThat(Conditions.find(status.getConditions(), ServiceHealth.READY).getReason())
                 .isEqualTo(ServiceHealth.REASON_NETWORK_NOT_FOUND);
+    }
+
+    @Test
+    void aRoundShowsTheTasksItRemovedAsTerminatingThenThoseItCreated() {
+        Pod kept = task(1, "aaaaa", true);
+        Pod removed = task(2, "bbbbb", true);
+        Pod created = task(3, "ccccc", false);
+
+        List<Pod> shown = ServiceStatusReport.shown(List.of(kept, removed), Set.of("web-2-bbbbb"), List.of(created), NOW);
+
+        assertThat(shown).extracting(p -> p.getMetadata().getName()).containsExactly("web-1-aaaaa", "web-2-bbbbb", "web-3-ccccc");
+        assertThat(shown).extracting(p -> new ObservedTask(p).state())
+                .containsExactly(ObservedTask.State.Ready, ObservedTask.State.Terminating, ObservedTask.State.Running);
+        assertThat(removed.getMetadata().getDeletionTimestamp()).as("the cached pod is left as it is").isNull();
+        assertThat(ServiceHealth.notReadyHint(shown)).as("the terminating task is no reason to wait")
+                .isEqualTo("task web-3-ccccc: running, containers not ready");
     }
 }
