@@ -54,15 +54,20 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Runs each SwarmService's tasks as Pods: checks its networks, holds its virtual IPs, creates,
- * replaces, rolls and removes task pods as {@link TaskPlan} decides, and reports everything in
- * status. This class acts; the decisions are made by the pure classes of this package.
- *
- * <p>Address bookkeeping: {@link TaskAddressBook} allocates a task's addresses before its pod is
- * created and releases them once the pod is gone from the cluster; {@link ServiceVirtualIps} holds
- * the service's virtual IPs. Besides, {@link OrphanSweep} sweeps each of the service's networks now
- * and then (at most once a minute, and on service deletion) for addresses whose pod or service no
- * longer exists.
+ * Runs each SwarmService's tasks as Pods. This class orchestrates one round per service; each part
+ * is decided or done by a class of its own:
+ * <ul>
+ * <li>whether the service can work at all: {@link ServiceSpecCheck}, {@link ServiceNetworks};</li>
+ * <li>addresses: {@link ServiceVirtualIps} holds its virtual IPs; {@link TaskAddressBook} allocates
+ *     a task's addresses before its pod is created and releases them once the pod is gone from the
+ *     cluster; {@link OrphanSweep} now and then (at most once a minute, and on service deletion)
+ *     frees addresses on its networks whose task pod or service no longer exists;</li>
+ * <li>tasks: {@link TaskNodes} says where they may go, {@link UpdateMonitor} which template they
+ *     run, {@link TaskPlan} which pods to create and remove, and {@link TaskPlanExecutor} does it;</li>
+ * <li>published ports: {@link IngressPublisher};</li>
+ * <li>status: {@link ServiceHealth} and {@link ServiceStatusReport} build it,
+ *     {@link ServiceStatusWriter} writes it when it changes.</li>
+ * </ul>
  */
 // not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
