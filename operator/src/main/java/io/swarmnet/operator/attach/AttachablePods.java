@@ -17,6 +17,7 @@ import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
 import java.time.Duration;
@@ -276,7 +277,7 @@ public final class AttachablePods implements AutoCloseable {
 
     private void join(Pod pod, String key, PodAttachment.Join join, Map<String, IpAddress> current) {
         var meta = pod.getMetadata();
-        String owner = AddressLedger.attachedPodOwner(meta.getName());
+        AddressOwner owner = AddressOwner.attachedPod(meta.getName());
         Map<String, IpAddress> addresses = new TreeMap<>();
         try {
             for (AllocatableNetwork network : join.networks()) {
@@ -426,7 +427,7 @@ public final class AttachablePods implements AutoCloseable {
     }
 
     private void release(String namespace, String podName, Set<String> networkNames) {
-        String owner = AddressLedger.attachedPodOwner(podName);
+        AddressOwner owner = AddressOwner.attachedPod(podName);
         for (String network : networkNames) {
             ledger.release(namespace, network, owner);
         }

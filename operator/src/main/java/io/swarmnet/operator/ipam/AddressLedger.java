@@ -21,8 +21,7 @@ import org.slf4j.LoggerFactory;
  * Every address handed out on every network, for the whole operator process. Thread-safe; never
  * hands one address out twice.
  *
- * <p>Owners are strings chosen by the callers: {@code task:<podName>} for a task,
- * {@code vip:<serviceName>} for a service's virtual IP and {@code pod:<podName>} for a pod that is no
+ * <p>Each address has an {@link AddressOwner}: a task, a service's virtual IPs, or a pod that is no
  * task but joined an attachable network. The ledger is the in-memory index of what
  * the cluster already records (pod annotations and service statuses); it is rebuilt from there on
  * start, so a restart never re-numbers anything.
@@ -36,8 +35,8 @@ public final class AddressLedger {
 
     /** Holdings of one network. */
     private static final class Holdings {
-        final Map<String, IpAddress> byOwner = new HashMap<>();
-        final Map<IpAddress, String> byAddress = new HashMap<>();
+        final Map<AddressOwner, IpAddress> byOwner = new HashMap<>();
+        final Map<IpAddress, AddressOwner> byAddress = new HashMap<>();
         /** Where the next search starts: one past the last address handed out. */
         long cursor = -1;
     }
@@ -77,7 +76,8 @@ public final class AddressLedger {
                 continue;
             }
             boolean task = pod.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE);
-            String owner = task ? taskOwner(pod.getMetadata().getName()) : attachedPodOwner(pod.getMetadata().getName());
+            AddressOwner owner = task ? AddressOwner.task(pod.getMetadata().getName())
+                    : AddressOwner.attachedPod(pod.getMetadata().getName());
             for (var entry : addresses.byNetwork().entrySet()) {
                 ledger.record(pod.getMetadata().getNamespace(), entry.getKey(), owner, entry.getValue());
                 tasks++;
@@ -93,7 +93,7 @@ public final class AddressLedger {
                     continue;
                 }
                 ledger.record(service.getMetadata().getNamespace(), vip.getNetwork(),
-                        vipOwner(service.getMetadata().getName()), IpAddress.parse(vip.getAddress()));
+                        AddressOwner.virtualIps(service.getMetadata().getName()), IpAddress.parse(vip.getAddress()));
                 vips++;
             }
         }
@@ -101,29 +101,14 @@ public final class AddressLedger {
         return ledger;
     }
 
-    /** The owner name of a task pod's addresses. */
-    public static String taskOwner(String podName) {
-        return "task:" + podName;
-    }
-
-    /** The owner name of the addresses of a pod that is no task, on attachable networks. */
-    public static String attachedPodOwner(String podName) {
-        return "pod:" + podName;
-    }
-
-    /** The owner name of a service's virtual IPs. */
-    public static String vipOwner(String serviceName) {
-        return "vip:" + serviceName;
-    }
-
     /**
      * Records an address that the cluster says is held. If two owners claim one address (which
      * only a corrupted cluster state can produce) the first keeps it and the second is logged:
      * the address stays held either way, so it is never handed out a third time.
      */
-    public synchronized void record(String namespace, String network, String owner, IpAddress address) {
+    public synchronized void record(String namespace, String network, AddressOwner owner, IpAddress address) {
         Holdings holdings = networks.computeIfAbsent(key(namespace, network), k -> new Holdings());
-        String holder = holdings.byAddress.get(address);
+        AddressOwner holder = holdings.byAddress.get(address);
         if (holder != null && !holder.equals(owner)) {
             LOG.warn("network {}/{}: address {} is claimed by both {} and {}; keeping it for {}",
                     namespace, network, address, holder, owner, holder);
@@ -140,7 +125,7 @@ public final class AddressLedger {
      * Idempotent: an owner that already holds an address on the network gets the same one back.
      * Never the network address, broadcast, or gateway; only inside range.
      */
-    public synchronized IpAddress allocate(AllocatableNetwork network, String owner) throws AddressPoolExhaustedException {
+    public synchronized IpAddress allocate(AllocatableNetwork network, AddressOwner owner) throws AddressPoolExhaustedException {
         Holdings holdings = networks.computeIfAbsent(key(network.namespace(), network.name()), k -> new Holdings());
         IpAddress held = holdings.byOwner.get(owner);
         if (held != null && network.isAssignable(held)) {
@@ -166,7 +151,7 @@ public final class AddressLedger {
         throw new AddressPoolExhaustedException(network, holdings.byOwner.size());
     }
 
-    public synchronized void release(String namespace, String network, String owner) {
+    public synchronized void release(String namespace, String network, AddressOwner owner) {
         Holdings holdings = networks.get(key(namespace, network));
         if (holdings == null) {
             return;
@@ -177,7 +162,7 @@ public final class AddressLedger {
         }
     }
 
-    public synchronized Optional<IpAddress> addressOf(String namespace, String network, String owner) {
+    public synchronized Optional<IpAddress> addressOf(String namespace, String network, AddressOwner owner) {
         Holdings holdings = networks.get(key(namespace, network));
         return holdings == null ? Optional.empty() : Optional.ofNullable(holdings.byOwner.get(owner));
     }
@@ -189,7 +174,7 @@ public final class AddressLedger {
     }
 
     /** Everything held on one network, by address: for metrics and tests. */
-    public synchronized Map<IpAddress, String> holdings(String namespace, String network) {
+    public synchronized Map<IpAddress, AddressOwner> holdings(String namespace, String network) {
         Holdings holdings = networks.get(key(namespace, network));
         return holdings == null ? Map.of() : new TreeMap<>(holdings.byAddress);
     }

@@ -23,6 +23,7 @@ import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.OperatorMetrics;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkDecision;
@@ -192,9 +193,8 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
 
     /** Pods that are no task and hold an address on the network (by name, sorted), as docker network rm refuses with endpoints. */
     private List<String> attachedPods(String namespace, String name) {
-        String prefix = AddressLedger.attachedPodOwner("");
-        return ledger.holdings(namespace, name).values().stream().filter(o -> o.startsWith(prefix))
-                .map(o -> o.substring(prefix.length())).sorted().toList();
+        return ledger.holdings(namespace, name).values().stream()
+                .filter(o -> o.kind() == AddressOwner.Kind.ATTACHED_POD).map(AddressOwner::name).sorted().toList();
     }
 
     /** SwarmServices (by name, sorted) whose spec.networks name the network. */

@@ -11,7 +11,7 @@ import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.service.ServiceFixture;
 import java.util.HashSet;
 import java.util.List;
@@ -116,7 +116,7 @@ class AttachablePodsTest {
                 : p.getStatus().getConditions().stream().filter(c -> SwarmnetKeys.CONDITION_ATTACHED.equals(c.getType())).findFirst();
     }
 
-    private Map<IpAddress, String> holdings(String network) {
+    private Map<IpAddress, AddressOwner> holdings(String network) {
         return cluster.operator.ledger().holdings(ns, network);
     }
 
@@ -143,7 +143,7 @@ class AttachablePodsTest {
             assertThat(subnet.contains(address)).as("%s inside %s", address, subnet).isTrue();
             assertThat(taken).as("addresses of the tasks, the VIP, the gateway and the other pod").doesNotContain(address);
             taken.add(address);
-            assertThat(holdings("my-network")).containsEntry(address, AddressLedger.attachedPodOwner(pod.getMetadata().getName()));
+            assertThat(holdings("my-network")).containsEntry(address, AddressOwner.attachedPod(pod.getMetadata().getName()));
         }
         assertThat(web.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS, "[{\"name\":\"my-network\"}]");
         assertThat(job.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
@@ -164,12 +164,12 @@ class AttachablePodsTest {
         IpAddress second = addressOf(podNamed("batch-9kz2p"), "jobs");
 
         cluster.restartOperator();
-        assertThat(holdings("jobs")).containsEntry(first, AddressLedger.attachedPodOwner("batch-5hq7w"))
-                .containsEntry(second, AddressLedger.attachedPodOwner("batch-9kz2p"));
+        assertThat(holdings("jobs")).containsEntry(first, AddressOwner.attachedPod("batch-5hq7w"))
+                .containsEntry(second, AddressOwner.attachedPod("batch-9kz2p"));
 
         cluster.client.pods().inNamespace(ns).withName("batch-5hq7w").delete();
         cluster.eventually("the deleted pod's address is released", () -> !holdings("jobs").containsKey(first));
-        assertThat(holdings("jobs")).containsEntry(second, AddressLedger.attachedPodOwner("batch-9kz2p"));
+        assertThat(holdings("jobs")).containsEntry(second, AddressOwner.attachedPod("batch-9kz2p"));
         assertThat(addressOf(podNamed("batch-9kz2p"), "jobs")).isEqualTo(second);
     }
 
@@ -230,7 +230,7 @@ class AttachablePodsTest {
         assertThat(after.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
                 "[{\"name\":\"shared\",\"aliases\":[\"cache\"]}]");
         assertThat(attachedCondition("cache-0")).isEmpty();
-        assertThat(holdings("shared")).containsEntry(address, AddressLedger.attachedPodOwner("cache-0"));
+        assertThat(holdings("shared")).containsEntry(address, AddressOwner.attachedPod("cache-0"));
 
         cluster.client.pods().inNamespace(ns).withName("cache-0").edit(p -> {
             p.getMetadata().getAnnotations().put(SwarmnetKeys.ANNOTATION_POD_NETWORKS, "other/shared");
@@ -272,6 +272,6 @@ class AttachablePodsTest {
         cluster.eventually("its address on back is released", () -> !holdings("back").containsKey(back)
                 && addressOf(podNamed("proxy-0"), "back") == null);
         assertThat(addressOf(podNamed("proxy-0"), "front")).isEqualTo(front);
-        assertThat(holdings("front")).containsEntry(front, AddressLedger.attachedPodOwner("proxy-0"));
+        assertThat(holdings("front")).containsEntry(front, AddressOwner.attachedPod("proxy-0"));
     }
 }
