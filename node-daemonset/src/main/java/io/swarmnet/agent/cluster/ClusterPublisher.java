@@ -8,12 +8,12 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.swarmnet.agent.datapath.ApplyReport;
-import io.swarmnet.agent.encryption.EncryptionDatapath;
 import io.swarmnet.agent.desired.DesiredState;
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.encryption.EncryptionDatapath;
+import io.swarmnet.api.Patches;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import java.nio.charset.StandardCharsets;
@@ -189,8 +189,7 @@ public final class ClusterPublisher {
                 : current.getLastTransitionTime());
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("status").putArray("conditions").add(value);
-        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                .subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
+        Patches.send(client, pod, "status", PatchType.STRATEGIC_MERGE, patch.toString());
     }
 
     private boolean publishNodeState(NodeNetworkStates states) {
@@ -222,7 +221,7 @@ public final class ClusterPublisher {
             metadata.putObject("labels").put(SwarmnetKeys.LABEL_NODE_AGENT, SwarmnetKeys.NODE_AGENT_PRESENT);
         }
         try {
-            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            Patches.send(client, node, null, PatchType.JSON_MERGE, patch.toString());
             writtenAnnotation = wanted;
             return true;
         } catch (KubernetesClientException e) {

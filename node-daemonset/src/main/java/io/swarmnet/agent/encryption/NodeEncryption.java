@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -13,14 +12,15 @@ import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.desired.NodeDatapath;
 import io.swarmnet.agent.encryption.userspace.EspTunnel;
 import io.swarmnet.agent.encryption.userspace.SequenceStore;
+import io.swarmnet.api.Patches;
+import io.swarmnet.api.contract.KeyGenerations;
 import io.swarmnet.api.contract.NodeNetworkState.EncryptionMode;
+import io.swarmnet.api.contract.SwarmnetKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import io.swarmnet.api.contract.KeyGenerations;
-import io.swarmnet.api.contract.SwarmnetKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -192,7 +192,7 @@ public final class NodeEncryption implements AutoCloseable {
             annotations.putNull(key); // a merge patch removes what it sets to null
         }
         try {
-            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            Patches.send(client, Patches.node(nodeName), null, PatchType.JSON_MERGE, patch.toString());
             return true;
         } catch (KubernetesClientException e) {
             LOG.warn("could not write annotation {} on node {}: {}; retrying on the next round", key, nodeName, e.getMessage());

@@ -7,11 +7,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.swarmnet.api.Patches;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.PodNetworkRequests;
 import io.swarmnet.api.contract.SwarmnetKeys;
@@ -20,6 +20,7 @@ import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
 import java.time.Duration;
@@ -354,7 +355,7 @@ public final class AttachablePods implements AutoCloseable {
 
     private void join(Pod pod, String key, PodAttachment.Join join, Map<String, IpAddress> current) {
         var meta = pod.getMetadata();
-        String owner = AddressLedger.attachedPodOwner(meta.getName());
+        AddressOwner owner = AddressOwner.attachedPod(meta.getName());
         Map<String, IpAddress> addresses = new TreeMap<>();
         try {
             for (AllocatableNetwork network : join.networks()) {
@@ -479,8 +480,7 @@ public final class AttachablePods implements AutoCloseable {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("status").putArray("conditions").add(condition);
         try {
-            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                    .subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
+            Patches.send(client, pod, "status", PatchType.STRATEGIC_MERGE, patch.toString());
         } catch (KubernetesClientException e) {
             LOG.info("pod {}/{}: could not set {}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
                     SwarmnetKeys.CONDITION_ATTACHED, e.getMessage());
@@ -493,8 +493,7 @@ public final class AttachablePods implements AutoCloseable {
         // the uid pins the write to this pod, not one of the same name created since
         ((ObjectNode) patch.get("metadata")).put("uid", meta.getUid());
         try {
-            client.pods().inNamespace(meta.getNamespace()).withName(meta.getName())
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            Patches.send(client, pod, null, PatchType.JSON_MERGE, patch.toString());
             return true;
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404 && e.getCode() != 409) {
@@ -506,7 +505,7 @@ public final class AttachablePods implements AutoCloseable {
     }
 
     private void release(String namespace, String podName, Set<String> networkNames) {
-        String owner = AddressLedger.attachedPodOwner(podName);
+        AddressOwner owner = AddressOwner.attachedPod(podName);
         for (String network : networkNames) {
             ledger.release(namespace, network, owner);
         }

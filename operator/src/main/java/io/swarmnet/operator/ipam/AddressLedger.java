@@ -22,8 +22,7 @@ import org.slf4j.LoggerFactory;
  * Every address handed out on every network, for the whole operator process. Thread-safe; never
  * hands one address out twice.
  *
- * <p>Owners are strings chosen by the callers: {@code task:<podName>} for a task,
- * {@code vip:<serviceName>} for a service's virtual IP and {@code pod:<podName>} for a pod that is no
+ * <p>Each address has an {@link AddressOwner}: a task, a service's virtual IPs, or a pod that is no
  * task but joined an attachable network. The ledger is the in-memory index of what
  * the cluster already records (pod annotations and service statuses); it is rebuilt from there on
  * start, so a restart never re-numbers anything.
@@ -41,8 +40,8 @@ public final class AddressLedger {
 
     private static final Logger LOG = LoggerFactory.getLogger(AddressLedger.class);
 
-    /** Who holds an address: an owner name as the callers chose it, in its namespace. */
-    public record Holder(String namespace, String owner) {
+    /** Who holds an address: an owner in its namespace. */
+    public record Holder(String namespace, AddressOwner owner) {
         @Override
         public String toString() {
             return namespace + "/" + owner;
@@ -93,7 +92,8 @@ public final class AddressLedger {
                 continue;
             }
             boolean task = pod.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE);
-            String owner = task ? taskOwner(pod.getMetadata().getName()) : attachedPodOwner(pod.getMetadata().getName());
+            AddressOwner owner = task ? AddressOwner.task(pod.getMetadata().getName())
+                    : AddressOwner.attachedPod(pod.getMetadata().getName());
             for (var entry : addresses.byNetwork().entrySet()) {
                 if (ledger.recordFromCluster("pod " + pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
                         pod.getMetadata().getNamespace(), entry.getKey(), owner, entry.getValue())) {
@@ -112,7 +112,7 @@ public final class AddressLedger {
                 }
                 if (ledger.recordFromCluster("SwarmService " + service.getMetadata().getNamespace() + "/"
                         + service.getMetadata().getName(), service.getMetadata().getNamespace(), vip.getNetwork(),
-                        vipOwner(service.getMetadata().getName()), IpAddress.parse(vip.getAddress()))) {
+                        AddressOwner.virtualIps(service.getMetadata().getName()), IpAddress.parse(vip.getAddress()))) {
                     vips++;
                 }
             }
@@ -121,22 +121,7 @@ public final class AddressLedger {
         return ledger;
     }
 
-    /** The owner name of a task pod's addresses. */
-    public static String taskOwner(String podName) {
-        return "task:" + podName;
-    }
-
-    /** The owner name of the addresses of a pod that is no task, on attachable networks. */
-    public static String attachedPodOwner(String podName) {
-        return "pod:" + podName;
-    }
-
-    /** The owner name of a service's virtual IPs. */
-    public static String vipOwner(String serviceName) {
-        return "vip:" + serviceName;
-    }
-
-    private boolean recordFromCluster(String what, String namespace, String network, String owner, IpAddress address) {
+    private boolean recordFromCluster(String what, String namespace, String network, AddressOwner owner, IpAddress address) {
         try {
             record(namespace, network, owner, address);
             return true;
@@ -154,7 +139,7 @@ public final class AddressLedger {
      * @param namespace the owner's namespace
      * @param network   the network as that namespace records it
      */
-    public synchronized void record(String namespace, String network, String owner, IpAddress address) {
+    public synchronized void record(String namespace, String network, AddressOwner owner, IpAddress address) {
         String key = NetworkReference.parse(network, namespace).toString();
         Holder holder = new Holder(namespace, owner);
         Holdings holdings = networks.computeIfAbsent(key, k -> new Holdings());
@@ -176,7 +161,7 @@ public final class AddressLedger {
      *
      * @param network the network as seen from the owner's namespace ({@link AllocatableNetwork#namespace()})
      */
-    public synchronized IpAddress allocate(AllocatableNetwork network, String owner) throws AddressPoolExhaustedException {
+    public synchronized IpAddress allocate(AllocatableNetwork network, AddressOwner owner) throws AddressPoolExhaustedException {
         Holder holder = new Holder(network.namespace(), owner);
         Holdings holdings = networks.computeIfAbsent(key(network.namespace(), network.name()), k -> new Holdings());
         IpAddress held = holdings.byOwner.get(holder);
@@ -204,7 +189,7 @@ public final class AddressLedger {
     }
 
     /** Gives back what {@code owner} of {@code namespace} holds on the network (as that namespace records it), if anything. */
-    public synchronized void release(String namespace, String network, String owner) {
+    public synchronized void release(String namespace, String network, AddressOwner owner) {
         Holdings holdings = networks.get(key(namespace, network));
         if (holdings == null) {
             return;
@@ -216,7 +201,7 @@ public final class AddressLedger {
         }
     }
 
-    public synchronized Optional<IpAddress> addressOf(String namespace, String network, String owner) {
+    public synchronized Optional<IpAddress> addressOf(String namespace, String network, AddressOwner owner) {
         Holdings holdings = networks.get(key(namespace, network));
         return holdings == null ? Optional.empty() : Optional.ofNullable(holdings.byOwner.get(new Holder(namespace, owner)));
     }
@@ -232,9 +217,9 @@ public final class AddressLedger {
      * namespaces sharing the network are left out, so a caller that checks whether owners still exist looks only in its own
      * namespace. For sweeps, metrics and tests.
      */
-    public synchronized Map<IpAddress, String> holdings(String namespace, String network) {
+    public synchronized Map<IpAddress, AddressOwner> holdings(String namespace, String network) {
         Holdings holdings = networks.get(key(namespace, network));
-        Map<IpAddress, String> own = new TreeMap<>();
+        Map<IpAddress, AddressOwner> own = new TreeMap<>();
         if (holdings != null) {
             holdings.byAddress.forEach((address, holder) -> {
                 if (holder.namespace().equals(namespace)) {

@@ -25,6 +25,7 @@ import io.swarmnet.operator.Conditions;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.OperatorMetrics;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkDecision;
@@ -222,9 +223,8 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
      * namespace), as docker network rm refuses with endpoints.
      */
     private List<String> attachedPods(String namespace, String name) {
-        String prefix = AddressLedger.attachedPodOwner("");
-        return ledger.holders(namespace, name).values().stream().filter(h -> h.owner().startsWith(prefix))
-                .map(h -> (h.namespace().equals(namespace) ? "" : h.namespace() + "/") + h.owner().substring(prefix.length()))
+        return ledger.holders(namespace, name).values().stream().filter(h -> h.owner().kind() == AddressOwner.Kind.ATTACHED_POD)
+                .map(h -> (h.namespace().equals(namespace) ? "" : h.namespace() + "/") + h.owner().name())
                 .sorted().toList();
     }
 
@@ -253,10 +253,9 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                         .thenComparing(s -> s.getMetadata().getName()))
                 .forEach(s -> foreign.add(new SharingStatus.Attacher(s.getMetadata().getNamespace(), "SwarmService "
                         + s.getMetadata().getNamespace() + "/" + s.getMetadata().getName())));
-        String prefix = AddressLedger.attachedPodOwner("");
         ledger.holders(namespace, name).values().stream()
-                .filter(h -> !h.namespace().equals(namespace) && h.owner().startsWith(prefix))
-                .map(h -> new SharingStatus.Attacher(h.namespace(), "pod " + h.namespace() + "/" + h.owner().substring(prefix.length())))
+                .filter(h -> !h.namespace().equals(namespace) && h.owner().kind() == AddressOwner.Kind.ATTACHED_POD)
+                .map(h -> new SharingStatus.Attacher(h.namespace(), "pod " + h.namespace() + "/" + h.owner().name()))
                 .sorted(java.util.Comparator.comparing(SharingStatus.Attacher::what))
                 .forEach(foreign::add);
         return foreign;

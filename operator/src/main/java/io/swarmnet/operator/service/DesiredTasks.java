@@ -1,5 +1,6 @@
 package io.swarmnet.operator.service;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -35,5 +36,13 @@ public record DesiredTasks(List<TaskSlot> slots, String templateHash, UpdatePoli
             slots.add(TaskSlot.replicated(i));
         }
         return slots;
+    }
+
+    /** How many wanted slots have a ready task that is not being removed ({@code removed}: pod names). */
+    public int readySlots(List<ExistingTask> existing, Set<String> removed) {
+        Set<TaskSlot> wanted = new HashSet<>(slots);
+        return (int) existing.stream()
+                .filter(t -> t.isActive() && t.ready() && !removed.contains(t.podName()) && wanted.contains(t.slot()))
+                .map(ExistingTask::slot).distinct().count();
     }
 }

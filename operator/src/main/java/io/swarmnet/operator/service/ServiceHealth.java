@@ -1,5 +1,6 @@
 package io.swarmnet.operator.service;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.UpdateStatus;
 import io.swarmnet.operator.Conditions;
@@ -53,6 +54,11 @@ public final class ServiceHealth {
      * @param message names the object and field and says what to do
      */
     public record Blocker(String reason, String message) {
+
+        /** A mistake in the spec that the schema did not catch. */
+        public static Blocker invalidSpec(String message) {
+            return new Blocker(REASON_INVALID_SPEC, message);
+        }
     }
 
     /**
@@ -125,5 +131,16 @@ public final class ServiceHealth {
             degraded = of(DEGRADED, true, reason, message);
         }
         return List.of(readyCondition, progressing, degraded);
+    }
+
+    /** What the first task shown that is not ready is waiting for, as the Ready condition tells it; null when none says. */
+    static String notReadyHint(List<Pod> shown) {
+        for (Pod pod : shown) {
+            ObservedTask task = new ObservedTask(pod);
+            if (task.state() != ObservedTask.State.Ready && task.state() != ObservedTask.State.Terminating && task.message() != null) {
+                return "task " + task.name() + ": " + task.message();
+            }
+        }
+        return null;
     }
 }

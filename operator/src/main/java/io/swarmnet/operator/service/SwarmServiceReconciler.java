@@ -4,14 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -28,16 +24,12 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.SwarmnetKeys;
-import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
-import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.api.service.EndpointMode;
 import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceSpec;
 import io.swarmnet.api.service.SwarmServiceStatus;
-import io.swarmnet.api.service.TaskStatus;
 import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.ClusterEvents;
@@ -46,45 +38,37 @@ import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
-import io.swarmnet.operator.service.template.NodeFacts;
 import io.swarmnet.operator.service.template.TaskTemplates;
-import io.swarmnet.operator.service.template.TemplateException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.random.RandomGenerator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Runs each SwarmService's tasks as Pods: checks its networks, holds its virtual IPs, creates,
- * replaces, rolls and removes task pods as {@link TaskPlan} decides, and reports everything in
- * status. This class acts; the decisions are made by the pure classes of this package.
- *
- * <p>Address bookkeeping: a task's addresses are allocated in the {@link AddressLedger} under
- * {@code task:<pod>} before its pod is created and written into the pod; they are released once
- * the pod is gone from the cluster (not when it starts terminating, since it may still answer on
- * them): each reconcile compares the service's pods with those it last knew. Besides, each of
- * the service's networks is swept now and then (at most once a minute, and on service deletion)
- * for addresses whose pod or service no longer exists, so nothing that lost track of an address
- * (a failed creation in an odd place, a missed event) leaks it for long.
+ * Runs each SwarmService's tasks as Pods. This class orchestrates one round per service; each part
+ * is decided or done by a class of its own:
+ * <ul>
+ * <li>whether the service can work at all: {@link ServiceSpecCheck}, {@link ServiceNetworks};</li>
+ * <li>addresses: {@link ServiceVirtualIps} holds its virtual IPs; {@link TaskAddressBook} allocates
+ *     a task's addresses before its pod is created and releases them once the pod is gone from the
+ *     cluster; {@link OrphanSweep} now and then (at most once a minute, and on service deletion)
+ *     frees addresses on its networks whose task pod or service no longer exists;</li>
+ * <li>tasks: {@link TaskNodes} says where they may go, {@link UpdateMonitor} which template they
+ *     run, {@link TaskPlan} which pods to create and remove, and {@link TaskPlanExecutor} does it;</li>
+ * <li>published ports: {@link IngressPublisher};</li>
+ * <li>status: {@link ServiceHealth} and {@link ServiceStatusReport} build it,
+ *     {@link ServiceStatusWriter} writes it when it changes.</li>
+ * </ul>
  */
 // not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
@@ -93,44 +77,22 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     public static final String NAME = "swarmservice";
 
-    private static final Logger LOG = LoggerFactory.getLogger(SwarmServiceReconciler.class);
     private static final String INDEX_NETWORK = "swarmnet.io/network";
     /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
     private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
     /** Services that attach to a network of another namespace, by their own namespace: its labels decide whether they may. */
     private static final String INDEX_SHARED_INTO = "swarmnet.io/shared-into";
-    private static final String TASK_OWNER_PREFIX = "task:";
-    private static final String VIP_OWNER_PREFIX = "vip:";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
-    /**
-     * How often a whole network is scanned for addresses whose owner is gone by a path the
-     * per-service bookkeeping cannot see. Rare on purpose: the scan copies the network's holdings.
-     */
-    private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(60);
     /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
     private static final Duration CLEANUP_RETRY = Duration.ofSeconds(2);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final AddressLedger ledger;
-    private final OperatorConfig config;
-    private final RandomGenerator random = new SecureRandom();
-    /**
-     * Pods ({@code namespace/name}) whose addresses are allocated but that the pod cache may not
-     * show yet; the orphan sweep leaves their addresses alone. Shared by all reconcile threads.
-     */
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-    /**
-     * Each service's task pods ({@code namespace/service} to pod name to its networks) as last seen
-     * or created, so a pod that disappeared is noticed, and its addresses released, on the
-     * service's next reconcile without scanning whole networks.
-     */
-    private final Map<String, Map<String, Set<String>>> knownTasks = new ConcurrentHashMap<>();
-    /** When each network ({@code namespace/network}) was last swept for owners that no longer exist. */
-    private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
-    /** The status last written for each service (by uid); see {@link #lastStatus}. */
-    private final Map<String, SwarmServiceStatus> written = new ConcurrentHashMap<>();
+    private final ServiceVirtualIps virtualIps;
+    private final TaskAddressBook taskAddresses;
+    private final OrphanSweep sweep;
+    private final ServiceStatusWriter statuses = new ServiceStatusWriter();
     /** Services whose task pods the API server refuses, and when to try again. */
     private final TaskRefusal refusals = new TaskRefusal();
 
@@ -139,13 +101,18 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<Node, SwarmService> nodes;
     private volatile InformerEventSource<Namespace, SwarmService> namespaces;
     private volatile InformerEventSource<Service, SwarmService> ingressServices;
+    private final TaskNodes taskNodes = new TaskNodes(() -> nodes.list());
+    private final TaskPlanExecutor executor;
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
     private volatile ClusterEvents recorder;
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
-        this.ledger = Objects.requireNonNull(ledger, "ledger");
-        this.config = Objects.requireNonNull(config, "config");
+        this.virtualIps = new ServiceVirtualIps(ledger);
+        this.sweep = new OrphanSweep(ledger, System::nanoTime);
+        this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
+        this.executor = new TaskPlanExecutor(config, taskAddresses, taskNodes, refusals,
+                pod -> pods.handleRecentResourceCreate(ResourceID.fromResource(pod), pod));
     }
 
     @Override
@@ -251,10 +218,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
-        releaseVanishedTasks(context.getClient(), service, taskPods);
+        taskAddresses.releaseVanished(context.getClient(), service, taskPods);
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
 
-        ServiceHealth.Blocker problem = validate(service);
+        ServiceHealth.Blocker problem = ServiceSpecCheck.problem(service);
         if (problem != null) {
             // each new mistake is told, not only the first one after a working spec (the same one is said once)
             events.warning(service, problem.reason(), problem.message());
@@ -267,42 +234,36 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         }
         if (problem != null) {
             // nothing is created or removed while the service cannot work: running tasks keep running
-            return blocked(context.getClient(), service, taskPods, problem, events, previousVirtualIPs(service), Optional.empty());
+            return blocked(context.getClient(), service, taskPods, problem, events, ServiceVirtualIps.inStatus(service), Optional.empty());
         }
         List<AllocatableNetwork> serviceNetworks = resolved.networks();
 
         List<VirtualIP> virtualIPs;
         try {
-            virtualIPs = holdVirtualIPs(service, serviceNetworks);
+            virtualIPs = virtualIps.hold(service, serviceNetworks);
         } catch (AddressPoolExhaustedException e) {
             return blocked(context.getClient(), service, taskPods, new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
-                    "no virtual IP for this service: " + e.getMessage()), events, previousVirtualIPs(service), Optional.of(EXHAUSTED_RETRY));
+                    "no virtual IP for this service: " + e.getMessage()), events, ServiceVirtualIps.inStatus(service), Optional.of(EXHAUSTED_RETRY));
         }
 
         // host-mode ports are part of what the tasks run: a change rolls them, as in Docker
         PodTemplateSpec template = HostPorts.template(spec);
         String specHash = TemplateHash.of(template, networkNames(service));
         Map<String, Node> nodeOfSlot = new HashMap<>();
-        List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? globalSlots(spec, taskPods, nodeOfSlot)
+        List<TaskSlot> slots = spec.effectiveMode() == ServiceMode.GLOBAL ? taskNodes.globalSlots(spec, taskPods, nodeOfSlot)
                 : DesiredTasks.replicatedSlots(spec.effectiveReplicas());
-        Optional<String> badHostname = hostnameProblem(service, template, slots, nodeOfSlot);
+        Optional<String> badHostname = taskNodes.hostnameProblem(service, template, slots, nodeOfSlot);
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
             events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
-            return blocked(context.getClient(), service, taskPods, invalid(badHostname.get()), events, virtualIPs, Optional.empty());
+            return blocked(context.getClient(), service, taskPods, ServiceHealth.Blocker.invalidSpec(badHostname.get()), events, virtualIPs, Optional.empty());
         }
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),
                 Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L), ManualRollback.requested(service),
-                lastStatus(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
+                statuses.last(service), UpdatePolicy.of(spec.getUpdateConfig()), UpdatePolicy.ofRollback(spec.getRollbackConfig()),
                 taskPods.stream().map(p -> new ObservedTask(p).watched()).toList(), new HashSet<>(slots), now));
-        update.notices().forEach(n -> {
-            if (n.warning()) {
-                events.warning(service, n.reason(), n.message());
-            } else {
-                events.normal(service, n.reason(), n.message());
-            }
-        });
+        update.notices().forEach(n -> TaskEvents.tell(events, service, n));
         String templateHash = update.current().getHash();
         // after a rollback the tasks run the template rolled back to, not the one spec.template holds
         SwarmService runAs = update.runsOtherThanSpec(specHash) ? withTemplate(service, update.current().getTemplate())
@@ -313,73 +274,21 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .flatMap(Optional::stream).toList();
         TaskPlan plan = TaskPlan.decide(desired, existing, now);
 
-        Map<String, Pod> byName = new LinkedHashMap<>();
-        taskPods.forEach(p -> byName.put(p.getMetadata().getName(), p));
-        Set<String> removed = new HashSet<>();
-        List<TaskStatus> ended = new ArrayList<>();
-        for (TaskPlan.Removal removal : plan.removals()) {
-            deletePod(context.getClient(), namespace, removal.podName());
-            removed.add(removal.podName());
-            recordRemoval(events, service, removal, byName.get(removal.podName()));
-            if (byName.containsKey(removal.podName())) {
-                ended.add(historyRow(byName.get(removal.podName()), removal, templateHash, subnets(serviceNetworks), now));
-            }
-        }
-
-        List<Pod> created = new ArrayList<>();
-        ServiceHealth.Blocker exhausted = null;
-        TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
-        boolean place = spec.effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(runAs.getSpec().getTemplate().getSpec());
-        for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
-            try {
-                Node node = nodeOfSlot.get(creation.slot().label());
-                if (node == null && place) {
-                    Optional<Node> chosen = placeTask(runAs.getSpec().getTemplate().getSpec(), taskPods, removed, created);
-                    if (chosen.isEmpty()) {
-                        // no node may take it: the NoEligibleNode check below says so
-                        break;
-                    }
-                    node = chosen.get();
-                }
-                Pod pod = createTask(context.getClient(), runAs, creation.slot(), node == null ? null : NodeFacts.of(node),
-                        templateHash, serviceNetworks);
-                created.add(pod);
-                recordCreation(events, service, creation, pod);
-            } catch (TemplateException e) {
-                // the spec's template was checked; this is a rolled-back revision, or a node that came since
-                exhausted = invalid(e.getMessage());
-                events.warning(service, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
-                break;
-            } catch (AddressPoolExhaustedException e) {
-                exhausted = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
-                        "cannot start the task for " + creation.slot() + ": " + e.getMessage());
-                events.warning(service, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, exhausted.message());
-                break;
-            } catch (KubernetesClientException e) {
-                if (!TaskRefusal.isRefusal(e)) {
-                    throw e;
-                }
-                refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
-                events.warning(service, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
-                break;
-            }
-        }
-        if (refusal == null && !created.isEmpty()) {
-            refusals.forget(service);
-        }
-
-        rememberTasks(service, created, serviceNetworks);
+        Map<String, Cidr> subnets = subnets(serviceNetworks);
+        TaskPlanExecutor.Outcome done = executor.execute(context.getClient(), events, plan, new TaskPlanExecutor.Round(
+                service, runAs, taskPods, nodeOfSlot, templateHash, serviceNetworks, subnets, now));
+        List<Pod> created = done.created();
+        Set<String> removed = done.removed();
+        ServiceHealth.Blocker exhausted = done.failed();
+        TaskRefusal.Refused refusal = done.refusal();
+        taskAddresses.remember(service, created, serviceNetworks);
 
         int failed = (int) existing.stream().filter(t -> t.lifecycle() == ExistingTask.Lifecycle.FINISHED).count();
-        List<Pod> shown = new ArrayList<>();
-        for (Pod pod : taskPods) {
-            shown.add(removed.contains(pod.getMetadata().getName()) ? markTerminating(pod) : pod);
-        }
-        shown.addAll(created);
-        int readySlots = readySlots(desired, existing, removed);
+        List<Pod> shown = ServiceStatusReport.shown(taskPods, removed, created, now);
+        int readySlots = desired.readySlots(existing, removed);
         ServiceHealth.Blocker blocker = exhausted != null ? exhausted : refusal != null ? refusal.blocker() : null;
         if (blocker == null && readySlots < desiredCount(spec, desired)) {
-            blocker = noEligibleNode(spec).orElse(null);
+            blocker = taskNodes.noEligibleNode(spec).orElse(null);
             if (blocker != null) {
                 // said once: the same reason and message for the same service is not written again
                 events.warning(service, blocker.reason(), blocker.message());
@@ -388,13 +297,13 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         var updateState = update.status() == null ? null : update.status().getState();
         boolean updateStands = update.hold() || update.runsOtherThanSpec(specHash) || updateState == UpdateState.ROLLBACK_STARTED;
         ServiceHealth.Assessment assessment = new ServiceHealth.Assessment(desired.slots().size(), readySlots, plan.rollout(),
-                blocker, failed, notReadyHint(shown), updateStands ? update.status() : null);
+                blocker, failed, ServiceHealth.notReadyHint(shown), updateStands ? update.status() : null);
         // published ports never hold the tasks up, nor do the tasks hold them
         IngressPublisher.Outcome published = publisher.publish(context.getClient(), service, events);
         List<Conditions.Desired> conditions = new ArrayList<>(ServiceHealth.conditions(assessment));
         published.condition().ifPresent(conditions::add);
-        SwarmServiceStatus status = status(service, shown, virtualIPs, subnets(serviceNetworks), desired.slots().size(), readySlots,
-                conditions, now);
+        SwarmServiceStatus status = ServiceStatusReport.of(service, networkNames(service), shown, virtualIPs, subnets,
+                desired.slots().size(), readySlots, conditions, now);
         status.setEndpoints(PublishedPorts.endpoints(spec, published.ingress()));
         if (published.condition().isEmpty()) {
             status.getConditions().removeIf(c -> IngressPublisher.PUBLISHED.equals(c.getType()));
@@ -405,8 +314,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         status.setHandledRollback(update.handledRollback());
         Set<String> wanted = new HashSet<>();
         slots.forEach(slot -> wanted.add(slot.label()));
-        SwarmServiceStatus last = lastStatus(service);
-        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), ended, wanted));
+        SwarmServiceStatus last = statuses.last(service);
+        status.setTaskHistory(TaskHistory.merge(last == null ? null : last.getTaskHistory(), done.ended(), wanted));
 
         Optional<Duration> recheck = earliest(earliest(plan.recheckAfter(), update.recheckAfter()), published.retry());
         if (exhausted != null) {
@@ -437,87 +346,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return copy;
     }
 
-    /** The status.taskHistory row of a task the plan removes. */
-    private static TaskStatus historyRow(Pod pod, TaskPlan.Removal removal, String templateHash, Map<String, Cidr> subnets,
-                                         Instant now) {
-        ObservedTask task = new ObservedTask(pod);
-        TaskStatus row = task.status(subnets);
-        // a task whose container exited non-zero failed, even when its pod still runs (a crash loop), as in docker service ps
-        Optional<String> crashed = task.crashed();
-        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED || crashed.isPresent();
-        row.setState(failed ? ObservedTask.State.Failed.name() : "Shutdown");
-        row.setMessage(switch (removal.reason()) {
-            case FINISHED -> task.message();
-            case UPDATE -> crashed.map(why -> why + "; replaced by a task of template " + templateHash)
-                    .orElse("replaced by a task of template " + templateHash + (task.message() == null ? "" : " (it was " + task.message() + ")"));
-            case SLOT_REMOVED -> "its slot is no longer wanted";
-            case DUPLICATE -> "its slot had another task";
-        });
-        row.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
-        return row;
-    }
-
     /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
     private static int desiredCount(SwarmServiceSpec spec, DesiredTasks desired) {
         return spec.effectiveMode() == ServiceMode.GLOBAL ? Math.max(1, desired.slots().size()) : desired.slots().size();
-    }
-
-    /**
-     * When the cluster has nodes but none may take a new task of this service (none runs a swarmnet
-     * agent, or the template's constraints exclude the rest), why, node by node (a few of them).
-     * With no Node in the cache at all nothing is claimed: the cache may not have synced.
-     */
-    private Optional<ServiceHealth.Blocker> noEligibleNode(SwarmServiceSpec spec) {
-        List<String> reasons = new ArrayList<>();
-        int count = 0;
-        for (Node node : (Iterable<Node>) nodes.list()::iterator) {
-            Optional<String> rejected = NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node);
-            if (rejected.isEmpty()) {
-                return Optional.empty();
-            }
-            if (reasons.size() < 3) {
-                reasons.add(rejected.get());
-            }
-            count++;
-        }
-        if (count == 0) {
-            return Optional.empty();
-        }
-        return Optional.of(new ServiceHealth.Blocker(ServiceHealth.REASON_NO_ELIGIBLE_NODE, "none of the " + count
-                + " nodes can run a task of this service: " + String.join("; ", reasons) + (count > reasons.size() ? "; ..." : "")
-                + ". Tasks run only on nodes where the swarmnet agent runs: widen the chart's agent.nodeSelector or"
-                + " agent.tolerations, or the template's nodeSelector, affinity and tolerations"));
-    }
-
-    /** What is wrong with the spec that the schema did not refuse, or null. */
-    private static ServiceHealth.Blocker validate(SwarmService service) {
-        SwarmServiceSpec spec = service.getSpec();
-        if (spec == null || spec.getTemplate() == null || spec.getTemplate().getSpec() == null
-                || spec.getTemplate().getSpec().getContainers() == null || spec.getTemplate().getSpec().getContainers().isEmpty()) {
-            return invalid("spec.template.spec.containers is missing or empty; give the pod template at least one container");
-        }
-        if (spec.effectiveMode() == ServiceMode.REPLICATED && spec.effectiveReplicas() < 0) {
-            return invalid("spec.replicas is " + spec.getReplicas() + "; use 0 or more");
-        }
-        String publish = PublishedPorts.problem(spec);
-        if (publish != null) {
-            return invalid(publish);
-        }
-        Optional<String> template = TaskTemplates.problem(service.getMetadata().getName(), spec.getTemplate().getSpec());
-        if (template.isPresent()) {
-            return invalid(template.get());
-        }
-        try {
-            UpdatePolicy.of(spec.getUpdateConfig());
-            UpdatePolicy.ofRollback(spec.getRollbackConfig());
-        } catch (IllegalArgumentException e) {
-            return invalid(e.getMessage());
-        }
-        return null;
-    }
-
-    private static ServiceHealth.Blocker invalid(String message) {
-        return new ServiceHealth.Blocker(ServiceHealth.REASON_INVALID_SPEC, message);
     }
 
     private UpdateControl<SwarmService> blocked(KubernetesClient client, SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
@@ -528,14 +359,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             // once per transition, not on every reconcile
             events.warning(service, blocker.reason(), blocker.message());
         }
-        List<ExistingTask> existing = taskPods.stream().map(ObservedTask::new).map(ObservedTask::existing)
-                .flatMap(Optional::stream).toList();
-        int desired = service.getSpec() == null ? 0
-                : service.getSpec().effectiveMode() == ServiceMode.GLOBAL ? (int) existing.stream().filter(ExistingTask::isActive).count()
-                : Math.max(0, service.getSpec().effectiveReplicas());
-        int ready = (int) existing.stream().filter(t -> t.isActive() && t.ready()).map(ExistingTask::slot).distinct().count();
-        var assessment = new ServiceHealth.Assessment(desired, Math.min(ready, desired),
-                new TaskPlan.Rollout(desired, 0, 0, 0, false), blocker, 0, null);
         Map<String, Cidr> subnets = new HashMap<>();
         for (NetworkReference network : ServiceNetworks.references(service)) {
             networks.get(new ResourceID(network.name(), network.namespace()))
@@ -543,75 +366,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                     .ifPresent(n -> subnets.put(network.relativeTo(service.getMetadata().getNamespace()),
                             Cidr.parse(n.getStatus().getSubnet())));
         }
-        SwarmServiceStatus status = status(service, taskPods, virtualIPs, subnets, desired, Math.min(ready, desired),
-                ServiceHealth.conditions(assessment), Instant.now());
-        SwarmServiceStatus last = lastStatus(service);
-        if (last != null) {
-            // nothing is rolled while blocked: the update's bookkeeping stays as it was
-            status.setUpdateStatus(last.getUpdateStatus());
-            status.setCurrentTemplate(last.getCurrentTemplate());
-            status.setPreviousTemplate(last.getPreviousTemplate());
-            status.setHandledRollback(last.getHandledRollback());
-            status.setTaskHistory(last.getTaskHistory());
-            status.setEndpoints(last.getEndpoints());
-        }
+        SwarmServiceStatus status = ServiceStatusReport.blocked(service, networkNames(service), taskPods, blocker, virtualIPs,
+                subnets, statuses.last(service), Instant.now());
         return withStatus(client, service, status, recheck);
     }
 
-    private SwarmServiceStatus status(SwarmService service, List<Pod> shown, List<VirtualIP> virtualIPs, Map<String, Cidr> subnets,
-                                      int desired, int readySlots, List<Conditions.Desired> conditions, Instant now) {
-        long generation = Objects.requireNonNullElse(service.getMetadata().getGeneration(), 0L);
-        List<TaskStatus> rows = new ArrayList<>();
-        int running = 0;
-        for (Pod pod : shown) {
-            ObservedTask task = new ObservedTask(pod);
-            rows.add(task.status(subnets));
-            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                running++;
-            }
-        }
-        var previous = service.getStatus() == null ? null : service.getStatus().getConditions();
-        return ServiceStatusReport.build(service.getMetadata().getName(), generation, desired, running, readySlots,
-                networkNames(service), virtualIPs, rows, Conditions.merge(previous, conditions, List.of(), generation, now));
-    }
-
-    /**
-     * Writes status as one JSON merge patch of the status subresource, without a resourceVersion.
-     * The whole status is replaced (lists included), and this reconciler is its only writer, so no
-     * lock is needed; JOSDK's own non-SSA status patch is a JSON Patch diffed against the cached
-     * object, which the API refuses whenever the cache lags behind the previous write.
-     */
     private UpdateControl<SwarmService> withStatus(KubernetesClient client, SwarmService service, SwarmServiceStatus status,
                                                    Optional<Duration> recheck) {
-        if (!sameStatus(service.getStatus(), status)) {
-            String patch = JSON.createObjectNode().set("status", JSON.valueToTree(status)).toString();
-            client.resources(SwarmService.class).inNamespace(service.getMetadata().getNamespace())
-                    .withName(service.getMetadata().getName()).subresource("status")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-        }
-        written.put(service.getMetadata().getUid(), status);
+        statuses.write(client, service, status);
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
-    }
-
-
-    /**
-     * The status this reconciler last wrote for the service, or the cached one after a restart. The
-     * cache can lag behind a status write, and the update bookkeeping (which template runs, whether
-     * a rollback stands) must never be read from before the last decision, or a rolled-back template
-     * would be rolled out again.
-     */
-    private SwarmServiceStatus lastStatus(SwarmService service) {
-        SwarmServiceStatus mine = written.get(service.getMetadata().getUid());
-        return mine != null ? mine : service.getStatus();
-    }
-
-    private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
-        if (before == null) {
-            return false;
-        }
-        return JSON.valueToTree(before).equals(JSON.valueToTree(after));
     }
 
     // ---------------------------------------------------------------- tasks
@@ -625,304 +390,17 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .toList();
     }
 
-    /**
-     * Slots of a global service: nodes that admit a new task, plus nodes whose running task may
-     * stay (a NoSchedule taint added later keeps new tasks off but does not evict).
-     */
-    private List<TaskSlot> globalSlots(SwarmServiceSpec spec, List<Pod> taskPods, Map<String, Node> nodeOfSlot) {
-        Set<String> runningOn = new HashSet<>();
-        for (Pod pod : taskPods) {
-            ObservedTask task = new ObservedTask(pod);
-            if (task.lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                task.slot().filter(TaskSlot::isGlobal).ifPresent(s -> runningOn.add(s.node()));
-            }
-        }
-        List<TaskSlot> slots = new ArrayList<>();
-        for (Node node : nodes.list().toList()) {
-            if (node.getMetadata().getDeletionTimestamp() != null) {
-                continue;
-            }
-            TaskSlot slot = TaskSlot.global(node.getMetadata().getName());
-            boolean eligible = runningOn.contains(slot.node())
-                    ? NodeEligibility.rejectsRunningTask(spec.getTemplate().getSpec(), node).isEmpty()
-                    : NodeEligibility.rejectsNewTask(spec.getTemplate().getSpec(), node).isEmpty();
-            if (eligible) {
-                slots.add(slot);
-                nodeOfSlot.put(slot.label(), node);
-            }
-        }
-        return slots;
-    }
-
-    /**
-     * Why some task of this template would get an invalid hostname, checked for every slot on its
-     * node (a global task), on every node it may be placed on (a template naming the node), or
-     * anywhere. Task names are taken with a stand-in suffix of the real one's length and alphabet.
-     */
-    private Optional<String> hostnameProblem(SwarmService service, PodTemplateSpec template, List<TaskSlot> slots,
-                                             Map<String, Node> nodeOfSlot) {
-        var podSpec = template.getSpec();
-        if (podSpec.getHostname() == null) {
-            return Optional.empty();
-        }
-        String name = service.getMetadata().getName();
-        List<Node> candidates = service.getSpec().effectiveMode() == ServiceMode.REPLICATED && TaskTemplates.needsNode(podSpec)
-                ? eligibleNodes(podSpec) : null;
-        String suffix = "b".repeat(TaskPod.SUFFIX_LENGTH);
-        for (TaskSlot slot : slots) {
-            String podName = TaskPod.name(name, slot, suffix);
-            List<Node> onNodes = nodeOfSlot.containsKey(slot.label()) ? List.of(nodeOfSlot.get(slot.label()))
-                    : candidates != null ? candidates : Collections.singletonList(null);
-            for (Node node : onNodes) {
-                NodeFacts facts = node == null ? null : NodeFacts.of(node);
-                Optional<String> problem = TaskTemplates.hostnameProblem(name, podSpec, TaskPod.facts(service, slot, facts, podName),
-                        slot + (node == null ? "" : " on node " + node.getMetadata().getName()));
-                if (problem.isPresent()) {
-                    return problem;
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** Nodes that may take a new task of this template now. */
-    private List<Node> eligibleNodes(PodSpec podSpec) {
-        return nodes.list().filter(n -> n.getMetadata().getDeletionTimestamp() == null)
-                .filter(n -> NodeEligibility.rejectsNewTask(podSpec, n).isEmpty())
-                .sorted(Comparator.comparing(n -> n.getMetadata().getName())).toList();
-    }
-
-    /**
-     * The node for a new replicated task whose template names its node, chosen as swarm's scheduler
-     * spreads: an eligible node with the fewest of the service's tasks. Tasks being removed in this
-     * round do not count; those created in it do.
-     */
-    private Optional<Node> placeTask(PodSpec podSpec, List<Pod> taskPods, Set<String> removed,
-                                     List<Pod> created) {
-        List<String> onNodes = new ArrayList<>();
-        for (Pod pod : taskPods) {
-            if (!removed.contains(pod.getMetadata().getName()) && new ObservedTask(pod).lifecycle() == ExistingTask.Lifecycle.ACTIVE) {
-                placedOn(pod).ifPresent(onNodes::add);
-            }
-        }
-        created.forEach(pod -> placedOn(pod).ifPresent(onNodes::add));
-        List<Node> eligible = eligibleNodes(podSpec);
-        return TaskPlacement.spread(eligible.stream().map(n -> n.getMetadata().getName()).toList(), onNodes)
-                .flatMap(name -> eligible.stream().filter(n -> n.getMetadata().getName().equals(name)).findFirst());
-    }
-
-    private static Optional<String> placedOn(Pod pod) {
-        String bound = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-        return bound != null ? Optional.of(bound) : TaskPod.pinnedNode(pod);
-    }
-
-    /**
-     * Allocates the task's addresses, then creates its pod with them. The pod name is reserved in
-     * {@link #inFlight} first so that a concurrent orphan sweep does not take the addresses back
-     * before the pod shows up in the cache.
-     */
-    private Pod createTask(KubernetesClient client, SwarmService service, TaskSlot slot, NodeFacts node, String templateHash,
-                           List<AllocatableNetwork> serviceNetworks) throws AddressPoolExhaustedException, TemplateException {
-        String namespace = service.getMetadata().getNamespace();
-        String podName = TaskPod.name(service.getMetadata().getName(), slot, TaskPod.randomSuffix(random));
-        String key = namespace + "/" + podName;
-        String owner = AddressLedger.taskOwner(podName);
-        inFlight.add(key);
-        boolean done = false;
-        try {
-            Map<String, IpAddress> addresses = new TreeMap<>();
-            for (AllocatableNetwork network : serviceNetworks) {
-                addresses.put(network.name(), ledger.allocate(network, owner));
-            }
-            Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, new TaskAddresses(addresses),
-                    config.clusterDomain(), config.attachWait());
-            Pod created = client.pods().inNamespace(namespace).resource(pod).create();
-            pods.handleRecentResourceCreate(ResourceID.fromResource(created), created);
-            done = true;
-            return created;
-        } finally {
-            if (!done) {
-                // the pod does not exist: give its addresses back at once
-                for (AllocatableNetwork network : serviceNetworks) {
-                    ledger.release(namespace, network.name(), owner);
-                }
-            }
-            inFlight.remove(key);
-        }
-    }
-
-    private static void deletePod(KubernetesClient client, String namespace, String podName) {
-        try {
-            client.pods().inNamespace(namespace).withName(podName).delete();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
-                throw e;
-            }
-        }
-    }
-
-    private static Pod markTerminating(Pod pod) {
-        Pod copy = new PodBuilder(pod).build();
-        if (copy.getMetadata().getDeletionTimestamp() == null) {
-            copy.getMetadata().setDeletionTimestamp(Instant.now().toString());
-        }
-        return copy;
-    }
-
-    private static int readySlots(DesiredTasks desired, List<ExistingTask> existing, Set<String> removed) {
-        Set<TaskSlot> wanted = new HashSet<>(desired.slots());
-        return (int) existing.stream()
-                .filter(t -> t.isActive() && t.ready() && !removed.contains(t.podName()) && wanted.contains(t.slot()))
-                .map(ExistingTask::slot).distinct().count();
-    }
-
-    private static String notReadyHint(List<Pod> shown) {
-        for (Pod pod : shown) {
-            ObservedTask task = new ObservedTask(pod);
-            if (task.state() != ObservedTask.State.Ready && task.state() != ObservedTask.State.Terminating && task.message() != null) {
-                return "task " + task.name() + ": " + task.message();
-            }
-        }
-        return null;
-    }
-
-    private static void recordCreation(ClusterEvents events, SwarmService service, TaskPlan.Creation creation, Pod pod) {
-        String addresses = new ObservedTask(pod).addresses().byNetwork().toString();
-        switch (creation.reason()) {
-            case NEW -> events.normal(service, "TaskCreated", "created task " + pod.getMetadata().getName() + " for "
-                    + creation.slot() + " with addresses " + addresses);
-            case REPLACEMENT -> events.normal(service, "TaskReplaced", "replaced the task of " + creation.slot() + " with "
-                    + pod.getMetadata().getName() + " (addresses " + addresses + ")");
-            case UPDATE -> events.normal(service, "TaskUpdated", "started task " + pod.getMetadata().getName() + " from the "
-                    + "current template for " + creation.slot() + " (addresses " + addresses + ")");
-        }
-    }
-
-    private static void recordRemoval(ClusterEvents events, SwarmService service, TaskPlan.Removal removal, Pod pod) {
-        String task = removal.podName();
-        switch (removal.reason()) {
-            case SLOT_REMOVED -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
-                    + (removal.slot().isGlobal() ? " no longer admits the service" : " is above spec.replicas"));
-            case FINISHED -> events.warning(service, "TaskFailed", "task " + task + " in " + removal.slot() + " ended ("
-                    + (pod == null ? "unknown" : new ObservedTask(pod).message()) + "); replacing it in the same slot");
-            case UPDATE -> events.normal(service, "TaskUpdating", "stopping task " + task + " of " + removal.slot()
-                    + " to replace it with the current template");
-            case DUPLICATE -> events.normal(service, "TaskRemoved", "removed task " + task + ": " + removal.slot()
-                    + " already has a task");
-        }
-    }
-
     // ---------------------------------------------------------------- addresses
 
-    /** Holds one VIP per network in vip mode; in dnsrr mode and on networks left behind, gives them back. */
-    private List<VirtualIP> holdVirtualIPs(SwarmService service, List<AllocatableNetwork> serviceNetworks)
-            throws AddressPoolExhaustedException {
-        String namespace = service.getMetadata().getNamespace();
-        String owner = AddressLedger.vipOwner(service.getMetadata().getName());
-        Set<String> current = new HashSet<>();
-        serviceNetworks.forEach(n -> current.add(n.name()));
-        for (VirtualIP old : previousVirtualIPs(service)) {
-            if (!current.contains(old.getNetwork())) {
-                ledger.release(namespace, old.getNetwork(), owner);
-            }
-        }
-        List<VirtualIP> vips = new ArrayList<>();
-        if (service.getSpec().effectiveEndpointMode() == EndpointMode.DNSRR) {
-            serviceNetworks.forEach(n -> ledger.release(namespace, n.name(), owner));
-            return vips;
-        }
-        for (AllocatableNetwork network : serviceNetworks) {
-            vips.add(new VirtualIP(network.name(), ledger.allocate(network, owner).toString()));
-        }
-        return vips;
-    }
-
-    private static List<VirtualIP> previousVirtualIPs(SwarmService service) {
-        return service.getStatus() == null || service.getStatus().getVirtualIPs() == null ? List.of()
-                : service.getStatus().getVirtualIPs().stream().filter(v -> v.getNetwork() != null).toList();
-    }
-
-    private static String serviceKey(SwarmService service) {
-        return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
-    }
-
-    /** Notes every task pod the service has now, with its networks (seen ones and just created ones). */
-    private void rememberTasks(SwarmService service, List<Pod> created, List<AllocatableNetwork> serviceNetworks) {
-        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
-        Set<String> networkNames = new HashSet<>();
-        serviceNetworks.forEach(n -> networkNames.add(n.name()));
-        for (Pod pod : created) {
-            known.put(pod.getMetadata().getName(), networkNames);
-        }
-    }
-
-    /**
-     * Releases the addresses of task pods this service had and that are gone from the cluster. A pod
-     * missing from the cache is confirmed with the API first (the cache may lag behind), so a pod
-     * that exists never loses its addresses.
-     */
-    private void releaseVanishedTasks(KubernetesClient client, SwarmService service, List<Pod> taskPods) {
-        String namespace = service.getMetadata().getNamespace();
-        Map<String, Set<String>> known = knownTasks.computeIfAbsent(serviceKey(service), k -> new ConcurrentHashMap<>());
-        Set<String> present = new HashSet<>();
-        for (Pod pod : taskPods) {
-            String name = pod.getMetadata().getName();
-            present.add(name);
-            known.put(name, new ObservedTask(pod).addresses().byNetwork().keySet());
-        }
-        for (var entry : new ArrayList<>(known.entrySet())) {
-            String pod = entry.getKey();
-            if (!present.contains(pod) && podGone(client, namespace, pod)) {
-                for (String network : entry.getValue()) {
-                    ledger.release(namespace, network, AddressLedger.taskOwner(pod));
-                }
-                known.remove(pod);
-            }
-        }
-    }
-
-    /** In-flight first, then the cache, then the API server: a creator leaves in-flight only once the API has the pod. */
-    private boolean podGone(KubernetesClient client, String namespace, String pod) {
-        return !inFlight.contains(namespace + "/" + pod)
-                && pods.get(new ResourceID(pod, namespace)).isEmpty()
-                && client.pods().inNamespace(namespace).withName(pod).get() == null;
-    }
-
-    /**
-     * Gives back addresses on these networks whose owner no longer exists — a task pod or a service
-     * that is gone — whatever path lost track of it (a crash between allocation and creation, a
-     * missed delete). Each network at most every {@link #SWEEP_INTERVAL} unless {@code now}.
-     */
+    /** Sweeps the networks for addresses whose task pod or service is gone ({@link OrphanSweep}). */
     private void sweepNetworks(KubernetesClient client, String namespace, Collection<String> networkNames, boolean now) {
-        long tick = System.nanoTime();
-        for (String network : networkNames) {
-            String key = namespace + "/" + network;
-            Long last = lastSweep.get(key);
-            if (!now && last != null && tick - last < SWEEP_INTERVAL.toNanos()) {
-                continue;
-            }
-            lastSweep.put(key, tick);
-            for (String owner : new HashSet<>(ledger.holdings(namespace, network).values())) {
-                if (owner.startsWith(TASK_OWNER_PREFIX)) {
-                    String pod = owner.substring(TASK_OWNER_PREFIX.length());
-                    if (podGone(client, namespace, pod)) {
-                        LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
-                        ledger.release(namespace, network, owner);
-                    }
-                } else if (owner.startsWith(VIP_OWNER_PREFIX)) {
-                    String service = owner.substring(VIP_OWNER_PREFIX.length());
-                    if (services.get(new ResourceID(service, namespace)).isEmpty()) {
-                        LOG.info("network {}/{}: releasing the virtual IP of service {}, which no longer exists", namespace, network, service);
-                        ledger.release(namespace, network, owner);
-                    }
-                }
-            }
-        }
+        sweep.sweep(namespace, networkNames, now, pod -> taskAddresses.podGone(client, namespace, pod),
+                service -> services.get(new ResourceID(service, namespace)).isEmpty());
     }
 
     private static Set<String> networksInUse(SwarmService service, List<Pod> taskPods) {
         Set<String> names = new LinkedHashSet<>(networkNames(service));
-        previousVirtualIPs(service).forEach(v -> names.add(v.getNetwork()));
+        ServiceVirtualIps.inStatus(service).forEach(v -> names.add(v.getNetwork()));
         for (Pod pod : taskPods) {
             names.addAll(new ObservedTask(pod).addresses().byNetwork().keySet());
         }
@@ -954,7 +432,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         for (Pod pod : taskPods) {
             remaining.add(pod);
             if (pod.getMetadata().getDeletionTimestamp() == null) {
-                deletePod(context.getClient(), namespace, pod.getMetadata().getName());
+                TaskPlanExecutor.delete(context.getClient(), namespace, pod.getMetadata().getName());
             }
         }
         Set<String> networkNames = networksInUse(service, taskPods);
@@ -962,14 +440,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         if (!remaining.isEmpty()) {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(CLEANUP_RETRY.toMillis());
         }
-        String vipOwner = AddressLedger.vipOwner(service.getMetadata().getName());
-        for (String network : networkNames) {
-            ledger.release(namespace, network, vipOwner);
-        }
-        releaseVanishedTasks(context.getClient(), service, List.of());
+        virtualIps.release(service, networkNames);
+        taskAddresses.releaseVanished(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
-        knownTasks.remove(serviceKey(service));
-        written.remove(service.getMetadata().getUid());
+        taskAddresses.forget(service);
+        statuses.forget(service);
         events(context.getClient()).forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();

@@ -1,11 +1,16 @@
 package io.swarmnet.operator.service;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.service.TaskStatus;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -47,6 +52,25 @@ public final class TaskHistory {
                 .thenComparing(TaskHistory::slotOf)
                 .thenComparing(TaskStatus::getEndedAt, Comparator.nullsLast(Comparator.reverseOrder())));
         return history;
+    }
+
+    /** The status.taskHistory row of a task the plan removes. */
+    static TaskStatus row(Pod pod, TaskPlan.Removal removal, String templateHash, Map<String, Cidr> subnets, Instant now) {
+        ObservedTask task = new ObservedTask(pod);
+        TaskStatus row = task.status(subnets);
+        // a task whose container exited non-zero failed, even when its pod still runs (a crash loop), as in docker service ps
+        Optional<String> crashed = task.crashed();
+        boolean failed = removal.reason() == TaskPlan.RemovalReason.FINISHED || crashed.isPresent();
+        row.setState(failed ? ObservedTask.State.Failed.name() : "Shutdown");
+        row.setMessage(switch (removal.reason()) {
+            case FINISHED -> task.message();
+            case UPDATE -> crashed.map(why -> why + "; replaced by a task of template " + templateHash)
+                    .orElse("replaced by a task of template " + templateHash + (task.message() == null ? "" : " (it was " + task.message() + ")"));
+            case SLOT_REMOVED -> "its slot is no longer wanted";
+            case DUPLICATE -> "its slot had another task";
+        });
+        row.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        return row;
     }
 
     /** The slot label of a row: its number for a replicated task, its node for a global one. */

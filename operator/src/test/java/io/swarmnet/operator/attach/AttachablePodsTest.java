@@ -13,7 +13,7 @@ import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.network.NamespaceSelector;
 import io.swarmnet.api.network.NetworkSharing;
 import io.swarmnet.api.network.OverlayNetwork;
-import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.operator.service.ServiceFixture;
 import java.util.HashSet;
 import java.util.List;
@@ -118,7 +118,7 @@ class AttachablePodsTest {
                 : p.getStatus().getConditions().stream().filter(c -> SwarmnetKeys.CONDITION_ATTACHED.equals(c.getType())).findFirst();
     }
 
-    private Map<IpAddress, String> holdings(String network) {
+    private Map<IpAddress, AddressOwner> holdings(String network) {
         return cluster.operator.ledger().holdings(ns, network);
     }
 
@@ -145,7 +145,7 @@ class AttachablePodsTest {
             assertThat(subnet.contains(address)).as("%s inside %s", address, subnet).isTrue();
             assertThat(taken).as("addresses of the tasks, the VIP, the gateway and the other pod").doesNotContain(address);
             taken.add(address);
-            assertThat(holdings("my-network")).containsEntry(address, AddressLedger.attachedPodOwner(pod.getMetadata().getName()));
+            assertThat(holdings("my-network")).containsEntry(address, AddressOwner.attachedPod(pod.getMetadata().getName()));
         }
         assertThat(web.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS, "[{\"name\":\"my-network\"}]");
         assertThat(job.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
@@ -166,12 +166,12 @@ class AttachablePodsTest {
         IpAddress second = addressOf(podNamed("batch-9kz2p"), "jobs");
 
         cluster.restartOperator();
-        assertThat(holdings("jobs")).containsEntry(first, AddressLedger.attachedPodOwner("batch-5hq7w"))
-                .containsEntry(second, AddressLedger.attachedPodOwner("batch-9kz2p"));
+        assertThat(holdings("jobs")).containsEntry(first, AddressOwner.attachedPod("batch-5hq7w"))
+                .containsEntry(second, AddressOwner.attachedPod("batch-9kz2p"));
 
         cluster.client.pods().inNamespace(ns).withName("batch-5hq7w").delete();
         cluster.eventually("the deleted pod's address is released", () -> !holdings("jobs").containsKey(first));
-        assertThat(holdings("jobs")).containsEntry(second, AddressLedger.attachedPodOwner("batch-9kz2p"));
+        assertThat(holdings("jobs")).containsEntry(second, AddressOwner.attachedPod("batch-9kz2p"));
         assertThat(addressOf(podNamed("batch-9kz2p"), "jobs")).isEqualTo(second);
     }
 
@@ -232,7 +232,7 @@ class AttachablePodsTest {
         assertThat(after.getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
                 "[{\"name\":\"shared\",\"aliases\":[\"cache\"]}]");
         assertThat(attachedCondition("cache-0")).isEmpty();
-        assertThat(holdings("shared")).containsEntry(address, AddressLedger.attachedPodOwner("cache-0"));
+        assertThat(holdings("shared")).containsEntry(address, AddressOwner.attachedPod("cache-0"));
 
         cluster.client.pods().inNamespace(ns).withName("cache-0").edit(p -> {
             p.getMetadata().getAnnotations().put(SwarmnetKeys.ANNOTATION_POD_NETWORKS, "other/shared");
@@ -275,8 +275,8 @@ class AttachablePodsTest {
         assertThat(Cidr.parse("10.9.30.0/24").contains(db)).isTrue();
         assertThat(podNamed("db-0").getMetadata().getAnnotations()).containsEntry(SwarmnetKeys.ANNOTATION_ATTACHED_NETWORKS,
                 "[{\"name\":\"proxy\",\"namespace\":\"" + owner + "\",\"aliases\":[\"db\"]}]");
-        assertThat(holdings(proxy)).containsEntry(db, AddressLedger.attachedPodOwner("db-0"))
-                .containsEntry(client, AddressLedger.attachedPodOwner("client-7d9f8-x2k4q"));
+        assertThat(holdings(proxy)).containsEntry(db, AddressOwner.attachedPod("db-0"))
+                .containsEntry(client, AddressOwner.attachedPod("client-7d9f8-x2k4q"));
         assertThat(cluster.operator.ledger().holders(owner, "proxy").get(db)).hasToString(ns + "/pod:db-0");
 
         // the namespace's label goes: attached pods keep their addresses, a new pod is refused
@@ -286,7 +286,7 @@ class AttachablePodsTest {
                         + "not select namespace " + ns) && e.getMessage().endsWith("(it stays attached to " + proxy + " as before)"))
                 .orElse(false));
         assertThat(addressOf(podNamed("db-0"), proxy)).isEqualTo(db);
-        assertThat(holdings(proxy)).containsEntry(db, AddressLedger.attachedPodOwner("db-0"));
+        assertThat(holdings(proxy)).containsEntry(db, AddressOwner.attachedPod("db-0"));
 
         pod("late-0", "StatefulSet", proxy);
         cluster.eventually("the new pod is not attached, saying why", () -> attachedCondition("late-0")
@@ -342,6 +342,6 @@ class AttachablePodsTest {
         cluster.eventually("its address on back is released", () -> !holdings("back").containsKey(back)
                 && addressOf(podNamed("proxy-0"), "back") == null);
         assertThat(addressOf(podNamed("proxy-0"), "front")).isEqualTo(front);
-        assertThat(holdings("front")).containsEntry(front, AddressLedger.attachedPodOwner("proxy-0"));
+        assertThat(holdings("front")).containsEntry(front, AddressOwner.attachedPod("proxy-0"));
     }
 }

@@ -50,17 +50,17 @@ class AddressLedgerFromClusterTest {
             AddressLedger ledger = AddressLedger.fromCluster(client);
             assertThat(ledger.inUse("default", "front")).isEqualTo(21);
             assertThat(ledger.inUse("default", "back")).isEqualTo(20);
-            assertThat(ledger.addressOf("default", "front", "task:web-3")).contains(IpAddress.parse("10.0.9.11"));
-            assertThat(ledger.addressOf("default", "front", "vip:web")).contains(IpAddress.parse("10.0.9.100"));
+            assertThat(ledger.addressOf("default", "front", AddressOwner.task("web-3"))).contains(IpAddress.parse("10.0.9.11"));
+            assertThat(ledger.addressOf("default", "front", AddressOwner.virtualIps("web"))).contains(IpAddress.parse("10.0.9.100"));
 
             Cidr subnet = Cidr.parse("10.0.9.0/24");
             AllocatableNetwork front = new AllocatableNetwork("default", "front", subnet, subnet, IpAddress.parse("10.0.9.1"));
             Set<IpAddress> handed = new HashSet<>();
             for (int i = 0; i < 253 - 21; i++) {
-                handed.add(ledger.allocate(front, "task:new-" + i));
+                handed.add(ledger.allocate(front, AddressOwner.task("new-" + i)));
             }
             assertThat(handed).hasSize(232).doesNotContainAnyElementsOf(held);
-            assertThat(ledger.allocate(front, "vip:web")).isEqualTo(IpAddress.parse("10.0.9.100"));
+            assertThat(ledger.allocate(front, AddressOwner.virtualIps("web"))).isEqualTo(IpAddress.parse("10.0.9.100"));
         }
     }
 
@@ -91,14 +91,14 @@ class AddressLedgerFromClusterTest {
 
             AddressLedger ledger = AddressLedger.fromCluster(client);
             assertThat(ledger.inUse("infra", "proxy")).isEqualTo(4);
-            assertThat(ledger.addressOf("shop", "infra/proxy", "task:web-1-bbbbb")).contains(IpAddress.parse("10.0.9.3"));
-            assertThat(ledger.addressOf("blog", "infra/proxy", "task:web-1-bbbbb")).contains(IpAddress.parse("10.0.9.4"));
-            assertThat(ledger.addressOf("shop", "infra/proxy", "vip:web")).contains(IpAddress.parse("10.0.9.100"));
+            assertThat(ledger.addressOf("shop", "infra/proxy", AddressOwner.task("web-1-bbbbb"))).contains(IpAddress.parse("10.0.9.3"));
+            assertThat(ledger.addressOf("blog", "infra/proxy", AddressOwner.task("web-1-bbbbb"))).contains(IpAddress.parse("10.0.9.4"));
+            assertThat(ledger.addressOf("shop", "infra/proxy", AddressOwner.virtualIps("web"))).contains(IpAddress.parse("10.0.9.100"));
             assertThat(ledger.inUse("shop", "backend")).isEqualTo(1);
 
             Cidr subnet = Cidr.parse("10.0.9.0/29");
             AllocatableNetwork fromInfra = new AllocatableNetwork("infra", "proxy", subnet, subnet, IpAddress.parse("10.0.9.1"));
-            assertThat(ledger.allocate(fromInfra, "task:new")).isIn(IpAddress.parse("10.0.9.5"), IpAddress.parse("10.0.9.6"));
+            assertThat(ledger.allocate(fromInfra, AddressOwner.task("new"))).isIn(IpAddress.parse("10.0.9.5"), IpAddress.parse("10.0.9.6"));
         }
     }
 

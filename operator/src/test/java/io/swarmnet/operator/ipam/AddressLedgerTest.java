@@ -28,7 +28,7 @@ class AddressLedgerTest {
         AddressLedger ledger = AddressLedger.empty();
         Set<IpAddress> handed = new HashSet<>();
         for (int i = 0; i < net.capacity(); i++) {
-            handed.add(ledger.allocate(net, "task:t" + i));
+            handed.add(ledger.allocate(net, AddressOwner.task("t" + i)));
         }
         assertThat(handed).hasSize(5)
                 .doesNotContain(IpAddress.parse("10.0.9.0"), IpAddress.parse("10.0.9.1"), IpAddress.parse("10.0.9.7"));
@@ -39,9 +39,9 @@ class AddressLedgerTest {
     void sameOwnerGetsSameAddressBack() throws Exception {
         AllocatableNetwork net = network("10.0.9.0/24");
         AddressLedger ledger = AddressLedger.empty();
-        IpAddress first = ledger.allocate(net, "vip:web");
-        assertThat(ledger.allocate(net, "vip:web")).isEqualTo(first);
-        assertThat(ledger.addressOf("default", "net", "vip:web")).contains(first);
+        IpAddress first = ledger.allocate(net, AddressOwner.virtualIps("web"));
+        assertThat(ledger.allocate(net, AddressOwner.virtualIps("web"))).isEqualTo(first);
+        assertThat(ledger.addressOf("default", "net", AddressOwner.virtualIps("web"))).contains(first);
         assertThat(ledger.inUse("default", "net")).isEqualTo(1);
     }
 
@@ -50,9 +50,9 @@ class AddressLedgerTest {
         AllocatableNetwork net = network("10.0.9.0/29");
         AddressLedger ledger = AddressLedger.empty();
         for (int i = 0; i < 5; i++) {
-            ledger.allocate(net, "task:t" + i);
+            ledger.allocate(net, AddressOwner.task("t" + i));
         }
-        assertThatThrownBy(() -> ledger.allocate(net, "task:one-too-many"))
+        assertThatThrownBy(() -> ledger.allocate(net, AddressOwner.task("one-too-many")))
                 .isInstanceOf(AddressPoolExhaustedException.class)
                 .hasMessageContaining("default/net")
                 .hasMessageContaining("10.0.9.0/29")
@@ -67,9 +67,9 @@ class AddressLedgerTest {
         AllocatableNetwork net = new AllocatableNetwork("default", "net", subnet, range, IpAddress.parse("10.0.9.1"));
         AddressLedger ledger = AddressLedger.empty();
         for (int i = 0; i < 16; i++) {
-            assertThat(range.contains(ledger.allocate(net, "task:t" + i))).isTrue();
+            assertThat(range.contains(ledger.allocate(net, AddressOwner.task("t" + i)))).isTrue();
         }
-        assertThatThrownBy(() -> ledger.allocate(net, "task:x")).isInstanceOf(AddressPoolExhaustedException.class);
+        assertThatThrownBy(() -> ledger.allocate(net, AddressOwner.task("x"))).isInstanceOf(AddressPoolExhaustedException.class);
     }
 
     @Test
@@ -81,7 +81,7 @@ class AddressLedgerTest {
         AddressLedger ledger = AddressLedger.empty();
         List<IpAddress> all = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
-            all.add(ledger.allocate(net, "task:t" + i));
+            all.add(ledger.allocate(net, AddressOwner.task("t" + i)));
         }
         assertThat(all).doesNotContain(IpAddress.parse("10.0.9.10")).doesNotHaveDuplicates();
     }
@@ -90,10 +90,10 @@ class AddressLedgerTest {
     void releasedAddressIsNotReusedAtOnce() throws Exception {
         AllocatableNetwork net = network("10.0.9.0/24");
         AddressLedger ledger = AddressLedger.empty();
-        IpAddress a = ledger.allocate(net, "task:a");
-        ledger.release("default", "net", "task:a");
-        assertThat(ledger.addressOf("default", "net", "task:a")).isEmpty();
-        assertThat(ledger.allocate(net, "task:b")).isNotEqualTo(a);
+        IpAddress a = ledger.allocate(net, AddressOwner.task("a"));
+        ledger.release("default", "net", AddressOwner.task("a"));
+        assertThat(ledger.addressOf("default", "net", AddressOwner.task("a"))).isEmpty();
+        assertThat(ledger.allocate(net, AddressOwner.task("b"))).isNotEqualTo(a);
         assertThat(ledger.inUse("default", "net")).isEqualTo(1);
     }
 
@@ -102,34 +102,34 @@ class AddressLedgerTest {
         AllocatableNetwork net = network("10.0.9.0/29");
         AddressLedger ledger = AddressLedger.empty();
         for (int i = 0; i < 5; i++) {
-            ledger.allocate(net, "task:t" + i);
+            ledger.allocate(net, AddressOwner.task("t" + i));
         }
-        IpAddress freed = ledger.addressOf("default", "net", "task:t2").orElseThrow();
-        ledger.release("default", "net", "task:t2");
-        assertThat(ledger.allocate(net, "task:new")).isEqualTo(freed);
+        IpAddress freed = ledger.addressOf("default", "net", AddressOwner.task("t2")).orElseThrow();
+        ledger.release("default", "net", AddressOwner.task("t2"));
+        assertThat(ledger.allocate(net, AddressOwner.task("new"))).isEqualTo(freed);
     }
 
     @Test
     void recordedAddressesAreNeverHandedOut() throws Exception {
         AllocatableNetwork net = network("10.0.9.0/28");
         AddressLedger ledger = AddressLedger.empty();
-        ledger.record("default", "net", "task:old", IpAddress.parse("10.0.9.2"));
-        ledger.record("default", "net", "vip:web", IpAddress.parse("10.0.9.5"));
+        ledger.record("default", "net", AddressOwner.task("old"), IpAddress.parse("10.0.9.2"));
+        ledger.record("default", "net", AddressOwner.virtualIps("web"), IpAddress.parse("10.0.9.5"));
         Set<IpAddress> handed = new HashSet<>();
         for (int i = 0; i < 11; i++) {
-            handed.add(ledger.allocate(net, "task:n" + i));
+            handed.add(ledger.allocate(net, AddressOwner.task("n" + i)));
         }
         assertThat(handed).hasSize(11).doesNotContain(IpAddress.parse("10.0.9.2"), IpAddress.parse("10.0.9.5"));
-        assertThat(ledger.allocate(net, "vip:web")).isEqualTo(IpAddress.parse("10.0.9.5"));
+        assertThat(ledger.allocate(net, AddressOwner.virtualIps("web"))).isEqualTo(IpAddress.parse("10.0.9.5"));
     }
 
     @Test
     void conflictingClaimKeepsFirstHolder() {
         AddressLedger ledger = AddressLedger.empty();
-        ledger.record("default", "net", "task:a", IpAddress.parse("10.0.9.2"));
-        ledger.record("default", "net", "task:b", IpAddress.parse("10.0.9.2"));
-        assertThat(ledger.addressOf("default", "net", "task:a")).contains(IpAddress.parse("10.0.9.2"));
-        assertThat(ledger.addressOf("default", "net", "task:b")).isEmpty();
+        ledger.record("default", "net", AddressOwner.task("a"), IpAddress.parse("10.0.9.2"));
+        ledger.record("default", "net", AddressOwner.task("b"), IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("default", "net", AddressOwner.task("a"))).contains(IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("default", "net", AddressOwner.task("b"))).isEmpty();
         assertThat(ledger.inUse("default", "net")).isEqualTo(1);
     }
 
@@ -137,7 +137,7 @@ class AddressLedgerTest {
     void networksAreIndependentBySameNameInOtherNamespace() throws Exception {
         Cidr a = Cidr.parse("10.0.9.0/24");
         AddressLedger ledger = AddressLedger.empty();
-        ledger.allocate(new AllocatableNetwork("ns1", "net", a, a, a.first().plus(1)), "task:x");
+        ledger.allocate(new AllocatableNetwork("ns1", "net", a, a, a.first().plus(1)), AddressOwner.task("x"));
         assertThat(ledger.inUse("ns1", "net")).isEqualTo(1);
         assertThat(ledger.inUse("ns2", "net")).isZero();
     }
@@ -151,42 +151,42 @@ class AddressLedgerTest {
         AddressLedger ledger = AddressLedger.empty();
         Set<IpAddress> handed = new HashSet<>();
         // one pod name in both namespaces: two owners, two addresses
-        handed.add(ledger.allocate(fromInfra, "task:web-1-abcde"));
-        handed.add(ledger.allocate(fromShop, "task:web-1-abcde"));
-        handed.add(ledger.allocate(fromShop, "vip:web"));
-        handed.add(ledger.allocate(fromInfra, "vip:web"));
-        handed.add(ledger.allocate(fromShop, "pod:client"));
+        handed.add(ledger.allocate(fromInfra, AddressOwner.task("web-1-abcde")));
+        handed.add(ledger.allocate(fromShop, AddressOwner.task("web-1-abcde")));
+        handed.add(ledger.allocate(fromShop, AddressOwner.virtualIps("web")));
+        handed.add(ledger.allocate(fromInfra, AddressOwner.virtualIps("web")));
+        handed.add(ledger.allocate(fromShop, AddressOwner.attachedPod("client")));
         assertThat(handed).hasSize(5);
-        assertThatThrownBy(() -> ledger.allocate(fromShop, "task:web-2-fghij")).isInstanceOf(AddressPoolExhaustedException.class)
+        assertThatThrownBy(() -> ledger.allocate(fromShop, AddressOwner.task("web-2-fghij"))).isInstanceOf(AddressPoolExhaustedException.class)
                 .hasMessageContaining("OverlayNetwork infra/proxy has no free address");
         assertThat(ledger.inUse("infra", "proxy")).isEqualTo(5);
         assertThat(ledger.inUse("shop", "infra/proxy")).isEqualTo(5);
         assertThat(ledger.usageByNetwork()).containsOnlyKeys("infra/proxy");
 
         // each namespace sees and releases only its own owners
-        assertThat(ledger.holdings("shop", "infra/proxy").values()).containsExactlyInAnyOrder("task:web-1-abcde", "vip:web", "pod:client");
-        assertThat(ledger.holdings("infra", "proxy").values()).containsExactlyInAnyOrder("task:web-1-abcde", "vip:web");
+        assertThat(ledger.holdings("shop", "infra/proxy").values()).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"), AddressOwner.attachedPod("client"));
+        assertThat(ledger.holdings("infra", "proxy").values()).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"));
         assertThat(ledger.holders("infra", "proxy").values()).extracting(AddressLedger.Holder::toString).containsExactlyInAnyOrder(
                 "infra/task:web-1-abcde", "infra/vip:web", "shop/task:web-1-abcde", "shop/vip:web", "shop/pod:client");
-        IpAddress infraTask = ledger.addressOf("infra", "proxy", "task:web-1-abcde").orElseThrow();
-        ledger.release("shop", "infra/proxy", "task:web-1-abcde");
-        assertThat(ledger.addressOf("infra", "proxy", "task:web-1-abcde")).contains(infraTask);
-        assertThat(ledger.addressOf("shop", "infra/proxy", "task:web-1-abcde")).isEmpty();
+        IpAddress infraTask = ledger.addressOf("infra", "proxy", AddressOwner.task("web-1-abcde")).orElseThrow();
+        ledger.release("shop", "infra/proxy", AddressOwner.task("web-1-abcde"));
+        assertThat(ledger.addressOf("infra", "proxy", AddressOwner.task("web-1-abcde"))).contains(infraTask);
+        assertThat(ledger.addressOf("shop", "infra/proxy", AddressOwner.task("web-1-abcde"))).isEmpty();
         assertThat(ledger.inUse("infra", "proxy")).isEqualTo(4);
     }
 
     @Test
     void recordsASharedNetworkAsTheOwnersNamespaceNamesIt() {
         AddressLedger ledger = AddressLedger.empty();
-        ledger.record("shop", "infra/proxy", "task:a", IpAddress.parse("10.0.9.2"));
-        ledger.record("infra", "proxy", "task:a", IpAddress.parse("10.0.9.2"));
+        ledger.record("shop", "infra/proxy", AddressOwner.task("a"), IpAddress.parse("10.0.9.2"));
+        ledger.record("infra", "proxy", AddressOwner.task("a"), IpAddress.parse("10.0.9.2"));
         assertThat(ledger.holders("infra", "proxy")).hasSize(1);
-        assertThat(ledger.addressOf("shop", "infra/proxy", "task:a")).contains(IpAddress.parse("10.0.9.2"));
-        assertThat(ledger.addressOf("infra", "proxy", "task:a")).as("the address stays with its first claimant").isEmpty();
+        assertThat(ledger.addressOf("shop", "infra/proxy", AddressOwner.task("a"))).contains(IpAddress.parse("10.0.9.2"));
+        assertThat(ledger.addressOf("infra", "proxy", AddressOwner.task("a"))).as("the address stays with its first claimant").isEmpty();
         // a name that is no network finds nothing and breaks nothing
         assertThat(ledger.holdings("shop", "a/b/c")).isEmpty();
-        ledger.release("shop", "Not/A/Network", "task:a");
-        assertThatThrownBy(() -> ledger.record("shop", "a/b/c", "task:a", IpAddress.parse("10.0.9.3")))
+        ledger.release("shop", "Not/A/Network", AddressOwner.task("a"));
+        assertThatThrownBy(() -> ledger.record("shop", "a/b/c", AddressOwner.task("a"), IpAddress.parse("10.0.9.3")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -201,7 +201,7 @@ class AddressLedgerTest {
             pool.submit(() -> {
                 for (int i = 0; i < 500; i++) {
                     try {
-                        handed.add(ledger.allocate(net, "task:" + thread + "-" + i));
+                        handed.add(ledger.allocate(net, AddressOwner.task(thread + "-" + i)));
                     } catch (AddressPoolExhaustedException e) {
                         throw new AssertionError(e);
                     }

@@ -27,6 +27,7 @@ class KeyRotationTest {
     private KubernetesClient client;
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-25T00:00:00Z"));
     private KeyRotation rotation;
+    private ClusterEvents events;
 
     @BeforeEach
     void start() {
@@ -49,7 +50,8 @@ class KeyRotationTest {
                 return now.get();
             }
         };
-        rotation = new KeyRotation(client, NS, Duration.ofHours(12), Duration.ofSeconds(30), clock, new ClusterEvents(client));
+        events = new ClusterEvents(client);
+        rotation = new KeyRotation(client, NS, Duration.ofHours(12), Duration.ofSeconds(30), clock, events);
     }
 
     @AfterEach
@@ -90,8 +92,7 @@ class KeyRotationTest {
         assertThat(secret().getData()).containsOnlyKeys("key-2", "primary");
         assertThat(KeyRotation.stateOf(secret()).phase()).isEqualTo(KeyState.Phase.steady);
 
-        String events = client.v1().events().inNamespace(NS).list().getItems().stream()
-                .map(e -> e.getReason() + " " + e.getMessage()).reduce("", (a, b) -> a + "\n" + b);
+        String events = events();
         assertThat(events).contains("EncryptionKeyCreated", "EncryptionKeyAdded", "EncryptionKeyPromoted", "EncryptionKeyRetired");
         for (String key : new String[] {first.get("key-1"), secret().getData().get("key-2")}) {
             assertThat(events).doesNotContain(key);
@@ -118,8 +119,7 @@ class KeyRotationTest {
 
         assertThat(rotation.step()).isEqualTo(new KeyRotationPlan.AddGeneration(2));
         assertThat(KeyRotation.stateOf(secret()).phase()).isEqualTo(KeyState.Phase.accepting);
-        String events = client.v1().events().inNamespace(NS).list().getItems().stream()
-                .map(e -> e.getReason() + " " + e.getMessage()).reduce("", (a, b) -> a + "\n" + b);
+        String events = events();
         assertThat(events).contains("generation 2 added early: generation 1 is near its ESP sequence limit on node-b;");
     }
 
@@ -142,6 +142,7 @@ class KeyRotationTest {
     }
 
     private String events() {
+        assertThat(events.flush(Duration.ofSeconds(10))).as("the events said so far are written").isTrue();
         return client.v1().events().inNamespace(NS).list().getItems().stream()
                 .map(e -> e.getType() + " " + e.getReason() + " " + e.getMessage()).reduce("", (a, b) -> a + "\n" + b);
     }

@@ -21,7 +21,7 @@ class ObservedTaskTest {
                 .endMetadata().withNewSpec().endSpec();
     }
 
-    private static PodCondition condition(String type, String status) {
+    static PodCondition condition(String type, String status) {
         PodCondition c = new PodCondition();
         c.setType(type);
         c.setStatus(status);

@@ -14,6 +14,7 @@ import io.swarmnet.api.service.NetworkAttachment;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -161,7 +162,7 @@ class SharedNetworkServicesTest {
                 .allSatisfy(a -> assertThat(subnet.contains(a)).isTrue());
         AddressLedger ledger = cluster.operator.ledger();
         assertThat(ledger.inUse(infra, "proxy")).isEqualTo(8);
-        assertThat(ledger.holdings(shop, infra + "/proxy").values()).hasSize(4).contains(AddressLedger.vipOwner("web"));
+        assertThat(ledger.holdings(shop, infra + "/proxy").values()).hasSize(4).contains(AddressOwner.virtualIps("web"));
 
         // the network's owner sees who attaches from where
         cluster.eventually("the network lists both services", () -> network().getStatus().getAttachedServices()
@@ -287,7 +288,7 @@ class SharedNetworkServicesTest {
         assertThat(after).as("the running tasks, untouched").isEqualTo(before);
         assertThat(get(shop, "web").getStatus().getVirtualIPs().get(0).getAddress()).isEqualTo(vip);
         AddressLedger ledger = cluster.operator.ledger();
-        before.forEach((pod, address) -> assertThat(ledger.addressOf(shop, infra + "/proxy", AddressLedger.taskOwner(pod)))
+        before.forEach((pod, address) -> assertThat(ledger.addressOf(shop, infra + "/proxy", AddressOwner.task(pod)))
                 .contains(address));
 
         // a task that ends is not replaced while the namespace may not attach
@@ -371,7 +372,7 @@ class SharedNetworkServicesTest {
                 .endSpec().build()).create();
         cluster.client.pods().inNamespace(shop).withName(task.getMetadata().getName()).delete();
         cluster.eventually("the task's address is released", () -> cluster.operator.ledger().holdings(shop, infra + "/proxy")
-                .values().stream().noneMatch(o -> o.equals(AddressLedger.taskOwner(task.getMetadata().getName()))));
+                .values().stream().noneMatch(o -> o.equals(AddressOwner.task(task.getMetadata().getName()))));
         assertThat(cluster.operator.ledger().holdings(shop, infra + "/proxy")).doesNotContainKey(address);
     }
 }

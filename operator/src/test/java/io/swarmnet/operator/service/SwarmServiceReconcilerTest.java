@@ -14,6 +14,7 @@ import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.TaskStatus;
 import io.swarmnet.operator.TestCluster;
 import io.swarmnet.operator.ipam.AddressLedger;
+import io.swarmnet.operator.ipam.AddressOwner;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -133,13 +134,13 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("my-dnsrr reports its 2 tasks", () -> cluster.get("my-dnsrr").getStatus().getTasks().size() == 2);
         assertThat(cluster.get("my-dnsrr").getStatus().getVirtualIPs()).isEmpty();
         AddressLedger ledger = cluster.operator.ledger();
-        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-dnsrr"))).isEmpty();
-        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-web"))).isPresent();
+        assertThat(ledger.addressOf(ns, "my-network", AddressOwner.virtualIps("my-dnsrr"))).isEmpty();
+        assertThat(ledger.addressOf(ns, "my-network", AddressOwner.virtualIps("my-web"))).isPresent();
 
         cluster.edit("my-web", spec -> spec.setEndpointMode(EndpointMode.DNSRR));
 
         cluster.eventually("my-web's VIP is gone", () -> cluster.get("my-web").getStatus().getVirtualIPs().isEmpty());
-        assertThat(ledger.addressOf(ns, "my-network", AddressLedger.vipOwner("my-web"))).isEmpty();
+        assertThat(ledger.addressOf(ns, "my-network", AddressOwner.virtualIps("my-web"))).isEmpty();
     }
 
     @Test
@@ -159,7 +160,7 @@ class SwarmServiceReconcilerTest {
         AddressLedger ledger = cluster.operator.ledger();
         for (Pod gone : five.subList(2, 5)) {
             cluster.eventually("address of " + gone.getMetadata().getName() + " released",
-                    () -> ledger.addressOf(ns, "my-network", AddressLedger.taskOwner(gone.getMetadata().getName())).isEmpty());
+                    () -> ledger.addressOf(ns, "my-network", AddressOwner.task(gone.getMetadata().getName())).isEmpty());
         }
         cluster.eventually("status shows 2 replicas", () -> cluster.get("my-web").getStatus().getReplicas() == 2
                 && cluster.get("my-web").getStatus().getTasks().size() == 2);
@@ -181,7 +182,7 @@ class SwarmServiceReconcilerTest {
         assertThat(addressOf(replacement, "my-network")).isNotNull();
         assertThat(cluster.pods("my-web")).hasSize(3);
         cluster.eventually("the deleted task's address is released", () -> cluster.operator.ledger()
-                .addressOf(ns, "my-network", AddressLedger.taskOwner(victim.getMetadata().getName())).isEmpty());
+                .addressOf(ns, "my-network", AddressOwner.task(victim.getMetadata().getName())).isEmpty());
     }
 
     @Test
@@ -491,7 +492,7 @@ class SwarmServiceReconcilerTest {
         cluster.eventually("NetworkNotReady", () -> cluster.hasCondition("my-web", "Ready", "False", "NetworkNotReady"));
         assertThat(cluster.condition("my-web", "Ready").getMessage()).contains("clash");
         assertThat(cluster.pods("my-web")).isEmpty();
-        assertThat(cluster.operator.ledger().addressOf(ns, "first", AddressLedger.vipOwner("my-web"))).isEmpty();
+        assertThat(cluster.operator.ledger().addressOf(ns, "first", AddressOwner.virtualIps("my-web"))).isEmpty();
     }
 
     @Test
@@ -567,8 +568,8 @@ class SwarmServiceReconcilerTest {
         assertThat(cluster.pods("my-web")).isEmpty();
         AddressLedger ledger = cluster.operator.ledger();
         cluster.eventually("only the other service holds addresses", () -> ledger.holdings(ns, "my-network").size() == 2);
-        assertThat(ledger.holdings(ns, "my-network").values()).allMatch(owner -> owner.equals(AddressLedger.vipOwner("other"))
-                || owner.startsWith("task:other-"));
+        assertThat(ledger.holdings(ns, "my-network").values()).allMatch(owner -> owner.equals(AddressOwner.virtualIps("other"))
+                || owner.kind() == AddressOwner.Kind.TASK && owner.name().startsWith("other-"));
     }
 
     @Test
@@ -577,14 +578,14 @@ class SwarmServiceReconcilerTest {
         var network = io.swarmnet.operator.ipam.AllocatableNetwork.of(cluster.networkNamed("my-network"));
         AddressLedger ledger = cluster.operator.ledger();
         // what a crash between allocation and pod creation would leave behind in a running ledger
-        IpAddress ghost = ledger.allocate(network, AddressLedger.taskOwner("my-web-1-ghost"));
+        IpAddress ghost = ledger.allocate(network, AddressOwner.task("my-web-1-ghost"));
 
         cluster.service("my-web", 1, List.of("my-network"), spec -> { });
 
         cluster.eventually("the ghost's address is released", () -> ledger.addressOf(ns, "my-network",
-                AddressLedger.taskOwner("my-web-1-ghost")).isEmpty());
+                AddressOwner.task("my-web-1-ghost")).isEmpty());
         cluster.eventually("the real task exists", () -> cluster.pods("my-web").size() == 1);
-        assertThat(ledger.holdings(ns, "my-network")).doesNotContainValue(AddressLedger.taskOwner("my-web-1-ghost"));
+        assertThat(ledger.holdings(ns, "my-network")).doesNotContainValue(AddressOwner.task("my-web-1-ghost"));
         assertThat(ghost).isNotNull();
     }
 

@@ -2,9 +2,15 @@ package io.swarmnet.operator.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.service.TaskStatus;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -46,5 +52,43 @@ class TaskHistoryTest {
                 Set.of("1", "2"));
 
         assertThat(TaskHistory.merge(history, List.of(), Set.of("1"))).extracting(TaskStatus::getName).containsExactly("a");
+    }
+
+    private static PodBuilder running(String name) {
+        return new PodBuilder().withNewMetadata().withName(name).withLabels(Map.of(SwarmnetKeys.LABEL_SLOT, "1"))
+                .withAnnotations(Map.of(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"front\":\"10.0.9.3\"}")).endMetadata()
+                .withNewSpec().withNodeName("node-1").endSpec().withNewStatus().withPhase("Running").endStatus();
+    }
+
+    @Test
+    void aTaskStoppedForAnUpdateIsShutDownAndOneThatEndedFailedEachSayingWhy() {
+        Instant now = Instant.parse("2026-12-01T12:00:05.250Z");
+        Map<String, Cidr> subnets = Map.of("front", Cidr.parse("10.0.9.0/24"));
+        Pod updated = running("web-1-aaaaa").build();
+        Pod ended = running("web-1-bbbbb").editStatus().withPhase("Failed").withMessage("evicted: node out of memory").endStatus().build();
+
+        TaskStatus shutdown = TaskHistory.row(updated, new TaskPlan.Removal("web-1-aaaaa", TaskSlot.replicated(1), TaskPlan.RemovalReason.UPDATE),
+                "h2", subnets, now);
+        TaskStatus failed = TaskHistory.row(ended, new TaskPlan.Removal("web-1-bbbbb", TaskSlot.replicated(1), TaskPlan.RemovalReason.FINISHED),
+                "h2", subnets, now);
+
+        assertThat(shutdown.getState()).isEqualTo("Shutdown");
+        assertThat(shutdown.getMessage()).startsWith("replaced by a task of template h2");
+        assertThat(shutdown.getEndedAt()).isEqualTo("2026-12-01T12:00:05Z");
+        assertThat(failed.getState()).isEqualTo("Failed");
+        assertThat(failed.getMessage()).isEqualTo("evicted: node out of memory");
+    }
+
+    @Test
+    void aCrashLoopingTaskStoppedForAnUpdateFailedWithItsExit() {
+        Pod crashing = running("web-1-aaaaa").editStatus().addNewContainerStatus().withName("web").withRestartCount(3)
+                .withNewLastState().withNewTerminated().withExitCode(1).withReason("Error").endTerminated().endLastState()
+                .endContainerStatus().endStatus().build();
+
+        TaskStatus row = TaskHistory.row(crashing, new TaskPlan.Removal("web-1-aaaaa", TaskSlot.replicated(1),
+                TaskPlan.RemovalReason.UPDATE), "h2", Map.of(), Instant.parse("2026-12-01T12:00:05Z"));
+
+        assertThat(row.getState()).isEqualTo("Failed");
+        assertThat(row.getMessage()).isEqualTo("container web exited with code 1 (Error), restarted 3 times; replaced by a task of template h2");
     }
 }
