@@ -101,6 +101,12 @@ public final class ClusterObjects {
             return this;
         }
 
+        /** Shared with every namespace (spec.shareWith.namespaceSelector: {}). */
+        public NetworkBuilder shared() {
+            spec.setShareWith(new io.swarmnet.api.network.NetworkSharing(new io.swarmnet.api.network.NamespaceSelector()));
+            return this;
+        }
+
         public NetworkBuilder mtu(int mtu) {
             spec.setMtu(mtu);
             return this;

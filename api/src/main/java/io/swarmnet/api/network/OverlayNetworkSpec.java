@@ -70,8 +70,8 @@ public class OverlayNetworkSpec {
             + "proxy network): SwarmServices (spec.networks[].namespace) and attachable pods (annotation swarmnet.io/networks: "
             + "<namespace>/<name>) of the namespaces namespaceSelector selects may attach, with addresses from this network's "
             + "range, and resolve and are resolved by name on it like this namespace's own. Left out, only this namespace's "
-            + "services and pods attach. Narrowing it refuses new tasks and pods of namespaces no longer selected; those running "
-            + "stay attached until they end.")
+            + "services and pods attach. Narrowing it refuses new tasks and pods of namespaces no longer selected, those running "
+            + "stay attached; removing it detaches every other namespace's tasks and pods at once.")
     private NetworkSharing shareWith;
 
     @JsonPropertyDescription("VXLAN network identifier (" + Vni.MIN + ".." + Vni.MAX + "), any one no other network holds. Left out, "

@@ -34,7 +34,8 @@ public record AttachedCondition(boolean attached, String reason, String message)
                 wanted.put(pod.pod(), new AttachedCondition(false, "AttachFailed", failure));
             } else if (report.attachedPods().contains(pod.pod())) {
                 String networks = pod.attachments().stream()
-                        .map(a -> a.interfaceName() + "=" + a.network().name() + " " + a.address() + "/" + a.prefixLength())
+                        .map(a -> a.interfaceName() + "=" + a.network().relativeTo(pod.pod().namespace()) + " " + a.address() + "/"
+                                + a.prefixLength())
                         .collect(Collectors.joining(", "));
                 wanted.put(pod.pod(), new AttachedCondition(true, "Attached", "attached on node " + nodeName + ": " + networks));
             }

@@ -149,7 +149,8 @@ final class SnapshotParser {
         }
         boolean encrypted = spec != null && spec.isEncrypted();
         boolean internal = spec != null && spec.isInternal();
-        return Optional.of(new NetworkInfo(key, vni, subnet, gateway, encrypted, mtu, internal));
+        boolean shared = spec != null && spec.getShareWith() != null;
+        return Optional.of(new NetworkInfo(key, vni, subnet, gateway, encrypted, mtu, internal, shared));
     }
 
     private Optional<ServiceInfo> service(SwarmService service) {

@@ -153,7 +153,8 @@ public final class DesiredDatapath {
                     continue;
                 }
                 service.virtualIps().forEach((networkName, vip) -> {
-                    Map<IpAddress, List<String>> held = reserved.get(NetworkKey.resolve(service.key().namespace(), networkName));
+                    NetworkKey key = NetworkKey.resolve(service.key().namespace(), networkName);
+                    Map<IpAddress, List<String>> held = admitted(key, service.key().namespace()) ? reserved.get(key) : null;
                     if (held != null) {
                         held.computeIfAbsent(vip, a -> new ArrayList<>()).add("the virtual IP of service " + service.key());
                     }
@@ -165,7 +166,7 @@ public final class DesiredDatapath {
                 }
                 task.addresses().forEach((networkName, address) -> {
                     NetworkKey key = NetworkKey.resolve(task.pod().namespace(), networkName);
-                    Map<IpAddress, List<String>> held = taskHolders.get(key);
+                    Map<IpAddress, List<String>> held = admitted(key, task.pod().namespace()) ? taskHolders.get(key) : null;
                     if (held != null) {
                         held.computeIfAbsent(address, a -> new ArrayList<>()).add("pod " + task.pod());
                         members.computeIfAbsent(key, k -> new ArrayList<>()).add(new Member(task, address));
@@ -253,6 +254,11 @@ public final class DesiredDatapath {
                             + networkName + "', which does not exist in namespace " + key.namespace()
                             + " or has no subnet and VXLAN id allocated yet; the pod is not attached");
                 }
+                if (!network.admits(task.pod().namespace())) {
+                    return reject(ref, "NetworkNotShared", "pod " + task.pod() + ": annotation swarmnet.io/addresses names network "
+                            + key + " of another namespace, which is not shared (its spec.shareWith is not set); the pod is not "
+                            + "attached until the operator writes its addresses again or the network's owner shares it");
+                }
                 Optional<String> why = unusable(network, address);
                 if (why.isPresent()) {
                     return reject(ref, "AddressConflict", "pod " + task.pod() + ": address " + address + " on network " + key
@@ -264,6 +270,12 @@ public final class DesiredDatapath {
                         network.subnet().prefixLength(), MacAddress.forTask(address), mtu(network, node.underlayMtu())));
             }
             return Optional.of(new LocalPod(task.pod(), attachments));
+        }
+
+        /** Whether objects of {@code namespace} may be on the network {@code key} (an unknown network admits nobody). */
+        private boolean admitted(NetworkKey key, String namespace) {
+            NetworkInfo network = snapshot.networks().get(key);
+            return network != null && network.admits(namespace);
         }
 
         private Optional<LocalPod> reject(ObjectRef ref, String reason, String message) {
@@ -306,13 +318,16 @@ public final class DesiredDatapath {
             List<VipRule> rules = new ArrayList<>();
             // how the network's own namespace records it, and how any other does
             String own = network.key().name();
-            String shared = network.key().toString();
+            String qualified = network.key().toString();
             for (ServiceInfo service : snapshot.services().values()) {
                 if (service.endpointMode() != EndpointMode.VIP || service.virtualIps().isEmpty()) {
                     continue;
                 }
                 boolean local = service.key().namespace().equals(network.key().namespace());
-                String recorded = local ? own : shared;
+                if (!local && !network.shared()) {
+                    continue;
+                }
+                String recorded = local ? own : qualified;
                 IpAddress vip = service.virtualIps().get(recorded);
                 if (vip == null) {
                     continue;

@@ -1,9 +1,11 @@
 package io.swarmnet.agent.dns;
 
 import io.swarmnet.agent.cluster.ClusterSnapshot;
+import io.swarmnet.agent.cluster.NetworkInfo;
 import io.swarmnet.agent.cluster.ServiceInfo;
 import io.swarmnet.agent.cluster.ServiceNetwork;
 import io.swarmnet.agent.cluster.TaskInfo;
+import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
 import io.swarmnet.agent.desired.PodAttachment;
 import io.swarmnet.agent.desired.PodDatapath;
@@ -46,17 +48,28 @@ public final class NodeNames {
                 continue;
             }
             List<ServiceEndpoints.TaskEndpoint> endpoints = ready.computeIfAbsent(task.serviceKey(), k -> new ArrayList<>());
-            task.addresses().forEach((network, address) ->
-                    endpoints.add(new ServiceEndpoints.TaskEndpoint(task.pod().name(), network, address)));
+            task.addresses().forEach((network, address) -> {
+                if (admitted(snapshot, task.pod().namespace(), network)) {
+                    endpoints.add(new ServiceEndpoints.TaskEndpoint(task.pod().name(), network, address));
+                }
+            });
         }
         List<ServiceEndpoints> services = new ArrayList<>();
         for (ServiceInfo service : snapshot.services().values()) {
+            String namespace = service.key().namespace();
             Map<String, List<String>> aliases = new HashMap<>();
             for (ServiceNetwork network : service.networks()) {
-                aliases.put(network.network(), network.aliases());
+                if (admitted(snapshot, namespace, network.network())) {
+                    aliases.put(network.network(), network.aliases());
+                }
             }
-            services.add(new ServiceEndpoints(service.key().namespace(), service.name(), service.endpointMode(),
-                    aliases.keySet(), service.virtualIps(), aliases, ready.getOrDefault(service.key(), List.of())));
+            Map<String, io.swarmnet.api.net.IpAddress> vips = service.virtualIps();
+            if (vips.keySet().stream().anyMatch(network -> !admitted(snapshot, namespace, network))) {
+                vips = new HashMap<>(vips);
+                vips.keySet().removeIf(network -> !admitted(snapshot, namespace, network));
+            }
+            services.add(new ServiceEndpoints(namespace, service.name(), service.endpointMode(),
+                    aliases.keySet(), vips, aliases, ready.getOrDefault(service.key(), List.of())));
         }
         return services;
     }
@@ -66,10 +79,26 @@ public final class NodeNames {
         List<PodEndpoint> pods = new ArrayList<>();
         for (TaskInfo task : snapshot.tasks()) {
             if (task.standalone() && task.ready()) {
-                task.addresses().forEach((network, address) -> pods.add(new PodEndpoint(task.pod().namespace(), task.pod().name(),
-                        network, address, task.podAliases().getOrDefault(network, List.of()))));
+                task.addresses().forEach((network, address) -> {
+                    if (admitted(snapshot, task.pod().namespace(), network)) {
+                        pods.add(new PodEndpoint(task.pod().namespace(), task.pod().name(), network, address,
+                                task.podAliases().getOrDefault(network, List.of())));
+                    }
+                });
             }
         }
         return pods;
+    }
+
+    /**
+     * Whether what {@code namespace} records as {@code network} may carry its names: a network of its own namespace, or one of
+     * another that is shared ({@link NetworkInfo#admits}); names on a network of another namespace that is not shared are
+     * never offered, whatever a pod's annotation says.
+     */
+    private static boolean admitted(ClusterSnapshot snapshot, String namespace, String network) {
+        if (network.indexOf('/') < 0) {
+            return true;
+        }
+        return snapshot.network(NetworkKey.resolve(namespace, network)).map(n -> n.admits(namespace)).orElse(false);
     }
 }

@@ -874,7 +874,7 @@ class DesiredDatapathTest {
 
         @BeforeEach
         void proxyNetworkWithServicesOfThreeNamespaces() {
-            networks.add(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build());
+            networks.add(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).shared().build());
             services.add(service("traefik").namespace("infra").network("proxy").vip("proxy", "10.0.30.2").build());
             services.add(service("web").namespace("shop").sharedNetwork("infra", "proxy").vip("infra/proxy", "10.0.30.4").build());
             services.add(service("web").namespace("blog").sharedNetwork("infra", "proxy").vip("infra/proxy", "10.0.30.6").build());
@@ -937,6 +937,21 @@ class DesiredDatapathTest {
                 assertThat(p.reason()).isEqualTo("AddressConflict");
                 assertThat(p.message()).contains("shop/web-2-eeeee", "10.0.30.2", "infra/proxy", "the virtual IP of service infra/traefik");
             });
+        }
+
+        @Test
+        void aNetworkThatIsNotSharedTakesNothingOfAnotherNamespaceWhateverItsAnnotationsSay() {
+            // spec.shareWith removed (or never there): the operator writes no such address, one written by hand joins nothing
+            networks.set(networks.size() - 1, network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build());
+            NodeDatapath datapath = datapath();
+            assertThat(datapath.pods()).extracting(p -> p.pod().name()).containsExactly("traefik-1-aaaaa");
+            assertThat(compute().problems()).anySatisfy(p -> {
+                assertThat(p.reason()).isEqualTo("NetworkNotShared");
+                assertThat(p.message()).contains("blog/web-1-ccccc", "infra/proxy", "spec.shareWith");
+            });
+            assertThat(carried(datapath, proxy).remoteEndpoints()).as("shop's task on n2 is no peer").isEmpty();
+            assertThat(pod(datapath, "traefik-1-aaaaa").vips()).containsExactly(
+                    new VipRule("traefik", proxy, ip("10.0.30.2"), ips("10.0.30.3")));
         }
 
         @Test

@@ -100,7 +100,7 @@ class NodeNamesTest {
                                 .vip("infra/proxy", "10.0.30.4").vip("front", "10.0.40.2").build(),
                         service("web").namespace("blog").sharedNetwork("infra", "proxy", "blog").vip("infra/proxy", "10.0.30.6").build(),
                         service("db").namespace("shop").network("front").vip("front", "10.0.40.5").build()),
-                List.of(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build(),
+                List.of(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).shared().build(),
                         network("front").namespace("shop").allocated("10.0.40.0/24", "10.0.40.1", 4201).build()),
                 List.of(node("n1", "192.0.2.1"), node("n2", "192.0.2.2")));
         Map<PodRef, NameTable> tables = namesOnN1(snapshot);
@@ -119,5 +119,23 @@ class NodeNamesTest {
         assertThat(shopWeb.lookup("web.blog")).contains(List.of(ip("10.0.30.6")));
         assertThat(shopWeb.lookup("traefik")).contains(List.of(ip("10.0.30.2")));
         assertThat(shopWeb.lookup("db")).contains(List.of(ip("10.0.40.5")));
+    }
+
+    @Test
+    void namesOfAnotherNamespaceOnANetworkThatIsNotSharedAreNeverOffered() {
+        ClusterSnapshot snapshot = ClusterSnapshot.of(
+                List.of(task("traefik-1-a", "traefik").namespace("infra").on("n1").address("proxy", "10.0.30.3").ready().build(),
+                        // written by hand: the operator gives no address on a network that is not shared
+                        task("web-1-b", "web").namespace("shop").on("n2").address("infra/proxy", "10.0.30.5").ready().build(),
+                        attachedPod("spy-0").namespace("shop").on("n2").address("infra/proxy", "10.0.30.9").ready().build()),
+                List.of(service("traefik").namespace("infra").network("proxy").vip("proxy", "10.0.30.2").build(),
+                        service("web").namespace("shop").sharedNetwork("infra", "proxy").vip("infra/proxy", "10.0.30.4").build()),
+                List.of(network("proxy").namespace("infra").allocated("10.0.30.0/24", "10.0.30.1", 4200).build()),
+                List.of(node("n1", "192.0.2.1"), node("n2", "192.0.2.2")));
+        NameTable traefik = tableOf(namesOnN1(snapshot), "traefik-1-a");
+        assertThat(traefik.lookup("traefik")).contains(List.of(ip("10.0.30.2")));
+        for (String name : List.of("web", "web.shop", "tasks.web.shop", "web-1-b", "spy-0", "spy-0.shop")) {
+            assertThat(traefik.owns(name)).as(name).isFalse();
+        }
     }
 }

@@ -39,8 +39,9 @@ public final class NetworkAccess {
         OverlayNetworkSpec spec = network.getSpec();
         NamespaceSelector selector = spec == null || spec.getShareWith() == null ? null : spec.getShareWith().getNamespaceSelector();
         if (selector == null) {
-            return Optional.of(name + " is not shared with other namespaces (its spec.shareWith is not set); its owner shares it "
-                    + "by setting " + SELECTOR_FIELD + " to select namespace " + consumer);
+            return Optional.of(name + " is not shared with other namespaces (its spec.shareWith is not set), so the node agents "
+                    + "attach nothing of namespace " + consumer + " to it; its owner shares it by setting " + SELECTOR_FIELD
+                    + " to select namespace " + consumer);
         }
         Optional<String> malformed = selector.problem(SELECTOR_FIELD);
         if (malformed.isPresent()) {

@@ -66,14 +66,19 @@ public final class SharingStatus {
             }
         }
         if (!outside.isEmpty()) {
-            String by = selector == null ? "the network, which is no longer shared (spec.shareWith is not set)"
-                    : NetworkAccess.SELECTOR_FIELD + " (" + selector.describe() + ")";
-            return Optional.of(new Conditions.Desired(CONDITION_SHARED, Conditions.FALSE, REASON_ATTACHED_OUTSIDE, String.join(", ", outside)
-                    + " of namespace" + (outsideNamespaces.size() == 1 ? " " : "s ") + String.join(", ", outsideNamespaces)
-                    + " still attach, but " + by + " no longer admits " + (outsideNamespaces.size() == 1 ? "it" : "them")
-                    + ": their running tasks and pods keep their addresses, new ones are refused. Label the namespaces or widen the "
-                    + "selector to admit them again; to cut them off, their owners remove the network from spec.networks (or from "
-                    + "the pods' annotation swarmnet.io/networks)"));
+            String who = String.join(", ", outside) + " of namespace" + (outsideNamespaces.size() == 1 ? " " : "s ")
+                    + String.join(", ", outsideNamespaces);
+            String message = selector == null
+                    ? who + " still hold addresses on it, but the network is no longer shared (spec.shareWith is not set): the node "
+                    + "agents have detached their tasks and pods from it and attach no new ones. Set spec.shareWith again to "
+                    + "reattach them; their owners give the addresses back by removing the network from spec.networks (or from the "
+                    + "pods' annotation swarmnet.io/networks)"
+                    : who + " still attach, but " + NetworkAccess.SELECTOR_FIELD + " (" + selector.describe() + ") no longer admits "
+                    + (outsideNamespaces.size() == 1 ? "it" : "them") + ": their running tasks and pods keep their addresses and "
+                    + "stay attached, new ones are refused. Label the namespaces or widen the selector to admit them again; to cut "
+                    + "them off at once, remove spec.shareWith (the node agents then detach every other namespace); their owners "
+                    + "leave for good by removing the network from spec.networks (or from the pods' annotation swarmnet.io/networks)";
+            return Optional.of(new Conditions.Desired(CONDITION_SHARED, Conditions.FALSE, REASON_ATTACHED_OUTSIDE, message));
         }
         String attached = foreign.isEmpty() ? "; nothing of another namespace is attached"
                 : "; attached from other namespaces: " + String.join(", ", foreign.stream().map(Attacher::what).toList());

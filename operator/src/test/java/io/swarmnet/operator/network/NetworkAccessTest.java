@@ -34,8 +34,8 @@ class NetworkAccessTest {
     @Test
     void anotherNamespaceNeedsTheNetworkSharedAndItsLabelsSelected() {
         assertThat(NetworkAccess.refusal(network(null), "shop", Optional.of(Map.of()))).contains("OverlayNetwork infra/proxy is not "
-                + "shared with other namespaces (its spec.shareWith is not set); its owner shares it by setting "
-                + "spec.shareWith.namespaceSelector to select namespace shop");
+                + "shared with other namespaces (its spec.shareWith is not set), so the node agents attach nothing of namespace shop "
+                + "to it; its owner shares it by setting spec.shareWith.namespaceSelector to select namespace shop");
         OverlayNetwork shared = network(new NamespaceSelector(Map.of("swarmnet.io/proxy", "true"), null));
         assertThat(NetworkAccess.refusal(shared, "shop", Optional.of(Map.of("swarmnet.io/proxy", "true")))).isEmpty();
         assertThat(NetworkAccess.refusal(shared, "shop", Optional.of(Map.of("kubernetes.io/metadata.name", "shop")))).contains(

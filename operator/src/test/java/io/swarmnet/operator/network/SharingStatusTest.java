@@ -53,7 +53,8 @@ class SharingStatusTest {
                 + "spec.shareWith.namespaceSelector (edge=true) no longer admits it: their running tasks and pods keep their addresses");
         // shareWith removed altogether while a service of another namespace is on the network
         assertThat(condition(network(null), List.of(new SharingStatus.Attacher("shop", "SwarmService shop/web")), List.of()))
-                .get().extracting(Conditions.Desired::message).asString().contains("the network, which is no longer shared");
+                .get().extracting(Conditions.Desired::message).asString().contains("still hold addresses on it, but the network is no "
+                        + "longer shared (spec.shareWith is not set): the node agents have detached their tasks and pods from it");
     }
 
     @Test

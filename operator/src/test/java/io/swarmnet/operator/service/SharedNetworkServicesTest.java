@@ -327,7 +327,7 @@ class SharedNetworkServicesTest {
         assertThat(sharedCondition().getStatus()).isEqualTo("False");
         assertThat(sharedCondition().getMessage()).contains("SwarmService " + shop + "/web of namespace " + shop + " still attach",
                 "spec.shareWith.namespaceSelector (" + PROXY_LABEL + "=true,tier=edge) no longer admits it",
-                "running tasks and pods keep their addresses, new ones are refused");
+                "running tasks and pods keep their addresses and stay attached, new ones are refused");
         cluster.eventually("a warning event on the network", () -> warned(infra, "proxy", "AttachedOutsideSelector",
                 "SwarmService " + shop + "/web", "spec.shareWith.namespaceSelector"));
 

@@ -5,6 +5,7 @@ import static io.swarmnet.agent.ClusterObjects.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.swarmnet.agent.dns.DnsSettings;
+import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.api.service.SwarmService;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * infra owns the network proxy and runs traefik on it; shop and blog each run a service named web on it (recorded as
  * infra/proxy), and shop also runs db on a network of its own. Across the nodes, traefik reaches shop's task, by address
  * and through its VIP; names resolve on the shared network only, the asker's own namespace has the plain name, and
- * {@code web.<namespace>} tells the two webs apart.
+ * {@code web.<namespace>} tells the two webs apart. When the owner removes spec.shareWith, the other namespaces' tasks
+ * are detached from the network.
  */
 @Tag("e2e")
 class SharedNetworkEndToEndTest {
@@ -49,7 +51,7 @@ class SharedNetworkEndToEndTest {
         for (String namespace : List.of("infra", "shop", "blog")) {
             stage.namespace(namespace, Map.of("swarmnet.io/proxy", "true"));
         }
-        stage.createWithStatus(network("proxy").namespace("infra").allocated("10.234.0.0/24", "10.234.0.1", 4720).build());
+        stage.createWithStatus(network("proxy").namespace("infra").allocated("10.234.0.0/24", "10.234.0.1", 4720).shared().build());
         stage.createWithStatus(network("front").namespace("shop").allocated("10.235.0.0/24", "10.235.0.1", 4721).build());
         stage.createWithStatus(withoutUid(service("traefik").namespace("infra").network("proxy").vip("proxy", TRAEFIK_VIP).build()));
         stage.createWithStatus(withoutUid(service("web").namespace("shop").sharedNetwork("infra", "proxy")
@@ -84,6 +86,19 @@ class SharedNetworkEndToEndTest {
         assertThat(resolve("web-1", "traefik")).as("infra's service by its plain name").containsExactly(TRAEFIK_VIP);
         assertThat(resolve("web-2", "web")).containsExactly(BLOG_VIP);
         AgentCluster.await("shop's web reaches traefik through its VIP", () -> stage.ping("web-1", TRAEFIK_VIP), Duration.ofSeconds(20));
+
+        // the owner removes spec.shareWith: the agents detach every other namespace's task from the network at once
+        stage.client().resources(OverlayNetwork.class).inNamespace("infra").withName("proxy").edit(n -> {
+            n.getSpec().setShareWith(null);
+            return n;
+        });
+        AgentCluster.await("shop's task is detached, saying why", () -> stage.attachedCondition("web-1")
+                .filter(c -> "False".equals(c.getStatus()) && "NetworkNotShared".equals(c.getReason())).isPresent(),
+                Duration.ofSeconds(20));
+        AgentCluster.await("infra's task no longer reaches it", () -> !stage.ping("traefik-1", SHOP_WEB), Duration.ofSeconds(20));
+        AgentCluster.await("nor resolves it", () -> resolve("traefik-1", "web.shop").isEmpty(), Duration.ofSeconds(20));
+        assertThat(stage.attached("traefik-1")).as("infra's own task stays attached").isTrue();
+        assertThat(stage.attached("db-1")).as("and shop's task on shop's own network").isTrue();
     }
 
     private static SwarmService withoutUid(SwarmService service) {
