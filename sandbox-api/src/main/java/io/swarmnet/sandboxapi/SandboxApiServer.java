@@ -4,10 +4,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.sandboxapi.admission.Admission;
 import io.swarmnet.sandboxapi.admission.NodePorts;
-import io.swarmnet.sandboxapi.store.AdmissionControl;
 import io.swarmnet.sandboxapi.http.ApiRouter;
 import io.swarmnet.sandboxapi.http.Discovery;
 import io.swarmnet.sandboxapi.http.HttpFront;
@@ -18,6 +17,7 @@ import io.swarmnet.sandboxapi.http.WatchStream;
 import io.swarmnet.sandboxapi.resource.CrdRegistration;
 import io.swarmnet.sandboxapi.resource.ResourceCatalog;
 import io.swarmnet.sandboxapi.resource.ResourceType;
+import io.swarmnet.sandboxapi.store.AdmissionControl;
 import io.swarmnet.sandboxapi.store.GarbageCollector;
 import io.swarmnet.sandboxapi.store.ObjectStore;
 import java.io.IOException;
@@ -138,10 +138,8 @@ public final class SandboxApiServer implements AutoCloseable {
                 .withTrustCerts(true)
                 .withRequestRetryBackoffLimit(0)
                 .build();
-        // The JDK HTTP client, as the operator and the agent use (swarmnet-api's KubernetesClients says why):
-        // fabric8's Vert.x client can drop the first watch event sent with the WebSocket handshake.
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
-                .withHttpClientFactory(new io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory()).build();
+        // built as the operator's and the agent's clients are: on the JDK HTTP client (KubernetesClients says why)
+        KubernetesClient client = KubernetesClients.builder().withConfig(config).build();
         clients.add(client);
         return client;
     }
