@@ -70,10 +70,11 @@ class SharedNetworkEndToEndTest {
         assertThat(stage.ping("web-1", TRAEFIK)).as("and shop's reaches infra's").isTrue();
         assertThat(stage.ping("traefik-1", SHOP_DB)).as("but not shop's task on a network it does not share").isFalse();
 
-        // each namespace's service reaches the resolver in its own snapshot round: wait for both before the checks
-        AgentCluster.await("traefik resolves shop's and blog's web by namespace",
-                () -> resolve("traefik-1", "web.shop").equals(List.of(SHOP_VIP)) && resolve("traefik-1", "web.blog").equals(List.of(BLOG_VIP)),
-                Duration.ofSeconds(20));
+        // each namespace's service, and each task once ready, reaches the resolver in its own snapshot round: wait for
+        // all of them before the checks
+        AgentCluster.await("traefik resolves shop's and blog's web and blog's ready task by namespace",
+                () -> resolve("traefik-1", "web.shop").equals(List.of(SHOP_VIP)) && resolve("traefik-1", "web.blog").equals(List.of(BLOG_VIP))
+                        && resolve("traefik-1", "tasks.web.blog").equals(List.of(BLOG_WEB)), Duration.ofSeconds(20));
         assertThat(resolve("traefik-1", "web.blog")).as("and blog's").containsExactly(BLOG_VIP);
         assertThat(resolve("traefik-1", "tasks.web.blog")).containsExactly(BLOG_WEB);
         assertThat(resolve("traefik-1", "web")).as("two other namespaces have web: the plain name is not ours")
