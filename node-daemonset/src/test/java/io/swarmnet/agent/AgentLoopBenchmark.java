@@ -48,11 +48,11 @@ class AgentLoopBenchmark {
             for (int n = 1; n <= 3; n++) {
                 client.resource(node("n" + n, "192.0.2." + n)).create();
             }
-            withStatus(client, network("net").allocated("10.0.0.0/16", "10.0.0.1", 4097).build());
+            ClusterObjects.createWithStatus(client, network("net").allocated("10.0.0.0/16", "10.0.0.1", 4097).build());
             List<Pod> pods = new ArrayList<>();
             int next = 2;
             for (int s = 0; s < SERVICES; s++) {
-                withStatus(client, service("svc-" + s).network("net").vip("net", address(next++)).build());
+                ClusterObjects.createWithStatus(client, service("svc-" + s).network("net").vip("net", address(next++)).build());
                 for (int t = 0; t < TASKS; t++) {
                     pods.add(task("svc-" + s + "-" + t, "svc-" + s).on("n" + (1 + (s * TASKS + t) % 3))
                             .address("net", address(next++)).ready().build());
@@ -62,12 +62,7 @@ class AgentLoopBenchmark {
             ExecutorService writers = Executors.newFixedThreadPool(8);
             List<Future<?>> writes = new ArrayList<>();
             for (Pod pod : pods) {
-                writes.add(writers.submit(() -> {
-                    pod.getMetadata().setUid(null);
-                    Pod created = client.resource(pod).create();
-                    created.setStatus(pod.getStatus());
-                    client.resource(created).updateStatus();
-                }));
+                writes.add(writers.submit(() -> ClusterObjects.createPod(client, pod)));
             }
             for (Future<?> write : writes) {
                 write.get();
@@ -143,16 +138,6 @@ class AgentLoopBenchmark {
         throw new AssertionError("not every local pod was attached within " + timeout);
     }
 
-    private static <T extends HasMetadata> void withStatus(KubernetesClient client, T object) {
-        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
-        T created = client.resource(object).create();
-        if (created instanceof OverlayNetwork n) {
-            n.setStatus((io.swarmnet.api.network.OverlayNetworkStatus) status);
-        } else {
-            ((SwarmService) created).setStatus((io.swarmnet.api.service.SwarmServiceStatus) status);
-        }
-        client.resource(created).updateStatus();
-    }
 
     static String address(int index) {
         return "10.0." + (index / 256) + "." + (index % 256);

@@ -1,5 +1,6 @@
 package io.swarmnet.agent;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,6 +21,7 @@ import io.swarmnet.api.service.SwarmServiceStatus;
 import io.swarmnet.api.service.VirtualIP;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +34,29 @@ public final class ClusterObjects {
     public static final String NS = "default";
 
     private ClusterObjects() {
+    }
+
+    /** Creates a network or service in the API together with the status the operator would have written. */
+    public static <T extends HasMetadata> T createWithStatus(KubernetesClient client, T object) {
+        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
+        T created = client.resource(object).create();
+        if (created instanceof OverlayNetwork n) {
+            n.setStatus((OverlayNetworkStatus) status);
+        } else {
+            ((SwarmService) created).setStatus((SwarmServiceStatus) status);
+        }
+        return client.resource(created).updateStatus();
+    }
+
+    /** Creates a pod built here, then writes its status (the API server assigns the uid; the builders' made-up one is not sent). */
+    public static Pod createPod(KubernetesClient client, Pod pod) {
+        pod.getMetadata().setUid(null);
+        Pod created = client.resource(pod).create();
+        if (pod.getStatus() == null) {
+            return created;
+        }
+        created.setStatus(pod.getStatus());
+        return client.resource(created).updateStatus();
     }
 
     public static Node node(String name, String internalIp) {

@@ -68,14 +68,7 @@ class NodeAgentTest {
     }
 
     <T extends HasMetadata> T createWithStatus(T object) {
-        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
-        T created = client.resource(object).create();
-        if (created instanceof OverlayNetwork n) {
-            n.setStatus((io.swarmnet.api.network.OverlayNetworkStatus) status);
-        } else {
-            ((SwarmService) created).setStatus((io.swarmnet.api.service.SwarmServiceStatus) status);
-        }
-        return client.resource(created).updateStatus();
+        return ClusterObjects.createWithStatus(client, object);
     }
 
     NodeAgent startAgent(NodeFacts node, RecordingDatapath recording) {
@@ -92,14 +85,7 @@ class NodeAgentTest {
     }
 
     Pod create(Pod pod) {
-        // the API server assigns uids; builders' made-up ones are not sent
-        pod.getMetadata().setUid(null);
-        Pod created = client.resource(pod).create();
-        if (pod.getStatus() != null) {
-            created.setStatus(pod.getStatus());
-            created = client.resource(created).updateStatus();
-        }
-        return created;
+        return ClusterObjects.createPod(client, pod);
     }
 
     Pod pod(String name) {

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class ClusterWatch implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterWatch.class);
+    /** Objects per list request of an informer (client-go's informers ask for 500 too). */
+    static final long LIST_PAGE = 500;
 
     private final SharedIndexInformer<Pod> pods;
     /** Pods that are no task but joined attachable networks: the operator labels them once it gave them addresses. */
@@ -34,11 +36,16 @@ public final class ClusterWatch implements AutoCloseable {
     private final ClusterSnapshot.Reader reader = ClusterSnapshot.reader();
 
     public ClusterWatch(KubernetesClient client, Runnable onChange) {
-        pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).runnableInformer(0);
-        attachedPods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).runnableInformer(0);
-        services = client.resources(SwarmService.class).inAnyNamespace().runnableInformer(0);
-        networks = client.resources(OverlayNetwork.class).inAnyNamespace().runnableInformer(0);
-        nodes = client.nodes().runnableInformer(0);
+        // listed in pages, as client-go's informers do: one answer holding every task of the cluster would be tens of
+        // megabytes, read whole before it is parsed
+        pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).withLimit(LIST_PAGE).runnableInformer(0);
+        attachedPods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).withLimit(LIST_PAGE).runnableInformer(0);
+        // every task of the cluster is cached: only what the agent reads of each is kept
+        pods.itemStore(new SlimPodStore());
+        attachedPods.itemStore(new SlimPodStore());
+        services = client.resources(SwarmService.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0);
+        networks = client.resources(OverlayNetwork.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0);
+        nodes = client.nodes().withLimit(LIST_PAGE).runnableInformer(0);
         for (SharedIndexInformer<?> informer : List.of(pods, attachedPods, services, networks, nodes)) {
             wire(informer, onChange);
         }

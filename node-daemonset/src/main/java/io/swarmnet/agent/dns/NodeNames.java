@@ -32,13 +32,21 @@ public final class NodeNames {
         Map<PodRef, List<String>> searches = new HashMap<>();
         snapshot.tasks().forEach(task -> searches.put(task.pod(), task.dnsSearches()));
         Map<PodRef, NameTable> tables = new HashMap<>();
+        // a table depends only on the pod's namespace, networks and search path: the pods of one service (and
+        // usually of a namespace) share one, built once per round instead of once per pod
+        Map<TableKey, NameTable> distinct = new HashMap<>();
         for (PodDatapath pod : desired.pods()) {
             Set<String> networks = pod.attachments().stream().map(PodAttachment::network)
                     .map(n -> n.relativeTo(pod.pod().namespace())).collect(Collectors.toSet());
-            tables.put(pod.pod(), DnsRecords.forPod(pod.pod().namespace(), networks, services, standalone,
-                    searches.getOrDefault(pod.pod(), List.of())));
+            TableKey key = new TableKey(pod.pod().namespace(), networks, searches.getOrDefault(pod.pod(), List.of()));
+            tables.put(pod.pod(), distinct.computeIfAbsent(key, k -> DnsRecords.forPod(k.namespace(), k.networks(), services, standalone,
+                    k.searches())));
         }
         return tables;
+    }
+
+    /** What a pod's name table is made from besides the round's services and pods. */
+    private record TableKey(String namespace, Set<String> networks, List<String> searches) {
     }
 
     static List<ServiceEndpoints> endpoints(ClusterSnapshot snapshot) {

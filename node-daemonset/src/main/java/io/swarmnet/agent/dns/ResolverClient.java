@@ -2,7 +2,6 @@ package io.swarmnet.agent.dns;
 
 import io.swarmnet.agent.desired.PodRef;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -40,7 +39,6 @@ public final class ResolverClient implements PodResolvers {
     });
     private SocketChannel channel;
     private DataInputStream in;
-    private DataOutputStream out;
     private Set<PodRef> confirmed = Set.of();
 
     public ResolverClient(Path socket, Duration timeout) {
@@ -90,10 +88,11 @@ public final class ResolverClient implements PodResolvers {
                 throw e;
             }
             in = new DataInputStream(Channels.newInputStream(channel));
-            out = new DataOutputStream(Channels.newOutputStream(channel));
         }
         Future<byte[]> reply = io.submit(() -> {
-            ResolverWire.write(out, request);
+            // straight to the channel: a stream from Channels.newOutputStream keeps the last array written (the
+            // whole frame, megabytes on a busy node) until the next write
+            ResolverWire.write(channel, request);
             return ResolverWire.read(in);
         });
         try {
@@ -119,7 +118,6 @@ public final class ResolverClient implements PodResolvers {
         }
         channel = null;
         in = null;
-        out = null;
     }
 
     @Override

@@ -96,6 +96,16 @@ public final class ResolverWire {
         out.flush();
     }
 
+    /** The same frame written to a blocking channel, holding on to nothing once written. */
+    static void write(java.nio.channels.WritableByteChannel channel, byte[] frame) throws IOException {
+        java.nio.ByteBuffer[] parts = {java.nio.ByteBuffer.allocate(4).putInt(0, frame.length), java.nio.ByteBuffer.wrap(frame)};
+        for (java.nio.ByteBuffer part : parts) {
+            while (part.hasRemaining()) {
+                channel.write(part);
+            }
+        }
+    }
+
     static byte[] read(DataInputStream in) throws IOException {
         int length = in.readInt();
         if (length < 0 || length > MAX_FRAME) {

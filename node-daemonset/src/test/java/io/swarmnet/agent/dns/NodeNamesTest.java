@@ -59,6 +59,32 @@ class NodeNamesTest {
     }
 
     @Test
+    void podsOfOneNamespaceOnTheSameNetworksShareOneTableBuiltOnce() {
+        ClusterSnapshot snapshot = ClusterSnapshot.of(
+                List.of(task("my-web-1-a", "my-web").on("n1").address("my-network", "10.0.9.3").ready().build(),
+                        task("my-web-2-b", "my-web").on("n1").address("my-network", "10.0.9.4").ready().build(),
+                        task("my-busybox-1-c", "my-busybox").on("n1").address("my-network", "10.0.9.6").ready().build(),
+                        task("other-1-d", "other").on("n1").address("net-b", "10.0.1.3").ready().build()),
+                List.of(service("my-web").network("my-network").vip("my-network", "10.0.9.2").build(),
+                        service("my-busybox").network("my-network").vip("my-network", "10.0.9.5").build(),
+                        service("other").network("net-b").vip("net-b", "10.0.1.2").build()),
+                List.of(network("my-network").allocated("10.0.9.0/24", "10.0.9.1", 4096).build(),
+                        network("net-b").allocated("10.0.1.0/24", "10.0.1.1", 4097).build()),
+                List.of(node("n1", "192.0.2.1")));
+        Map<PodRef, NameTable> tables = namesOnN1(snapshot);
+        // thousands of local pods would otherwise each hold every name of their networks (issue: 1,000 local pods of
+        // 10,000 tasks took gigabytes)
+        NameTable web = tableOf(tables, "my-web-1-a");
+        assertThat(tableOf(tables, "my-web-2-b")).isSameAs(web);
+        assertThat(tableOf(tables, "my-busybox-1-c")).isSameAs(web);
+        assertThat(web.lookup("my-busybox")).contains(List.of(ip("10.0.9.5")));
+        NameTable other = tableOf(tables, "other-1-d");
+        assertThat(other).isNotSameAs(web);
+        assertThat(other.lookup("other")).contains(List.of(ip("10.0.1.2")));
+        assertThat(other.owns("my-web")).isFalse();
+    }
+
+    @Test
     void attachedPodsResolveTheNetworksServicesAndAreResolvedByTheirNameAndAliasesOnceReady() {
         ClusterSnapshot snapshot = ClusterSnapshot.of(
                 List.of(task("my-web-1-a", "my-web").on("n2").address("my-network", "10.0.9.3").ready().build(),

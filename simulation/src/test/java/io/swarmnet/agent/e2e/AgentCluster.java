@@ -171,14 +171,7 @@ final class AgentCluster implements AutoCloseable {
 
     /** Creates a network or service together with the status the operator would have written. */
     <T extends HasMetadata> T createWithStatus(T object) {
-        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
-        T created = client.resource(object).create();
-        if (created instanceof OverlayNetwork n) {
-            n.setStatus((OverlayNetworkStatus) status);
-        } else {
-            ((SwarmService) created).setStatus((SwarmServiceStatus) status);
-        }
-        return client.resource(created).updateStatus();
+        return ClusterObjects.createWithStatus(client, object);
     }
 
     /**

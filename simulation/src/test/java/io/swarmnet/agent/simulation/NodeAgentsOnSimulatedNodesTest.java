@@ -266,14 +266,7 @@ class NodeAgentsOnSimulatedNodesTest {
     }
 
     private <T extends HasMetadata> void createWithStatus(T object) {
-        Object status = object instanceof OverlayNetwork n ? n.getStatus() : ((SwarmService) object).getStatus();
-        T created = client.resource(object).create();
-        if (created instanceof OverlayNetwork n) {
-            n.setStatus((io.swarmnet.api.network.OverlayNetworkStatus) status);
-        } else {
-            ((SwarmService) created).setStatus((io.swarmnet.api.service.SwarmServiceStatus) status);
-        }
-        client.resource(created).updateStatus();
+        ClusterObjects.createWithStatus(client, object);
     }
 
     private void serveHttp(String name) throws IOException {
