@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.api.net.Cidr;
+import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.system.chart.HostCommand;
 import io.swarmnet.system.chart.RepositoryLayout;
 import io.swarmnet.system.scenario.Scenario;
@@ -106,7 +108,12 @@ class LocalClusterWalkthroughIT {
     }
 
     private static List<Task> tasks(String service, String network) throws IOException {
-        JsonNode pods = json(kubectl("get", "pods", "-l", "swarmnet.io/service=" + service, "-o", "json"));
+        return tasks("default", service, network);
+    }
+
+    /** The tasks of a service of {@code namespace}, each with its address on {@code network} as that namespace writes it. */
+    private static List<Task> tasks(String namespace, String service, String network) throws IOException {
+        JsonNode pods = json(kubectl("-n", namespace, "get", "pods", "-l", "swarmnet.io/service=" + service, "-o", "json"));
         List<Task> tasks = new ArrayList<>();
         for (JsonNode pod : pods.path("items")) {
             JsonNode addresses = json(pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText("{}"));
@@ -1082,7 +1089,7 @@ class LocalClusterWalkthroughIT {
         step("helm upgrade", () -> {
             JsonNode network = json(kubectl("get", "overlaynetwork", "my-network", "-o", "json")).path("status");
             JsonNode web = json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status");
-            Map<String, String> tasksBefore = taskPods();
+            Map<String, String> tasksBefore = taskPods("default");
             // Helm leaves crds/ alone on upgrade: the documented step applies them first, over the ones helm installed
             kubectl("apply", "--server-side", "--force-conflicts", "-f", repo.chart().resolve("crds").toString());
             cluster.helm(Duration.ofMinutes(6), "upgrade", "swarmnet", repo.chart().toString(), "--namespace", NAMESPACE,
@@ -1098,7 +1105,7 @@ class LocalClusterWalkthroughIT {
                     .isEqualTo(network.path("subnet"));
             assertThat(json(kubectl("get", "swarmservice", "my-web", "-o", "json")).path("status").path("virtualIPs"))
                     .isEqualTo(web.path("virtualIPs"));
-            assertThat(taskPods()).as("task pods (uid and address) after the upgrade").isEqualTo(tasksBefore);
+            assertThat(taskPods("default")).as("task pods (uid and address) after the upgrade").isEqualTo(tasksBefore);
             awaitValue("my-web answering through its VIP after the upgrade", Duration.ofSeconds(60), () -> Optional.of(
                     inBusybox("sh", "-c", "timeout 5 wget -q -O- http://my-web/ 2>&1; true")).filter(o -> o.contains("Hello from task")));
         });
@@ -1132,10 +1139,10 @@ class LocalClusterWalkthroughIT {
         });
     }
 
-    /** Every task pod: name → uid and address on my-network, from the API. */
-    private static Map<String, String> taskPods() throws IOException {
+    /** Every task pod of a namespace: name → uid, addresses and restarts, from the API. */
+    private static Map<String, String> taskPods(String namespace) throws IOException {
         Map<String, String> pods = new java.util.TreeMap<>();
-        for (JsonNode pod : json(kubectl("get", "pods", "-l", "swarmnet.io/service", "-o", "json")).path("items")) {
+        for (JsonNode pod : json(kubectl("-n", namespace, "get", "pods", "-l", "swarmnet.io/service", "-o", "json")).path("items")) {
             if (!pod.path("metadata").path("deletionTimestamp").isMissingNode()) {
                 continue;
             }
@@ -1147,6 +1154,269 @@ class LocalClusterWalkthroughIT {
                     + pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText() + " restarts " + restarts);
         }
         return pods;
+    }
+
+    /** The share of examples/shared-networks/proxy.yaml, as a merge patch that sets it again. */
+    private static final String PROXY_SHARE_WITH =
+            "{\"spec\":{\"shareWith\":{\"namespaceSelector\":{\"matchLabels\":{\"swarmnet.io/proxy\":\"true\"}}}}}";
+
+    @Test
+    @Order(18)
+    void aNetworkSharedAcrossNamespacesCarriesTheirTrafficUntilItsOwnerStopsSharingIt() throws Exception {
+        step("networks shared across namespaces", () -> {
+            // docker network create --driver overlay proxy, and the stacks infra and shop declaring it external
+            String example = repo.examples().resolve("shared-networks/proxy.yaml").toString();
+            kubectl("apply", "-f", example);
+            awaitReady("infra", "overlaynetwork/proxy");
+            awaitReady("shop", "swarmservice/web");
+            awaitReady("infra", "swarmservice/edge");
+            Cidr subnet = Cidr.parse(json(kubectl("-n", "infra", "get", "overlaynetwork", "proxy", "-o", "json")).path("status")
+                    .path("subnet").asText());
+            List<Task> web = tasks("shop", "web", "infra/proxy");
+            List<Task> edges = tasks("infra", "edge", "proxy");
+            assertThat(web).as("shop's web tasks").hasSize(2);
+            assertThat(edges).as("infra's edge tasks").hasSize(1);
+            Task edge = edges.get(0);
+            String webVip = virtualIp("shop", "web", "infra/proxy");
+            String edgeVip = virtualIp("infra", "edge", "proxy");
+            System.out.printf("proxy of infra, %s: shop's web VIP %s, tasks %s; infra's edge VIP %s, task %s%n", subnet, webVip, web,
+                    edgeVip, edge);
+            List<String> addresses = new ArrayList<>(List.of(webVip, edgeVip, edge.address()));
+            web.forEach(t -> addresses.add(t.address()));
+            assertThat(addresses).as("VIPs and task addresses of both namespaces on proxy, from its one ledger").doesNotHaveDuplicates()
+                    .allSatisfy(a -> assertThat(!a.isEmpty() && subnet.contains(IpAddress.parse(a))).as("%s in %s", a, subnet).isTrue());
+            assertThat(json(kubectl("-n", "shop", "get", "swarmservice", "web", "-o", "json")).path("status").path("networkNames").asText())
+                    .as("web's NETWORKS column").isEqualTo("infra/proxy");
+            awaitValue("proxy's status.attachedServices naming edge and shop/web", Duration.ofSeconds(60), () -> Optional.of(
+                    json(kubectl("-n", "infra", "get", "overlaynetwork", "proxy", "-o", "json")).path("status").path("attachedServices")
+                            .toString()).filter(s -> s.contains("\"edge\"") && s.contains("\"shop/web\"")));
+            // the operator may have seen the network before shop's labels: the condition's message is awaited too
+            awaitCondition("infra", "overlaynetwork/proxy", "Shared", "True", "NamespacesSelected", "selects namespaces shop");
+
+            // each namespace's service and each ready task reach every node's resolver in a round of their own: all awaited first
+            Set<String> webTasks = new java.util.TreeSet<>(web.stream().map(Task::address).toList());
+            Task shopTask = web.get(0);
+            awaitValue("edge resolving web.shop, tasks.web.shop and web, and shop's web resolving edge", Duration.ofSeconds(60), () ->
+                    resolved("infra", edge.pod(), "web.shop").equals(Set.of(webVip))
+                            && resolved("infra", edge.pod(), "tasks.web.shop").equals(webTasks)
+                            && resolved("infra", edge.pod(), "web").equals(Set.of(webVip))
+                            && resolved("shop", shopTask.pod(), "edge").equals(Set.of(edgeVip)) ? Optional.of(true) : Optional.empty());
+            String pointer = inPod("infra", edge.pod(), "nslookup " + webVip);
+            System.out.println("from edge, nslookup " + webVip + ": " + pointer.replace('\n', ' '));
+            assertThat(pointer).as("the PTR of shop's web VIP from infra").contains("web.shop");
+
+            // through web's VIP on port 8080, across the nodes; the VIP's backends may be programmed just after the names
+            Set<String> pages = new java.util.TreeSet<>(web.stream().map(t -> "shop's web, task " + t.pod()).toList());
+            Set<String> answeredBy = new java.util.TreeSet<>();
+            awaitValue("both of web's tasks answering edge's fetches of http://web.shop:8080/", Duration.ofSeconds(60), () -> {
+                answeredBy.add(fetch("infra", edge.pod(), "http://web.shop:8080/").trim());
+                return answeredBy.containsAll(pages) ? Optional.of(true) : Optional.empty();
+            });
+            System.out.printf("edge (on %s) fetched http://web.shop:8080/, answers: %s (web's tasks on %s)%n", edge.node(), answeredBy,
+                    web.stream().map(Task::node).toList());
+            for (int i = 0; i < 6; i++) {
+                assertThat(fetch("infra", edge.pod(), "http://web.shop:8080/").trim()).as("a further fetch of http://web.shop:8080/")
+                        .isIn(pages);
+            }
+            assertThat(fetch("infra", edge.pod(), "http://web:8080/")).as("edge fetching the plain name web (only shop has a web)")
+                    .startsWith("shop's web, task web-");
+            String edgeLog = awaitValue("the example's own loop in edge printing shop's page", Duration.ofSeconds(30), () -> Optional.of(
+                    kubectl("-n", "infra", "logs", edge.pod(), "--tail=1")).filter(l -> l.startsWith("shop's web, task web-")));
+            System.out.println("kubectl logs -n infra " + edge.pod() + ": " + edgeLog.trim());
+
+            // the administrator takes shop's label away: what runs keeps running, nothing new attaches
+            Map<String, String> webPods = taskPods("shop");
+            kubectl("label", "namespace", "shop", "swarmnet.io/proxy-");
+            String notSelected = awaitCondition("shop", "swarmservice/web", "Ready", "False", "NetworkNotShared").path("message").asText();
+            String outside = awaitCondition("infra", "overlaynetwork/proxy", "Shared", "False", "AttachedOutsideSelector").path("message")
+                    .asText();
+            System.out.println("shop unlabelled, web: " + notSelected + "\nproxy: " + outside);
+            assertThat(notSelected).as("web's Ready message").contains("spec.networks[0]").contains("OverlayNetwork infra/proxy")
+                    .contains("(swarmnet.io/proxy=true) does not select namespace shop").contains("running tasks keep their addresses");
+            assertThat(outside).as("proxy's Shared message").contains("SwarmService shop/web").contains("keep their addresses");
+            awaitEvent("shop", "web", "NetworkNotShared");
+            awaitEvent("infra", "proxy", "AttachedOutsideSelector");
+            for (int i = 0; i < 3; i++) {
+                assertThat(fetch("infra", edge.pod(), "http://web.shop:8080/")).as("edge fetching web.shop with shop unlabelled")
+                        .startsWith("shop's web, task ");
+            }
+            for (Task t : web) {
+                assertThat(condition(json(kubectl("-n", "shop", "get", "pod", t.pod(), "-o", "json")), "swarmnet.io/attached")
+                        .path("status").asText()).as("attached condition of %s with shop unlabelled", t.pod()).isEqualTo("True");
+            }
+            // docker service scale web=3 meanwhile: the operator sees it (observedGeneration) and starts nothing
+            kubectl("-n", "shop", "scale", "swarmservice/web", "--replicas=3");
+            JsonNode scaled = awaitValue("web's status for the scale to 3, still NetworkNotShared", Duration.ofSeconds(60), () -> {
+                JsonNode now = json(kubectl("-n", "shop", "get", "swarmservice", "web", "-o", "json"));
+                JsonNode ready = condition(now, "Ready");
+                return now.path("status").path("observedGeneration").asLong() == now.path("metadata").path("generation").asLong()
+                        && ready != null && "NetworkNotShared".equals(ready.path("reason").asText()) ? Optional.of(now) : Optional.empty();
+            });
+            assertThat(scaled.path("status").path("tasksReady").asText()).as("web's tasks ready, scaled to 3 while not admitted")
+                    .isEqualTo("2/3");
+            assertThat(taskPods("shop")).as("shop's task pods (uid, addresses, restarts), unlabelled and scaled to 3").isEqualTo(webPods);
+
+            // labelled again: the service resumes at once and starts its third task
+            kubectl("label", "namespace", "shop", "swarmnet.io/proxy=true");
+            awaitReady("shop", "swarmservice/web");
+            awaitCondition("infra", "overlaynetwork/proxy", "Shared", "True", "NamespacesSelected");
+            List<Task> resumed = tasks("shop", "web", "infra/proxy");
+            assertThat(resumed).as("web's tasks once shop is labelled again").hasSize(3)
+                    .allSatisfy(t -> assertThat(!t.address().isEmpty() && subnet.contains(IpAddress.parse(t.address())))
+                            .as("%s's address %s in %s", t.pod(), t.address(), subnet).isTrue());
+
+            // the owner removes spec.shareWith: the agents detach shop's tasks at once, infra's stay
+            Map<String, String> held = taskPods("shop");
+            kubectl("-n", "infra", "patch", "overlaynetwork", "proxy", "--type", "json", "-p", "[{\"op\":\"remove\",\"path\":\"/spec/shareWith\"}]");
+            for (Task t : resumed) {
+                System.out.println(t.pod() + " after spec.shareWith was removed: "
+                        + awaitCondition("shop", "pod/" + t.pod(), "swarmnet.io/attached", "False", "NetworkNotShared").path("message").asText());
+            }
+            String cutOff = awaitCondition("infra", "overlaynetwork/proxy", "Shared", "False", "AttachedOutsideSelector").path("message")
+                    .asText();
+            System.out.println("proxy without spec.shareWith: " + cutOff);
+            assertThat(cutOff).as("proxy's Shared message").contains("SwarmService shop/web").contains("spec.shareWith is not set")
+                    .contains("detached");
+            assertThat(awaitCondition("shop", "swarmservice/web", "Ready", "False", "NetworkNotShared").path("message").asText())
+                    .as("web's Ready message").contains("is not shared with other namespaces");
+            awaitValue("web.shop no longer resolving from edge", Duration.ofSeconds(30), () ->
+                    resolved("infra", edge.pod(), "web.shop").isEmpty() ? Optional.of(true) : Optional.empty());
+            awaitValue("web's VIP no longer answering edge", Duration.ofSeconds(30), () ->
+                    fetch("infra", edge.pod(), "http://" + webVip + ":8080/").contains("shop's web") ? Optional.empty() : Optional.of(true));
+            for (Task t : resumed) {
+                awaitValue(t.pod() + "'s address no longer answering edge", Duration.ofSeconds(30), () ->
+                        fetch("infra", edge.pod(), "http://" + t.address() + ":8080/").contains("shop's web") ? Optional.empty() : Optional.of(true));
+            }
+            assertThat(condition(json(kubectl("-n", "infra", "get", "pod", edge.pod(), "-o", "json")), "swarmnet.io/attached")
+                    .path("status").asText()).as("edge's attached condition without spec.shareWith").isEqualTo("True");
+            assertThat(resolved("infra", edge.pod(), "edge")).as("edge resolving its own service without spec.shareWith")
+                    .isEqualTo(Set.of(edgeVip));
+            assertThat(taskPods("shop")).as("shop's task pods (uid, addresses held, restarts) without spec.shareWith").isEqualTo(held);
+
+            // set again, it reattaches them as they were
+            kubectl("-n", "infra", "patch", "overlaynetwork", "proxy", "--type", "merge", "-p", PROXY_SHARE_WITH);
+            for (Task t : resumed) {
+                awaitCondition("shop", "pod/" + t.pod(), "swarmnet.io/attached", "True", null);
+            }
+            awaitReady("shop", "swarmservice/web");
+            awaitValue("edge fetching http://web.shop:8080/ once proxy is shared again", Duration.ofSeconds(60), () -> Optional.of(
+                    fetch("infra", edge.pod(), "http://web.shop:8080/")).filter(a -> a.startsWith("shop's web, task ")));
+            assertThat(taskPods("shop")).as("shop's task pods (uid, addresses, restarts) once proxy is shared again").isEqualTo(held);
+
+            cluster.kubectl(Duration.ofMinutes(5), "delete", "-f", example, "--ignore-not-found", "--wait=true", "--timeout=240s").output();
+            assertThat(kubectl("get", "namespace", "infra", "shop", "--ignore-not-found", "-o", "name")).as("namespaces left").isBlank();
+        });
+    }
+
+    @Test
+    @Order(19)
+    void eachTaskGetsTheHostnameAndEnvironmentItsTemplateResolvesTo() throws Exception {
+        step("task templates", () -> {
+            // docker service create --hostname "{{.Service.Name}}-{{.Task.Slot}}" --env NODE={{.Node.Hostname}} ... on my-network
+            kubectl("apply", "-f", repo.examples().resolve("task-templates/my-peers.yaml").toString());
+            awaitReady("default", "swarmservice/my-peers");
+            List<Task> peers = tasks("my-peers");
+            assertThat(peers).as("my-peers' tasks").hasSize(3)
+                    .allSatisfy(t -> assertThat(t.address()).as("%s's address on my-network", t.pod()).startsWith("10.0.9."));
+            Set<String> slots = new java.util.TreeSet<>();
+            for (Task peer : peers) {
+                JsonNode pod = json(kubectl("get", "pod", peer.pod(), "-o", "json"));
+                String slot = pod.path("metadata").path("labels").path("swarmnet.io/slot").asText();
+                slots.add(slot);
+                String hostname = "my-peers-" + slot;
+                assertThat(peer.pod()).as("name of the task of slot %s", slot).startsWith(hostname + "-");
+                assertThat(pod.path("spec").path("hostname").asText()).as("spec.hostname of %s", peer.pod()).isEqualTo(hostname);
+                // what the container sees; NODE is the kubelet's (the scheduler placed the task), the rest the operator's
+                String seen = kubectl("exec", peer.pod(), "--", "sh", "-c", "echo \"$(hostname) $NODE $SLOT $PEERS $ROLE\"").trim();
+                System.out.println(peer.pod() + ": hostname NODE SLOT PEERS ROLE = " + seen);
+                assertThat(seen).as("hostname, NODE, SLOT, PEERS and ROLE inside %s, scheduled on %s", peer.pod(), peer.node())
+                        .isEqualTo(String.join(" ", hostname, peer.node(), slot, "tasks.my-peers", "cache"));
+                String line = "task " + slot + " of tasks.my-peers (cache) on node " + peer.node() + ", hostname " + hostname;
+                awaitValue("the example's line in the log of " + peer.pod() + ": " + line, Duration.ofSeconds(30), () -> Optional.of(
+                        kubectl("logs", peer.pod(), "-c", "peer")).filter(l -> l.contains(line)));
+            }
+            assertThat(slots).as("slots of my-peers' tasks").containsExactly("1", "2", "3");
+            // PEERS names the service's tasks: each task finds all three by it (the variable is expanded in the task's shell)
+            Set<String> addresses = new java.util.TreeSet<>(peers.stream().map(Task::address).toList());
+            for (Task peer : peers) {
+                awaitValue("$PEERS resolving to " + addresses + " in " + peer.pod(), Duration.ofSeconds(30), () ->
+                        resolved("default", peer.pod(), "\"$PEERS\"").equals(addresses) ? Optional.of(true) : Optional.empty());
+            }
+            assertThat(json(kubectl("get", "swarmservice", "my-peers", "-o", "json")).path("spec").path("template").path("spec")
+                    .path("hostname").asText()).as("the SwarmService's template, kept as written").isEqualTo("{{.Service.Name}}-{{.Task.Slot}}");
+            kubectl("delete", "swarmservice", "my-peers", "--wait=true", "--timeout=90s");
+            awaitValue("my-peers' task pods gone", Duration.ofSeconds(90), () ->
+                    kubectl("get", "pods", "-l", "swarmnet.io/service=my-peers", "-o", "name").isBlank() ? Optional.of(true) : Optional.empty());
+        });
+    }
+
+    /** kubectl wait until these objects of a namespace are Ready, 3 minutes at most. */
+    private static void awaitReady(String namespace, String... objects) {
+        List<String> args = new ArrayList<>(List.of("-n", namespace, "wait", "--for=condition=Ready"));
+        args.addAll(List.of(objects));
+        args.add("--timeout=180s");
+        cluster.kubectl(Duration.ofMinutes(4), args.toArray(String[]::new)).output();
+    }
+
+    /** Awaits a condition of {@code object} ({@code kind/name}) with this status and reason (any, if null), 60 s at most. */
+    private static JsonNode awaitCondition(String namespace, String object, String type, String status, String reason) throws Exception {
+        return awaitCondition(namespace, object, type, status, reason, "");
+    }
+
+    /** The same, its message containing {@code message}. */
+    private static JsonNode awaitCondition(String namespace, String object, String type, String status, String reason, String message)
+            throws Exception {
+        Probe<JsonNode> current = () -> condition(json(kubectl("-n", namespace, "get", object, "-o", "json")), type);
+        try {
+            return awaitValue(namespace + "/" + object + " with " + type + "=" + status + (reason == null ? "" : " " + reason)
+                    + (message.isEmpty() ? "" : " saying \"" + message + "\""), Duration.ofSeconds(60), () -> Optional.ofNullable(current.get())
+                    .filter(c -> status.equals(c.path("status").asText()) && (reason == null || reason.equals(c.path("reason").asText()))
+                            && c.path("message").asText().contains(message)));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; it has " + current.get(), e);
+        }
+    }
+
+    /** Awaits an event of this reason about the object named {@code name} in a namespace, 30 s at most. */
+    private static void awaitEvent(String namespace, String name, String reason) throws Exception {
+        awaitValue("a " + reason + " event about " + namespace + "/" + name, Duration.ofSeconds(30), () -> Optional.of(kubectl("-n",
+                namespace, "get", "events", "--field-selector", "involvedObject.name=" + name, "-o",
+                "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}")).filter(r -> r.lines().anyMatch(reason::equals)));
+    }
+
+    /** A service's virtual IP on one network, as its namespace writes the network. */
+    private static String virtualIp(String namespace, String service, String network) throws IOException {
+        for (JsonNode vip : json(kubectl("-n", namespace, "get", "swarmservice", service, "-o", "json")).path("status").path("virtualIPs")) {
+            if (network.equals(vip.path("network").asText())) {
+                return vip.path("address").asText();
+            }
+        }
+        throw new AssertionError("no virtual IP of " + namespace + "/" + service + " on " + network);
+    }
+
+    /** A shell command in a pod's first container, with what it wrote to both streams; its failure is not one of kubectl exec. */
+    private static String inPod(String namespace, String pod, String command) throws IOException {
+        return kubectl("-n", namespace, "exec", pod, "--", "sh", "-c", command + " 2>&1; true");
+    }
+
+    /** A page fetched by busybox wget in a pod, or wget's complaint (each fetch bounded by timeout(1), as wget -T crashes here). */
+    private static String fetch(String namespace, String pod, String url) throws IOException {
+        return inPod(namespace, pod, "timeout 10 wget -q -O- " + url);
+    }
+
+    private static final java.util.regex.Pattern ANSWER = java.util.regex.Pattern.compile("(?m)^Address:\\s*(\\d+\\.\\d+\\.\\d+\\.\\d+)\\s*$");
+
+    /**
+     * The IPv4 addresses busybox nslookup in a pod answers for a name, written as the pod's shell reads it (the server's own
+     * line, with its port, left out).
+     */
+    private static Set<String> resolved(String namespace, String pod, String name) throws IOException {
+        Set<String> addresses = new java.util.TreeSet<>();
+        java.util.regex.Matcher answer = ANSWER.matcher(inPod(namespace, pod, "nslookup " + name));
+        while (answer.find()) {
+            addresses.add(answer.group(1));
+        }
+        return addresses;
     }
 
     @Test
