@@ -2,7 +2,9 @@ package io.swarmnet.sandboxapi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -162,6 +164,27 @@ class KubectlTest {
         Kubectl.Result delete = kubectl.run("delete", "-f", manifest.toString());
         assertThat(delete.exitCode()).as(delete.toString()).isZero();
         assertThat(kubectl.run("get", "ns", "team-a").err()).contains("NotFound");
+    }
+
+    /** kubectl get lists in chunks (500 unless --chunk-size says otherwise) and follows each continue token. */
+    @Test
+    void getReadsAListInChunksAndPrintsEveryObjectOnce() {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("chunked").endMetadata().build()).create();
+        for (int i = 0; i < 7; i++) {
+            client.configMaps().inNamespace("chunked").resource(new ConfigMapBuilder().withNewMetadata().withName("cm-" + i)
+                    .endMetadata().addToData("i", Integer.toString(i)).build()).create();
+        }
+
+        Kubectl.Result table = kubectl.run("get", "configmaps", "-n", "chunked", "--chunk-size=3", "-v=6");
+        assertThat(table.exitCode()).as(table.toString()).isZero();
+        assertThat(table.out().lines().map(line -> line.split("\\s+")[0]))
+                .containsExactly("NAME", "cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "cm-5", "cm-6");
+        assertThat(table.err().lines().filter(line -> line.contains("/namespaces/chunked/configmaps?")))
+                .as(table.err()).hasSize(3).allMatch(line -> line.contains("limit=3"))
+                .filteredOn(line -> line.contains("continue=")).hasSize(2);
+        assertThat(kubectl.run("get", "configmaps", "-n", "chunked", "--chunk-size=3", "-o", "name").out().lines())
+                .containsExactly("configmap/cm-0", "configmap/cm-1", "configmap/cm-2", "configmap/cm-3", "configmap/cm-4",
+                        "configmap/cm-5", "configmap/cm-6");
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.swarmnet.sandboxapi.patch.StrategicMergePatch;
 import io.swarmnet.sandboxapi.resource.ResourceType;
 import io.swarmnet.sandboxapi.store.DeletePropagation;
 import io.swarmnet.sandboxapi.store.GarbageCollector;
+import io.swarmnet.sandboxapi.store.ObjectKey;
 import io.swarmnet.sandboxapi.store.ObjectStore;
 import io.swarmnet.sandboxapi.store.Subresource;
 import java.util.List;
@@ -95,20 +96,87 @@ public final class ResourceEndpoints {
         return ApiResponse.ok(object);
     }
 
+    /**
+     * A list, in pages when the client sends {@code limit}: each page holds at most that many
+     * objects in key order and, when more follow, {@code metadata.continue} to ask for the next.
+     *
+     * <p>Unlike kube-apiserver, which serves every page from the snapshot of the first, a continued
+     * page is read from the current state after the last key sent. Every page still reports the
+     * first page's resourceVersion, so a watch from it (an informer's, once the list is done)
+     * replays each change made while the pages were read: what the client holds converges to the
+     * same state, though a page may show an object newer than that resourceVersion.
+     */
     private ApiResponse list(ApiRequest request, ResourceType type, String namespace) {
-        Predicate<ObjectNode> filter = Selectors.of(request.param("labelSelector"), request.param("fieldSelector"));
-        ObjectStore.Snapshot snapshot = store.list(type, namespace, filter);
-        String resourceVersion = Long.toString(snapshot.resourceVersion());
-        if (request.wantsTable()) {
-            return ApiResponse.ok(tables.table(type, snapshot.items(), resourceVersion, request.param("includeObject", "")));
+        String labelSelector = request.param("labelSelector");
+        String fieldSelector = request.param("fieldSelector");
+        Predicate<ObjectNode> filter = Selectors.of(labelSelector, fieldSelector);
+        int limit = limit(request.param("limit"));
+        ContinueToken from = ContinueToken.decode(request.param("continue"));
+        ObjectKey after = null;
+        if (from != null) {
+            String resourceVersion = request.param("resourceVersion", "");
+            if (!resourceVersion.isEmpty() && !resourceVersion.equals("0")) {
+                throw ApiError.badRequest("specifying resourceVersion (" + resourceVersion + ") is not allowed when using continue: "
+                        + "the continue token carries the resourceVersion of the first page");
+            }
+            after = keyAfter(request.param("continue"), from, type, namespace);
         }
-        ObjectNode list = Json.object();
-        list.put("apiVersion", type.apiVersion());
-        list.put("kind", type.kind() + "List");
-        list.putObject("metadata").put("resourceVersion", resourceVersion);
-        ArrayNode items = list.putArray("items");
-        snapshot.items().forEach(items::add);
-        return ApiResponse.ok(list);
+        ObjectStore.Page page = store.page(type, namespace, filter, after, limit == 0 ? Integer.MAX_VALUE : limit);
+        long listVersion = from == null ? page.resourceVersion() : from.resourceVersion();
+        String resourceVersion = Long.toString(listVersion);
+        ObjectNode body;
+        if (request.wantsTable()) {
+            body = tables.table(type, page.items(), resourceVersion, request.param("includeObject", ""));
+        } else {
+            body = Json.object();
+            body.put("apiVersion", type.apiVersion());
+            body.put("kind", type.kind() + "List");
+            body.putObject("metadata").put("resourceVersion", resourceVersion);
+            ArrayNode items = body.putArray("items");
+            page.items().forEach(items::add);
+        }
+        if (page.more()) {
+            ObjectNode metadata = (ObjectNode) body.get("metadata");
+            metadata.put("continue", new ContinueToken(listVersion, page.last().namespace(), page.last().name()).encode());
+            // as kube-apiserver: the count is told only when no selector hides objects from it
+            if (blank(labelSelector) && blank(fieldSelector)) {
+                metadata.put("remainingItemCount", page.remaining());
+            }
+        }
+        return ApiResponse.ok(body);
+    }
+
+    /** {@code limit}: 0 or absent for no limit. */
+    private static int limit(String limit) {
+        if (limit == null || limit.isEmpty()) {
+            return 0;
+        }
+        long value;
+        try {
+            value = Long.parseLong(limit);
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest("invalid limit \"" + limit + "\": must be a whole number, the most objects a page may hold (0 for all)");
+        }
+        if (value < 0) {
+            throw ApiError.badRequest("invalid limit " + limit + ": must be 0 (all objects) or more");
+        }
+        return (int) Math.min(value, Integer.MAX_VALUE);
+    }
+
+    /** The key a continued page starts after, which must lie in the range listed. */
+    private static ObjectKey keyAfter(String token, ContinueToken from, ResourceType type, String namespace) {
+        if (!type.namespaced() && !from.namespace().isEmpty()) {
+            throw ContinueToken.invalid(token, "it continues a list of namespace " + from.namespace() + ", but "
+                    + type.qualifiedName() + " are not namespaced");
+        }
+        if (namespace != null && type.namespaced() && !from.namespace().equals(namespace)) {
+            throw ContinueToken.invalid(token, "it continues a list of namespace " + from.namespace() + ", not of " + namespace);
+        }
+        return ObjectKey.of(type, from.namespace(), from.name());
+    }
+
+    private static boolean blank(String selector) {
+        return selector == null || selector.isBlank();
     }
 
     private WatchPlan watch(ApiRequest request, ResourceType type, String namespace) {

@@ -95,15 +95,52 @@ public final class ObjectStore {
         return object;
     }
 
+    /**
+     * One page of a list, in key order (namespace, then name).
+     *
+     * @param last      the key of the page's last item; null when the page is empty
+     * @param more      whether objects matching the filter follow the page
+     * @param remaining how many objects of the listed range follow the page, matching the filter or not
+     */
+    public record Page(List<ObjectNode> items, ObjectKey last, boolean more, long remaining, long resourceVersion) {
+    }
+
     /** @param namespace null for all namespaces */
-    public synchronized Snapshot list(ResourceType type, String namespace, Predicate<ObjectNode> filter) {
-        List<ObjectNode> items = new ArrayList<>();
-        for (Stored stored : range(type.groupResource(), namespace).values()) {
-            if (filter.test(stored.object())) {
-                items.add(stored.object());
-            }
+    public Snapshot list(ResourceType type, String namespace, Predicate<ObjectNode> filter) {
+        Page all = page(type, namespace, filter, null, Integer.MAX_VALUE);
+        return new Snapshot(all.items(), all.resourceVersion());
+    }
+
+    /**
+     * At most {@code limit} objects matching {@code filter} that come after {@code after}, from the
+     * current state.
+     *
+     * @param namespace null for all namespaces
+     * @param after     the key the previous page ended with; null to start from the first object
+     */
+    public synchronized Page page(ResourceType type, String namespace, Predicate<ObjectNode> filter, ObjectKey after,
+                                  int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("a page holds at least one object, not " + limit);
         }
-        return new Snapshot(items, resourceVersion);
+        NavigableMap<ObjectKey, Stored> range = range(type.groupResource(), namespace);
+        NavigableMap<ObjectKey, Stored> rest = after == null ? range : range.tailMap(after, false);
+        List<ObjectNode> items = new ArrayList<>();
+        ObjectKey last = null;
+        boolean more = false;
+        for (Map.Entry<ObjectKey, Stored> entry : rest.entrySet()) {
+            if (!filter.test(entry.getValue().object())) {
+                continue;
+            }
+            if (items.size() == limit) {
+                more = true;
+                break;
+            }
+            items.add(entry.getValue().object());
+            last = entry.getKey();
+        }
+        long remaining = more ? rest.tailMap(last, false).size() : 0;
+        return new Page(items, last, more, remaining, resourceVersion);
     }
 
     /** A stored object with its kind, as the garbage collector walks them. */
