@@ -52,7 +52,8 @@ import org.junit.jupiter.api.Test;
  * <p>Run: {@code mvn -B -pl simulation -am test -Dtest=AgentMemoryBenchmark -Dgroups=benchmark -DexcludedGroups=none
  * -Dsurefire.failIfNoSpecifiedTests=false} (knobs: {@code -Dbench.services}, {@code -Dbench.tasks}, {@code -Dbench.nodes},
  * {@code -Dbench.agent.javaOpts} to replace the chart's options, {@code -Dbench.histogram=true} to print the agent's largest
- * classes after the start).
+ * classes after the start and after the changes; with
+ * {@code -XX:NativeMemoryTracking=summary} among the agent's options, its native memory after the changes).
  */
 @Tag("benchmark")
 class AgentMemoryBenchmark {
@@ -144,6 +145,12 @@ class AgentMemoryBenchmark {
                 Thread.sleep(2_000);
                 Memory churned = Memory.of(agent.pid());
                 String heapAfterChanges = ask(in, out, "heap");
+                if (Boolean.getBoolean("bench.histogram")) {
+                    jcmd(agent.pid(), "GC.class_histogram", 30);
+                }
+                if (command.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking="))) {
+                    jcmd(agent.pid(), "VM.native_memory summary", 120);
+                }
                 System.out.printf(Locale.ROOT, "agent RSS after the first complete state: %.1f MB (goal: at most 150 MB)%n", converged.rssMb());
                 System.out.printf(Locale.ROOT, "agent RSS after %d backend changes: %.1f MB, peak %.1f MB%n", CHANGES, churned.rssMb(), churned.peakMb());
                 System.out.println("after start: " + describeHeap(heapAfterStart));
