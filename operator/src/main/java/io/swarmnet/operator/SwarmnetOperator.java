@@ -2,6 +2,7 @@ package io.swarmnet.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.network.OverlayNetwork;
 import io.swarmnet.operator.attach.AttachablePods;
 import io.swarmnet.operator.ipam.AddressLedger;
@@ -61,9 +62,9 @@ public final class SwarmnetOperator implements AutoCloseable {
         NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()),
                 config.vxlanIdRange());
         List<OverlayNetwork> networks = config.watchNamespaces().isEmpty()
-                ? client.resources(OverlayNetwork.class).inAnyNamespace().list().getItems()
+                ? KubernetesClients.listInPages(client.resources(OverlayNetwork.class).inAnyNamespace()::list)
                 : config.watchNamespaces().stream()
-                        .flatMap(ns -> client.resources(OverlayNetwork.class).inNamespace(ns).list().getItems().stream()).toList();
+                        .flatMap(ns -> KubernetesClients.listInPages(client.resources(OverlayNetwork.class).inNamespace(ns)::list).stream()).toList();
         NetworkAllocations allocations = NetworkAllocations.fromNetworks(planner, networks);
         metrics.watch(ledger);
         LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),

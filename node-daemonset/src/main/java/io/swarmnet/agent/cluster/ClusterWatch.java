@@ -24,8 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class ClusterWatch implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterWatch.class);
-    /** Objects per list request of an informer (client-go's informers ask for 500 too). */
-    static final long LIST_PAGE = 500;
+    private static final long LIST_PAGE = io.swarmnet.api.KubernetesClients.LIST_PAGE;
 
     private final SharedIndexInformer<Pod> pods;
     /** Pods that are no task but joined attachable networks: the operator labels them once it gave them addresses. */
@@ -36,8 +35,7 @@ public final class ClusterWatch implements AutoCloseable {
     private final ClusterSnapshot.Reader reader = ClusterSnapshot.reader();
 
     public ClusterWatch(KubernetesClient client, Runnable onChange) {
-        // listed in pages, as client-go's informers do: one answer holding every task of the cluster would be tens of
-        // megabytes, read whole before it is parsed
+        // listed in pages (KubernetesClients.LIST_PAGE)
         pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).withLimit(LIST_PAGE).runnableInformer(0);
         attachedPods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).withLimit(LIST_PAGE).runnableInformer(0);
         // every task of the cluster is cached: only what the agent reads of each is kept

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.Patches;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.PodNetworkRequests;
@@ -100,15 +101,15 @@ public final class AttachablePods implements AutoCloseable {
         this.events = events;
         if (namespaces.isEmpty()) {
             // every pod of the cluster: no watch selects by annotation
-            pods.add(client.pods().inAnyNamespace().runnableInformer(0));
-            networks.add(client.resources(OverlayNetwork.class).inAnyNamespace().runnableInformer(0));
+            pods.add(client.pods().inAnyNamespace().withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
+            networks.add(client.resources(OverlayNetwork.class).inAnyNamespace().withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
         } else {
             for (String namespace : namespaces) {
-                pods.add(client.pods().inNamespace(namespace).runnableInformer(0));
-                networks.add(client.resources(OverlayNetwork.class).inNamespace(namespace).runnableInformer(0));
+                pods.add(client.pods().inNamespace(namespace).withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
+                networks.add(client.resources(OverlayNetwork.class).inNamespace(namespace).withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
             }
         }
-        this.namespaces = client.namespaces().runnableInformer(0);
+        this.namespaces = client.namespaces().withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0);
         this.namespaces.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace namespace) {

@@ -2,6 +2,7 @@ package io.swarmnet.operator.ipam;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
@@ -75,8 +76,8 @@ public final class AddressLedger {
     public static AddressLedger fromCluster(KubernetesClient client) {
         AddressLedger ledger = new AddressLedger();
         int tasks = 0;
-        List<Pod> pods = new ArrayList<>(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).list().getItems());
-        pods.addAll(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).list().getItems());
+        List<Pod> pods = new ArrayList<>(KubernetesClients.listInPages(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE)::list));
+        pods.addAll(KubernetesClients.listInPages(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD)::list));
         for (Pod pod : pods) {
             var annotations = pod.getMetadata().getAnnotations();
             String raw = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_ADDRESSES);
@@ -102,7 +103,7 @@ public final class AddressLedger {
             }
         }
         int vips = 0;
-        for (SwarmService service : client.resources(SwarmService.class).inAnyNamespace().list().getItems()) {
+        for (SwarmService service : KubernetesClients.listInPages(client.resources(SwarmService.class).inAnyNamespace()::list)) {
             if (service.getStatus() == null || service.getStatus().getVirtualIPs() == null) {
                 continue;
             }

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.operator.ipam.ClusterRangeSources;
 import io.swarmnet.operator.ipam.ClusterRangeSources.Holds;
 import java.time.Clock;
@@ -123,8 +124,8 @@ public final class ClusterRangeReader {
     private void controlPlaneFlags(ClusterRangeSources.Builder found) {
         List<Pod> pods;
         try {
-            pods = client.pods().inNamespace(KUBE_SYSTEM).withLabelIn("component", "kube-apiserver", "kube-controller-manager")
-                    .list().getItems();
+            pods = KubernetesClients.listInPages(client.pods().inNamespace(KUBE_SYSTEM)
+                    .withLabelIn("component", "kube-apiserver", "kube-controller-manager")::list);
         } catch (KubernetesClientException e) {
             found.unreadable("control plane pods in " + KUBE_SYSTEM, why(e));
             return;
@@ -208,8 +209,8 @@ public final class ClusterRangeReader {
             return Optional.empty();
         }
         try {
-            return Optional.of(client.genericKubernetesResources(new ResourceDefinitionContext.Builder().withGroup(group)
-                    .withVersion(version).withPlural(plural).withKind(kind).withNamespaced(false).build()).list().getItems());
+            return Optional.of(KubernetesClients.listInPages(client.genericKubernetesResources(new ResourceDefinitionContext.Builder()
+                    .withGroup(group).withVersion(version).withPlural(plural).withKind(kind).withNamespaced(false).build())::list));
         } catch (KubernetesClientException e) {
             found.unreadable(plural + "." + group + "/" + version, why(e));
             return Optional.empty();

@@ -3,6 +3,7 @@ package io.swarmnet.operator.network;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -14,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.SwarmnetKeys;
@@ -53,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * namespaces ({@code spec.shareWith}) also gets a {@code Shared} condition ({@link SharingStatus}), and counts the services and
  * pods of those namespaces among its users.
  */
-@ControllerConfiguration(name = OverlayNetworkReconciler.NAME, finalizerName = SwarmnetKeys.FINALIZER_NETWORK)
+@ControllerConfiguration(name = OverlayNetworkReconciler.NAME, finalizerName = SwarmnetKeys.FINALIZER_NETWORK,
+        informer = @Informer(informerListLimit = KubernetesClients.LIST_PAGE))
 public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork>, Cleaner<OverlayNetwork> {
 
     public static final String NAME = "overlaynetwork";
@@ -97,6 +100,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         // functions of the cluster state (java-operator-sdk may call them more than once per event).
         var primaries = context.getPrimaryCache();
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, OverlayNetwork.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("nodes")
                 .withSecondaryToPrimaryMapper(node -> {
                     Set<ResourceID> ids = new HashSet<>(networksNamedBy(node));
@@ -108,6 +112,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                 })
                 .build(), context);
         services = new InformerEventSource<>(InformerEventSourceConfiguration.from(SwarmService.class, OverlayNetwork.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("swarmservices")
                 .withNamespacesInheritedFromController()
                 .withSecondaryToPrimaryMapper(service -> {
@@ -121,6 +126,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         // a namespace's labels decide whether spec.shareWith admits it: shared networks, and those used from other
         // namespaces, say so in their Shared condition
         namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, OverlayNetwork.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("namespaces")
                 .withWatchAllNamespaces()
                 .withSecondaryToPrimaryMapper(namespace -> {

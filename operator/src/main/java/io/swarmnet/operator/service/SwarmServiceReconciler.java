@@ -22,6 +22,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
@@ -72,7 +73,7 @@ import java.util.Set;
  */
 // not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
-        informer = @Informer(onUpdateFilter = ManualRollback.class))
+        informer = @Informer(onUpdateFilter = ManualRollback.class, informerListLimit = KubernetesClients.LIST_PAGE))
 public final class SwarmServiceReconciler implements Reconciler<SwarmService>, Cleaner<SwarmService> {
 
     public static final String NAME = "swarmservice";
@@ -126,12 +127,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 INDEX_BY_NODE, service -> placedByNode(service) ? List.of("by-node") : List.of()));
 
         pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("task-pods")
                 .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
                 .build(), context);
 
         networks = new InformerEventSource<>(InformerEventSourceConfiguration.from(OverlayNetwork.class, SwarmService.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("service-networks")
                 .withSecondaryToPrimaryMapper(network -> idsOf(services.byIndex(INDEX_NETWORK,
                         network.getMetadata().getNamespace() + "/" + network.getMetadata().getName())))
@@ -140,6 +143,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .build(), context);
 
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, SwarmService.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("global-nodes")
                 .withWatchAllNamespaces()
                 .withSecondaryToPrimaryMapper(node -> idsOf(services.byIndex(INDEX_BY_NODE, "by-node")))
@@ -148,12 +152,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .build(), context);
         // the ingress Services of spec.publish: one changed or deleted behind the operator's back is put right
         ingressServices = new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, SwarmService.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("ingress-services")
                 .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
                 .build(), context);
         // a namespace's labels decide whether its services may use networks other namespaces share (spec.shareWith)
         namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, SwarmService.class)
+                .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("sharing-namespaces")
                 .withWatchAllNamespaces()
                 .withSecondaryToPrimaryMapper(ns -> idsOf(services.byIndex(INDEX_SHARED_INTO, ns.getMetadata().getName())))
