@@ -27,19 +27,11 @@ class InformersListInPagesTest {
     void everyListTheOperatorsInformersMakeAsksForOnePage() {
         List<String> lists = new CopyOnWriteArrayList<>();
         try (SandboxApiServer api = SandboxApiServer.start();
-             KubernetesClient client = KubernetesClients.builder()
-                     .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
-                     .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("lists", new Interceptor() {
-                         @Override
-                         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-                             String path = request.uri().getPath();
-                             String query = request.uri().getQuery() == null ? "" : request.uri().getQuery();
-                             String last = path.substring(path.lastIndexOf('/') + 1);
-                             if (request.method().equals("GET") && LISTED.contains(last) && !query.contains("watch=true")) {
-                                 lists.add(path + "?" + query);
-                             }
-                         }
-                     })).build()) {
+             KubernetesClient client = recording(api, request -> {
+                 String path = request.uri().getPath();
+                 String query = request.uri().getQuery() == null ? "" : request.uri().getQuery();
+                 return LISTED.contains(path.substring(path.lastIndexOf('/') + 1)) && !query.contains("watch=true");
+             }, lists)) {
             SwarmnetOperator operator = SwarmnetOperator.start(client, OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
             operator.close();
         }
@@ -52,16 +44,7 @@ class InformersListInPagesTest {
     void listInPagesFollowsTheContinueTokensToTheLastObject() {
         List<String> lists = new CopyOnWriteArrayList<>();
         try (SandboxApiServer api = SandboxApiServer.start();
-             KubernetesClient client = KubernetesClients.builder()
-                     .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
-                     .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("lists", new Interceptor() {
-                         @Override
-                         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-                             if (request.method().equals("GET") && request.uri().getPath().endsWith("/configmaps")) {
-                                 lists.add(request.uri().getQuery());
-                             }
-                         }
-                     })).build()) {
+             KubernetesClient client = recording(api, request -> request.uri().getPath().endsWith("/configmaps"), lists)) {
             int objects = 2 * (int) KubernetesClients.LIST_PAGE + 3;
             for (int i = 0; i < objects; i++) {
                 client.configMaps().resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
@@ -74,5 +57,19 @@ class InformersListInPagesTest {
             assertThat(lists).hasSize(3);
             assertThat(lists.subList(1, 3)).allSatisfy(q -> assertThat(q).contains("continue="));
         }
+    }
+
+    /** A client of {@code api} that writes path and query of each GET it sends that {@code which} accepts into {@code into}. */
+    private static KubernetesClient recording(SandboxApiServer api, java.util.function.Predicate<HttpRequest> which, List<String> into) {
+        return KubernetesClients.builder()
+                .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("lists", new Interceptor() {
+                    @Override
+                    public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+                        if (request.method().equals("GET") && which.test(request)) {
+                            into.add(request.uri().getPath() + "?" + (request.uri().getQuery() == null ? "" : request.uri().getQuery()));
+                        }
+                    }
+                })).build();
     }
 }
