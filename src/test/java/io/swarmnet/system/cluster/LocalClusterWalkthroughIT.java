@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.swarmnet.agent.datapath.KernelNames;
 import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.agent.desired.DesiredDatapath;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.system.chart.HostCommand;
@@ -490,6 +492,14 @@ class LocalClusterWalkthroughIT {
 
     /** A one-task service of busybox sleeping, on one network, as a YAML document. */
     private static String sleepingService(String name, String network) {
+        return busyboxService(name, network, "", "[sleep, \"3000\"]", "{}");
+    }
+
+    /**
+     * A one-task busybox service on one network, as a YAML document: {@code podFields} are further fields of the pod's spec
+     * in flow YAML, each followed by ", " ("" for none), {@code command} and the container's {@code securityContext} flow YAML too.
+     */
+    private static String busyboxService(String name, String network, String podFields, String command, String securityContext) {
         return """
                 ---
                 apiVersion: swarmnet.io/v1alpha1
@@ -499,9 +509,8 @@ class LocalClusterWalkthroughIT {
                   replicas: 1
                   networks: [{name: %s}]
                   template:
-                    spec:
-                      containers: [{name: busybox, image: busybox:1.36, command: [sleep, "3000"]}]
-                """.formatted(name, network);
+                    spec: {%scontainers: [{name: busybox, image: busybox:1.36, command: %s, securityContext: %s}]}
+                """.formatted(name, network, podFields, command, securityContext);
     }
 
     @FunctionalInterface
@@ -523,9 +532,9 @@ class LocalClusterWalkthroughIT {
         }
     }
 
-    /** Seconds from {@code since} to the end of the first probe that holds. */
-    private static double awaitSeconds(long since, Duration limit, Probe<Boolean> probe) throws Exception {
-        awaitValue("condition", limit, () -> probe.get() ? Optional.of(true) : Optional.empty());
+    /** Seconds from {@code since} (System.nanoTime) to the end of the first probe that holds; {@code what} names it if none does. */
+    private static double awaitSeconds(String what, long since, Duration limit, Probe<Boolean> probe) throws Exception {
+        awaitValue(what, limit, () -> probe.get() ? Optional.of(true) : Optional.empty());
         return (System.nanoTime() - since) / 1e9;
     }
 
@@ -950,7 +959,7 @@ class LocalClusterWalkthroughIT {
             assertThat(endpoint.path("mode").asText()).isEqualTo("ingress");
             java.util.Set<String> answeredBy = new java.util.TreeSet<>();
             for (String node : List.of("node-1", "node-2")) {
-                String address = kubectl("get", "node", node, "-o", "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}").trim();
+                String address = internalIp(node);
                 for (String from : List.of("node-1", "node-2")) {
                     for (int i = 0; i < 6; i++) {
                         String answer = awaitValue("an answer on " + address + ":30080 from " + from, Duration.ofSeconds(30), () -> {
@@ -1345,9 +1354,187 @@ class LocalClusterWalkthroughIT {
             assertThat(json(kubectl("get", "swarmservice", "my-peers", "-o", "json")).path("spec").path("template").path("spec")
                     .path("hostname").asText()).as("the SwarmService's template, kept as written").isEqualTo("{{.Service.Name}}-{{.Task.Slot}}");
             kubectl("delete", "swarmservice", "my-peers", "--wait=true", "--timeout=90s");
-            awaitValue("my-peers' task pods gone", Duration.ofSeconds(90), () ->
-                    kubectl("get", "pods", "-l", "swarmnet.io/service=my-peers", "-o", "name").isBlank() ? Optional.of(true) : Optional.empty());
+            awaitTaskPodsGone("my-peers");
         });
+    }
+
+    /**
+     * The network of the step below, internal, with two tasks pinned to the nodes: one that routes (privileged, to turn
+     * forwarding on in its pod; its own pod network leads out), serving a page on 80 and two echo servers of one
+     * connection each, and a client holding NET_ADMIN, to add a route through it as any task holding it may.
+     */
+    private static final String INNER = """
+            apiVersion: swarmnet.io/v1alpha1
+            kind: OverlayNetwork
+            metadata: {name: inner}
+            spec: {subnet: 10.0.39.0/24, internal: true}
+            """ + busyboxService("inner-router", "inner", "nodeSelector: {kubernetes.io/hostname: node-2}, terminationGracePeriodSeconds: 1, ",
+            "[sh, -c, 'sysctl -w net.ipv4.ip_forward=1; mkdir -p /tmp/www; echo \"router task $HOSTNAME\" > /tmp/www/index.html;"
+                    + " httpd -p 80 -h /tmp/www; nc -l -p 7000 -e cat & nc -l -p 7001 -e cat & sleep 3000']", "{privileged: true}")
+            + busyboxService("inner-client", "inner", "nodeSelector: {kubernetes.io/hostname: node-1}, terminationGracePeriodSeconds: 1, ",
+            "[sleep, \"3000\"]", "{capabilities: {add: [NET_ADMIN]}}");
+
+    @Test
+    @Order(20)
+    void anInternalNetworkCarriesItsTasksTrafficAndNothingThroughATaskThatRoutes() throws Exception {
+        step("internal network", () -> {
+            // docker network create --driver overlay --internal inner: a task that routes on node-2, a client on node-1
+            applyYaml("inner", INNER);
+            awaitReady("default", "overlaynetwork/inner", "swarmservice/inner-router", "swarmservice/inner-client");
+            JsonNode network = json(kubectl("get", "overlaynetwork", "inner", "-o", "json")).path("status");
+            String subnet = network.path("subnet").asText();
+            String gateway = network.path("gateway").asText();
+            Task router = tasks("inner-router", "inner").get(0);
+            Task client = tasks("inner-client", "inner").get(0);
+            String vip = virtualIp("default", "inner-router", "inner");
+            System.out.printf("inner %s, gateway %s: inner-router's VIP %s, task %s; inner-client's task %s%n", subnet, gateway, vip, router,
+                    client);
+            assertThat(List.of(gateway, vip, router.address(), client.address())).as("gateway, VIP and task addresses on inner")
+                    .allSatisfy(a -> assertThat(!a.isEmpty() && Cidr.parse(subnet).contains(IpAddress.parse(a))).as("%s in %s", a, subnet).isTrue());
+            assertThat(client.node()).as("inner-client's node, inner-router's being %s", router.node()).isNotEqualTo(router.node());
+            String internalGroup = String.valueOf(KernelNames.INTERNAL_GROUP);
+            for (Task t : List.of(router, client)) {
+                assertThat(deviceGroup(t.pod())).as("device group of %s's interface on inner", t.pod()).isEqualTo(internalGroup);
+            }
+
+            // the tasks reach each other, by name, through the VIP and straight, across the nodes
+            awaitValue("inner-router and tasks.inner-router resolving from inner-client", Duration.ofSeconds(60), () ->
+                    resolved("default", client.pod(), "inner-router").equals(Set.of(vip))
+                            && resolved("default", client.pod(), "tasks.inner-router").equals(Set.of(router.address()))
+                            ? Optional.of(true) : Optional.empty());
+            String page = awaitValue("inner-router's page through its VIP", Duration.ofSeconds(60), () -> Optional.of(
+                    fetch("default", client.pod(), "http://inner-router/")).filter(p -> p.startsWith("router task ")));
+            assertThat(page.trim()).as("the page fetched from http://inner-router/").isEqualTo("router task " + router.pod());
+            assertThat(pings(client.pod(), router.address())).as("inner-client pinging inner-router's task").isTrue();
+
+            // the pod's own network is untouched: its default route, the cluster's names, the API, the nodes
+            String routes = inPod("default", client.pod(), "ip route");
+            System.out.println("inner-client's routes:\n" + routes.strip());
+            String overlay = DesiredDatapath.interfaceName(0);
+            assertThat(routes.lines().filter(l -> l.contains(" dev " + overlay)).toList()).as("inner-client's routes over inner")
+                    .satisfiesExactly(l -> assertThat(l).startsWith(subnet + " "));
+            assertThat(routes.lines().filter(l -> l.startsWith("default ")).toList()).as("inner-client's default route")
+                    .satisfiesExactly(l -> assertThat(l).contains(" dev eth0"));
+            Set<String> api = awaitValue("kubernetes.default.svc.cluster.local resolving from inner-client", Duration.ofSeconds(60), () ->
+                    Optional.of(resolved("default", client.pod(), "kubernetes.default.svc.cluster.local")).filter(a -> !a.isEmpty()));
+            String version = inPod("default", client.pod(), "timeout 10 wget -q -O- --no-check-certificate https://" + api.iterator().next()
+                    + "/version");
+            System.out.println("inner-client fetching https://" + api.iterator().next() + "/version: " + version.replaceAll("\\s+", " "));
+            assertThat(version).as("the API server's /version from inner-client").contains("\"gitVersion\"");
+            String nodeIp = internalIp(router.node());
+            assertThat(pings(client.pod(), nodeIp)).as("inner-client pinging %s's address %s over its pod network", router.node(), nodeIp)
+                    .isTrue();
+
+            // two connections held open across the switches below, one straight to the task, one through the VIP
+            Map<String, String> connections = Map.of("direct", router.address() + " 7000", "vip", "inner-router 7001");
+            for (Map.Entry<String, String> c : connections.entrySet()) {
+                inPod("default", client.pod(), "(for i in $(seq 240); do echo line $i; sleep 1; done) < /dev/null 2>/dev/null | nc "
+                        + c.getValue() + " > /tmp/conn-" + c.getKey() + ".out 2>&1 & echo started");
+            }
+            for (String name : connections.keySet()) {
+                awaitValue("lines echoed on the " + name + " connection", Duration.ofSeconds(20), () ->
+                        linesBack(client.pod(), name) >= 3 ? Optional.of(true) : Optional.empty());
+            }
+
+            // as in InternalNetworkEndToEndTest, with the router's own pod network for the outside: the router forwards,
+            // the client routes the node's address through it, the node routes the subnet back through the router's pod
+            assertThat(inPod("default", router.pod(), "cat /proc/sys/net/ipv4/ip_forward").trim()).as("forwarding in inner-router's pod")
+                    .isEqualTo("1");
+            String routerPodIp = json(kubectl("get", "pod", router.pod(), "-o", "json")).path("status").path("podIP").asText();
+            cluster.onNode(router.node(), "ip", "route", "add", subnet, "via", routerPodIp).output();
+            try {
+                // the network's own gateway leads nowhere beyond the subnet
+                kubectl("exec", client.pod(), "--", "ip", "route", "add", nodeIp + "/32", "via", gateway, "dev", overlay);
+                assertThat(pings(client.pod(), nodeIp)).as("inner-client reaching %s through inner's gateway %s", nodeIp, gateway).isFalse();
+                kubectl("exec", client.pod(), "--", "ip", "route", "replace", nodeIp + "/32", "via", router.address(), "dev", overlay);
+                assertThat(pings(client.pod(), nodeIp)).as("internal: inner-client reaching %s through inner-router", nodeIp).isFalse();
+                assertThat(pingsFromNode(router.node(), nodeIp, client.address()))
+                        .as("internal: %s reaching inner-client through inner-router", router.node()).isFalse();
+
+                long opening = System.nanoTime();
+                setInternal("inner", false);
+                double regrouped = awaitSeconds("inner-router's and inner-client's interfaces back in the default group", opening,
+                        Duration.ofSeconds(30), () -> deviceGroup(router.pod()).equals("0") && deviceGroup(client.pod()).equals("0"));
+                double opened = awaitSeconds("inner-client reaching " + nodeIp + " through inner-router once inner is not internal", opening,
+                        Duration.ofSeconds(30), () -> pings(client.pod(), nodeIp));
+                System.out.printf("spec.internal false: both interfaces in the default group %.2f s, the way out open %.2f s"
+                        + " after the patch%n", regrouped, opened);
+                assertThat(pingsFromNode(router.node(), nodeIp, client.address()))
+                        .as("not internal: %s reaching inner-client through inner-router", router.node()).isTrue();
+
+                long closing = System.nanoTime();
+                setInternal("inner", true);
+                regrouped = awaitSeconds("inner-router's and inner-client's interfaces in the group again", closing, Duration.ofSeconds(30),
+                        () -> deviceGroup(router.pod()).equals(internalGroup) && deviceGroup(client.pod()).equals(internalGroup));
+                double closed = awaitSeconds("inner-client no longer reaching " + nodeIp + " through inner-router", closing,
+                        Duration.ofSeconds(30), () -> !pings(client.pod(), nodeIp));
+                System.out.printf("spec.internal true again: both interfaces in the group %.2f s, the way out closed %.2f s"
+                        + " after the patch%n", regrouped, closed);
+                for (int i = 0; i < 3; i++) {
+                    assertThat(pings(client.pod(), nodeIp)).as("internal again: inner-client reaching %s through inner-router", nodeIp)
+                            .isFalse();
+                }
+                assertThat(pingsFromNode(router.node(), nodeIp, client.address()))
+                        .as("internal again: %s reaching inner-client through inner-router", router.node()).isFalse();
+            } finally {
+                cluster.onNode(router.node(), "ip", "route", "del", subnet, "via", routerPodIp);
+            }
+
+            // and the tasks kept reaching each other: the same connections still carry, new ones and the VIP answer
+            for (String name : connections.keySet()) {
+                int before = linesBack(client.pod(), name);
+                awaitValue("further lines on the " + name + " connection opened before both switches", Duration.ofSeconds(20), () ->
+                        linesBack(client.pod(), name) >= before + 3 ? Optional.of(true) : Optional.empty());
+                System.out.println("lines echoed on the " + name + " connection: " + linesBack(client.pod(), name));
+            }
+            assertThat(pings(client.pod(), router.address())).as("inner-client pinging inner-router's task after both switches").isTrue();
+            assertThat(fetch("default", client.pod(), "http://inner-router/").trim()).as("http://inner-router/ after both switches")
+                    .isEqualTo("router task " + router.pod());
+            // without its route, the client reaches the node over its pod network again, its routes as they were
+            kubectl("exec", client.pod(), "--", "ip", "route", "del", nodeIp + "/32");
+            assertThat(pings(client.pod(), nodeIp)).as("inner-client pinging %s over its pod network again", nodeIp).isTrue();
+            assertThat(inPod("default", client.pod(), "ip route")).as("inner-client's routes at the end").isEqualTo(routes);
+
+            kubectl("delete", "swarmservice", "inner-router", "inner-client", "--wait=true", "--timeout=90s");
+            awaitTaskPodsGone("inner-router", "inner-client");
+            kubectl("delete", "overlaynetwork", "inner", "--wait=true", "--timeout=90s");
+        });
+    }
+
+    /** Awaits the end of every task pod of these services of the default namespace, 90 s at most. */
+    private static void awaitTaskPodsGone(String... services) throws Exception {
+        String selector = "swarmnet.io/service in (" + String.join(",", services) + ")";
+        awaitValue("the task pods of " + String.join(", ", services) + " gone", Duration.ofSeconds(90), () ->
+                kubectl("get", "pods", "-l", selector, "-o", "name").isBlank() ? Optional.of(true) : Optional.empty());
+    }
+
+    /** A node's InternalIP. */
+    private static String internalIp(String node) {
+        return kubectl("get", "node", node, "-o", "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}").trim();
+    }
+
+    private static void setInternal(String network, boolean internal) {
+        kubectl("patch", "overlaynetwork", network, "--type", "merge", "-p", "{\"spec\":{\"internal\":" + internal + "}}");
+    }
+
+    /** The device group of a task's interface on its (only) network, from its pod's sysfs: busybox's ip does not print it. */
+    private static String deviceGroup(String pod) throws IOException {
+        return inPod("default", pod, "cat /sys/class/net/" + DesiredDatapath.interfaceName(0) + "/netdev_group").trim();
+    }
+
+    /** Whether one ping from a task of the default namespace is answered within 2 s. */
+    private static boolean pings(String pod, String address) throws IOException {
+        return inPod("default", pod, "ping -c 1 -W 2 " + address).contains(", 1 packets received");
+    }
+
+    /** Whether one ping from a node, from its address {@code source}, is answered within 2 s (the machine's busybox: nodes have no ping). */
+    private static boolean pingsFromNode(String node, String source, String address) {
+        return cluster.onNode(node, "busybox", "ping", "-c", "1", "-W", "2", "-I", source, address).succeeded();
+    }
+
+    /** Lines echoed back so far on a connection the step above opened in a pod. */
+    private static int linesBack(String pod, String name) throws IOException {
+        return Integer.parseInt(inPod("default", pod, "grep -c '^line ' /tmp/conn-" + name + ".out").trim());
     }
 
     /** kubectl wait until these objects of a namespace are Ready, 3 minutes at most. */
@@ -1420,7 +1607,7 @@ class LocalClusterWalkthroughIT {
     }
 
     @Test
-    @Order(20)
+    @Order(21)
     void uninstallLeavesNothingOnTheNodes() throws Exception {
         step("helm uninstall", () -> {
             for (String node : List.of("node-1", "node-2")) {
