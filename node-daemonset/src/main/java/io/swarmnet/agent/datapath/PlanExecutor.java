@@ -35,17 +35,23 @@ public final class PlanExecutor {
         this.pool = pool;
     }
 
-    /** What running a plan did: failures by owner (first failure wins) and the number of lines applied. */
-    public record Outcome(Map<Owner, String> failures, int changes) {
+    /**
+     * What running a plan did: failures by owner (first failure wins), the number of lines applied, and how long each
+     * phase took (by name, in nanoseconds; for benchmarks and logs).
+     */
+    public record Outcome(Map<Owner, String> failures, int changes, Map<String, Long> phaseNanos) {
         public Outcome {
             failures = Map.copyOf(failures);
+            phaseNanos = Map.copyOf(phaseNanos);
         }
     }
 
     public Outcome execute(Plan plan) {
         Map<Owner, String> failures = new ConcurrentHashMap<>();
         AtomicInteger changes = new AtomicInteger();
+        Map<String, Long> phaseNanos = new java.util.LinkedHashMap<>();
         for (Phase phase : plan.phases()) {
+            long started = System.nanoTime();
             List<Future<?>> running = new ArrayList<>();
             for (Step step : phase.steps()) {
                 if (phase.steps().size() == 1) {
@@ -59,13 +65,14 @@ public final class PlanExecutor {
                     f.get();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return new Outcome(failures, changes.get());
+                    return new Outcome(failures, changes.get(), phaseNanos);
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("datapath step crashed: " + e.getCause(), e.getCause());
                 }
             }
+            phaseNanos.merge(phase.name(), System.nanoTime() - started, Long::sum);
         }
-        return new Outcome(failures, changes.get());
+        return new Outcome(failures, changes.get(), phaseNanos);
     }
 
     private void run(Step step, Map<Owner, String> failures, AtomicInteger changes) {
