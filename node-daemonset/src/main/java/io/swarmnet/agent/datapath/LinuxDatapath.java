@@ -58,7 +58,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
-        this.memory = new KernelMemory(new VipLoadBalancer(names), relistAfter);
+        this.memory = new KernelMemory(relistAfter);
     }
 
     public DatapathConfig config() {
