@@ -76,7 +76,11 @@ public final class PlanExecutor {
                 List<Step> share = share(quick, lane, lanes);
                 running.add(pool.submit(() -> share.forEach(step -> run(step, failures, changes))));
             }
-            share(quick, 0, lanes).forEach(step -> run(step, failures, changes));
+            // run here, but a crash is reported as one on the pool is, once the other shares are done
+            java.util.concurrent.FutureTask<Void> here = new java.util.concurrent.FutureTask<>(
+                    () -> share(quick, 0, lanes).forEach(step -> run(step, failures, changes)), null);
+            here.run();
+            running.add(here);
             for (Future<?> f : running) {
                 try {
                     f.get();
