@@ -1,5 +1,6 @@
 package io.swarmnet.agent;
 
+import static io.swarmnet.agent.ClusterObjects.address;
 import static io.swarmnet.agent.ClusterObjects.network;
 import static io.swarmnet.agent.ClusterObjects.node;
 import static io.swarmnet.agent.ClusterObjects.service;
@@ -138,8 +139,4 @@ class AgentLoopBenchmark {
         throw new AssertionError("not every local pod was attached within " + timeout);
     }
 
-
-    static String address(int index) {
-        return "10.0." + (index / 256) + "." + (index % 256);
-    }
 }

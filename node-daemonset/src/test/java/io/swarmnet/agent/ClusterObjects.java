@@ -59,6 +59,11 @@ public final class ClusterObjects {
         return client.resource(created).updateStatus();
     }
 
+    /** The {@code index}-th address of 10.0.0.0/16, for benchmarks that number thousands of tasks and VIPs. */
+    public static String address(int index) {
+        return "10.0." + (index / 256) + "." + (index % 256);
+    }
+
     public static Node node(String name, String internalIp) {
         NodeBuilder b = new NodeBuilder().withNewMetadata().withName(name).withUid("uid-node-" + name).endMetadata();
         if (internalIp != null) {

@@ -1,5 +1,6 @@
 package io.swarmnet.agent.desired;
 
+import static io.swarmnet.agent.ClusterObjects.address;
 import static io.swarmnet.agent.ClusterObjects.network;
 import static io.swarmnet.agent.ClusterObjects.node;
 import static io.swarmnet.agent.ClusterObjects.service;
@@ -70,10 +71,6 @@ class DesiredDatapathBenchmark {
                 + "  snapshot parse  median %.1f ms (first %.1f ms)%n  desired compute median %.1f ms (first %.1f ms)%n"
                 + "  equality check  median %.1f ms%n", ms(median(parse)), ms(parse[0]), ms(median(compute)), ms(compute[0]),
                 ms(median(compare)));
-    }
-
-    static String address(int index) {
-        return "10.0." + (index / 256) + "." + (index % 256);
     }
 
     static long median(long[] values) {

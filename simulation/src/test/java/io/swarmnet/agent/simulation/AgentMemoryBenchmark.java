@@ -1,5 +1,6 @@
 package io.swarmnet.agent.simulation;
 
+import static io.swarmnet.agent.ClusterObjects.address;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -301,9 +302,5 @@ class AgentMemoryBenchmark {
                     .endTerminated().endState();
         }
         return b.build();
-    }
-
-    static String address(int index) {
-        return "10.0." + (index / 256) + "." + (index % 256);
     }
 }
