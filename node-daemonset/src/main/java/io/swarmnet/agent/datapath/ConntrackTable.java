@@ -149,6 +149,15 @@ public final class ConntrackTable implements AutoCloseable {
         return tracker == null ? 0 : tracker.dumps;
     }
 
+    /**
+     * True when the connections of {@code namespace} are followed and known: a deletion there reads what was announced
+     * and deletes, without a dump of the kernel's table.
+     */
+    public boolean followed(NetNamespace namespace) {
+        Tracker tracker = trackers.get(namespace);
+        return tracker != null && tracker.current;
+    }
+
     /** The namespaces whose connections are being followed (for tests). */
     Set<NetNamespace> followed() {
         return Set.copyOf(trackers.keySet());
@@ -181,7 +190,7 @@ public final class ConntrackTable implements AutoCloseable {
         private final Memory buffer = new Memory(RECEIVE_BUFFER);
         private final Memory pollFd = new Memory(8);
         private final Map<ByteBuffer, Entry> connections = new HashMap<>();
-        private boolean current;
+        private volatile boolean current;
         private int sequence;
         private boolean closed;
         private int dumps;

@@ -11,17 +11,15 @@ import io.swarmnet.agent.desired.NodeDatapath;
 import io.swarmnet.agent.desired.PodAttachment;
 import io.swarmnet.agent.desired.PodDatapath;
 import io.swarmnet.agent.desired.PodRef;
-import io.swarmnet.agent.desired.RemoteEndpoint;
 import io.swarmnet.agent.desired.VipRule;
 import io.swarmnet.api.net.IpAddress;
-import io.swarmnet.api.net.MacAddress;
 import io.swarmnet.api.net.Vni;
 import io.swarmnet.api.network.OverlayMtu;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +31,11 @@ import java.util.regex.Pattern;
  * Decides, without touching the kernel, what to run so that a node's actual datapath becomes the desired one.
  * Everything already right is left alone: re-planning a converged node yields an empty plan, which is what
  * keeps established connections alive across agent restarts.
+ *
+ * <p>A plan is a function of its two arguments alone, but a planner keeps what it worked out last time
+ * ({@link RemoteEndpointEntries}, {@link VipChanges}), so that a backend change — the same remote tasks, the same
+ * reading of the network namespaces, tables it made itself — is planned from what changed rather than by comparing
+ * ten thousand neighbour entries and a thousand VIPs per pod again. One plan at a time: not thread-safe.
  */
 public final class DatapathPlanner {
 
@@ -41,13 +44,14 @@ public final class DatapathPlanner {
     private final KernelNames names;
     private final NetNamespace host;
     private final VxlanPort vxlanPort;
-    private final VipLoadBalancer vipLoadBalancer;
+    private final VipChanges vipChanges;
+    private final RemoteEndpointEntries remoteEntries = new RemoteEndpointEntries();
 
     public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort) {
         this.names = names;
         this.host = host;
         this.vxlanPort = vxlanPort;
-        this.vipLoadBalancer = new VipLoadBalancer(names);
+        this.vipChanges = new VipChanges(new VipLoadBalancer(names));
     }
 
     public Plan plan(NodeDatapath desired, ActualNode actual) {
@@ -121,13 +125,15 @@ public final class DatapathPlanner {
             }
         });
         phases.add(new Phase("bridge ports", portSteps));
-        List<Step> staleFlows = new ArrayList<>();
-        phases.add(new Phase("VIP load balancing", vipSteps(desired, actual, pods, rejectedPods, staleFlows)));
+        NetworkTasks tasks = NetworkTasks.of(desired, actual, names, remoteEntries);
+        VipChanges.Steps vips = vipChanges.plan(actual, pods, rejectedPods, tasks);
+        phases.add(new Phase("VIP load balancing", vips.transactions()));
         // after the transaction that took the backends out, so that a deleted flow's next packet picks a live one
-        phases.add(new Phase("flows to removed VIP backends", staleFlows));
+        phases.add(new Phase("flows to removed VIP backends", vips.staleFlows()));
+        remoteEntries.retain(desired.networks().stream().map(NetworkDatapath::key).toList());
 
         List<Phase> nonEmpty = phases.stream().filter(p -> !p.steps().isEmpty()).toList();
-        return new Plan(nonEmpty, rejectedNetworks, rejectedPods);
+        return new Plan(nonEmpty, rejectedNetworks, rejectedPods, vips.tables());
     }
 
     private void removeNetworks(ActualNode actual, Map<String, NetworkDatapath> keep, List<Phase> phases) {
@@ -208,35 +214,11 @@ public final class DatapathPlanner {
             deviceCommands.add(new Command("link set dev " + vxlan + " master " + bridge + " mtu " + network.mtu() + " up", owner));
         }
 
-        // remote tasks: static neighbour (ARP answered by the VXLAN device, 'proxy') and FDB entries, no flooding
-        Map<IpAddress, MacAddress> neighbours = new LinkedHashMap<>();
-        Map<MacAddress, IpAddress> forwarding = new LinkedHashMap<>();
-        for (RemoteEndpoint remote : network.remoteEndpoints()) {
-            if (remote.vtep().equals(desired.node().underlayAddress())) {
-                continue; // a task on this node is reached through its veth, never through the VXLAN device
-            }
-            neighbours.putIfAbsent(remote.address(), remote.mac());
-            forwarding.putIfAbsent(remote.mac(), remote.vtep());
-        }
-        Map<IpAddress, MacAddress> actualNeighbours = vxlanRight ? state.neighbours() : Map.of();
-        Map<MacAddress, IpAddress> actualFdb = vxlanRight ? state.fdb() : Map.of();
-        neighbours.forEach((address, mac) -> {
-            if (!mac.equals(actualNeighbours.get(address))) {
-                deviceCommands.add(new Command("neigh replace " + address + " lladdr " + mac + " dev " + vxlan + " nud permanent", owner));
-            }
-        });
-        actualNeighbours.keySet().stream().sorted().filter(a -> !neighbours.containsKey(a))
-                .forEach(a -> deviceCommands.add(new Command("neigh del " + a + " dev " + vxlan, owner)));
-        List<Command> fdbCommands = new ArrayList<>();
-        forwarding.forEach((mac, vtep) -> {
-            if (!vtep.equals(actualFdb.get(mac))) {
-                fdbCommands.add(new Command("fdb replace " + mac + " dev " + vxlan + " dst " + vtep + " self permanent", owner));
-            }
-        });
-        actualFdb.entrySet().stream().sorted(Comparator.comparing(e -> e.getKey().value()))
-                .filter(e -> !forwarding.containsKey(e.getKey()))
-                .forEach(e -> fdbCommands.add(new Command("fdb del " + e.getKey() + " dev " + vxlan + " dst " + e.getValue() + " self", owner)));
-
+        // remote tasks: static neighbour and FDB entries
+        RemoteEndpointEntries.Comparison entries = remoteEntries.of(network, desired.node().underlayAddress())
+                .compare(vxlanRight ? state : null, vxlan);
+        entries.neighbourLines().forEach(line -> deviceCommands.add(new Command(line, owner)));
+        List<Command> fdbCommands = entries.fdbLines().stream().map(line -> new Command(line, owner)).toList();
         // local tasks: one veth each, pod end named by the user, bridge end named by us
         Set<String> wantedPorts = new HashSet<>();
         // on an internal network the pod end joins the group the pod's isolate chain drops forwarding for (VipLoadBalancer);
@@ -303,111 +285,6 @@ public final class DatapathPlanner {
         }
     }
 
-    private List<Step> vipSteps(NodeDatapath desired, ActualNode actual, Map<PodRef, PodDatapath> pods, Map<PodRef, String> rejectedPods,
-            List<Step> staleFlows) {
-        List<Step> steps = new ArrayList<>();
-        Map<NetworkKey, Set<IpAddress>> taskAddresses = taskAddresses(desired);
-        Map<NetworkKey, Set<IpAddress>> goneTasks = goneTasks(desired, actual, taskAddresses);
-        // the pods of a node mostly share their VIP rules and tables: each distinct pair is worked out once
-        Map<VipWork, List<String>> transactions = new HashMap<>();
-        Map<VipWork, List<StaleVipFlows>> flows = new HashMap<>();
-        for (Map.Entry<PodRef, PodNamespaceState> e : new TreeMap<>(actual.pods()).entrySet()) {
-            PodRef ref = e.getKey();
-            if (rejectedPods.containsKey(ref)) {
-                continue;
-            }
-            PodDatapath pod = pods.get(ref);
-            VipWork work = new VipWork(pod == null ? null : pod.vips(), e.getValue().vips());
-            List<String> lines = transactions.computeIfAbsent(work, w -> w.rules() == null
-                    ? vipLoadBalancer.removal(w.table())
-                    : vipLoadBalancer.transaction(VipLoadBalancer.byVip(w.rules()), w.table()));
-            if (!lines.isEmpty()) {
-                Owner owner = new Owner.Pod(ref);
-                steps.add(new Step(Tool.NFT, e.getValue().namespace(), lines.stream().map(l -> new Command(l, owner)).toList()));
-            }
-            List<StaleVipFlows> stale = pod == null ? List.of()
-                    : flows.computeIfAbsent(work, w -> staleFlows(w.rules(), w.table(), taskAddresses, goneTasks));
-            if (!stale.isEmpty()) {
-                Owner owner = new Owner.Pod(ref);
-                // skipped if the pod's transaction failed: its old backends are then still in the VIP
-                staleFlows.add(new Step(Tool.CONNTRACK, e.getValue().namespace(),
-                        stale.stream().map(f -> new Command(f.line(), owner, List.of(owner))).toList()));
-            }
-        }
-        return steps;
-    }
-
-    /**
-     * A pod's VIP rules (null: the pod is no longer ours) and its VIP table as the kernel has it, compared by identity:
-     * the desired state shares one list among the pods of the same networks and the datapath one remembered table
-     * among pods with the same rules, so equal work is found without walking a thousand rules per pod.
-     */
-    private record VipWork(List<VipRule> rules, VipTable table) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof VipWork w && w.rules == rules && w.table == table;
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * System.identityHashCode(rules) + System.identityHashCode(table);
-        }
-    }
-
-    /**
-     * Per backend that leaves one of the pod's VIPs, the connections still DNATed to it; and per task that left the
-     * network, the TCP connections its VIPs kept for it when it left them only not ready.
-     */
-    private static List<StaleVipFlows> staleFlows(List<VipRule> vips, VipTable actual, Map<NetworkKey, Set<IpAddress>> taskAddresses,
-            Map<NetworkKey, Set<IpAddress>> goneTasks) {
-        Map<IpAddress, VipRule> rules = new HashMap<>();
-        vips.forEach(r -> rules.putIfAbsent(r.vip(), r));
-        Set<StaleVipFlows> stale = new HashSet<>();
-        actual.balanced().forEach((vip, backends) -> {
-            VipRule rule = rules.get(vip);
-            List<IpAddress> kept = rule == null ? List.of() : rule.backends();
-            Set<IpAddress> alive = rule == null ? Set.of() : taskAddresses.getOrDefault(rule.network(), Set.of());
-            backends.stream().filter(b -> !kept.contains(b)).forEach(b -> stale.add(new StaleVipFlows(vip, b, alive.contains(b))));
-        });
-        rules.values().forEach(rule -> goneTasks.getOrDefault(rule.network(), Set.of())
-                .forEach(gone -> stale.add(new StaleVipFlows(rule.vip(), gone, false))));
-        return stale.stream().sorted(Comparator.comparing(StaleVipFlows::vip).thenComparing(StaleVipFlows::backend)).toList();
-    }
-
-    /**
-     * Tasks that leave each network in this plan, as far as the kernel shows them: remote ones by their neighbour
-     * entries, local ones by the addresses on our interfaces in pods that left (a local pod whose namespace is already
-     * gone shows nothing; its TCP connections time out instead of being reset).
-     */
-    private Map<NetworkKey, Set<IpAddress>> goneTasks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, Set<IpAddress>> taskAddresses) {
-        Map<NetworkKey, Set<IpAddress>> gone = new HashMap<>();
-        for (NetworkDatapath n : desired.networks()) {
-            NetworkNamespaceState state = actual.networkNamespaces().get(names.networkNamespace(n.vni()));
-            if (state != null) {
-                state.neighbours().keySet().forEach(a -> gone.computeIfAbsent(n.key(), k -> new HashSet<>()).add(a));
-            }
-        }
-        Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
-        actual.pods().forEach((ref, state) -> {
-            if (!desiredPods.contains(ref)) {
-                state.links().values().forEach(link -> names.networkOfPodInterfaceAlias(link.alias()).ifPresent(n ->
-                        link.addresses().forEach(a -> gone.computeIfAbsent(n, k -> new HashSet<>()).add(a.address()))));
-            }
-        });
-        gone.forEach((n, addresses) -> addresses.removeAll(taskAddresses.getOrDefault(n, Set.of())));
-        return gone;
-    }
-
-    /** Addresses of every task of each network, ready or not: a backend missing here is gone, not merely not ready. */
-    private static Map<NetworkKey, Set<IpAddress>> taskAddresses(NodeDatapath desired) {
-        Map<NetworkKey, Set<IpAddress>> addresses = new HashMap<>();
-        desired.networks().forEach(n -> n.remoteEndpoints().forEach(r ->
-                addresses.computeIfAbsent(n.key(), k -> new HashSet<>()).add(r.address())));
-        desired.pods().forEach(p -> p.attachments().forEach(a ->
-                addresses.computeIfAbsent(a.network(), k -> new HashSet<>()).add(a.address())));
-        return addresses;
-    }
-
     private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {
         Map<NetworkKey, NetworkDatapath> accepted = new TreeMap<>();
         Map<Vni, NetworkKey> vnis = new HashMap<>();
@@ -460,9 +337,10 @@ public final class DatapathPlanner {
         Map<PodRef, PodDatapath> accepted = new TreeMap<>();
         Map<String, PodRef> addressOwners = new HashMap<>();
         Map<String, PodRef> portOwners = new HashMap<>();
+        Map<List<VipRule>, Optional<VipClash>> clashes = new IdentityHashMap<>();
         List<PodDatapath> sorted = desired.pods().stream().sorted(Comparator.comparing(PodDatapath::pod)).toList();
         for (PodDatapath pod : sorted) {
-            String problem = podProblem(pod, actual, networks, rejectedNetworks, addressOwners, portOwners);
+            String problem = podProblem(pod, actual, networks, rejectedNetworks, addressOwners, portOwners, clashes);
             if (problem != null) {
                 rejected.putIfAbsent(pod.pod(), problem);
                 continue;
@@ -477,7 +355,8 @@ public final class DatapathPlanner {
     }
 
     private String podProblem(PodDatapath pod, ActualNode actual, Map<NetworkKey, NetworkDatapath> networks,
-            Map<NetworkKey, String> rejectedNetworks, Map<String, PodRef> addressOwners, Map<String, PodRef> portOwners) {
+            Map<NetworkKey, String> rejectedNetworks, Map<String, PodRef> addressOwners, Map<String, PodRef> portOwners,
+            Map<List<VipRule>, Optional<VipClash>> clashes) {
         PodRef ref = pod.pod();
         if (actual.missingPods().containsKey(ref)) {
             return actual.missingPods().get(ref);
@@ -534,15 +413,28 @@ public final class DatapathPlanner {
                 }
             }
         }
-        Map<IpAddress, VipRule> vips = new HashMap<>();
-        for (VipRule rule : pod.vips()) {
-            VipRule previous = vips.putIfAbsent(rule.vip(), rule);
-            if (previous != null && !previous.backends().equals(rule.backends())) {
-                return "pod " + ref + ": VIP " + rule.vip() + " is claimed by services " + previous.service() + " and "
-                        + rule.service() + " with different backends";
-            }
+        // pods of the same networks share one list of rules: it is checked once
+        Optional<VipClash> clash = clashes.computeIfAbsent(pod.vips(), DatapathPlanner::vipClash);
+        if (clash.isPresent()) {
+            return "pod " + ref + ": VIP " + clash.get().first().vip() + " is claimed by services " + clash.get().first().service() + " and "
+                    + clash.get().second().service() + " with different backends";
         }
         return null;
+    }
+
+    /** Two rules giving one VIP different backends. */
+    private record VipClash(VipRule first, VipRule second) {
+    }
+
+    private static Optional<VipClash> vipClash(List<VipRule> rules) {
+        Map<IpAddress, VipRule> vips = new HashMap<>();
+        for (VipRule rule : rules) {
+            VipRule previous = vips.putIfAbsent(rule.vip(), rule);
+            if (previous != null && !previous.backends().equals(rule.backends())) {
+                return Optional.of(new VipClash(previous, rule));
+            }
+        }
+        return Optional.empty();
     }
 
     private static Map<NetworkKey, List<Attachment>> attachmentsByNetwork(Map<PodRef, PodDatapath> pods) {

@@ -30,7 +30,6 @@ final class KernelMemory {
 
     static final int RELISTS_PER_APPLY = 2;
 
-    private final VipLoadBalancer vipLoadBalancer;
     private final long relistAfterNanos;
     private final Map<PodRef, KnownVipTable> tables = new HashMap<>();
     private final Map<PodRef, Long> tableSince = new HashMap<>();
@@ -39,8 +38,7 @@ final class KernelMemory {
     private HostVxlans host;
     private long hostSince;
 
-    KernelMemory(VipLoadBalancer vipLoadBalancer, Duration relistAfter) {
-        this.vipLoadBalancer = vipLoadBalancer;
+    KernelMemory(Duration relistAfter) {
         this.relistAfterNanos = relistAfter.toNanos();
     }
 
@@ -105,24 +103,21 @@ final class KernelMemory {
     private void rememberPods(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures,
             Set<PodRef> touched, long now) {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
-        // by identity: the desired state shares one list of rules among the pods of the same networks
-        Map<java.util.List<io.swarmnet.agent.desired.VipRule>, VipTable> expected = new java.util.IdentityHashMap<>();
         tables.keySet().retainAll(desiredPods);
         tableSince.keySet().retainAll(desiredPods);
         for (PodDatapath pod : desired.pods()) {
             PodNamespaceState state = actual.pods().get(pod.pod());
             Path path = state == null ? null : state.namespace().enterPath().orElse(null);
-            if (path == null || podFailures.containsKey(pod.pod()) || plan.rejectedPods().containsKey(pod.pod())) {
+            // pods with the same rules share one table: the planner's, which it recognises by identity next time
+            VipTable table = plan.vipTables().get(pod.pod());
+            if (path == null || table == null || podFailures.containsKey(pod.pod())) {
                 tables.remove(pod.pod());
                 tableSince.remove(pod.pod());
                 continue;
             }
             // listed (or relisted) in this apply: its age starts now; otherwise it keeps the age of its last listing
             tableSince.putIfAbsent(pod.pod(), now);
-            // pods with the same rules share one table: worked out once, and compared by identity next time
-            VipTable table = expected.computeIfAbsent(pod.vips(), rules -> vipLoadBalancer.expected(VipLoadBalancer.byVip(rules)));
-            tables.put(pod.pod(), new KnownVipTable(path, table,
-                    touched.contains(pod.pod()) ? null : state.links()));
+            tables.put(pod.pod(), new KnownVipTable(path, table, touched.contains(pod.pod()) ? null : state.links()));
         }
     }
 

@@ -82,9 +82,17 @@ public final class KernelReader {
                 reads.add(pool.submit(() -> networks.put(namespace, readNetwork(namespace))));
             }
         }
+        List<PodRef> knownPods = new ArrayList<>();
         for (PodRef pod : pods) {
-            reads.add(pool.submit(() -> readPod(pod, known.pods().get(pod), podStates, missing)));
+            KnownVipTable table = known.pods().get(pod);
+            if (table != null && table.links() != null) {
+                knownPods.add(pod);
+            } else {
+                reads.add(pool.submit(() -> readPod(pod, table, podStates, missing)));
+            }
         }
+        // a pod known whole costs a look-up of its namespace: here, rather than a hand-off each to the pool
+        knownPods.forEach(pod -> readPod(pod, known.pods().get(pod), podStates, missing));
         for (Future<?> f : reads) {
             try {
                 f.get();

@@ -84,7 +84,7 @@ public final class KernelTools implements AutoCloseable {
         if (sessions == null) {
             return run(command, text);
         }
-        Optional<NftNetlink.Batch> batch = lines.size() <= NETLINK_LINES ? NftNetlink.batch(lines, 1) : Optional.empty();
+        Optional<NftNetlink.Batch> batch = batch(lines);
         if (batch.isPresent()) {
             NftSession.Outcome sent = sessions.send(ns, batch.get(), timeout);
             if (sent.exitCode() == 0) {
@@ -95,6 +95,30 @@ public final class KernelTools implements AutoCloseable {
             LOG.debug("{}; running the transaction through libnftables", sent.stderr());
         }
         return sessionResult(command, sessions.run(ns, text, true, 0, timeout));
+    }
+
+    /**
+     * True when {@link #nft} sends {@code lines} to the kernel as one netlink batch from the calling thread: a system
+     * call or two, no thread hand-off and no libnftables (whose transactions are worth running side by side).
+     */
+    public boolean nftSendsAsOneBatch(List<String> lines) {
+        return sessions != null && batch(lines).isPresent();
+    }
+
+    /** Lines and their batch: a backend change sends the same lines to every pod, translated once. */
+    private record Translation(List<String> lines, Optional<NftNetlink.Batch> batch) {
+    }
+
+    private volatile Translation lastTranslation;
+
+    private Optional<NftNetlink.Batch> batch(List<String> lines) {
+        Translation last = lastTranslation;
+        if (last != null && last.lines().equals(lines)) {
+            return last.batch();
+        }
+        Optional<NftNetlink.Batch> batch = lines.size() <= NETLINK_LINES ? NftNetlink.batch(lines, 1) : Optional.empty();
+        lastTranslation = new Translation(List.copyOf(lines), batch);
+        return batch;
     }
 
     /** {@link #nft} as libnftables runs it, never as a netlink batch (for tests comparing the two). */

@@ -58,15 +58,23 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
-        this.memory = new KernelMemory(new VipLoadBalancer(names), relistAfter);
+        this.memory = new KernelMemory(relistAfter);
     }
 
     public DatapathConfig config() {
         return config;
     }
 
-    /** Where the time of the latest apply went, in milliseconds (for benchmarks and logs). */
-    public record Timings(long readMillis, long planMillis, long executeMillis, int tablesListed) {
+    /**
+     * Where the time of the latest apply went, in nanoseconds (for benchmarks and logs): reading the kernel, planning,
+     * running the plan (and each of its phases, by name), and recording what it did (the datapath's memory of the kernel,
+     * the connection trackers followed, the report); and how many pods' tables were listed from the kernel.
+     */
+    public record Timings(long readNanos, long planNanos, long executeNanos, long recordNanos, Map<String, Long> phaseNanos,
+            int tablesListed) {
+        public Timings {
+            phaseNanos = Map.copyOf(phaseNanos);
+        }
     }
 
     private volatile Timings lastTimings;
@@ -110,9 +118,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         Plan plan = planner.plan(desired, actual);
         lastPlan = plan;
         long planned = System.nanoTime();
-        PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0) : executor.execute(plan);
+        PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0, Map.of()) : executor.execute(plan);
         long executed = System.nanoTime();
-        lastTimings = new Timings((read - started) / 1_000_000, (planned - read) / 1_000_000, (executed - planned) / 1_000_000, listed);
 
         Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
         Map<PodRef, String> podFailures = new HashMap<>(plan.rejectedPods());
@@ -157,6 +164,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         }
         podFailures.values().forEach(m -> LOG.warn("{}", m));
         networkFailures.values().forEach(m -> LOG.warn("{}", m));
+        lastTimings = new Timings(read - started, planned - read, executed - planned, System.nanoTime() - executed, outcome.phaseNanos(),
+                listed);
         return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
     }
 

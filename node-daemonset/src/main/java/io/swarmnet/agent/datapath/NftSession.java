@@ -20,8 +20,10 @@ import java.util.function.Consumer;
 
 /**
  * One network namespace's nftables session: a thread that entered the namespace with setns(2) once and stays there,
- * owning one libnftables context (whose netlink sockets belong to that namespace for their whole life). Commands
- * are queued to it and run one at a time, so a namespace sees its transactions in order whoever sends them.
+ * owning one libnftables context (whose netlink sockets belong to that namespace for their whole life) and one
+ * netfilter socket it opened there. Commands for libnftables are queued to the thread and run one at a time; a
+ * netlink batch is sent on the socket by the caller's own thread ({@link #send}), since a socket stays in the
+ * namespace it was opened in whoever uses it.
  *
  * <p>The thread and the context keep the namespace alive, so the session ends by itself when the path it was opened
  * by no longer names that namespace (the pod's sandbox is gone), when it has been idle for a while, or when closed.
@@ -32,11 +34,11 @@ final class NftSession {
     record Outcome(int exitCode, String stdout, String stderr) {
     }
 
-    /** A command as text for libnftables, or a netlink batch ({@code batch} not null) sent as it is. */
-    private record Job(String text, boolean asFile, int outputFlags, NftNetlink.Batch batch, CompletableFuture<Outcome> result) {
+    /** A command as text for libnftables. */
+    private record Job(String text, boolean asFile, int outputFlags, CompletableFuture<Outcome> result) {
     }
 
-    private static final Job STOP = new Job("", false, 0, null, null);
+    private static final Job STOP = new Job("", false, 0, null);
     private static final Path OWN_NAMESPACE = Path.of("/proc/thread-self/ns/net");
     // what `nft -f -` calls its input in error messages; a session's input is its memfd instead
     private static final String STDIN_NAME = "/dev/stdin";
@@ -49,6 +51,11 @@ final class NftSession {
     private final CompletableFuture<Void> entered = new CompletableFuture<>();
     private final Thread thread;
     private boolean ending; // guarded by this: no job is accepted once set
+    // the session's netfilter socket, opened by its thread and so in its namespace; used by senders on their own thread
+    private final Object socketLock = new Object();
+    private int netlink = -1; // guarded by socketLock
+    private boolean socketClosed; // guarded by socketLock: set when the session ends
+    private volatile long lastUse = System.nanoTime();
     private volatile Map<String, Object> identity = Map.of();
 
     /**
@@ -82,20 +89,29 @@ final class NftSession {
      * the line), otherwise as {@code nft WORDS} would. Empty when the session is ending: open a new one.
      */
     synchronized Optional<CompletableFuture<Outcome>> submit(String text, boolean asFile, int outputFlags) {
-        return submit(new Job(text, asFile, outputFlags, null, new CompletableFuture<>()));
-    }
-
-    /** Queues a netlink batch, sent from the session's thread on its own netfilter socket. Empty when ending. */
-    synchronized Optional<CompletableFuture<Outcome>> submit(NftNetlink.Batch batch) {
-        return submit(new Job("", false, 0, batch, new CompletableFuture<>()));
-    }
-
-    private synchronized Optional<CompletableFuture<Outcome>> submit(Job job) {
         if (ending) {
             return Optional.empty();
         }
+        Job job = new Job(text, asFile, outputFlags, new CompletableFuture<>());
         jobs.add(job);
         return Optional.of(job.result());
+    }
+
+    /**
+     * Sends a netlink batch on the session's netfilter socket from the calling thread: a socket stays in the namespace
+     * it was opened in, so only opening it needed the session's thread, and a batch costs no hand-off to that thread.
+     * Commands the caller queued before ran first (it waited for their outcome); those of other callers are not
+     * ordered with it. Empty once the session has ended: open a new one. Call after {@link #awaitEntered}.
+     */
+    Optional<Outcome> send(NftNetlink.Batch batch) {
+        synchronized (socketLock) {
+            if (socketClosed) {
+                return Optional.empty();
+            }
+            lastUse = System.nanoTime();
+            return Optional.of(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
+                    : NetfilterSocket.send(netlink, batch, where()));
+        }
     }
 
     /** True while the path the session was opened by still names the namespace the session is in. */
@@ -130,7 +146,6 @@ final class NftSession {
     private void serve() {
         Pointer ctx = null;
         int memfd = -1;
-        int netlink = -1;
         try {
             if (path.isPresent()) {
                 enter(path.get());
@@ -143,25 +158,15 @@ final class NftSession {
             LibNftables.nft_ctx_buffer_output(ctx);
             LibNftables.nft_ctx_buffer_error(ctx);
             memfd = Libc.memfd_create("swarmnet-nft", Libc.MFD_CLOEXEC);
+            openSocket();
             entered.complete(null);
-            long lastUse = System.nanoTime();
+            lastUse = System.nanoTime();
             while (true) {
                 Job job = jobs.poll(checkEvery.toNanos(), TimeUnit.NANOSECONDS);
                 if (job == STOP) {
                     break;
                 }
-                if (job != null && job.batch() != null) {
-                    if (netlink < 0) {
-                        try {
-                            netlink = NetfilterSocket.open();
-                        } catch (LastErrorException e) {
-                            netlink = -1;
-                        }
-                    }
-                    job.result().complete(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
-                            : NetfilterSocket.send(netlink, job.batch(), where()));
-                    lastUse = System.nanoTime();
-                } else if (job != null) {
+                if (job != null) {
                     job.result().complete(runReporting(ctx, memfd, job));
                     lastUse = System.nanoTime();
                 } else if (shouldEnd(System.nanoTime() - lastUse)) {
@@ -188,9 +193,7 @@ final class NftSession {
             if (memfd >= 0) {
                 Libc.close(memfd);
             }
-            if (netlink >= 0) {
-                Libc.close(netlink);
-            }
+            closeSocket();
             // only jobs queued before an entry failure, or a stray STOP, can be left
             for (Job job = jobs.poll(); job != null; job = jobs.poll()) {
                 if (job.result() != null) {
@@ -198,6 +201,26 @@ final class NftSession {
                 }
             }
             onEnd.accept(this);
+        }
+    }
+
+    private void openSocket() {
+        synchronized (socketLock) {
+            try {
+                netlink = NetfilterSocket.open();
+            } catch (LastErrorException e) {
+                netlink = -1; // each batch then reports it; libnftables opens its own sockets
+            }
+        }
+    }
+
+    private void closeSocket() {
+        synchronized (socketLock) {
+            socketClosed = true;
+            if (netlink >= 0) {
+                Libc.close(netlink);
+                netlink = -1;
+            }
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * The open {@link NftSession}s, one per network namespace: opened on first use, ended by themselves when their
  * namespace goes or they idle, all closed with {@link #close}. A command costs a queue hand-off and libnftables'
- * own work, where starting {@code nsenter … nft -f -} cost milliseconds of process start per namespace per change.
+ * own work, a netlink batch a system call on the caller's thread, where starting {@code nsenter … nft -f -} cost
+ * milliseconds of process start per namespace per change.
  */
 final class NftSessions implements AutoCloseable {
 
@@ -49,9 +50,12 @@ final class NftSessions implements AutoCloseable {
         return run(namespace, session -> session.submit(text, asFile, outputFlags), timeout);
     }
 
-    /** Sends a netlink batch from {@code namespace}'s session, waiting at most {@code timeout}, as {@link #run} does. */
+    /**
+     * Sends a netlink batch on {@code namespace}'s session's socket from the calling thread ({@link NftSession#send}),
+     * opening the session first if need be, waiting at most {@code timeout} for that.
+     */
     NftSession.Outcome send(NetNamespace namespace, NftNetlink.Batch batch, Duration timeout) {
-        return run(namespace, session -> session.submit(batch), timeout);
+        return run(namespace, session -> session.send(batch).map(CompletableFuture::completedFuture), timeout);
     }
 
     private NftSession.Outcome run(NetNamespace namespace,

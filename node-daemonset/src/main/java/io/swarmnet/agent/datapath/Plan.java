@@ -13,13 +13,21 @@ import java.util.Map;
  * @param phases           what to run
  * @param rejectedNetworks networks the planner refused to program (bad input), with the reason
  * @param rejectedPods     pods the planner refused to program (bad input, clashes, missing namespace), with the reason
+ * @param vipTables        each programmed pod's VIP table as the kernel holds it once the plan ran (what reading it would give)
  */
-public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks, Map<PodRef, String> rejectedPods) {
+public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks, Map<PodRef, String> rejectedPods,
+        Map<PodRef, VipTable> vipTables) {
 
     public Plan {
         phases = List.copyOf(phases);
         rejectedNetworks = Map.copyOf(rejectedNetworks);
         rejectedPods = Map.copyOf(rejectedPods);
+        vipTables = Map.copyOf(vipTables);
+    }
+
+    /** A plan that leaves no VIP table behind (what the executor alone is given in tests). */
+    public Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks, Map<PodRef, String> rejectedPods) {
+        this(phases, rejectedNetworks, rejectedPods, Map.of());
     }
 
     /** Number of commands in the plan: 0 when nothing needs to change. */

@@ -20,10 +20,19 @@ import java.util.regex.Pattern;
  * Runs a {@link Plan}: phases in order, the steps of a phase in parallel (they touch different namespaces).
  * A failed line is charged to its owner; later lines requiring that owner are skipped, so one broken pod or
  * network never stops the others.
+ *
+ * <p>Steps that cost a system call or two (a backend change's nft transactions, sent as netlink batches, and the
+ * deletion of flows already followed) are not handed to the pool one by one: a hand-off and a thread's wake-up would
+ * cost more than the step. They are shared out once among as many threads as there are cores, the calling thread
+ * taking the first share, since what is left of them is the kernel's own work on each namespace's table.
  */
 public final class PlanExecutor {
 
     private static final Pattern FAILED_LINE = Pattern.compile("Command failed -:(\\d+)");
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    // fewer quick steps than this per core are sent from the calling thread alone
+    private static final int QUICK_STEPS_PER_LANE = 4;
 
     private final KernelTools tools;
     private final ConntrackTable conntrack;
@@ -35,37 +44,73 @@ public final class PlanExecutor {
         this.pool = pool;
     }
 
-    /** What running a plan did: failures by owner (first failure wins) and the number of lines applied. */
-    public record Outcome(Map<Owner, String> failures, int changes) {
+    /**
+     * What running a plan did: failures by owner (first failure wins), the number of lines applied, and how long each
+     * phase took (by name, in nanoseconds; for benchmarks and logs).
+     */
+    public record Outcome(Map<Owner, String> failures, int changes, Map<String, Long> phaseNanos) {
         public Outcome {
             failures = Map.copyOf(failures);
+            phaseNanos = Map.copyOf(phaseNanos);
         }
     }
 
     public Outcome execute(Plan plan) {
         Map<Owner, String> failures = new ConcurrentHashMap<>();
         AtomicInteger changes = new AtomicInteger();
+        Map<String, Long> phaseNanos = new java.util.LinkedHashMap<>();
         for (Phase phase : plan.phases()) {
+            long started = System.nanoTime();
             List<Future<?>> running = new ArrayList<>();
+            List<Step> quick = new ArrayList<>();
             for (Step step : phase.steps()) {
-                if (phase.steps().size() == 1) {
-                    run(step, failures, changes);
+                if (phase.steps().size() == 1 || quick(step)) {
+                    quick.add(step);
                 } else {
                     running.add(pool.submit(() -> run(step, failures, changes)));
                 }
             }
+            // a quick step is a system call or two: one hand-off per core, not one per step; this thread takes the first share
+            int lanes = Math.max(1, Math.min(CORES, quick.size() / QUICK_STEPS_PER_LANE));
+            for (int lane = 1; lane < lanes; lane++) {
+                List<Step> share = share(quick, lane, lanes);
+                running.add(pool.submit(() -> share.forEach(step -> run(step, failures, changes))));
+            }
+            // run here, but a crash is reported as one on the pool is, once the other shares are done
+            java.util.concurrent.FutureTask<Void> here = new java.util.concurrent.FutureTask<>(
+                    () -> share(quick, 0, lanes).forEach(step -> run(step, failures, changes)), null);
+            here.run();
+            running.add(here);
             for (Future<?> f : running) {
                 try {
                     f.get();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return new Outcome(failures, changes.get());
+                    return new Outcome(failures, changes.get(), phaseNanos);
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("datapath step crashed: " + e.getCause(), e.getCause());
                 }
             }
+            phaseNanos.merge(phase.name(), System.nanoTime() - started, Long::sum);
         }
-        return new Outcome(failures, changes.get());
+        return new Outcome(failures, changes.get(), phaseNanos);
+    }
+
+    /** A step that costs a system call or two: an nft transaction sent as one netlink batch, a deletion of followed flows. */
+    private boolean quick(Step step) {
+        return switch (step.tool()) {
+            case NFT -> tools.nftSendsAsOneBatch(step.commands().stream().map(Command::line).toList());
+            case CONNTRACK -> conntrack.followed(step.namespace());
+            default -> false;
+        };
+    }
+
+    private static List<Step> share(List<Step> steps, int lane, int lanes) {
+        List<Step> share = new ArrayList<>();
+        for (int i = lane; i < steps.size(); i += lanes) {
+            share.add(steps.get(i));
+        }
+        return share;
     }
 
     private void run(Step step, Map<Owner, String> failures, AtomicInteger changes) {

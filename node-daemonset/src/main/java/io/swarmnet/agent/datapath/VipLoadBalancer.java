@@ -1,5 +1,6 @@
 package io.swarmnet.agent.datapath;
 
+import io.swarmnet.agent.desired.VipRule;
 import io.swarmnet.api.net.IpAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -150,6 +151,73 @@ public final class VipLoadBalancer {
         return new VipTable(true, true, balanced, modulus, refused, chains, maps);
     }
 
+    /**
+     * {@link #expected} of rules that give what {@code table}'s rules gave except for {@code vips}, whose backends are now
+     * {@code changed} (a VIP without an entry there is gone): the other VIPs' parts are the table's as they are.
+     */
+    public VipTable expected(VipTable table, Set<IpAddress> vips, Map<IpAddress, List<IpAddress>> changed) {
+        if (vips.isEmpty()) {
+            return table;
+        }
+        VipTable part = expected(changed);
+        List<String> chains = vips.stream().map(names::vipChain).toList();
+        List<String> maps = vips.stream().map(names::backendMap).toList();
+        return new VipTable(true, true, replaced(table.balanced(), vips, part.balanced()), replaced(table.modulus(), vips, part.modulus()),
+                replaced(table.refused(), vips, part.refused()), replaced(table.chains(), chains, part.chains()),
+                replaced(table.maps(), maps, part.maps()));
+    }
+
+    /** {@code whole} with the entries of {@code keys} as {@code part} has them; {@code whole} itself when they already are. */
+    private static <K, V> Map<K, V> replaced(Map<K, V> whole, java.util.Collection<K> keys, Map<K, V> part) {
+        if (keys.stream().allMatch(k -> java.util.Objects.equals(whole.get(k), part.get(k)))) {
+            return whole;
+        }
+        Map<K, V> result = new java.util.HashMap<>(whole);
+        keys.forEach(result::remove);
+        result.putAll(part);
+        return result;
+    }
+
+    /** {@code whole} with the members among {@code keys} as in {@code part}; {@code whole} itself when they already are. */
+    private static <T> Set<T> replaced(Set<T> whole, java.util.Collection<T> keys, Set<T> part) {
+        if (keys.stream().allMatch(k -> whole.contains(k) == part.contains(k))) {
+            return whole;
+        }
+        Set<T> result = new HashSet<>(whole);
+        keys.forEach(result::remove);
+        result.addAll(part);
+        return result;
+    }
+
+    /** What of {@code table} concerns {@code vips}: their elements, and the chains and maps named after them. */
+    public VipTable only(VipTable table, Set<IpAddress> vips) {
+        Map<IpAddress, List<IpAddress>> balanced = new java.util.HashMap<>();
+        Map<IpAddress, Integer> modulus = new java.util.HashMap<>();
+        Set<IpAddress> refused = new HashSet<>();
+        Set<String> chains = new HashSet<>();
+        Set<String> maps = new HashSet<>();
+        for (IpAddress vip : vips) {
+            List<IpAddress> backends = table.balanced().get(vip);
+            if (backends != null) {
+                balanced.put(vip, backends);
+            }
+            Integer n = table.modulus().get(vip);
+            if (n != null) {
+                modulus.put(vip, n);
+            }
+            if (table.refused().contains(vip)) {
+                refused.add(vip);
+            }
+            if (table.chains().contains(names.vipChain(vip))) {
+                chains.add(names.vipChain(vip));
+            }
+            if (table.maps().contains(names.backendMap(vip))) {
+                maps.add(names.backendMap(vip));
+            }
+        }
+        return new VipTable(table.present(), table.skeleton(), balanced, modulus, refused, chains, maps);
+    }
+
     /** The transaction removing our table from a pod that is no longer attached (no longer ours to program). */
     public List<String> removal(VipTable actual) {
         return actual.present() ? List.of("delete table " + table) : List.of();
@@ -217,8 +285,43 @@ public final class VipLoadBalancer {
     }
 
     /** Desired VIP → backends for one pod; the caller has already resolved conflicting rules. */
-    public static Map<IpAddress, List<IpAddress>> byVip(List<io.swarmnet.agent.desired.VipRule> rules) {
-        return rules.stream().collect(Collectors.toMap(io.swarmnet.agent.desired.VipRule::vip,
-                io.swarmnet.agent.desired.VipRule::backends, (a, b) -> a));
+    public static Map<IpAddress, List<IpAddress>> byVip(List<VipRule> rules) {
+        return rules.stream().collect(Collectors.toMap(VipRule::vip, VipRule::backends, (a, b) -> a));
+    }
+
+    /** {@link #byVip} of the rules for {@code vips} alone (the first rule of each VIP counts, as there). */
+    public static Map<IpAddress, List<IpAddress>> byVip(List<VipRule> rules, Set<IpAddress> vips) {
+        Map<IpAddress, List<IpAddress>> chosen = new java.util.HashMap<>();
+        for (VipRule rule : rules) {
+            if (vips.contains(rule.vip())) {
+                chosen.putIfAbsent(rule.vip(), rule.backends());
+            }
+        }
+        return chosen;
+    }
+
+    /**
+     * The VIPs whose backends {@link #byVip} may give differently for two rule lists of one pod: those of every position
+     * where the lists differ (a superset: a rule that moved counts as changed). A backend change differs in one position
+     * of a thousand, and this finds it without building either map.
+     */
+    public static Set<IpAddress> changedVips(List<VipRule> before, List<VipRule> after) {
+        Set<IpAddress> changed = new HashSet<>();
+        if (before == after) {
+            return changed;
+        }
+        for (int i = 0; i < Math.max(before.size(), after.size()); i++) {
+            VipRule was = i < before.size() ? before.get(i) : null;
+            VipRule is = i < after.size() ? after.get(i) : null;
+            if (was != is && (was == null || !was.equals(is))) {
+                if (was != null) {
+                    changed.add(was.vip());
+                }
+                if (is != null) {
+                    changed.add(is.vip());
+                }
+            }
+        }
+        return changed;
     }
 }

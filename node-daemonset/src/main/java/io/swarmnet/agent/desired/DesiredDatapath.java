@@ -72,8 +72,9 @@ public final class DesiredDatapath {
 
     /**
      * As {@link #compute(ClusterSnapshot, NodeFacts)}, sharing with {@code previous} (the last result, may be null)
-     * every per-network VIP rule list that did not change. The result is equal either way; sharing makes comparing
-     * it with {@code previous} cheap when thousands of pods each carry the same thousand rules.
+     * every per-network VIP rule list, VIP rule and list of remote endpoints that did not change. The result is equal
+     * either way; sharing makes comparing it with {@code previous} cheap when thousands of pods each carry the same
+     * thousand rules, a backend change alters one rule of them, and the remote endpoints of a network number thousands.
      */
     public static DesiredState compute(ClusterSnapshot snapshot, NodeFacts node, NodeDatapath previous) {
         return new Computation(snapshot, node, previous).run();
@@ -97,11 +98,14 @@ public final class DesiredDatapath {
 
         /** The previous result's VIP rule lists of single-network pods, by network, for sharing. */
         private final Map<NetworkKey, List<VipRule>> previousVips = new HashMap<>();
+        /** The previous result's remote endpoints, by network, for sharing. */
+        private final Map<NetworkKey, List<RemoteEndpoint>> previousRemotes = new HashMap<>();
 
         Computation(ClusterSnapshot snapshot, NodeFacts node, NodeDatapath previous) {
             this.snapshot = snapshot;
             this.node = node;
             if (previous != null) {
+                previous.networks().forEach(n -> previousRemotes.putIfAbsent(n.key(), n.remoteEndpoints()));
                 for (PodDatapath pod : previous.pods()) {
                     if (pod.attachments().size() == 1) {
                         previousVips.putIfAbsent(pod.attachments().get(0).network(), pod.vips());
@@ -299,8 +303,11 @@ public final class DesiredDatapath {
                 remote.put(member.address(), new RemoteEndpoint(member.address(), MacAddress.forTask(member.address()), vtep));
                 peers.add(vtep);
             }
+            List<RemoteEndpoint> endpoints = List.copyOf(remote.values());
+            List<RemoteEndpoint> previous = previousRemotes.get(network.key());
             return new NetworkDatapath(network.key(), network.vni(), network.subnet(), network.gateway(),
-                    mtu(network, node.underlayMtu()), network.encrypted(), List.copyOf(remote.values()), peers, network.internal());
+                    mtu(network, node.underlayMtu()), network.encrypted(), endpoints.equals(previous) ? previous : endpoints, peers,
+                    network.internal());
         }
 
         /**
@@ -316,6 +323,8 @@ public final class DesiredDatapath {
                 }
             }
             List<VipRule> rules = new ArrayList<>();
+            Map<String, VipRule> previousRules = new HashMap<>();
+            previousVips.getOrDefault(network.key(), List.of()).forEach(r -> previousRules.putIfAbsent(r.service(), r));
             // how the network's own namespace records it, and how any other does
             String own = network.key().name();
             String qualified = network.key().toString();
@@ -343,7 +352,9 @@ public final class DesiredDatapath {
                 }
                 List<IpAddress> backends = new ArrayList<>(readyByService.getOrDefault(service.key(), List.of()));
                 backends.sort(Comparator.naturalOrder());
-                rules.add(new VipRule(name, network.key(), vip, backends));
+                VipRule rule = new VipRule(name, network.key(), vip, backends);
+                VipRule before = previousRules.get(name);
+                rules.add(rule.equals(before) ? before : rule);
             }
             rules.sort(Comparator.comparing(VipRule::service));
             List<VipRule> previous = previousVips.get(network.key());

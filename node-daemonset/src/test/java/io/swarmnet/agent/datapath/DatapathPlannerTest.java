@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /** The planner alone: desired + actual in, commands out. No kernel. */
 class DatapathPlannerTest {
 
-    private static final KernelNames NAMES = new KernelNames("swn");
+    static final KernelNames NAMES = new KernelNames("swn");
     private static final NetNamespace HOST = new NetNamespace.Root();
     private static final NodeFacts NODE = new NodeFacts("node-1", ip("192.0.2.11"), 1500);
     private static final NetworkKey NET = new NetworkKey("default", "my-network");
@@ -498,7 +498,7 @@ class DatapathPlannerTest {
     }
 
     /** The actual state a correct apply of {@code desired} leaves: what the kernel would report back. */
-    private static ActualNode converged(NodeDatapath desired) {
+    static ActualNode converged(NodeDatapath desired) {
         Map<String, NetworkNamespaceState> namespaces = new HashMap<>();
         Map<PodRef, PodNamespaceState> pods = new HashMap<>();
         for (NetworkDatapath n : desired.networks()) {

@@ -793,6 +793,33 @@ class DesiredDatapathTest {
             assertThat(first.pods()).hasSize(20);
             assertThat(first.networks()).extracting(NetworkDatapath::key).containsExactly(NET, OTHER);
         }
+
+        @Test
+        void aResultComputedWithThePreviousOneSharesWhatDidNotChange() {
+            services.add(service("web").network("net").vip("net", "10.0.9.2").build());
+            services.add(service("db").network("net").vip("net", "10.0.9.200").build());
+            pods.add(task("web-1", "web").on("n1").address("net", "10.0.9.10").ready().build());
+            pods.add(task("web-2", "web").on("n2").address("net", "10.0.9.11").ready().build());
+            pods.add(task("db-1", "db").on("n2").address("net", "10.0.9.100").ready().build());
+            pods.add(task("db-2", "db").on("n3").address("net", "10.0.9.101").ready().build());
+            NodeDatapath before = datapath();
+
+            // db-2 is no longer ready: one rule changes, the remote tasks stay
+            pods.removeIf(p -> p.getMetadata().getName().equals("db-2"));
+            pods.add(task("db-2", "db").on("n3").address("net", "10.0.9.101").build());
+            NodeDatapath after = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), N1, before).datapath();
+
+            assertThat(after).as("equal to a result computed afresh").isEqualTo(datapath());
+            assertThat(backends(pod(after, "web-1"), "db")).isEqualTo(ips("10.0.9.100"));
+            assertThat(rule(after, "web")).as("the unchanged rule is the previous object").isSameAs(rule(before, "web"));
+            assertThat(rule(after, "db")).isNotEqualTo(rule(before, "db"));
+            assertThat(carried(after, NET).remoteEndpoints()).as("the unchanged remote tasks are the previous list")
+                    .isSameAs(carried(before, NET).remoteEndpoints());
+        }
+
+        private VipRule rule(NodeDatapath datapath, String service) {
+            return pod(datapath, "web-1").vips().stream().filter(v -> v.service().equals(service)).findFirst().orElseThrow();
+        }
     }
 
     /** Pods that are no task, joined to attachable networks (annotation swarmnet.io/networks, addresses from the operator). */

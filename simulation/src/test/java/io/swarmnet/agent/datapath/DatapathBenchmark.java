@@ -11,7 +11,6 @@ import io.swarmnet.agent.simulation.SimulatedCluster;
 import io.swarmnet.agent.simulation.SimulatedNode;
 import io.swarmnet.agent.simulation.SimulatedPod;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * Datapath numbers (issue 3 item 8), printed, never asserted against a target. Run on purpose:
  * {@code mvn -pl simulation -am test -Dgroups=benchmark -DexcludedGroups=none -Dtest=DatapathBenchmark -Dsurefire.failIfNoSpecifiedTests=false}.
  * Scale knobs: -Dswarmnet.bench.services (1000), -Dswarmnet.bench.tasks (10), -Dswarmnet.bench.localPods (20),
- * -Dswarmnet.bench.changes (50), -Dswarmnet.bench.seconds (3).
+ * -Dswarmnet.bench.changes (50), -Dswarmnet.bench.warmup (0: changes made before those measured), -Dswarmnet.bench.seconds (3).
  */
 @Tag("benchmark")
 class DatapathBenchmark {
@@ -99,6 +98,7 @@ class DatapathBenchmark {
         int tasksPerService = Integer.getInteger("swarmnet.bench.tasks", 10);
         int localPods = Integer.getInteger("swarmnet.bench.localPods", 20);
         int changes = Integer.getInteger("swarmnet.bench.changes", 50);
+        int warmup = Integer.getInteger("swarmnet.bench.warmup", 0);
         SimulatedNode n1 = cluster.node(1);
         Topology topology = new Topology();
         Topology.Node local = new Topology.Node(n1.name(), n1.underlayAddress(), n1.underlayMtu());
@@ -134,12 +134,10 @@ class DatapathBenchmark {
         long noopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertThat(again.changes()).isZero();
 
-        // backend changes: one task of one service leaves the rotation, then comes back
-        long[] latencies = new long[changes];
-        long[] reads = new long[changes];
-        long[] plans = new long[changes];
-        long[] executes = new long[changes];
-        for (int c = 0; c < changes; c++) {
+        // backend changes: one task of one service leaves the rotation, then comes back; the first `warmup` are not measured
+        List<Change> measured = new ArrayList<>();
+        for (int w = -warmup; w < changes; w++) {
+            int c = Math.floorMod(w, changes);
             int s = ((c / 2) * 7919) % services;
             List<PodRef> rotation = new ArrayList<>(backends.get(s));
             if (c % 2 == 0) {
@@ -147,39 +145,59 @@ class DatapathBenchmark {
             }
             topology.service("svc" + s, net, address(0x30000 + s), rotation);
             NodeDatapath changed = topology.desired(local);
+            long gcs = gcCount();
+            long gcMillis = gcMillis();
+            long compiling = COMPILER.getTotalCompilationTime();
             long start = System.nanoTime();
             ApplyReport r = datapath.apply(changed);
-            latencies[c] = System.nanoTime() - start;
-            reads[c] = datapath.lastTimings().readMillis();
-            plans[c] = datapath.lastTimings().planMillis();
-            executes[c] = datapath.lastTimings().executeMillis();
+            if (w >= 0) {
+                measured.add(new Change(c, System.nanoTime() - start, datapath.lastTimings(), gcCount() - gcs, gcMillis() - gcMillis,
+                        COMPILER.getTotalCompilationTime() - compiling));
+            }
             assertThat(r.changes()).isPositive();
         }
-        long[] removals = new long[(changes + 1) / 2];
-        long[] additions = new long[changes / 2];
-        for (int c = 0; c < changes; c++) {
-            if (c % 2 == 0) {
-                removals[c / 2] = latencies[c];
-            } else {
-                additions[c / 2] = latencies[c];
-            }
-        }
-        Arrays.sort(removals);
-        Arrays.sort(additions);
-        Arrays.sort(latencies);
-        Arrays.sort(reads);
-        Arrays.sort(plans);
-        Arrays.sort(executes);
+        long[] latencies = nanos(measured, Change::nanos);
+        long[] removals = nanos(measured.stream().filter(m -> m.index() % 2 == 0).toList(), Change::nanos);
+        long[] additions = nanos(measured.stream().filter(m -> m.index() % 2 == 1).toList(), Change::nanos);
         System.out.printf(Locale.ROOT, "%n== convergence, one node: %d services x %d tasks, %d local pods (each with %d VIPs), %d remote endpoints ==%n",
                 services, tasksPerService, localPods, services, services * tasksPerService - localPods);
         System.out.printf(Locale.ROOT, "empty -> converged:                  %6d ms (%d kernel changes)%n", convergeMs, first.changes());
         System.out.printf(Locale.ROOT, "re-apply, nothing to change:         %6d ms (0 changes; read + diff)%n", noopMs);
-        System.out.printf(Locale.ROOT, "backend change -> rules changed:     median %.1f ms, p99 %.1f ms over %d changes (datapath apply: read, diff, %d nft transactions)%n",
-                latencies[changes / 2] / 1e6, latencies[Math.min(changes - 1, (int) Math.ceil(changes * 0.99) - 1)] / 1e6, changes, localPods);
-        System.out.printf(Locale.ROOT, "  of which (medians): read %d ms, plan %d ms, execute %d ms%n", reads[changes / 2], plans[changes / 2],
-                executes[changes / 2]);
+        System.out.printf(Locale.ROOT, "backend change -> rules changed:     median %.1f ms, p99 %.1f ms over %d changes (datapath apply: read, diff, %d nft transactions)%s%n",
+                median(latencies) / 1e6, percentile(latencies, 99) / 1e6, changes, localPods, warmup == 0 ? "" : ", after " + warmup + " not measured");
+        System.out.printf(Locale.ROOT, "  of which (medians): read %.1f ms, plan %.1f ms, execute %.1f ms, record %.1f ms%n",
+                median(nanos(measured, m -> m.timings().readNanos())) / 1e6, median(nanos(measured, m -> m.timings().planNanos())) / 1e6,
+                median(nanos(measured, m -> m.timings().executeNanos())) / 1e6, median(nanos(measured, m -> m.timings().recordNanos())) / 1e6);
         System.out.printf(Locale.ROOT, "  a backend leaves (its flows deleted too): median %.1f ms, p99 %.1f ms; it comes back: median %.1f ms, p99 %.1f ms%n",
                 percentile(removals, 50) / 1e6, percentile(removals, 99) / 1e6, percentile(additions, 50) / 1e6, percentile(additions, 99) / 1e6);
+        long[] later = nanos(measured.stream().skip(10).toList(), Change::nanos);
+        System.out.printf(Locale.ROOT, "  without the first ten changes: median %.1f ms, p99 %.1f ms%n", median(later) / 1e6, percentile(later, 99) / 1e6);
+        System.out.printf(Locale.ROOT, "  p99 of each part: read %.1f, plan %.1f, execute %.1f (nft transactions %.1f, flows to removed backends %.1f), record %.1f ms%n",
+                percentile(nanos(measured, m -> m.timings().readNanos()), 99) / 1e6, percentile(nanos(measured, m -> m.timings().planNanos()), 99) / 1e6,
+                percentile(nanos(measured, m -> m.timings().executeNanos()), 99) / 1e6, percentile(nanos(measured, m -> m.phase("VIP load balancing")), 99) / 1e6,
+                percentile(nanos(measured, m -> m.phase("flows to removed VIP backends")), 99) / 1e6,
+                percentile(nanos(measured, m -> m.timings().recordNanos()), 99) / 1e6);
+        List<Change> withGc = measured.stream().filter(m -> m.gcs() > 0).toList();
+        System.out.printf(Locale.ROOT, "  changes during which the JVM collected garbage: %d (%s ms of collections)%n", withGc.size(),
+                withGc.stream().map(m -> "#" + m.index() + " " + m.gcMillis()).toList());
+        System.out.printf(Locale.ROOT, "  the first changes: %s ms; the JIT compilers' time during them: %s ms%n",
+                measured.stream().limit(10).map(m -> String.format(Locale.ROOT, "%.1f", m.nanos() / 1e6)).toList(),
+                measured.stream().limit(10).map(Change::compilingMillis).toList());
+        measured.stream().sorted(java.util.Comparator.comparingLong(Change::nanos).reversed()).limit(3).forEach(m -> System.out.printf(Locale.ROOT,
+                "  slow: change #%d %.1f ms = read %.1f, plan %.1f, execute %.1f (%s), record %.1f; %d GC, %d ms JIT compiling%n", m.index(), m.nanos() / 1e6,
+                m.timings().readNanos() / 1e6, m.timings().planNanos() / 1e6, m.timings().executeNanos() / 1e6, m.timings().phaseNanos().entrySet().stream()
+                        .map(e -> String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue() / 1e6)).toList(), m.timings().recordNanos() / 1e6, m.gcs(),
+                m.compilingMillis()));
+    }
+
+    /**
+     * One measured backend change: its latency, the datapath's own account of it, the garbage collections during it and
+     * the time the JIT compilers' threads spent meanwhile (on two cores they compete with the change).
+     */
+    private record Change(int index, long nanos, LinuxDatapath.Timings timings, long gcs, long gcMillis, long compilingMillis) {
+        long phase(String name) {
+            return timings.phaseNanos().getOrDefault(name, 0L);
+        }
     }
 
     // --- helpers -------------------------------------------------------------------------------------------
@@ -187,6 +205,24 @@ class DatapathBenchmark {
     private LinuxDatapath track(LinuxDatapath d) {
         datapaths.add(d);
         return d;
+    }
+
+    private static final java.lang.management.CompilationMXBean COMPILER = java.lang.management.ManagementFactory.getCompilationMXBean();
+
+    private static long[] nanos(List<Change> changes, java.util.function.ToLongFunction<Change> value) {
+        return changes.stream().mapToLong(value).sorted().toArray();
+    }
+
+    private static long gcCount() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> b.getCollectionCount()).sum();
+    }
+
+    private static long gcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> b.getCollectionTime()).sum();
+    }
+
+    private static long median(long[] sorted) {
+        return sorted.length == 0 ? 0 : sorted[sorted.length / 2];
     }
 
     private static long percentile(long[] sorted, int p) {

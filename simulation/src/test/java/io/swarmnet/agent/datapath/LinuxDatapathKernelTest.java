@@ -359,6 +359,56 @@ class LinuxDatapathKernelTest {
      * nothing passes the router in either direction, while the tasks still reach each other, the router and a VIP.
      */
     @Test
+    void backendChangesWorkedOutFromTheChangeLeaveTheKernelAsAFreshDatapathWantsIt() {
+        Topology.Network net = topology.network("churn", 4112, "10.212.0.0/24");
+        place(pod("c-1"), 1, net, "10.212.0.10");
+        place(pod("c-2"), 1, net, "10.212.0.11");
+        List<PodRef> tasks = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) {
+            tasks.add(pod("t-" + i));
+            place(tasks.get(i - 1), 2 + i % 2, net, "10.212.0." + (20 + i));
+        }
+        java.util.Random random = new java.util.Random(7);
+        Map<String, List<PodRef>> services = new java.util.TreeMap<>();
+        for (int s = 0; s < 8; s++) {
+            services.put("s" + s, new ArrayList<>(tasks.subList(s % 3, s % 3 + 3)));
+        }
+        services.forEach((name, backends) -> topology.service(name, net, vip(name), backends));
+        applyAll();
+        LinuxDatapath node1 = datapaths.get(cluster.node(1));
+        int fromMemory = 0;
+        for (int round = 1; round <= 40; round++) {
+            // a backend leaves or comes back; now and then a service loses every backend or gets a new one
+            String name = "s" + random.nextInt(10);
+            List<PodRef> backends = services.computeIfAbsent(name, n -> new ArrayList<>());
+            PodRef task = tasks.get(random.nextInt(tasks.size()));
+            if (random.nextInt(8) == 0) {
+                backends.clear();
+            } else if (!backends.remove(task)) {
+                backends.add(task);
+            }
+            topology.service(name, net, vip(name), backends);
+            ApplyReport change = node1.apply(topology.desired(nodes.get(0)));
+            assertThat(change.complete()).as("round %d: %s", round, change).isTrue();
+            if (node1.lastTimings().tablesListed() == 0 && !node1.lastPlan().lines(Plan.Tool.NFT).isEmpty()) {
+                fromMemory++;
+            }
+            if (round % 8 == 0) {
+                // a datapath that reads every table from the kernel and compares it whole finds nothing to do
+                try (LinuxDatapath fresh = cluster.datapath(cluster.node(1))) {
+                    ApplyReport again = fresh.apply(topology.desired(nodes.get(0)));
+                    assertThat(again.changes()).as("round %d, a fresh datapath's plan: %s", round, fresh.lastPlan()).isZero();
+                }
+            }
+        }
+        assertThat(fromMemory).as("changes planned against the tables the datapath remembered").isGreaterThan(20);
+    }
+
+    private static String vip(String service) {
+        return "10.212.0." + (200 + Integer.parseInt(service.substring(1)));
+    }
+
+    @Test
     void aRouterTaskCarriesAPlainNetworkOutsideButNothingCrossesItInOrOutOfAnInternalOne() throws Exception {
         Topology.Network plain = topology.network("plain", 4121, "10.221.0.0/24");
         Topology.Network inner = topology.network("inner", 4122, "10.222.0.0/24");

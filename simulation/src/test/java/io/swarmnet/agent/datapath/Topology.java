@@ -47,6 +47,7 @@ final class Topology {
     private final Map<PodRef, Task> tasks = new LinkedHashMap<>();
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final Set<NetworkKey> internal = new java.util.HashSet<>();
+    private final Map<Node, NodeDatapath> lastDesired = new java.util.HashMap<>();
 
     static PodRef pod(String name) {
         return new PodRef("default", name, "uid-" + name);
@@ -94,6 +95,18 @@ final class Topology {
     }
 
     NodeDatapath desired(Node node) {
+        // as DesiredDatapath does: what did not change since the node's last desired state is shared with it
+        NodeDatapath last = lastDesired.get(node);
+        Map<NetworkKey, List<RemoteEndpoint>> lastRemotes = new java.util.HashMap<>();
+        Map<String, VipRule> lastRules = new java.util.HashMap<>();
+        Map<java.util.Set<NetworkKey>, List<VipRule>> lastLists = new java.util.HashMap<>();
+        if (last != null) {
+            last.networks().forEach(n -> lastRemotes.put(n.key(), n.remoteEndpoints()));
+            last.pods().forEach(p -> {
+                p.vips().forEach(r -> lastRules.putIfAbsent(r.network() + " " + r.service(), r));
+                lastLists.putIfAbsent(Set.copyOf(p.attachments().stream().map(PodAttachment::network).toList()), p.vips());
+            });
+        }
         Set<NetworkKey> local = new TreeSet<>();
         List<PodDatapath> pods = new ArrayList<>();
         Map<java.util.Set<NetworkKey>, List<VipRule>> vipsByNetworks = new java.util.HashMap<>();
@@ -116,10 +129,13 @@ final class Topology {
                     if (networksOfPod.contains(s.network())) {
                         List<IpAddress> backends = s.backends().stream().filter(tasks::containsKey)
                                 .map(b -> tasks.get(b).addresses().get(s.network())).sorted().toList();
-                        rules.add(new VipRule(s.name(), s.network(), s.vip(), backends));
+                        VipRule rule = new VipRule(s.name(), s.network(), s.vip(), backends);
+                        VipRule before = lastRules.get(s.network() + " " + s.name());
+                        rules.add(rule.equals(before) ? before : rule);
                     }
                 }
-                return List.copyOf(rules);
+                List<VipRule> before = lastLists.get(networksOfPod);
+                return rules.equals(before) ? before : List.copyOf(rules);
             });
             pods.add(new PodDatapath(t.pod(), attachments, vips));
         }
@@ -136,8 +152,12 @@ final class Topology {
                 }
             }
             remotes.sort(Comparator.comparing(RemoteEndpoint::address));
-            nets.add(new NetworkDatapath(key, n.vni(), n.subnet(), n.gateway(), n.mtu(), false, remotes, vteps, internal.contains(key)));
+            List<RemoteEndpoint> before = lastRemotes.get(key);
+            nets.add(new NetworkDatapath(key, n.vni(), n.subnet(), n.gateway(), n.mtu(), false, remotes.equals(before) ? before : remotes,
+                    vteps, internal.contains(key)));
         }
-        return new NodeDatapath(node.facts(), nets, pods);
+        NodeDatapath desired = new NodeDatapath(node.facts(), nets, pods);
+        lastDesired.put(node, desired);
+        return desired;
     }
 }
