@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * end; the tasks name a scheduler that does not exist ({@value #NO_SCHEDULER}), so they stay Pending, untouched by
  * the cluster's scheduler and kubelets, as they would be in a cluster too full to place them.
  *
- * <p>100,000 tasks: {@code -Dbench.services=10000}. Progress (tasks with addresses, per second) is printed every 30 s
+ * <p>100,000 tasks: {@code -Dbench.services=10000 -DargLine=-Xmx12g -Dbench.log=/tmp/operator-start.log}. Progress (tasks with addresses, per second) is printed every 30 s
  * while the first operator creates them; at the end the benchmark JVM's resident set and its heap after a GC, before
  * the cold start (the first operator closed) and after it (the second operator's caches), are printed.
  */
@@ -49,6 +49,40 @@ class OperatorStartBenchmark {
     private static final String NS = KUBECONFIG.isEmpty() ? "default" : "swarmnet-bench";
     /** No scheduler of this name runs: a real cluster leaves the benchmark's tasks Pending and writes nothing to them. */
     static final String NO_SCHEDULER = "swarmnet-benchmark-no-scheduler";
+
+    /**
+     * With {@code -Dbench.log=FILE}, everything printed is also appended to that file as it is printed (surefire hands a
+     * test's output over only when the test ends; a run at 100,000 tasks takes many minutes).
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void copyOutputToTheLog() throws java.io.IOException {
+        String log = System.getProperty("bench.log", "");
+        if (log.isEmpty()) {
+            return;
+        }
+        java.io.OutputStream file = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(log),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                original.write(b);
+                file.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                original.write(b, off, len);
+                file.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws java.io.IOException {
+                original.flush();
+                file.flush();
+            }
+        }, true, java.nio.charset.StandardCharsets.UTF_8));
+    }
 
     @Test
     void coldStartAdoptsExistingServicesAndTasks() throws Exception {
