@@ -113,6 +113,10 @@ public final class SwarmnetOperator implements AutoCloseable {
         return metrics;
     }
 
+    public AttachablePods attachablePods() {
+        return attachable;
+    }
+
     /** True while every informer is connected and the operator runs: the liveness answer. */
     public boolean healthy() {
         return operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();

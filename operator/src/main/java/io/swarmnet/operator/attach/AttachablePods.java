@@ -100,12 +100,14 @@ public final class AttachablePods implements AutoCloseable {
         this.ledger = ledger;
         this.events = events;
         if (namespaces.isEmpty()) {
-            // every pod of the cluster: no watch selects by annotation
-            pods.add(client.pods().inAnyNamespace().withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
+            // every pod of the cluster but the tasks (the services' own): no watch selects by annotation
+            pods.add(client.pods().inAnyNamespace().withoutLabel(SwarmnetKeys.LABEL_SERVICE).withLimit(KubernetesClients.LIST_PAGE)
+                    .runnableInformer(0).itemStore(CachedPods.store()));
             networks.add(client.resources(OverlayNetwork.class).inAnyNamespace().withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
         } else {
             for (String namespace : namespaces) {
-                pods.add(client.pods().inNamespace(namespace).withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
+                pods.add(client.pods().inNamespace(namespace).withoutLabel(SwarmnetKeys.LABEL_SERVICE).withLimit(KubernetesClients.LIST_PAGE)
+                        .runnableInformer(0).itemStore(CachedPods.store()));
                 networks.add(client.resources(OverlayNetwork.class).inNamespace(namespace).withLimit(KubernetesClients.LIST_PAGE).runnableInformer(0));
             }
         }
@@ -175,6 +177,13 @@ public final class AttachablePods implements AutoCloseable {
         namespaces.run();
         networks.forEach(SharedIndexInformer::run);
         pods.forEach(SharedIndexInformer::run);
+    }
+
+    /** The pods this watches, {@code namespace/name}: every pod of its namespaces but the tasks. For tests. */
+    Set<String> watchedPods() {
+        Set<String> names = new java.util.TreeSet<>();
+        pods.forEach(informer -> informer.getStore().list().forEach(p -> names.add(key(p.getMetadata().getNamespace(), p.getMetadata().getName()))));
+        return names;
     }
 
     private static String key(String namespace, String name) {

@@ -130,6 +130,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("task-pods")
                 .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
+                .withItemStore(io.swarmnet.operator.attach.CachedPods.store())
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
                 .build(), context);
 

@@ -157,6 +157,21 @@ class AttachablePodsTest {
     }
 
     @Test
+    void theTasksOfServicesAreLeftToTheirServicesAndNotCachedASecondTime() {
+        attachableNetwork("my-network", "10.9.28.0/24");
+        cluster.service("my-web", 3, List.of("my-network"), spec -> { });
+        pod("client-7d9f8-x2k4q", "ReplicaSet", "my-network");
+        pod("plain-5c8d7-p4m2n", "ReplicaSet", null);
+        cluster.eventually("the service has 3 tasks and the client pod is attached", () -> cluster.pods("my-web").size() == 3
+                && attached("client-7d9f8-x2k4q"));
+
+        Set<String> watched = cluster.operator.attachablePods().watchedPods();
+        assertThat(watched).contains(ns + "/client-7d9f8-x2k4q", ns + "/plain-5c8d7-p4m2n");
+        assertThat(cluster.pods("my-web")).hasSize(3).allSatisfy(task ->
+                assertThat(watched).doesNotContain(ns + "/" + task.getMetadata().getName()));
+    }
+
+    @Test
     void anAddressIsReleasedWhenItsPodIsGoneAndKeptAcrossAnOperatorRestart() {
         attachableNetwork("jobs", "10.9.21.0/24");
         pod("batch-5hq7w", "Job", "jobs");
