@@ -9,9 +9,11 @@ import io.swarmnet.agent.netns.PodNamespaceLocator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -38,6 +40,10 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
     private final KernelMemory memory;
+    /** The desired state of the latest apply: an apply of the same one brings no change (a resync, a retry). */
+    private NodeDatapath lastDesired;
+    /** Reads, between applies, what {@link KernelMemory} has trusted for long enough (drift repair off the change path). */
+    private final ScheduledExecutorService refresher;
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
         this(config, locator, java.time.Duration.ofSeconds(30));
@@ -59,6 +65,38 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
         this.memory = new KernelMemory(relistAfter);
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "datapath-" + config.prefix() + "-refresh");
+            t.setDaemon(true);
+            return t;
+        });
+        // a few entries a tick, each due every relistAfter: 20 pods' tables, a network namespace and the host in about a third of it
+        long tick = Math.max(100, Math.min(1_000, relistAfter.toMillis() / 10));
+        refresher.scheduleWithFixedDelay(this::refresh, tick, tick, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Reads what is due for a fresh read without holding up an apply: the reading runs outside the apply's lock, and is
+     * taken only when no apply came between ({@link KernelMemory#refreshed}); else it is tried again next tick. Drift it
+     * finds is repaired by the next apply (at the latest the agent's resync).
+     */
+    private void refresh() {
+        try {
+            KernelMemory.Due due;
+            List<String> namespaces = reader.ourNetworkNamespaces();
+            synchronized (this) {
+                due = memory.due(System.nanoTime(), namespaces);
+            }
+            if (due.isEmpty()) {
+                return;
+            }
+            KernelReader.Reading read = reader.readNow(due.pods(), due.devices(), due.networks(), due.host());
+            synchronized (this) {
+                memory.refreshed(due, read, System.nanoTime());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("datapath {}: reading the kernel again failed ({}); the next tick or apply tries again", config.prefix(), e.toString());
+        }
     }
 
     public DatapathConfig config() {
@@ -100,7 +138,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         pods.addAll(previousPods);
         ActualNode actual;
         long started = System.nanoTime();
-        KernelReader.Known known = memory.beforeApply(started);
+        // an apply that brings a change reads nothing it knows, however old: what is due waits for the refresher
+        KernelReader.Known known = memory.beforeApply(started, desired.equals(lastDesired));
+        lastDesired = desired;
         int listed = memory.unknownPods(pods);
         try {
             actual = reader.read(pods, known);
@@ -171,6 +211,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
 
     @Override
     public void close() {
+        refresher.shutdownNow();
         pool.shutdownNow();
         conntrack.close();
         tools.close();

@@ -56,7 +56,8 @@ import org.junit.jupiter.api.Test;
  * {@code mvn -B -pl simulation -am test -Dtest=ApiToKernelBenchmark -Dgroups=benchmark -DexcludedGroups=none
  * -Dsurefire.failIfNoSpecifiedTests=false}. Knobs: {@code -Dswarmnet.bench.services} (1000), {@code .tasks} (10),
  * {@code .nodes} (10), {@code .localPods} (20), {@code .changes} (200), {@code .warmup} (0: changes made before those
- * measured), {@code .gapMillis} (20-200: the random pause after each change), {@code .seed} (1).
+ * measured), {@code .gapMillis} (20-200: the random pause after each change), {@code .seed} (1), {@code .debounceMillis}
+ * (the agent's, default 30 as in the DaemonSet: SWARMNET_DEBOUNCE).
  */
 @Tag("benchmark")
 class ApiToKernelBenchmark {
@@ -69,15 +70,26 @@ class ApiToKernelBenchmark {
     private static final int WARMUP = Integer.getInteger("swarmnet.bench.warmup", 0);
     private static final String GAP = System.getProperty("swarmnet.bench.gapMillis", "20-200");
     private static final long SEED = Long.getLong("swarmnet.bench.seed", 1);
+    private static final Duration DEBOUNCE = Duration.ofMillis(Long.getLong("swarmnet.bench.debounceMillis",
+            AgentConfig.DEFAULT_DEBOUNCE.toMillis()));
     private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final ch.qos.logback.classic.Logger ROOT_LOG =
+            (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 
     private SandboxApiServer api;
     private SimulatedCluster cluster;
     private NftAnnouncements announcements;
+    private ch.qos.logback.classic.Level logLevel;
+    private final RoundLog rounds = new RoundLog();
 
     @BeforeEach
     void start() {
         KernelAvailability.assumeKernelTestsCanRun("ip", "bridge", "nft", "nsenter");
+        // the DaemonSet's default level (SWARMNET_LOG_LEVEL): the tests' debug logging of every client request is no agent's work
+        logLevel = ROOT_LOG.getLevel();
+        ROOT_LOG.setLevel(ch.qos.logback.classic.Level.INFO);
+        rounds.attach();
     }
 
     @AfterEach
@@ -95,6 +107,8 @@ class ApiToKernelBenchmark {
             if (api != null) {
                 api.close();
             }
+            ROOT_LOG.setLevel(logLevel);
+            rounds.detach();
         }
     }
 
@@ -126,12 +140,12 @@ class ApiToKernelBenchmark {
         }
         System.out.printf(Locale.ROOT, "%n== backend change: API write -> kernel, one node agent: %d services x %d tasks over %d nodes, "
                 + "%d local pods (real namespaces), %d remote ==%n", SERVICES, TASKS, NODES, localPods.size(), written.tasks().size() - localPods.size());
-        System.out.printf(Locale.ROOT, "setup: %d task pods written in %d ms; load average at the start %s%n", written.tasks().size(),
-                written.millis(), loadAtStart);
+        System.out.printf(Locale.ROOT, "setup: %d task pods written in %d ms; the agent's debounce %d ms; load average at the start %s%n",
+                written.tasks().size(), written.millis(), DEBOUNCE.toMillis(), loadAtStart);
 
         TimedDatapath[] timed = new TimedDatapath[1];
         long agentStart = System.nanoTime();
-        cluster.runAgent(node, (n, datapath, locator) -> NodeAgent.start(client, AgentConfig.forNode(n.facts()),
+        cluster.runAgent(node, (n, datapath, locator) -> NodeAgent.start(client, AgentConfig.forNode(n.facts()).withDebounce(DEBOUNCE),
                 timed[0] = new TimedDatapath((LinuxDatapath) datapath), locator));
         TimedDatapath datapath = timed[0];
         long allBackends = (long) SERVICES * TASKS;
@@ -165,7 +179,7 @@ class ApiToKernelBenchmark {
             long[] kernel = announcements.awaitBackend(names.vipTable(), names.backendMap(vip), backend, !leave, CHANGE_TIMEOUT);
             TimedDatapath.Apply apply = datapath.await(write, d -> backendsOf(d, vip).contains(backend) != leave, r -> true, CHANGE_TIMEOUT);
             if (w >= 0) {
-                measured.add(new Change(w, leave, write, written2, apply, java.util.Arrays.stream(kernel).min().orElseThrow(),
+                measured.add(new Change(w, leave, write, written2, apply, rounds.after(apply.returned(), CHANGE_TIMEOUT), java.util.Arrays.stream(kernel).min().orElseThrow(),
                         java.util.Arrays.stream(kernel).max().orElseThrow(), datapath.appliesSince(write), gcCount() - gcs,
                         ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - compiling));
             }
@@ -181,7 +195,8 @@ class ApiToKernelBenchmark {
      * carried it, the first and last pod whose kernel announced it, how many applies ran from the write until the kernel
      * had it, and the garbage collections and JIT compiling (ms) meanwhile.
      */
-    private record Change(int index, boolean leave, long write, long writeReturned, TimedDatapath.Apply apply, long kernelFirst,
+    private record Change(int index, boolean leave, long write, long writeReturned, TimedDatapath.Apply apply, RoundLog.Round round,
+            long kernelFirst,
             long kernelLast, int applies, long gcs, long compilingMillis) {
         long total() {
             return kernelLast - write;
@@ -203,12 +218,20 @@ class ApiToKernelBenchmark {
                 ms(total[total.length - 1]), total.length, WARMUP == 0 ? "" : ", after " + WARMUP + " not measured");
         row("  API write -> desired state handed to the datapath", sorted(measured, Change::toHanded));
         row("    of which the write's own round trip", sorted(measured, c -> c.writeReturned() - c.write()));
+        row("    write -> the round started (informer, debounce, a round running)", sorted(measured,
+                c -> c.apply().handed() - c.round().snapshotNanos() - c.round().computeNanos() - c.write()));
+        row("    the round's snapshot", sorted(measured, c -> c.round().snapshotNanos()));
+        row("    the round's desired state (compute)", sorted(measured, c -> c.round().computeNanos()));
         row("  datapath apply (handed -> returned)", sorted(measured, Change::applyNanos));
         row("  handed -> first pod's kernel has it", sorted(measured, c -> c.kernelFirst() - c.apply().handed()));
         row("  first -> last pod's kernel", sorted(measured, c -> c.kernelLast() - c.kernelFirst()));
         row("  last pod's kernel -> apply returned", sorted(measured, c -> c.apply().returned() - c.kernelLast()));
+        row("  apply: read", sorted(measured, c -> c.apply().timings().readNanos()));
         row("  apply: plan", sorted(measured, c -> c.apply().timings().planNanos()));
         row("  apply: execute", sorted(measured, c -> c.apply().timings().executeNanos()));
+        row("  apply: record", sorted(measured, c -> c.apply().timings().recordNanos()));
+        System.out.printf(Locale.ROOT, "  applies that listed pods' tables again (drift repair): %d, of %d%n",
+                measured.stream().filter(c -> c.apply().timings().tablesListed() > 0).count(), measured.size());
         row("  a backend leaves", sorted(measured.stream().filter(Change::leave).toList(), Change::total));
         row("  it comes back", sorted(measured.stream().filter(c -> !c.leave()).toList(), Change::total));
         row("  without the first ten", sorted(measured.stream().skip(10).toList(), Change::total));
@@ -218,10 +241,13 @@ class ApiToKernelBenchmark {
         System.out.printf(Locale.ROOT, "  the first changes: %s ms; the JIT compilers' time during them: %s ms%n",
                 measured.stream().limit(10).map(c -> String.format(Locale.ROOT, "%.1f", ms(c.total()))).toList(),
                 measured.stream().limit(10).map(Change::compilingMillis).toList());
-        measured.stream().sorted(Comparator.comparingLong(Change::total).reversed()).limit(3).forEach(c -> System.out.printf(Locale.ROOT,
-                "  slow: change #%d %.1f ms = to handed %.1f, apply %.1f (plan %.1f, execute %.1f); %d applies, %d GC, %d ms JIT compiling%n",
-                c.index(), ms(c.total()), ms(c.toHanded()), ms(c.applyNanos()), ms(c.apply().timings().planNanos()),
-                ms(c.apply().timings().executeNanos()), c.applies(), c.gcs(), c.compilingMillis()));
+        measured.stream().sorted(Comparator.comparingLong(Change::total).reversed()).limit(5).forEach(c -> System.out.printf(Locale.ROOT,
+                "  slow: change #%d %.1f ms = to handed %.1f (snapshot %.0f, compute %.0f), apply %.1f (read %.1f, %d tables listed; plan %.1f, execute %.1f, record %.1f); "
+                        + "%d applies, %d GC, %d ms JIT compiling%n",
+                c.index(), ms(c.total()), ms(c.toHanded()), ms(c.round().snapshotNanos()), ms(c.round().computeNanos()), ms(c.applyNanos()),
+                ms(c.apply().timings().readNanos()),
+                c.apply().timings().tablesListed(), ms(c.apply().timings().planNanos()), ms(c.apply().timings().executeNanos()),
+                ms(c.apply().timings().recordNanos()), c.applies(), c.gcs(), c.compilingMillis()));
         System.out.printf(Locale.ROOT, "load average: at the start %s, at the end %s%n", loadAtStart, loadAtEnd);
     }
 
@@ -253,6 +279,64 @@ class ApiToKernelBenchmark {
 
     private static String loadAverage() throws IOException {
         return String.join(" ", List.of(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
+    }
+
+    /**
+     * The agent's own account of each round (its debug line: snapshot and compute, in whole milliseconds), caught from
+     * the reconcile loop's logger alone: the rest of the agent logs at the DaemonSet's level.
+     */
+    static final class RoundLog extends ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> {
+
+        private static final java.util.regex.Pattern ROUND = java.util.regex.Pattern.compile("snapshot (\\d+) ms, compute (\\d+) ms");
+        private final ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.swarmnet.agent.ReconcileLoop");
+        private final List<Round> logged = new ArrayList<>();
+
+        record Round(long loggedNanos, long snapshotNanos, long computeNanos) {
+        }
+
+        void attach() {
+            setContext(logger.getLoggerContext());
+            start();
+            logger.addAppender(this);
+            logger.setAdditive(false);
+            logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        }
+
+        void detach() {
+            logger.detachAppender(this);
+            logger.setAdditive(true);
+            logger.setLevel(null);
+            stop();
+        }
+
+        @Override
+        protected void append(ch.qos.logback.classic.spi.ILoggingEvent event) {
+            java.util.regex.Matcher m = ROUND.matcher(event.getFormattedMessage());
+            if (m.find()) {
+                synchronized (this) {
+                    logged.add(new Round(System.nanoTime(), Long.parseLong(m.group(1)) * 1_000_000, Long.parseLong(m.group(2)) * 1_000_000));
+                    notifyAll();
+                }
+            }
+        }
+
+        /** The first round logged after {@code nanos}: the round of an apply that returned then logs once it published. */
+        synchronized Round after(long nanos, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                for (Round r : logged) {
+                    if (r.loggedNanos() - nanos >= 0) {
+                        return r;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("the reconcile loop logged no round within " + timeout);
+                }
+                wait(Math.max(1, left / 1_000_000));
+            }
+        }
     }
 
     /** The agent's datapath, timed: when each desired state was handed over, when its apply returned, and what it did. */
