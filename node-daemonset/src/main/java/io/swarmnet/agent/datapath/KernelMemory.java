@@ -56,7 +56,7 @@ final class KernelMemory {
      */
     Known beforeApply(long now, boolean relist) {
         if (relist) {
-            forget(due(now, List.of()));
+            forget(due(now, List.of(), RELISTS_PER_APPLY));
         }
         return new Known(tables, networks, host);
     }
@@ -73,11 +73,11 @@ final class KernelMemory {
     }
 
     /**
-     * As above; {@code devices} are the pods whose table is known but whose devices an apply changed (those are read
-     * alone, a process each, not the table).
+     * As above, at most {@code atMost} pods' tables; {@code devices} are the pods whose table is known but whose devices an
+     * apply changed (those are read alone, a process each, not the table).
      */
-    Due due(long now, Collection<String> networkNamespaces) {
-        List<PodRef> pods = aged(tableSince, now, RELISTS_PER_APPLY);
+    Due due(long now, Collection<String> networkNamespaces, int atMost) {
+        List<PodRef> pods = aged(tableSince, now, atMost);
         List<String> namespaces = new ArrayList<>(aged(networkSince, now, 1));
         Map<PodRef, KnownVipTable> devices = new HashMap<>();
         boolean applied = version > 0;

@@ -44,6 +44,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private NodeDatapath lastDesired;
     /** Reads, between applies, what {@link KernelMemory} has trusted for long enough (drift repair off the change path). */
     private final ScheduledExecutorService refresher;
+    private static final int RETRIES = 5;
+    private static final java.time.Duration RETRY = java.time.Duration.ofMillis(50);
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
         this(config, locator, java.time.Duration.ofSeconds(30));
@@ -70,30 +72,41 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        // a few entries a tick, each due every relistAfter: 20 pods' tables, a network namespace and the host in about a third of it
+        // one pod's table a tick (or what an apply forgot), each due every relistAfter: 20 pods' tables in two thirds of it
         long tick = Math.max(100, Math.min(1_000, relistAfter.toMillis() / 10));
         refresher.scheduleWithFixedDelay(this::refresh, tick, tick, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
      * Reads what is due for a fresh read without holding up an apply: the reading runs outside the apply's lock, and is
-     * taken only when no apply came between ({@link KernelMemory#refreshed}); else it is tried again next tick. Drift it
-     * finds is repaired by the next apply (at the latest the agent's resync).
+     * taken only when no apply came between ({@link KernelMemory#refreshed}). One pod's table at a time, and a reading
+     * overtaken by an apply is made again after {@link #RETRY}, a few times: with backend changes every few hundred
+     * milliseconds a longer reading would seldom be taken, and what stays due is read by the agent's resync apply, which
+     * a change arriving meanwhile waits for. Drift it finds is repaired by the next apply.
      */
     private void refresh() {
         try {
-            KernelMemory.Due due;
-            List<String> namespaces = reader.ourNetworkNamespaces();
-            synchronized (this) {
-                due = memory.due(System.nanoTime(), namespaces);
+            for (int attempt = 0; attempt < RETRIES; attempt++) {
+                List<String> namespaces = reader.ourNetworkNamespaces();
+                KernelMemory.Due due;
+                synchronized (this) {
+                    due = memory.due(System.nanoTime(), namespaces, 1);
+                }
+                if (due.isEmpty()) {
+                    return;
+                }
+                KernelReader.Reading read = reader.readNow(due.pods(), due.devices(), due.networks(), due.host());
+                boolean taken;
+                synchronized (this) {
+                    taken = memory.refreshed(due, read, System.nanoTime());
+                }
+                if (taken) {
+                    return;
+                }
+                Thread.sleep(RETRY.toMillis());
             }
-            if (due.isEmpty()) {
-                return;
-            }
-            KernelReader.Reading read = reader.readNow(due.pods(), due.devices(), due.networks(), due.host());
-            synchronized (this) {
-                memory.refreshed(due, read, System.nanoTime());
-            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.debug("datapath {}: reading the kernel again failed ({}); the next tick or apply tries again", config.prefix(), e.toString());
         }
