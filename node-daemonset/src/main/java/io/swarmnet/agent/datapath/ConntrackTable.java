@@ -35,10 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ConntrackTable implements AutoCloseable {
 
-    private static final int AF_NETLINK = 16;
     private static final int ENOENT = 2;
     private static final int ENOBUFS = 105;
-    private static final int SO_RCVBUFFORCE = 33;
     private static final int LISTENER_BUFFER = 4 << 20;
     private static final int RECEIVE_BUFFER = 64 * 1024;
 
@@ -204,7 +202,13 @@ public final class ConntrackTable implements AutoCloseable {
 
         /** Opens both sockets on a thread inside the namespace (a socket stays in the namespace it was made in). */
         static Tracker open(NetNamespace namespace, long inode, Duration timeout) throws IOException {
-            int listener = socket(namespace);
+            int listener;
+            try {
+                listener = NetfilterSocket.listen(CtnetlinkMessages.EVENT_GROUPS, LISTENER_BUFFER);
+            } catch (LastErrorException e) {
+                throw new IOException("cannot listen to the connection tracker of " + namespace + " (errno " + e.getErrorCode()
+                        + "); is the nf_conntrack_netlink module loaded?");
+            }
             int requests;
             try {
                 requests = socket(namespace);
@@ -213,20 +217,12 @@ public final class ConntrackTable implements AutoCloseable {
                 throw e;
             }
             try {
-                Memory size = new Memory(4);
-                size.setInt(0, LISTENER_BUFFER);
-                Libc.setsockopt(listener, Libc.SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
-                Memory address = new Memory(12); // struct sockaddr_nl { family, pad, pid, groups }
-                address.clear();
-                address.setShort(0, (short) AF_NETLINK);
-                address.setInt(8, CtnetlinkMessages.EVENT_GROUPS);
-                Libc.bind(listener, address, 12);
                 Libc.setReceiveTimeout(requests, timeout);
             } catch (LastErrorException e) {
                 Libc.close(listener);
                 Libc.close(requests);
-                throw new IOException("cannot listen to the connection tracker of " + namespace + " (errno " + e.getErrorCode()
-                        + "); is the nf_conntrack_netlink module loaded?");
+                throw new IOException("cannot set a receive timeout on a netfilter netlink socket in " + namespace + " (errno "
+                        + e.getErrorCode() + ")");
             }
             return new Tracker(namespace, inode, listener, requests);
         }

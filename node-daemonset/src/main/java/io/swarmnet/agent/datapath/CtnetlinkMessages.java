@@ -15,8 +15,8 @@ import java.util.List;
  */
 final class CtnetlinkMessages {
 
-    private static final int NLMSG_HEADER = 16;
-    private static final int NFGENMSG = 4;
+    static final int NLMSG_HEADER = 16;
+    static final int NFGENMSG = 4;
     static final int NLMSG_ERROR = 2;
     static final int NLMSG_DONE = 3;
     private static final int NLM_F_REQUEST = 0x1;
@@ -36,7 +36,7 @@ final class CtnetlinkMessages {
     private static final int CTA_IP_V4_SRC = 1;
     private static final int CTA_IP_V4_DST = 2;
     private static final int CTA_PROTO_NUM = 1;
-    private static final int NLA_TYPE_MASK = 0x3fff;
+    static final int NLA_TYPE_MASK = 0x3fff;
 
     private CtnetlinkMessages() {
     }
@@ -159,7 +159,8 @@ final class CtnetlinkMessages {
         return number == null || number.remaining() != 1 ? -1 : Byte.toUnsignedInt(number.get(0));
     }
 
-    private static ByteBuffer child(ByteBuffer nested, int type) {
+    /** The payload of the first attribute of {@code type} in a run of attributes, or null (also for nf_tables messages). */
+    static ByteBuffer child(ByteBuffer nested, int type) {
         for (ByteBuffer attribute : attributes(nested)) {
             if ((Short.toUnsignedInt(attribute.getShort(2)) & NLA_TYPE_MASK) == type) {
                 return payload(attribute);
@@ -169,7 +170,7 @@ final class CtnetlinkMessages {
     }
 
     /** Each attribute (header included) of a run of attributes; a malformed length ends the run. */
-    private static List<ByteBuffer> attributes(ByteBuffer run) {
+    static List<ByteBuffer> attributes(ByteBuffer run) {
         List<ByteBuffer> found = new ArrayList<>();
         int position = 0;
         while (position + 4 <= run.limit()) {
@@ -183,11 +184,11 @@ final class CtnetlinkMessages {
         return found;
     }
 
-    private static ByteBuffer payload(ByteBuffer attribute) {
+    static ByteBuffer payload(ByteBuffer attribute) {
         return attribute.slice(4, attribute.limit() - 4).order(ByteOrder.nativeOrder());
     }
 
-    private static int align(int length) {
+    static int align(int length) {
         return (length + 3) & ~3;
     }
 }

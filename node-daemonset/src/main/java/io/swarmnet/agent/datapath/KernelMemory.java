@@ -9,9 +9,12 @@ import io.swarmnet.agent.desired.PodDatapath;
 import io.swarmnet.agent.desired.PodRef;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,9 +25,13 @@ import java.util.Set;
  *
  * <p>Trust is bounded. A device change anywhere (an {@code ip} or {@code bridge} step) or any failure forgets
  * the network namespaces and the host, which the next apply reads again; a failed pod is forgotten at once.
- * Drift made by someone else is found by age: each entry is read again once older than {@code relistAfter},
- * a few per apply ({@link #RELISTS_PER_APPLY} pods, one network namespace) so that repair never stalls a backend
- * change. Nothing is trusted across a restart: a new agent starts with an empty memory.
+ * Drift made by someone else is found by age: each entry is read again once older than {@code relistAfter}, a few at
+ * a time ({@link #RELISTS_PER_APPLY} pods, one network namespace). Not by an apply that brings a change: a listing costs
+ * a 1,000-VIP pod 50–100 ms and a network namespace with 10,000 remote tasks more, which would stand between a backend
+ * change and the kernel. The datapath's refresher reads what is due between applies ({@link #due}, {@link #refreshed}),
+ * and the network namespaces and host an apply forgot, so that the next change finds them known; an apply that brings
+ * no change (the agent's resync, a retry) reads what is due itself. Nothing is trusted across a
+ * restart: a new agent starts with an empty memory.
  */
 final class KernelMemory {
 
@@ -37,19 +44,117 @@ final class KernelMemory {
     private final Map<String, Long> networkSince = new HashMap<>();
     private HostVxlans host;
     private long hostSince;
+    private long version;
 
     KernelMemory(Duration relistAfter) {
         this.relistAfterNanos = relistAfter.toNanos();
     }
 
-    /** Forgets what is due for a fresh read at {@code now} and returns the rest. */
-    Known beforeApply(long now) {
-        forgetAged(tables, tableSince, now, RELISTS_PER_APPLY);
-        forgetAged(networks, networkSince, now, 1);
-        if (host != null && now - hostSince > relistAfterNanos) {
-            host = null;
+    /**
+     * What the next apply may take as known at {@code now}. With {@code relist} (an apply that brings no change) what is
+     * due for a fresh read is forgotten first, so that the apply reads it.
+     */
+    Known beforeApply(long now, boolean relist) {
+        if (relist) {
+            forget(due(now, List.of(), RELISTS_PER_APPLY));
         }
         return new Known(tables, networks, host);
+    }
+
+    /**
+     * Entries read (or written) longer than {@code relistAfter} ago, the oldest first, as many as one relisting reads;
+     * those of {@code networkNamespaces} (ours in the kernel) and the host not known at all since an apply forgot them
+     * (after it changed devices); and the memory's version, which every apply and every forgetting moves on.
+     */
+    record Due(List<PodRef> pods, Map<PodRef, KnownVipTable> devices, List<String> networks, boolean host, long version) {
+        boolean isEmpty() {
+            return pods.isEmpty() && devices.isEmpty() && networks.isEmpty() && !host;
+        }
+    }
+
+    /**
+     * As above, at most {@code atMost} pods' tables; {@code devices} are the pods whose table is known but whose devices an
+     * apply changed (those are read alone, a process each, not the table).
+     */
+    Due due(long now, Collection<String> networkNamespaces, int atMost) {
+        List<PodRef> pods = aged(tableSince, now, atMost);
+        List<String> namespaces = new ArrayList<>(aged(networkSince, now, 1));
+        Map<PodRef, KnownVipTable> devices = new HashMap<>();
+        boolean applied = version > 0;
+        if (applied) {
+            networkNamespaces.stream().filter(n -> !networks.containsKey(n) && !namespaces.contains(n)).forEach(namespaces::add);
+            tables.forEach((pod, known) -> {
+                if (known.links() == null && !pods.contains(pod)) {
+                    devices.put(pod, known);
+                }
+            });
+        }
+        return new Due(pods, devices, namespaces, host != null ? now - hostSince > relistAfterNanos : applied, version);
+    }
+
+    private void forget(Due due) {
+        due.pods().forEach(pod -> {
+            tables.remove(pod);
+            tableSince.remove(pod);
+        });
+        due.networks().forEach(namespace -> {
+            networks.remove(namespace);
+            networkSince.remove(namespace);
+        });
+        if (due.host()) {
+            host = null;
+        }
+        version++;
+    }
+
+    /**
+     * Takes what the refresher read of {@code due}, unless an apply or a forgetting came between (then the reading may be
+     * older than what the memory holds, and the refresher tries again later): an entry read as remembered is trusted for
+     * another {@code relistAfter}; one that differs (drift) is remembered as read, and the next apply plans its repair
+     * from it. Returns whether the reading was taken.
+     */
+    boolean refreshed(Due due, KernelReader.Reading read, long now) {
+        if (due.version() != version) {
+            return false;
+        }
+        for (PodRef pod : due.pods()) {
+            if (refreshedPod(pod, read.pods().get(pod))) {
+                tableSince.put(pod, now);
+            }
+        }
+        due.devices().keySet().forEach(pod -> refreshedPod(pod, read.pods().get(pod)));
+        for (String namespace : due.networks()) {
+            NetworkNamespaceState state = read.networks().get(namespace);
+            if (state != null) {
+                // an equal reading keeps the remembered object: the planner recognises it by identity
+                if (!state.equals(networks.get(namespace))) {
+                    networks.put(namespace, state);
+                }
+                networkSince.put(namespace, now);
+            }
+        }
+        if (due.host() && read.host() != null) {
+            if (!read.host().equals(host)) {
+                host = read.host();
+            }
+            hostSince = now;
+        }
+        return true;
+    }
+
+    /** Takes a pod's reading: its table and devices as read, keeping the remembered table when equal (the planner knows it). */
+    private boolean refreshedPod(PodRef pod, PodNamespaceState state) {
+        KnownVipTable known = tables.get(pod);
+        Path path = state == null ? null : state.namespace().enterPath().orElse(null);
+        if (known == null || path == null) {
+            return false; // not found: the next apply reports it
+        }
+        if (!known.namespace().equals(path) || !known.table().equals(state.vips())) {
+            tables.put(pod, new KnownVipTable(path, state.vips(), state.links()));
+        } else if (!state.links().equals(known.links())) {
+            tables.put(pod, new KnownVipTable(path, known.table(), state.links()));
+        }
+        return true;
     }
 
     /** How many pods the next read lists in full, of {@code pods}. */
@@ -59,6 +164,7 @@ final class KernelMemory {
 
     /** Reading failed: nothing read may be trusted. */
     void forgetAll() {
+        version++;
         tables.clear();
         tableSince.clear();
         forgetNetworksAndHost();
@@ -69,6 +175,7 @@ final class KernelMemory {
      * {@code failed} says whether anything failed (then only pods that did not fail are kept).
      */
     void afterApply(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures, boolean failed, long now) {
+        version++;
         Set<PodRef> touchedPods = new HashSet<>();
         boolean devicesChanged = false;
         for (Plan.Phase phase : plan.phases()) {
@@ -127,12 +234,8 @@ final class KernelMemory {
         host = null;
     }
 
-    private <K> void forgetAged(Map<K, ?> entries, Map<K, Long> since, long now, int atMost) {
-        since.entrySet().stream().filter(e -> now - e.getValue() > relistAfterNanos)
-                .sorted(Map.Entry.comparingByValue(Comparator.naturalOrder())).limit(atMost).map(Map.Entry::getKey).toList()
-                .forEach(key -> {
-                    entries.remove(key);
-                    since.remove(key);
-                });
+    private <K> List<K> aged(Map<K, Long> since, long now, int atMost) {
+        return since.entrySet().stream().filter(e -> now - e.getValue() > relistAfterNanos)
+                .sorted(Map.Entry.comparingByValue(Comparator.naturalOrder())).limit(atMost).map(Map.Entry::getKey).toList();
     }
 }

@@ -106,6 +106,26 @@ public final class KernelReader {
         return new ActualNode(host.ours(), networks, podStates, missing, host.foreign());
     }
 
+    /** What {@link #readNow} read: the pods found (by ref), the network namespaces, the host's VXLAN devices (null: not asked). */
+    public record Reading(Map<PodRef, PodNamespaceState> pods, Map<String, NetworkNamespaceState> networks, HostVxlans host) {
+    }
+
+    /**
+     * Reads exactly {@code pods}, the devices (not the table) of {@code devices}, {@code networkNamespaces} and, if
+     * {@code host}, the host's VXLAN devices, on the calling thread: the datapath's refresher, which must not take the
+     * pool's threads from an apply.
+     */
+    public Reading readNow(Collection<PodRef> pods, Map<PodRef, KnownVipTable> devices, Collection<String> networkNamespaces,
+            boolean host) {
+        Map<PodRef, PodNamespaceState> states = new java.util.HashMap<>();
+        pods.forEach(pod -> readPod(pod, null, states, new java.util.HashMap<>()));
+        devices.forEach((pod, known) -> readPod(pod, new KnownVipTable(known.namespace(), known.table(), null), states,
+                new java.util.HashMap<>()));
+        Map<String, NetworkNamespaceState> networks = new java.util.HashMap<>();
+        networkNamespaces.forEach(namespace -> networks.put(namespace, readNetwork(namespace)));
+        return new Reading(states, networks, host ? readHost() : null);
+    }
+
     private HostVxlans readHost() {
         List<LinkState> ours = new ArrayList<>();
         List<LinkState> foreign = new ArrayList<>();

@@ -9,9 +9,11 @@ import io.swarmnet.agent.netns.PodNamespaceLocator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -38,6 +40,12 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private final Set<PodRef> previousPods = new HashSet<>();
     private volatile Plan lastPlan;
     private final KernelMemory memory;
+    /** The desired state of the latest apply: an apply of the same one brings no change (a resync, a retry). */
+    private NodeDatapath lastDesired;
+    /** Reads, between applies, what {@link KernelMemory} has trusted for long enough (drift repair off the change path). */
+    private final ScheduledExecutorService refresher;
+    private static final int RETRIES = 5;
+    private static final java.time.Duration RETRY = java.time.Duration.ofMillis(50);
 
     public LinuxDatapath(DatapathConfig config, PodNamespaceLocator locator) {
         this(config, locator, java.time.Duration.ofSeconds(30));
@@ -59,6 +67,49 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
         this.memory = new KernelMemory(relistAfter);
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "datapath-" + config.prefix() + "-refresh");
+            t.setDaemon(true);
+            return t;
+        });
+        // one pod's table a tick (or what an apply forgot), each due every relistAfter: 20 pods' tables in two thirds of it
+        long tick = Math.max(100, Math.min(1_000, relistAfter.toMillis() / 10));
+        refresher.scheduleWithFixedDelay(this::refresh, tick, tick, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Reads what is due for a fresh read without holding up an apply: the reading runs outside the apply's lock, and is
+     * taken only when no apply came between ({@link KernelMemory#refreshed}). One pod's table at a time, and a reading
+     * overtaken by an apply is made again after {@link #RETRY}, a few times: with backend changes every few hundred
+     * milliseconds a longer reading would seldom be taken, and what stays due is read by the agent's resync apply, which
+     * a change arriving meanwhile waits for. Drift it finds is repaired by the next apply.
+     */
+    private void refresh() {
+        try {
+            for (int attempt = 0; attempt < RETRIES; attempt++) {
+                List<String> namespaces = reader.ourNetworkNamespaces();
+                KernelMemory.Due due;
+                synchronized (this) {
+                    due = memory.due(System.nanoTime(), namespaces, 1);
+                }
+                if (due.isEmpty()) {
+                    return;
+                }
+                KernelReader.Reading read = reader.readNow(due.pods(), due.devices(), due.networks(), due.host());
+                boolean taken;
+                synchronized (this) {
+                    taken = memory.refreshed(due, read, System.nanoTime());
+                }
+                if (taken) {
+                    return;
+                }
+                Thread.sleep(RETRY.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.debug("datapath {}: reading the kernel again failed ({}); the next tick or apply tries again", config.prefix(), e.toString());
+        }
     }
 
     public DatapathConfig config() {
@@ -100,7 +151,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         pods.addAll(previousPods);
         ActualNode actual;
         long started = System.nanoTime();
-        KernelReader.Known known = memory.beforeApply(started);
+        // an apply that brings a change reads nothing it knows, however old: what is due waits for the refresher
+        KernelReader.Known known = memory.beforeApply(started, desired.equals(lastDesired));
+        lastDesired = desired;
         int listed = memory.unknownPods(pods);
         try {
             actual = reader.read(pods, known);
@@ -171,6 +224,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
 
     @Override
     public void close() {
+        refresher.shutdownNow();
         pool.shutdownNow();
         conntrack.close();
         tools.close();

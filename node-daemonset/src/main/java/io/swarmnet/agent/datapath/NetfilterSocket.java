@@ -18,6 +18,7 @@ final class NetfilterSocket {
     private static final int SOCK_RAW = 3;
     private static final int NETLINK_NETFILTER = 12;
     private static final int RECEIVE_BUFFER = 64 * 1024;
+    private static final int SO_RCVBUFFORCE = 33;
     private static final int ANSWER_WAIT_MILLIS = 5_000;
 
     private NetfilterSocket() {
@@ -26,6 +27,28 @@ final class NetfilterSocket {
     /** A netfilter netlink socket in the calling thread's namespace (nf_tables, ctnetlink). */
     static int open() throws LastErrorException {
         return Libc.socket(AF_NETLINK, SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_NETFILTER);
+    }
+
+    /**
+     * A netfilter netlink socket in the calling thread's namespace that receives the kernel's announcements to the
+     * multicast {@code groups} (a bit mask: group N is bit N-1), into a receive buffer of {@code bytes}.
+     */
+    static int listen(int groups, int bytes) throws LastErrorException {
+        int fd = open();
+        try {
+            Memory size = new Memory(4);
+            size.setInt(0, bytes);
+            Libc.setsockopt(fd, Libc.SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
+            Memory address = new Memory(12); // struct sockaddr_nl { family, pad, pid, groups }
+            address.clear();
+            address.setShort(0, (short) AF_NETLINK);
+            address.setInt(8, groups);
+            Libc.bind(fd, address, 12);
+            return fd;
+        } catch (LastErrorException e) {
+            Libc.close(fd);
+            throw e;
+        }
     }
 
     /** Sends {@code batch} and reads the kernel's answers into an outcome as {@code nft -f -} would report it. */

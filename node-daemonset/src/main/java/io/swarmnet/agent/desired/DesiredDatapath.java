@@ -90,8 +90,8 @@ public final class DesiredDatapath {
         private final Map<NetworkKey, List<Member>> members = new HashMap<>();
         /** Gateway and virtual IPs of each network, with who holds them. */
         private final Map<NetworkKey, Map<IpAddress, List<String>>> reserved = new HashMap<>();
-        /** Addresses of live tasks on each network, with the pods holding them. */
-        private final Map<NetworkKey, Map<IpAddress, List<String>>> taskHolders = new HashMap<>();
+        /** Addresses of live tasks on each network, with the pods holding them (named only when two do). */
+        private final Map<NetworkKey, Map<IpAddress, List<PodRef>>> taskHolders = new HashMap<>();
 
         private record Member(TaskInfo task, IpAddress address) {
         }
@@ -170,9 +170,9 @@ public final class DesiredDatapath {
                 }
                 task.addresses().forEach((networkName, address) -> {
                     NetworkKey key = NetworkKey.resolve(task.pod().namespace(), networkName);
-                    Map<IpAddress, List<String>> held = admitted(key, task.pod().namespace()) ? taskHolders.get(key) : null;
+                    Map<IpAddress, List<PodRef>> held = admitted(key, task.pod().namespace()) ? taskHolders.get(key) : null;
                     if (held != null) {
-                        held.computeIfAbsent(address, a -> new ArrayList<>()).add("pod " + task.pod());
+                        held.computeIfAbsent(address, a -> new ArrayList<>(1)).add(task.pod());
                         members.computeIfAbsent(key, k -> new ArrayList<>()).add(new Member(task, address));
                     }
                 });
@@ -195,9 +195,9 @@ public final class DesiredDatapath {
             if (reservedBy != null) {
                 return Optional.of("is " + String.join(" and ", reservedBy));
             }
-            List<String> held = taskHolders.get(network.key()).getOrDefault(address, List.of());
+            List<PodRef> held = taskHolders.get(network.key()).getOrDefault(address, List.of());
             if (held.size() > 1) {
-                return Optional.of("is also used by " + String.join(" and ", held));
+                return Optional.of("is also used by " + String.join(" and ", held.stream().map(pod -> "pod " + pod).toList()));
             }
             return Optional.empty();
         }

@@ -48,6 +48,29 @@ class ClusterSnapshotReaderTest {
     }
 
     @Test
+    void tasksAreInPodOrderWhateverOrderTheInformerListsThemInFromRoundToRound() {
+        List<Pod> pods = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Pod pod = task("web-" + i, "web").on("n1").address("net", "10.0.9." + (10 + i)).build();
+            pod.getMetadata().setResourceVersion("1");
+            pods.add(pod);
+        }
+        java.util.Random random = new java.util.Random(3);
+        for (int round = 0; round < 5; round++) {
+            java.util.Collections.shuffle(pods, random);
+            if (round == 3) {
+                Pod late = task("web-05", "web").on("n1").address("net", "10.0.9.200").build(); // new, sorts among the others
+                late.getMetadata().setResourceVersion("1");
+                pods.add(late);
+                pods.remove(7);
+            }
+            ClusterSnapshot snapshot = reader.read(pods, List.of(), networks, List.of());
+            assertThat(snapshot.tasks()).as("round %d", round).isEqualTo(ClusterSnapshot.of(pods, List.of(), networks, List.of()).tasks());
+            assertThat(snapshot.tasks()).extracting(t -> t.pod().name()).isSortedAccordingTo(java.util.Comparator.naturalOrder());
+        }
+    }
+
+    @Test
     void unchangedVipRulesAreSharedWithThePreviousResult() {
         var services = List.of(service("web").network("net").vip("net", "10.0.9.2").build());
         var pods = List.of(task("web-1", "web").on("n1").address("net", "10.0.9.3").ready().build(),

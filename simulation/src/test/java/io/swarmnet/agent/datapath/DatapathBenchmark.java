@@ -221,11 +221,11 @@ class DatapathBenchmark {
         return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> b.getCollectionTime()).sum();
     }
 
-    private static long median(long[] sorted) {
+    static long median(long[] sorted) {
         return sorted.length == 0 ? 0 : sorted[sorted.length / 2];
     }
 
-    private static long percentile(long[] sorted, int p) {
+    static long percentile(long[] sorted, int p) {
         return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * p / 100.0) - 1)];
     }
 

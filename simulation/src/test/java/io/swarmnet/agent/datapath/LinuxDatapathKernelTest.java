@@ -355,6 +355,32 @@ class LinuxDatapathKernelTest {
         }
     }
 
+    @Test
+    void aBackendChangeListsNoTableAndRepairsDriftTheRefresherFoundBetweenApplies() throws Exception {
+        Topology.Network net = clientAndTwoBackends("fresh", 4113, "10.213.0");
+        Duration trust = Duration.ofSeconds(1);
+        try (LinuxDatapath node1 = cluster.datapath(cluster.node(1), trust)) {
+            assertThat(node1.apply(topology.desired(nodes.get(0))).changes()).as("a new datapath finds node 1 converged").isZero();
+            // someone removes the network namespace's neighbour entries; what was read is due again meanwhile
+            KernelNames names = new KernelNames(cluster.node(1).datapathPrefix());
+            io.swarmnet.api.net.Vni vni = new io.swarmnet.api.net.Vni(4113);
+            KernelTools.Result flush = cluster.execOnNode(cluster.node(1), "ip", "netns", "exec", names.networkNamespace(vni),
+                    "ip", "neigh", "flush", "dev", names.vxlan(vni), "nud", "permanent");
+            assertThat(flush.ok()).as(flush.describe()).isTrue();
+            sleep(3 * trust.toMillis());
+
+            // a backend leaves: its apply lists nothing, and repairs what the refresher read between the applies
+            topology.service("fresh", net, "10.213.0.2", List.of(pod("b-2")));
+            ApplyReport change = node1.apply(topology.desired(nodes.get(0)));
+            assertThat(change.complete()).as("%s", change).isTrue();
+            assertThat(node1.lastTimings().tablesListed()).as("pod tables listed by the change's apply").isZero();
+            assertThat(node1.lastPlan().lines(Plan.Tool.NFT)).isNotEmpty();
+            assertThat(node1.lastPlan().lines(Plan.Tool.IP)).as("the neighbours put back").anyMatch(l -> l.contains("neigh"));
+            KernelTools.Result ping = cluster.exec(pods.get(pod("client")), "busybox", "ping", "-c", "1", "-W", "2", "10.213.0.22");
+            assertThat(ping.ok()).as(ping.describe()).isTrue();
+        }
+    }
+
     /*
      * Internal networks. The overlay itself never forwards anywhere (the network namespace holds no route beyond the
      * subnet), so the way out of a network is a task that routes: here a "router" task with forwarding on and a link

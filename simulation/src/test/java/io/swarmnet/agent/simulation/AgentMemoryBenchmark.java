@@ -1,25 +1,9 @@
 package io.swarmnet.agent.simulation;
 
-import static io.swarmnet.agent.ClusterObjects.address;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodIP;
-import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.swarmnet.agent.ClusterObjects;
-import io.swarmnet.api.contract.TaskAddresses;
-import io.swarmnet.api.net.IpAddress;
-import io.swarmnet.api.service.SwarmService;
-import io.swarmnet.operator.service.AttachWait;
-import io.swarmnet.operator.service.TaskPod;
-import io.swarmnet.operator.service.TaskSlot;
-import io.swarmnet.operator.service.TemplateHash;
 import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -33,9 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -63,49 +44,20 @@ class AgentMemoryBenchmark {
     static final int TASKS = Integer.getInteger("bench.tasks", 10);
     static final int NODES = Integer.getInteger("bench.nodes", 10);
     static final int CHANGES = 100;
-    static final Path REPOSITORY = Path.of("..").toAbsolutePath().normalize();
+    static final Path REPOSITORY = OperatorShapedTasks.REPOSITORY;
 
     @Test
     void residentSetWithTenThousandTasks() throws Exception {
         try (SandboxApiServer api = SandboxApiServer.start()) {
             KubernetesClient client = api.client();
+            List<OperatorShapedTasks.Node> nodes = new ArrayList<>();
             for (int n = 1; n <= NODES; n++) {
-                client.resource(ClusterObjects.node("n" + n, "192.0.2." + n)).create();
+                nodes.add(new OperatorShapedTasks.Node("n" + n, "192.0.2." + n));
             }
-            ClusterObjects.createWithStatus(client, ClusterObjects.network("net").allocated("10.0.0.0/16", "10.0.0.1", 4097).build());
-            SwarmService example = Serialization.unmarshal(Files.readString(REPOSITORY.resolve("examples/my-web.yaml")), SwarmService.class);
-            AttachWait attachWait = new AttachWait("swarmnet/swarmnet:0.1.0", "IfNotPresent", AttachWait.DEFAULT_TIMEOUT);
-            long setup = System.nanoTime();
-            ExecutorService writers = Executors.newFixedThreadPool(8);
-            List<Future<?>> writes = new ArrayList<>();
-            List<String> local = new ArrayList<>();
-            int next = 2;
-            for (int s = 0; s < SERVICES; s++) {
-                SwarmService built = ClusterObjects.service("svc-" + s).network("net").vip("net", address(next++)).build();
-                built.getSpec().setTemplate(example.getSpec().getTemplate());
-                built.getSpec().setReplicas(TASKS);
-                SwarmService service = ClusterObjects.createWithStatus(client, built);
-                String hash = TemplateHash.of(service.getSpec().getTemplate(), List.of("net"));
-                for (int t = 0; t < TASKS; t++) {
-                    String podName = "svc-" + s + "-" + (t + 1);
-                    int node = 1 + (s * TASKS + t) % NODES;
-                    IpAddress address = IpAddress.parse(address(next++));
-                    Pod pod = TaskPod.desired(service, TaskSlot.replicated(t + 1), null, podName, hash,
-                            new TaskAddresses(Map.of("net", address)), "cluster.local", attachWait);
-                    pod.getSpec().setNodeName("n" + node);
-                    pod.setStatus(kubeletStatus(podName, "192.0.2." + node));
-                    if (node == 1) {
-                        local.add(podName);
-                    }
-                    writes.add(writers.submit(() -> ClusterObjects.createPod(client, pod)));
-                }
-            }
-            for (Future<?> write : writes) {
-                write.get();
-            }
-            writers.shutdown();
+            OperatorShapedTasks.Written written = OperatorShapedTasks.write(client, nodes, SERVICES, TASKS, (s, t) -> (s * TASKS + t) % NODES);
+            List<String> local = written.tasks().stream().filter(t -> t.node().equals(nodes.get(0))).map(OperatorShapedTasks.Task::name).toList();
             System.out.printf(Locale.ROOT, "setup: %d services, %d task pods over %d nodes written in %d ms; %d on the agent's node%n",
-                    SERVICES, SERVICES * TASKS, NODES, (System.nanoTime() - setup) / 1_000_000, local.size());
+                    SERVICES, SERVICES * TASKS, NODES, written.millis(), local.size());
 
             List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -130,10 +82,7 @@ class AgentMemoryBenchmark {
                 // backend changes: local tasks' containers turn not ready, one write each
                 long changes = System.nanoTime();
                 for (int i = 0; i < CHANGES; i++) {
-                    // a merge on the condition's type, as a kubelet's write would be: no conflict with the agent's own condition writes
-                    client.pods().inNamespace(ClusterObjects.NS).withName(local.get(i * local.size() / CHANGES)).subresource("status")
-                            .patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
-                                    "{\"status\":{\"conditions\":[{\"type\":\"ContainersReady\",\"status\":\"False\"}]}}");
+                    OperatorShapedTasks.reportReadiness(client, local.get(i * local.size() / CHANGES), false);
                 }
                 try {
                     awaitState(in, out, local.size(), SERVICES * TASKS - CHANGES, Duration.ofMinutes(3));
@@ -273,34 +222,5 @@ class AgentMemoryBenchmark {
         double peakMb() {
             return peakKb * 1024 / 1e6;
         }
-    }
-
-    /** The status a kubelet writes for a running task: phase, conditions, addresses, both containers' states. */
-    private static PodStatus kubeletStatus(String podName, String hostIp) {
-        PodStatus status = ClusterObjects.task(podName, "unused").ready().build().getStatus();
-        String podIp = "172.16." + (Math.abs(podName.hashCode()) % 250) + "." + (1 + Math.abs(podName.hashCode() / 250) % 250);
-        status.setHostIP(hostIp);
-        status.setPodIP(podIp);
-        status.setPodIPs(List.of(new PodIP(podIp)));
-        status.setQosClass("BestEffort");
-        status.setStartTime("2026-12-05T10:00:00Z");
-        status.setInitContainerStatuses(List.of(container(AttachWait.CONTAINER_NAME, "swarmnet/swarmnet:0.1.0", false)));
-        status.setContainerStatuses(List.of(container("nginx", "docker.io/library/nginx:1.27", true)));
-        return status;
-    }
-
-    private static ContainerStatus container(String name, String image, boolean running) {
-        ContainerStatusBuilder b = new ContainerStatusBuilder().withName(name).withImage(image)
-                .withImageID(image + "@sha256:" + "0123456789abcdef".repeat(4))
-                .withContainerID("containerd://" + "fedcba9876543210".repeat(4)).withRestartCount(0).withReady(running)
-                .withStarted(running);
-        if (running) {
-            b.withNewState().withNewRunning().withStartedAt("2026-12-05T10:00:02Z").endRunning().endState();
-        } else {
-            b.withNewState().withNewTerminated().withExitCode(0).withReason("Completed").withStartedAt("2026-12-05T10:00:00Z")
-                    .withFinishedAt("2026-12-05T10:00:01Z").withContainerID("containerd://" + "0123456789abcdef".repeat(4))
-                    .endTerminated().endState();
-        }
-        return b.build();
     }
 }
