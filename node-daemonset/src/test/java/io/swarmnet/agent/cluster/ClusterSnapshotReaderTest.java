@@ -1,16 +1,10 @@
 package io.swarmnet.agent.cluster;
 
 import static io.swarmnet.agent.ClusterObjects.network;
-import static io.swarmnet.agent.ClusterObjects.node;
-import static io.swarmnet.agent.ClusterObjects.service;
 import static io.swarmnet.agent.ClusterObjects.task;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.swarmnet.agent.desired.DesiredDatapath;
-import io.swarmnet.agent.desired.DesiredState;
-import io.swarmnet.agent.desired.NodeFacts;
-import io.swarmnet.api.net.IpAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -41,20 +35,5 @@ class ClusterSnapshotReaderTest {
             assertThat(snapshot.tasks()).as("round %d", round).isEqualTo(ClusterSnapshot.of(pods, List.of(), networks, List.of()).tasks());
             assertThat(snapshot.tasks()).extracting(t -> t.pod().name()).isSortedAccordingTo(java.util.Comparator.naturalOrder());
         }
-    }
-
-    @Test
-    void unchangedVipRulesAreSharedWithThePreviousResult() {
-        var services = List.of(service("web").network("net").vip("net", "10.0.9.2").build());
-        var pods = List.of(task("web-1", "web").on("n1").address("net", "10.0.9.3").ready().build(),
-                task("web-2", "web").on("n1").address("net", "10.0.9.4").ready().build());
-        var nodes = List.of(node("n1", "192.0.2.1"));
-        NodeFacts n1 = new NodeFacts("n1", IpAddress.parse("192.0.2.1"), 1500);
-
-        DesiredState first = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), n1);
-        DesiredState second = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), n1, first.datapath());
-
-        assertThat(second.datapath()).isEqualTo(first.datapath());
-        assertThat(second.datapath().pods().get(1).vips()).isSameAs(first.datapath().pods().get(0).vips());
     }
 }
