@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.swarmnet.agent.ClusterObjects;
+import io.swarmnet.agent.NodeAgent;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.IpAddress;
@@ -153,8 +154,9 @@ class ParsedStoreTest {
 
     @Test
     void theAgentsInformersKeepWhatTheyRead() throws Exception {
-        try (SandboxApiServer api = SandboxApiServer.start()) {
-            KubernetesClient client = api.client();
+        try (SandboxApiServer api = SandboxApiServer.start();
+             // as the DaemonSet's agent builds its client: watch events read as the watched kinds only
+             KubernetesClient client = NodeAgent.clientBuilder().withConfig(api.client().getConfiguration()).build()) {
             ClusterObjects.createPod(client, fullTask("web-1", "n1", "10.0.9.3"));
             ClusterObjects.createPod(client, attachedPod("client-1").on("n1").address("net", "10.0.9.9").ready().build());
             // a task that joined attachable networks too: both informers see it, the snapshot lists it once
