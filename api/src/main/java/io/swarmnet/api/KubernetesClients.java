@@ -1,6 +1,8 @@
 package io.swarmnet.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
@@ -10,6 +12,7 @@ import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 /**
  * Where the operator and the node agent get their Kubernetes clients: fabric8 on the JDK's own HTTP client.
@@ -51,5 +54,18 @@ public final class KubernetesClients {
     /** A builder configured from the environment (in-cluster service account or kubeconfig), on the JDK HTTP client. */
     public static KubernetesClientBuilder builder() {
         return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory());
+    }
+
+    /**
+     * A builder as {@link #builder()} for a client that reads the object of a watch event only as one of {@code kinds} (any
+     * other kind as a {@link io.fabric8.kubernetes.api.model.GenericKubernetesResource}); typed reads (lists, gets, patches)
+     * are unaffected. Otherwise fabric8 registers every KubernetesResource class on the class path when the first watch event
+     * arrives: it loads some 800 classes of every API group, megabytes of class metadata for a process that watches a
+     * few kinds (the node agent).
+     */
+    public static KubernetesClientBuilder builder(List<Class<? extends KubernetesResource>> kinds) {
+        KubernetesSerialization serialization = new KubernetesSerialization(new ObjectMapper(), false);
+        kinds.forEach(serialization::registerKubernetesResource);
+        return builder().withKubernetesSerialization(serialization);
     }
 }

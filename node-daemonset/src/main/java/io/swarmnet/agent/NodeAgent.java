@@ -1,8 +1,12 @@
 package io.swarmnet.agent;
 
 import ch.qos.logback.classic.Level;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.agent.cluster.ClusterPublisher;
 import io.swarmnet.agent.cluster.ClusterWatch;
@@ -19,9 +23,12 @@ import io.swarmnet.agent.netns.PodNamespaceLocator;
 import io.swarmnet.agent.netns.ProcPodNamespaceLocator;
 import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.api.network.OverlayNetwork;
+import io.swarmnet.api.service.SwarmService;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
@@ -69,7 +76,7 @@ public final class NodeAgent implements AutoCloseable {
                 current.markDirty();
             }
         };
-        this.watch = new ClusterWatch(client, markDirty);
+        this.watch = new ClusterWatch(client, node, markDirty);
         this.encryption = config.encryption().map(e -> new NodeEncryption(client, node, e, markDirty)).orElse(null);
         this.dns = config.dns().map(d -> new NodeDns(d, locator)).orElse(null);
         this.loop = new ReconcileLoop(config, watch, datapath, new ClusterPublisher(client, watch, node, Clock.systemUTC()),
@@ -187,6 +194,18 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * The kinds the agent watches (ClusterWatch's informers, the encryption key Secret's): the only ones its client reads
+     * watch events as, see {@link KubernetesClients#builder(List)}.
+     */
+    static final List<Class<? extends KubernetesResource>> WATCHED_KINDS = List.of(Pod.class, Node.class, Secret.class,
+            SwarmService.class, OverlayNetwork.class);
+
+    /** A client builder as the DaemonSet's agent uses it (configured from the environment unless given a config). */
+    public static KubernetesClientBuilder clientBuilder() {
+        return KubernetesClients.builder(WATCHED_KINDS).withHttpClientFactory(new HttpWorkers());
+    }
+
     /** The DaemonSet entry point; configuration from the environment, see {@link AgentEnvironment}. */
     public static void main(String[] args) throws Exception {
         AgentEnvironment env = AgentEnvironment.parse(System.getenv());
@@ -194,7 +213,7 @@ public final class NodeAgent implements AutoCloseable {
         // one agent per node at a time: the pod this one replaces (a rollout with surge) keeps its agent until this pod
         // is ready, and its probes are answered by that agent on the host network meanwhile
         HealthEndpoint.awaitFree(env.httpPort(), PREDECESSOR_WAIT);
-        KubernetesClient client = KubernetesClients.builder().build();
+        KubernetesClient client = clientBuilder().build();
         IpAddress address = env.underlayAddress().orElseGet(() -> internalIp(client, env.nodeName()));
         OptionalInt measured = env.underlayMtu().isPresent() ? env.underlayMtu() : UnderlayInterface.mtuOf(address);
         if (measured.isEmpty()) {

@@ -59,9 +59,9 @@ public final class ClusterObjects {
         return client.resource(created).updateStatus();
     }
 
-    /** The {@code index}-th address of 10.0.0.0/16, for benchmarks that number thousands of tasks and VIPs. */
+    /** The {@code index}-th address of 10.0.0.0/12, for benchmarks that number thousands of tasks and VIPs. */
     public static String address(int index) {
-        return "10.0." + (index / 256) + "." + (index % 256);
+        return "10." + (index >> 16) + "." + ((index >> 8) & 255) + "." + (index & 255);
     }
 
     public static Node node(String name, String internalIp) {

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -92,22 +90,14 @@ public final class ClusterPublisher {
         for (Map.Entry<PodRef, AttachedCondition> entry : wanted.entrySet()) {
             PodRef ref = entry.getKey();
             AttachedCondition condition = entry.getValue();
-            Pod pod = watch.pod(ref.namespace(), ref.name()).orElse(null);
-            if (pod == null || !Objects.equals(pod.getMetadata().getUid(), ref.uid())) {
+            CachedPod pod = watch.pod(ref.namespace(), ref.name()).orElse(null);
+            if (pod == null || !Objects.equals(pod.ref().uid(), ref.uid())) {
                 continue; // gone, or replaced by a pod of the same name
             }
-            List<PodCondition> conditions = pod.getStatus() == null || pod.getStatus().getConditions() == null ? List.of()
-                    : pod.getStatus().getConditions();
-            int index = -1;
-            for (int i = 0; i < conditions.size(); i++) {
-                if (SwarmnetKeys.CONDITION_ATTACHED.equals(conditions.get(i).getType())) {
-                    index = i;
-                }
-            }
-            PodCondition current = index < 0 ? null : conditions.get(index);
-            if (current != null && condition.status().equals(current.getStatus())
-                    && Objects.equals(condition.reason(), current.getReason())
-                    && Objects.equals(condition.message(), current.getMessage())) {
+            CachedPod.ConditionSeen current = pod.attachedCondition().orElse(null);
+            if (current != null && condition.status().equals(current.status())
+                    && Objects.equals(condition.reason(), current.reason())
+                    && Objects.equals(condition.message(), current.message())) {
                 writtenConditions.remove(ref.uid());
                 continue;
             }
@@ -177,19 +167,19 @@ public final class ClusterPublisher {
      * wrote meanwhile and however stale our cache is (as the kubelet's own status updates do). The RBAC role grants
      * patch, not update, on pods/status.
      */
-    private void patchCondition(Pod pod, PodCondition current, AttachedCondition condition) {
+    private void patchCondition(CachedPod pod, CachedPod.ConditionSeen current, AttachedCondition condition) {
         ObjectNode value = JSON.createObjectNode();
         value.put("type", SwarmnetKeys.CONDITION_ATTACHED);
         value.put("status", condition.status());
         value.put("reason", condition.reason());
         value.put("message", condition.message());
-        boolean statusChanged = current == null || !condition.status().equals(current.getStatus());
-        value.put("lastTransitionTime", statusChanged || current.getLastTransitionTime() == null
+        boolean statusChanged = current == null || !condition.status().equals(current.status());
+        value.put("lastTransitionTime", statusChanged || current.lastTransitionTime() == null
                 ? Instant.now(clock).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()
-                : current.getLastTransitionTime());
+                : current.lastTransitionTime());
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("status").putArray("conditions").add(value);
-        Patches.send(client, pod, "status", PatchType.STRATEGIC_MERGE, patch.toString());
+        Patches.send(client, pod.reference(), "status", PatchType.STRATEGIC_MERGE, patch.toString());
     }
 
     private boolean publishNodeState(NodeNetworkStates states) {

@@ -47,15 +47,18 @@ public record ClusterSnapshot(Map<NetworkKey, NetworkInfo> networks, Map<Service
         return Collections.unmodifiableMap(sorted);
     }
 
-    /** Parses the objects the informers hold; never throws on a malformed object, it becomes a problem. */
+    /** Parses whole objects (tests and tools; the agent's informers keep pods and services already read, see {@link #reader()}). */
     public static ClusterSnapshot of(Collection<Pod> pods, Collection<SwarmService> services,
             Collection<OverlayNetwork> networks, Collection<Node> nodes) {
-        return new SnapshotParser().parse(pods, services, networks, nodes);
+        PodParser parser = new PodParser(null);
+        return new SnapshotParser().parse(pods.stream().map(parser::read).toList(), services.stream().map(ServiceParser::read).toList(),
+                networks, nodes);
     }
 
     /**
-     * A parser for repeated snapshots of the same informers: a pod whose resourceVersion has not changed since
-     * the previous snapshot is not parsed again (thousands of address annotations per round otherwise).
+     * A reader of repeated snapshots of the same informers, whose stores hold pods and services already read
+     * ({@link PodParser}, {@link ServiceParser}): it hands the tasks to each snapshot in the previous one's order, so that
+     * sorting thousands of them costs little. Never throws; a malformed object becomes a problem.
      */
     public static Reader reader() {
         return new Reader();
@@ -68,7 +71,7 @@ public record ClusterSnapshot(Map<NetworkKey, NetworkInfo> networks, Map<Service
         private Reader() {
         }
 
-        public ClusterSnapshot read(Collection<Pod> pods, Collection<SwarmService> services, Collection<OverlayNetwork> networks,
+        public ClusterSnapshot read(Collection<CachedPod> pods, Collection<CachedService> services, Collection<OverlayNetwork> networks,
                 Collection<Node> nodes) {
             return parser.parse(pods, services, networks, nodes);
         }

@@ -32,16 +32,23 @@ public final class ClusterWatch implements AutoCloseable {
     private final SharedIndexInformer<SwarmService> services;
     private final SharedIndexInformer<OverlayNetwork> networks;
     private final SharedIndexInformer<Node> nodes;
+    // every task of the cluster is cached: only what the agent reads of each pod and service is kept
+    private final ParsedStore<Pod, CachedPod> podStore;
+    private final ParsedStore<Pod, CachedPod> attachedPodStore;
+    private final ParsedStore<SwarmService, CachedService> serviceStore = new ParsedStore<>(ServiceParser::read);
     private final ClusterSnapshot.Reader reader = ClusterSnapshot.reader();
 
-    public ClusterWatch(KubernetesClient client, Runnable onChange) {
+    /** @param nodeName the agent's node, whose pods' conditions it publishes */
+    public ClusterWatch(KubernetesClient client, String nodeName, Runnable onChange) {
+        podStore = new ParsedStore<>(new PodParser(nodeName)::read);
+        attachedPodStore = new ParsedStore<>(new PodParser(nodeName)::read);
         // listed in pages (KubernetesClients.LIST_PAGE)
         pods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE).withLimit(LIST_PAGE).runnableInformer(0);
         attachedPods = client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD).withLimit(LIST_PAGE).runnableInformer(0);
-        // every task of the cluster is cached: only what the agent reads of each is kept
-        pods.itemStore(new SlimPodStore());
-        attachedPods.itemStore(new SlimPodStore());
+        pods.itemStore(podStore);
+        attachedPods.itemStore(attachedPodStore);
         services = client.resources(SwarmService.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0);
+        services.itemStore(serviceStore);
         networks = client.resources(OverlayNetwork.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0);
         nodes = client.nodes().withLimit(LIST_PAGE).runnableInformer(0);
         for (SharedIndexInformer<?> informer : List.of(pods, attachedPods, services, networks, nodes)) {
@@ -84,19 +91,19 @@ public final class ClusterWatch implements AutoCloseable {
         return pods.hasSynced() && attachedPods.hasSynced() && services.hasSynced() && networks.hasSynced() && nodes.hasSynced();
     }
 
-    /** Takes a snapshot of the caches; call from one thread only (the reader remembers parsed pods). */
+    /** Takes a snapshot of the caches; call from one thread only (the reader remembers the previous order). */
     public ClusterSnapshot snapshot() {
-        List<Pod> all = new ArrayList<>(pods.getStore().list());
+        List<CachedPod> all = new ArrayList<>(podStore.size() + attachedPodStore.size());
+        podStore.kept().forEach(all::add);
         // a task carrying the label too is a task, listed once
-        attachedPods.getStore().list().stream().filter(p -> p.getMetadata().getLabels() == null
-                || !p.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE)).forEach(all::add);
-        return reader.read(all, services.getStore().list(), networks.getStore().list(), nodes.getStore().list());
+        attachedPodStore.kept().filter(p -> !p.serviceLabel()).forEach(all::add);
+        return reader.read(all, serviceStore.kept().toList(), networks.getStore().list(), nodes.getStore().list());
     }
 
-    /** The cached pod, as last seen: the base for status patches. */
-    public Optional<Pod> pod(String namespace, String name) {
+    /** The cached pod, as last seen: what status patches are compared with and sent to. */
+    public Optional<CachedPod> pod(String namespace, String name) {
         String key = Cache.namespaceKeyFunc(namespace, name);
-        return Optional.ofNullable(pods.getStore().getByKey(key)).or(() -> Optional.ofNullable(attachedPods.getStore().getByKey(key)));
+        return podStore.kept(key).or(() -> attachedPodStore.kept(key));
     }
 
     public Optional<Node> node(String name) {

@@ -29,9 +29,13 @@ public record TaskInfo(PodRef pod, String service, Optional<String> node, Map<St
     public TaskInfo {
         addresses = Map.copyOf(addresses);
         dnsSearches = java.util.List.copyOf(dnsSearches);
-        java.util.Map<String, java.util.List<String>> ordered = new java.util.LinkedHashMap<>();
-        podAliases.forEach((network, aliases) -> ordered.put(network, java.util.List.copyOf(aliases)));
-        podAliases = java.util.Collections.unmodifiableMap(ordered);
+        if (podAliases.isEmpty()) {
+            podAliases = Map.of(); // every task's: no map of its own
+        } else {
+            java.util.Map<String, java.util.List<String>> ordered = new java.util.LinkedHashMap<>();
+            podAliases.forEach((network, aliases) -> ordered.put(network, java.util.List.copyOf(aliases)));
+            podAliases = java.util.Collections.unmodifiableMap(ordered);
+        }
     }
 
     /** A pod that is no task: it joined attachable networks through its annotation. */

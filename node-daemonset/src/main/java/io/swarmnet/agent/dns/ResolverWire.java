@@ -1,9 +1,8 @@
 package io.swarmnet.agent.dns;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.api.net.IpAddress;
 import java.io.DataInputStream;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What the agent and the resolver process say to each other over their Unix socket, and what the resolver process
@@ -34,28 +34,36 @@ public final class ResolverWire {
     private ResolverWire() {
     }
 
+    /**
+     * The agent's frame: written as it is read, without a JSON tree of its own first (with 10,000 tasks a node's name
+     * table has 20,000 names, and the tree of a frame was several times the frame).
+     */
     public static byte[] pods(Map<PodRef, PodResolver> pods) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode tables = root.putArray("tables");
-        ArrayNode list = root.putArray("pods");
-        Map<NameTable, Integer> index = new HashMap<>();
-        for (Map.Entry<PodRef, PodResolver> e : new TreeMap<>(pods).entrySet()) {
-            NameTable names = e.getValue().names();
-            Integer table = index.get(names);
-            if (table == null) {
-                table = index.size();
-                index.put(names, table);
-                tables.add(table(names));
+        return write(json -> {
+            Map<NameTable, Integer> index = new HashMap<>();
+            List<Map.Entry<PodRef, PodResolver>> sorted = new ArrayList<>(new TreeMap<>(pods).entrySet());
+            json.writeArrayFieldStart("tables");
+            for (Map.Entry<PodRef, PodResolver> e : sorted) {
+                NameTable names = e.getValue().names();
+                if (!index.containsKey(names)) {
+                    index.put(names, index.size());
+                    table(json, names);
+                }
             }
-            ObjectNode pod = pod(e.getKey());
-            pod.put("netns", e.getValue().networkNamespace().toString());
-            pod.put("table", table);
-            if (e.getValue().keepOnly()) {
-                pod.put("keepOnly", true);
+            json.writeEndArray();
+            json.writeArrayFieldStart("pods");
+            for (Map.Entry<PodRef, PodResolver> e : sorted) {
+                json.writeStartObject();
+                pod(json, e.getKey());
+                json.writeStringField("netns", e.getValue().networkNamespace().toString());
+                json.writeNumberField("table", index.get(e.getValue().names()));
+                if (e.getValue().keepOnly()) {
+                    json.writeBooleanField("keepOnly", true);
+                }
+                json.writeEndObject();
             }
-            list.add(pod);
-        }
-        return bytes(root);
+            json.writeEndArray();
+        });
     }
 
     public static Map<PodRef, PodResolver> pods(byte[] frame) throws IOException {
@@ -76,10 +84,16 @@ public final class ResolverWire {
     }
 
     public static byte[] failures(Map<PodRef, String> failures) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode list = root.putArray("failures");
-        new TreeMap<>(failures).forEach((pod, why) -> list.add(pod(pod).put("reason", why)));
-        return bytes(root);
+        return write(json -> {
+            json.writeArrayFieldStart("failures");
+            for (Map.Entry<PodRef, String> f : new TreeMap<>(failures).entrySet()) {
+                json.writeStartObject();
+                pod(json, f.getKey());
+                json.writeStringField("reason", f.getValue());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        });
     }
 
     public static Map<PodRef, String> failures(byte[] frame) throws IOException {
@@ -116,8 +130,10 @@ public final class ResolverWire {
         return frame;
     }
 
-    private static ObjectNode pod(PodRef ref) {
-        return JSON.createObjectNode().put("namespace", ref.namespace()).put("name", ref.name()).put("uid", ref.uid());
+    private static void pod(JsonGenerator json, PodRef ref) throws IOException {
+        json.writeStringField("namespace", ref.namespace());
+        json.writeStringField("name", ref.name());
+        json.writeStringField("uid", ref.uid());
     }
 
     private static PodRef podRef(JsonNode node) throws IOException {
@@ -127,22 +143,38 @@ public final class ResolverWire {
         return new PodRef(node.path("namespace").asText(), node.path("name").asText(), node.path("uid").asText());
     }
 
-    private static ObjectNode table(NameTable names) {
-        ObjectNode t = JSON.createObjectNode();
-        ObjectNode addresses = t.putObject("addresses");
-        new TreeMap<>(names.addresses()).forEach((name, list) -> {
-            ArrayNode a = addresses.putArray(name);
-            list.forEach(ip -> a.add(ip.toString()));
-        });
-        ArrayNode rotating = t.putArray("rotating");
-        names.rotating().stream().sorted().forEach(rotating::add);
-        ObjectNode pointers = t.putObject("pointers");
-        new TreeMap<>(names.pointers()).forEach(pointers::put);
-        ObjectNode ttls = t.putObject("ttls");
-        new TreeMap<>(names.ttls()).forEach(ttls::put);
-        ArrayNode searches = t.putArray("searches");
-        names.searches().forEach(searches::add);
-        return t;
+    private static void table(JsonGenerator json, NameTable names) throws IOException {
+        json.writeStartObject();
+        json.writeObjectFieldStart("addresses");
+        for (Map.Entry<String, List<IpAddress>> name : new TreeMap<>(names.addresses()).entrySet()) {
+            json.writeArrayFieldStart(name.getKey());
+            for (IpAddress ip : name.getValue()) {
+                json.writeString(ip.toString());
+            }
+            json.writeEndArray();
+        }
+        json.writeEndObject();
+        json.writeArrayFieldStart("rotating");
+        for (String name : new TreeSet<>(names.rotating())) {
+            json.writeString(name);
+        }
+        json.writeEndArray();
+        json.writeObjectFieldStart("pointers");
+        for (Map.Entry<String, String> pointer : new TreeMap<>(names.pointers()).entrySet()) {
+            json.writeStringField(pointer.getKey(), pointer.getValue());
+        }
+        json.writeEndObject();
+        json.writeObjectFieldStart("ttls");
+        for (Map.Entry<String, Integer> ttl : new TreeMap<>(names.ttls()).entrySet()) {
+            json.writeNumberField(ttl.getKey(), ttl.getValue());
+        }
+        json.writeEndObject();
+        json.writeArrayFieldStart("searches");
+        for (String search : names.searches()) {
+            json.writeString(search);
+        }
+        json.writeEndArray();
+        json.writeEndObject();
     }
 
     private static NameTable table(JsonNode t) throws IOException {
@@ -167,11 +199,20 @@ public final class ResolverWire {
         }
     }
 
-    private static byte[] bytes(ObjectNode root) {
-        try {
-            return JSON.writeValueAsBytes(root);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    /** What goes inside a frame's top-level object. */
+    private interface Body {
+        void write(JsonGenerator json) throws IOException;
+    }
+
+    private static byte[] write(Body body) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (JsonGenerator json = JSON.getFactory().createGenerator(bytes)) {
+            json.writeStartObject();
+            body.write(json);
+            json.writeEndObject();
+        } catch (IOException e) {
             throw new IllegalStateException("writing a resolver frame: " + e.getMessage(), e);
         }
+        return bytes.toByteArray();
     }
 }

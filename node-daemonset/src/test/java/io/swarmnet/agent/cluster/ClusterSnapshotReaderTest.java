@@ -1,51 +1,18 @@
 package io.swarmnet.agent.cluster;
 
 import static io.swarmnet.agent.ClusterObjects.network;
-import static io.swarmnet.agent.ClusterObjects.node;
-import static io.swarmnet.agent.ClusterObjects.service;
 import static io.swarmnet.agent.ClusterObjects.task;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.swarmnet.agent.desired.DesiredDatapath;
-import io.swarmnet.agent.desired.DesiredState;
-import io.swarmnet.agent.desired.NodeFacts;
-import io.swarmnet.api.contract.SwarmnetKeys;
-import io.swarmnet.api.net.IpAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ClusterSnapshotReaderTest {
 
     final ClusterSnapshot.Reader reader = ClusterSnapshot.reader();
+    final PodParser parser = new PodParser("n1");
     final java.util.List<io.swarmnet.api.network.OverlayNetwork> networks = List.of(network("net").allocated("10.0.9.0/24", "10.0.9.1", 4097).build());
-
-    @Test
-    void podIsParsedAgainOnlyWhenItsResourceVersionChanges() {
-        Pod pod = task("web-1", "web").on("n1").address("net", "10.0.9.3").build();
-        pod.getMetadata().setResourceVersion("10");
-        assertThat(reader.read(List.of(pod), List.of(), networks, List.of()).tasks().get(0).addresses())
-                .containsEntry("net", IpAddress.parse("10.0.9.3"));
-
-        pod.getMetadata().getAnnotations().put(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"net\":\"10.0.9.4\"}");
-        assertThat(reader.read(List.of(pod), List.of(), networks, List.of()).tasks().get(0).addresses())
-                .as("same resourceVersion: the object is the same, the parse is reused").containsEntry("net", IpAddress.parse("10.0.9.3"));
-
-        pod.getMetadata().setResourceVersion("11");
-        assertThat(reader.read(List.of(pod), List.of(), networks, List.of()).tasks().get(0).addresses())
-                .containsEntry("net", IpAddress.parse("10.0.9.4"));
-    }
-
-    @Test
-    void problemsOfRememberedPodsAreReportedEveryTimeAndNotAccumulated() {
-        Pod bad = task("bad", "web").on("n1").annotation("{").build();
-        bad.getMetadata().setResourceVersion("1");
-
-        for (int i = 0; i < 3; i++) {
-            assertThat(reader.read(List.of(bad), List.of(), networks, List.of()).problems()).hasSize(1);
-        }
-        assertThat(reader.read(List.of(), List.of(), networks, List.of()).problems()).isEmpty();
-    }
 
     @Test
     void tasksAreInPodOrderWhateverOrderTheInformerListsThemInFromRoundToRound() {
@@ -64,24 +31,9 @@ class ClusterSnapshotReaderTest {
                 pods.add(late);
                 pods.remove(7);
             }
-            ClusterSnapshot snapshot = reader.read(pods, List.of(), networks, List.of());
+            ClusterSnapshot snapshot = reader.read(pods.stream().map(parser::read).toList(), List.of(), networks, List.of());
             assertThat(snapshot.tasks()).as("round %d", round).isEqualTo(ClusterSnapshot.of(pods, List.of(), networks, List.of()).tasks());
             assertThat(snapshot.tasks()).extracting(t -> t.pod().name()).isSortedAccordingTo(java.util.Comparator.naturalOrder());
         }
-    }
-
-    @Test
-    void unchangedVipRulesAreSharedWithThePreviousResult() {
-        var services = List.of(service("web").network("net").vip("net", "10.0.9.2").build());
-        var pods = List.of(task("web-1", "web").on("n1").address("net", "10.0.9.3").ready().build(),
-                task("web-2", "web").on("n1").address("net", "10.0.9.4").ready().build());
-        var nodes = List.of(node("n1", "192.0.2.1"));
-        NodeFacts n1 = new NodeFacts("n1", IpAddress.parse("192.0.2.1"), 1500);
-
-        DesiredState first = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), n1);
-        DesiredState second = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), n1, first.datapath());
-
-        assertThat(second.datapath()).isEqualTo(first.datapath());
-        assertThat(second.datapath().pods().get(1).vips()).isSameAs(first.datapath().pods().get(0).vips());
     }
 }

@@ -450,6 +450,18 @@ class DesiredDatapathTest {
         }
 
         @Test
+        void unchangedVipRulesAreSharedWithThePreviousResult() {
+            pods.add(task("web-1", "web").on("n1").address("net", "10.0.9.3").ready().build());
+            pods.add(task("web-2", "web").on("n1").address("net", "10.0.9.4").ready().build());
+
+            DesiredState first = compute();
+            DesiredState second = DesiredDatapath.compute(ClusterSnapshot.of(pods, services, networks, nodes), N1, first.datapath());
+
+            assertThat(second.datapath()).isEqualTo(first.datapath());
+            assertThat(pod(second.datapath(), "web-2").vips()).isSameAs(pod(first.datapath(), "web-1").vips());
+        }
+
+        @Test
         void tasksThatAreNotReadyAreNotBackends() {
             pods.add(task("client", "web").on("n1").address("net", "10.0.9.3").build());
             pods.add(task("pending", "web").on("n2").address("net", "10.0.9.4").phase("Pending").containersReady(true).attached(true).build());

@@ -11,7 +11,6 @@ import io.swarmnet.agent.desired.NodeFacts;
 import io.swarmnet.agent.desired.PodDatapath;
 import io.swarmnet.agent.dns.DnsSettings;
 import io.swarmnet.agent.dns.ResolverWire;
-import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.net.IpAddress;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
@@ -40,7 +39,8 @@ import java.util.stream.Collectors;
  * publishing and DNS hand-off as in the DaemonSet, with the kernel datapath replaced by one that keeps only the last
  * desired state and reports every pod attached, and the resolver process by a thread that answers every pod served. Arguments: API URL, node name, underlay address. Commands on stdin, one
  * per line, each answered with one line on stdout starting with {@link #ANSWER}: {@code pods} (local pods in the last desired state, how many
- * states were applied, the backends behind the first pod's VIP rules), {@code heap} (heap and metaspace in use after a full GC, in bytes), {@code exit}.
+ * states were applied, the backends behind the first pod's VIP rules), {@code heap} (heap and metaspace in use after a full GC, in bytes), {@code threads} (Java
+ * threads by name), {@code gc} (each collector's collections and milliseconds so far), {@code exit}.
  */
 public final class AgentMemoryProbe {
 
@@ -58,7 +58,8 @@ public final class AgentMemoryProbe {
         // the DaemonSet's default level (SWARMNET_LOG_LEVEL)
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.INFO);
-        KubernetesClient client = KubernetesClients.builder()
+        // as the DaemonSet's agent builds it
+        KubernetesClient client = NodeAgent.clientBuilder()
                 .withConfig(new ConfigBuilder().withMasterUrl(args[0]).withTrustCerts(true).build()).build();
         AtomicReference<NodeDatapath> last = new AtomicReference<>();
         AtomicLong applies = new AtomicLong();
@@ -104,6 +105,19 @@ public final class AgentMemoryProbe {
                                 + " pools " + ManagementFactory.getMemoryPoolMXBeans().stream()
                                         .map(p -> p.getName().replace(' ', '_') + "=" + p.getUsage().getUsed())
                                         .collect(Collectors.joining(",")));
+                    }
+                    case "gc" -> {
+                        // collections so far and their time, per collector (Serial: "Copy" is the young, "MarkSweepCompact" the full one)
+                        System.out.println(ANSWER + ManagementFactory.getGarbageCollectorMXBeans().stream()
+                                .map(c -> c.getName() + " " + c.getCollectionCount() + " " + c.getCollectionTime())
+                                .collect(Collectors.joining(" ")));
+                    }
+                    case "threads" -> {
+                        // the Java threads by name, numbers folded: what runs besides the JVM's own threads
+                        Map<String, Long> names = Thread.getAllStackTraces().keySet().stream()
+                                .collect(Collectors.groupingBy(t -> t.getName().replaceAll("\\d+", "N"), java.util.TreeMap::new,
+                                        Collectors.counting()));
+                        System.out.println(ANSWER + names);
                     }
                     default -> System.out.println(ANSWER + "unknown command " + line);
                 }

@@ -75,7 +75,9 @@ public final class OperatorShapedTasks {
         for (Node node : nodes) {
             client.resource(ClusterObjects.node(node.name(), node.internalIp())).create();
         }
-        ClusterObjects.createWithStatus(client, ClusterObjects.network("net").allocated("10.0.0.0/16", "10.0.0.1", 4097).build());
+        // a /16 holds 1,000 services of 10 tasks; more need a larger subnet
+        String subnet = services * (tasks + 1L) + 2 < 65_000 ? "10.0.0.0/16" : "10.0.0.0/12";
+        ClusterObjects.createWithStatus(client, ClusterObjects.network("net").allocated(subnet, "10.0.0.1", 4097).build());
         SwarmService example = Serialization.unmarshal(Files.readString(REPOSITORY.resolve("examples/my-web.yaml")), SwarmService.class);
         AttachWait attachWait = new AttachWait(IMAGE, "IfNotPresent", AttachWait.DEFAULT_TIMEOUT);
         ExecutorService writers = Executors.newFixedThreadPool(8);
