@@ -17,13 +17,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running operator: rebuilds IPAM state from the cluster, then registers and starts both
- * reconcilers. Leader election happens before this (see {@link OperatorMain}): whoever calls
- * {@link #start} must be the only active operator, because the IPAM state is read once here.
+ * The running operator: rebuilds the network allocations from the cluster, registers and starts both
+ * reconcilers, then loads the address ledger from their informers' caches (reconciles wait for it). Leader election
+ * happens before this (see {@link OperatorMain}): whoever calls {@link #start} must be the only active operator, because
+ * the IPAM state is read once here.
  */
 public final class SwarmnetOperator implements AutoCloseable {
 
@@ -51,14 +53,15 @@ public final class SwarmnetOperator implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** Rebuilds the ledger, registers both reconcilers, starts; returns once informers are synced. */
+    /** Registers both reconcilers, starts, loads the ledger from the informers' caches; returns once informers are synced. */
     public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config) {
         return start(client, config, new OperatorMetrics());
     }
 
     public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config, OperatorMetrics metrics) {
         long begin = System.nanoTime();
-        AddressLedger ledger = AddressLedger.fromCluster(client);
+        // loaded from the informers' caches once they have synced (below); until then every reconcile that asks it waits
+        AddressLedger ledger = AddressLedger.loading();
         NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()),
                 config.vxlanIdRange());
         List<OverlayNetwork> networks = config.watchNamespaces().isEmpty()
@@ -67,8 +70,6 @@ public final class SwarmnetOperator implements AutoCloseable {
                         .flatMap(ns -> KubernetesClients.listInPages(client.resources(OverlayNetwork.class).inNamespace(ns)::list).stream()).toList();
         NetworkAllocations allocations = NetworkAllocations.fromNetworks(planner, networks);
         metrics.watch(ledger);
-        LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
-                ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());
 
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
                 // fabric8's mock API answers server-side apply with 415 and the operator would retry forever;
@@ -85,15 +86,30 @@ public final class SwarmnetOperator implements AutoCloseable {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        operator.register(new SwarmServiceReconciler(ledger, config), o -> {
+        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config);
+        operator.register(services, o -> {
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        operator.start();
-        // the ledger above was rebuilt with the addresses of tasks, VIPs and attached pods alike: none is handed out twice
-        AttachablePods attachable = new AttachablePods(client, ledger, events, config.watchNamespaces());
-        attachable.start();
+        AttachablePods attachable = null;
+        try {
+            operator.start();
+            attachable = new AttachablePods(client, ledger, events, config.watchNamespaces());
+            attachable.start();
+        } catch (RuntimeException e) {
+            // the ledger will never be loaded: stop the reconciles that wait for it
+            if (attachable != null) {
+                attachable.close();
+            }
+            operator.stop();
+            throw e;
+        }
+        // every informer has listed what it watches: the ledger learns the addresses of tasks, VIPs and attached pods alike
+        // from their caches (no list of its own) before any reconcile may allocate, so none is handed out twice
+        ledger.load(Stream.concat(services.cachedTaskPods(), attachable.cachedAttachedPods()), services.cachedServices());
+        LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
+                ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());
         KeyRotation keys = new KeyRotation(client, config.operatorNamespace(), config.keyRotationInterval(), KeyRotation.DEFAULT_SETTLE,
                 Clock.systemUTC(), events);
         keys.start(KEY_CHECK_PERIOD);
