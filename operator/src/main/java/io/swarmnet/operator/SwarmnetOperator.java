@@ -34,6 +34,8 @@ public final class SwarmnetOperator implements AutoCloseable {
     static final Duration RESYNC = Duration.ofSeconds(60);
     /** How often the key Secret is checked for a due rotation step. */
     static final Duration KEY_CHECK_PERIOD = Duration.ofSeconds(10);
+    /** How long {@link #close} waits for Events said but not yet written. */
+    static final Duration EVENTS_GRACE = Duration.ofSeconds(1);
 
     private final Operator operator;
     private final AddressLedger ledger;
@@ -42,9 +44,11 @@ public final class SwarmnetOperator implements AutoCloseable {
 
     private final KeyRotation keys;
     private final AttachablePods attachable;
+    private final ClusterEvents events;
 
     private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics,
-            KeyRotation keys, AttachablePods attachable) {
+            KeyRotation keys, AttachablePods attachable, ClusterEvents events) {
+        this.events = events;
         this.keys = keys;
         this.attachable = attachable;
         this.operator = operator;
@@ -86,7 +90,7 @@ public final class SwarmnetOperator implements AutoCloseable {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config);
+        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config, events);
         operator.register(services, o -> {
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
@@ -103,6 +107,7 @@ public final class SwarmnetOperator implements AutoCloseable {
                 attachable.close();
             }
             operator.stop();
+            events.close(Duration.ZERO);
             throw e;
         }
         // every informer has listed what it watches: the ledger learns the addresses of tasks, VIPs and attached pods alike
@@ -114,7 +119,7 @@ public final class SwarmnetOperator implements AutoCloseable {
                 Clock.systemUTC(), events);
         keys.start(KEY_CHECK_PERIOD);
         LOG.info("swarmnet operator started in {} ms", (System.nanoTime() - begin) / 1_000_000);
-        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys, attachable);
+        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys, attachable, events);
     }
 
     public AddressLedger ledger() {
@@ -143,5 +148,7 @@ public final class SwarmnetOperator implements AutoCloseable {
         attachable.close();
         keys.close();
         operator.stop();
+        // a stopped operator (or one that lost its lease) writes no more Events: at most a second for those said already
+        events.close(EVENTS_GRACE);
     }
 }

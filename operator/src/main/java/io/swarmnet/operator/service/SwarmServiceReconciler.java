@@ -107,9 +107,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final TaskPlanExecutor executor;
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
-    private volatile ClusterEvents recorder;
+    /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
+    private final ClusterEvents events;
 
-    public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
+    public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config, ClusterEvents events) {
+        this.events = events;
         this.virtualIps = new ServiceVirtualIps(ledger);
         this.sweep = new OrphanSweep(ledger, System::nanoTime);
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
@@ -179,20 +181,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return services.list();
     }
 
-    /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
-    private ClusterEvents events(KubernetesClient client) {
-        ClusterEvents existing = recorder;
-        if (existing == null) {
-            synchronized (this) {
-                if (recorder == null) {
-                    recorder = new ClusterEvents(client);
-                }
-                existing = recorder;
-            }
-        }
-        return existing;
-    }
-
     private static boolean placedByNode(SwarmService service) {
         SwarmServiceSpec spec = service.getSpec();
         if (spec == null) {
@@ -232,7 +220,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     public UpdateControl<SwarmService> reconcile(SwarmService service, Context<SwarmService> context) {
         String namespace = service.getMetadata().getNamespace();
         SwarmServiceSpec spec = service.getSpec();
-        ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
         taskAddresses.releaseVanished(context.getClient(), service, taskPods);
@@ -477,7 +464,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         taskAddresses.forget(service);
         statuses.forget(service);
-        events(context.getClient()).forget(service);
+        events.forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();
     }
