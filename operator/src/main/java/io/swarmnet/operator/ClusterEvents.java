@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * <p>Like client-go's event broadcaster, the writes happen off the caller's thread: one writer thread,
  * in the order they were said, so a reconcile never waits for an Event's round trip (a cold start
  * that re-states a warning for each of 1,000 services made 1,000 of them). Past {@link #BACKLOG}
- * unwritten events new ones are dropped and counted in the log. The writer thread ends when idle.
+ * unwritten events new ones are dropped and counted in the log. The writer thread ends when idle. One recorder serves the
+ * whole operator; {@link #close} stops it with the operator, so an operator that stopped (or lost its lease) writes
+ * nothing more.
  */
 public final class ClusterEvents {
 
@@ -66,6 +68,23 @@ public final class ClusterEvents {
         }
     }
 
+    /**
+     * Stops writing, as an operator that stops (or lost its lease) must: what waits is written for at most {@code grace},
+     * the rest is dropped and counted in the log, and what is said later is dropped.
+     */
+    public void close(Duration grace) {
+        writer.shutdown();
+        try {
+            if (!writer.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                int left = writer.shutdownNow().size();
+                LOG.info("{} events not written: the operator stopped", left);
+            }
+        } catch (InterruptedException e) {
+            writer.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public void normal(HasMetadata object, String reason, String message) {
         emit(object, "Normal", reason, message);
     }
@@ -83,6 +102,9 @@ public final class ClusterEvents {
         String identity = identity(object);
         String said = type + "/" + reason + "/" + message;
         if (said.equals(lastByObject.put(identity, said))) {
+            return;
+        }
+        if (writer.isShutdown()) {
             return;
         }
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();

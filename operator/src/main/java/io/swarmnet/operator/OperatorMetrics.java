@@ -47,7 +47,7 @@ public final class OperatorMetrics implements Metrics {
     public void trackNetwork(String namespace, String name) {
         String key = namespace + "/" + name;
         if (networksWithGauge.add(key)) {
-            Gauge.builder("swarmnet_addresses_in_use", this, m -> m.ledger == null ? 0 : m.ledger.inUse(namespace, name))
+            Gauge.builder("swarmnet_addresses_in_use", this, m -> m.ledger == null ? 0 : m.ledger.inUseNow(namespace, name))
                     .description("Addresses held by tasks and virtual IPs on the network").tag("network", key).register(registry);
         }
     }

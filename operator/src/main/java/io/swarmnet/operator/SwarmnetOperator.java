@@ -17,13 +17,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running operator: rebuilds IPAM state from the cluster, then registers and starts both
- * reconcilers. Leader election happens before this (see {@link OperatorMain}): whoever calls
- * {@link #start} must be the only active operator, because the IPAM state is read once here.
+ * The running operator: rebuilds the network allocations from the cluster, registers and starts both
+ * reconcilers, then loads the address ledger from their informers' caches (reconciles wait for it). Leader election
+ * happens before this (see {@link OperatorMain}): whoever calls {@link #start} must be the only active operator, because
+ * the IPAM state is read once here.
  */
 public final class SwarmnetOperator implements AutoCloseable {
 
@@ -32,6 +34,8 @@ public final class SwarmnetOperator implements AutoCloseable {
     static final Duration RESYNC = Duration.ofSeconds(60);
     /** How often the key Secret is checked for a due rotation step. */
     static final Duration KEY_CHECK_PERIOD = Duration.ofSeconds(10);
+    /** How long {@link #close} waits for Events said but not yet written. */
+    static final Duration EVENTS_GRACE = Duration.ofSeconds(1);
 
     private final Operator operator;
     private final AddressLedger ledger;
@@ -40,9 +44,11 @@ public final class SwarmnetOperator implements AutoCloseable {
 
     private final KeyRotation keys;
     private final AttachablePods attachable;
+    private final ClusterEvents events;
 
     private SwarmnetOperator(Operator operator, AddressLedger ledger, NetworkAllocations allocations, OperatorMetrics metrics,
-            KeyRotation keys, AttachablePods attachable) {
+            KeyRotation keys, AttachablePods attachable, ClusterEvents events) {
+        this.events = events;
         this.keys = keys;
         this.attachable = attachable;
         this.operator = operator;
@@ -51,14 +57,15 @@ public final class SwarmnetOperator implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** Rebuilds the ledger, registers both reconcilers, starts; returns once informers are synced. */
+    /** Registers both reconcilers, starts, loads the ledger from the informers' caches; returns once informers are synced. */
     public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config) {
         return start(client, config, new OperatorMetrics());
     }
 
     public static SwarmnetOperator start(KubernetesClient client, OperatorConfig config, OperatorMetrics metrics) {
         long begin = System.nanoTime();
-        AddressLedger ledger = AddressLedger.fromCluster(client);
+        // loaded from the informers' caches once they have synced (below); until then every reconcile that asks it waits
+        AddressLedger ledger = AddressLedger.loading();
         NetworkPlanner planner = new NetworkPlanner(new SubnetAllocator(config.addressPools(), config.poolSubnetSize(), config.excludedCidrs()),
                 config.vxlanIdRange());
         List<OverlayNetwork> networks = config.watchNamespaces().isEmpty()
@@ -67,8 +74,6 @@ public final class SwarmnetOperator implements AutoCloseable {
                         .flatMap(ns -> KubernetesClients.listInPages(client.resources(OverlayNetwork.class).inNamespace(ns)::list).stream()).toList();
         NetworkAllocations allocations = NetworkAllocations.fromNetworks(planner, networks);
         metrics.watch(ledger);
-        LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
-                ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());
 
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
                 // fabric8's mock API answers server-side apply with 415 and the operator would retry forever;
@@ -85,20 +90,36 @@ public final class SwarmnetOperator implements AutoCloseable {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        operator.register(new SwarmServiceReconciler(ledger, config), o -> {
+        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config, events);
+        operator.register(services, o -> {
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        operator.start();
-        // the ledger above was rebuilt with the addresses of tasks, VIPs and attached pods alike: none is handed out twice
-        AttachablePods attachable = new AttachablePods(client, ledger, events, config.watchNamespaces());
-        attachable.start();
+        AttachablePods attachable = null;
+        try {
+            operator.start();
+            attachable = new AttachablePods(client, ledger, events, config.watchNamespaces());
+            attachable.start();
+        } catch (RuntimeException e) {
+            // the ledger will never be loaded: stop the reconciles that wait for it
+            if (attachable != null) {
+                attachable.close();
+            }
+            operator.stop();
+            events.close(Duration.ZERO);
+            throw e;
+        }
+        // every informer has listed what it watches: the ledger learns the addresses of tasks, VIPs and attached pods alike
+        // from their caches (no list of its own) before any reconcile may allocate, so none is handed out twice
+        ledger.load(Stream.concat(services.cachedTaskPods(), attachable.cachedAttachedPods()), services.cachedServices());
+        LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
+                ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());
         KeyRotation keys = new KeyRotation(client, config.operatorNamespace(), config.keyRotationInterval(), KeyRotation.DEFAULT_SETTLE,
                 Clock.systemUTC(), events);
         keys.start(KEY_CHECK_PERIOD);
         LOG.info("swarmnet operator started in {} ms", (System.nanoTime() - begin) / 1_000_000);
-        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys, attachable);
+        return new SwarmnetOperator(operator, ledger, allocations, metrics, keys, attachable, events);
     }
 
     public AddressLedger ledger() {
@@ -127,5 +148,7 @@ public final class SwarmnetOperator implements AutoCloseable {
         attachable.close();
         keys.close();
         operator.stop();
+        // a stopped operator (or one that lost its lease) writes no more Events: at most a second for those said already
+        events.close(EVENTS_GRACE);
     }
 }

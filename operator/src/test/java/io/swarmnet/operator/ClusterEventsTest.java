@@ -24,22 +24,8 @@ class ClusterEventsTest {
     void sayingAnEventDoesNotWaitForItsWriteAndTheWritesKeepTheirOrder() throws Exception {
         CountDownLatch apiAnswers = new CountDownLatch(1);
         try (SandboxApiServer api = SandboxApiServer.start();
-             KubernetesClient client = KubernetesClients.builder()
-                     .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
-                     .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("slow-events", new Interceptor() {
-                         @Override
-                         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-                             if (request.method().equals("POST") && request.uri().getPath().endsWith("/events")) {
-                                 try {
-                                     apiAnswers.await(30, TimeUnit.SECONDS); // an API server that takes its time
-                                 } catch (InterruptedException e) {
-                                     Thread.currentThread().interrupt();
-                                 }
-                             }
-                         }
-                     })).build()) {
-            ConfigMap object = client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("subject").endMetadata()
-                    .build()).create();
+             KubernetesClient client = slowEvents(api, apiAnswers)) {
+            ConfigMap object = subject(client);
             ClusterEvents events = new ClusterEvents(client);
 
             long start = System.nanoTime();
@@ -59,5 +45,50 @@ class ClusterEventsTest {
             assertThat(written).as("in the order the API server stored them").containsExactly("Normal First one", "Warning Second two",
                     "Normal Third three");
         }
+    }
+
+    @Test
+    void aClosedRecorderWritesWhatWaitsForAtMostTheGraceAndNothingSaidLater() throws Exception {
+        CountDownLatch apiAnswers = new CountDownLatch(1);
+        try (SandboxApiServer api = SandboxApiServer.start();
+             KubernetesClient client = slowEvents(api, apiAnswers)) {
+            ConfigMap object = subject(client);
+            ClusterEvents events = new ClusterEvents(client);
+            events.normal(object, "First", "held by the API server while the recorder closes");
+            events.normal(object, "Second", "waiting behind it: dropped");
+
+            long start = System.nanoTime();
+            events.close(Duration.ofMillis(300));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("close waited for the grace, not for the API server")
+                    .isLessThan(10_000);
+            apiAnswers.countDown();
+            events.normal(object, "Third", "said after the close: dropped");
+            Thread.sleep(500);
+            assertThat(client.v1().events().inNamespace("default").list().getItems()).extracting(e -> e.getReason())
+                    .doesNotContain("Second", "Third");
+        }
+    }
+
+    /** The object the events are about. */
+    private static ConfigMap subject(KubernetesClient client) {
+        return client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("subject").endMetadata().build()).create();
+    }
+
+    /** A client of {@code api} whose Event POSTs wait until {@code apiAnswers} is counted down (at most 30 s). */
+    private static KubernetesClient slowEvents(SandboxApiServer api, CountDownLatch apiAnswers) {
+        return KubernetesClients.builder()
+                .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("slow-events", new Interceptor() {
+                    @Override
+                    public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+                        if (request.method().equals("POST") && request.uri().getPath().endsWith("/events")) {
+                            try {
+                                apiAnswers.await(30, TimeUnit.SECONDS); // an API server that takes its time
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }
+                })).build();
     }
 }

@@ -2,16 +2,24 @@ package io.swarmnet.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import io.swarmnet.api.KubernetesClients;
+import io.swarmnet.api.contract.SwarmnetKeys;
+import io.swarmnet.api.net.IpAddress;
+import io.swarmnet.operator.ipam.AddressOwner;
 import io.swarmnet.sandboxapi.SandboxApiServer;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,11 +35,7 @@ class InformersListInPagesTest {
     void everyListTheOperatorsInformersMakeAsksForOnePage() {
         List<String> lists = new CopyOnWriteArrayList<>();
         try (SandboxApiServer api = SandboxApiServer.start();
-             KubernetesClient client = recording(api, request -> {
-                 String path = request.uri().getPath();
-                 String query = request.uri().getQuery() == null ? "" : request.uri().getQuery();
-                 return LISTED.contains(path.substring(path.lastIndexOf('/') + 1)) && !query.contains("watch=true");
-             }, lists)) {
+             KubernetesClient client = recording(api, LISTED::contains, lists)) {
             SwarmnetOperator operator = SwarmnetOperator.start(client, OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
             operator.close();
         }
@@ -40,11 +44,60 @@ class InformersListInPagesTest {
         assertThat(lists).allSatisfy(l -> assertThat(l).contains("limit=" + KubernetesClients.LIST_PAGE));
     }
 
+    /**
+     * The address ledger is loaded from the informers' caches: a cold start lists pods once per pod informer (the tasks, and
+     * every other pod for the attachable networks), and SwarmServices once per informer, not once more for the ledger.
+     */
+    @Test
+    void aColdStartListsPodsAndServicesOncePerInformerAndTheLedgerKnowsWhatTheyHold() {
+        List<String> lists = new CopyOnWriteArrayList<>();
+        try (SandboxApiServer api = SandboxApiServer.start();
+             KubernetesClient client = recording(api, Set.of("pods", "swarmservices")::contains, lists)) {
+            client.pods().resource(pod("web-1", Map.of(SwarmnetKeys.LABEL_SERVICE, "web"), "10.0.9.2")).create();
+            client.pods().resource(pod("debug", Map.of(SwarmnetKeys.LABEL_ATTACHED_POD, "true"), "10.0.9.3")).create();
+            client.pods().resource(pod("bystander", Map.of("app", "x"), null)).create();
+            TestCluster.serviceWithVirtualIp(client, "default", "web", new io.swarmnet.api.service.NetworkAttachment("front"), "front", "10.0.9.100");
+            lists.clear();
+
+            SwarmnetOperator operator = SwarmnetOperator.start(client, OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false));
+            try {
+                assertThat(operator.ledger().isLoaded()).isTrue();
+                assertThat(operator.ledger().holdings("default", "front")).containsOnly(
+                        Map.entry(IpAddress.parse("10.0.9.2"), AddressOwner.task("web-1")),
+                        Map.entry(IpAddress.parse("10.0.9.3"), AddressOwner.attachedPod("debug")),
+                        Map.entry(IpAddress.parse("10.0.9.100"), AddressOwner.virtualIps("web")));
+            } finally {
+                operator.close();
+            }
+        }
+        Map<String, Long> podLists = lists.stream().filter(l -> l.contains("/pods?"))
+                .collect(Collectors.groupingBy(InformersListInPagesTest::labelSelector, TreeMap::new, Collectors.counting()));
+        assertThat(podLists).as("pod lists by label selector").isEqualTo(Map.of(
+                SwarmnetKeys.LABEL_SERVICE, 1L, "!" + SwarmnetKeys.LABEL_SERVICE, 1L));
+        assertThat(lists.stream().filter(l -> l.contains("/swarmservices?")))
+                .as("SwarmService lists: one per informer (the SwarmService reconciler's own, the OverlayNetwork reconciler's)").hasSize(2);
+    }
+
+    private static String labelSelector(String pathAndQuery) {
+        String query = pathAndQuery.substring(pathAndQuery.indexOf('?') + 1);
+        return java.util.Arrays.stream(query.split("&")).filter(p -> p.startsWith("labelSelector="))
+                .map(p -> java.net.URLDecoder.decode(p.substring("labelSelector=".length()), java.nio.charset.StandardCharsets.UTF_8))
+                .findFirst().orElse("");
+    }
+
+    /** A pod of namespace default, with an address on network front when {@code address} is given. */
+    private static Pod pod(String name, Map<String, String> labels, String address) {
+        return new PodBuilder().withNewMetadata().withName(name).withNamespace("default").withLabels(labels)
+                .withAnnotations(address == null ? Map.of() : Map.of(SwarmnetKeys.ANNOTATION_ADDRESSES,
+                        new io.swarmnet.api.contract.TaskAddresses(Map.of("front", IpAddress.parse(address))).format())).endMetadata()
+                .withNewSpec().addNewContainer().withName("c").withImage("nginx").endContainer().endSpec().build();
+    }
+
     @Test
     void listInPagesFollowsTheContinueTokensToTheLastObject() {
         List<String> lists = new CopyOnWriteArrayList<>();
         try (SandboxApiServer api = SandboxApiServer.start();
-             KubernetesClient client = recording(api, request -> request.uri().getPath().endsWith("/configmaps"), lists)) {
+             KubernetesClient client = recording(api, "configmaps"::equals, lists)) {
             int objects = 2 * (int) KubernetesClients.LIST_PAGE + 3;
             for (int i = 0; i < objects; i++) {
                 client.configMaps().resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
@@ -59,8 +112,16 @@ class InformersListInPagesTest {
         }
     }
 
-    /** A client of {@code api} that writes path and query of each GET it sends that {@code which} accepts into {@code into}. */
-    private static KubernetesClient recording(SandboxApiServer api, java.util.function.Predicate<HttpRequest> which, List<String> into) {
+    /**
+     * A client of {@code api} that writes path and query of each list it sends (a GET but no watch) of a kind (the last part of
+     * the path: {@code pods}) that {@code kinds} accepts into {@code into}.
+     */
+    private static KubernetesClient recording(SandboxApiServer api, java.util.function.Predicate<String> kinds, List<String> into) {
+        java.util.function.Predicate<HttpRequest> which = request -> {
+            String path = request.uri().getPath();
+            String query = request.uri().getQuery() == null ? "" : request.uri().getQuery();
+            return kinds.test(path.substring(path.lastIndexOf('/') + 1)) && !query.contains("watch=true");
+        };
         return KubernetesClients.builder()
                 .withConfig(new ConfigBuilder().withMasterUrl(api.url()).withNamespace("default").build())
                 .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("lists", new Interceptor() {

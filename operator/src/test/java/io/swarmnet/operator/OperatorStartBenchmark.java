@@ -36,6 +36,9 @@ import org.junit.jupiter.api.Test;
  * end; the tasks name a scheduler that does not exist ({@value #NO_SCHEDULER}), so they stay Pending, untouched by
  * the cluster's scheduler and kubelets, as they would be in a cluster too full to place them.
  *
+ * <p>On the embedded API the requests of the cold start are counted as the clients send them, and
+ * {@code -Dbench.agentlessNodes=1} adds a node no agent serves, as on a cluster without the chart.
+ *
  * <p>100,000 tasks: {@code -Dbench.services=10000 -DargLine=-Xmx12g -Dbench.log=/tmp/operator-start.log}. Progress (tasks with addresses, per second) is printed every 30 s
  * while the first operator creates them; at the end the benchmark JVM's resident set and its heap after a GC, before
  * the cold start (the first operator closed) and after it (the second operator's caches), are printed.
@@ -49,6 +52,11 @@ class OperatorStartBenchmark {
     private static final String NS = KUBECONFIG.isEmpty() ? "default" : "swarmnet-bench";
     /** No scheduler of this name runs: a real cluster leaves the benchmark's tasks Pending and writes nothing to them. */
     static final String NO_SCHEDULER = "swarmnet-benchmark-no-scheduler";
+    /**
+     * Nodes without a swarmnet agent to put into the embedded API ({@code -Dbench.agentlessNodes=1}), as a cluster without the
+     * chart has: every service is then blocked with NoEligibleNode and says so in its status and a Warning Event.
+     */
+    private static final int AGENTLESS_NODES = Integer.getInteger("bench.agentlessNodes", 0);
 
     /**
      * With {@code -Dbench.log=FILE}, everything printed is also appended to that file as it is printed (surefire hands a
@@ -345,16 +353,41 @@ class OperatorStartBenchmark {
         static Api start() throws Exception {
             if (KUBECONFIG.isEmpty()) {
                 TestCluster embedded = TestCluster.start();
+                // the embedded server keeps no request counts: the client counts what it sends, by verb and resource
+                Map<String, java.util.concurrent.atomic.LongAdder> sent = new java.util.concurrent.ConcurrentHashMap<>();
+                KubernetesClient counting = io.swarmnet.api.KubernetesClients.builder()
+                        .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder(embedded.client().getConfiguration()).build())
+                        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count", new io.fabric8.kubernetes.client.http.Interceptor() {
+                            @Override
+                            public void before(io.fabric8.kubernetes.client.http.BasicBuilder builder,
+                                               io.fabric8.kubernetes.client.http.HttpRequest request, RequestTags tags) {
+                                sent.computeIfAbsent(requestKey(request.method(), request.uri()), k -> new java.util.concurrent.atomic.LongAdder())
+                                        .increment();
+                            }
+                        })).build();
+                for (int i = 0; i < AGENTLESS_NODES; i++) {
+                    // as on a cluster without the chart: nodes no swarmnet agent serves (every service: NoEligibleNode)
+                    counting.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata()
+                            .withName("bench-node-" + i).endMetadata().build()).create();
+                }
                 return new Api() {
                     public KubernetesClient client() {
-                        return embedded.client();
+                        return counting;
                     }
 
                     public String describe() {
-                        return "embedded (in memory)";
+                        return "embedded (in memory); requests counted as this JVM's clients send them"
+                                + (AGENTLESS_NODES == 0 ? "" : "; " + AGENTLESS_NODES + " node(s) without an agent");
+                    }
+
+                    public Map<String, Double> requests() {
+                        Map<String, Double> counts = new TreeMap<>();
+                        sent.forEach((key, count) -> counts.put(key, count.doubleValue()));
+                        return counts;
                     }
 
                     public void close() {
+                        counting.close();
                         embedded.close();
                     }
                 };
@@ -457,6 +490,29 @@ class OperatorStartBenchmark {
         } catch (java.io.IOException e) {
             return "unknown";
         }
+    }
+
+    /**
+     * A request as kube-apiserver's metrics name it: {@code LIST pods}, {@code WATCH pods}, {@code POST events},
+     * {@code PATCH swarmservices/status}.
+     */
+    static String requestKey(String method, java.net.URI uri) {
+        String query = uri.getQuery() == null ? "" : uri.getQuery();
+        List<String> parts = new ArrayList<>(List.of(uri.getPath().split("/")));
+        parts.removeIf(String::isEmpty);
+        // /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] or /apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME[/SUB]]
+        int at = parts.isEmpty() ? 0 : parts.get(0).equals("api") ? 2 : 3;
+        if (parts.size() > at + 1 && parts.get(at).equals("namespaces")) {
+            at += 2;
+        }
+        String resource = parts.size() > at ? parts.get(at) : uri.getPath();
+        boolean named = parts.size() > at + 1;
+        String subresource = parts.size() > at + 2 ? "/" + parts.get(at + 2) : "";
+        String verb = switch (method) {
+            case "GET" -> query.contains("watch=true") ? "WATCH" : named ? "GET" : "LIST";
+            default -> method;
+        };
+        return verb + " " + resource + subresource;
     }
 
     /** Sums kube-apiserver's {@code apiserver_request_total} samples by verb, resource and subresource. */

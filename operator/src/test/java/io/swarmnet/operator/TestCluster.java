@@ -44,6 +44,25 @@ public final class TestCluster implements AutoCloseable {
         return api;
     }
 
+    /**
+     * Creates a SwarmService of one nginx container on {@code network} whose status already holds the virtual IP
+     * {@code address} on {@code vipNetwork} (the network as the service's namespace records it), as an operator left it.
+     */
+    public static io.swarmnet.api.service.SwarmService serviceWithVirtualIp(KubernetesClient client, String namespace, String name,
+            io.swarmnet.api.service.NetworkAttachment network, String vipNetwork, String address) {
+        io.swarmnet.api.service.SwarmService service = new io.swarmnet.api.service.SwarmService();
+        service.getMetadata().setName(name);
+        service.getMetadata().setNamespace(namespace);
+        service.getSpec().setTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewSpec().addNewContainer()
+                .withName("c").withImage("nginx").endContainer().endSpec().build());
+        service.getSpec().setNetworks(java.util.List.of(network));
+        io.swarmnet.api.service.SwarmService created = client.resource(service).create();
+        io.swarmnet.api.service.SwarmServiceStatus status = new io.swarmnet.api.service.SwarmServiceStatus();
+        status.setVirtualIPs(java.util.List.of(new io.swarmnet.api.service.VirtualIP(vipNetwork, address)));
+        created.setStatus(status);
+        return client.resource(created).updateStatus();
+    }
+
     /** Polls until the condition holds; fails with the description after the timeout. */
     public static void eventually(Duration timeout, String description, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -179,6 +179,12 @@ public final class AttachablePods implements AutoCloseable {
         pods.forEach(SharedIndexInformer::run);
     }
 
+    /** The pods in the informers' caches that hold addresses on attachable networks (labelled {@link SwarmnetKeys#LABEL_ATTACHED_POD}). */
+    public java.util.stream.Stream<Pod> cachedAttachedPods() {
+        return pods.stream().flatMap(informer -> informer.getStore().list().stream())
+                .filter(p -> p.getMetadata().getLabels() != null && p.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_ATTACHED_POD));
+    }
+
     /** The pods this watches, {@code namespace/name}: every pod of its namespaces but the tasks. For tests. */
     Set<String> watchedPods() {
         Set<String> names = new java.util.TreeSet<>();

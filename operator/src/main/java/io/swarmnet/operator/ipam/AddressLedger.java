@@ -1,21 +1,21 @@
 package io.swarmnet.operator.ipam;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.contract.NetworkReference;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.VirtualIP;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each address has an {@link AddressOwner}: a task, a service's virtual IPs, or a pod that is no
  * task but joined an attachable network. The ledger is the in-memory index of what
  * the cluster already records (pod annotations and service statuses); it is rebuilt from there on
- * start, so a restart never re-numbers anything.
+ * start ({@link #load}, from the operator's informer caches), so a restart never re-numbers anything.
  *
  * <p>Callers speak for one namespace: they pass the namespace of the owner and the network as that namespace records it
  * ({@link NetworkReference#relativeTo(String)}: {@code my-network}, or {@code infra/proxy} for a network shared with it from
@@ -55,11 +55,35 @@ public final class AddressLedger {
         final Map<IpAddress, Holder> byAddress = new HashMap<>();
         /** Where the next search starts: one past the last address handed out. */
         long cursor = -1;
+        /** Counts the addresses given back (released, or left for another): only then can a full network have room again. */
+        long freed;
+        /** The network (range, gateway) a whole search last found full, and {@link #freed} then; null while none did. */
+        AllocatableNetwork fullAs;
+        long fullAtFreed;
+
+        void free(IpAddress address) {
+            if (byAddress.remove(address) != null) {
+                freed++;
+            }
+        }
+
+        /** True when a search of this very network found it full and nothing was given back since: no need to search again. */
+        boolean knownFull(AllocatableNetwork network) {
+            return fullAs != null && fullAtFreed == freed && fullAs.range().equals(network.range())
+                    && fullAs.subnet().equals(network.subnet()) && fullAs.gateway().equals(network.gateway());
+        }
     }
+
+    /** How long a caller waits for {@link #load} at most. */
+    static final Duration LOAD_WAIT = Duration.ofMinutes(10);
 
     /** By network, {@code namespace/name} of the network itself. */
     private final Map<String, Holdings> networks = new HashMap<>();
     private final AtomicLong allocationsMade = new AtomicLong();
+    /** Candidates looked at by the searches of {@link #allocate}, for tests. */
+    private long examined;
+    /** Counted down by {@link #load}; null for a ledger that needs no loading. */
+    private volatile CountDownLatch loaded;
 
     private AddressLedger() {
     }
@@ -69,62 +93,112 @@ public final class AddressLedger {
     }
 
     /**
-     * Rebuilds from the cluster: task pods' {@code swarmnet.io/addresses} annotations (owner
-     * {@code task:<podName>}), those of pods on attachable networks (owner {@code pod:<podName>}) and SwarmService {@code status.virtualIPs} (owner
-     * {@code vip:<serviceName>}). Called once at start, before any reconcile.
+     * A ledger still to be {@linkplain #load loaded}: until then every caller of its lookups and allocations waits (an
+     * operator's reconciles may begin before the last informer has synced; none may hand out or judge an address before
+     * the ledger knows every address the cluster holds). {@link #usageByNetwork()} and {@link #allocationsMade()} answer
+     * at once, with what is there.
      */
-    public static AddressLedger fromCluster(KubernetesClient client) {
+    public static AddressLedger loading() {
         AddressLedger ledger = new AddressLedger();
-        int tasks = 0;
-        List<Pod> pods = new ArrayList<>(KubernetesClients.listInPages(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_SERVICE)::list));
-        pods.addAll(KubernetesClients.listInPages(client.pods().inAnyNamespace().withLabel(SwarmnetKeys.LABEL_ATTACHED_POD)::list));
-        for (Pod pod : pods) {
-            var annotations = pod.getMetadata().getAnnotations();
-            String raw = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_ADDRESSES);
-            if (raw == null) {
-                continue;
-            }
-            TaskAddresses addresses;
-            try {
-                addresses = TaskAddresses.parse(raw);
-            } catch (IllegalArgumentException e) {
-                LOG.warn("pod {}/{}: ignoring unreadable {} annotation: {}", pod.getMetadata().getNamespace(),
-                        pod.getMetadata().getName(), SwarmnetKeys.ANNOTATION_ADDRESSES, e.getMessage());
-                continue;
-            }
-            boolean task = pod.getMetadata().getLabels().containsKey(SwarmnetKeys.LABEL_SERVICE);
-            AddressOwner owner = task ? AddressOwner.task(pod.getMetadata().getName())
-                    : AddressOwner.attachedPod(pod.getMetadata().getName());
-            for (var entry : addresses.byNetwork().entrySet()) {
-                if (ledger.recordFromCluster("pod " + pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
-                        pod.getMetadata().getNamespace(), entry.getKey(), owner, entry.getValue())) {
-                    tasks++;
-                }
-            }
-        }
-        int vips = 0;
-        for (SwarmService service : KubernetesClients.listInPages(client.resources(SwarmService.class).inAnyNamespace()::list)) {
-            if (service.getStatus() == null || service.getStatus().getVirtualIPs() == null) {
-                continue;
-            }
-            for (VirtualIP vip : service.getStatus().getVirtualIPs()) {
-                if (vip.getNetwork() == null || !IpAddress.isValid(vip.getAddress())) {
-                    continue;
-                }
-                if (ledger.recordFromCluster("SwarmService " + service.getMetadata().getNamespace() + "/"
-                        + service.getMetadata().getName(), service.getMetadata().getNamespace(), vip.getNetwork(),
-                        AddressOwner.virtualIps(service.getMetadata().getName()), IpAddress.parse(vip.getAddress()))) {
-                    vips++;
-                }
-            }
-        }
-        LOG.info("address ledger rebuilt from the cluster: {} task addresses, {} virtual IPs", tasks, vips);
+        ledger.loaded = new CountDownLatch(1);
         return ledger;
+    }
+
+    /**
+     * Records what the cluster holds, then lets the waiting callers in: task pods' {@code swarmnet.io/addresses}
+     * annotations (owner {@code task:<podName>}: pods labelled {@value SwarmnetKeys#LABEL_SERVICE}), those of pods on
+     * attachable networks (owner {@code pod:<podName>}: labelled {@value SwarmnetKeys#LABEL_ATTACHED_POD}; other pods
+     * are passed over) and SwarmService {@code status.virtualIPs} (owner {@code vip:<serviceName>}). The operator passes
+     * the contents of its informers' caches once they have synced, so a cold start lists every pod once, not once more
+     * for the ledger.
+     */
+    public void load(Stream<Pod> pods, Stream<SwarmService> services) {
+        int[] tasks = {0};
+        pods.forEach(pod -> tasks[0] += recordPod(pod));
+        int[] vips = {0};
+        services.forEach(service -> vips[0] += recordVirtualIps(service));
+        LOG.info("address ledger loaded from the cluster: {} task and pod addresses, {} virtual IPs", tasks[0], vips[0]);
+        CountDownLatch latch = loaded;
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    /** True once {@link #load} has run (or for a ledger made {@link #empty()}). */
+    public boolean isLoaded() {
+        CountDownLatch latch = loaded;
+        return latch == null || latch.getCount() == 0;
+    }
+
+    /** Waits until the ledger is loaded; throws (a reconcile fails and is retried) if that takes longer than {@link #LOAD_WAIT}. */
+    private void awaitLoaded() {
+        CountDownLatch latch = loaded;
+        if (latch == null || latch.getCount() == 0) {
+            return;
+        }
+        try {
+            if (!latch.await(LOAD_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("the address ledger is not loaded after " + LOAD_WAIT
+                        + ": the operator's informers have not synced");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the address ledger to be loaded", e);
+        }
+    }
+
+    /** The addresses of one pod's annotation, if it is a task or an attached pod; how many were recorded. */
+    private int recordPod(Pod pod) {
+        var labels = pod.getMetadata().getLabels();
+        boolean task = labels != null && labels.containsKey(SwarmnetKeys.LABEL_SERVICE);
+        if (!task && (labels == null || !labels.containsKey(SwarmnetKeys.LABEL_ATTACHED_POD))) {
+            return 0;
+        }
+        var annotations = pod.getMetadata().getAnnotations();
+        String raw = annotations == null ? null : annotations.get(SwarmnetKeys.ANNOTATION_ADDRESSES);
+        if (raw == null) {
+            return 0;
+        }
+        TaskAddresses addresses;
+        try {
+            addresses = TaskAddresses.parse(raw);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("pod {}/{}: ignoring unreadable {} annotation: {}", pod.getMetadata().getNamespace(),
+                    pod.getMetadata().getName(), SwarmnetKeys.ANNOTATION_ADDRESSES, e.getMessage());
+            return 0;
+        }
+        AddressOwner owner = task ? AddressOwner.task(pod.getMetadata().getName()) : AddressOwner.attachedPod(pod.getMetadata().getName());
+        int recorded = 0;
+        for (var entry : addresses.byNetwork().entrySet()) {
+            if (recordFromCluster("pod " + pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
+                    pod.getMetadata().getNamespace(), entry.getKey(), owner, entry.getValue())) {
+                recorded++;
+            }
+        }
+        return recorded;
+    }
+
+    private int recordVirtualIps(SwarmService service) {
+        if (service.getStatus() == null || service.getStatus().getVirtualIPs() == null) {
+            return 0;
+        }
+        int recorded = 0;
+        for (VirtualIP vip : service.getStatus().getVirtualIPs()) {
+            if (vip.getNetwork() == null || !IpAddress.isValid(vip.getAddress())) {
+                continue;
+            }
+            if (recordFromCluster("SwarmService " + service.getMetadata().getNamespace() + "/" + service.getMetadata().getName(),
+                    service.getMetadata().getNamespace(), vip.getNetwork(), AddressOwner.virtualIps(service.getMetadata().getName()),
+                    IpAddress.parse(vip.getAddress()))) {
+                recorded++;
+            }
+        }
+        return recorded;
     }
 
     private boolean recordFromCluster(String what, String namespace, String network, AddressOwner owner, IpAddress address) {
         try {
-            record(namespace, network, owner, address);
+            recordLoaded(namespace, network, owner, address);
             return true;
         } catch (IllegalArgumentException e) {
             LOG.warn("{}: ignoring its address {} on network '{}', which names no network: {}", what, address, network, e.getMessage());
@@ -140,7 +214,12 @@ public final class AddressLedger {
      * @param namespace the owner's namespace
      * @param network   the network as that namespace records it
      */
-    public synchronized void record(String namespace, String network, AddressOwner owner, IpAddress address) {
+    public void record(String namespace, String network, AddressOwner owner, IpAddress address) {
+        awaitLoaded();
+        recordLoaded(namespace, network, owner, address);
+    }
+
+    private synchronized void recordLoaded(String namespace, String network, AddressOwner owner, IpAddress address) {
         String key = NetworkReference.parse(network, namespace).toString();
         Holder holder = new Holder(namespace, owner);
         Holdings holdings = networks.computeIfAbsent(key, k -> new Holdings());
@@ -151,64 +230,86 @@ public final class AddressLedger {
         }
         IpAddress previous = holdings.byOwner.put(holder, address);
         if (previous != null && !previous.equals(address)) {
-            holdings.byAddress.remove(previous);
+            holdings.free(previous);
         }
         holdings.byAddress.put(address, holder);
     }
 
     /**
      * Idempotent: an owner that already holds an address on the network gets the same one back.
-     * Never the network address, broadcast, or gateway; only inside range.
+     * Never the network address, broadcast, or gateway; only inside range. A network a search found full is not searched
+     * again until an address on it is given back: a full network costs one search, not one per caller.
      *
      * @param network the network as seen from the owner's namespace ({@link AllocatableNetwork#namespace()})
      */
-    public synchronized IpAddress allocate(AllocatableNetwork network, AddressOwner owner) throws AddressPoolExhaustedException {
-        Holder holder = new Holder(network.namespace(), owner);
-        Holdings holdings = networks.computeIfAbsent(key(network.namespace(), network.name()), k -> new Holdings());
-        IpAddress held = holdings.byOwner.get(holder);
-        if (held != null && network.isAssignable(held)) {
-            return held;
-        }
-        long first = network.range().first().value();
-        long size = network.range().size();
-        long start = holdings.cursor >= first && holdings.cursor < first + size ? holdings.cursor - first : 0;
-        for (long i = 0; i < size; i++) {
-            IpAddress candidate = new IpAddress(first + (start + i) % size);
-            if (network.isAssignable(candidate) && !holdings.byAddress.containsKey(candidate)) {
-                if (held != null) {
-                    // the owner's old address no longer fits the network (its range changed): move it
-                    holdings.byAddress.remove(held);
-                }
-                holdings.byOwner.put(holder, candidate);
-                holdings.byAddress.put(candidate, holder);
-                holdings.cursor = candidate.value() + 1;
-                allocationsMade.incrementAndGet();
-                return candidate;
+    public IpAddress allocate(AllocatableNetwork network, AddressOwner owner) throws AddressPoolExhaustedException {
+        awaitLoaded();
+        synchronized (this) {
+            Holder holder = new Holder(network.namespace(), owner);
+            Holdings holdings = networks.computeIfAbsent(key(network.namespace(), network.name()), k -> new Holdings());
+            IpAddress held = holdings.byOwner.get(holder);
+            if (held != null && network.isAssignable(held)) {
+                return held;
             }
+            if (holdings.knownFull(network)) {
+                throw new AddressPoolExhaustedException(network, holdings.byOwner.size());
+            }
+            long first = network.range().first().value();
+            long size = network.range().size();
+            long start = holdings.cursor >= first && holdings.cursor < first + size ? holdings.cursor - first : 0;
+            for (long i = 0; i < size; i++) {
+                examined++;
+                IpAddress candidate = new IpAddress(first + (start + i) % size);
+                if (network.isAssignable(candidate) && !holdings.byAddress.containsKey(candidate)) {
+                    if (held != null) {
+                        // the owner's old address no longer fits the network (its range changed): move it
+                        holdings.free(held);
+                    }
+                    holdings.byOwner.put(holder, candidate);
+                    holdings.byAddress.put(candidate, holder);
+                    holdings.cursor = candidate.value() + 1;
+                    allocationsMade.incrementAndGet();
+                    return candidate;
+                }
+            }
+            holdings.fullAs = network;
+            holdings.fullAtFreed = holdings.freed;
+            throw new AddressPoolExhaustedException(network, holdings.byOwner.size());
         }
-        throw new AddressPoolExhaustedException(network, holdings.byOwner.size());
     }
 
     /** Gives back what {@code owner} of {@code namespace} holds on the network (as that namespace records it), if anything. */
-    public synchronized void release(String namespace, String network, AddressOwner owner) {
-        Holdings holdings = networks.get(key(namespace, network));
-        if (holdings == null) {
-            return;
-        }
-        Holder holder = new Holder(namespace, owner);
-        IpAddress address = holdings.byOwner.remove(holder);
-        if (address != null && holder.equals(holdings.byAddress.get(address))) {
-            holdings.byAddress.remove(address);
+    public void release(String namespace, String network, AddressOwner owner) {
+        awaitLoaded();
+        synchronized (this) {
+            Holdings holdings = networks.get(key(namespace, network));
+            if (holdings == null) {
+                return;
+            }
+            Holder holder = new Holder(namespace, owner);
+            IpAddress address = holdings.byOwner.remove(holder);
+            if (address != null && holder.equals(holdings.byAddress.get(address))) {
+                holdings.free(address);
+            }
         }
     }
 
-    public synchronized Optional<IpAddress> addressOf(String namespace, String network, AddressOwner owner) {
-        Holdings holdings = networks.get(key(namespace, network));
-        return holdings == null ? Optional.empty() : Optional.ofNullable(holdings.byOwner.get(new Holder(namespace, owner)));
+    public Optional<IpAddress> addressOf(String namespace, String network, AddressOwner owner) {
+        awaitLoaded();
+        synchronized (this) {
+            Holdings holdings = networks.get(key(namespace, network));
+            return holdings == null ? Optional.empty() : Optional.ofNullable(holdings.byOwner.get(new Holder(namespace, owner)));
+        }
     }
 
     /** Addresses held on the network by tasks, pods and virtual IPs of every namespace (the gateway is not counted). */
-    public synchronized int inUse(String namespace, String network) {
+    public int inUse(String namespace, String network) {
+        awaitLoaded();
+        return inUseNow(namespace, network);
+    }
+
+    /** As {@link #inUse}, without waiting for the {@linkplain #load load}: for gauges, which must answer at once. */
+    public synchronized int inUseNow(String namespace, String network) {
         Holdings holdings = networks.get(key(namespace, network));
         return holdings == null ? 0 : holdings.byAddress.size();
     }
@@ -218,23 +319,34 @@ public final class AddressLedger {
      * namespaces sharing the network are left out, so a caller that checks whether owners still exist looks only in its own
      * namespace. For sweeps, metrics and tests.
      */
-    public synchronized Map<IpAddress, AddressOwner> holdings(String namespace, String network) {
-        Holdings holdings = networks.get(key(namespace, network));
-        Map<IpAddress, AddressOwner> own = new TreeMap<>();
-        if (holdings != null) {
-            holdings.byAddress.forEach((address, holder) -> {
-                if (holder.namespace().equals(namespace)) {
-                    own.put(address, holder.owner());
-                }
-            });
+    public Map<IpAddress, AddressOwner> holdings(String namespace, String network) {
+        awaitLoaded();
+        synchronized (this) {
+            Holdings holdings = networks.get(key(namespace, network));
+            Map<IpAddress, AddressOwner> own = new TreeMap<>();
+            if (holdings != null) {
+                holdings.byAddress.forEach((address, holder) -> {
+                    if (holder.namespace().equals(namespace)) {
+                        own.put(address, holder.owner());
+                    }
+                });
+            }
+            return own;
         }
-        return own;
     }
 
     /** Everything held on the network {@code namespace/name}, by address, with each holder's namespace. */
-    public synchronized Map<IpAddress, Holder> holders(String namespace, String name) {
-        Holdings holdings = networks.get(new NetworkReference(namespace, name).toString());
-        return holdings == null ? Map.of() : new TreeMap<>(holdings.byAddress);
+    public Map<IpAddress, Holder> holders(String namespace, String name) {
+        awaitLoaded();
+        synchronized (this) {
+            Holdings holdings = networks.get(new NetworkReference(namespace, name).toString());
+            return holdings == null ? Map.of() : new TreeMap<>(holdings.byAddress);
+        }
+    }
+
+    /** Candidates the searches of {@link #allocate} have looked at so far. */
+    synchronized long candidatesExamined() {
+        return examined;
     }
 
     /** Addresses in use per network ({@code namespace/name}), for the addresses-in-use gauge. */

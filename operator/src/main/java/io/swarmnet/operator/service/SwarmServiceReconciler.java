@@ -54,6 +54,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Runs each SwarmService's tasks as Pods. This class orchestrates one round per service; each part
@@ -106,9 +107,11 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final TaskPlanExecutor executor;
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
-    private volatile ClusterEvents recorder;
+    /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
+    private final ClusterEvents events;
 
-    public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config) {
+    public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config, ClusterEvents events) {
+        this.events = events;
         this.virtualIps = new ServiceVirtualIps(ledger);
         this.sweep = new OrphanSweep(ledger, System::nanoTime);
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
@@ -169,18 +172,13 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return List.of(pods, networks, nodes, ingressServices, namespaces);
     }
 
-    /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
-    private ClusterEvents events(KubernetesClient client) {
-        ClusterEvents existing = recorder;
-        if (existing == null) {
-            synchronized (this) {
-                if (recorder == null) {
-                    recorder = new ClusterEvents(client);
-                }
-                existing = recorder;
-            }
-        }
-        return existing;
+    /** The task pods and the SwarmServices in the informers' caches: what the address ledger is loaded from once they synced. */
+    public Stream<Pod> cachedTaskPods() {
+        return pods.list();
+    }
+
+    public Stream<SwarmService> cachedServices() {
+        return services.list();
     }
 
     private static boolean placedByNode(SwarmService service) {
@@ -222,7 +220,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     public UpdateControl<SwarmService> reconcile(SwarmService service, Context<SwarmService> context) {
         String namespace = service.getMetadata().getNamespace();
         SwarmServiceSpec spec = service.getSpec();
-        ClusterEvents events = events(context.getClient());
         List<Pod> taskPods = taskPods(service, context);
 
         taskAddresses.releaseVanished(context.getClient(), service, taskPods);
@@ -231,7 +228,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         ServiceHealth.Blocker problem = ServiceSpecCheck.problem(service);
         if (problem != null) {
             // each new mistake is told, not only the first one after a working spec (the same one is said once)
-            events.warning(service, problem.reason(), problem.message());
+            warnOfChange(events, service, problem);
         }
         ServiceNetworks resolved = problem != null ? null
                 : ServiceNetworks.resolve(namespace, spec.getNetworks(), n -> networks.get(new ResourceID(n.name(), n.namespace())),
@@ -262,7 +259,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Optional<String> badHostname = taskNodes.hostnameProblem(service, template, slots, nodeOfSlot);
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
-            events.warning(service, ServiceHealth.REASON_INVALID_SPEC, badHostname.get());
+            warnOfChange(events, service, ServiceHealth.Blocker.invalidSpec(badHostname.get()));
             return blocked(context.getClient(), service, taskPods, ServiceHealth.Blocker.invalidSpec(badHostname.get()), events, virtualIPs, Optional.empty());
         }
         Instant now = Instant.now();
@@ -298,7 +295,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
             blocker = taskNodes.noEligibleNode(spec).orElse(null);
             if (blocker != null) {
                 // said once: the same reason and message for the same service is not written again
-                events.warning(service, blocker.reason(), blocker.message());
+                warnOfChange(events, service, blocker);
             }
         }
         var updateState = update.status() == null ? null : update.status().getState();
@@ -356,6 +353,21 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     /** Slots wanted: a global service with no eligible node still wants one task somewhere. */
     private static int desiredCount(SwarmServiceSpec spec, DesiredTasks desired) {
         return spec.effectiveMode() == ServiceMode.GLOBAL ? Math.max(1, desired.slots().size()) : desired.slots().size();
+    }
+
+    /**
+     * A Warning event for the blocker, unless the service's status says it already: its Ready condition has the same reason
+     * and message. An event is for a change; the status outlives the operator, so an operator that starts again and finds
+     * the same problem (with 10,000 services that had no eligible node, a warning each) does not say it again. The
+     * recorder's own memory ({@link ClusterEvents}) keeps one operator from repeating itself before the status is written.
+     */
+    private static void warnOfChange(ClusterEvents events, SwarmService service, ServiceHealth.Blocker blocker) {
+        var ready = service.getStatus() == null ? null : Conditions.find(service.getStatus().getConditions(), ServiceHealth.READY);
+        if (ready != null && Conditions.FALSE.equals(ready.getStatus()) && blocker.reason().equals(ready.getReason())
+                && blocker.message().equals(ready.getMessage())) {
+            return;
+        }
+        events.warning(service, blocker.reason(), blocker.message());
     }
 
     private UpdateControl<SwarmService> blocked(KubernetesClient client, SwarmService service, List<Pod> taskPods, ServiceHealth.Blocker blocker,
@@ -452,7 +464,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         taskAddresses.forget(service);
         statuses.forget(service);
-        events(context.getClient()).forget(service);
+        events.forget(service);
         refusals.forget(service);
         return DeleteControl.defaultDelete();
     }

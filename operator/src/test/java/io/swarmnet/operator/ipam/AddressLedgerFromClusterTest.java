@@ -9,8 +9,6 @@ import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.SwarmService;
-import io.swarmnet.api.service.SwarmServiceStatus;
-import io.swarmnet.api.service.VirtualIP;
 import io.swarmnet.operator.TestCluster;
 import java.util.HashSet;
 import java.util.List;
@@ -34,20 +32,10 @@ class AddressLedgerFromClusterTest {
                         .addToAnnotations(SwarmnetKeys.ANNOTATION_ADDRESSES, new TaskAddresses(Map.of("front", a, "back", b)).format())
                         .endMetadata().withNewSpec().addNewContainer().withName("c").withImage("nginx").endContainer().endSpec().build()).create();
             }
-            SwarmService service = new SwarmService();
-            service.getMetadata().setName("web");
-            service.getMetadata().setNamespace("default");
-            service.getSpec().setTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewSpec().addNewContainer()
-                    .withName("c").withImage("nginx").endContainer().endSpec().build());
-            service.getSpec().setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("front")));
-            SwarmService created = client.resource(service).create();
-            SwarmServiceStatus status = new SwarmServiceStatus();
-            status.setVirtualIPs(List.of(new VirtualIP("front", "10.0.9.100")));
-            created.setStatus(status);
-            client.resource(created).updateStatus();
+            TestCluster.serviceWithVirtualIp(client, "default", "web", new io.swarmnet.api.service.NetworkAttachment("front"), "front", "10.0.9.100");
             held.add(IpAddress.parse("10.0.9.100"));
 
-            AddressLedger ledger = AddressLedger.fromCluster(client);
+            AddressLedger ledger = loadedFrom(client);
             assertThat(ledger.inUse("default", "front")).isEqualTo(21);
             assertThat(ledger.inUse("default", "back")).isEqualTo(20);
             assertThat(ledger.addressOf("default", "front", AddressOwner.task("web-3"))).contains(IpAddress.parse("10.0.9.11"));
@@ -77,19 +65,10 @@ class AddressLedgerFromClusterTest {
                     "backend", IpAddress.parse("10.0.20.2")))).create();
             // one pod name in two namespaces: two owners
             client.pods().resource(taskPod("blog", "web-1-bbbbb", "web", Map.of("infra/proxy", IpAddress.parse("10.0.9.4")))).create();
-            SwarmService service = new SwarmService();
-            service.getMetadata().setName("web");
-            service.getMetadata().setNamespace("shop");
-            service.getSpec().setTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewSpec().addNewContainer()
-                    .withName("c").withImage("nginx").endContainer().endSpec().build());
-            service.getSpec().setNetworks(List.of(new io.swarmnet.api.service.NetworkAttachment("infra", "proxy")));
-            SwarmService created = client.resource(service).create();
-            SwarmServiceStatus status = new SwarmServiceStatus();
-            status.setVirtualIPs(List.of(new VirtualIP("infra/proxy", "10.0.9.100")));
-            created.setStatus(status);
-            client.resource(created).updateStatus();
+            TestCluster.serviceWithVirtualIp(client, "shop", "web", new io.swarmnet.api.service.NetworkAttachment("infra", "proxy"),
+                    "infra/proxy", "10.0.9.100");
 
-            AddressLedger ledger = AddressLedger.fromCluster(client);
+            AddressLedger ledger = loadedFrom(client);
             assertThat(ledger.inUse("infra", "proxy")).isEqualTo(4);
             assertThat(ledger.addressOf("shop", "infra/proxy", AddressOwner.task("web-1-bbbbb"))).contains(IpAddress.parse("10.0.9.3"));
             assertThat(ledger.addressOf("blog", "infra/proxy", AddressOwner.task("web-1-bbbbb"))).contains(IpAddress.parse("10.0.9.4"));
@@ -100,6 +79,53 @@ class AddressLedgerFromClusterTest {
             AllocatableNetwork fromInfra = new AllocatableNetwork("infra", "proxy", subnet, subnet, IpAddress.parse("10.0.9.1"));
             assertThat(ledger.allocate(fromInfra, AddressOwner.task("new"))).isIn(IpAddress.parse("10.0.9.5"), IpAddress.parse("10.0.9.6"));
         }
+    }
+
+    @Test
+    void passesOverPodsThatAreNeitherTasksNorAttachedAndKeepsAttachedPodsApart() {
+        AddressLedger ledger = AddressLedger.loading();
+        io.fabric8.kubernetes.api.model.Pod attached = new PodBuilder(taskPod("default", "debug", "x", Map.of("net", IpAddress.parse("10.0.9.5"))))
+                .editMetadata().withLabels(Map.of(SwarmnetKeys.LABEL_ATTACHED_POD, "true")).endMetadata().build();
+        io.fabric8.kubernetes.api.model.Pod stranger = new PodBuilder(taskPod("default", "other", "x", Map.of("net", IpAddress.parse("10.0.9.6"))))
+                .editMetadata().withLabels(Map.of("app", "other")).endMetadata().build();
+        ledger.load(java.util.stream.Stream.of(taskPod("default", "web-1", "web", Map.of("net", IpAddress.parse("10.0.9.4"))), attached, stranger),
+                java.util.stream.Stream.empty());
+
+        assertThat(ledger.holdings("default", "net")).containsOnly(
+                Map.entry(IpAddress.parse("10.0.9.4"), AddressOwner.task("web-1")),
+                Map.entry(IpAddress.parse("10.0.9.5"), AddressOwner.attachedPod("debug")));
+    }
+
+    @Test
+    void aLedgerStillLoadingHoldsItsCallersUntilItIsLoaded() throws Exception {
+        AddressLedger ledger = AddressLedger.loading();
+        Cidr subnet = Cidr.parse("10.0.9.0/29");
+        AllocatableNetwork net = new AllocatableNetwork("default", "net", subnet, subnet, IpAddress.parse("10.0.9.1"));
+        java.util.concurrent.CompletableFuture<IpAddress> handed = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return ledger.allocate(net, AddressOwner.task("new"));
+            } catch (AddressPoolExhaustedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300);
+        assertThat(handed).as("nothing is handed out before the ledger knows what the cluster holds").isNotDone();
+        assertThat(ledger.isLoaded()).isFalse();
+
+        // the cluster holds every address but one (10.0.9.1 is the gateway)
+        ledger.load(java.util.stream.Stream.of(2, 3, 4, 5).map(i -> taskPod("default", "web-" + i, "web",
+                Map.of("net", IpAddress.parse("10.0.9." + i)))), java.util.stream.Stream.empty());
+
+        assertThat(handed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(IpAddress.parse("10.0.9.6"));
+        assertThat(ledger.isLoaded()).isTrue();
+    }
+
+    /** The ledger as the operator loads it, from every pod and SwarmService listed. */
+    private static AddressLedger loadedFrom(KubernetesClient client) {
+        AddressLedger ledger = AddressLedger.loading();
+        ledger.load(client.pods().inAnyNamespace().list().getItems().stream(),
+                client.resources(SwarmService.class).inAnyNamespace().list().getItems().stream());
+        return ledger;
     }
 
     private static io.fabric8.kubernetes.api.model.Pod taskPod(String namespace, String name, String service,

@@ -61,6 +61,36 @@ class AddressLedgerTest {
     }
 
     @Test
+    void aFullNetworkIsSearchedOnceNotOncePerCallerUntilAnAddressIsGivenBack() throws Exception {
+        AllocatableNetwork net = network("10.0.0.0/20");
+        AddressLedger ledger = AddressLedger.empty();
+        for (int i = 0; i < net.capacity(); i++) {
+            ledger.allocate(net, AddressOwner.task("t" + i));
+        }
+        long before = ledger.candidatesExamined();
+        for (int i = 0; i < 50; i++) {
+            String late = "late-" + i;
+            assertThatThrownBy(() -> ledger.allocate(net, AddressOwner.task(late))).isInstanceOf(AddressPoolExhaustedException.class)
+                    .hasMessageContaining(net.capacity() + " are in use");
+        }
+        assertThat(ledger.candidatesExamined() - before).as("one search of the whole range for 50 refusals").isEqualTo(net.range().size());
+
+        IpAddress freed = ledger.addressOf("default", "net", AddressOwner.task("t7")).orElseThrow();
+        ledger.release("default", "net", AddressOwner.task("t7"));
+        assertThat(ledger.allocate(net, AddressOwner.task("late-0"))).as("a released address is found again").isEqualTo(freed);
+        assertThatThrownBy(() -> ledger.allocate(net, AddressOwner.task("late-1"))).isInstanceOf(AddressPoolExhaustedException.class);
+
+        // the same network grown (a larger subnet, as after an edit of spec.subnet on a new network) is searched anew
+        AllocatableNetwork grown = network("10.0.0.0/19");
+        assertThat(grown.range().contains(ledger.allocate(grown, AddressOwner.task("late-1")))).isTrue();
+        // an address left for another (a task recorded at a new address) makes room too
+        assertThatThrownBy(() -> ledger.allocate(net, AddressOwner.task("late-2"))).isInstanceOf(AddressPoolExhaustedException.class);
+        IpAddress moved = ledger.addressOf("default", "net", AddressOwner.task("t9")).orElseThrow();
+        ledger.record("default", "net", AddressOwner.task("t9"), IpAddress.parse("10.0.16.9"));
+        assertThat(ledger.allocate(net, AddressOwner.task("late-2"))).isEqualTo(moved);
+    }
+
+    @Test
     void allocatesOnlyInsideTheIpRange() throws Exception {
         Cidr subnet = Cidr.parse("10.0.9.0/24");
         Cidr range = Cidr.parse("10.0.9.128/28");

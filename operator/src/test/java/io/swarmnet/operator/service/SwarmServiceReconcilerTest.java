@@ -462,6 +462,37 @@ class SwarmServiceReconcilerTest {
     }
 
     @Test
+    void aRestartedOperatorDoesNotRepeatAWarningTheStatusStatesButTellsANewOne() throws Exception {
+        kubelet.nodeWithoutAgent("far-1", java.util.Map.of("role", "far"));
+        try {
+            cluster.network("my-network", null, true);
+            cluster.service("web", 1, List.of("my-network"), spec -> spec.getTemplate().getSpec()
+                    .setNodeSelector(java.util.Map.of("role", "far")));
+            cluster.eventually("web says no node can run it", () -> cluster.hasCondition("web", "Ready", "False", "NoEligibleNode"));
+            cluster.eventually("a NoEligibleNode event says so", () -> warnings("web", "NoEligibleNode") == 1);
+
+            cluster.restartOperator();
+            int services = cluster.client.resources(SwarmService.class).inAnyNamespace().list().getItems().size();
+            cluster.eventually("the new operator reconciled every service", () -> cluster.operator.metrics().succeeded(SwarmService.KIND) >= services);
+            Thread.sleep(1000); // events are written off the reconcile thread
+            assertThat(warnings("web", "NoEligibleNode")).as("the status says it already: no second event").isEqualTo(1);
+            assertThat(cluster.hasCondition("web", "Ready", "False", "NoEligibleNode")).isTrue();
+
+            cluster.edit("web", spec -> spec.getNetworks().get(0).setName("nowhere"));
+            cluster.eventually("a new problem is told", () -> warnings("web", "NetworkNotFound") == 1);
+        } finally {
+            // the node is the whole cluster's: left behind, it would make the services of later tests NoEligibleNode
+            cluster.client.nodes().withName("far-1").delete();
+        }
+    }
+
+    private long warnings(String service, String reason) {
+        return cluster.client.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason()) && service.equals(e.getInvolvedObject().getName()))
+                .count();
+    }
+
+    @Test
     void missingNetworkBlocksTheServiceUntilItAppears() {
         cluster.service("my-web", 2, List.of("later"), spec -> { });
 
