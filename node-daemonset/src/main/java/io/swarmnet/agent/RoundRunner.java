@@ -123,6 +123,9 @@ final class RoundRunner {
                 long early = windowEnd - time.nanoTime();
                 if (early > 0) {
                     time.sleep(Duration.ofNanos(early)); // a round ran just now: let the rest of the burst arrive
+                    if (stopped) {
+                        break;
+                    }
                 }
             }
             synchronized (lock) {

@@ -164,6 +164,17 @@ class RoundRunnerTest {
         assertThat(rounds).containsExactly(0L);
     }
 
+    @Test
+    void stopWhileAChangeWaitsForTheWindowEndsTheRunWithoutItsRound() throws Exception {
+        time.at(1_000, runner::markDirty);
+        time.at(1_010, runner::markDirty);
+        time.at(1_020, runner::stop);
+
+        runner.run(() -> true, resyncDue -> succeeded());
+
+        assertThat(rounds).containsExactly(0L, 1_000L);
+    }
+
     private RoundRunner.Result succeeded() {
         rounds.add(time.millis());
         return new RoundRunner.Result(false, false);
