@@ -12,7 +12,8 @@ import java.util.Optional;
  * environment through {@link AgentEnvironment}.
  *
  * @param node         this node: name, underlay address (VXLAN source, pinned) and underlay MTU
- * @param debounce     how long a burst of cluster changes is collected before one recomputation (default 30 ms)
+ * @param debounce     the window after a round in which further cluster changes are collected for one recomputation
+ *                     at its end (default 30 ms); a change arriving after the window starts a round at once
  * @param resync       the datapath is re-applied at least this often even without cluster changes, repairing
  *                     anything removed from the kernel behind the agent's back (default 60 s)
  * @param minBackoff   first retry delay after a failed apply or publish (default 200 ms), doubling ...

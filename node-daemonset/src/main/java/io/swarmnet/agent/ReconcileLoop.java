@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's one reconcile thread, a round at a time: observe → compute → apply → publish. When rounds run is the
- * {@link RoundRunner}'s: cluster changes mark the state dirty and a burst of them is coalesced for
- * {@link AgentConfig#debounce()}; a round whose datapath report or publishing has failures is retried with
+ * {@link RoundRunner}'s: cluster changes mark the state dirty; one that finds the loop idle starts a round at once,
+ * and those arriving during a round or within {@link AgentConfig#debounce()} after it are coalesced into one round
+ * when that window ends; a round whose datapath report or publishing has failures is retried with
  * exponential backoff; every {@link AgentConfig#resync()} the datapath is re-applied even when nothing changed, to
  * repair drift. No round runs before every informer has synced.
  */

@@ -7,7 +7,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * When the agent's reconcile rounds run; what a round does is {@link ReconcileLoop}'s. A change marks the state
- * dirty; a burst of changes is collected for the debounce and then handled by one round. A failed round is retried
+ * dirty. The debounce has a leading edge: a change that finds the runner idle — no round running and none ended within
+ * the debounce — starts a round at once; changes arriving while a round runs or within the debounce after it are
+ * collected and handled by one round when that window ends. So an isolated change waits for no timer, and a burst
+ * costs one round at its start and at most one more per debounce after each round. A failed round is retried
  * with exponential backoff from the minimum to the maximum; a round succeeding resets it. Every resync period a round
  * runs even when nothing changed, told that the resync is due. While the cluster is not {@code ready} no round runs
  * and readiness is polled: an unsynced cache looks like an empty cluster and would tear the node's datapath down.
@@ -22,7 +25,7 @@ final class RoundRunner {
     interface Time {
         long nanoTime();
 
-        /** Waits out the debounce. */
+        /** Waits out the rest of the debounce window. */
         void sleep(Duration duration) throws InterruptedException;
 
         /** {@code lock.wait} (the caller holds {@code lock}) for at most {@code nanos}, or until notified. */
@@ -36,7 +39,8 @@ final class RoundRunner {
 
             @Override
             public void sleep(Duration duration) throws InterruptedException {
-                Thread.sleep(duration.toMillis());
+                long nanos = duration.toNanos();
+                Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
             }
 
             @Override
@@ -92,11 +96,13 @@ final class RoundRunner {
         markDirty();
     }
 
-    /** Runs rounds until {@link #stop}; the first one at once (the state starts dirty). */
+    /** Runs rounds until {@link #stop}; the first one at once (the state starts dirty and the runner idle). */
     void run(BooleanSupplier ready, Round round) throws InterruptedException {
         long backoffNanos = minBackoffNanos;
         long retryAt = Long.MAX_VALUE;
-        long resyncAt = time.nanoTime() + resyncNanos;
+        long start = time.nanoTime();
+        long resyncAt = start + resyncNanos;
+        long windowEnd = start; // until then a change waits: the debounce after the last round (or readiness poll)
         while (!stopped) {
             boolean wasDirty;
             synchronized (lock) {
@@ -113,20 +119,30 @@ final class RoundRunner {
             if (stopped) {
                 break;
             }
-            if (wasDirty && !debounce.isZero()) {
-                time.sleep(debounce); // let the rest of a burst arrive: one round for all of it
+            if (wasDirty) {
+                long early = windowEnd - time.nanoTime();
+                if (early > 0) {
+                    time.sleep(Duration.ofNanos(early)); // a round ran just now: let the rest of the burst arrive
+                    if (stopped) {
+                        break;
+                    }
+                }
             }
             synchronized (lock) {
                 dirty = false;
             }
             if (!ready.getAsBoolean()) {
-                retryAt = time.nanoTime() + READY_POLL.toNanos();
+                long polled = time.nanoTime();
+                retryAt = polled + READY_POLL.toNanos();
+                windowEnd = polled + debounce.toNanos(); // informers listing the cluster: not a poll per event
                 continue;
             }
             boolean resyncDue = time.nanoTime() - resyncAt >= 0;
             Result result = round.run(resyncDue);
+            long ended = time.nanoTime();
+            windowEnd = ended + debounce.toNanos();
             if (result.resynced()) {
-                resyncAt = time.nanoTime() + resyncNanos;
+                resyncAt = ended + resyncNanos;
             }
             if (result.failed()) {
                 retryAt = time.nanoTime() + backoffNanos;

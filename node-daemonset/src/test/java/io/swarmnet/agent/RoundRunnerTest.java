@@ -23,15 +23,60 @@ class RoundRunnerTest {
     private final List<Long> rounds = new ArrayList<>();
 
     @Test
-    void aBurstOfChangesIsHandledByOneRoundAfterTheDebounce() throws Exception {
-        time.at(100, runner::markDirty);
-        time.at(110, runner::markDirty);
-        time.at(125, runner::markDirty);
-        time.at(1_000, runner::stop);
+    void aChangeThatFindsTheRunnerIdleStartsARoundAtOnce() throws Exception {
+        time.at(1_000, runner::markDirty);
+        time.at(5_000, runner::stop);
 
         runner.run(() -> true, resyncDue -> succeeded());
 
-        assertThat(rounds).as("the first round after the start's debounce, then one for the whole burst").containsExactly(30L, 130L);
+        assertThat(rounds).as("the first round at the start, the change's at once: no debounce to wait out")
+                .containsExactly(0L, 1_000L);
+    }
+
+    @Test
+    void aBurstOfChangesCostsARoundAtOnceAndOneMoreWhenTheWindowEnds() throws Exception {
+        for (long at = 1_000; at <= 1_025; at += 5) {
+            time.at(at, runner::markDirty);
+        }
+        time.at(5_000, runner::stop);
+
+        runner.run(() -> true, resyncDue -> succeeded());
+
+        assertThat(rounds).as("six changes in 25 ms: the first starts a round, the other five share the next")
+                .containsExactly(0L, 1_000L, 1_030L);
+    }
+
+    @Test
+    void changesDuringARoundWaitForTheWindowAfterItAndAnIdleChangeAgainStartsAtOnce() throws Exception {
+        time.at(1_000, runner::markDirty);
+        time.at(1_005, runner::markDirty); // during the 10 ms round the first change started
+        time.at(1_052, runner::markDirty); // 2 ms after the second round ended: in its window
+        time.at(1_200, runner::markDirty); // idle again
+        time.at(5_000, runner::stop);
+
+        runner.run(() -> true, resyncDue -> {
+            rounds.add(time.millis());
+            time.sleep(Duration.ofMillis(10));
+            return new RoundRunner.Result(false, false);
+        });
+
+        assertThat(rounds).containsExactly(0L, 1_000L, 1_040L, 1_080L, 1_200L);
+    }
+
+    @Test
+    void aSteadyStreamOfChangesCostsOneRoundPerWindow() throws Exception {
+        for (long at = 1_000; at <= 1_300; at += 5) {
+            time.at(at, runner::markDirty);
+        }
+        time.at(5_000, runner::stop);
+
+        runner.run(() -> true, resyncDue -> succeeded());
+
+        List<Long> expected = new ArrayList<>(List.of(0L));
+        for (long at = 1_000; at <= 1_300; at += DEBOUNCE.toMillis()) {
+            expected.add(at);
+        }
+        assertThat(rounds).as("61 changes over 300 ms").containsExactlyElementsOf(expected);
     }
 
     @Test
@@ -45,7 +90,7 @@ class RoundRunnerTest {
             return new RoundRunner.Result(outcomes.remove(0), false);
         });
 
-        assertThat(rounds).containsExactly(30L, 230L, 630L, 1_430L, 2_430L, 3_430L, 5_030L, 5_230L);
+        assertThat(rounds).containsExactly(0L, 200L, 600L, 1_400L, 2_400L, 3_400L, 5_000L, 5_200L);
     }
 
     @Test
@@ -59,7 +104,7 @@ class RoundRunnerTest {
             return new RoundRunner.Result(false, resyncDue);
         });
 
-        assertThat(resyncs).containsExactly(Map.entry(30L, false), Map.entry(60_000L, true), Map.entry(90_030L, false),
+        assertThat(resyncs).containsExactly(Map.entry(0L, false), Map.entry(60_000L, true), Map.entry(90_000L, false),
                 Map.entry(120_000L, true));
     }
 
@@ -74,7 +119,7 @@ class RoundRunnerTest {
             return new RoundRunner.Result(crashed, resyncDue && !crashed);
         });
 
-        assertThat(resyncs).containsExactly(Map.entry(30L, false), Map.entry(60_000L, true), Map.entry(60_200L, true));
+        assertThat(resyncs).containsExactly(Map.entry(0L, false), Map.entry(60_000L, true), Map.entry(60_200L, true));
     }
 
     @Test
@@ -87,8 +132,25 @@ class RoundRunnerTest {
             return time.millis() >= 100;
         }, resyncDue -> succeeded());
 
-        assertThat(polls).containsExactly(30L, 50L, 70L, 90L, 110L);
-        assertThat(rounds).containsExactly(110L);
+        assertThat(polls).containsExactly(0L, 20L, 40L, 60L, 80L, 100L);
+        assertThat(rounds).containsExactly(100L);
+    }
+
+    @Test
+    void changesWhileTheClusterIsNotReadyArePolledOncePerWindowNotOncePerChange() throws Exception {
+        List<Long> polls = new ArrayList<>();
+        for (long at = 1; at <= 29; at += 2) {
+            time.at(at, runner::markDirty); // the informers' initial lists
+        }
+        time.at(1_000, runner::stop);
+
+        runner.run(() -> {
+            polls.add(time.millis());
+            return time.millis() >= 50;
+        }, resyncDue -> succeeded());
+
+        assertThat(polls).containsExactly(0L, 30L, 50L);
+        assertThat(rounds).containsExactly(50L);
     }
 
     @Test
@@ -99,7 +161,18 @@ class RoundRunnerTest {
             return succeeded();
         });
 
-        assertThat(rounds).containsExactly(30L);
+        assertThat(rounds).containsExactly(0L);
+    }
+
+    @Test
+    void stopWhileAChangeWaitsForTheWindowEndsTheRunWithoutItsRound() throws Exception {
+        time.at(1_000, runner::markDirty);
+        time.at(1_010, runner::markDirty);
+        time.at(1_020, runner::stop);
+
+        runner.run(() -> true, resyncDue -> succeeded());
+
+        assertThat(rounds).containsExactly(0L, 1_000L);
     }
 
     private RoundRunner.Result succeeded() {
