@@ -46,6 +46,9 @@ class OverlayHopCostBenchmark {
     private static final String[] NODE_ADDRESS = {"198.18.0.1", "198.18.0.2"};
     /** Devices inside the run's namespaces need no unique names; the namespaces do. */
     private static final String UNDERLAY = "ul";
+    /** Which pods of a pair get the pods' nft table: bit 0 the client, bit 1 the server. */
+    private static final int NO_TABLE = 0;
+    private static final int BOTH_TABLES = 3;
 
     private final String prefix = "zh" + Integer.toString(36 * 36 * 36 * 36 + new SecureRandom().nextInt(35 * 36 * 36 * 36 * 36), 36);
     private final KernelTools tools = new KernelTools(Duration.ofSeconds(SECONDS + 30L));
@@ -98,12 +101,17 @@ class OverlayHopCostBenchmark {
 
         // swarmnet's layout: network namespace with bridge + VXLAN device, pods attached by veth pairs
         String[] net4 = networkNamespaces(node, 4, "udpcsum");
-        String[] plain = vethPods(net4, 4, 10, "plain", false, false);
-        String[] nft = vethPods(net4, 4, 11, "nft", true, false);
-        String[] gro = vethPods(net4, 4, 12, "gro", true, true);
+        String[] plain = vethPods(net4, 4, 10, "plain", NO_TABLE, false);
+        String[] nft = vethPods(net4, 4, 11, "nft", BOTH_TABLES, false);
+        String[] gro = vethPods(net4, 4, 12, "gro", BOTH_TABLES, true);
         IpAddress vip = IpAddress.parse(overlay(4, 200));
         routes.add(new Route("our layout: + netns, bridge, veth into pods", plain[0], plain[1], overlay(4, 2 * 10)));
         routes.add(new Route("our layout + the pods' nft table", nft[0], nft[1], overlay(4, 2 * 11)));
+        // which end's conntrack costs what: the table (and so conntrack) in one of the two pods only
+        String[] clientTable = vethPods(net4, 4, 13, "ctc", 1, false);
+        String[] serverTable = vethPods(net4, 4, 14, "cts", 2, false);
+        routes.add(new Route("our layout, nft table in the client pod only", clientTable[0], clientTable[1], overlay(4, 2 * 13)));
+        routes.add(new Route("our layout, nft table in the server pod only", serverTable[0], serverTable[1], overlay(4, 2 * 14)));
         routes.add(new Route("our layout + nft, through a VIP", nft[0], nft[1], vip.toString()));
         routes.add(new Route("our layout + nft, GRO on both veth ends", gro[0], gro[1], overlay(4, 2 * 12)));
         routes.add(new Route("our layout + nft, GRO on veths, through a VIP", gro[0], gro[1], vip.toString()));
@@ -121,20 +129,22 @@ class OverlayHopCostBenchmark {
             System.out.println("br_netfilter is not loaded: bridged frames pass no IP hooks, nothing to switch off");
         }
         String[] net5 = networkNamespaces(node, 5, "noudpcsum");
-        String[] nocsum = vethPods(net5, 5, 11, "nocsum", true, false);
+        String[] nocsum = vethPods(net5, 5, 11, "nocsum", BOTH_TABLES, false);
         routes.add(new Route("our layout + nft, noudpcsum", nocsum[0], nocsum[1], overlay(5, 2 * 11)));
-        String[] nocsumGro = vethPods(net5, 5, 12, "nocsumgro", true, true);
+        String[] nocsumGro = vethPods(net5, 5, 12, "nocsumgro", BOTH_TABLES, true);
         routes.add(new Route("our layout + nft, noudpcsum, GRO on veths", nocsumGro[0], nocsumGro[1], overlay(5, 2 * 12)));
 
         // lighter attachments: the pod's interface is a child of the VXLAN device itself, no bridge and no veth
         String[] net6 = networkNamespaces(node, 6, null);
-        String[] macvlan = childPods(net6, 6, "macvlan", "macvlan mode bridge");
-        if (macvlan != null) {
+        String[] bareMacvlan = childPods(net6, 6, 13, "macvlanbare", "macvlan mode bridge", false);
+        String[] macvlan = childPods(net6, 6, 11, "macvlan", "macvlan mode bridge", true);
+        if (macvlan != null && bareMacvlan != null) {
+            routes.add(new Route("macvlan (bridge) on VXLAN, no nft table", bareMacvlan[0], bareMacvlan[1], overlay(6, 2 * 13)));
             routes.add(new Route("macvlan (bridge) on VXLAN + nft", macvlan[0], macvlan[1], overlay(6, 2 * 11)));
             routes.add(new Route("macvlan (bridge) on VXLAN + nft, through a VIP", macvlan[0], macvlan[1], overlay(6, 200)));
         }
         String[] net7 = networkNamespaces(node, 7, null);
-        String[] ipvlan = childPods(net7, 7, "ipvlan", "ipvlan mode l2");
+        String[] ipvlan = childPods(net7, 7, 11, "ipvlan", "ipvlan mode l2", true);
         if (ipvlan != null) {
             routes.add(new Route("ipvlan (l2) on VXLAN + nft", ipvlan[0], ipvlan[1], overlay(7, 2 * 11)));
         }
@@ -207,7 +217,7 @@ class OverlayHopCostBenchmark {
     }
 
     /** A client pod on node a and a server pod on node b (hosts {@link #podHost}), attached by veth pairs to the bridges. */
-    private String[] vethPods(String[] net, int k, int i, String name, boolean table, boolean gro) {
+    private String[] vethPods(String[] net, int k, int i, String name, int tables, boolean gro) {
         String[] pod = new String[2];
         for (int s = 0; s < 2; s++) {
             pod[s] = namespace(name + (char) ('a' + s));
@@ -220,7 +230,7 @@ class OverlayHopCostBenchmark {
                 run(new NetNamespace.Named(pod[s]), List.of("ethtool", "-K", "eth0", "gro", "on"));
                 run(new NetNamespace.Named(net[s]), List.of("ethtool", "-K", port, "gro", "on"));
             }
-            if (table) {
+            if ((tables & (1 << s)) != 0) {
                 vipTable(pod[s], k, i);
             }
         }
@@ -232,8 +242,7 @@ class OverlayHopCostBenchmark {
      * A client and a server pod whose interface is a {@code type} child of the VXLAN device, with the pods' nft table;
      * null (and a line saying why) when the kernel cannot make such a device.
      */
-    private String[] childPods(String[] net, int k, String name, String type) {
-        int i = 11;
+    private String[] childPods(String[] net, int k, int i, String name, String type, boolean table) {
         String[] pod = new String[2];
         for (int s = 0; s < 2; s++) {
             pod[s] = namespace(name + (char) ('a' + s));
@@ -250,8 +259,11 @@ class OverlayHopCostBenchmark {
             // the peer's address resolved in the pod itself: no ARP through the VXLAN device's proxy
             String remoteMac = ownMac ? mac(k, podHost(i, 1 - s)) : mac(k, 250 + 1 - s);
             ip(pod[s], "neigh add " + overlay(k, podHost(i, 1 - s)) + " lladdr " + remoteMac + " dev c" + i + " nud permanent");
+            // (ipvlan children share the VXLAN device's MAC: one pair of them per network here)
             fdb(net[s], "fdb append " + remoteMac + " dev vx" + k + " dst " + NODE_ADDRESS[1 - s] + " self permanent");
-            vipTable(pod[s], k, i);
+            if (table) {
+                vipTable(pod[s], k, i);
+            }
         }
         return pod;
     }
