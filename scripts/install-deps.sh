@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # python3: the kernel and simulation tests run small servers and clients with it inside pods
-packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 tcpdump procps psmisc dnsperf dnsmasq unbound python3)
+packages=(openjdk-17-jdk-headless maven iproute2 nftables conntrack dnsutils busybox curl nginx-light iperf3 ethtool tcpdump procps psmisc dnsperf dnsmasq unbound python3)
 if $cluster; then
   packages+=(containerd runc containernetworking-plugins buildah debootstrap iptables util-linux mount)
 fi
