@@ -57,7 +57,9 @@ import org.junit.jupiter.api.Test;
  * -Dsurefire.failIfNoSpecifiedTests=false}. Knobs: {@code -Dswarmnet.bench.services} (1000), {@code .tasks} (10),
  * {@code .nodes} (10), {@code .localPods} (20), {@code .changes} (200), {@code .warmup} (0: changes made before those
  * measured), {@code .gapMillis} (20-200: the random pause after each change), {@code .seed} (1), {@code .debounceMillis}
- * (the agent's, default 30 as in the DaemonSet: SWARMNET_DEBOUNCE).
+ * (the agent's, default 30 as in the DaemonSet: SWARMNET_DEBOUNCE), {@code .idleSeconds} (40: after the changes, how long
+ * the node is left quiet while what the agent spends meanwhile is measured — the datapath's refresher reading every
+ * pod's tables again once per 30 s, the resync apply every 60 s; 0 skips it).
  */
 @Tag("benchmark")
 class ApiToKernelBenchmark {
@@ -70,6 +72,7 @@ class ApiToKernelBenchmark {
     private static final int WARMUP = Integer.getInteger("swarmnet.bench.warmup", 0);
     private static final String GAP = System.getProperty("swarmnet.bench.gapMillis", "20-200");
     private static final long SEED = Long.getLong("swarmnet.bench.seed", 1);
+    private static final int IDLE_SECONDS = Integer.getInteger("swarmnet.bench.idleSeconds", 40);
     private static final Duration DEBOUNCE = Duration.ofMillis(Long.getLong("swarmnet.bench.debounceMillis",
             AgentConfig.DEFAULT_DEBOUNCE.toMillis()));
     private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(30);
@@ -187,7 +190,67 @@ class ApiToKernelBenchmark {
         }
         String loadAtEnd = loadAverage();
         report(measured, loadAtStart, loadAtEnd);
+        if (IDLE_SECONDS > 0) {
+            quietNode(datapath, Duration.ofSeconds(IDLE_SECONDS));
+        }
         assertThat(measured).allSatisfy(c -> assertThat(c.kernelLast()).isGreaterThan(c.write()));
+    }
+
+    /**
+     * What the agent spends on a node where nothing changes: the CPU of the datapath's refresher thread and of its
+     * worker threads, of this whole JVM (the embedded API server and its idle watches included), and of the processes
+     * it ran and reaped meanwhile (the refresher's `ip` reads; its `nft` reads run on the pods' nftables session threads), over {@code quiet}.
+     */
+    private static void quietNode(TimedDatapath datapath, Duration quiet) throws IOException, InterruptedException {
+        var threads = ManagementFactory.getThreadMXBean();
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long idleStart = System.nanoTime();
+        long[] refreshBefore = threadCpu(threads, "-refresh");
+        long[] workersBefore = threadCpu(threads, "datapath-");
+        long[] sessionsBefore = threadCpu(threads, "nft-session ");
+        long jvmBefore = os.getProcessCpuTime();
+        long childrenBefore = childrenCpuMillis();
+        String loadBefore = loadAverage();
+        Thread.sleep(quiet.toMillis());
+        long refresh = threadCpu(threads, "-refresh")[0] - refreshBefore[0];
+        long workers = threadCpu(threads, "datapath-")[0] - workersBefore[0];
+        // a session idle long enough ends: its thread's time is then only in the JVM's total
+        long sessions = threadCpu(threads, "nft-session ")[0] - sessionsBefore[0];
+        long jvm = os.getProcessCpuTime() - jvmBefore;
+        long children = childrenCpuMillis() - childrenBefore;
+        double seconds = quiet.toMillis() / 1000.0;
+        System.out.printf(Locale.ROOT, "%nquiet node, %.0f s with no change (%d applies meanwhile: the resync every 60 s), load %s -> %s:%n",
+                seconds, datapath.appliesSince(idleStart), loadBefore, loadAverage());
+        System.out.printf(Locale.ROOT, "  the datapath's refresher thread %.0f ms CPU (%.2f %% of a core); all datapath threads %.0f ms (%.2f %%)%n",
+                refresh / 1e6, refresh / 1e7 / seconds, workers / 1e6, workers / 1e7 / seconds);
+        System.out.printf(Locale.ROOT, "  the pods' nftables session threads (their reads of the VIP tables) %.0f ms (%.2f %%)%n", sessions / 1e6,
+                sessions / 1e7 / seconds);
+        System.out.printf(Locale.ROOT, "  processes the JVM ran and reaped (reads with ip and bridge) %d ms CPU (%.2f %%); the whole JVM %.0f ms (%.2f %%),"
+                + " the embedded API server's idle watches included%n", children, children / 10.0 / seconds, jvm / 1e6, jvm / 1e7 / seconds);
+    }
+
+    /** Summed CPU time (ns) of the live threads whose name contains {@code part}, and how many there are. */
+    private static long[] threadCpu(java.lang.management.ThreadMXBean threads, String part) {
+        long sum = 0;
+        long count = 0;
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().contains(part)) {
+                long cpu = threads.getThreadCpuTime(info.getThreadId());
+                if (cpu > 0) {
+                    sum += cpu;
+                    count++;
+                }
+            }
+        }
+        return new long[] {sum, count};
+    }
+
+    /** CPU of this process's reaped children (cutime + cstime: the children it waited for), ms; USER_HZ is 100 on Linux. */
+    private static long childrenCpuMillis() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after the command's closing parenthesis: the state (field 3 of the line) first; cutime and cstime are fields 16 and 17
+        return (Long.parseLong(fields[13]) + Long.parseLong(fields[14])) * 10;
     }
 
     /**
