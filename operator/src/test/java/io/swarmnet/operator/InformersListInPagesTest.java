@@ -54,7 +54,10 @@ class InformersListInPagesTest {
         try (SandboxApiServer api = SandboxApiServer.start();
              KubernetesClient client = recording(api, Set.of("pods", "swarmservices")::contains, lists)) {
             client.pods().resource(pod("web-1", Map.of(SwarmnetKeys.LABEL_SERVICE, "web"), "10.0.9.2")).create();
-            client.pods().resource(pod("debug", Map.of(SwarmnetKeys.LABEL_ATTACHED_POD, "true"), "10.0.9.3")).create();
+            // an attached pod as the operator left it, still naming its network: without the request the attachable-pod
+            // worker would detach it (and release its address) right after the start, racing this test's look at the ledger
+            client.pods().resource(new PodBuilder(pod("debug", Map.of(SwarmnetKeys.LABEL_ATTACHED_POD, "true"), "10.0.9.3"))
+                    .editMetadata().addToAnnotations(SwarmnetKeys.ANNOTATION_POD_NETWORKS, "front").endMetadata().build()).create();
             client.pods().resource(pod("bystander", Map.of("app", "x"), null)).create();
             TestCluster.serviceWithVirtualIp(client, "default", "web", new io.swarmnet.api.service.NetworkAttachment("front"), "front", "10.0.9.100");
             lists.clear();
