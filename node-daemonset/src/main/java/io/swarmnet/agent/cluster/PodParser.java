@@ -36,8 +36,9 @@ public final class PodParser {
         PodRef ref = new PodRef(strings.of(meta.getNamespace()), meta.getName(), meta.getUid());
         String node = pod.getSpec() == null ? null : strings.of(blankToNull(pod.getSpec().getNodeName()));
         Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+        Optional<PodCondition> attachedCondition = condition(pod.getStatus(), SwarmnetKeys.CONDITION_ATTACHED);
         Optional<CachedPod.ConditionSeen> attached = Objects.equals(node, localNode)
-                ? condition(pod.getStatus(), SwarmnetKeys.CONDITION_ATTACHED).map(c -> new CachedPod.ConditionSeen(strings.of(c.getStatus()),
+                ? attachedCondition.map(c -> new CachedPod.ConditionSeen(strings.of(c.getStatus()),
                         strings.of(c.getReason()), c.getMessage(), c.getLastTransitionTime()))
                 : Optional.empty();
         String service = strings.of(blankToNull(labels.get(SwarmnetKeys.LABEL_SERVICE)));
@@ -75,7 +76,7 @@ public final class PodParser {
         List<String> searches = pod.getSpec() == null || pod.getSpec().getDnsConfig() == null
                 || pod.getSpec().getDnsConfig().getSearches() == null ? List.of() : pod.getSpec().getDnsConfig().getSearches();
         TaskInfo task = new TaskInfo(ref, service, Optional.ofNullable(node), addresses, phase, deleting, containersReady(status),
-                condition(status, SwarmnetKeys.CONDITION_ATTACHED).map(c -> "True".equals(c.getStatus())).orElse(false),
+                attachedCondition.map(c -> "True".equals(c.getStatus())).orElse(false),
                 strings.of(searches.stream().filter(Objects::nonNull).toList()), podAliases);
         return new CachedPod(ref, meta.getResourceVersion(), service != null, Optional.of(task), List.of(), attached);
     }

@@ -259,8 +259,9 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         Optional<String> badHostname = taskNodes.hostnameProblem(service, template, slots, nodeOfSlot);
         if (badHostname.isPresent()) {
             // before the update is even considered: no task is stopped for one that could not start
-            warnOfChange(events, service, ServiceHealth.Blocker.invalidSpec(badHostname.get()));
-            return blocked(context.getClient(), service, taskPods, ServiceHealth.Blocker.invalidSpec(badHostname.get()), events, virtualIPs, Optional.empty());
+            ServiceHealth.Blocker invalid = ServiceHealth.Blocker.invalidSpec(badHostname.get());
+            warnOfChange(events, service, invalid);
+            return blocked(context.getClient(), service, taskPods, invalid, events, virtualIPs, Optional.empty());
         }
         Instant now = Instant.now();
         UpdateMonitor.Outcome update = UpdateMonitor.decide(new UpdateMonitor.Input(specHash, JSON.valueToTree(template),

@@ -115,12 +115,7 @@ class AgentMemoryBenchmark {
             Memory converged = Memory.of(agent.pid());
             String gcAtStart = ask(in, out, "gc");
             String heapAfterStart = ask(in, out, "heap");
-            if (Boolean.getBoolean("bench.histogram")) {
-                jcmd(agent.pid(), "GC.class_histogram", Integer.getInteger("bench.histogram.lines", 30));
-            }
-            if (command.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking="))) {
-                jcmd(agent.pid(), "VM.native_memory summary", 120);
-            }
+            printRequestedDiagnostics(agent.pid(), command);
 
             // backend changes: local tasks' containers turn not ready, one write each
             long changes = System.nanoTime();
@@ -139,12 +134,7 @@ class AgentMemoryBenchmark {
             Memory churned = Memory.of(agent.pid());
             String gcAfterChanges = ask(in, out, "gc");
             String heapAfterChanges = ask(in, out, "heap");
-            if (Boolean.getBoolean("bench.histogram")) {
-                jcmd(agent.pid(), "GC.class_histogram", Integer.getInteger("bench.histogram.lines", 30));
-            }
-            if (command.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking="))) {
-                jcmd(agent.pid(), "VM.native_memory summary", 120);
-            }
+            printRequestedDiagnostics(agent.pid(), command);
             if (Boolean.getBoolean("bench.smaps")) {
                 printMappings(agent.pid());
             }
@@ -251,6 +241,16 @@ class AgentMemoryBenchmark {
             at = ((Map<String, Object>) at).get(key);
         }
         return String.valueOf(at);
+    }
+
+    /** What was asked for besides the resident set: the largest classes ({@code -Dbench.histogram}), native memory (NMT among the options). */
+    private static void printRequestedDiagnostics(long pid, List<String> command) throws IOException, InterruptedException {
+        if (Boolean.getBoolean("bench.histogram")) {
+            jcmd(pid, "GC.class_histogram", Integer.getInteger("bench.histogram.lines", 30));
+        }
+        if (command.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking="))) {
+            jcmd(pid, "VM.native_memory summary", 120);
+        }
     }
 
     /** Prints the first {@code lines} lines of a jcmd command run against the agent's JVM. */
