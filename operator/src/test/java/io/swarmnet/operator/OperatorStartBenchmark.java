@@ -42,6 +42,8 @@ import org.junit.jupiter.api.Test;
  * <p>100,000 tasks: {@code -Dbench.services=10000 -DargLine=-Xmx12g -Dbench.log=/tmp/operator-start.log}. Progress (tasks with addresses, per second) is printed every 30 s
  * while the first operator creates them; at the end the benchmark JVM's resident set and its heap after a GC, before
  * the cold start (the first operator closed) and after it (the second operator's caches), are printed.
+ * {@code -Dbench.coldStarts=3} runs three cold starts on the same objects, one after another; {@code -Dbench.jfr=FILE}
+ * records the first with Flight Recorder.
  */
 @Tag("benchmark")
 class OperatorStartBenchmark {
@@ -57,6 +59,11 @@ class OperatorStartBenchmark {
      * chart has: every service is then blocked with NoEligibleNode and says so in its status and a Warning Event.
      */
     private static final int AGENTLESS_NODES = Integer.getInteger("bench.agentlessNodes", 0);
+    /**
+     * Cold starts to run one after another on the same objects ({@code -Dbench.coldStarts=3}): each a new operator adopting
+     * everything, then closed — several figures for one creation, which takes minutes at 100,000 tasks.
+     */
+    private static final int COLD_STARTS = Integer.getInteger("bench.coldStarts", 1);
 
     /**
      * With {@code -Dbench.log=FILE}, everything printed is also appended to that file as it is printed (surefire hands a
@@ -151,58 +158,84 @@ class OperatorStartBenchmark {
             Map<String, String> vipsBefore = vips(client);
             assertThat(podsBefore).hasSize(expectedPods);
 
-            long heapBefore = heapAfterGc();
-            // --- cold start: a new operator adopts everything
-            System.out.printf("BENCHMARK operator, cold start begins; load average %s%n", loadAverage());
-            Map<String, Double> requestsBefore = cluster.requests();
-            double coldApiCpu = cpuSeconds("kube-apiserver");
-            double coldJvmCpu = jvmCpuSeconds();
-            long coldStart = System.nanoTime();
-            SwarmnetOperator second = SwarmnetOperator.start(client, config);
-            double startedSeconds = seconds(coldStart);
-            eventually(Duration.ofMinutes(20), "every service is reconciled once by the new operator",
-                    () -> second.metrics().succeeded(SwarmService.KIND) >= SERVICES);
-            double adoptSeconds = seconds(coldStart);
-            double reconcileSeconds = adoptSeconds - startedSeconds;
-            // reconciles begin while start() waits for the last informers, so they can all be done by the time it returns
-            System.out.printf("BENCHMARK operator, cold start adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
-                            + "in %.2f s; all services reconciled after %.2f s (%s)%n", SERVICES, TASKS, expectedPods, startedSeconds, adoptSeconds,
-                    reconcileSeconds < 0.05 ? "all of them by the time the start returned"
-                            : String.format("%.1f SwarmService reconciles/s after the start returned", SERVICES / reconcileSeconds));
-            System.out.printf("BENCHMARK operator, cold start: reconcile time swarmservice %s, overlaynetwork %s%n",
-                    second.metrics().reconcileTimes("swarmservice"), second.metrics().reconcileTimes("overlaynetwork"));
-            Thread.sleep(2000);
-            double total = second.metrics().succeeded(SwarmService.KIND) + second.metrics().succeeded(OverlayNetwork.KIND);
-            System.out.printf("BENCHMARK operator, cold start: %.0f reconciles in total (services and networks) within %.1f s of start%n%n",
-                    total, seconds(coldStart));
-            if (!KUBECONFIG.isEmpty() && coldApiCpu >= 0) {
-                System.out.printf("BENCHMARK operator, cold start: CPU meanwhile: kube-apiserver %.1f s, this JVM %.1f s%n",
-                        cpuSeconds("kube-apiserver") - coldApiCpu, jvmCpuSeconds() - coldJvmCpu);
+            for (int round = 1; round <= COLD_STARTS; round++) {
+                coldStart(cluster, config, round, podsBefore, vipsBefore);
             }
-            Map<String, Double> requestsAfter = cluster.requests();
-            if (!requestsAfter.isEmpty()) {
-                System.out.println("BENCHMARK operator, cold start: requests the API server answered meanwhile (verb resource[/subresource]: count):");
-                requestsAfter.forEach((key, count) -> {
-                    double made = count - requestsBefore.getOrDefault(key, 0.0);
-                    if (made > 0) {
-                        System.out.printf("BENCHMARK   %-40s %8.0f%n", key, made);
-                    }
-                });
-                System.out.println();
-            }
-
-            long heapAfter = heapAfterGc();
-            System.out.printf("BENCHMARK operator, cold start: heap in use after a GC %.0f MB (before the cold start, first operator "
-                    + "closed: %.0f MB; the second operator's caches: %.0f MB); this JVM's resident set %s (operator, test client, "
-                    + "what the heap grew to while creating), load average %s%n%n", heapAfter / 1e6, heapBefore / 1e6,
-                    (heapAfter - heapBefore) / 1e6, residentSet(), loadAverage());
-
-            // adoption means nothing was recreated or renumbered
-            assertThat(podFingerprints(client)).isEqualTo(podsBefore);
-            assertThat(vips(client)).isEqualTo(vipsBefore);
-            assertThat(second.ledger().inUse(NS, "bench")).isEqualTo(expectedPods + SERVICES);
-            second.close();
         }
+    }
+
+    /**
+     * One cold start: a new operator adopts everything, is checked to have recreated and renumbered nothing, and is
+     * closed. With {@code -Dbench.jfr=FILE} the first cold start is recorded with Flight Recorder (profile settings) into
+     * that file.
+     */
+    private static void coldStart(Api cluster, OperatorConfig config, int round, Map<String, String> podsBefore,
+                                  Map<String, String> vipsBefore) throws Exception {
+        KubernetesClient client = cluster.client();
+        int expectedPods = SERVICES * TASKS;
+        long heapBefore = heapAfterGc();
+        String which = COLD_STARTS == 1 ? "cold start" : "cold start " + round + " of " + COLD_STARTS;
+        System.out.printf("BENCHMARK operator, %s begins; load average %s%n", which, loadAverage());
+        String jfr = System.getProperty("bench.jfr", "");
+        jdk.jfr.Recording recording = null;
+        if (round == 1 && !jfr.isEmpty()) {
+            recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+            recording.setDestination(java.nio.file.Path.of(jfr));
+            recording.start();
+        }
+        Map<String, Double> requestsBefore = cluster.requests();
+        double coldApiCpu = cpuSeconds("kube-apiserver");
+        double coldJvmCpu = jvmCpuSeconds();
+        long coldStart = System.nanoTime();
+        Started started = Started.waitingFor(client, config, SwarmService.KIND, SERVICES, Duration.ofMinutes(20));
+        SwarmnetOperator operator = started.operator();
+        double startedSeconds = started.synced();
+        double adoptSeconds = started.all();
+        if (recording != null) {
+            recording.stop();
+            recording.close();
+            System.out.printf("BENCHMARK operator, %s: recorded with Flight Recorder into %s%n", which, jfr);
+        }
+        double reconcileSeconds = adoptSeconds - startedSeconds;
+        // reconciles begin while start() waits for the last informers, so they can all be done by the time it returns
+        System.out.printf("BENCHMARK operator, %s adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
+                        + "in %.2f s; all services reconciled after %.2f s (%s)%n", which, SERVICES, TASKS, expectedPods, startedSeconds,
+                adoptSeconds, reconcileSeconds < 0.05 ? "all of them by the time the start returned"
+                        : String.format("%.1f SwarmService reconciles/s after the start returned", SERVICES / reconcileSeconds));
+        System.out.printf("BENCHMARK operator, %s: reconcile time swarmservice %s, overlaynetwork %s%n", which,
+                operator.metrics().reconcileTimes("swarmservice"), operator.metrics().reconcileTimes("overlaynetwork"));
+        Thread.sleep(2000);
+        double total = operator.metrics().succeeded(SwarmService.KIND) + operator.metrics().succeeded(OverlayNetwork.KIND);
+        System.out.printf("BENCHMARK operator, %s: %.0f reconciles in total (services and networks) within %.1f s of start%n%n",
+                which, total, seconds(coldStart));
+        if (!KUBECONFIG.isEmpty() && coldApiCpu >= 0) {
+            System.out.printf("BENCHMARK operator, %s: CPU meanwhile: kube-apiserver %.1f s, this JVM %.1f s%n",
+                    which, cpuSeconds("kube-apiserver") - coldApiCpu, jvmCpuSeconds() - coldJvmCpu);
+        }
+        Map<String, Double> requestsAfter = cluster.requests();
+        if (!requestsAfter.isEmpty()) {
+            System.out.printf("BENCHMARK operator, %s: requests the API server answered meanwhile (verb resource[/subresource]: count):%n",
+                    which);
+            requestsAfter.forEach((key, count) -> {
+                double made = count - requestsBefore.getOrDefault(key, 0.0);
+                if (made > 0) {
+                    System.out.printf("BENCHMARK   %-40s %8.0f%n", key, made);
+                }
+            });
+            System.out.println();
+        }
+
+        long heapAfter = heapAfterGc();
+        System.out.printf("BENCHMARK operator, %s: heap in use after a GC %.0f MB (before the cold start, previous operator "
+                + "closed: %.0f MB; the new operator's caches: %.0f MB); this JVM's resident set %s (operator, test client, "
+                + "what the heap grew to while creating), load average %s%n%n", which, heapAfter / 1e6, heapBefore / 1e6,
+                (heapAfter - heapBefore) / 1e6, residentSet(), loadAverage());
+
+        // adoption means nothing was recreated or renumbered
+        assertThat(podFingerprints(client)).isEqualTo(podsBefore);
+        assertThat(vips(client)).isEqualTo(vipsBefore);
+        assertThat(operator.ledger().inUse(NS, "bench")).isEqualTo(expectedPods + SERVICES);
+        operator.close();
     }
 
     @Test
@@ -234,12 +267,10 @@ class OperatorStartBenchmark {
                     first.metrics().reconcileTimes("overlaynetwork"));
             first.close();
 
-            long cold = System.nanoTime();
-            SwarmnetOperator second = SwarmnetOperator.start(client, config);
-            double synced = seconds(cold);
-            eventually(Duration.ofMinutes(10), "every network is reconciled by the new operator",
-                    () -> second.metrics().succeeded(OverlayNetwork.KIND) >= networks);
-            double all = seconds(cold);
+            Started started = Started.waitingFor(client, config, OverlayNetwork.KIND, networks, Duration.ofMinutes(10));
+            SwarmnetOperator second = started.operator();
+            double synced = started.synced();
+            double all = started.all();
             System.out.printf("BENCHMARK operator, cold start with %d OverlayNetworks: rebuilt and synced in %.2f s, all reconciled after "
                             + "%.2f s (%.1f reconciles/s after sync); reconcile time %s%n%n", networks, synced, all,
                     networks / Math.max(all - synced, 0.001), second.metrics().reconcileTimes("overlaynetwork"));
@@ -334,6 +365,17 @@ class OperatorStartBenchmark {
                         s -> s.getStatus() == null ? "" : s.getStatus().getVirtualIPs().stream()
                                 .map(v -> v.getNetwork() + "=" + v.getAddress()).sorted().collect(Collectors.joining(",")),
                         (a, b) -> a, TreeMap::new));
+    }
+
+    /** A new operator, when its start returned (informers synced) and when it had reconciled every object of a kind, in seconds. */
+    private record Started(SwarmnetOperator operator, double synced, double all) {
+        static Started waitingFor(KubernetesClient client, OperatorConfig config, String kind, int count, Duration atMost) {
+            long begin = System.nanoTime();
+            SwarmnetOperator operator = SwarmnetOperator.start(client, config);
+            double synced = seconds(begin);
+            eventually(atMost, "every " + kind + " is reconciled once by the new operator", () -> operator.metrics().succeeded(kind) >= count);
+            return new Started(operator, synced, seconds(begin));
+        }
     }
 
     /** The API server the cold start runs against: the embedded one, or a real one given by {@code bench.kubeconfig}. */

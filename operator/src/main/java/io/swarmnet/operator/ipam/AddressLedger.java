@@ -8,7 +8,9 @@ import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.VirtualIP;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -331,6 +333,28 @@ public final class AddressLedger {
                     }
                 });
             }
+            return own;
+        }
+    }
+
+    /**
+     * The owners of {@code namespace} holding an address on the network (as that namespace records it), each once, in no
+     * particular order: what {@link #holdings} holds without ordering the addresses, for sweeps that go through every
+     * owner of a large network while other callers wait on the ledger.
+     */
+    public List<AddressOwner> owners(String namespace, String network) {
+        awaitLoaded();
+        synchronized (this) {
+            Holdings holdings = networks.get(key(namespace, network));
+            if (holdings == null) {
+                return List.of();
+            }
+            List<AddressOwner> own = new ArrayList<>(holdings.byOwner.size());
+            holdings.byOwner.keySet().forEach(holder -> {
+                if (holder.namespace().equals(namespace)) {
+                    own.add(holder.owner());
+                }
+            });
             return own;
         }
     }

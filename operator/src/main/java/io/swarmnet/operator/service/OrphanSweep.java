@@ -4,7 +4,6 @@ import io.swarmnet.operator.ipam.AddressLedger;
 import io.swarmnet.operator.ipam.AddressOwner;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +24,7 @@ final class OrphanSweep {
 
     /**
      * How often a whole network is scanned for addresses whose owner is gone. Rare on purpose: the
-     * scan copies the network's holdings.
+     * scan copies the network's owners (unordered: every other caller of the ledger waits meanwhile) and looks each up.
      */
     static final Duration INTERVAL = Duration.ofSeconds(60);
 
@@ -57,7 +56,7 @@ final class OrphanSweep {
                 continue;
             }
             lastSweep.put(key, tick);
-            for (AddressOwner owner : orphans(ledger.holdings(namespace, network).values(), podGone, serviceGone)) {
+            for (AddressOwner owner : orphans(ledger.owners(namespace, network), podGone, serviceGone)) {
                 if (owner.kind() == AddressOwner.Kind.TASK) {
                     LOG.info("network {}/{}: releasing the address of {}, whose pod no longer exists", namespace, network, owner);
                 } else {
@@ -75,7 +74,7 @@ final class OrphanSweep {
      */
     static Set<AddressOwner> orphans(Collection<AddressOwner> held, Predicate<String> podGone, Predicate<String> serviceGone) {
         Set<AddressOwner> orphans = new LinkedHashSet<>();
-        for (AddressOwner owner : new HashSet<>(held)) {
+        for (AddressOwner owner : held) {
             boolean gone = switch (owner.kind()) {
                 case TASK -> podGone.test(owner.name());
                 case VIRTUAL_IPS -> serviceGone.test(owner.name());

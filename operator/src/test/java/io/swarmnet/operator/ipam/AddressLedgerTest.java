@@ -196,6 +196,8 @@ class AddressLedgerTest {
         // each namespace sees and releases only its own owners
         assertThat(ledger.holdings("shop", "infra/proxy").values()).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"), AddressOwner.attachedPod("client"));
         assertThat(ledger.holdings("infra", "proxy").values()).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"));
+        assertThat(ledger.owners("shop", "infra/proxy")).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"), AddressOwner.attachedPod("client"));
+        assertThat(ledger.owners("infra", "proxy")).containsExactlyInAnyOrder(AddressOwner.task("web-1-abcde"), AddressOwner.virtualIps("web"));
         assertThat(ledger.holders("infra", "proxy").values()).extracting(AddressLedger.Holder::toString).containsExactlyInAnyOrder(
                 "infra/task:web-1-abcde", "infra/vip:web", "shop/task:web-1-abcde", "shop/vip:web", "shop/pod:client");
         IpAddress infraTask = ledger.addressOf("infra", "proxy", AddressOwner.task("web-1-abcde")).orElseThrow();
