@@ -1,11 +1,13 @@
 package io.swarmnet.api;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -51,9 +53,39 @@ public final class KubernetesClients {
         return items;
     }
 
-    /** A builder configured from the environment (in-cluster service account or kubeconfig), on the JDK HTTP client. */
+    /**
+     * A builder configured from the environment (in-cluster service account or kubeconfig), on the JDK HTTP client, reading
+     * objects as {@link #serialization()} does.
+     */
     public static KubernetesClientBuilder builder() {
-        return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory());
+        return builder(serialization());
+    }
+
+    private static KubernetesClientBuilder builder(KubernetesSerialization serialization) {
+        return new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).withKubernetesSerialization(serialization);
+    }
+
+    /**
+     * How swarmnet's clients read and write objects: as fabric8 does, except that {@code metadata.managedFields} is skipped
+     * rather than read. A real API server sends it with every object (one entry per writer, each a tree of every field that
+     * writer set: on a task pod about as much JSON as the pod's spec) and neither the operator nor the agent reads it; an
+     * operator listing 100,000 pods would build and drop all those trees. Nothing is lost on writes: swarmnet patches, and an
+     * object sent without {@code managedFields} leaves the server's record of them as it is.
+     */
+    public static KubernetesSerialization serialization() {
+        return serialization(true);
+    }
+
+    /** @param everyKind whether fabric8 may register every resource class on the class path when it first reads an event */
+    private static KubernetesSerialization serialization(boolean everyKind) {
+        ObjectMapper mapper = new ObjectMapper();
+        mapper.addMixIn(ObjectMeta.class, WithoutManagedFields.class);
+        return new KubernetesSerialization(mapper, everyKind);
+    }
+
+    /** {@code metadata} as swarmnet reads it: {@code managedFields} skipped, unknown fields ignored as fabric8 does. */
+    @JsonIgnoreProperties(value = "managedFields", ignoreUnknown = true)
+    private abstract static class WithoutManagedFields {
     }
 
     /**
@@ -64,8 +96,8 @@ public final class KubernetesClients {
      * few kinds (the node agent).
      */
     public static KubernetesClientBuilder builder(List<Class<? extends KubernetesResource>> kinds) {
-        KubernetesSerialization serialization = new KubernetesSerialization(new ObjectMapper(), false);
+        KubernetesSerialization serialization = serialization(false);
         kinds.forEach(serialization::registerKubernetesResource);
-        return builder().withKubernetesSerialization(serialization);
+        return builder(serialization);
     }
 }

@@ -7,7 +7,8 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Transforming
 /**
  * How the operator's pod informers keep pods: without {@code metadata.managedFields}, which the API server adds to every
  * pod (one entry per writer, each a tree of every field it set) and which the operator never reads. With 100,000 tasks
- * that tree is a good part of each cached pod.
+ * that tree is a good part of each cached pod. The operator's own client skips the field while parsing
+ * ({@code KubernetesClients.serialization()}); the store drops it for a client made otherwise.
  */
 public final class CachedPods {
 

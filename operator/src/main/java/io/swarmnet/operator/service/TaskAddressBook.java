@@ -2,6 +2,7 @@ package io.swarmnet.operator.service;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.api.service.SwarmService;
@@ -19,6 +20,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The addresses of task pods, from before each pod is created until it is gone from the cluster. A
@@ -34,6 +37,8 @@ final class TaskAddressBook {
     interface PodCreation {
         Pod create(TaskAddresses addresses) throws TemplateException;
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(TaskAddressBook.class);
 
     private final AddressLedger ledger;
     /** Whether the pod cache shows a pod, by namespace and name. */
@@ -58,24 +63,36 @@ final class TaskAddressBook {
     /**
      * Allocates the task's addresses, then has {@code creation} create its pod with them. The pod
      * name is reserved in flight first so that a concurrent orphan sweep does not take the addresses
-     * back before the pod shows up in the cache; if the pod is not created, they are given back at once.
+     * back before the pod shows up in the cache. If the pod was certainly not created, they are given back at once; if the
+     * API server's answer leaves that open ({@link #mayHaveCreated}), they stay held, and the {@link OrphanSweep} gives
+     * them back once the API server confirms that no such pod exists — given back at once, they could be handed to another
+     * task while the pod runs with them.
      */
     Pod create(String namespace, String podName, List<AllocatableNetwork> serviceNetworks, PodCreation creation)
             throws AddressPoolExhaustedException, TemplateException {
         String key = namespace + "/" + podName;
         AddressOwner owner = AddressOwner.task(podName);
         inFlight.add(key);
-        boolean done = false;
+        boolean keep = false;
         try {
             Map<String, IpAddress> addresses = new TreeMap<>();
             for (AllocatableNetwork network : serviceNetworks) {
                 addresses.put(network.name(), ledger.allocate(network, owner));
             }
-            Pod created = creation.create(new TaskAddresses(addresses));
-            done = true;
-            return created;
+            try {
+                Pod created = creation.create(new TaskAddresses(addresses));
+                keep = true;
+                return created;
+            } catch (KubernetesClientException e) {
+                keep = mayHaveCreated(e);
+                if (keep) {
+                    LOG.warn("pod {}: the API server's answer to its creation leaves open whether it exists ({}); its addresses stay "
+                            + "held until the API server shows it does not", key, e.getMessage());
+                }
+                throw e;
+            }
         } finally {
-            if (!done) {
+            if (!keep) {
                 // the pod does not exist: give its addresses back at once
                 for (AllocatableNetwork network : serviceNetworks) {
                     ledger.release(namespace, network.name(), owner);
@@ -83,6 +100,15 @@ final class TaskAddressBook {
             }
             inFlight.remove(key);
         }
+    }
+
+    /**
+     * Whether a failed creation may still have created the pod: no answer came (a timeout, a connection lost after the request
+     * was sent) or the server failed on its side (5xx: a 504 means the request may still be carried out). An answer of 4xx
+     * means it did not.
+     */
+    static boolean mayHaveCreated(KubernetesClientException e) {
+        return e.getCode() <= 0 || e.getCode() >= 500;
     }
 
     /** Notes every task pod the service has now, with its networks (seen ones and just created ones). */

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.service.ServiceMode;
 import io.swarmnet.api.service.SwarmService;
@@ -27,6 +28,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Carries out a {@link TaskPlan} for one service, as the node agent's PlanExecutor carries out its
@@ -37,6 +40,8 @@ import java.util.random.RandomGenerator;
  * outcome says why.
  */
 final class TaskPlanExecutor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TaskPlanExecutor.class);
 
     /**
      * One service's round.
@@ -151,10 +156,36 @@ final class TaskPlanExecutor {
         return addresses.create(namespace, podName, serviceNetworks, taskAddresses -> {
             Pod pod = TaskPod.desired(service, slot, node, podName, templateHash, taskAddresses, config.clusterDomain(),
                     config.attachWait());
-            Pod created = client.pods().inNamespace(namespace).resource(pod).create();
+            Pod created = createOnce(client, pod);
             createdSeen.accept(created);
             return created;
         });
+    }
+
+    /**
+     * Creates the pod; if the API server answers that it exists already, that is this very pod when it carries the
+     * addresses just allocated for it (the names end in a random suffix): fabric8 sends a request again when the first got
+     * no answer in time, and the first may have been carried out. Any other pod of that name is someone else's: the
+     * conflict stands.
+     */
+    static Pod createOnce(KubernetesClient client, Pod pod) {
+        String namespace = pod.getMetadata().getNamespace();
+        try {
+            return client.pods().inNamespace(namespace).resource(pod).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            Pod existing = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get();
+            String sent = pod.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES);
+            if (existing == null || existing.getMetadata().getAnnotations() == null
+                    || !Objects.equals(sent, existing.getMetadata().getAnnotations().get(SwarmnetKeys.ANNOTATION_ADDRESSES))) {
+                throw e;
+            }
+            LOG.info("pod {}/{}: created by an earlier attempt of the same request, which got no answer in time", namespace,
+                    pod.getMetadata().getName());
+            return existing;
+        }
     }
 
     /** Deletes a task pod; one already gone is fine. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.Cidr;
@@ -50,6 +51,34 @@ class TaskAddressBookTest {
         })).isInstanceOf(TemplateException.class);
 
         assertThat(ledger.holdings("default", "front")).isEmpty();
+    }
+
+    @Test
+    void aCreationRefusedByTheApiServerGivesTheAddressesBackAtOnce() {
+        assertThatThrownBy(() -> book.create("default", "web-1-abcde", List.of(FRONT), addresses -> {
+            throw new KubernetesClientException("pods \"web-1-abcde\" is forbidden: exceeded quota", 403, null);
+        })).isInstanceOf(KubernetesClientException.class);
+
+        assertThat(ledger.holdings("default", "front")).isEmpty();
+    }
+
+    @Test
+    void aCreationThatGotNoAnswerOrAServerFailureKeepsTheAddressesForTheSweepToJudge() throws Exception {
+        // the request may have been carried out: the pod may run with these addresses
+        for (KubernetesClientException unanswered : List.of(new KubernetesClientException("timed out", new java.net.http.HttpTimeoutException("request timed out")),
+                new KubernetesClientException("the server was unable to return a response in the time allotted", 504, null),
+                new KubernetesClientException("etcdserver: leader changed", 500, null))) {
+            String pod = "web-" + unanswered.getCode() + "-abcde";
+            assertThatThrownBy(() -> book.create("default", pod, List.of(FRONT), addresses -> {
+                throw unanswered;
+            })).isSameAs(unanswered);
+
+            assertThat(ledger.addressOf("default", "front", AddressOwner.task(pod))).as(unanswered.getMessage()).isPresent();
+        }
+        // where the API server then has no such pod, the orphan sweep gives the addresses back
+        try (TestCluster cluster = TestCluster.start()) {
+            assertThat(book.podGone(cluster.client(), "default", "web-504-abcde")).isTrue();
+        }
     }
 
     @Test

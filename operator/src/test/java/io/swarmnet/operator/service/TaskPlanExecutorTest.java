@@ -1,10 +1,14 @@
 package io.swarmnet.operator.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
@@ -48,6 +52,27 @@ class TaskPlanExecutorTest {
     private static TaskPlanExecutor.Round round(SwarmService service, List<Pod> taskPods) {
         return new TaskPlanExecutor.Round(service, service, taskPods, Map.of(), "h1", List.of(FRONT), Map.of("front", TINY),
                 Instant.parse("2026-12-01T10:00:00Z"));
+    }
+
+    @Test
+    void aCreationAnsweredAlreadyExistsIsTheSamePodWhenItCarriesTheAddressesJustAllocated() {
+        try (TestCluster cluster = TestCluster.start()) {
+            KubernetesClient client = cluster.client();
+            Pod pod = new PodBuilder().withNewMetadata().withName("web-1-abcde").withNamespace("default")
+                    .addToLabels(SwarmnetKeys.LABEL_SERVICE, "web")
+                    .addToAnnotations(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"front\":\"10.0.9.2\"}")
+                    .endMetadata().withNewSpec().addNewContainer().withName("c").withImage("nginx").endContainer().endSpec().build();
+            // what a first attempt that got no answer in time left: the client's second attempt is answered 409
+            Pod first = client.pods().inNamespace("default").resource(pod).create();
+
+            assertThat(TaskPlanExecutor.createOnce(client, pod).getMetadata().getUid()).isEqualTo(first.getMetadata().getUid());
+
+            // a pod of that name with other addresses is someone else's: the conflict stands
+            Pod other = new PodBuilder(pod).editMetadata().addToAnnotations(SwarmnetKeys.ANNOTATION_ADDRESSES, "{\"front\":\"10.0.9.3\"}")
+                    .endMetadata().build();
+            assertThatThrownBy(() -> TaskPlanExecutor.createOnce(client, other)).isInstanceOfSatisfying(KubernetesClientException.class,
+                    e -> assertThat(e.getCode()).isEqualTo(409));
+        }
     }
 
     @Test
