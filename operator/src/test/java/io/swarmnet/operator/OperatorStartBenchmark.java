@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
  * while the first operator creates them; at the end the benchmark JVM's resident set and its heap after a GC, before
  * the cold start (the first operator closed) and after it (the second operator's caches), are printed.
  * {@code -Dbench.coldStarts=3} runs three cold starts on the same objects, one after another; {@code -Dbench.jfr=FILE}
- * records the first with Flight Recorder.
+ * records the first with Flight Recorder; {@code -Dbench.reuse=true} (real API server) keeps the objects for the next run.
  */
 @Tag("benchmark")
 class OperatorStartBenchmark {
@@ -64,6 +64,11 @@ class OperatorStartBenchmark {
      * everything, then closed — several figures for one creation, which takes minutes at 100,000 tasks.
      */
     private static final int COLD_STARTS = Integer.getInteger("bench.coldStarts", 1);
+    /**
+     * With a real API server, {@code -Dbench.reuse=true} leaves the namespace and everything in it at the end, and a run that
+     * finds it there (holding the sizes asked for) goes straight to the cold starts: creating 100,000 tasks takes minutes.
+     */
+    private static final boolean REUSE = Boolean.getBoolean("bench.reuse");
 
     /**
      * With {@code -Dbench.log=FILE}, everything printed is also appended to that file as it is printed (surefire hands a
@@ -107,52 +112,11 @@ class OperatorStartBenchmark {
             int expectedPods = SERVICES * TASKS;
             System.out.printf("%nBENCHMARK operator: API server %s%n", cluster.describe());
 
-            // --- populate the cluster through a first operator, as a real cluster would have been populated
-            SwarmnetOperator first = SwarmnetOperator.start(client, config);
-            OverlayNetwork network = new OverlayNetwork();
-            network.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench").build());
-            // room for every task and VIP: a /16 holds 65,534, fewer than 100,000 tasks
-            network.getSpec().setSubnet(SERVICES * (TASKS + 1) < 60_000 ? "10.128.0.0/16" : "10.128.0.0/14");
-            client.resource(network).create();
-            eventually(Duration.ofSeconds(60), "network bench is Ready", () -> client.resources(OverlayNetwork.class).inNamespace(NS)
-                    .withName("bench").get().getStatus().getSubnet() != null);
-
-            double apiCpuBefore = cpuSeconds("kube-apiserver");
-            double etcdCpuBefore = cpuSeconds("localkube etcd");
-            long populateStart = System.nanoTime();
-            ExecutorService creators = Executors.newFixedThreadPool(4);
-            for (int i = 0; i < SERVICES; i++) {
-                String name = String.format("svc-%04d", i);
-                creators.submit(() -> client.resource(service(name)).create());
+            if (cluster.reused()) {
+                System.out.printf("BENCHMARK operator: reusing the services and tasks a previous run left in namespace %s%n", NS);
+            } else {
+                populate(client, config);
             }
-            creators.shutdown();
-            assertThat(creators.awaitTermination(10, TimeUnit.MINUTES)).isTrue();
-            double createSeconds = seconds(populateStart);
-            Progress progress = new Progress(() -> first.ledger().inUse(NS, "bench") - SERVICES, expectedPods);
-            eventually(Duration.ofMinutes(60), expectedPods + " tasks have addresses", () -> progress.poll() >= expectedPods);
-            // listing every task is costly at 100,000: once a second at most
-            eventually(Duration.ofMinutes(20), expectedPods + " task pods exist", () -> progress.seldom()
-                    && taskPods(client).size() == expectedPods);
-            double populateSeconds = seconds(populateStart);
-            double firstReconciles = first.metrics().succeeded(SwarmService.KIND);
-            if (!KUBECONFIG.isEmpty() && apiCpuBefore >= 0) {
-                double api = cpuSeconds("kube-apiserver") - apiCpuBefore;
-                double etcd = cpuSeconds("localkube etcd") - etcdCpuBefore;
-                System.out.printf("BENCHMARK operator, first start: CPU meanwhile: kube-apiserver %.1f s (%.2f ms per task), etcd %.1f s, "
-                        + "this JVM (operator and test) %.1f s; %d cores%n", api, api * 1000 / expectedPods, etcd, jvmCpuSeconds(),
-                        Runtime.getRuntime().availableProcessors());
-            }
-            System.out.printf("%nBENCHMARK operator, first start: %d services x %d tasks created in %.1f s (API writes of the services: %.1f s); "
-                    + "%.0f SwarmService reconciles, %.1f reconciles/s, %.0f pods/s%n", SERVICES, TASKS, populateSeconds, createSeconds,
-                    firstReconciles, firstReconciles / populateSeconds, expectedPods / populateSeconds);
-            System.out.printf("BENCHMARK operator, first start: reconcile time swarmservice %s, overlaynetwork %s%n",
-                    first.metrics().reconcileTimes("swarmservice"), first.metrics().reconcileTimes("overlaynetwork"));
-            // the first operator's last status writes must be done before the cold start, or it measures their catching up
-            long quiet = System.nanoTime();
-            settle(first);
-            System.out.printf("BENCHMARK operator, first start: statuses settled %.1f s later%n", seconds(quiet));
-            Thread.sleep(2000);
-            first.close();
 
             Map<String, String> podsBefore = podFingerprints(client);
             Map<String, String> vipsBefore = vips(client);
@@ -162,6 +126,57 @@ class OperatorStartBenchmark {
                 coldStart(cluster, config, round, podsBefore, vipsBefore);
             }
         }
+    }
+
+    /** Creates the network and the services through a first operator, as a real cluster would have been populated, and closes it. */
+    private static void populate(KubernetesClient client, OperatorConfig config) throws Exception {
+        int expectedPods = SERVICES * TASKS;
+        // --- populate the cluster through a first operator, as a real cluster would have been populated
+        SwarmnetOperator first = SwarmnetOperator.start(client, config);
+        OverlayNetwork network = new OverlayNetwork();
+        network.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench").build());
+        // room for every task and VIP: a /16 holds 65,534, fewer than 100,000 tasks
+        network.getSpec().setSubnet(SERVICES * (TASKS + 1) < 60_000 ? "10.128.0.0/16" : "10.128.0.0/14");
+        client.resource(network).create();
+        eventually(Duration.ofSeconds(60), "network bench is Ready", () -> client.resources(OverlayNetwork.class).inNamespace(NS)
+                .withName("bench").get().getStatus().getSubnet() != null);
+
+        double apiCpuBefore = cpuSeconds("kube-apiserver");
+        double etcdCpuBefore = cpuSeconds("localkube etcd");
+        long populateStart = System.nanoTime();
+        ExecutorService creators = Executors.newFixedThreadPool(4);
+        for (int i = 0; i < SERVICES; i++) {
+            String name = String.format("svc-%04d", i);
+            creators.submit(() -> client.resource(service(name)).create());
+        }
+        creators.shutdown();
+        assertThat(creators.awaitTermination(10, TimeUnit.MINUTES)).isTrue();
+        double createSeconds = seconds(populateStart);
+        Progress progress = new Progress(() -> first.ledger().inUse(NS, "bench") - SERVICES, expectedPods);
+        eventually(Duration.ofMinutes(60), expectedPods + " tasks have addresses", () -> progress.poll() >= expectedPods);
+        // listing every task is costly at 100,000: once a second at most
+        eventually(Duration.ofMinutes(20), expectedPods + " task pods exist", () -> progress.seldom()
+                && taskPods(client).size() == expectedPods);
+        double populateSeconds = seconds(populateStart);
+        double firstReconciles = first.metrics().succeeded(SwarmService.KIND);
+        if (!KUBECONFIG.isEmpty() && apiCpuBefore >= 0) {
+            double api = cpuSeconds("kube-apiserver") - apiCpuBefore;
+            double etcd = cpuSeconds("localkube etcd") - etcdCpuBefore;
+            System.out.printf("BENCHMARK operator, first start: CPU meanwhile: kube-apiserver %.1f s (%.2f ms per task), etcd %.1f s, "
+                    + "this JVM (operator and test) %.1f s; %d cores%n", api, api * 1000 / expectedPods, etcd, jvmCpuSeconds(),
+                    Runtime.getRuntime().availableProcessors());
+        }
+        System.out.printf("%nBENCHMARK operator, first start: %d services x %d tasks created in %.1f s (API writes of the services: %.1f s); "
+                + "%.0f SwarmService reconciles, %.1f reconciles/s, %.0f pods/s%n", SERVICES, TASKS, populateSeconds, createSeconds,
+                firstReconciles, firstReconciles / populateSeconds, expectedPods / populateSeconds);
+        System.out.printf("BENCHMARK operator, first start: reconcile time swarmservice %s, overlaynetwork %s%n",
+                first.metrics().reconcileTimes("swarmservice"), first.metrics().reconcileTimes("overlaynetwork"));
+        // the first operator's last status writes must be done before the cold start, or it measures their catching up
+        long quiet = System.nanoTime();
+        settle(first);
+        System.out.printf("BENCHMARK operator, first start: statuses settled %.1f s later%n", seconds(quiet));
+        Thread.sleep(2000);
+        first.close();
     }
 
     /**
@@ -384,6 +399,11 @@ class OperatorStartBenchmark {
 
         String describe();
 
+        /** Whether the services and tasks of a previous run are there already ({@code -Dbench.reuse=true}). */
+        default boolean reused() {
+            return false;
+        }
+
         /** The API server's own request counts by verb and resource (its /metrics); empty where it has none. */
         default Map<String, Double> requests() {
             return Map.of();
@@ -446,11 +466,23 @@ class OperatorStartBenchmark {
                     .list().getItems().stream().filter(c -> c.getMetadata().getName().endsWith(".swarmnet.io"))
                     .filter(c -> c.getStatus() != null && c.getStatus().getConditions().stream()
                             .anyMatch(k -> k.getType().equals("Established") && k.getStatus().equals("True"))).count() == 2);
-            if (client.namespaces().withName(NS).get() != null) {
+            boolean reused = client.namespaces().withName(NS).get() != null;
+            if (reused && !REUSE) {
                 throw new IllegalStateException("namespace " + NS + " exists already (a previous run's?): delete it first "
-                        + "(kubectl delete namespace " + NS + ")");
+                        + "(kubectl delete namespace " + NS + "), or reuse what it holds with -Dbench.reuse=true");
             }
-            client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
+            if (reused) {
+                int services = client.resources(SwarmService.class).inNamespace(NS).list().getItems().size();
+                int tasks = taskPods(client).size();
+                if (services != SERVICES || tasks != SERVICES * TASKS) {
+                    throw new IllegalStateException("namespace " + NS + " holds " + services + " SwarmServices and " + tasks
+                            + " task pods, not the " + SERVICES + " x " + TASKS + " asked for (-Dbench.services, -Dbench.tasks): "
+                            + "delete it (kubectl delete namespace " + NS + ") or ask for what it holds");
+                }
+            } else {
+                client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
+                        .create();
+            }
             String server = client.getConfiguration().getMasterUrl();
             String version = client.getKubernetesVersion().getGitVersion();
             return new Api() {
@@ -466,8 +498,17 @@ class OperatorStartBenchmark {
                     return requestCounts(client.raw("/metrics"));
                 }
 
+                public boolean reused() {
+                    return reused;
+                }
+
                 public void close() {
-                    client.namespaces().withName(NS).delete();
+                    if (REUSE) {
+                        System.out.printf("BENCHMARK operator: namespace %s left for the next run with -Dbench.reuse=true "
+                                + "(kubectl delete namespace %s when done)%n", NS, NS);
+                    } else {
+                        client.namespaces().withName(NS).delete();
+                    }
                     client.close();
                 }
             };
