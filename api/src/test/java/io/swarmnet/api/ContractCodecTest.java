@@ -7,6 +7,7 @@ import io.swarmnet.api.contract.NodeNetworkState;
 import io.swarmnet.api.contract.NodeNetworkStates;
 import io.swarmnet.api.contract.TaskAddresses;
 import io.swarmnet.api.net.IpAddress;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,25 @@ class ContractCodecTest {
         assertThat(addresses.format()).isEqualTo("{\"b\":\"10.0.1.2\",\"my-network\":\"10.0.9.3\"}");
         assertThat(TaskAddresses.parse(addresses.format())).isEqualTo(addresses);
         assertThat(TaskAddresses.parse(null).byNetwork()).isEmpty();
+    }
+
+    @Test
+    void taskAddressesAreReadAlikeWhateverTheJsonLooksLike() {
+        TaskAddresses two = new TaskAddresses(Map.of("front", IpAddress.parse("10.0.9.3"), "infra/proxy", IpAddress.parse("10.0.10.7")));
+        for (String same : List.of("{\"front\":\"10.0.9.3\",\"infra/proxy\":\"10.0.10.7\"}",
+                "{\"infra/proxy\":\"10.0.10.7\",\"front\":\"10.0.9.3\"}",
+                "{ \"front\" : \"10.0.9.3\",\n  \"infra/proxy\": \"10.0.10.7\" }",
+                "{\"fr\\u006fnt\":\"10.0.9.3\",\"infra\\/proxy\":\"10.0.10.7\"}")) {
+            assertThat(TaskAddresses.parse(same)).as(same).isEqualTo(two);
+        }
+        assertThat(TaskAddresses.parse("{}").byNetwork()).isEmpty();
+        // a name given twice: the JSON parser's reading (the last one)
+        assertThat(TaskAddresses.parse("{\"front\":\"10.0.9.3\",\"front\":\"10.0.9.4\"}").byNetwork())
+                .containsExactly(Map.entry("front", IpAddress.parse("10.0.9.4")));
+        for (String bad : List.of("{\"front\":\"10.0.9.3\",}", "{\"front\":\"10.0.9.3\"", "{\"front\":\"10.0.9.3\"x}",
+                "{\"front\":10}", "{\"front\"}", "{\"front\":\"10.0.9.3\",\"back\"}", "{\"fr\nont\":\"10.0.9.3\"}")) {
+            assertThatThrownBy(() -> TaskAddresses.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

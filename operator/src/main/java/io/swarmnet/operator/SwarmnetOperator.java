@@ -83,14 +83,17 @@ public final class SwarmnetOperator implements AutoCloseable {
                 .withConcurrentReconciliationThreads(config.reconcileThreads())
                 .withMetrics(metrics));
         ClusterEvents events = new ClusterEvents(client);
-        operator.register(new OverlayNetworkReconciler(allocations, ledger, config, events, metrics, Clock.systemUTC(),
-                new ClusterRangeReader(client, Clock.systemUTC())), o -> {
+        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config, events);
+        // the network reconciler reads the services from the service reconciler's cache, which tells it of their changes
+        OverlayNetworkReconciler networkReconciler = new OverlayNetworkReconciler(allocations, ledger, config, events, metrics,
+                Clock.systemUTC(), new ClusterRangeReader(client, Clock.systemUTC()), services::naming);
+        services.tellNetworkUse(networkReconciler::serviceChanged);
+        operator.register(networkReconciler, o -> {
             o.withReconciliationMaxInterval(RESYNC);
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));
             }
         });
-        SwarmServiceReconciler services = new SwarmServiceReconciler(ledger, config, events);
         operator.register(services, o -> {
             if (!config.watchNamespaces().isEmpty()) {
                 o.settingNamespaces(new HashSet<>(config.watchNamespaces()));

@@ -1,6 +1,5 @@
 package io.swarmnet.api.net;
 
-import java.util.Locale;
 
 /** A 48-bit Ethernet address. */
 public record MacAddress(long value) {
@@ -34,15 +33,19 @@ public record MacAddress(long value) {
         return new MacAddress(v);
     }
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(17);
-        for (int i = 5; i >= 0; i--) {
-            sb.append(String.format(Locale.ROOT, "%02x", (value >>> (8 * i)) & 0xFF));
-            if (i > 0) {
-                sb.append(':');
+        char[] text = new char[17];
+        for (int i = 0; i < 6; i++) {
+            int octet = (int) (value >>> (8 * (5 - i))) & 0xFF;
+            text[3 * i] = HEX[octet >>> 4];
+            text[3 * i + 1] = HEX[octet & 0xF];
+            if (i < 5) {
+                text[3 * i + 2] = ':';
             }
         }
-        return sb.toString();
+        return new String(text);
     }
 }

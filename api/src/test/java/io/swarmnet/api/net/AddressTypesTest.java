@@ -21,6 +21,29 @@ class AddressTypesTest {
     }
 
     @Test
+    void printsEveryOctetOfAMacAddressAsTwoLowercaseHexDigits() {
+        assertThat(new MacAddress(0xFFFF_FFFF_FFFFL)).hasToString("ff:ff:ff:ff:ff:ff");
+        assertThat(new MacAddress(0)).hasToString("00:00:00:00:00:00");
+        assertThat(new MacAddress(0x0123_4567_89ABL)).hasToString("01:23:45:67:89:ab");
+        assertThat(MacAddress.parse(new MacAddress(0xA0B0_C0D0_E0F0L).toString()).value()).isEqualTo(0xA0B0_C0D0_E0F0L);
+    }
+
+    @Test
+    void saysWhatIsWrongWithAMalformedAddress() {
+        assertThat(IpAddress.parse(" 10.0.9.3 ")).hasToString("10.0.9.3");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.9")).hasMessageContaining("expected a.b.c.d");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.9.3.4")).hasMessageContaining("expected a.b.c.d");
+        assertThatThrownBy(() -> IpAddress.parse("10..9.3.4")).hasMessageContaining("expected a.b.c.d");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.9.")).hasMessageContaining("bad octet ''");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.09.3")).hasMessageContaining("bad octet '09'");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.x.3")).hasMessageContaining("bad octet 'x'");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.1234.3")).hasMessageContaining("bad octet '1234'");
+        // digits of other scripts are no octet (Integer.parseInt would read them)
+        assertThatThrownBy(() -> IpAddress.parse("10.0.\u0669.3")).hasMessageContaining("bad octet");
+        assertThatThrownBy(() -> IpAddress.parse("10.0.256.3")).hasMessageContaining("octet 256 > 255");
+    }
+
+    @Test
     void refusesMalformedAddressesNamingTheText() {
         for (String bad : new String[] {"10.0.9", "10.0.9.256", "10.0.09.1", "a.b.c.d", "10.0.9.1.", ""}) {
             assertThatThrownBy(() -> IpAddress.parse(bad)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);

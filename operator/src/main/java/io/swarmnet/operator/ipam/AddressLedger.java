@@ -132,8 +132,11 @@ public final class AddressLedger {
         return latch == null || latch.getCount() == 0;
     }
 
-    /** Waits until the ledger is loaded; throws (a reconcile fails and is retried) if that takes longer than {@link #LOAD_WAIT}. */
-    private void awaitLoaded() {
+    /**
+     * Waits until the ledger is loaded; throws (a reconcile fails and is retried) if that takes longer than {@link #LOAD_WAIT}.
+     * The operator loads it once every informer has synced: a reader of another controller's cache waits here too.
+     */
+    public void awaitLoaded() {
         CountDownLatch latch = loaded;
         if (latch == null || latch.getCount() == 0) {
             return;

@@ -14,6 +14,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.swarmnet.api.KubernetesClients;
 import io.swarmnet.api.contract.NetworkReference;
@@ -43,7 +45,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,11 +83,17 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     private final ClusterRangeReader clusterRanges;
 
     private volatile InformerEventSource<Node, OverlayNetwork> nodes;
-    private volatile InformerEventSource<SwarmService, OverlayNetwork> services;
+    /** The services naming a network, from the service reconciler's cache ({@code SwarmServiceReconciler#naming}). */
+    private final Function<NetworkReference, Stream<SwarmService>> servicesNaming;
+    /** Wakes the networks a service names or named: {@link #serviceChanged}. */
+    private final SimpleInboundEventSource<OverlayNetwork> serviceChanges = new SimpleInboundEventSource<>("swarmservices");
+    private volatile IndexerResourceCache<OverlayNetwork> primaries;
     private volatile InformerEventSource<Namespace, OverlayNetwork> namespaces;
 
     public OverlayNetworkReconciler(NetworkAllocations allocations, AddressLedger ledger, OperatorConfig config, ClusterEvents events,
-                                    OperatorMetrics metrics, Clock clock, ClusterRangeReader clusterRanges) {
+                                    OperatorMetrics metrics, Clock clock, ClusterRangeReader clusterRanges,
+                                    Function<NetworkReference, Stream<SwarmService>> servicesNaming) {
+        this.servicesNaming = Objects.requireNonNull(servicesNaming, "servicesNaming");
         this.allocations = allocations;
         this.ledger = ledger;
         this.config = config;
@@ -99,6 +109,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         // through the networks' own status (nodes and attachedServices), so the mappers stay
         // functions of the cluster state (java-operator-sdk may call them more than once per event).
         var primaries = context.getPrimaryCache();
+        this.primaries = primaries;
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, OverlayNetwork.class)
                 .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("nodes")
@@ -107,18 +118,6 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                     String nodeName = node.getMetadata().getName();
                     primaries.list(n -> n.getStatus() != null && n.getStatus().getNodes() != null
                                     && n.getStatus().getNodes().stream().anyMatch(x -> nodeName.equals(x.getName())))
-                            .forEach(n -> ids.add(ResourceID.fromResource(n)));
-                    return ids;
-                })
-                .build(), context);
-        services = new InformerEventSource<>(InformerEventSourceConfiguration.from(SwarmService.class, OverlayNetwork.class)
-                .withInformerListLimit(KubernetesClients.LIST_PAGE)
-                .withName("swarmservices")
-                .withNamespacesInheritedFromController()
-                .withSecondaryToPrimaryMapper(service -> {
-                    Set<ResourceID> ids = new HashSet<>(networksNamedBy(service));
-                    primaries.list(n -> n.getStatus() != null && n.getStatus().getAttachedServices() != null
-                                    && n.getStatus().getAttachedServices().contains(serviceKey(service, n.getMetadata().getNamespace())))
                             .forEach(n -> ids.add(ResourceID.fromResource(n)));
                     return ids;
                 })
@@ -139,7 +138,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
                 })
                 .withOnUpdateFilter((before, after) -> !Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels()))
                 .build(), context);
-        return List.of(nodes, services, namespaces);
+        return List.of(nodes, serviceChanges, namespaces);
     }
 
     @Override
@@ -235,13 +234,28 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     }
 
     /**
+     * Reconciles the networks a service names now and those whose status lists it (one it no longer names, or that it named
+     * before it was deleted). The service reconciler calls this when the networks a service names change, when a service
+     * comes and when one is gone: the network reconciler keeps no informer of its own on every SwarmService.
+     */
+    public void serviceChanged(SwarmService service) {
+        Set<ResourceID> ids = new HashSet<>(networksNamedBy(service));
+        IndexerResourceCache<OverlayNetwork> networks = primaries;
+        if (networks != null) {
+            networks.list(n -> n.getStatus() != null && n.getStatus().getAttachedServices() != null
+                            && n.getStatus().getAttachedServices().contains(serviceKey(service, n.getMetadata().getNamespace())))
+                    .forEach(n -> ids.add(ResourceID.fromResource(n)));
+        }
+        ids.forEach(serviceChanges::propagateEvent);
+    }
+
+    /**
      * SwarmServices (sorted) whose spec.networks name the network: by name in its namespace, {@code namespace/name} from
      * another.
      */
     private List<String> attachedServices(String namespace, String name) {
         NetworkReference network = new NetworkReference(namespace, name);
-        return services.list(s -> ServiceNetworks.references(s).contains(network))
-                .map(s -> serviceKey(s, namespace)).sorted().toList();
+        return servicesNaming.apply(network).map(s -> serviceKey(s, namespace)).sorted().toList();
     }
 
     /** A service as the status of a network in {@code networkNamespace} lists it. */
@@ -254,7 +268,7 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     private List<SharingStatus.Attacher> foreignAttachers(String namespace, String name) {
         NetworkReference network = new NetworkReference(namespace, name);
         List<SharingStatus.Attacher> foreign = new ArrayList<>();
-        services.list(s -> !s.getMetadata().getNamespace().equals(namespace) && ServiceNetworks.references(s).contains(network))
+        servicesNaming.apply(network).filter(s -> !s.getMetadata().getNamespace().equals(namespace))
                 .sorted(java.util.Comparator.comparing((SwarmService s) -> s.getMetadata().getNamespace())
                         .thenComparing(s -> s.getMetadata().getName()))
                 .forEach(s -> foreign.add(new SharingStatus.Attacher(s.getMetadata().getNamespace(), "SwarmService "

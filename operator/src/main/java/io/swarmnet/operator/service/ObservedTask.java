@@ -11,7 +11,6 @@ import io.swarmnet.api.net.MacAddress;
 import io.swarmnet.api.service.TaskAddress;
 import io.swarmnet.api.service.TaskStatus;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -275,14 +274,7 @@ public record ObservedTask(Pod pod) {
         return null;
     }
 
-    private static Instant time(String timestamp) {
-        if (timestamp == null) {
-            return null;
-        }
-        try {
-            return Instant.parse(timestamp);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
+    private static Instant time(String text) {
+        return Timestamps.parse(text);
     }
 }

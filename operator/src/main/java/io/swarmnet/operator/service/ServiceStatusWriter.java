@@ -1,11 +1,13 @@
 package io.swarmnet.operator.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.swarmnet.api.Patches;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.api.service.SwarmServiceStatus;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -24,14 +26,16 @@ final class ServiceStatusWriter {
      * Writes status as one JSON merge patch of the status subresource, without a resourceVersion.
      * The whole status is replaced (lists included), and the service reconciler is its only writer,
      * so no lock is needed; JOSDK's own non-SSA status patch is a JSON Patch diffed against the cached
-     * object, which the API refuses whenever the cache lags behind the previous write.
+     * object, which the API refuses whenever the cache lags behind the previous write. True if it was written.
      */
-    void write(KubernetesClient client, SwarmService service, SwarmServiceStatus status) {
-        if (!sameStatus(service.getStatus(), status)) {
+    boolean write(KubernetesClient client, SwarmService service, SwarmServiceStatus status) {
+        boolean changed = !sameStatus(service.getStatus(), status);
+        if (changed) {
             String patch = JSON.createObjectNode().set("status", JSON.valueToTree(status)).toString();
             Patches.send(client, service, "status", PatchType.JSON_MERGE, patch);
         }
         written.put(service.getMetadata().getUid(), status);
+        return changed;
     }
 
     /**
@@ -50,10 +54,18 @@ final class ServiceStatusWriter {
         written.remove(service.getMetadata().getUid());
     }
 
-    private static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
+    /**
+     * Whether the two statuses say the same, compared as JSON written with properties and map keys in one order (what the API
+     * server holds is compared, not the objects; cheaper than building and comparing two trees on every reconcile).
+     */
+    static boolean sameStatus(SwarmServiceStatus before, SwarmServiceStatus after) {
         if (before == null) {
             return false;
         }
-        return JSON.valueToTree(before).equals(JSON.valueToTree(after));
+        try {
+            return Arrays.equals(TemplateHash.CANONICAL.writeValueAsBytes(before), TemplateHash.CANONICAL.writeValueAsBytes(after));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a SwarmService status as JSON", e);
+        }
     }
 }

@@ -42,6 +42,8 @@ import io.swarmnet.operator.ipam.AllocatableNetwork;
 import io.swarmnet.operator.service.template.TaskTemplates;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -109,9 +111,23 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile IndexerResourceCache<SwarmService> services;
     /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
     private final ClusterEvents events;
+    private final AddressLedger ledger;
+    /**
+     * The networks each service (by uid) named when last reconciled ({@code namespace/name}, sorted): the network reconciler
+     * is told of a service only when these change, or when the service is gone.
+     */
+    private final Map<String, List<String>> namedNetworks = new ConcurrentHashMap<>();
+    /** Services (uid, with when) whose deletion is done here, though the API server may still show them a moment. */
+    private final Map<String, Long> released = new ConcurrentHashMap<>();
+    /**
+     * Told of a service whose networks changed, whose status changed (its tasks, so the addresses in use on its networks), that
+     * came or that is gone: the network reconciler's wake-up.
+     */
+    private volatile Consumer<SwarmService> networkUseChanged = service -> { };
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config, ClusterEvents events) {
         this.events = events;
+        this.ledger = ledger;
         this.virtualIps = new ServiceVirtualIps(ledger);
         this.sweep = new OrphanSweep(ledger, System::nanoTime);
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
@@ -172,6 +188,34 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return List.of(pods, networks, nodes, ingressServices, namespaces);
     }
 
+    /**
+     * The SwarmServices whose {@code spec.networks} name the network, from this reconciler's own cache (the network reconciler
+     * keeps no second informer of every service: at 10,000 services that was a second paged list for the API server to
+     * serve and the operator to parse). Waits until the operator's informers have synced; a service whose deletion is done
+     * here is left out, though the API server may still show it a moment.
+     */
+    public Stream<SwarmService> naming(NetworkReference network) {
+        ledger.awaitLoaded();
+        return services.byIndex(INDEX_NETWORK, network.toString()).stream()
+                .filter(service -> !released.containsKey(service.getMetadata().getUid()));
+    }
+
+    /** Who is told of a service whose networks or status changed, that came or that is gone (the network reconciler). */
+    public void tellNetworkUse(Consumer<SwarmService> listener) {
+        this.networkUseChanged = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** Tells the network reconciler of the service if the networks it names changed since its last reconcile. */
+    private void noteNetworks(SwarmService service) {
+        List<String> now = ServiceNetworks.references(service).stream().map(NetworkReference::toString).sorted().toList();
+        if (!now.equals(namedNetworks.put(service.getMetadata().getUid(), now))) {
+            networkUseChanged.accept(service);
+        }
+    }
+
+    /** Services released more than this long ago are forgotten: the API server has long removed them. */
+    private static final Duration RELEASED_KEPT = Duration.ofMinutes(10);
+
     /** The task pods and the SwarmServices in the informers' caches: what the address ledger is loaded from once they synced. */
     public Stream<Pod> cachedTaskPods() {
         return pods.list();
@@ -218,6 +262,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     @Override
     public UpdateControl<SwarmService> reconcile(SwarmService service, Context<SwarmService> context) {
+        noteNetworks(service);
         String namespace = service.getMetadata().getNamespace();
         SwarmServiceSpec spec = service.getSpec();
         List<Pod> taskPods = taskPods(service, context);
@@ -393,7 +438,10 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private UpdateControl<SwarmService> withStatus(KubernetesClient client, SwarmService service, SwarmServiceStatus status,
                                                    Optional<Duration> recheck) {
-        statuses.write(client, service, status);
+        if (statuses.write(client, service, status)) {
+            // tasks came, went or changed, and with them the addresses in use on its networks, which their status counts
+            networkUseChanged.accept(service);
+        }
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
         return control;
@@ -403,7 +451,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     private List<Pod> taskPods(SwarmService service, Context<SwarmService> context) {
         String uid = service.getMetadata().getUid();
-        return context.getSecondaryResources(Pod.class).stream()
+        // as a stream: the Set of getSecondaryResources hashes every pod whole, a third of an adoption reconcile at 100,000 tasks
+        return context.getSecondaryResourcesAsStream(Pod.class)
                 .filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata().getOwnerReferences().stream()
                         .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
@@ -467,6 +516,12 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         statuses.forget(service);
         events.forget(service);
         refusals.forget(service);
+        // the service is gone as far as its networks are concerned: one waiting to be deleted need not wait for the API server
+        long now = System.nanoTime();
+        released.values().removeIf(at -> now - at > RELEASED_KEPT.toNanos());
+        released.put(service.getMetadata().getUid(), now);
+        namedNetworks.remove(service.getMetadata().getUid());
+        networkUseChanged.accept(service);
         return DeleteControl.defaultDelete();
     }
 }

@@ -17,7 +17,8 @@ import java.util.TreeSet;
  */
 public final class TemplateHash {
 
-    private static final ObjectMapper CANONICAL = JsonMapper.builder()
+    /** Writes properties and map entries in one fixed order: equal objects are equal JSON. */
+    static final ObjectMapper CANONICAL = JsonMapper.builder()
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .build();

@@ -8,7 +8,6 @@ import io.swarmnet.api.service.UpdateState;
 import io.swarmnet.api.service.UpdateStatus;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -318,10 +317,6 @@ public final class UpdateMonitor {
     }
 
     private static Instant time(String text) {
-        try {
-            return text == null ? null : Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
+        return Timestamps.parse(text);
     }
 }
