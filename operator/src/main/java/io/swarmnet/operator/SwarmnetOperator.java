@@ -87,7 +87,7 @@ public final class SwarmnetOperator implements AutoCloseable {
         // the network reconciler reads the services from the service reconciler's cache, which tells it of their changes
         OverlayNetworkReconciler networkReconciler = new OverlayNetworkReconciler(allocations, ledger, config, events, metrics,
                 Clock.systemUTC(), new ClusterRangeReader(client, Clock.systemUTC()), services::naming);
-        services.tellNetworkUse(networkReconciler::serviceChanged);
+        services.tellNetworkUse(networkReconciler::servicesChanged);
         operator.register(networkReconciler, o -> {
             o.withReconciliationMaxInterval(RESYNC);
             if (!config.watchNamespaces().isEmpty()) {

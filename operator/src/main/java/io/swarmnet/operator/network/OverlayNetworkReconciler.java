@@ -14,7 +14,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.swarmnet.api.KubernetesClients;
@@ -34,7 +33,6 @@ import io.swarmnet.operator.ipam.ClusterRanges;
 import io.swarmnet.operator.ipam.NetworkAllocations;
 import io.swarmnet.operator.ipam.NetworkDecision;
 import io.swarmnet.operator.ipam.NetworkRequest;
-import io.swarmnet.operator.service.ServiceNetworks;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,7 +44,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,9 +82,8 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     private volatile InformerEventSource<Node, OverlayNetwork> nodes;
     /** The services naming a network, from the service reconciler's cache ({@code SwarmServiceReconciler#naming}). */
     private final Function<NetworkReference, Stream<SwarmService>> servicesNaming;
-    /** Wakes the networks a service names or named: {@link #serviceChanged}. */
+    /** Wakes the networks a service names or named: {@link #servicesChanged}. */
     private final SimpleInboundEventSource<OverlayNetwork> serviceChanges = new SimpleInboundEventSource<>("swarmservices");
-    private volatile IndexerResourceCache<OverlayNetwork> primaries;
     private volatile InformerEventSource<Namespace, OverlayNetwork> namespaces;
 
     public OverlayNetworkReconciler(NetworkAllocations allocations, AddressLedger ledger, OperatorConfig config, ClusterEvents events,
@@ -109,7 +105,6 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
         // through the networks' own status (nodes and attachedServices), so the mappers stay
         // functions of the cluster state (java-operator-sdk may call them more than once per event).
         var primaries = context.getPrimaryCache();
-        this.primaries = primaries;
         nodes = new InformerEventSource<>(InformerEventSourceConfiguration.from(Node.class, OverlayNetwork.class)
                 .withInformerListLimit(KubernetesClients.LIST_PAGE)
                 .withName("nodes")
@@ -234,19 +229,13 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
     }
 
     /**
-     * Reconciles the networks a service names now and those whose status lists it (one it no longer names, or that it named
-     * before it was deleted). The service reconciler calls this when the networks a service names change, when a service
-     * comes and when one is gone: the network reconciler keeps no informer of its own on every SwarmService.
+     * Reconciles these networks: the service reconciler calls this with the networks a service names and named when those
+     * change, when its status changes and when it is gone (the network reconciler keeps no informer of its own on every
+     * SwarmService). A network that lists a service no longer naming it while the operator was down is put right by its own
+     * reconcile when the operator starts.
      */
-    public void serviceChanged(SwarmService service) {
-        Set<ResourceID> ids = new HashSet<>(networksNamedBy(service));
-        IndexerResourceCache<OverlayNetwork> networks = primaries;
-        if (networks != null) {
-            networks.list(n -> n.getStatus() != null && n.getStatus().getAttachedServices() != null
-                            && n.getStatus().getAttachedServices().contains(serviceKey(service, n.getMetadata().getNamespace())))
-                    .forEach(n -> ids.add(ResourceID.fromResource(n)));
-        }
-        ids.forEach(serviceChanges::propagateEvent);
+    public void servicesChanged(Set<NetworkReference> networks) {
+        networks.forEach(n -> serviceChanges.propagateEvent(new ResourceID(n.name(), n.namespace())));
     }
 
     /**
@@ -331,10 +320,6 @@ public final class OverlayNetworkReconciler implements Reconciler<OverlayNetwork
             }
         }
         return ids;
-    }
-
-    private static Set<ResourceID> networksNamedBy(SwarmService service) {
-        return ServiceNetworks.references(service).stream().map(n -> new ResourceID(n.name(), n.namespace())).collect(Collectors.toSet());
     }
 
     private static boolean alreadyReported(OverlayNetwork network, NetworkDecision.Rejected rejected) {

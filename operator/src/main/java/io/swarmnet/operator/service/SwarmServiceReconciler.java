@@ -86,6 +86,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static final String INDEX_BY_NODE = "swarmnet.io/by-node";
     /** Services that attach to a network of another namespace, by their own namespace: its labels decide whether they may. */
     private static final String INDEX_SHARED_INTO = "swarmnet.io/shared-into";
+    /** Task pods by the uid of their controller (the service that made them). */
+    private static final String INDEX_CONTROLLER = "swarmnet.io/controller";
     /** When addresses ran out, look again now and then: other services' tasks may have gone meanwhile. */
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
     /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
@@ -116,14 +118,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
      * The networks each service (by uid) named when last reconciled ({@code namespace/name}, sorted): the network reconciler
      * is told of a service only when these change, or when the service is gone.
      */
-    private final Map<String, List<String>> namedNetworks = new ConcurrentHashMap<>();
+    private final Map<String, Set<NetworkReference>> namedNetworks = new ConcurrentHashMap<>();
     /** Services (uid, with when) whose deletion is done here, though the API server may still show them a moment. */
     private final Map<String, Long> released = new ConcurrentHashMap<>();
     /**
      * Told of a service whose networks changed, whose status changed (its tasks, so the addresses in use on its networks), that
      * came or that is gone: the network reconciler's wake-up.
      */
-    private volatile Consumer<SwarmService> networkUseChanged = service -> { };
+    private volatile Consumer<Set<NetworkReference>> networkUseChanged = networks -> { };
 
     public SwarmServiceReconciler(AddressLedger ledger, OperatorConfig config, ClusterEvents events) {
         this.events = events;
@@ -152,6 +154,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 .withItemStore(io.swarmnet.operator.attach.CachedPods.store())
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(SwarmService.class))
                 .build(), context);
+        pods.addIndexers(Map.of(INDEX_CONTROLLER, SwarmServiceReconciler::controllerUid));
 
         networks = new InformerEventSource<>(InformerEventSourceConfiguration.from(OverlayNetwork.class, SwarmService.class)
                 .withInformerListLimit(KubernetesClients.LIST_PAGE)
@@ -201,16 +204,31 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     }
 
     /** Who is told of a service whose networks or status changed, that came or that is gone (the network reconciler). */
-    public void tellNetworkUse(Consumer<SwarmService> listener) {
+    public void tellNetworkUse(Consumer<Set<NetworkReference>> listener) {
         this.networkUseChanged = Objects.requireNonNull(listener, "listener");
     }
 
     /** Tells the network reconciler of the service if the networks it names changed since its last reconcile. */
     private void noteNetworks(SwarmService service) {
-        List<String> now = ServiceNetworks.references(service).stream().map(NetworkReference::toString).sorted().toList();
-        if (!now.equals(namedNetworks.put(service.getMetadata().getUid(), now))) {
-            networkUseChanged.accept(service);
+        Set<NetworkReference> now = Set.copyOf(ServiceNetworks.references(service));
+        Set<NetworkReference> before = namedNetworks.put(service.getMetadata().getUid(), now);
+        if (!now.equals(before)) {
+            tellNetworks(now, before);
         }
+    }
+
+    /** Wakes the networks named now and before (a network no longer named drops the service from its status). */
+    private void tellNetworks(Set<NetworkReference> now, Set<NetworkReference> before) {
+        Set<NetworkReference> networks = new HashSet<>(now);
+        if (before != null) {
+            networks.addAll(before);
+        }
+        networkUseChanged.accept(networks);
+    }
+
+    /** Wakes the networks the service names, and those it named at its last reconcile. */
+    private void tellNetworks(SwarmService service) {
+        tellNetworks(Set.copyOf(ServiceNetworks.references(service)), namedNetworks.get(service.getMetadata().getUid()));
     }
 
     /** Services released more than this long ago are forgotten: the API server has long removed them. */
@@ -440,7 +458,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                                                    Optional<Duration> recheck) {
         if (statuses.write(client, service, status)) {
             // tasks came, went or changed, and with them the addresses in use on its networks, which their status counts
-            networkUseChanged.accept(service);
+            tellNetworks(service);
         }
         UpdateControl<SwarmService> control = UpdateControl.noUpdate();
         recheck.ifPresent(d -> control.rescheduleAfter(Math.max(1, d.toMillis())));
@@ -449,14 +467,25 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
 
     // ---------------------------------------------------------------- tasks
 
+    /**
+     * The service's task pods, by name: those whose controller is the service, from the pod informer's index by controller
+     * (java-operator-sdk's secondary resources come as a Set, which hashes every pod whole: a third of an adoption
+     * reconcile at 100,000 tasks).
+     */
     private List<Pod> taskPods(SwarmService service, Context<SwarmService> context) {
-        String uid = service.getMetadata().getUid();
-        // as a stream: the Set of getSecondaryResources hashes every pod whole, a third of an adoption reconcile at 100,000 tasks
-        return context.getSecondaryResourcesAsStream(Pod.class)
-                .filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata().getOwnerReferences().stream()
-                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && Objects.equals(uid, o.getUid())))
+        return pods.byIndex(INDEX_CONTROLLER, service.getMetadata().getUid()).stream()
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
+    }
+
+    /** The uid of the pod's controller (its owner reference with {@code controller: true}), if any. */
+    private static List<String> controllerUid(Pod pod) {
+        var owners = pod.getMetadata().getOwnerReferences();
+        if (owners == null) {
+            return List.of();
+        }
+        return owners.stream().filter(o -> Boolean.TRUE.equals(o.getController()) && o.getUid() != null).map(o -> o.getUid())
+                .limit(1).toList();
     }
 
     // ---------------------------------------------------------------- addresses
@@ -520,8 +549,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         long now = System.nanoTime();
         released.values().removeIf(at -> now - at > RELEASED_KEPT.toNanos());
         released.put(service.getMetadata().getUid(), now);
+        tellNetworks(service);
         namedNetworks.remove(service.getMetadata().getUid());
-        networkUseChanged.accept(service);
         return DeleteControl.defaultDelete();
     }
 }
