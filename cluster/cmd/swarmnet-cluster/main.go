@@ -22,6 +22,7 @@ func main() {
 	if len(os.Args) < 2 {
 		usage()
 	}
+	keepInheritedFilesFromDaemons()
 	var err error
 	switch os.Args[1] {
 	case "up":

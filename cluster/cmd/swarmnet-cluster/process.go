@@ -205,3 +205,19 @@ func cgroupPids(path string) []int {
 	}
 	return pids
 }
+
+// keepInheritedFilesFromDaemons marks every descriptor this process inherited above stderr close-on-exec.
+// Go opens its own files so, but not those it was started with, and the daemons of `up` outlive it:
+// a lock its caller held with flock(1) (a descriptor of the shell that ran `up`) stayed held by etcd,
+// kube-apiserver and every containerd until `down`, and a pipe kept open kept its reader waiting.
+func keepInheritedFilesFromDaemons() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+}
