@@ -32,6 +32,12 @@ import java.util.Set;
  * and the network namespaces and host an apply forgot, so that the next change finds them known; an apply that brings
  * no change (the agent's resync, a retry) reads what is due itself. Nothing is trusted across a
  * restart: a new agent starts with an empty memory.
+ *
+ * <p>A pod's table also carries the namespace's nftables ruleset generation at which the kernel held it: the one asked
+ * for before it was listed, moved on by each of our own netlink commits there only when the kernel reports that commit
+ * as the very next generation ({@link NftGeneration#then}); anything else (a commit by someone else, a transaction
+ * libnftables ran, whose generation is not reported) leaves it unknown. A due table whose namespace is still at that
+ * generation cannot have changed and is not listed; otherwise it is listed as before.
  */
 final class KernelMemory {
 
@@ -55,10 +61,13 @@ final class KernelMemory {
      * due for a fresh read is forgotten first, so that the apply reads it.
      */
     Known beforeApply(long now, boolean relist) {
+        Set<PodRef> recheck = Set.of();
         if (relist) {
-            forget(due(now, List.of(), RELISTS_PER_APPLY));
+            Due due = due(now, List.of(), RELISTS_PER_APPLY);
+            relist(due);
+            recheck = due.pods().keySet();
         }
-        return new Known(tables, networks, host);
+        return new Known(tables, networks, host, recheck);
     }
 
     /**
@@ -66,7 +75,7 @@ final class KernelMemory {
      * those of {@code networkNamespaces} (ours in the kernel) and the host not known at all since an apply forgot them
      * (after it changed devices); and the memory's version, which every apply and every forgetting moves on.
      */
-    record Due(List<PodRef> pods, Map<PodRef, KnownVipTable> devices, List<String> networks, boolean host, long version) {
+    record Due(Map<PodRef, KnownVipTable> pods, Map<PodRef, KnownVipTable> devices, List<String> networks, boolean host, long version) {
         boolean isEmpty() {
             return pods.isEmpty() && devices.isEmpty() && networks.isEmpty() && !host;
         }
@@ -77,14 +86,15 @@ final class KernelMemory {
      * apply changed (those are read alone, a process each, not the table).
      */
     Due due(long now, Collection<String> networkNamespaces, int atMost) {
-        List<PodRef> pods = aged(tableSince, now, atMost);
+        Map<PodRef, KnownVipTable> pods = new java.util.LinkedHashMap<>();
+        aged(tableSince, now, atMost).forEach(pod -> pods.put(pod, tables.get(pod)));
         List<String> namespaces = new ArrayList<>(aged(networkSince, now, 1));
         Map<PodRef, KnownVipTable> devices = new HashMap<>();
         boolean applied = version > 0;
         if (applied) {
             networkNamespaces.stream().filter(n -> !networks.containsKey(n) && !namespaces.contains(n)).forEach(namespaces::add);
             tables.forEach((pod, known) -> {
-                if (known.links() == null && !pods.contains(pod)) {
+                if (known.links() == null && !pods.containsKey(pod)) {
                     devices.put(pod, known);
                 }
             });
@@ -92,11 +102,13 @@ final class KernelMemory {
         return new Due(pods, devices, namespaces, host != null ? now - hostSince > relistAfterNanos : applied, version);
     }
 
-    private void forget(Due due) {
-        due.pods().forEach(pod -> {
-            tables.remove(pod);
-            tableSince.remove(pod);
-        });
+    /**
+     * Makes the next apply read what is due: a pod's table is checked, and listed only if its namespace's ruleset
+     * generation moved ({@link Known#recheck}), its age starting again with that apply; network namespaces and the
+     * host are forgotten (reading them costs the same either way).
+     */
+    private void relist(Due due) {
+        due.pods().keySet().forEach(tableSince::remove);
         due.networks().forEach(namespace -> {
             networks.remove(namespace);
             networkSince.remove(namespace);
@@ -117,7 +129,7 @@ final class KernelMemory {
         if (due.version() != version) {
             return false;
         }
-        for (PodRef pod : due.pods()) {
+        for (PodRef pod : due.pods().keySet()) {
             if (refreshedPod(pod, read.pods().get(pod))) {
                 tableSince.put(pod, now);
             }
@@ -142,7 +154,10 @@ final class KernelMemory {
         return true;
     }
 
-    /** Takes a pod's reading: its table and devices as read, keeping the remembered table when equal (the planner knows it). */
+    /**
+     * Takes a pod's reading: its table, the generation it was read at and its devices as read, keeping the remembered
+     * table when equal (the planner knows it).
+     */
     private boolean refreshedPod(PodRef pod, PodNamespaceState state) {
         KnownVipTable known = tables.get(pod);
         Path path = state == null ? null : state.namespace().enterPath().orElse(null);
@@ -150,16 +165,22 @@ final class KernelMemory {
             return false; // not found: the next apply reports it
         }
         if (!known.namespace().equals(path) || !known.table().equals(state.vips())) {
-            tables.put(pod, new KnownVipTable(path, state.vips(), state.links()));
-        } else if (!state.links().equals(known.links())) {
-            tables.put(pod, new KnownVipTable(path, known.table(), state.links()));
+            tables.put(pod, new KnownVipTable(path, state.vips(), state.links(), state.generation()));
+        } else if (!state.links().equals(known.links()) || !state.generation().equals(known.generation())) {
+            tables.put(pod, new KnownVipTable(path, known.table(), state.links(), state.generation()));
         }
         return true;
     }
 
-    /** How many pods the next read lists in full, of {@code pods}. */
-    int unknownPods(Set<PodRef> pods) {
-        return (int) pods.stream().filter(p -> !tables.containsKey(p)).count();
+    /**
+     * How many pods' tables a read listed: those whose table in {@code actual} is not the one {@code known} held (a table
+     * taken as known is that very object, a listed one a new one).
+     */
+    static int listed(Known known, ActualNode actual) {
+        return (int) actual.pods().entrySet().stream().filter(e -> {
+            KnownVipTable table = known.pods().get(e.getKey());
+            return table == null || table.table() != e.getValue().vips();
+        }).count();
     }
 
     /** Reading failed: nothing read may be trusted. */
@@ -171,10 +192,12 @@ final class KernelMemory {
     }
 
     /**
-     * Remembers what an apply read and wrote: {@code actual} as read, changed by {@code plan}, where
-     * {@code failed} says whether anything failed (then only pods that did not fail are kept).
+     * Remembers what an apply read and wrote: {@code actual} as read, changed by {@code plan}, whose nft transactions
+     * committed {@code nftCommits} (per namespace, in order), where {@code failed} says whether anything failed (then
+     * only pods that did not fail are kept).
      */
-    void afterApply(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures, boolean failed, long now) {
+    void afterApply(NodeDatapath desired, ActualNode actual, Plan plan, Map<NetNamespace, List<NftGeneration>> nftCommits,
+            Map<PodRef, String> podFailures, boolean failed, long now) {
         version++;
         Set<PodRef> touchedPods = new HashSet<>();
         boolean devicesChanged = false;
@@ -190,7 +213,7 @@ final class KernelMemory {
                 }
             }
         }
-        rememberPods(desired, actual, plan, podFailures, touchedPods, now);
+        rememberPods(desired, actual, plan, nftCommits, podFailures, touchedPods, now);
         if (devicesChanged || failed || !plan.rejectedNetworks().isEmpty()) {
             forgetNetworksAndHost();
             return;
@@ -207,8 +230,8 @@ final class KernelMemory {
         }
     }
 
-    private void rememberPods(NodeDatapath desired, ActualNode actual, Plan plan, Map<PodRef, String> podFailures,
-            Set<PodRef> touched, long now) {
+    private void rememberPods(NodeDatapath desired, ActualNode actual, Plan plan, Map<NetNamespace, List<NftGeneration>> nftCommits,
+            Map<PodRef, String> podFailures, Set<PodRef> touched, long now) {
         Set<PodRef> desiredPods = new HashSet<>(desired.pods().stream().map(PodDatapath::pod).toList());
         tables.keySet().retainAll(desiredPods);
         tableSince.keySet().retainAll(desiredPods);
@@ -224,7 +247,12 @@ final class KernelMemory {
             }
             // listed (or relisted) in this apply: its age starts now; otherwise it keeps the age of its last listing
             tableSince.putIfAbsent(pod.pod(), now);
-            tables.put(pod.pod(), new KnownVipTable(path, table, touched.contains(pod.pod()) ? null : state.links()));
+            // the table is known at the generation our last commit reached, if each of our commits was the very next one
+            NftGeneration generation = state.generation();
+            for (NftGeneration commit : nftCommits.getOrDefault(state.namespace(), List.of())) {
+                generation = generation.then(commit);
+            }
+            tables.put(pod.pod(), new KnownVipTable(path, table, touched.contains(pod.pod()) ? null : state.links(), generation));
         }
     }
 

@@ -10,9 +10,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
@@ -22,6 +24,7 @@ import java.util.stream.Stream;
 public final class KernelReader {
 
     private static final Path NETNS_DIR = Path.of("/run/netns");
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KernelReader.class);
 
     private final KernelNames names;
     private final NetNamespace host;
@@ -29,6 +32,8 @@ public final class KernelReader {
     private final PodNamespaceLocator locator;
     private final KernelStateParser parser;
     private final ExecutorService pool;
+    private final AtomicLong tablesListed = new AtomicLong();
+    private final AtomicLong tablesUnchanged = new AtomicLong();
 
     public KernelReader(KernelNames names, NetNamespace host, KernelTools tools, PodNamespaceLocator locator, ExecutorService pool) {
         this.names = names;
@@ -47,14 +52,17 @@ public final class KernelReader {
      * What the datapath already knows without reading, because nothing changed it since it was read or written:
      * each pod's VIP table (and devices), each network namespace's contents, the host's VXLAN devices (null: read
      * them). With 1,000 services a pod's listing is one large JSON document and each namespace read starts
-     * processes: a backend change must cost neither.
+     * processes: a backend change must cost neither. The tables of {@code recheck} (pods due for a fresh read) are
+     * taken only if their namespace's ruleset generation has not moved since they were known, else listed.
      */
-    public record Known(Map<PodRef, KnownVipTable> pods, Map<String, NetworkNamespaceState> networks, HostVxlans host) {
-        public static final Known NOTHING = new Known(Map.of(), Map.of(), null);
+    public record Known(Map<PodRef, KnownVipTable> pods, Map<String, NetworkNamespaceState> networks, HostVxlans host,
+            Set<PodRef> recheck) {
+        public static final Known NOTHING = new Known(Map.of(), Map.of(), null, Set.of());
 
         public Known {
             pods = Map.copyOf(pods);
             networks = Map.copyOf(networks);
+            recheck = Set.copyOf(recheck);
         }
     }
 
@@ -85,14 +93,15 @@ public final class KernelReader {
         List<PodRef> knownPods = new ArrayList<>();
         for (PodRef pod : pods) {
             KnownVipTable table = known.pods().get(pod);
-            if (table != null && table.links() != null) {
+            boolean recheck = known.recheck().contains(pod);
+            if (table != null && table.links() != null && !recheck) {
                 knownPods.add(pod);
             } else {
-                reads.add(pool.submit(() -> readPod(pod, table, podStates, missing)));
+                reads.add(pool.submit(() -> readPod(pod, table, recheck, podStates, missing)));
             }
         }
         // a pod known whole costs a look-up of its namespace: here, rather than a hand-off each to the pool
-        knownPods.forEach(pod -> readPod(pod, known.pods().get(pod), podStates, missing));
+        knownPods.forEach(pod -> readPod(pod, known.pods().get(pod), false, podStates, missing));
         for (Future<?> f : reads) {
             try {
                 f.get();
@@ -111,16 +120,16 @@ public final class KernelReader {
     }
 
     /**
-     * Reads exactly {@code pods}, the devices (not the table) of {@code devices}, {@code networkNamespaces} and, if
+     * Reads exactly the devices and tables of {@code pods} (a table only when its namespace's ruleset generation moved
+     * since it was known), the devices (not the table) of {@code devices}, {@code networkNamespaces} and, if
      * {@code host}, the host's VXLAN devices, on the calling thread: the datapath's refresher, which must not take the
      * pool's threads from an apply.
      */
-    public Reading readNow(Collection<PodRef> pods, Map<PodRef, KnownVipTable> devices, Collection<String> networkNamespaces,
+    public Reading readNow(Map<PodRef, KnownVipTable> pods, Map<PodRef, KnownVipTable> devices, Collection<String> networkNamespaces,
             boolean host) {
         Map<PodRef, PodNamespaceState> states = new java.util.HashMap<>();
-        pods.forEach(pod -> readPod(pod, null, states, new java.util.HashMap<>()));
-        devices.forEach((pod, known) -> readPod(pod, new KnownVipTable(known.namespace(), known.table(), null), states,
-                new java.util.HashMap<>()));
+        pods.forEach((pod, known) -> readPod(pod, known.withoutLinks(), true, states, new java.util.HashMap<>()));
+        devices.forEach((pod, known) -> readPod(pod, known.withoutLinks(), false, states, new java.util.HashMap<>()));
         Map<String, NetworkNamespaceState> networks = new java.util.HashMap<>();
         networkNamespaces.forEach(namespace -> networks.put(namespace, readNetwork(namespace)));
         return new Reading(states, networks, host ? readHost() : null);
@@ -169,13 +178,33 @@ public final class KernelReader {
     }
 
     /**
-     * What the datapath knows of a pod without reading: where its namespace was, its VIP table as last written,
-     * and its devices as last read when nothing changed them since (null: read them).
+     * What the datapath knows of a pod without reading: where its namespace was, its VIP table as last written or read,
+     * the namespace's ruleset generation at which the kernel held that table (unknown: after a transaction whose commit
+     * the kernel did not report, or another commit came between), and its devices as last read when nothing changed
+     * them since (null: read them).
      */
-    public record KnownVipTable(Path namespace, VipTable table, Map<String, LinkState> links) {
+    public record KnownVipTable(Path namespace, VipTable table, Map<String, LinkState> links, NftGeneration generation) {
+        KnownVipTable withoutLinks() {
+            return new KnownVipTable(namespace, table, null, generation);
+        }
     }
 
-    private void readPod(PodRef pod, KnownVipTable known, Map<PodRef, PodNamespaceState> states, Map<PodRef, String> missing) {
+    /** How many pods' tables have been listed from the kernel (for tests and benchmarks). */
+    public long tablesListed() {
+        return tablesListed.get();
+    }
+
+    /** How many due tables were not listed, their namespace's ruleset generation unchanged (for tests and benchmarks). */
+    public long tablesFoundUnchanged() {
+        return tablesUnchanged.get();
+    }
+
+    /**
+     * Reads a pod's devices (unless {@code known} has them) and its table: {@code known}'s (when its namespace is the
+     * same), unless {@code recheck} and the namespace's ruleset generation moved since, else listed.
+     */
+    private void readPod(PodRef pod, KnownVipTable known, boolean recheck, Map<PodRef, PodNamespaceState> states,
+            Map<PodRef, String> missing) {
         Optional<Path> path;
         try {
             path = locator.find(pod);
@@ -201,13 +230,23 @@ public final class KernelReader {
             }
             podLinks = parser.links(links.stdout());
         }
-        VipTable vips;
-        if (sameNamespace) {
-            vips = known.table();
-        } else {
-            KernelTools.Result nft = tools.read(ns, List.of("nft", "-j", "list", "table", "ip", names.vipTable()));
-            vips = nft.ok() ? parser.vipTable(nft.stdout()) : VipTable.ABSENT;
+        if (sameNamespace && !recheck) {
+            states.put(pod, new PodNamespaceState(ns, podLinks, known.table(), known.generation()));
+            return;
         }
-        states.put(pod, new PodNamespaceState(ns, podLinks, vips));
+        // asked before the listing: a listing reflects this generation or a later one, so while the namespace stays at
+        // this one, nothing has been committed since the listing either
+        NftGeneration now = tools.nftGeneration(ns);
+        if (sameNamespace && known.generation().unchangedAt(now)) {
+            tablesUnchanged.incrementAndGet();
+            LOG.debug("pod {}: nftables ruleset generation {} unchanged since its table was known, not listed", pod, now.id());
+            states.put(pod, new PodNamespaceState(ns, podLinks, known.table(), known.generation()));
+            return;
+        }
+        KernelTools.Result nft = tools.read(ns, List.of("nft", "-j", "list", "table", "ip", names.vipTable()));
+        tablesListed.incrementAndGet();
+        // a listing that failed is taken as no table, as before, but not trusted past the next due time
+        states.put(pod, nft.ok() ? new PodNamespaceState(ns, podLinks, parser.vipTable(nft.stdout()), now)
+                : new PodNamespaceState(ns, podLinks, VipTable.ABSENT));
     }
 }

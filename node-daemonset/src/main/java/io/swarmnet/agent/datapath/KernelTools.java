@@ -79,22 +79,42 @@ public final class KernelTools implements AutoCloseable {
      * the result's command is then the one it stands for, not a process that ran.
      */
     public Result nft(NetNamespace ns, List<String> lines) {
+        return nftCommit(ns, lines).result();
+    }
+
+    /**
+     * What {@link #nft} did, and the ruleset generation its commit reached when the kernel said so: a netlink batch's
+     * echo. A transaction libnftables runs (or a program) leaves it unknown.
+     */
+    record NftCommit(Result result, NftGeneration generation) {
+    }
+
+    /** {@link #nft}, with the generation its commit reached. */
+    NftCommit nftCommit(NetNamespace ns, List<String> lines) {
         List<String> command = ns.wrap(List.of("nft", "-f", "-"));
         String text = String.join("\n", lines) + "\n";
         if (sessions == null) {
-            return run(command, text);
+            return new NftCommit(run(command, text), NftGeneration.UNKNOWN);
         }
         Optional<NftNetlink.Batch> batch = batch(lines);
         if (batch.isPresent()) {
             NftSession.Outcome sent = sessions.send(ns, batch.get(), timeout);
             if (sent.exitCode() == 0) {
                 netlinkBatches.incrementAndGet();
-                return sessionResult(command, sent);
+                return new NftCommit(sessionResult(command, sent), sent.generation());
             }
             // nothing of a refused batch was applied: libnftables runs the same lines and words its error as nft does
             LOG.debug("{}; running the transaction through libnftables", sent.stderr());
         }
-        return sessionResult(command, sessions.run(ns, text, true, 0, timeout));
+        return new NftCommit(sessionResult(command, sessions.run(ns, text, true, 0, timeout)), NftGeneration.UNKNOWN);
+    }
+
+    /**
+     * {@code ns}'s nf_tables ruleset generation (one netlink message each way on its nft session's socket); unknown
+     * when nft runs as a program or the kernel did not answer.
+     */
+    public NftGeneration nftGeneration(NetNamespace ns) {
+        return sessions == null ? NftGeneration.UNKNOWN : sessions.generation(ns, timeout);
     }
 
     /**

@@ -82,7 +82,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
      * taken only when no apply came between ({@link KernelMemory#refreshed}). One pod's table at a time, and a reading
      * overtaken by an apply is made again after {@link #RETRY}, a few times: with backend changes every few hundred
      * milliseconds a longer reading would seldom be taken, and what stays due is read by the agent's resync apply, which
-     * a change arriving meanwhile waits for. Drift it finds is repaired by the next apply.
+     * a change arriving meanwhile waits for. Drift it finds is repaired by the next apply. A due table is listed only when
+     * its namespace's nftables ruleset generation moved since the table was known (someone else committed there): a
+     * quiet pod costs one netlink message each way instead of a listing.
      */
     private void refresh() {
         try {
@@ -134,6 +136,16 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         return lastTimings;
     }
 
+    /** How many pods' tables this datapath has listed from the kernel (for tests and benchmarks). */
+    public long tablesListed() {
+        return reader.tablesListed();
+    }
+
+    /** How many due tables it did not list, their namespace's ruleset generation unchanged (for tests and benchmarks). */
+    public long tablesFoundUnchanged() {
+        return reader.tablesFoundUnchanged();
+    }
+
     /** How many processes this datapath has started (for tests and benchmarks). */
     public long processesStarted() {
         return tools.processesStarted();
@@ -154,7 +166,6 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         // an apply that brings a change reads nothing it knows, however old: what is due waits for the refresher
         KernelReader.Known known = memory.beforeApply(started, desired.equals(lastDesired));
         lastDesired = desired;
-        int listed = memory.unknownPods(pods);
         try {
             actual = reader.read(pods, known);
         } catch (RuntimeException e) {
@@ -168,10 +179,11 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             return new ApplyReport(Set.of(), networks, podFailures, 0, Map.of());
         }
         long read = System.nanoTime();
+        int listed = KernelMemory.listed(known, actual);
         Plan plan = planner.plan(desired, actual);
         lastPlan = plan;
         long planned = System.nanoTime();
-        PlanExecutor.Outcome outcome = plan.isEmpty() ? new PlanExecutor.Outcome(Map.of(), 0, Map.of()) : executor.execute(plan);
+        PlanExecutor.Outcome outcome = plan.isEmpty() ? PlanExecutor.Outcome.NOTHING : executor.execute(plan);
         long executed = System.nanoTime();
 
         Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
@@ -204,7 +216,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         // and those of attached pods are followed from now on, so that a backend's removal finds them current
         conntrack.follow(attached.stream().map(actual.pods()::get).filter(java.util.Objects::nonNull)
                 .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
-        memory.afterApply(desired, actual, plan, podFailures, !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
+        memory.afterApply(desired, actual, plan, outcome.nftCommits(), podFailures,
+                !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
         // former pods are forgotten once cleaned; one whose cleanup failed is tried again next time
         Set<PodRef> retry = new HashSet<>(podFailures.keySet());
         retry.retainAll(previousPods);

@@ -20,6 +20,8 @@ final class NetfilterSocket {
     private static final int RECEIVE_BUFFER = 64 * 1024;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int ANSWER_WAIT_MILLIS = 5_000;
+    // a batch's sequence numbers count from 0 up to its number of lines (at most a few dozen): this one is no batch's
+    private static final int GENERATION_SEQUENCE = 0x67656e;
 
     private NetfilterSocket() {
     }
@@ -51,17 +53,15 @@ final class NetfilterSocket {
         }
     }
 
-    /** Sends {@code batch} and reads the kernel's answers into an outcome as {@code nft -f -} would report it. */
+    /**
+     * Sends {@code batch} and reads the kernel's answers into an outcome as {@code nft -f -} would report it, with the
+     * generation its commit reached when the kernel echoed it.
+     */
     static NftSession.Outcome send(int fd, NftNetlink.Batch batch, String where) {
         Memory buffer = new Memory(Math.max(RECEIVE_BUFFER, batch.bytes().length));
         Memory pollFd = new Memory(8);
         try {
-            // answers of an earlier batch that stopped reading after a refusal are not this batch's
-            while (readable(fd, pollFd, 0)) {
-                Libc.read(fd, buffer, RECEIVE_BUFFER);
-            }
-            buffer.write(0, batch.bytes(), 0, batch.bytes().length);
-            Libc.write(fd, buffer, batch.bytes().length);
+            write(fd, buffer, pollFd, batch.bytes());
             List<ByteBuffer> answers = new ArrayList<>();
             NftNetlink.Answers read = NftNetlink.read(answers, batch);
             while (!read.done() && read.refusal() == null) {
@@ -73,11 +73,43 @@ final class NetfilterSocket {
                 answers.add(ByteBuffer.wrap(buffer.getByteArray(0, (int) length)));
                 read = NftNetlink.read(answers, batch);
             }
-            return read.done() ? new NftSession.Outcome(0, "", "")
+            return read.done() ? new NftSession.Outcome(0, "", "", read.generation())
                     : new NftSession.Outcome(1, "", "netlink batch in " + where + ": " + read.refusal());
         } catch (LastErrorException e) {
             return new NftSession.Outcome(1, "", "netlink batch in " + where + " failed (errno " + e.getErrorCode() + ")");
         }
+    }
+
+    /** Asks for the namespace's ruleset generation ({@code NFT_MSG_GETGEN}) and reads the answer. */
+    static NftSession.Outcome generation(int fd, String where) {
+        Memory buffer = new Memory(RECEIVE_BUFFER);
+        Memory pollFd = new Memory(8);
+        try {
+            write(fd, buffer, pollFd, NftNetlink.generationRequest(GENERATION_SEQUENCE));
+            // one answer, NEWGEN or an error; an echo of an earlier batch's change read meanwhile is skipped
+            while (readable(fd, pollFd, ANSWER_WAIT_MILLIS)) {
+                ByteBuffer answer = ByteBuffer.wrap(buffer.getByteArray(0, (int) Libc.read(fd, buffer, RECEIVE_BUFFER)));
+                NftGeneration generation = NftNetlink.generation(answer, s -> s == GENERATION_SEQUENCE);
+                if (generation.known()) {
+                    return new NftSession.Outcome(0, "", "", generation);
+                }
+                if (NftNetlink.refused(answer, GENERATION_SEQUENCE)) {
+                    return new NftSession.Outcome(1, "", "the kernel refused to tell the ruleset generation in " + where);
+                }
+            }
+            return new NftSession.Outcome(1, "", "no ruleset generation from the kernel in " + where + " within " + ANSWER_WAIT_MILLIS + " ms");
+        } catch (LastErrorException e) {
+            return new NftSession.Outcome(1, "", "asking for the ruleset generation in " + where + " failed (errno " + e.getErrorCode() + ")");
+        }
+    }
+
+    /** Writes one request, after reading away what is left of earlier exchanges (answers not read after a refusal). */
+    private static void write(int fd, Memory buffer, Memory pollFd, byte[] request) {
+        while (readable(fd, pollFd, 0)) {
+            Libc.read(fd, buffer, RECEIVE_BUFFER);
+        }
+        buffer.write(0, request, 0, request.length);
+        Libc.write(fd, buffer, request.length);
     }
 
     /** True when {@code fd} has something to read within {@code timeoutMillis}; {@code pollFd} is an 8-byte struct pollfd. */

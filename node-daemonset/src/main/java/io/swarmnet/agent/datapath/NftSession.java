@@ -30,8 +30,15 @@ import java.util.function.Consumer;
  */
 final class NftSession {
 
-    /** What one command gave, as {@code nft} would have: its exit code, output and error text. */
-    record Outcome(int exitCode, String stdout, String stderr) {
+    /**
+     * What one command gave, as {@code nft} would have: its exit code, output and error text; and the ruleset generation
+     * its commit reached (a netlink batch's, when the kernel echoed it) or that was asked for ({@link #generation}),
+     * else {@link NftGeneration#UNKNOWN}.
+     */
+    record Outcome(int exitCode, String stdout, String stderr, NftGeneration generation) {
+        Outcome(int exitCode, String stdout, String stderr) {
+            this(exitCode, stdout, stderr, NftGeneration.UNKNOWN);
+        }
     }
 
     /** A command as text for libnftables. */
@@ -111,6 +118,21 @@ final class NftSession {
             lastUse = System.nanoTime();
             return Optional.of(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
                     : NetfilterSocket.send(netlink, batch, where()));
+        }
+    }
+
+    /**
+     * Asks the kernel for the namespace's ruleset generation on the session's socket, from the calling thread (as
+     * {@link #send}): one small message each way. Empty once the session has ended. Call after {@link #awaitEntered}.
+     */
+    Optional<Outcome> generation() {
+        synchronized (socketLock) {
+            if (socketClosed) {
+                return Optional.empty();
+            }
+            lastUse = System.nanoTime();
+            return Optional.of(netlink < 0 ? new Outcome(1, "", "cannot open a netfilter netlink socket in " + where())
+                    : NetfilterSocket.generation(netlink, where()));
         }
     }
 

@@ -58,6 +58,14 @@ final class NftSessions implements AutoCloseable {
         return run(namespace, session -> session.send(batch).map(CompletableFuture::completedFuture), timeout);
     }
 
+    /**
+     * {@code namespace}'s ruleset generation, asked for on its session's socket from the calling thread
+     * ({@link NftSession#generation}), opening the session first if need be; unknown when it cannot be had.
+     */
+    NftGeneration generation(NetNamespace namespace, Duration timeout) {
+        return run(namespace, session -> session.generation().map(CompletableFuture::completedFuture), timeout).generation();
+    }
+
     private NftSession.Outcome run(NetNamespace namespace,
             java.util.function.Function<NftSession, Optional<CompletableFuture<NftSession.Outcome>>> submit, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

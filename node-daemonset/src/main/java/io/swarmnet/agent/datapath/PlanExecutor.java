@@ -45,19 +45,46 @@ public final class PlanExecutor {
     }
 
     /**
-     * What running a plan did: failures by owner (first failure wins), the number of lines applied, and how long each
-     * phase took (by name, in nanoseconds; for benchmarks and logs).
+     * What running a plan did: failures by owner (first failure wins), the number of lines applied, how long each
+     * phase took (by name, in nanoseconds; for benchmarks and logs), and per namespace the ruleset generations its
+     * successful nft transactions reached, in the order they ran ({@link NftGeneration#UNKNOWN} where the kernel did not
+     * say).
      */
-    public record Outcome(Map<Owner, String> failures, int changes, Map<String, Long> phaseNanos) {
+    public record Outcome(Map<Owner, String> failures, int changes, Map<String, Long> phaseNanos,
+            Map<NetNamespace, List<NftGeneration>> nftCommits) {
+        public static final Outcome NOTHING = new Outcome(Map.of(), 0, Map.of(), Map.of());
+
         public Outcome {
             failures = Map.copyOf(failures);
             phaseNanos = Map.copyOf(phaseNanos);
+            nftCommits = nftCommits.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey,
+                    e -> List.copyOf(e.getValue())));
+        }
+    }
+
+    /** What the steps of a plan report as they run, from several threads. */
+    private record Tally(Map<Owner, String> failures, AtomicInteger changes, Map<NetNamespace, List<NftGeneration>> nftCommits) {
+        Tally() {
+            this(new ConcurrentHashMap<>(), new AtomicInteger(), new ConcurrentHashMap<>());
+        }
+
+        void committed(NetNamespace namespace, NftGeneration generation) {
+            nftCommits.computeIfAbsent(namespace, n -> java.util.Collections.synchronizedList(new ArrayList<>())).add(generation);
+        }
+
+        Outcome outcome(Map<String, Long> phaseNanos) {
+            Map<NetNamespace, List<NftGeneration>> commits = new java.util.HashMap<>();
+            nftCommits.forEach((namespace, generations) -> {
+                synchronized (generations) {
+                    commits.put(namespace, List.copyOf(generations));
+                }
+            });
+            return new Outcome(failures, changes.get(), phaseNanos, commits);
         }
     }
 
     public Outcome execute(Plan plan) {
-        Map<Owner, String> failures = new ConcurrentHashMap<>();
-        AtomicInteger changes = new AtomicInteger();
+        Tally tally = new Tally();
         Map<String, Long> phaseNanos = new java.util.LinkedHashMap<>();
         for (Phase phase : plan.phases()) {
             long started = System.nanoTime();
@@ -67,18 +94,18 @@ public final class PlanExecutor {
                 if (phase.steps().size() == 1 || quick(step)) {
                     quick.add(step);
                 } else {
-                    running.add(pool.submit(() -> run(step, failures, changes)));
+                    running.add(pool.submit(() -> run(step, tally)));
                 }
             }
             // a quick step is a system call or two: one hand-off per core, not one per step; this thread takes the first share
             int lanes = Math.max(1, Math.min(CORES, quick.size() / QUICK_STEPS_PER_LANE));
             for (int lane = 1; lane < lanes; lane++) {
                 List<Step> share = share(quick, lane, lanes);
-                running.add(pool.submit(() -> share.forEach(step -> run(step, failures, changes))));
+                running.add(pool.submit(() -> share.forEach(step -> run(step, tally))));
             }
             // run here, but a crash is reported as one on the pool is, once the other shares are done
             java.util.concurrent.FutureTask<Void> here = new java.util.concurrent.FutureTask<>(
-                    () -> share(quick, 0, lanes).forEach(step -> run(step, failures, changes)), null);
+                    () -> share(quick, 0, lanes).forEach(step -> run(step, tally)), null);
             here.run();
             running.add(here);
             for (Future<?> f : running) {
@@ -86,14 +113,14 @@ public final class PlanExecutor {
                     f.get();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return new Outcome(failures, changes.get(), phaseNanos);
+                    return tally.outcome(phaseNanos);
                 } catch (ExecutionException e) {
                     throw new IllegalStateException("datapath step crashed: " + e.getCause(), e.getCause());
                 }
             }
             phaseNanos.merge(phase.name(), System.nanoTime() - started, Long::sum);
         }
-        return new Outcome(failures, changes.get(), phaseNanos);
+        return tally.outcome(phaseNanos);
     }
 
     /** A step that costs a system call or two: an nft transaction sent as one netlink batch, a deletion of followed flows. */
@@ -113,7 +140,9 @@ public final class PlanExecutor {
         return share;
     }
 
-    private void run(Step step, Map<Owner, String> failures, AtomicInteger changes) {
+    private void run(Step step, Tally tally) {
+        Map<Owner, String> failures = tally.failures();
+        AtomicInteger changes = tally.changes();
         List<Command> runnable = new ArrayList<>();
         for (Command c : step.commands()) {
             Owner blocked = c.requires().stream().filter(failures::containsKey).findFirst().orElse(null);
@@ -131,9 +160,11 @@ public final class PlanExecutor {
         List<String> lines = runnable.stream().map(Command::line).toList();
         switch (step.tool()) {
             case NFT -> {
-                KernelTools.Result r = tools.nft(step.namespace(), lines);
+                KernelTools.NftCommit commit = tools.nftCommit(step.namespace(), lines);
+                KernelTools.Result r = commit.result();
                 if (r.ok()) {
                     changes.addAndGet(lines.size());
+                    tally.committed(step.namespace(), commit.generation());
                 } else {
                     // atomic: nothing of the transaction was applied
                     runnable.stream().map(Command::owner).distinct().forEach(o -> failures.putIfAbsent(o,

@@ -99,6 +99,38 @@ class NftNetlinkTest {
     }
 
     @Test
+    void theGenerationMovesWithEveryCommitAndABatchReportsTheOneItsCommitReached() throws IOException {
+        NetNamespace ns = NetNamespace.of(namespaces.create("generation"));
+        must(tools.nft(ns, LB.transaction(Map.of(WEB, backends(2)), VipTable.ABSENT)));
+        NftGeneration created = tools.nftGeneration(ns);
+        assertThat(created.known()).as("the namespace's generation, asked for").isTrue();
+
+        // a listing, a refused batch and a transaction that changes nothing commit nothing
+        must(tools.read(ns, List.of("nft", "-j", "list", "table", "ip", NAMES.vipTable())));
+        assertThat(tools.nft(ns, List.of("flush map ip " + NAMES.vipTable() + " b_nowhere")).ok()).isFalse();
+        must(tools.nft(ns, List.of("add table ip " + NAMES.vipTable())));
+        assertThat(tools.nftGeneration(ns)).isEqualTo(created);
+
+        // a backend change sent as a batch: the kernel reports the generation its commit reached, the very next one
+        KernelTools.NftCommit change = tools.nftCommit(ns, LB.transaction(Map.of(WEB, backends(3)), LB.expected(Map.of(WEB, backends(2)))));
+        must(change.result());
+        assertThat(tools.netlinkBatches()).isEqualTo(1);
+        assertThat(created.then(change.generation())).as("the commit after %s", created).isEqualTo(change.generation());
+        assertThat(tools.nftGeneration(ns)).isEqualTo(change.generation());
+
+        // someone else's commit (the nft program, by hand) moves it too; a commit the agent then makes is not the next
+        TestNamespaces.Result byHand = namespaces.exec("generation", "nft", "delete", "element", "ip", NAMES.vipTable(), "vips", "{ " + WEB + " }");
+        assertThat(byHand.exit()).as(byHand.output()).isZero();
+        NftGeneration afterHand = tools.nftGeneration(ns);
+        assertThat(change.generation().unchangedAt(afterHand)).isFalse();
+        KernelTools.NftCommit next = tools.nftCommit(ns, List.of("flush map ip " + NAMES.vipTable() + " " + NAMES.backendMap(WEB)));
+        must(next.result());
+        assertThat(change.generation().then(next.generation())).as("known at the generation before the change by hand")
+                .isEqualTo(NftGeneration.UNKNOWN);
+        assertThat(afterHand.then(next.generation())).isEqualTo(next.generation());
+    }
+
+    @Test
     void linesOfOtherFormsAreNotTranslated() {
         assertThat(NftNetlink.batch(List.of("flush map ip t m", "add table ip t"), 1)).isEmpty();
         assertThat(NftNetlink.batch(List.of("add element ip t m { 0 : 10.0.0.300 }"), 1)).as("not an address").isEmpty();
