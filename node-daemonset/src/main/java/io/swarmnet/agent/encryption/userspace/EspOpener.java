@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 final class EspOpener implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EspOpener.class);
+    // PROTOTYPE switch for side-by-side measurement
+    private static final boolean TCP_RUNS = !"false".equals(System.getProperty("swarmnet.esp.tcpRuns"));
 
     private final TunDevice tun;
     private final EspSocket udp;
@@ -33,6 +35,8 @@ final class EspOpener implements Runnable {
     private final SequenceStore windows;
     private final Running running;
     private volatile Map<Integer, Inbound> bySpi = Map.of();
+    /** The opened segments of one TCP flow not yet injected (opening thread only). */
+    private final VxlanTcpRun run = new VxlanTcpRun();
     final AtomicLong opened = new AtomicLong();
     final AtomicLong openedBytes = new AtomicLong();
     final AtomicLong unknownSpi = new AtomicLong();
@@ -164,6 +168,7 @@ final class EspOpener implements Runnable {
                     received.limit(Math.min(length, offset + segment)).position(offset);
                     open(received, source, datagram, injection);
                 }
+                injectRun();
                 injection.inject();
             } catch (IOException | RuntimeException e) {
                 running.pauseAfter(tun.name(), "receiving", e);
@@ -204,11 +209,39 @@ final class EspOpener implements Runnable {
             malformed.incrementAndGet();
             return;
         }
+        if (TCP_RUNS && tun.tcpRuns() && run.examine(datagram)) {
+            if (!run.continues(source, datagram)) {
+                injectRun();
+                injection.inject();
+            }
+            run.add(source, datagram);
+            return;
+        }
+        injectRun();
         int length = datagram.remaining() - 8;
         if (!injection.admits(source, datagram.getInt(0), length)) {
             injection.inject();
         }
         injection.add(source, datagram);
+    }
+
+    /** Injects the TCP run in progress, if any: one write. */
+    private void injectRun() throws IOException {
+        int count = run.count();
+        if (count == 0) {
+            return;
+        }
+        int segment = run.segmentSize();
+        long bytes = run.datagramBytes();
+        ByteBuffer packet = run.finish((int) local.value());
+        if (count == 1) {
+            tun.write(packet, 0);
+        } else {
+            tun.writeTcpRun(packet, segment, VxlanTcpRun.INNER_NETWORK);
+        }
+        injections.incrementAndGet();
+        opened.addAndGet(count);
+        openedBytes.addAndGet(bytes);
     }
 
     /** The IPv4 header transport mode restores: the ESP packet's addresses, protocol UDP, TTL 64. */
