@@ -158,9 +158,16 @@ final class EspOpener implements Runnable {
         while (running.get()) {
             try {
                 received.clear();
-                int length = udp.receive(received);
+                // with something opened and not yet injected, only what is queued already: a run may go on into it
+                boolean pending = run.count() > 0 || injection.count > 0;
+                int length = udp.receive(received, !pending);
                 if (length < 0) {
                     return;
+                }
+                if (length == 0) {
+                    injectRun();
+                    injection.inject();
+                    continue;
                 }
                 int segment = udp.segment();
                 int source = udp.source();
@@ -168,8 +175,9 @@ final class EspOpener implements Runnable {
                     received.limit(Math.min(length, offset + segment)).position(offset);
                     open(received, source, datagram, injection);
                 }
-                injectRun();
-                injection.inject();
+                if (!TCP_RUNS) {
+                    injection.inject();
+                }
             } catch (IOException | RuntimeException e) {
                 running.pauseAfter(tun.name(), "receiving", e);
             }
