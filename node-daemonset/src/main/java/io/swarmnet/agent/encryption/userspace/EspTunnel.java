@@ -23,9 +23,10 @@ import java.util.Set;
  *
  * <p>Batching: the sealing thread reads what the TUN device has queued and sends each run of equal-size ESP
  * packets to one peer with one UDP segmentation send; the opening thread receives what the kernel coalesced
- * (UDP GRO) and injects each run of equal-size VXLAN datagrams from one peer with one segmented TUN write. The
- * packets on the wire and every check on them are the same as one by one; only the number of trips through the
- * kernel's IP layer drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
+ * (UDP GRO), joins consecutive segments of one TCP flow into one TCP-in-VXLAN super-packet ({@link VxlanTcpRun})
+ * and injects each with one TUN write, and each run of other equal-size VXLAN datagrams from one peer with one
+ * segmented TUN write. The packets on the wire and every check on them are the same as one by one; only the number
+ * of trips through the kernel drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
  *
  * <p>Two threads: one reads the TUN device and seals ({@link EspSealer}), one receives and opens ({@link EspOpener});
  * a third keeps the replay windows on disk. The SA tables are replaced as a whole by {@link #configure}; SAs that
