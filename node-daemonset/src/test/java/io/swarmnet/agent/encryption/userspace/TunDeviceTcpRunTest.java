@@ -97,10 +97,19 @@ class TunDeviceTcpRunTest {
         int sequence = 1_000;
         peer.flags = SYN;
         inject(peer.datagram(sequence, 1, 0, 0));
-        peer.acknowledgement = synAck() + 1;
+        int[] synAck = synAck();
+        peer.acknowledgement = synAck[0] + 1;
+        peer.timestampEcho = synAck[1];
         peer.flags = ACK;
         inject(peer.datagram(sequence + 1, 2, 0, 0));
-        try (SocketChannel accepted = server.accept()) {
+        server.configureBlocking(false);
+        SocketChannel connection = null;
+        for (long deadline = System.nanoTime() + 5_000_000_000L; connection == null && System.nanoTime() < deadline; ) {
+            connection = server.accept();
+            Thread.sleep(connection == null ? 5 : 0);
+        }
+        assertThat(connection).as("the handshake through the TUN and VXLAN devices completed").isNotNull();
+        try (SocketChannel accepted = connection) {
             VxlanTcpRun run = new VxlanTcpRun();
             ByteArrayOutputStream sent = new ByteArrayOutputStream();
             for (int i = 0; i < SEGMENTS; i++) {
@@ -113,11 +122,13 @@ class TunDeviceTcpRunTest {
             long before = vxlanReceived();
             tun.writeTcpRun(run.finish(address(LOCAL)), MSS, VxlanTcpRun.INNER_NETWORK);
 
-            accepted.configureBlocking(true);
+            accepted.configureBlocking(false);
             ByteBuffer received = ByteBuffer.allocate(SEGMENTS * MSS);
-            accepted.socket().setSoTimeout(5_000);
-            while (received.hasRemaining() && accepted.read(received) > 0) {
-                // until everything came
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (received.hasRemaining() && System.nanoTime() < deadline) {
+                if (accepted.read(received) == 0) {
+                    Thread.sleep(5);
+                }
             }
             assertThat(received.array()).as("what the socket received").isEqualTo(sent.toByteArray());
             assertThat(vxlanReceived() - before).as("packets the VXLAN device counted").isEqualTo(packets);
@@ -133,8 +144,8 @@ class TunDeviceTcpRunTest {
         tun.write(packet, 0);
     }
 
-    /** The sequence number of the SYN-ACK the socket sends back through the device. */
-    private int synAck() throws Exception {
+    /** The sequence number and timestamp (to echo) of the SYN-ACK the socket sends back through the device. */
+    private int[] synAck() throws Exception {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (System.nanoTime() < deadline) {
             read.clear();
@@ -145,10 +156,30 @@ class TunDeviceTcpRunTest {
             }
             int tcp = ip + 20 + VxlanDatagrams.TCP;
             if ((read.get(tcp + 13) & (SYN | ACK)) == (SYN | ACK)) {
-                return read.getInt(tcp + 4);
+                return new int[] {read.getInt(tcp + 4), timestamp(tcp)};
             }
         }
         throw new AssertionError("no SYN-ACK came out of the TUN device");
+    }
+
+    /** The TSval of the timestamp option in the TCP header at {@code tcp} in {@link #read}. */
+    private int timestamp(int tcp) {
+        int end = tcp + ((read.get(tcp + 12) >>> 4) & 0x0F) * 4;
+        for (int at = tcp + 20; at < end; ) {
+            int kind = read.get(at) & 0xFF;
+            if (kind == 0) {
+                break;
+            }
+            if (kind == 1) {
+                at++;
+                continue;
+            }
+            if (kind == 8) {
+                return read.getInt(at + 2);
+            }
+            at += Math.max(2, read.get(at + 1) & 0xFF);
+        }
+        throw new AssertionError("the SYN-ACK carries no timestamp, though the SYN offered one");
     }
 
     private long vxlanReceived() throws Exception {

@@ -22,6 +22,7 @@ final class VxlanDatagrams {
     int window = 502;
     int acknowledgement = 77;
     int timestamp = 9;
+    int timestampEcho = 3;
     int tos;
     int ipHeaderWords = 5;
     int fragment = 0x4000;
@@ -52,7 +53,7 @@ final class VxlanDatagrams {
         int tcp = b.position();
         b.putShort((short) sourcePort).putShort((short) 7777).putInt(sequence).putInt(acknowledgement)
                 .put((byte) ((TCP_HEADER / 4) << 4)).put((byte) flags).putShort((short) window).putShort((short) 0).putShort((short) 0);
-        b.put(new byte[] {1, 1, 8, 10}).putInt(timestamp).putInt(3);
+        b.put(new byte[] {1, 1, 8, 10}).putInt(timestamp).putInt(timestampEcho);
         for (int i = 0; i < payload; i++) {
             b.put((byte) (fill * 31 + i));
         }
