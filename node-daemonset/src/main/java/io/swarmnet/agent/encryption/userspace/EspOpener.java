@@ -17,14 +17,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The opening path of an {@link EspTunnel}, run by its opening thread: receives ESP-in-UDP (what the kernel coalesced
- * with UDP GRO), replay-checks, authenticates and decrypts each packet, and injects each run of equal-size VXLAN
- * datagrams from one peer with one segmented TUN write, with the peer as source.
+ * with UDP GRO), replay-checks, authenticates and decrypts each packet, and injects, with the peer as source, each run
+ * of consecutive segments of one TCP flow as one TCP-in-VXLAN super-packet ({@link VxlanTcpRun}) and each run of other
+ * equal-size VXLAN datagrams from one peer with one segmented TUN write. A run goes on into the next receive while the
+ * socket has more queued, and is injected as soon as it has not.
  */
 final class EspOpener implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EspOpener.class);
-    // PROTOTYPE switch for side-by-side measurement
-    private static final boolean TCP_RUNS = !"false".equals(System.getProperty("swarmnet.esp.tcpRuns"));
 
     private final TunDevice tun;
     private final EspSocket udp;
@@ -175,9 +175,6 @@ final class EspOpener implements Runnable {
                     received.limit(Math.min(length, offset + segment)).position(offset);
                     open(received, source, datagram, injection);
                 }
-                if (!TCP_RUNS) {
-                    injection.inject();
-                }
             } catch (IOException | RuntimeException e) {
                 running.pauseAfter(tun.name(), "receiving", e);
             }
@@ -217,7 +214,7 @@ final class EspOpener implements Runnable {
             malformed.incrementAndGet();
             return;
         }
-        if (TCP_RUNS && tun.tcpRuns() && run.examine(datagram)) {
+        if (tun.tcpRuns() && run.examine(datagram)) {
             if (!run.continues(source, datagram)) {
                 injectRun();
                 injection.inject();
