@@ -35,6 +35,8 @@ final class EspOpener implements Runnable {
     private final SequenceStore windows;
     private final Running running;
     private volatile Map<Integer, Inbound> bySpi = Map.of();
+    /** Whether segments of one TCP flow are joined into runs (see {@link EspTunnel#joinTcpRuns}). */
+    volatile boolean joinTcpRuns = true;
     /** The opened segments of one TCP flow not yet injected (opening thread only). */
     private final VxlanTcpRun run = new VxlanTcpRun();
     final AtomicLong opened = new AtomicLong();
@@ -214,7 +216,7 @@ final class EspOpener implements Runnable {
             malformed.incrementAndGet();
             return;
         }
-        if (tun.tcpRuns() && run.examine(datagram)) {
+        if (joinTcpRuns && tun.tcpRuns() && run.examine(datagram)) {
             if (!run.continues(source, datagram)) {
                 injectRun();
                 injection.inject();

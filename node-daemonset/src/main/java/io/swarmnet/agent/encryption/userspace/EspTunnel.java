@@ -149,6 +149,15 @@ public final class EspTunnel implements AutoCloseable {
         return sealing.generationsNearLimit();
     }
 
+    /**
+     * Whether the opening thread joins the segments of one TCP flow into runs ({@link VxlanTcpRun}; on unless turned
+     * off here, and only where the kernel takes them): off, every opened datagram goes the way of UDP runs, as before
+     * TCP runs existed. For {@code UserspaceEspBenchmark}, which measures both in one run.
+     */
+    public void joinTcpRuns(boolean join) {
+        opening.joinTcpRuns = join;
+    }
+
     public Counters counters() {
         return new Counters(sealing.sealed.get(), sealing.sealedBytes.get(), opening.opened.get(), opening.openedBytes.get(),
                 sealing.noAssociation.get(), sealing.notVxlan.get(), sealing.exhausted.get(), opening.unknownSpi.get(),
