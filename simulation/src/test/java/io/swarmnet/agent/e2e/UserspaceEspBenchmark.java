@@ -48,9 +48,7 @@ import org.junit.jupiter.api.Timeout;
  * the same two simulated nodes in one run (agents in userspace mode, the real operator): TCP throughput task to
  * task with iperf3 (rounds alternate plain and encrypted, so drift hits both alike), round-trip time with
  * busybox ping, and the CPU time of the ESP threads per byte moved, as "Gbit/s per core" (the issue's goal: at
- * least 1 Gbit/s on one core), and then, in the same run, the encrypted path with the opening threads' TCP runs
- * turned off ({@link EspTunnel#joinTcpRuns}) against the plain overlay again. Printed, never asserted against a
- * target; only sanity is asserted.
+ * least 1 Gbit/s on one core). Printed, never asserted against a target; only sanity is asserted.
  * Run on purpose: {@code mvn -pl simulation -am test -Dtest=UserspaceEspBenchmark -Dgroups=benchmark
  * -DexcludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false}.
  * Knobs: -Dswarmnet.bench.seconds (5 per iperf3 run), -Dswarmnet.bench.rounds (3), -Dswarmnet.bench.pings (200).
@@ -133,25 +131,12 @@ class UserspaceEspBenchmark {
 
         List<IperfRun> plain = new ArrayList<>();
         List<IperfRun> encrypted = new ArrayList<>();
-        List<IperfRun> withoutTcpRuns = new ArrayList<>();
         Drops dropsBefore = drops();
         for (int round = 0; round < ROUNDS; round++) {
             plain.add(iperf(PLAIN, espThreads, SECONDS, false));
             encrypted.add(iperf(ENCRYPTED, espThreads, SECONDS, false));
         }
         Drops dropsAfter = drops();
-        // the same, with the opening threads injecting UDP runs only, as before TCP runs: alternating with the plain overlay again
-        List<IperfRun> plainAgain = new ArrayList<>();
-        joinTcpRuns(false);
-        try {
-            iperf(ENCRYPTED, espThreads, 1, false);
-            for (int round = 0; round < ROUNDS; round++) {
-                plainAgain.add(iperf(PLAIN, espThreads, SECONDS, false));
-                withoutTcpRuns.add(iperf(ENCRYPTED, espThreads, SECONDS, false));
-            }
-        } finally {
-            joinTcpRuns(true);
-        }
         IperfRun plainReverse = iperf(PLAIN, espThreads, SECONDS, true);
         IperfRun encryptedReverse = iperf(ENCRYPTED, espThreads, SECONDS, true);
 
@@ -167,7 +152,6 @@ class UserspaceEspBenchmark {
         // printed first: the numbers help most when a sanity check below fails
         report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, echoRtt, sealer, opener,
                 new Drops(dropsAfter.tunQueue() - dropsBefore.tunQueue(), dropsAfter.udpReceiveBuffer() - dropsBefore.udpReceiveBuffer()));
-        reportWithoutTcpRuns(plainAgain, withoutTcpRuns, opener);
 
         // sanity, never timing: both paths carried data, the encrypted one through ESP and the plain one not
         for (IperfRun run : plain) {
@@ -183,12 +167,6 @@ class UserspaceEspBenchmark {
         assertThat(plainRtt).as("ping replies over the plain overlay").isNotEmpty();
         assertThat(encryptedRtt).as("ping replies over the encrypted network").isNotEmpty();
 
-    }
-
-    private void joinTcpRuns(boolean join) {
-        for (int n = 1; n <= 2; n++) {
-            stage.agent(n).encryptionTunnel().orElseThrow().joinTcpRuns(join);
-        }
     }
 
     // --- measuring ------------------------------------------------------------------------------------------
@@ -391,23 +369,6 @@ class UserspaceEspBenchmark {
     }
 
     // --- reporting ------------------------------------------------------------------------------------------
-
-    /** The second half of the run: the encrypted path with UDP runs only (before TCP runs), against the plain overlay again. */
-    private void reportWithoutTcpRuns(List<IperfRun> plain, List<IperfRun> encrypted, String opener) {
-        double[] p = plain.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
-        double[] e = encrypted.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
-        System.out.printf(Locale.ROOT, "%n== the same run, opening threads without TCP runs (UDP runs only), alternating with the plain overlay again ==%n");
-        System.out.printf(Locale.ROOT, "%-30s %8.2f %8.2f %8.2f  %s%n", "plain overlay (VXLAN)", p[0], median(p), p[p.length - 1], runs(plain));
-        System.out.printf(Locale.ROOT, "%-30s %8.2f %8.2f %8.2f  %s%n", "ESP without TCP runs", e[0], median(e), e[e.length - 1], runs(encrypted));
-        System.out.printf(Locale.ROOT, "ratio encrypted/plain of medians without TCP runs: %.3f%n", median(e) / median(p));
-        long cpu = encrypted.stream().mapToLong(r -> r.cpu(opener)).sum();
-        long user = encrypted.stream().mapToLong(r -> r.user(opener)).sum();
-        long packets = Math.max(1, encrypted.stream().mapToLong(r -> r.packets(opener)).sum());
-        long injections = Math.max(1, encrypted.stream().mapToLong(IperfRun::injectionsNode2).sum());
-        System.out.printf(Locale.ROOT, "receiver's open thread without TCP runs: %.2f us user + %.2f us kernel per packet, %.1f packets per TUN write; "
-                + "whole machine busy: plain %.2f, ESP without TCP runs %.2f CPU-s per GB%n", user / 1e3 / packets, (cpu - user) / 1e3 / packets,
-                (double) packets / injections, busyPerGigabyte(plain), busyPerGigabyte(encrypted));
-    }
 
     private static double busyPerGigabyte(List<IperfRun> runs) {
         return runs.stream().mapToLong(IperfRun::machineBusyNanos).sum() / 1e9 / (runs.stream().mapToLong(IperfRun::bytes).sum() / 1e9);

@@ -17,10 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The opening path of an {@link EspTunnel}, run by its opening thread: receives ESP-in-UDP (what the kernel coalesced
- * with UDP GRO), replay-checks, authenticates and decrypts each packet, and injects, with the peer as source, each run
- * of consecutive segments of one TCP flow as one TCP-in-VXLAN super-packet ({@link VxlanTcpRun}) and each run of other
- * equal-size VXLAN datagrams from one peer with one segmented TUN write. A run goes on into the next receive while the
- * socket has more queued, and is injected as soon as it has not.
+ * with UDP GRO), replay-checks, authenticates and decrypts each packet, and injects each run of equal-size VXLAN
+ * datagrams from one peer with one segmented TUN write, with the peer as source.
  */
 final class EspOpener implements Runnable {
 
@@ -35,10 +33,6 @@ final class EspOpener implements Runnable {
     private final SequenceStore windows;
     private final Running running;
     private volatile Map<Integer, Inbound> bySpi = Map.of();
-    /** Whether segments of one TCP flow are joined into runs (see {@link EspTunnel#joinTcpRuns}). */
-    volatile boolean joinTcpRuns = true;
-    /** The opened segments of one TCP flow not yet injected (opening thread only). */
-    private final VxlanTcpRun run = new VxlanTcpRun();
     final AtomicLong opened = new AtomicLong();
     final AtomicLong openedBytes = new AtomicLong();
     final AtomicLong unknownSpi = new AtomicLong();
@@ -160,16 +154,9 @@ final class EspOpener implements Runnable {
         while (running.get()) {
             try {
                 received.clear();
-                // with something opened and not yet injected, only what is queued already: a run may go on into it
-                boolean pending = run.count() > 0 || injection.count > 0;
-                int length = udp.receive(received, !pending);
+                int length = udp.receive(received);
                 if (length < 0) {
                     return;
-                }
-                if (length == 0) {
-                    injectRun();
-                    injection.inject();
-                    continue;
                 }
                 int segment = udp.segment();
                 int source = udp.source();
@@ -177,6 +164,7 @@ final class EspOpener implements Runnable {
                     received.limit(Math.min(length, offset + segment)).position(offset);
                     open(received, source, datagram, injection);
                 }
+                injection.inject();
             } catch (IOException | RuntimeException e) {
                 running.pauseAfter(tun.name(), "receiving", e);
             }
@@ -216,39 +204,11 @@ final class EspOpener implements Runnable {
             malformed.incrementAndGet();
             return;
         }
-        if (joinTcpRuns && tun.tcpRuns() && run.examine(datagram)) {
-            if (!run.continues(source, datagram)) {
-                injectRun();
-                injection.inject();
-            }
-            run.add(source, datagram);
-            return;
-        }
-        injectRun();
         int length = datagram.remaining() - 8;
         if (!injection.admits(source, datagram.getInt(0), length)) {
             injection.inject();
         }
         injection.add(source, datagram);
-    }
-
-    /** Injects the TCP run in progress, if any: one write. */
-    private void injectRun() throws IOException {
-        int count = run.count();
-        if (count == 0) {
-            return;
-        }
-        int segment = run.segmentSize();
-        long bytes = run.datagramBytes();
-        ByteBuffer packet = run.finish((int) local.value());
-        if (count == 1) {
-            tun.write(packet, 0);
-        } else {
-            tun.writeTcpRun(packet, segment, VxlanTcpRun.INNER_NETWORK);
-        }
-        injections.incrementAndGet();
-        opened.addAndGet(count);
-        openedBytes.addAndGet(bytes);
     }
 
     /** The IPv4 header transport mode restores: the ESP packet's addresses, protocol UDP, TTL 64. */

@@ -227,14 +227,9 @@ public final class EspSocket implements AutoCloseable {
      * {@link #segment()} the size of each datagram in it (the last may be shorter).
      */
     public int receive(ByteBuffer buffer) throws IOException {
-        return receive(buffer, true);
-    }
-
-    /** As {@link #receive(ByteBuffer)}; with {@code wait} false it returns 0 at once when nothing is queued. */
-    public int receive(ByteBuffer buffer, boolean wait) throws IOException {
         Pointer data = Native.getDirectBufferPointer(buffer).share(buffer.position());
         in.prepare(data, buffer.remaining(), CONTROL);
-        long length = Libc.recvmsgNoThrow(fd, in.memory, wait ? 0 : Libc.MSG_DONTWAIT);
+        long length = Libc.recvmsgNoThrow(fd, in.memory, 0);
         if (closed) {
             return -1;
         }

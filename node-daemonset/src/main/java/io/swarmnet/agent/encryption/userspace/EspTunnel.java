@@ -23,10 +23,9 @@ import java.util.Set;
  *
  * <p>Batching: the sealing thread reads what the TUN device has queued and sends each run of equal-size ESP
  * packets to one peer with one UDP segmentation send; the opening thread receives what the kernel coalesced
- * (UDP GRO), joins consecutive segments of one TCP flow into one TCP-in-VXLAN super-packet ({@link VxlanTcpRun})
- * and injects each with one TUN write, and each run of other equal-size VXLAN datagrams from one peer with one
- * segmented TUN write. The packets on the wire and every check on them are the same as one by one; only the number
- * of trips through the kernel drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
+ * (UDP GRO) and injects each run of equal-size VXLAN datagrams from one peer with one segmented TUN write. The
+ * packets on the wire and every check on them are the same as one by one; only the number of trips through the
+ * kernel's IP layer drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
  *
  * <p>Two threads: one reads the TUN device and seals ({@link EspSealer}), one receives and opens ({@link EspOpener});
  * a third keeps the replay windows on disk. The SA tables are replaced as a whole by {@link #configure}; SAs that
@@ -147,15 +146,6 @@ public final class EspTunnel implements AutoCloseable {
     /** The key generations of the outbound SAs in use that are near their sequence limit: the next key is due. */
     public Set<Long> generationsNearLimit() {
         return sealing.generationsNearLimit();
-    }
-
-    /**
-     * Whether the opening thread joins the segments of one TCP flow into runs ({@link VxlanTcpRun}; on unless turned
-     * off here, and only where the kernel takes them): off, every opened datagram goes the way of UDP runs, as before
-     * TCP runs existed. For {@code UserspaceEspBenchmark}, which measures both in one run.
-     */
-    public void joinTcpRuns(boolean join) {
-        opening.joinTcpRuns = join;
     }
 
     public Counters counters() {
