@@ -177,7 +177,7 @@ class UserspaceEspBenchmark {
      */
     private record IperfRun(double gbits, long bytes, long retransmits, long wallNanos, Map<String, Long> espCpuNanos,
             Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2, long sendsNode1,
-            long injectionsNode2, long readsNode1) {
+            long injectionsNode2, long readsNode1, long machineBusyNanos) {
 
         long cpu(String thread) {
             return espCpuNanos.getOrDefault(thread, 0L);
@@ -202,6 +202,7 @@ class UserspaceEspBenchmark {
         EspTunnel.Counters n2 = counters(2);
         Map<String, Long> cpuBefore = cpuNanos(espThreads, false);
         Map<String, Long> userBefore = cpuNanos(espThreads, true);
+        long machineBefore = machineBusyNanos();
         long started = System.nanoTime();
         Process client = stage.simulation().startProcessWithOutput(stage.pod(path.client()), command.toArray(String[]::new));
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
@@ -213,6 +214,7 @@ class UserspaceEspBenchmark {
         });
         boolean ended = client.waitFor(seconds + 20L, TimeUnit.SECONDS);
         long wall = System.nanoTime() - started;
+        long machine = machineBusyNanos() - machineBefore;
         Map<String, Long> cpuAfter = cpuNanos(espThreads, false);
         Map<String, Long> userAfter = cpuNanos(espThreads, true);
         EspTunnel.Counters m1 = counters(1);
@@ -232,7 +234,19 @@ class UserspaceEspBenchmark {
         return new IperfRun(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, end.path("sum_received").path("bytes").asLong(),
                 end.path("sum_sent").path("retransmits").asLong(), wall, difference(cpuBefore, cpuAfter), difference(userBefore, userAfter),
                 packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes(), m1.sends() - n1.sends(),
-                m2.injections() - n2.injections(), m1.reads() - n1.reads());
+                m2.injections() - n2.injections(), m1.reads() - n1.reads(), machine);
+    }
+
+    /** CPU time the whole machine spent busy (every CPU, all but idle and iowait in /proc/stat), in nanoseconds. */
+    private static long machineBusyNanos() throws IOException {
+        String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i < fields.length && i <= 8; i++) {
+            if (i != 4 && i != 5) { // idle, iowait
+                busy += Long.parseLong(fields[i]);
+            }
+        }
+        return busy * 10_000_000L; // USER_HZ = 100
     }
 
     private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
@@ -356,6 +370,10 @@ class UserspaceEspBenchmark {
 
     // --- reporting ------------------------------------------------------------------------------------------
 
+    private static double busyPerGigabyte(List<IperfRun> runs) {
+        return runs.stream().mapToLong(IperfRun::machineBusyNanos).sum() / 1e9 / (runs.stream().mapToLong(IperfRun::bytes).sum() / 1e9);
+    }
+
     private void report(List<IperfRun> plain, List<IperfRun> encrypted, IperfRun plainReverse, IperfRun encryptedReverse, List<Double> plainRtt,
             List<Double> encryptedRtt, List<Double> echoRtt, String sealer, String opener, Drops drops) {
         double[] p = plain.stream().mapToDouble(IperfRun::gbits).sorted().toArray();
@@ -390,6 +408,9 @@ class UserspaceEspBenchmark {
                 percentile(ur, 0.9), ur[ur.length - 1]);
         System.out.printf(Locale.ROOT, "one wake-up of a sleeping Java thread here: (echo - ping) / 2 = %.0f us; the ESP path has 4 per round trip "
                 + "= %.0f us of its %+.0f us%n", wake, 4 * wake, eAvg - pAvg);
+
+        System.out.printf(Locale.ROOT, "whole machine busy (/proc/stat, both CPUs, everything on them): plain overlay %.2f CPU-s per GB of TCP "
+                + "payload, userspace ESP %.2f CPU-s per GB%n", busyPerGigabyte(plain), busyPerGigabyte(encrypted));
 
         long bytes = encrypted.stream().mapToLong(IperfRun::bytes).sum();
         long wall = encrypted.stream().mapToLong(IperfRun::wallNanos).sum();
