@@ -17,42 +17,33 @@ public record IpAddress(long value) implements Comparable<IpAddress> {
         if (text == null) {
             throw new IllegalArgumentException("missing IPv4 address");
         }
-        // one pass over the characters: addresses are parsed for every task on every reconcile
+        // character by character: addresses are parsed for every task on every reconcile
         String trimmed = text.trim();
+        if (trimmed.chars().filter(c -> c == '.').count() != 3) {
+            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (expected a.b.c.d)");
+        }
         long v = 0;
-        int octets = 0;
         int start = 0;
         for (int i = 0; i <= trimmed.length(); i++) {
-            if (i < trimmed.length() && trimmed.charAt(i) != '.') {
-                continue;
+            if (i == trimmed.length() || trimmed.charAt(i) == '.') {
+                v = (v << 8) | octet(text, trimmed.substring(start, i));
+                start = i + 1;
             }
-            if (++octets > 4) {
-                break;
-            }
-            v = (v << 8) | octet(text, trimmed, start, i);
-            start = i + 1;
-        }
-        if (octets != 4) {
-            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (expected a.b.c.d)");
         }
         return new IpAddress(v);
     }
 
-    /** The octet {@code trimmed[start, end)}: one to three ASCII digits without a leading zero, at most 255. */
-    private static int octet(String text, String trimmed, int start, int end) {
-        int length = end - start;
-        boolean digits = length >= 1 && length <= 3 && (length == 1 || trimmed.charAt(start) != '0');
+    /** One octet: one to three ASCII digits without a leading zero, at most 255. */
+    private static int octet(String text, String part) {
+        boolean digits = !part.isEmpty() && part.length() <= 3 && (part.length() == 1 || part.charAt(0) != '0');
         int octet = 0;
-        for (int i = start; digits && i < end; i++) {
-            char c = trimmed.charAt(i);
+        for (int i = 0; digits && i < part.length(); i++) {
+            char c = part.charAt(i);
             digits = c >= '0' && c <= '9';
             octet = octet * 10 + (c - '0');
         }
         if (!digits) {
-            if (trimmed.chars().filter(c -> c == '.').count() != 3) {
-                throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (expected a.b.c.d)");
-            }
-            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (bad octet '" + trimmed.substring(start, end) + "')");
+            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (bad octet '" + part + "')");
         }
         if (octet > 255) {
             throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (octet " + octet + " > 255)");

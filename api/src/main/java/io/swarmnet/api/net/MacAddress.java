@@ -1,6 +1,5 @@
 package io.swarmnet.api.net;
 
-
 /** A 48-bit Ethernet address. */
 public record MacAddress(long value) {
 

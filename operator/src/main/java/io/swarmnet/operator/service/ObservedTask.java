@@ -61,8 +61,8 @@ public record ObservedTask(Pod pod) {
     /** The planner's view; empty when the pod carries no slot label. */
     public Optional<ExistingTask> existing() {
         return slot().map(slot -> new ExistingTask(name(), slot, templateHash(), lifecycle(), ready(),
-                ready() ? condition("Ready").map(c -> time(c.getLastTransitionTime())).orElse(null) : null,
-                time(pod.getMetadata().getCreationTimestamp())));
+                ready() ? condition("Ready").map(c -> Timestamps.parse(c.getLastTransitionTime())).orElse(null) : null,
+                Timestamps.parse(pod.getMetadata().getCreationTimestamp())));
     }
 
     public TaskAddresses addresses() {
@@ -144,7 +144,7 @@ public record ObservedTask(Pod pod) {
         Instant latest = null;
         for (ContainerStatus container : containers()) {
             var running = container.getState() == null ? null : container.getState().getRunning();
-            Instant started = running == null ? null : time(running.getStartedAt());
+            Instant started = running == null ? null : Timestamps.parse(running.getStartedAt());
             if (started == null) {
                 latest = null;
                 break;
@@ -152,10 +152,10 @@ public record ObservedTask(Pod pod) {
             latest = latest == null || started.isAfter(latest) ? started : latest;
         }
         if (latest == null && pod.getStatus().getStartTime() != null) {
-            latest = time(pod.getStatus().getStartTime());
+            latest = Timestamps.parse(pod.getStatus().getStartTime());
         }
         if (latest == null) {
-            latest = time(pod.getMetadata().getCreationTimestamp());
+            latest = Timestamps.parse(pod.getMetadata().getCreationTimestamp());
         }
         return Optional.ofNullable(latest);
     }
@@ -189,8 +189,8 @@ public record ObservedTask(Pod pod) {
 
     /** The update monitor's view of this task. */
     public WatchedTask watched() {
-        return new WatchedTask(name(), slot().orElse(null), templateHash(), lifecycle(), time(pod.getMetadata().getCreationTimestamp()),
-                runningSince().orElse(null), ready(), failure().orElse(null));
+        return new WatchedTask(name(), slot().orElse(null), templateHash(), lifecycle(),
+                Timestamps.parse(pod.getMetadata().getCreationTimestamp()), runningSince().orElse(null), ready(), failure().orElse(null));
     }
 
     /** One row of status.tasks; {@code subnets} gives each network's prefix length for the address column. */
@@ -272,9 +272,5 @@ public record ObservedTask(Pod pod) {
             }
         }
         return null;
-    }
-
-    private static Instant time(String text) {
-        return Timestamps.parse(text);
     }
 }

@@ -42,8 +42,6 @@ import io.swarmnet.operator.ipam.AllocatableNetwork;
 import io.swarmnet.operator.service.template.TaskTemplates;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -56,6 +54,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -92,6 +92,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private static final Duration EXHAUSTED_RETRY = Duration.ofSeconds(30);
     /** While a deleted service's pods terminate, look again this often (their delete events also wake it). */
     private static final Duration CLEANUP_RETRY = Duration.ofSeconds(2);
+    /** Services released more than this long ago are forgotten: the API server has long removed them. */
+    private static final Duration RELEASED_KEPT = Duration.ofMinutes(10);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -115,8 +117,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private final ClusterEvents events;
     private final AddressLedger ledger;
     /**
-     * The networks each service (by uid) named when last reconciled ({@code namespace/name}, sorted): the network reconciler
-     * is told of a service only when these change, or when the service is gone.
+     * The networks each service (by uid) named when last reconciled: the network reconciler is told of a service's networks
+     * when these change, when its status changes, or when the service is gone.
      */
     private final Map<String, Set<NetworkReference>> namedNetworks = new ConcurrentHashMap<>();
     /** Services (uid, with when) whose deletion is done here, though the API server may still show them a moment. */
@@ -231,9 +233,6 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         tellNetworks(Set.copyOf(ServiceNetworks.references(service)), namedNetworks.get(service.getMetadata().getUid()));
     }
 
-    /** Services released more than this long ago are forgotten: the API server has long removed them. */
-    private static final Duration RELEASED_KEPT = Duration.ofMinutes(10);
-
     /** The task pods and the SwarmServices in the informers' caches: what the address ledger is loaded from once they synced. */
     public Stream<Pod> cachedTaskPods() {
         return pods.list();
@@ -283,7 +282,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         noteNetworks(service);
         String namespace = service.getMetadata().getNamespace();
         SwarmServiceSpec spec = service.getSpec();
-        List<Pod> taskPods = taskPods(service, context);
+        List<Pod> taskPods = taskPods(service);
 
         taskAddresses.releaseVanished(context.getClient(), service, taskPods);
         sweepNetworks(context.getClient(), namespace, networksInUse(service, taskPods), false);
@@ -472,7 +471,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
      * (java-operator-sdk's secondary resources come as a Set, which hashes every pod whole: a third of an adoption
      * reconcile at 100,000 tasks).
      */
-    private List<Pod> taskPods(SwarmService service, Context<SwarmService> context) {
+    private List<Pod> taskPods(SwarmService service) {
         return pods.byIndex(INDEX_CONTROLLER, service.getMetadata().getUid()).stream()
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
@@ -525,7 +524,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     @Override
     public DeleteControl cleanup(SwarmService service, Context<SwarmService> context) {
         String namespace = service.getMetadata().getNamespace();
-        List<Pod> taskPods = taskPods(service, context);
+        List<Pod> taskPods = taskPods(service);
         List<Pod> remaining = new ArrayList<>();
         for (Pod pod : taskPods) {
             remaining.add(pod);

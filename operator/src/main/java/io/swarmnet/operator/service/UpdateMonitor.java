@@ -188,7 +188,7 @@ public final class UpdateMonitor {
 
         /** Steps 4 and 5: the new tasks' verdicts, then the failure action or completion. */
         private void watch(UpdatePolicy policy) {
-            Instant started = time(status.getStartedAt());
+            Instant started = Timestamps.parse(status.getStartedAt());
             String target = current.getHash();
             Set<String> failed = new HashSet<>(status.getFailedTasks());
             String lastFailure = null;
@@ -314,9 +314,5 @@ public final class UpdateMonitor {
 
     private static String timestamp(Instant instant) {
         return instant.truncatedTo(ChronoUnit.SECONDS).toString();
-    }
-
-    private static Instant time(String text) {
-        return Timestamps.parse(text);
     }
 }
