@@ -18,6 +18,12 @@ final class LibNftables {
     static final String LIBRARY = "libnftables.so.1";
     /** {@code NFT_CTX_OUTPUT_JSON}: what {@code nft -j} sets. */
     static final int OUTPUT_JSON = 1 << 4;
+    /**
+     * Held by every command that prints JSON, in whichever session: libnftables 1.0.6 (Debian 12) cuts a set's type into
+     * its parts with strtok(3), whose state is the process's, so two contexts printing at once on two threads garble each
+     * other's types ({@code ["ipv4_addr", "inet_proto"]} for a three-part key) or abort the process in a JSON assertion.
+     */
+    static final Object JSON_OUTPUT = new Object();
 
     private static final String UNAVAILABLE = load();
 

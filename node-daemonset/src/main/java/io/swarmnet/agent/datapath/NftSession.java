@@ -269,6 +269,16 @@ final class NftSession {
     }
 
     private static Outcome run(Pointer ctx, int memfd, Job job) {
+        if ((job.outputFlags() & LibNftables.OUTPUT_JSON) != 0) {
+            // one JSON printer at a time in the whole process (LibNftables.JSON_OUTPUT)
+            synchronized (LibNftables.JSON_OUTPUT) {
+                return runCommand(ctx, memfd, job);
+            }
+        }
+        return runCommand(ctx, memfd, job);
+    }
+
+    private static Outcome runCommand(Pointer ctx, int memfd, Job job) {
         LibNftables.nft_ctx_output_set_flags(ctx, job.outputFlags());
         int rc;
         String input = null;
