@@ -114,7 +114,9 @@ public final class SwarmnetOperator implements AutoCloseable {
             throw e;
         }
         // every informer has listed what it watches: the ledger learns the addresses of tasks, VIPs and attached pods alike
-        // from their caches (no list of its own) before any reconcile may allocate, so none is handed out twice
+        // from their caches (no list of its own) before any reconcile may allocate, so none is handed out twice; as every
+        // address it learns has its owner in those caches, no network needs an orphan sweep before an interval has passed
+        services.ledgerLoading();
         ledger.load(Stream.concat(services.cachedTaskPods(), attachable.cachedAttachedPods()), services.cachedServices());
         LOG.info("IPAM state rebuilt: {} networks allocated, {} addresses held", allocations.all().size(),
                 ledger.usageByNetwork().values().stream().mapToInt(Integer::intValue).sum());

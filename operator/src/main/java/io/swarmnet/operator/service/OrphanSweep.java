@@ -34,10 +34,22 @@ final class OrphanSweep {
     private final LongSupplier nanoClock;
     /** When each network ({@code namespace/network}) was last swept. */
     private final Map<String, Long> lastSweep = new ConcurrentHashMap<>();
+    /** When a network not swept yet counts as swept ({@link #countAllSwept}); null: it is swept at its first call. */
+    private volatile Long allSwept;
 
     OrphanSweep(AddressLedger ledger, LongSupplier nanoClock) {
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    }
+
+    /**
+     * Counts every network as swept now. The operator calls this as it loads the ledger from its informers' caches: an
+     * address found there has an owner there, so a sweep right after would copy every network's owners (110,000 at
+     * 10,000 services × 10 tasks, under the ledger's lock) to find nothing. The first sweeps come an interval later, or
+     * at once for a service's deletion.
+     */
+    void countAllSwept() {
+        allSwept = nanoClock.getAsLong();
     }
 
     /**
@@ -51,7 +63,7 @@ final class OrphanSweep {
         long tick = nanoClock.getAsLong();
         for (String network : networkNames) {
             String key = namespace + "/" + network;
-            Long last = lastSweep.get(key);
+            Long last = lastSweep.getOrDefault(key, allSwept);
             if (!now && last != null && tick - last < INTERVAL.toNanos()) {
                 continue;
             }

@@ -242,6 +242,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         return services.list();
     }
 
+    /**
+     * The ledger is being loaded from {@link #cachedTaskPods()} and {@link #cachedServices()}: no network needs an orphan
+     * sweep before an interval has passed ({@link OrphanSweep#countAllSwept}). Called before the load lets reconciles in.
+     */
+    public void ledgerLoading() {
+        sweep.countAllSwept();
+    }
+
     private static boolean placedByNode(SwarmService service) {
         SwarmServiceSpec spec = service.getSpec();
         if (spec == null) {

@@ -94,6 +94,26 @@ class OrphanSweepTest {
     }
 
     @Test
+    void afterTheLedgerIsLoadedFromTheCachesTheFirstSweepWaitsAnIntervalUnlessNow() throws Exception {
+        clock.set(5_000);
+        sweep.countAllSwept();
+        hold("front", AddressOwner.task("gone-1"));
+        hold("back", AddressOwner.task("gone-2"));
+
+        clock.addAndGet(OrphanSweep.INTERVAL.minus(Duration.ofMillis(1)).toNanos());
+        sweepFront(false);
+        assertThat(heldOn("front")).as("loaded less than an interval ago").containsExactly(AddressOwner.task("gone-1"));
+
+        // a service's deletion still sweeps at once
+        sweep.sweep("default", List.of("back"), true, pod -> true, service -> true);
+        assertThat(heldOn("back")).isEmpty();
+
+        clock.addAndGet(Duration.ofMillis(1).toNanos());
+        sweepFront(false);
+        assertThat(heldOn("front")).isEmpty();
+    }
+
+    @Test
     void aNetworkNotSweptYetIsSweptAtOnceWhateverTheOthers() throws Exception {
         hold("front", AddressOwner.task("gone-1"));
         sweepFront(false);
