@@ -101,7 +101,8 @@ class LocalClusterWalkthroughIT {
         return JSON.readTree(text);
     }
 
-    private record Task(String pod, String node, String address) {
+    /** A task pod; {@code ready}: not being deleted and its Ready condition true. */
+    private record Task(String pod, String node, String address, boolean ready) {
     }
 
     /** Each task's address on my-network, from the annotation the operator writes before it creates the pod. */
@@ -119,8 +120,10 @@ class LocalClusterWalkthroughIT {
         List<Task> tasks = new ArrayList<>();
         for (JsonNode pod : pods.path("items")) {
             JsonNode addresses = json(pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText("{}"));
+            boolean ready = pod.path("metadata").path("deletionTimestamp").isMissingNode()
+                    && "True".equals(condition(pod, "Ready").path("status").asText());
             tasks.add(new Task(pod.path("metadata").path("name").asText(), pod.path("spec").path("nodeName").asText(),
-                    addresses.path(network).asText()));
+                    addresses.path(network).asText(), ready));
         }
         return tasks;
     }
@@ -198,9 +201,19 @@ class LocalClusterWalkthroughIT {
             }
             assertThat(nodesAnswering).as("nodes whose tasks answered through the VIP (answers: %s)", answeredBy).hasSize(2);
 
-            List<Task> dnsrr = tasks("my-dnsrr-service");
-            String dnsrrLookup = inBusybox("nslookup", "my-dnsrr-service");
-            dnsrr.forEach(t -> assertThat(dnsrrLookup).as("nslookup my-dnsrr-service").contains(t.address()));
+            // DNS names the tasks that run and are ready: a task being replaced meanwhile comes and goes, so the answer is
+            // checked against the ready ones until it holds all three
+            String[] seen = {""};
+            try {
+                awaitSeconds("nslookup my-dnsrr-service listing its 3 ready tasks", System.nanoTime(), Duration.ofSeconds(60), () -> {
+                    List<Task> ready = tasks("my-dnsrr-service").stream().filter(Task::ready).toList();
+                    String answer = inBusybox("nslookup", "my-dnsrr-service");
+                    seen[0] = "ready tasks " + ready + ", answer " + answer;
+                    return ready.size() == 3 && ready.stream().allMatch(t -> answer.contains(t.address()));
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; last seen: " + seen[0], e);
+            }
         });
     }
 
