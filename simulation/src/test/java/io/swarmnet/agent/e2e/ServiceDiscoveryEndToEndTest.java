@@ -61,6 +61,11 @@ class ServiceDiscoveryEndToEndTest {
     private AgentCluster stage;
     private Process upstream;
 
+    /** How the agents attach pods; {@link ServiceDiscoveryOverMacvlanEndToEndTest} runs every case with macvlan children. */
+    io.swarmnet.agent.datapath.PodAttachmentMode attachment() {
+        return io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT;
+    }
+
     @BeforeAll
     void start() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
@@ -69,7 +74,7 @@ class ServiceDiscoveryEndToEndTest {
         }
         int upstreamPort = freeUdpPort();
         upstream = startDnsmasq(upstreamPort);
-        stage = AgentCluster.start(3);
+        stage = AgentCluster.start(3, attachment());
         stage.createWithStatus(network("front").allocated("10.230.0.0/24", "10.230.0.1", 4701).build());
         stage.createWithStatus(network("back").allocated("10.231.0.0/24", "10.231.0.1", 4702).build());
         stage.createWithStatus(service("my-web").network("front", "web").vip("front", VIP).build());
