@@ -119,15 +119,19 @@ class MacvlanAttachmentPlanTest {
     }
 
     @Test
-    void aRecreatedVxlanDeviceTakesItsChildrenWithItAndTheyAreMadeAgain() {
+    void aRecreatedVxlanDeviceHasItsChildrenMadeAgainTheTasksDeletedFirstTheGatewaysWithTheDevice() {
         NodeDatapath desired = twoPodsOneRemote();
         ActualNode actual = withVxlan(converged(desired, PodAttachmentMode.MACVLAN),
                 new LinkState.VxlanParameters(4097, ip("192.0.2.99"), 4789, false, true));
 
         Plan plan = macvlan.plan(desired, actual);
 
+        // the tasks' children go in the first phase, while their lower device exists; the gateway child, in the
+        // network namespace, goes with the device (deleting it after would fail)
+        assertThat(plan.phases().get(0).name()).isEqualTo("remove pod interfaces");
+        assertThat(phase(plan, "remove pod interfaces")).containsExactly("link del dev eth1", "link del dev eth1");
         assertThat(phase(plan, "prune network namespaces")).containsExactly("link del dev " + VXLAN);
-        assertThat(plan.lines(Plan.Tool.IP)).doesNotContain("link del dev eth1", "link del dev " + GATEWAY)
+        assertThat(plan.lines(Plan.Tool.IP)).doesNotContain("link del dev " + GATEWAY)
                 .contains("link add link " + VXLAN + " name " + GATEWAY + " type macvlan mode bridge",
                         "link add link " + VXLAN + " name eth1 address 02:42:0a:00:09:04 mtu 1450 netns /proc/1/ns/net type macvlan mode bridge");
     }
