@@ -58,7 +58,7 @@ class ServiceDiscoveryEndToEndTest {
     private static final List<String> WEB_TASKS = List.of("10.230.0.21", "10.230.0.22", "10.230.0.23");
     private static final List<String> DNSRR_TASKS = List.of("10.230.0.31", "10.230.0.32", "10.230.0.33");
 
-    private AgentCluster stage;
+    AgentCluster stage;
     private Process upstream;
 
     /** How the agents attach pods; {@link ServiceDiscoveryOverMacvlanEndToEndTest} runs every case with macvlan children. */
