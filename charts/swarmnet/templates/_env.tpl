@@ -92,6 +92,8 @@
   value: {{ .Values.agent.stateDir | quote }}
 - name: SWARMNET_DATA_PATH_PORT
   value: {{ .Values.network.dataPathPort | quote }}
+- name: SWARMNET_POD_ATTACHMENT
+  value: {{ .Values.agent.podAttachment | quote }}
 - name: SWARMNET_DNS_SOCKET
   value: /run/swarmnet-dns/dns.sock
 {{- end -}}

@@ -1,5 +1,6 @@
 package io.swarmnet.agent;
 
+import io.swarmnet.agent.datapath.PodAttachmentMode;
 import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.SequenceLimit;
@@ -38,6 +39,8 @@ import java.util.regex.Pattern;
  *     --data-path-port); default {@link VxlanPort#DEFAULT}</li>
  * <li>{@code SWARMNET_ESP_SEQUENCE_LIMIT}: the last ESP sequence number an outbound SA may carry (the node asks for a new
  *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
+ * <li>{@code SWARMNET_POD_ATTACHMENT}: how a task's interface hangs on its network's VXLAN device: veth (default: a veth
+ *     pair to a bridge) or macvlan (a macvlan child of the VXLAN device, no bridge)</li>
  * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
  *     agent serves 127.0.0.11 itself</li>
  * </ul>
@@ -45,7 +48,8 @@ import java.util.regex.Pattern;
 public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddress, OptionalInt underlayMtu, String logLevel,
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
-        Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit, Optional<Path> resolverSocket) {
+        Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit, Optional<Path> resolverSocket,
+        PodAttachmentMode podAttachment) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -115,8 +119,11 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
             throw new IllegalArgumentException("SWARMNET_DNS_SOCKET '" + resolverSocket.get() + "' must be an absolute path (in a "
                     + "volume the agent shares with the swarmnet-dns container)");
         }
+        String attachmentText = value(env, "SWARMNET_POD_ATTACHMENT");
+        PodAttachmentMode attachment = attachmentText == null ? PodAttachmentMode.DEFAULT
+                : PodAttachmentMode.parse("SWARMNET_POD_ATTACHMENT", attachmentText);
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory, vxlanPort, sequenceLimit, resolverSocket);
+                stateDirectory, vxlanPort, sequenceLimit, resolverSocket, attachment);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -229,10 +229,12 @@ public final class NodeAgent implements AutoCloseable {
                 .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
                         env.stateDirectory(), env.vxlanPort(), env.sequenceLimit()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
-        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort()), locator);
+        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort())
+                .withAttachment(env.podAttachment()), locator);
         NodeAgent agent = start(client, config, datapath, locator);
-        LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, health port {}", node.nodeName(), address,
-                node.underlayMtu(), env.vxlanPort(), agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
+        LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, pods attached by {}, health port {}", node.nodeName(),
+                address, node.underlayMtu(), env.vxlanPort(), env.podAttachment(),
+                agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

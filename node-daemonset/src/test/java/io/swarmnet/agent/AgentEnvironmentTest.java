@@ -27,6 +27,15 @@ class AgentEnvironmentTest {
         assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
         assertThat(env.stateDirectory()).isEqualTo(Path.of("/var/lib/swarmnet"));
         assertThat(env.vxlanPort().value()).isEqualTo(4789);
+        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.VETH);
+    }
+
+    @Test
+    void thePodAttachmentIsReadAndAnUnknownOneIsRefusedNamingTheChoices() {
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", "macvlan")).podAttachment())
+                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", "ipvlan")))
+                .hasMessageContaining("SWARMNET_POD_ATTACHMENT 'ipvlan'").hasMessageContaining("veth, macvlan");
     }
 
     @Test

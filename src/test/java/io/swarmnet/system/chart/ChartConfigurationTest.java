@@ -123,6 +123,16 @@ class ChartConfigurationTest {
         assertThat(env.stateDirectory()).hasToString("/var/lib/swarmnet");
         // the chart's default data path port is the agent's own default
         assertThat(env.vxlanPort()).isEqualTo(VxlanPort.DEFAULT);
+        // and so is its pod attachment
+        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT);
+    }
+
+    @Test
+    void thePodAttachmentReachesTheAgentAndAnUnknownOneIsRefusedByTheChart() {
+        RenderedChart chart = render("--set", "agent.podAttachment=macvlan");
+        assertThat(AgentEnvironment.parse(processEnvironment(container(chart, false))).podAttachment())
+                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
+        assertThatThrownBy(() -> render("--set", "agent.podAttachment=ipvlan")).hasMessageContaining("podAttachment");
     }
 
     @Test

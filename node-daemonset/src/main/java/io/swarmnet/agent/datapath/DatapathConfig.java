@@ -11,23 +11,30 @@ import java.time.Duration;
  * @param parallelism   how many namespaces are read or programmed at the same time
  * @param toolTimeout   bound on one ip/bridge/nft run, and on each wait for the connection tracker's netlink answer
  * @param vxlanPort     UDP port of the VXLAN devices (the same on every node)
+ * @param attachment    how pods are joined to a network's VXLAN device (veth + bridge, or macvlan children)
  */
-public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout, VxlanPort vxlanPort) {
+public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout, VxlanPort vxlanPort,
+        PodAttachmentMode attachment) {
 
-    /** On the default VXLAN port. */
+    /** On the default VXLAN port, pods attached the default way. */
     public DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout) {
-        this(prefix, hostNamespace, parallelism, toolTimeout, VxlanPort.DEFAULT);
+        this(prefix, hostNamespace, parallelism, toolTimeout, VxlanPort.DEFAULT, PodAttachmentMode.DEFAULT);
     }
 
     public DatapathConfig {
         new KernelNames(prefix); // validates
+        java.util.Objects.requireNonNull(attachment, "attachment");
         if (parallelism < 1) {
             throw new IllegalArgumentException("datapath parallelism " + parallelism + " must be at least 1");
         }
     }
 
     public DatapathConfig withVxlanPort(VxlanPort port) {
-        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, port);
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, port, attachment);
+    }
+
+    public DatapathConfig withAttachment(PodAttachmentMode mode) {
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, vxlanPort, mode);
     }
 
     /** A real node: the agent runs in the host network namespace. */

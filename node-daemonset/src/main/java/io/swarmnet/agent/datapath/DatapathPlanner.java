@@ -3,8 +3,6 @@ package io.swarmnet.agent.datapath;
 import io.swarmnet.agent.datapath.Plan.Command;
 import io.swarmnet.agent.datapath.Plan.Owner;
 import io.swarmnet.agent.datapath.Plan.Phase;
-import io.swarmnet.agent.datapath.Plan.Step;
-import io.swarmnet.agent.datapath.Plan.Tool;
 import io.swarmnet.agent.desired.NetworkDatapath;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
@@ -44,13 +42,20 @@ public final class DatapathPlanner {
     private final KernelNames names;
     private final NetNamespace host;
     private final VxlanPort vxlanPort;
+    private final AttachmentLayout layout;
     private final VipChanges vipChanges;
     private final RemoteEndpointEntries remoteEntries = new RemoteEndpointEntries();
 
+    /** Pods attached the default way ({@link PodAttachmentMode#DEFAULT}). */
     public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort) {
+        this(names, host, vxlanPort, PodAttachmentMode.DEFAULT);
+    }
+
+    public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort, PodAttachmentMode attachment) {
         this.names = names;
         this.host = host;
         this.vxlanPort = vxlanPort;
+        this.layout = AttachmentLayout.of(attachment, names);
         this.vipChanges = new VipChanges(new VipLoadBalancer(names));
     }
 
@@ -69,62 +74,18 @@ public final class DatapathPlanner {
         networks.values().forEach(n -> byNamespace.put(names.networkNamespace(n.vni()), n));
         Map<NetworkKey, List<Attachment>> attachments = attachmentsByNetwork(pods);
 
-        List<Phase> phases = new ArrayList<>();
-        removeNetworks(actual, byNamespace, phases);
-        List<Step> prune = new ArrayList<>();
-        List<Step> create = new ArrayList<>();
-        List<Command> hostCommands = new ArrayList<>();
+        PlanSteps steps = new PlanSteps(host);
+        removeFormerPodsInterfaces(actual, pods, rejectedPods, steps);
+        removeNetworks(actual, byNamespace, steps);
         for (LinkState vxlan : actual.hostVxlans()) {
-            hostCommands.add(new Command("link del dev " + vxlan.name(), new Owner.Leftover(vxlan.name() + " in " + host)));
+            steps.host(new Command("link del dev " + vxlan.name(), new Owner.Leftover(vxlan.name() + " in " + host)));
         }
-        List<Step> devices = new ArrayList<>();
-        List<Step> fdb = new ArrayList<>();
-        Map<PodRef, List<Command>> podCommands = new TreeMap<>();
-        Map<NetworkKey, List<Command>> portCommands = new TreeMap<>();
         for (Map.Entry<String, NetworkDatapath> e : byNamespace.entrySet()) {
-            String namespace = e.getKey();
             NetworkDatapath network = e.getValue();
-            NetworkNamespaceState state = actual.networkNamespaces().get(namespace);
-            planNetwork(network, namespace, state, attachments.getOrDefault(network.key(), List.of()), actual, desired,
-                    prune, create, hostCommands, devices, fdb, podCommands, portCommands);
+            planNetwork(network, e.getKey(), actual.networkNamespaces().get(e.getKey()),
+                    attachments.getOrDefault(network.key(), List.of()), actual, desired, steps);
         }
-        phases.add(new Phase("prune network namespaces", prune));
-        phases.add(new Phase("create network namespaces", create));
-        phases.add(new Phase("host namespace", hostCommands.isEmpty() ? List.of() : List.of(new Step(Tool.IP, host, hostCommands))));
-        phases.add(new Phase("network devices", devices));
-        phases.add(new Phase("forwarding database", fdb));
-
-        // Pods that left the desired state but whose namespace still exists lose our interfaces. Most go with
-        // their bridge port (deleting one end of a veth deletes both); only an orphaned pod end is deleted here.
-        Set<String> existingPorts = new HashSet<>();
-        actual.networkNamespaces().values().forEach(n -> existingPorts.addAll(n.links().keySet()));
-        for (Map.Entry<PodRef, PodNamespaceState> e : actual.pods().entrySet()) {
-            if (pods.containsKey(e.getKey()) || rejectedPods.containsKey(e.getKey())) {
-                continue;
-            }
-            for (LinkState link : e.getValue().links().values()) {
-                boolean orphan = names.networkOfPodInterfaceAlias(link.alias())
-                        .map(n -> !existingPorts.contains(names.bridgePort(e.getKey(), n))).orElse(false);
-                if (orphan) {
-                    podCommands.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
-                            .add(new Command("link del dev " + link.name(), new Owner.Pod(e.getKey())));
-                }
-            }
-        }
-        List<Step> podSteps = new ArrayList<>();
-        podCommands.forEach((pod, commands) -> {
-            if (!commands.isEmpty()) {
-                podSteps.add(new Step(Tool.IP, actual.pods().get(pod).namespace(), commands));
-            }
-        });
-        phases.add(new Phase("pod interfaces", podSteps));
-        List<Step> portSteps = new ArrayList<>();
-        portCommands.forEach((key, commands) -> {
-            if (!commands.isEmpty()) {
-                portSteps.add(new Step(Tool.IP, new NetNamespace.Named(names.networkNamespace(networks.get(key).vni())), commands));
-            }
-        });
-        phases.add(new Phase("bridge ports", portSteps));
+        List<Phase> phases = new ArrayList<>(steps.phases(pod -> actual.pods().get(pod).namespace()));
         NetworkTasks tasks = NetworkTasks.of(desired, actual, names, remoteEntries);
         VipChanges.Steps vips = vipChanges.plan(actual, pods, rejectedPods, tasks);
         phases.add(new Phase("VIP load balancing", vips.transactions()));
@@ -136,153 +97,118 @@ public final class DatapathPlanner {
         return new Plan(nonEmpty, rejectedNetworks, rejectedPods, vips.tables());
     }
 
-    private void removeNetworks(ActualNode actual, Map<String, NetworkDatapath> keep, List<Phase> phases) {
-        List<Step> emptying = new ArrayList<>();
-        List<Command> deletions = new ArrayList<>();
+    /**
+     * Pods that left the desired state but whose namespace still exists lose our interfaces, first thing, while what
+     * they hang on still exists. A veth end whose bridge end is still there goes with it (deleting one end of a veth
+     * deletes both), when its network namespace or its port is removed; any other interface of ours is deleted here.
+     */
+    private void removeFormerPodsInterfaces(ActualNode actual, Map<PodRef, PodDatapath> pods, Map<PodRef, String> rejectedPods,
+            PlanSteps steps) {
+        Set<String> existingPorts = new HashSet<>();
+        actual.networkNamespaces().values().forEach(n -> n.links().values().stream()
+                .filter(l -> l.kind().equals("veth")).forEach(l -> existingPorts.add(l.name())));
+        for (Map.Entry<PodRef, PodNamespaceState> e : new TreeMap<>(actual.pods()).entrySet()) {
+            if (pods.containsKey(e.getKey()) || rejectedPods.containsKey(e.getKey())) {
+                continue;
+            }
+            for (LinkState link : e.getValue().links().values()) {
+                boolean orphan = names.networkOfPodInterfaceAlias(link.alias())
+                        .map(n -> !link.kind().equals("veth") || !existingPorts.contains(names.bridgePort(e.getKey(), n))).orElse(false);
+                if (orphan) {
+                    steps.removePodInterface(e.getKey(), new Command("link del dev " + link.name(), new Owner.Pod(e.getKey())));
+                }
+            }
+        }
+    }
+
+    private void removeNetworks(ActualNode actual, Map<String, NetworkDatapath> keep, PlanSteps steps) {
         for (Map.Entry<String, NetworkNamespaceState> e : new TreeMap<>(actual.networkNamespaces()).entrySet()) {
             if (keep.containsKey(e.getKey())) {
                 continue;
             }
             Owner owner = new Owner.Leftover("network namespace " + e.getKey());
             // the VXLAN device goes first so its UDP socket is released now, not whenever the namespace is reaped
-            List<Command> links = e.getValue().links().values().stream()
-                    .filter(l -> names.isOurVxlan(l.name()))
-                    .map(l -> new Command("link del dev " + l.name(), owner)).toList();
-            if (!links.isEmpty()) {
-                emptying.add(new Step(Tool.IP, new NetNamespace.Named(e.getKey()), links));
-            }
-            deletions.add(new Command("netns del " + e.getKey(), owner));
+            e.getValue().links().values().stream().filter(l -> names.isOurVxlan(l.name()))
+                    .forEach(l -> steps.emptyRemovedNamespace(e.getKey(), new Command("link del dev " + l.name(), owner)));
+            steps.removeNamespace(new Command("netns del " + e.getKey(), owner));
         }
-        phases.add(new Phase("empty removed network namespaces", emptying));
-        phases.add(new Phase("remove network namespaces",
-                deletions.isEmpty() ? List.of() : List.of(new Step(Tool.IP, new NetNamespace.Root(), deletions))));
     }
 
     private void planNetwork(NetworkDatapath network, String namespace, NetworkNamespaceState state, List<Attachment> attachments,
-            ActualNode actual, NodeDatapath desired, List<Step> prune, List<Step> create, List<Command> hostCommands,
-            List<Step> devices, List<Step> fdb, Map<PodRef, List<Command>> podCommands,
-            Map<NetworkKey, List<Command>> portCommands) {
+            ActualNode actual, NodeDatapath desired, PlanSteps steps) {
         Owner owner = new Owner.Network(network.key());
         List<Owner> requiresNetwork = List.of(owner);
-        NetNamespace ns = new NetNamespace.Named(namespace);
-        String bridge = names.bridge(network.vni());
         String vxlan = names.vxlan(network.vni());
         Map<String, LinkState> links = state == null ? Map.of() : state.links();
-        List<Command> pruneCommands = new ArrayList<>();
-        List<Command> deviceCommands = new ArrayList<>();
 
         if (state == null) {
-            create.add(new Step(Tool.IP, new NetNamespace.Root(), List.of(new Command("netns add " + namespace, owner))));
+            steps.createNamespace(new Command("netns add " + namespace, owner));
         }
-        LinkState bridgeLink = links.get(bridge);
-        if (bridgeLink != null && !bridgeLink.kind().equals("bridge")) {
-            pruneCommands.add(new Command("link del dev " + bridge, owner));
-            bridgeLink = null;
-        }
-        if (bridgeLink == null) {
-            deviceCommands.add(new Command("link add name " + bridge + " type bridge", owner));
-        }
-        if (bridgeLink == null || bridgeLink.mtu() != network.mtu() || !bridgeLink.up()) {
-            deviceCommands.add(new Command("link set dev " + bridge + " mtu " + network.mtu() + " up", owner));
-        }
-        LinkState.InterfaceAddress gateway = new LinkState.InterfaceAddress(network.gateway(), network.subnet().prefixLength());
-        if (bridgeLink == null || !bridgeLink.addresses().contains(gateway)) {
-            deviceCommands.add(new Command("addr add " + gateway + " dev " + bridge, owner));
-        }
-        if (bridgeLink != null) {
-            for (LinkState.InterfaceAddress extra : bridgeLink.addresses()) {
-                if (!extra.equals(gateway)) {
-                    deviceCommands.add(new Command("addr del " + extra + " dev " + bridge, owner));
-                }
-            }
-        }
-
         LinkState.VxlanParameters wanted = new LinkState.VxlanParameters(network.vni().value(), desired.node().underlayAddress(),
                 vxlanPort.value(), false, true);
         LinkState vxlanLink = links.get(vxlan);
         boolean vxlanRight = vxlanLink != null && wanted.equals(vxlanLink.vxlan());
         if (vxlanLink != null && !vxlanRight) {
-            pruneCommands.add(new Command("link del dev " + vxlan, owner));
+            steps.prune(namespace, new Command("link del dev " + vxlan, owner));
         }
         if (!vxlanRight) {
             // created in the host namespace so that its UDP socket lives on the underlay, then moved in
-            hostCommands.add(new Command("link add name " + vxlan + " type vxlan id " + network.vni().value() + " local "
+            steps.host(new Command("link add name " + vxlan + " type vxlan id " + network.vni().value() + " local "
                     + desired.node().underlayAddress() + " dstport " + vxlanPort + " nolearning proxy", owner, requiresNetwork));
-            hostCommands.add(new Command("link set dev " + vxlan + " netns " + namespace, owner, requiresNetwork));
+            steps.host(new Command("link set dev " + vxlan + " netns " + namespace, owner, requiresNetwork));
         }
-        if (!vxlanRight || vxlanLink.mtu() != network.mtu() || !bridge.equals(vxlanLink.master()) || !vxlanLink.up()) {
-            deviceCommands.add(new Command("link set dev " + vxlan + " master " + bridge + " mtu " + network.mtu() + " up", owner));
-        }
+        NetworkSite site = new NetworkSite(network, namespace, links, vxlan, vxlanRight ? vxlanLink : null, owner, steps);
+        layout.networkDevices(site);
 
         // remote tasks: static neighbour and FDB entries
         RemoteEndpointEntries.Comparison entries = remoteEntries.of(network, desired.node().underlayAddress())
                 .compare(vxlanRight ? state : null, vxlan);
-        entries.neighbourLines().forEach(line -> deviceCommands.add(new Command(line, owner)));
-        List<Command> fdbCommands = entries.fdbLines().stream().map(line -> new Command(line, owner)).toList();
-        // local tasks: one veth each, pod end named by the user, bridge end named by us
-        Set<String> wantedPorts = new HashSet<>();
+        entries.neighbourLines().forEach(line -> site.device(line, owner));
+        entries.fdbLines().forEach(line -> steps.fdb(namespace, new Command(line, owner, requiresNetwork)));
+        // local tasks: one interface each, named by the user, hung on the VXLAN device as the layout has it
         // on an internal network the pod end joins the group the pod's isolate chain drops forwarding for (VipLoadBalancer);
         // changed in place on a live pod, which leaves its connections on the network alone
         int group = network.internal() ? KernelNames.INTERNAL_GROUP : LinkState.DEFAULT_GROUP;
+        Set<PodRef> attached = new HashSet<>();
         for (Attachment a : attachments) {
-            PodAttachment att = a.attachment();
-            Owner pod = new Owner.Pod(a.pod());
-            String port = names.bridgePort(a.pod(), network.key());
-            wantedPorts.add(port);
-            PodNamespaceState podState = actual.pods().get(a.pod());
-            LinkState podLink = podState.links().get(att.interfaceName());
-            LinkState portLink = links.get(port);
-            boolean podSideRight = podLink != null && podLink.kind().equals("veth") && podLink.mtu() == att.mtu()
-                    && att.mac().equals(podLink.mac())
-                    && podLink.addresses().equals(List.of(new LinkState.InterfaceAddress(att.address(), att.prefixLength())))
-                    && names.podInterfaceAlias(network.key()).equals(podLink.alias());
-            List<Command> forPod = podCommands.computeIfAbsent(a.pod(), k -> new ArrayList<>());
-            boolean recreate = !podSideRight || portLink == null || !portLink.kind().equals("veth");
-            if (recreate) {
-                if (portLink != null) {
-                    // deleting one end of a veth pair deletes both: the pod end goes with it
-                    pruneCommands.add(new Command("link del dev " + port, pod));
-                } else if (podLink != null) {
-                    forPod.add(new Command("link del dev " + att.interfaceName(), pod));
-                }
-                forPod.add(new Command("link add name " + att.interfaceName() + " mtu " + att.mtu() + " address " + att.mac()
-                        + " type veth peer name " + port + " mtu " + att.mtu() + " netns " + namespace, pod, requiresNetwork));
-                // a new device starts in the default group
-                forPod.add(new Command("link set dev " + att.interfaceName() + " alias " + names.podInterfaceAlias(network.key())
-                        + (group == LinkState.DEFAULT_GROUP ? "" : " group " + group), pod, requiresNetwork));
-                forPod.add(new Command("addr add " + att.address() + "/" + att.prefixLength() + " dev " + att.interfaceName(),
-                        pod, requiresNetwork));
-                forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
-            } else {
-                if (podLink.group() != group) {
-                    forPod.add(new Command("link set dev " + att.interfaceName() + " group " + group, pod, requiresNetwork));
-                }
-                if (!podLink.up()) {
-                    forPod.add(new Command("link set dev " + att.interfaceName() + " up", pod, requiresNetwork));
-                }
+            attached.add(a.pod());
+            planPodEnd(site, a, actual.pods().get(a.pod()), group);
+        }
+        layout.pruneLeftovers(site, attached);
+    }
+
+    private void planPodEnd(NetworkSite site, Attachment a, PodNamespaceState podState, int group) {
+        PodAttachment att = a.attachment();
+        Owner pod = new Owner.Pod(a.pod());
+        List<Owner> requires = List.of(site.owner(), pod);
+        LinkState podLink = podState.links().get(att.interfaceName());
+        boolean podSideRight = podLink != null && podLink.mtu() == att.mtu() && att.mac().equals(podLink.mac())
+                && podLink.addresses().equals(List.of(new LinkState.InterfaceAddress(att.address(), att.prefixLength())))
+                && names.podInterfaceAlias(att.network()).equals(podLink.alias());
+        boolean recreate = !podSideRight || !layout.hangsRight(site, a.pod(), podLink);
+        if (recreate) {
+            // a veth end whose bridge end is there goes with it (both layouts delete that one); anything else goes first
+            boolean goesWithPort = podLink != null && podLink.kind().equals("veth")
+                    && site.link(names.bridgePort(a.pod(), att.network()), "veth") != null;
+            if (podLink != null && !goesWithPort) {
+                site.steps().removePodInterface(a.pod(), new Command("link del dev " + att.interfaceName(), pod));
             }
-            if (recreate || !bridge.equals(portLink.master()) || portLink.mtu() != att.mtu() || !portLink.up()
-                    || !names.bridgePortAlias(a.pod()).equals(portLink.alias())) {
-                portCommands.computeIfAbsent(network.key(), k -> new ArrayList<>()).add(new Command("link set dev " + port
-                        + " master " + bridge + " mtu " + att.mtu() + " alias " + names.bridgePortAlias(a.pod()) + " up", pod,
-                        List.of(owner, pod)));
+            layout.createPodEnd(site, a.pod(), att, podState.namespace());
+            // a new device starts in the default group
+            site.steps().pod(a.pod(), new Command("link set dev " + att.interfaceName() + " alias " + names.podInterfaceAlias(att.network())
+                    + (group == LinkState.DEFAULT_GROUP ? "" : " group " + group), pod, requires));
+            site.steps().pod(a.pod(), new Command("addr add " + att.address() + "/" + att.prefixLength() + " dev " + att.interfaceName(),
+                    pod, requires));
+            site.steps().pod(a.pod(), new Command("link set dev " + att.interfaceName() + " up", pod, requires));
+        } else {
+            if (podLink.group() != group) {
+                site.steps().pod(a.pod(), new Command("link set dev " + att.interfaceName() + " group " + group, pod, requires));
+            }
+            if (!podLink.up()) {
+                site.steps().pod(a.pod(), new Command("link set dev " + att.interfaceName() + " up", pod, requires));
             }
         }
-        for (LinkState link : links.values().stream().sorted(Comparator.comparing(LinkState::name)).toList()) {
-            if (names.isOurBridgePort(link.name()) && !wantedPorts.contains(link.name())) {
-                pruneCommands.add(new Command("link del dev " + link.name(), owner));
-            }
-        }
-        if (!pruneCommands.isEmpty()) {
-            prune.add(new Step(Tool.IP, ns, pruneCommands));
-        }
-        if (!deviceCommands.isEmpty()) {
-            devices.add(new Step(Tool.IP, ns, deviceCommands.stream()
-                    .map(c -> new Command(c.line(), c.owner(), List.of(owner))).toList()));
-        }
-        if (!fdbCommands.isEmpty()) {
-            fdb.add(new Step(Tool.BRIDGE, ns, fdbCommands.stream().map(c -> new Command(c.line(), c.owner(), List.of(owner))).toList()));
-        }
+        layout.afterPodEnd(site, a.pod(), att, recreate);
     }
 
     private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {

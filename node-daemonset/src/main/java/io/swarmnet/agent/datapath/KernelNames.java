@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  *   bridge              PREFIX-bHHHHHH        (VNI in hex, inside the network namespace)
  *   VXLAN device        PREFIX-xHHHHHH        (created in the host namespace, moved into the network namespace)
  *   veth, bridge end    PREFIX-vAAAAAA        (hash of pod UID + network, inside the network namespace)
- *   veth, pod end       the attachment's interfaceName, alias "PREFIX:namespace/network"
+ *   gateway child       PREFIX-gHHHHHH        (macvlan attachment: a child of the VXLAN device holding the gateway
+ *                                              address, inside the network namespace)
+ *   pod end             the attachment's interfaceName (a veth end or a macvlan child of the VXLAN device), alias "PREFIX:namespace/network"
  *   nftables table      ip PREFIX_vip         (in each attached pod's namespace)
  *   device group        INTERNAL_GROUP        (a pod's interface on an internal network; the table's forward chain
  *                                              drops whatever a pod would route into or out of this group)
@@ -51,7 +53,7 @@ public final class KernelNames {
         }
         this.prefix = prefix;
         this.networkNamespace = Pattern.compile(Pattern.quote(prefix) + "-net-(\\d+)");
-        this.device = Pattern.compile(Pattern.quote(prefix) + "-([bxv])([0-9a-v]{6})");
+        this.device = Pattern.compile(Pattern.quote(prefix) + "-([bxvg])([0-9a-v]{6})");
     }
 
     public String prefix() {
@@ -76,6 +78,11 @@ public final class KernelNames {
         return prefix + "-b" + hex6(vni);
     }
 
+    /** The macvlan child holding the gateway address when pods are attached by macvlan ({@link PodAttachmentMode#MACVLAN}). */
+    public String gateway(Vni vni) {
+        return prefix + "-g" + hex6(vni);
+    }
+
     public String vxlan(Vni vni) {
         return prefix + "-x" + hex6(vni);
     }
@@ -94,7 +101,7 @@ public final class KernelNames {
         return sb.toString();
     }
 
-    /** True for a device name this prefix produced (bridge, VXLAN device or bridge-side veth). */
+    /** True for a device name this prefix produced (bridge, VXLAN device, bridge-side veth or gateway child). */
     public boolean isOurDevice(String name) {
         return device.matcher(name).matches();
     }

@@ -47,6 +47,11 @@ public final class KernelStateParser {
                                 ? IpAddress.parse(data.path("local").asText()) : null,
                         data.path("port").asInt(), data.path("learning").asBoolean(true), data.path("proxy").asBoolean(false));
             }
+            LinkState.Macvlan macvlan = null;
+            if (kind.equals("macvlan")) {
+                macvlan = new LinkState.Macvlan(info.path("info_data").path("mode").asText(""),
+                        link.hasNonNull("link") ? link.path("link").asText() : null, link.path("link_index").asInt(0));
+            }
             List<LinkState.InterfaceAddress> addresses = new ArrayList<>();
             for (JsonNode a : link.path("addr_info")) {
                 if (a.path("family").asText().equals("inet") && IpAddress.isValid(a.path("local").asText())) {
@@ -61,7 +66,7 @@ public final class KernelStateParser {
             String alias = link.hasNonNull("ifalias") ? link.path("ifalias").asText() : null;
             String master = link.hasNonNull("master") ? link.path("master").asText() : null;
             links.put(name, new LinkState(name, kind, link.path("mtu").asInt(), up, master, mac, addresses, alias, vxlan,
-                    group(link.path("group"))));
+                    group(link.path("group")), link.path("ifindex").asInt(0), macvlan));
         }
         return links;
     }

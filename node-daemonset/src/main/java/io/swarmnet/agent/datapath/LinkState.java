@@ -15,15 +15,23 @@ import java.util.Optional;
  * @param vxlan     VXLAN parameters when {@code kind} is vxlan, else null
  * @param group     the device group (0 is the kernel's "default"; -1 when {@code ip} printed a name other than "default",
  *                  which only a local /etc/iproute2/group can cause)
+ * @param index     the interface index in its namespace (0 when not read)
+ * @param macvlan   macvlan parameters when {@code kind} is macvlan, else null
  */
 public record LinkState(String name, String kind, int mtu, boolean up, String master, MacAddress mac,
-        List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan, int group) {
+        List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan, int group, int index, Macvlan macvlan) {
 
     /** The kernel's default device group, the one every new device is in. */
     public static final int DEFAULT_GROUP = 0;
 
     public LinkState {
         addresses = List.copyOf(addresses);
+    }
+
+    /** A device that is no macvlan child, its index not read. */
+    public LinkState(String name, String kind, int mtu, boolean up, String master, MacAddress mac,
+            List<InterfaceAddress> addresses, String alias, VxlanParameters vxlan, int group) {
+        this(name, kind, mtu, up, master, mac, addresses, alias, vxlan, group, 0, null);
     }
 
     /** A device in the default group. */
@@ -45,6 +53,21 @@ public record LinkState(String name, String kind, int mtu, boolean up, String ma
         @Override
         public String toString() {
             return address + "/" + prefixLength;
+        }
+    }
+
+    /**
+     * A macvlan child's mode and lower device: by name when the lower device is in the same namespace
+     * ({@code ip -j} prints "link"), else by its index in the other namespace ("link_index"; the pod's interface,
+     * whose lower device stays in the network namespace). The unknown one is null or 0.
+     */
+    public record Macvlan(String mode, String lowerName, int lowerIndex) {
+        public boolean bridgeModeOn(String device) {
+            return "bridge".equals(mode) && device.equals(lowerName);
+        }
+
+        public boolean bridgeModeOnIndex(int index) {
+            return "bridge".equals(mode) && lowerName == null && index > 0 && lowerIndex == index;
         }
     }
 

@@ -63,7 +63,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         });
         this.tools = KernelTools.forAgent(config.toolTimeout());
         this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
-        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort());
+        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort(), config.attachment());
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
         this.memory = new KernelMemory(relistAfter);

@@ -27,12 +27,12 @@ import org.junit.jupiter.api.Test;
 class DatapathPlannerTest {
 
     static final KernelNames NAMES = new KernelNames("swn");
-    private static final NetNamespace HOST = new NetNamespace.Root();
-    private static final NodeFacts NODE = new NodeFacts("node-1", ip("192.0.2.11"), 1500);
-    private static final NetworkKey NET = new NetworkKey("default", "my-network");
-    private static final PodRef WEB1 = new PodRef("default", "my-web.1", "uid-1");
-    private static final PodRef WEB2 = new PodRef("default", "my-web.2", "uid-2");
-    private static final String NETNS = "swn-net-4097";
+    static final NetNamespace HOST = new NetNamespace.Root();
+    static final NodeFacts NODE = new NodeFacts("node-1", ip("192.0.2.11"), 1500);
+    static final NetworkKey NET = new NetworkKey("default", "my-network");
+    static final PodRef WEB1 = new PodRef("default", "my-web.1", "uid-1");
+    static final PodRef WEB2 = new PodRef("default", "my-web.2", "uid-2");
+    static final String NETNS = "swn-net-4097";
 
     private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST, VxlanPort.DEFAULT);
 
@@ -441,34 +441,34 @@ class DatapathPlannerTest {
         return IpAddress.parse(text);
     }
 
-    private static NodeDatapath node(List<NetworkDatapath> networks, List<PodDatapath> pods) {
+    static NodeDatapath node(List<NetworkDatapath> networks, List<PodDatapath> pods) {
         return new NodeDatapath(NODE, networks, pods);
     }
 
-    private static NetworkDatapath network(List<RemoteEndpoint> remotes) {
+    static NetworkDatapath network(List<RemoteEndpoint> remotes) {
         return new NetworkDatapath(NET, new Vni(4097), Cidr.parse("10.0.9.0/24"), ip("10.0.9.1"), 1450, false, remotes,
                 Set.copyOf(remotes.stream().map(RemoteEndpoint::vtep).toList()));
     }
 
-    private static NetworkDatapath internalNetwork(List<RemoteEndpoint> remotes) {
+    static NetworkDatapath internalNetwork(List<RemoteEndpoint> remotes) {
         return new NetworkDatapath(NET, new Vni(4097), Cidr.parse("10.0.9.0/24"), ip("10.0.9.1"), 1450, false, remotes,
                 Set.copyOf(remotes.stream().map(RemoteEndpoint::vtep).toList()), true);
     }
 
-    private static RemoteEndpoint remote(String address, String vtep) {
+    static RemoteEndpoint remote(String address, String vtep) {
         return new RemoteEndpoint(ip(address), MacAddress.forTask(ip(address)), ip(vtep));
     }
 
-    private static VipRule vip(String vip, String... backends) {
+    static VipRule vip(String vip, String... backends) {
         return new VipRule("my-web", NET, ip(vip), List.of(backends).stream().map(IpAddress::parse).toList());
     }
 
-    private static PodDatapath pod(PodRef ref, String address, VipRule... vips) {
+    static PodDatapath pod(PodRef ref, String address, VipRule... vips) {
         return new PodDatapath(ref, List.of(new PodAttachment(NET, "eth1", ip(address), 24, MacAddress.forTask(ip(address)), 1450)),
                 List.of(vips));
     }
 
-    private static ActualNode emptyActual(PodRef... pods) {
+    static ActualNode emptyActual(PodRef... pods) {
         Map<PodRef, PodNamespaceState> states = new HashMap<>();
         for (PodRef p : pods) {
             states.put(p, new PodNamespaceState(new NetNamespace.AtPath(Path.of("/proc/1/ns/net")), Map.of("lo", lo()), VipTable.ABSENT));
@@ -492,23 +492,40 @@ class DatapathPlannerTest {
         return new ActualNode(actual.hostVxlans(), actual.networkNamespaces(), actual.pods(), actual.missingPods(), List.of(foreign));
     }
 
-    private static LinkState lo() {
+    static LinkState lo() {
         return new LinkState("lo", "", 65536, true, null, MacAddress.parse("00:00:00:00:00:00"),
                 List.of(new LinkState.InterfaceAddress(ip("127.0.0.1"), 8)), null, null);
     }
 
     /** The actual state a correct apply of {@code desired} leaves: what the kernel would report back. */
     static ActualNode converged(NodeDatapath desired) {
+        return converged(desired, PodAttachmentMode.VETH);
+    }
+
+    /** The VXLAN device's index in its network namespace, as converged state reports it. */
+    static final int VXLAN_INDEX = 3;
+
+    /** The same, with the pods attached as {@code mode} has them. */
+    static ActualNode converged(NodeDatapath desired, PodAttachmentMode mode) {
+        boolean macvlan = mode == PodAttachmentMode.MACVLAN;
         Map<String, NetworkNamespaceState> namespaces = new HashMap<>();
         Map<PodRef, PodNamespaceState> pods = new HashMap<>();
         for (NetworkDatapath n : desired.networks()) {
             String bridge = NAMES.bridge(n.vni());
             String vxlan = NAMES.vxlan(n.vni());
             Map<String, LinkState> links = new HashMap<>();
-            links.put(bridge, new LinkState(bridge, "bridge", n.mtu(), true, null, MacAddress.parse("02:00:00:00:00:aa"),
-                    List.of(new LinkState.InterfaceAddress(n.gateway(), n.subnet().prefixLength())), null, null));
-            links.put(vxlan, new LinkState(vxlan, "vxlan", n.mtu(), true, bridge, MacAddress.parse("02:00:00:00:00:bb"), List.of(), null,
-                    new LinkState.VxlanParameters(n.vni().value(), desired.node().underlayAddress(), 4789, false, true)));
+            List<LinkState.InterfaceAddress> gateway = List.of(new LinkState.InterfaceAddress(n.gateway(), n.subnet().prefixLength()));
+            if (macvlan) {
+                String child = NAMES.gateway(n.vni());
+                links.put(child, new LinkState(child, "macvlan", n.mtu(), true, null, MacAddress.parse("02:00:00:00:00:aa"), gateway,
+                        null, null, LinkState.DEFAULT_GROUP, 4, new LinkState.Macvlan("bridge", vxlan, 0)));
+            } else {
+                links.put(bridge, new LinkState(bridge, "bridge", n.mtu(), true, null, MacAddress.parse("02:00:00:00:00:aa"), gateway,
+                        null, null));
+            }
+            links.put(vxlan, new LinkState(vxlan, "vxlan", n.mtu(), true, macvlan ? null : bridge, MacAddress.parse("02:00:00:00:00:bb"),
+                    List.of(), null, new LinkState.VxlanParameters(n.vni().value(), desired.node().underlayAddress(), 4789, false, true),
+                    LinkState.DEFAULT_GROUP, VXLAN_INDEX, null));
             Map<IpAddress, MacAddress> neigh = new HashMap<>();
             Map<MacAddress, IpAddress> fdb = new HashMap<>();
             n.remoteEndpoints().forEach(r -> {
@@ -517,7 +534,7 @@ class DatapathPlannerTest {
             });
             for (PodDatapath p : desired.pods()) {
                 for (PodAttachment a : p.attachments()) {
-                    if (a.network().equals(n.key())) {
+                    if (a.network().equals(n.key()) && !macvlan) {
                         String port = NAMES.bridgePort(p.pod(), n.key());
                         links.put(port, new LinkState(port, "veth", a.mtu(), true, bridge, MacAddress.parse("02:00:00:00:00:cc"),
                                 List.of(), NAMES.bridgePortAlias(p.pod()), null));
@@ -534,9 +551,9 @@ class DatapathPlannerTest {
             links.put("lo", lo());
             for (PodAttachment a : p.attachments()) {
                 int group = internal.getOrDefault(a.network(), false) ? KernelNames.INTERNAL_GROUP : LinkState.DEFAULT_GROUP;
-                links.put(a.interfaceName(), new LinkState(a.interfaceName(), "veth", a.mtu(), true, null, a.mac(),
+                links.put(a.interfaceName(), new LinkState(a.interfaceName(), macvlan ? "macvlan" : "veth", a.mtu(), true, null, a.mac(),
                         List.of(new LinkState.InterfaceAddress(a.address(), a.prefixLength())), NAMES.podInterfaceAlias(a.network()), null,
-                        group));
+                        group, 2, macvlan ? new LinkState.Macvlan("bridge", null, VXLAN_INDEX) : null));
             }
             Map<IpAddress, List<IpAddress>> balanced = new HashMap<>();
             Map<IpAddress, Integer> modulus = new HashMap<>();

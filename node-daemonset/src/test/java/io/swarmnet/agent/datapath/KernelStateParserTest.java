@@ -122,4 +122,32 @@ class KernelStateParserTest {
                  {"mac":"9a:33:8d:c9:61:b1","flags":["self"],"state":"permanent"}]
                 """)).containsOnly(Map.entry(MacAddress.parse("02:42:0a:00:09:05"), ip("192.0.2.12")));
     }
+
+    @Test
+    void readsAMacvlanChildsLowerDeviceByNameInItsNamespaceAndByIndexFromAnother() {
+        // ip -d -j addr show (iproute2 6.1): the gateway child beside its VXLAN device, and a task's child in the pod
+        String network = """
+                [{"ifindex":2,"ifname":"zq-x001001","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1450,"address":"9e:00:00:00:00:01",
+                  "linkinfo":{"info_kind":"vxlan","info_data":{"id":4097,"local":"198.18.0.1","port":4789,"learning":false,"proxy":true}},"addr_info":[]},
+                 {"ifindex":3,"link":"zq-x001001","ifname":"zq-g001001","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1450,
+                  "address":"96:9d:91:ad:dc:dd","linkinfo":{"info_kind":"macvlan","info_data":{"mode":"bridge","bcqueuelen":1000,"usedbcqueuelen":1000}},
+                  "addr_info":[{"family":"inet","local":"10.77.0.1","prefixlen":24}]}]
+                """;
+        String pod = """
+                [{"ifindex":4,"link_index":2,"ifname":"eth1","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1450,"address":"02:00:00:00:00:11",
+                  "link_netnsid":0,"linkinfo":{"info_kind":"macvlan","info_data":{"mode":"bridge","bcqueuelen":1000,"usedbcqueuelen":1000}},
+                  "addr_info":[{"family":"inet","local":"10.77.0.11","prefixlen":24}]}]
+                """;
+
+        Map<String, LinkState> inNetwork = parser.links(network);
+        LinkState child = parser.links(pod).get("eth1");
+
+        assertThat(inNetwork.get("zq-x001001").index()).isEqualTo(2);
+        assertThat(inNetwork.get("zq-x001001").macvlan()).isNull();
+        assertThat(inNetwork.get("zq-g001001").macvlan().bridgeModeOn("zq-x001001")).isTrue();
+        assertThat(child.kind()).isEqualTo("macvlan");
+        assertThat(child.macvlan()).isEqualTo(new LinkState.Macvlan("bridge", null, 2));
+        assertThat(child.macvlan().bridgeModeOnIndex(2)).isTrue();
+        assertThat(child.macvlan().bridgeModeOnIndex(3)).isFalse();
+    }
 }

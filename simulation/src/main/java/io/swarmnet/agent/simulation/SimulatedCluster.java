@@ -3,6 +3,7 @@ package io.swarmnet.agent.simulation;
 import io.swarmnet.agent.datapath.Datapath;
 import io.swarmnet.agent.datapath.KernelTools;
 import io.swarmnet.agent.datapath.LinuxDatapath;
+import io.swarmnet.agent.datapath.PodAttachmentMode;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
 import io.swarmnet.api.net.IpAddress;
@@ -50,6 +51,7 @@ public final class SimulatedCluster implements AutoCloseable {
     private final Map<PodRef, List<Process>> podProcesses = new ConcurrentHashMap<>();
     private final List<AutoCloseable> agents = Collections.synchronizedList(new ArrayList<>());
     private int podCounter;
+    private volatile PodAttachmentMode attachment = PodAttachmentMode.DEFAULT;
 
     private SimulatedCluster(String prefix) {
         this.prefix = prefix;
@@ -157,14 +159,24 @@ public final class SimulatedCluster implements AutoCloseable {
         return locators.get(node.name());
     }
 
+    /** How the datapaths made from now on ({@link #datapath}, {@link #runAgent}) attach pods; the default's until set. */
+    public void attachPodsBy(PodAttachmentMode mode) {
+        this.attachment = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
     /** A LinuxDatapath for the node (the caller closes it). */
     public LinuxDatapath datapath(SimulatedNode node) {
-        return new LinuxDatapath(node.datapathConfig(), locator(node));
+        return datapath(node, attachment);
+    }
+
+    /** A LinuxDatapath for the node attaching pods by {@code mode}, whatever the cluster's (the caller closes it). */
+    public LinuxDatapath datapath(SimulatedNode node, PodAttachmentMode mode) {
+        return new LinuxDatapath(node.datapathConfig().withAttachment(mode), locator(node));
     }
 
     /** As {@link #datapath(SimulatedNode)}, trusting what it read or wrote for {@code relistAfter} (drift repair). */
     public LinuxDatapath datapath(SimulatedNode node, java.time.Duration relistAfter) {
-        return new LinuxDatapath(node.datapathConfig(), locator(node), relistAfter);
+        return new LinuxDatapath(node.datapathConfig().withAttachment(attachment), locator(node), relistAfter);
     }
 
     private void createUnderlay(int nodeCount) {

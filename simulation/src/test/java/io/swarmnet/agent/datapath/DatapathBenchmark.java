@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * {@code mvn -pl simulation -am test -Dgroups=benchmark -DexcludedGroups=none -Dtest=DatapathBenchmark -Dsurefire.failIfNoSpecifiedTests=false}.
  * Scale knobs: -Dswarmnet.bench.services (1000), -Dswarmnet.bench.tasks (10), -Dswarmnet.bench.localPods (20),
  * -Dswarmnet.bench.changes (50), -Dswarmnet.bench.warmup (0: changes made before those measured), -Dswarmnet.bench.seconds (3),
- * -Dswarmnet.bench.rounds (5: throughput rounds, the median printed). What each hop costs: {@link OverlayHopCostBenchmark}.
+ * -Dswarmnet.bench.rounds (5: throughput rounds, the median printed; both pod attachments in each). What each hop costs:
+ * {@link OverlayHopCostBenchmark}.
  */
 @Tag("benchmark")
 class DatapathBenchmark {
@@ -52,6 +53,11 @@ class DatapathBenchmark {
         }
     }
 
+    /**
+     * Both pod attachments ({@link PodAttachmentMode}) in one run: before each of its measurements the nodes are switched
+     * to the layout it needs by fresh datapaths (a switch replaces the pods' interfaces; a datapath that did not make the
+     * switch would trust what it remembers), so the ratios of both to the bare pair come from the same rounds.
+     */
     @Test
     void throughputOverlayVersusBareVxlanVersusUnderlayAndVipVersusDirect() throws Exception {
         SimulatedNode n1 = cluster.node(1);
@@ -65,43 +71,50 @@ class DatapathBenchmark {
         topology.service("server", net, "10.241.0.2", List.of(pod("server")));
         SimulatedPod client = cluster.createPod(n1, pod("client"));
         SimulatedPod server = cluster.createPod(n2, pod("server"));
-        LinuxDatapath d1 = track(cluster.datapath(n1));
-        LinuxDatapath d2 = track(cluster.datapath(n2));
-        assertThat(d1.apply(topology.desired(t1)).complete()).isTrue();
-        assertThat(d2.apply(topology.desired(t2)).complete()).isTrue();
+        AttachedAs layout = new AttachedAs(topology, List.of(n1, n2), List.of(t1, t2));
+        layout.switchTo(PodAttachmentMode.VETH);
 
         // a bare VXLAN pair between the two node namespaces: the kernel's VXLAN cost without bridge and veth
         bareVxlan(n1, "10.242.0.1", n2.underlayAddress().toString());
         bareVxlan(n2, "10.242.0.2", n1.underlayAddress().toString());
 
-        // ROUNDS rounds, each measuring the four once (a different one first each round), medians compared: the goal's
-        // ratios come from the same run, so the machine's load falls on all four alike
+        // ROUNDS rounds, each measuring every path once (a different one first each round), medians compared: the goal's
+        // ratios come from the same run, so the machine's load falls on all of them alike
         String loadBefore = loadAverage();
-        double[][] gbits = new double[4][ROUNDS];
+        PodAttachmentMode[] modeOf = {null, null, PodAttachmentMode.VETH, PodAttachmentMode.VETH, PodAttachmentMode.MACVLAN,
+            PodAttachmentMode.MACVLAN};
+        double[][] gbits = new double[modeOf.length][ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
-            for (int i = 0; i < 4; i++) {
-                int which = (i + round) % 4;
+            for (int i = 0; i < modeOf.length; i++) {
+                int which = (i + round) % modeOf.length;
+                if (modeOf[which] != null) {
+                    layout.switchTo(modeOf[which]);
+                }
                 gbits[which][round] = switch (which) {
                     case 0 -> iperfNodeToNode(n1, n2, n2.underlayAddress().toString());
                     case 1 -> iperfNodeToNode(n1, n2, "10.242.0.2");
-                    case 2 -> iperfPodToPod(client, server, "10.241.0.20");
+                    case 2, 4 -> iperfPodToPod(client, server, "10.241.0.20");
                     default -> iperfPodToPod(client, server, "10.241.0.2");
                 };
             }
         }
         double underlay = medianOf(gbits[0]);
         double bare = medianOf(gbits[1]);
-        double overlay = medianOf(gbits[2]);
-        double vip = medianOf(gbits[3]);
         System.out.printf(Locale.ROOT, "%n== TCP throughput, one flow, %d s each, median of %d alternating rounds; load average %s -> %s ==%n",
                 SECONDS, ROUNDS, loadBefore, loadAverage());
         System.out.printf(Locale.ROOT, "raw underlay veth (node -> node)     %8.2f Gbit/s  %s%n", underlay, Arrays.toString(gbits[0]));
         System.out.printf(Locale.ROOT, "bare VXLAN pair (node -> node)       %8.2f Gbit/s  (%.0f%% of underlay)  %s%n", bare, 100 * bare / underlay,
                 Arrays.toString(gbits[1]));
-        System.out.printf(Locale.ROOT, "swarmnet overlay (task -> task)      %8.2f Gbit/s  (%.0f%% of underlay, %.3f x bare VXLAN)  %s%n",
-                overlay, 100 * overlay / underlay, overlay / bare, Arrays.toString(gbits[2]));
-        System.out.printf(Locale.ROOT, "swarmnet overlay via VIP (DNAT)      %8.2f Gbit/s  (%.3f x direct task address)  %s%n", vip, vip / overlay,
-                Arrays.toString(gbits[3]));
+        for (int m = 0; m < 2; m++) {
+            PodAttachmentMode mode = modeOf[2 + 2 * m];
+            double overlay = medianOf(gbits[2 + 2 * m]);
+            double vip = medianOf(gbits[3 + 2 * m]);
+            System.out.printf(Locale.ROOT, "swarmnet overlay, %-7s (task -> task) %8.2f Gbit/s  (%.0f%% of underlay, %.3f x bare VXLAN)  %s%n",
+                    mode, overlay, 100 * overlay / underlay, overlay / bare, Arrays.toString(gbits[2 + 2 * m]));
+            System.out.printf(Locale.ROOT, "swarmnet overlay, %-7s via VIP       %8.2f Gbit/s  (%.3f x direct task address, %.3f x bare VXLAN)  %s%n",
+                    mode, vip, vip / overlay, vip / bare, Arrays.toString(gbits[3 + 2 * m]));
+        }
+        layout.switchTo(PodAttachmentMode.VETH);
 
         // connection setup: where the DNAT cost shows, one conntrack entry per connection
         cluster.startProcess(server, "busybox", "httpd", "-f", "-p", "80", "-h", "/");
@@ -218,6 +231,33 @@ class DatapathBenchmark {
     private record Change(int index, long nanos, LinuxDatapath.Timings timings, long gcs, long gcMillis, long compilingMillis) {
         long phase(String name) {
             return timings.phaseNanos().getOrDefault(name, 0L);
+        }
+    }
+
+    /** Both nodes' pods attached by one mode at a time, switched by fresh datapaths that are closed once they converged. */
+    private final class AttachedAs {
+        private final Topology topology;
+        private final List<SimulatedNode> nodes;
+        private final List<Topology.Node> facts;
+        private PodAttachmentMode current;
+
+        AttachedAs(Topology topology, List<SimulatedNode> nodes, List<Topology.Node> facts) {
+            this.topology = topology;
+            this.nodes = nodes;
+            this.facts = facts;
+        }
+
+        void switchTo(PodAttachmentMode mode) {
+            if (mode == current) {
+                return;
+            }
+            for (int i = 0; i < nodes.size(); i++) {
+                try (LinuxDatapath datapath = cluster.datapath(nodes.get(i), mode)) {
+                    ApplyReport report = datapath.apply(topology.desired(facts.get(i)));
+                    assertThat(report.complete()).as("%s attached by %s: %s", nodes.get(i).name(), mode, report).isTrue();
+                }
+            }
+            current = mode;
         }
     }
 

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Linux datapath on real kernel objects: three simulated nodes, desired states built by hand (no API),
- * traffic from real tools (ping, curl, busybox httpd, python sockets) inside pod namespaces.
+ * traffic from real tools (ping, curl, busybox httpd, python sockets) inside pod namespaces. Pods are attached the
+ * default way here; {@link LinuxDatapathMacvlanKernelTest} runs every case again with macvlan children.
  */
 @Tag("kernel")
 class LinuxDatapathKernelTest {
@@ -61,10 +62,16 @@ class LinuxDatapathKernelTest {
     void startCluster() {
         KernelAvailability.assumeKernelTestsCanRun("ip", "bridge", "nft", "nsenter", "busybox", "python3");
         cluster = SimulatedCluster.start(3);
+        cluster.attachPodsBy(attachment());
         for (SimulatedNode node : cluster.nodes()) {
             datapaths.put(node, cluster.datapath(node));
             nodes.add(new Topology.Node(node.name(), node.underlayAddress(), node.underlayMtu()));
         }
+    }
+
+    /** How the datapaths of this class attach pods. */
+    PodAttachmentMode attachment() {
+        return PodAttachmentMode.DEFAULT;
     }
 
     @AfterEach
@@ -102,6 +109,23 @@ class LinuxDatapathKernelTest {
         assertThat(httpGet(pods.get(pod("task-2")), "10.201.0.13")).isEqualTo("task-3");
         // the node with no task of the network does not carry it; the others carry exactly one network namespace
         assertThat(networkNamespaces(cluster.node(1))).containsExactly(cluster.node(1).datapathPrefix() + "-net-4101");
+    }
+
+    @Test
+    void aTaskReachesItsGatewayAndItsArpForARemoteTaskIsAnsweredByTheVxlanDevice() {
+        Topology.Network net = topology.network("arp", 4124, "10.224.0.0/24");
+        place(pod("near"), 1, net, "10.224.0.11");
+        place(pod("far"), 2, net, "10.224.0.12");
+        applyAll();
+        SimulatedPod near = pods.get(pod("near"));
+
+        assertThat(ping(near, "10.224.0.1")).as("the network's gateway address, on node 1").isTrue();
+        must(cluster.exec(near, "ip", "neigh", "flush", "dev", "eth1"));
+        assertThat(ping(near, "10.224.0.12")).as("a task on node 2, its address resolved afresh").isTrue();
+        // nothing answers ARP for a remote task but the VXLAN device's proxy, from its static entry
+        KernelTools.Result neighbour = cluster.exec(near, "ip", "neigh", "show", "10.224.0.12", "dev", "eth1");
+        assertThat(neighbour.stdout()).as(neighbour.describe())
+                .contains(io.swarmnet.api.net.MacAddress.forTask(io.swarmnet.api.net.IpAddress.parse("10.224.0.12")).toString());
     }
 
     @Test

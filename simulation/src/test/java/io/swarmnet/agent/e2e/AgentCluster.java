@@ -67,10 +67,16 @@ final class AgentCluster implements AutoCloseable {
 
     /** An API server, {@code nodes} simulated nodes and their Node objects; no agent runs yet. */
     static AgentCluster start(int nodes) {
+        return start(nodes, io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT);
+    }
+
+    /** The same, the agents' datapaths attaching pods by {@code attachment}. */
+    static AgentCluster start(int nodes, io.swarmnet.agent.datapath.PodAttachmentMode attachment) {
         SandboxApiServer api = SandboxApiServer.start();
         SimulatedCluster cluster;
         try {
             cluster = SimulatedCluster.start(nodes);
+            cluster.attachPodsBy(attachment);
         } catch (RuntimeException e) {
             api.close();
             throw e;

@@ -58,8 +58,13 @@ class ServiceDiscoveryEndToEndTest {
     private static final List<String> WEB_TASKS = List.of("10.230.0.21", "10.230.0.22", "10.230.0.23");
     private static final List<String> DNSRR_TASKS = List.of("10.230.0.31", "10.230.0.32", "10.230.0.33");
 
-    private AgentCluster stage;
+    AgentCluster stage;
     private Process upstream;
+
+    /** How the agents attach pods; {@link ServiceDiscoveryOverMacvlanEndToEndTest} runs every case with macvlan children. */
+    io.swarmnet.agent.datapath.PodAttachmentMode attachment() {
+        return io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT;
+    }
 
     @BeforeAll
     void start() throws Exception {
@@ -69,7 +74,7 @@ class ServiceDiscoveryEndToEndTest {
         }
         int upstreamPort = freeUdpPort();
         upstream = startDnsmasq(upstreamPort);
-        stage = AgentCluster.start(3);
+        stage = AgentCluster.start(3, attachment());
         stage.createWithStatus(network("front").allocated("10.230.0.0/24", "10.230.0.1", 4701).build());
         stage.createWithStatus(network("back").allocated("10.231.0.0/24", "10.231.0.1", 4702).build());
         stage.createWithStatus(service("my-web").network("front", "web").vip("front", VIP).build());

@@ -1,0 +1,46 @@
+package io.swarmnet.agent.datapath;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * How a task's interface is joined to its network's VXLAN device in the network namespace
+ * ({@code SWARMNET_POD_ATTACHMENT}, chart value {@code agent.podAttachment}). Every node may use either: the frames
+ * on the wire are the same.
+ */
+public enum PodAttachmentMode {
+    /** A veth pair per task, its network end a port of a bridge that also holds the VXLAN device and the gateway address. */
+    VETH("veth"),
+    /**
+     * A macvlan child (mode bridge) of the VXLAN device per task, moved into the pod; the gateway address on a child of
+     * its own in the network namespace; no bridge, no veth. One hop less per packet each way.
+     */
+    MACVLAN("macvlan");
+
+    public static final PodAttachmentMode DEFAULT = VETH;
+
+    private final String setting;
+
+    PodAttachmentMode(String setting) {
+        this.setting = setting;
+    }
+
+    /** The value as written in the environment and the chart. */
+    public String setting() {
+        return setting;
+    }
+
+    /** {@code text} as written in the environment or the chart ({@code veth}, {@code macvlan}). */
+    public static PodAttachmentMode parse(String name, String text) {
+        String wanted = text.strip().toLowerCase(Locale.ROOT);
+        return Arrays.stream(values()).filter(m -> m.setting.equals(wanted)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(name + " '" + text + "' is not one of "
+                        + Arrays.stream(values()).map(PodAttachmentMode::setting).collect(Collectors.joining(", "))));
+    }
+
+    @Override
+    public String toString() {
+        return setting;
+    }
+}
