@@ -81,15 +81,18 @@ public final class DatapathPlanner {
         List<Step> fdb = new ArrayList<>();
         Map<PodRef, List<Command>> podCommands = new TreeMap<>();
         Map<NetworkKey, List<Command>> portCommands = new TreeMap<>();
+        List<Step> bridgeNetfilter = new ArrayList<>();
         for (Map.Entry<String, NetworkDatapath> e : byNamespace.entrySet()) {
             String namespace = e.getKey();
             NetworkDatapath network = e.getValue();
             NetworkNamespaceState state = actual.networkNamespaces().get(namespace);
             planNetwork(network, namespace, state, attachments.getOrDefault(network.key(), List.of()), actual, desired,
                     prune, create, hostCommands, devices, fdb, podCommands, portCommands);
+            bridgeNetfilterOff(network, namespace, state).ifPresent(bridgeNetfilter::add);
         }
         phases.add(new Phase("prune network namespaces", prune));
         phases.add(new Phase("create network namespaces", create));
+        phases.add(new Phase("bridge netfilter hooks", bridgeNetfilter));
         phases.add(new Phase("host namespace", hostCommands.isEmpty() ? List.of() : List.of(new Step(Tool.IP, host, hostCommands))));
         phases.add(new Phase("network devices", devices));
         phases.add(new Phase("forwarding database", fdb));
@@ -283,6 +286,21 @@ public final class DatapathPlanner {
         if (!fdbCommands.isEmpty()) {
             fdb.add(new Step(Tool.BRIDGE, ns, fdbCommands.stream().map(c -> new Command(c.line(), c.owner(), List.of(owner))).toList()));
         }
+    }
+
+    /**
+     * br_netfilter's hooks switched off ({@link BridgeNetfilter}) in a namespace made by this plan — its settings cannot
+     * have been read, and {@code sysctl -e} passes over them on a node without the module — and in one read with them
+     * on (the module loaded after the namespace was made, or someone set them).
+     */
+    private static Optional<Step> bridgeNetfilterOff(NetworkDatapath network, String namespace, NetworkNamespaceState state) {
+        if (state != null && state.bridgeNetfilter() != BridgeNetfilter.ON) {
+            return Optional.empty();
+        }
+        Owner tuning = new Owner.Tuning(network.key(), "switching off br_netfilter's IP hooks for bridged frames (bridge-nf-call-*)");
+        List<Owner> requiresNetwork = List.of(new Owner.Network(network.key()));
+        return Optional.of(new Step(Tool.SYSCTL, new NetNamespace.Named(namespace), BridgeNetfilter.SETTINGS.stream()
+                .map(setting -> new Command(setting + "=0", tuning, requiresNetwork)).toList()));
     }
 
     private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {
