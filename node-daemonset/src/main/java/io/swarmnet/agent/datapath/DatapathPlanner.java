@@ -82,8 +82,9 @@ public final class DatapathPlanner {
         }
         for (Map.Entry<String, NetworkDatapath> e : byNamespace.entrySet()) {
             NetworkDatapath network = e.getValue();
-            planNetwork(network, e.getKey(), actual.networkNamespaces().get(e.getKey()),
-                    attachments.getOrDefault(network.key(), List.of()), actual, desired, steps);
+            NetworkNamespaceState state = actual.networkNamespaces().get(e.getKey());
+            planNetwork(network, e.getKey(), state, attachments.getOrDefault(network.key(), List.of()), actual, desired, steps);
+            bridgeNetfilterOff(network, e.getKey(), state, steps);
         }
         List<Phase> phases = new ArrayList<>(steps.phases(pod -> actual.pods().get(pod).namespace()));
         NetworkTasks tasks = NetworkTasks.of(desired, actual, names, remoteEntries);
@@ -209,6 +210,20 @@ public final class DatapathPlanner {
             }
         }
         layout.afterPodEnd(site, a.pod(), att, recreate);
+    }
+
+    /**
+     * br_netfilter's hooks switched off ({@link BridgeNetfilter}) in a namespace made by this plan — its settings cannot
+     * have been read, and {@code sysctl -e} passes over them on a node without the module — and in one read with them
+     * on (the module loaded after the namespace was made, or someone set them).
+     */
+    private static void bridgeNetfilterOff(NetworkDatapath network, String namespace, NetworkNamespaceState state, PlanSteps steps) {
+        if (state != null && state.bridgeNetfilter() != BridgeNetfilter.ON) {
+            return;
+        }
+        Owner tuning = new Owner.Tuning(network.key(), "switching off br_netfilter's IP hooks for bridged frames (bridge-nf-call-*)");
+        List<Owner> requiresNetwork = List.of(new Owner.Network(network.key()));
+        BridgeNetfilter.SETTINGS.forEach(setting -> steps.bridgeNetfilter(namespace, new Command(setting + "=0", tuning, requiresNetwork)));
     }
 
     private Map<NetworkKey, NetworkDatapath> acceptNetworks(NodeDatapath desired, ActualNode actual, Map<NetworkKey, String> rejected) {

@@ -23,8 +23,9 @@ import java.util.Set;
  * pods' VIP tables as our last transactions left them (and their devices as last read, while nothing touched
  * them), the network namespaces' contents and the host's VXLAN devices as last read.
  *
- * <p>Trust is bounded. A device change anywhere (an {@code ip} or {@code bridge} step) or any failure forgets
- * the network namespaces and the host, which the next apply reads again; a failed pod is forgotten at once.
+ * <p>Trust is bounded. A device change anywhere (an {@code ip} or {@code bridge} step), a {@code sysctl} step or any
+ * failure forgets the network namespaces and the host, which the next apply reads again; a failed pod is forgotten at
+ * once.
  * Drift made by someone else is found by age: each entry is read again once older than {@code relistAfter}, a few at
  * a time ({@link #RELISTS_PER_APPLY} pods, one network namespace). Not by an apply that brings a change: a listing costs
  * a 1,000-VIP pod 50–100 ms and a network namespace with 10,000 remote tasks more, which would stand between a backend
@@ -203,7 +204,8 @@ final class KernelMemory {
         boolean devicesChanged = false;
         for (Plan.Phase phase : plan.phases()) {
             for (Plan.Step step : phase.steps()) {
-                if (step.tool() == Plan.Tool.IP || step.tool() == Plan.Tool.BRIDGE) {
+                // a sysctl step changes what a network namespace was read with, as a device change does
+                if (step.tool() == Plan.Tool.IP || step.tool() == Plan.Tool.BRIDGE || step.tool() == Plan.Tool.SYSCTL) {
                     devicesChanged = true;
                     step.commands().forEach(c -> {
                         if (c.owner() instanceof Owner.Pod p) {

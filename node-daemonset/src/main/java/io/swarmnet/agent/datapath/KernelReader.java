@@ -1,6 +1,7 @@
 package io.swarmnet.agent.datapath;
 
 import io.swarmnet.agent.desired.PodRef;
+import io.swarmnet.agent.netns.NetworkNamespace;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * Reads what the kernel holds for one node: our network namespaces (devices, neighbours, FDB), VXLAN devices in
- * the host namespace (our strays and others' devices), and the interfaces and VIP table of each pod asked about.
+ * Reads what the kernel holds for one node: our network namespaces (devices, neighbours, FDB, br_netfilter's
+ * settings), VXLAN devices in the host namespace (our strays and others' devices), and the interfaces and VIP table of
+ * each pod asked about.
  */
 public final class KernelReader {
 
@@ -164,17 +166,44 @@ public final class KernelReader {
         KernelTools.Result links = tools.read(ns, List.of("ip", "-d", "-j", "addr", "show"));
         if (!links.ok()) {
             // e.g. a namespace file whose namespace is gone: planning removes or recreates it
-            return new NetworkNamespaceState(namespace, Map.of(), Map.of(), Map.of());
+            return new NetworkNamespaceState(namespace, Map.of(), Map.of(), Map.of(), BridgeNetfilter.UNKNOWN);
         }
         Map<String, LinkState> parsed = parser.links(links.stdout());
+        BridgeNetfilter bridgeNetfilter = readBridgeNetfilter(ns);
         String vxlan = names.vxlan(names.vniOfNetworkNamespace(namespace).orElseThrow());
         if (!parsed.containsKey(vxlan)) {
-            return new NetworkNamespaceState(namespace, parsed, Map.of(), Map.of());
+            return new NetworkNamespaceState(namespace, parsed, Map.of(), Map.of(), bridgeNetfilter);
         }
         KernelTools.Result neigh = tools.read(ns, List.of("ip", "-j", "neigh", "show", "dev", vxlan, "nud", "permanent"));
         KernelTools.Result fdb = tools.read(ns, List.of("bridge", "-j", "fdb", "show", "dev", vxlan));
         return new NetworkNamespaceState(namespace, parsed, neigh.ok() ? parser.neighbours(neigh.stdout()) : Map.of(),
-                fdb.ok() ? parser.fdb(fdb.stdout()) : Map.of());
+                fdb.ok() ? parser.fdb(fdb.stdout()) : Map.of(), bridgeNetfilter);
+    }
+
+    /**
+     * br_netfilter's settings in {@code ns}, read from /proc/sys/net/bridge by a thread that entered the namespace: a
+     * /proc/sys/net file shows the network namespace of the thread that opens it. No process (three small reads), since
+     * every network namespace is read again every {@code relistAfter}.
+     */
+    private static BridgeNetfilter readBridgeNetfilter(NetNamespace ns) {
+        try {
+            return NetworkNamespace.call(ns.enterPath(), "bridge-netfilter-read", () -> {
+                if (!Files.isDirectory(BridgeNetfilter.DIRECTORY)) {
+                    return BridgeNetfilter.ABSENT;
+                }
+                List<String> values = new ArrayList<>();
+                for (String setting : BridgeNetfilter.SETTINGS) {
+                    Path file = BridgeNetfilter.file(setting);
+                    if (Files.exists(file)) {
+                        values.add(Files.readString(file));
+                    }
+                }
+                return BridgeNetfilter.of(values);
+            });
+        } catch (IOException e) {
+            LOG.debug("{}: br_netfilter's settings not read ({}); read again with the namespace", ns, e.getMessage());
+            return BridgeNetfilter.UNKNOWN;
+        }
     }
 
     /**

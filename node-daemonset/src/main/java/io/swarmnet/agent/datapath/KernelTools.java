@@ -74,6 +74,17 @@ public final class KernelTools implements AutoCloseable {
     }
 
     /**
+     * {@code sysctl -e -q -w NAME=VALUE…} inside {@code ns}: a network namespace's own settings (/proc/sys/net shows the
+     * namespace of whoever opens it). {@code -e}: a setting the kernel does not have (a module not loaded) is passed over,
+     * not an error.
+     */
+    public Result sysctl(NetNamespace ns, List<String> assignments) {
+        List<String> command = new java.util.ArrayList<>(List.of("sysctl", "-e", "-q", "-w"));
+        command.addAll(assignments);
+        return run(ns.wrap(command), null);
+    }
+
+    /**
      * {@code nft -f -}: one atomic transaction; a failing line leaves the ruleset unchanged, and the error names it
      * ({@code /dev/stdin:LINE:COLUMNS: Error: ...}). Runs in the namespace's session when there is libnftables, so
      * the result's command is then the one it stands for, not a process that ran.

@@ -189,6 +189,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         Map<NetworkKey, String> networkFailures = new HashMap<>(plan.rejectedNetworks());
         Map<PodRef, String> podFailures = new HashMap<>(plan.rejectedPods());
         Map<String, String> leftovers = new HashMap<>();
+        Map<NetworkKey, String> tunings = new HashMap<>();
         outcome.failures().forEach((owner, message) -> {
             if (owner instanceof Owner.Network n) {
                 networkFailures.putIfAbsent(n.key(), message);
@@ -196,6 +197,14 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 podFailures.putIfAbsent(p.pod(), message);
             } else if (owner instanceof Owner.Leftover l) {
                 leftovers.putIfAbsent(l.object(), message);
+            } else if (owner instanceof Owner.Tuning t) {
+                tunings.putIfAbsent(t.network(), message);
+            }
+        });
+        // the network works without it: a warning, not a failure; one whose network failed is that failure's
+        tunings.forEach((network, message) -> {
+            if (!networkFailures.containsKey(network)) {
+                LOG.warn("{}; the network works without it, tried again once its namespace is read again", message);
             }
         });
         Set<PodRef> attached = new HashSet<>();

@@ -55,7 +55,8 @@ public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks,
     /**
      * One tool invocation in one namespace: {@code ip -batch -} and {@code bridge -batch -} run every line and
      * report failed line numbers (not atomic); {@code nft -f -} is one atomic transaction; conntrack lines
-     * ({@link StaleVipFlows#line}) are deletions from the namespace's connection tracking table over netlink.
+     * ({@link StaleVipFlows#line}) are deletions from the namespace's connection tracking table over netlink; sysctl
+     * lines ({@code NAME=VALUE}) are set by one {@code sysctl -e -q -w}, which passes over settings the kernel lacks.
      */
     public record Step(Tool tool, NetNamespace namespace, List<Command> commands) {
         public Step {
@@ -64,7 +65,7 @@ public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks,
     }
 
     public enum Tool {
-        IP, BRIDGE, NFT, CONNTRACK
+        IP, BRIDGE, NFT, CONNTRACK, SYSCTL
     }
 
     /**
@@ -94,6 +95,17 @@ public record Plan(List<Phase> phases, Map<NetworkKey, String> rejectedNetworks,
             @Override
             public String toString() {
                 return "pod " + pod;
+            }
+        }
+
+        /**
+         * A setting that makes a network faster but that it works without (the bridge's netfilter hooks switched off): a
+         * failure is logged and the setting tried again after the next reading, never charged to the network or its pods.
+         */
+        record Tuning(NetworkKey network, String setting) implements Owner {
+            @Override
+            public String toString() {
+                return setting + " for network " + network;
             }
         }
 

@@ -177,6 +177,15 @@ public final class PlanExecutor {
                 int failed = attributeBatchFailures(step, runnable, r, failures);
                 changes.addAndGet(runnable.size() - failed);
             }
+            case SYSCTL -> {
+                KernelTools.Result r = tools.sysctl(step.namespace(), lines);
+                if (r.ok()) {
+                    changes.addAndGet(lines.size());
+                } else {
+                    runnable.stream().map(Command::owner).distinct().forEach(o -> failures.putIfAbsent(o,
+                            o + ": failed in " + step.namespace() + ": " + firstLines(r.describe())));
+                }
+            }
             case CONNTRACK -> {
                 try {
                     conntrack.delete(step.namespace(), lines.stream().map(StaleVipFlows::parse).toList());

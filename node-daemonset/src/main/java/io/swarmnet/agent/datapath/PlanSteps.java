@@ -26,6 +26,7 @@ final class PlanSteps {
     private final List<Command> namespaceRemovals = new ArrayList<>();
     private final Map<String, List<Command>> prune = new TreeMap<>();
     private final List<Command> creations = new ArrayList<>();
+    private final Map<String, List<Command>> bridgeNetfilter = new TreeMap<>();
     private final List<Command> hostCommands = new ArrayList<>();
     private final Map<String, List<Command>> devices = new TreeMap<>();
     private final Map<String, List<Command>> fdb = new TreeMap<>();
@@ -56,6 +57,11 @@ final class PlanSteps {
 
     void createNamespace(Command command) {
         creations.add(command);
+    }
+
+    /** A {@code NAME=VALUE} sysctl line for a network namespace, once it exists. */
+    void bridgeNetfilter(String namespace, Command command) {
+        add(bridgeNetfilter, namespace, command);
     }
 
     void host(Command command) {
@@ -89,6 +95,7 @@ final class PlanSteps {
         phases.add(new Phase("prune network namespaces", byNamespace(prune, Tool.IP)));
         phases.add(new Phase("create network namespaces", creations.stream()
                 .map(c -> new Step(Tool.IP, new NetNamespace.Root(), List.of(c))).toList()));
+        phases.add(new Phase("bridge netfilter hooks", byNamespace(bridgeNetfilter, Tool.SYSCTL)));
         phases.add(new Phase("host namespace", single(host, hostCommands)));
         phases.add(new Phase("network devices", byNamespace(devices, Tool.IP)));
         phases.add(new Phase("forwarding database", byNamespace(fdb, Tool.BRIDGE)));

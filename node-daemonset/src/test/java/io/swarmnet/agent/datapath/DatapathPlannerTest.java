@@ -80,6 +80,49 @@ class DatapathPlannerTest {
         assertThat(plan.rejectedPods()).isEmpty();
     }
 
+    private static final List<String> BRIDGE_NETFILTER_OFF = List.of("net.bridge.bridge-nf-call-iptables=0",
+            "net.bridge.bridge-nf-call-ip6tables=0", "net.bridge.bridge-nf-call-arptables=0");
+
+    @Test
+    void aNetworkNamespaceMadeByThePlanHasTheBridgesNetfilterHooksSwitchedOff() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+
+        Plan plan = planner.plan(desired, emptyActual(WEB1));
+
+        assertThat(plan.lines(Plan.Tool.SYSCTL)).containsExactlyElementsOf(BRIDGE_NETFILTER_OFF);
+        assertThat(plan.phases().stream().map(Plan.Phase::name)).containsSubsequence("create network namespaces", "bridge netfilter hooks");
+        Plan.Step step = plan.phases().stream().filter(p -> p.name().equals("bridge netfilter hooks")).findFirst().orElseThrow()
+                .steps().get(0);
+        assertThat(step.namespace()).isEqualTo(new NetNamespace.Named(NETNS));
+        // skipped when the namespace could not be made; a failure of its own is no failure of the network
+        assertThat(step.commands()).allSatisfy(c -> {
+            assertThat(c.owner()).isInstanceOfSatisfying(Plan.Owner.Tuning.class, t -> assertThat(t.network()).isEqualTo(NET));
+            assertThat(c.requires()).containsExactly(new Plan.Owner.Network(NET));
+        });
+    }
+
+    @Test
+    void aNetworkNamespaceReadWithTheBridgesNetfilterHooksOnHasThemSwitchedOffAndNothingElse() {
+        NodeDatapath desired = node(List.of(network(List.of(remote("10.0.9.5", "192.0.2.12")))),
+                List.of(pod(WEB1, "10.0.9.3", vip("10.0.9.2", "10.0.9.3", "10.0.9.5"))));
+
+        Plan plan = planner.plan(desired, withBridgeNetfilter(converged(desired), BridgeNetfilter.ON));
+
+        assertThat(plan.lines(Plan.Tool.SYSCTL)).containsExactlyElementsOf(BRIDGE_NETFILTER_OFF);
+        assertThat(plan.size()).as("%s", plan).isEqualTo(BRIDGE_NETFILTER_OFF.size());
+    }
+
+    @Test
+    void aNetworkNamespaceWithoutBrNetfilterOrNotReadGetsNoSysctl() {
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+
+        for (BridgeNetfilter read : List.of(BridgeNetfilter.ABSENT, BridgeNetfilter.UNKNOWN)) {
+            Plan plan = planner.plan(desired, withBridgeNetfilter(converged(desired), read));
+
+            assertThat(plan.isEmpty()).as("%s: %s", read, plan).isTrue();
+        }
+    }
+
     @Test
     void aTaskOnAnInternalNetworkHasItsInterfaceCreatedInTheIsolatedGroup() {
         NodeDatapath desired = node(List.of(internalNetwork(List.of(remote("10.0.9.5", "192.0.2.12")))),
@@ -353,7 +396,7 @@ class DatapathPlannerTest {
         LinkState vx = links.get("swn-x001001");
         links.put("swn-x001001", new LinkState(vx.name(), "vxlan", 1450, true, "swn-b001001", vx.mac(), List.of(), null,
                 new LinkState.VxlanParameters(4097, ip("192.0.2.99"), 4789, true, true)));
-        actual = new ActualNode(List.of(), Map.of(NETNS, new NetworkNamespaceState(NETNS, links, Map.of(), Map.of())),
+        actual = new ActualNode(List.of(), Map.of(NETNS, new NetworkNamespaceState(NETNS, links, Map.of(), Map.of(), ns.bridgeNetfilter())),
                 actual.pods(), Map.of());
 
         Plan plan = planner.plan(desired, actual);
@@ -483,6 +526,14 @@ class DatapathPlannerTest {
                 all, VipTable.ABSENT)), Map.of());
     }
 
+    /** {@code actual} with every network namespace read with {@code bridgeNetfilter}. */
+    private static ActualNode withBridgeNetfilter(ActualNode actual, BridgeNetfilter bridgeNetfilter) {
+        Map<String, NetworkNamespaceState> namespaces = new HashMap<>();
+        actual.networkNamespaces().forEach((name, n) -> namespaces.put(name,
+                new NetworkNamespaceState(name, n.links(), n.neighbours(), n.fdb(), bridgeNetfilter)));
+        return new ActualNode(actual.hostVxlans(), namespaces, actual.pods(), actual.missingPods(), actual.foreignVxlans());
+    }
+
     private static LinkState foreignVxlan(String name, int vni, int port) {
         return new LinkState(name, "vxlan", 1450, true, null, MacAddress.parse("02:00:00:00:00:cc"), List.of(), null,
                 new LinkState.VxlanParameters(vni, ip("192.0.2.11"), port, false, false));
@@ -542,7 +593,8 @@ class DatapathPlannerTest {
                 }
             }
             String ns = NAMES.networkNamespace(n.vni());
-            namespaces.put(ns, new NetworkNamespaceState(ns, links, neigh, fdb));
+            // on a node with br_netfilter, as the datapath leaves it
+            namespaces.put(ns, new NetworkNamespaceState(ns, links, neigh, fdb, BridgeNetfilter.OFF));
         }
         Map<NetworkKey, Boolean> internal = new HashMap<>();
         desired.networks().forEach(n -> internal.put(n.key(), n.internal()));

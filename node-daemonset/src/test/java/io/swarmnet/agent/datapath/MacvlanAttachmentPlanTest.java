@@ -183,7 +183,7 @@ class MacvlanAttachmentPlanTest {
         LinkState vx = links.get(VXLAN);
         links.put(VXLAN, new LinkState(vx.name(), "vxlan", vx.mtu(), true, null, vx.mac(), List.of(), null, parameters,
                 vx.group(), vx.index(), null));
-        return new ActualNode(List.of(), Map.of(NETNS, new NetworkNamespaceState(NETNS, links, ns.neighbours(), ns.fdb())),
+        return new ActualNode(List.of(), Map.of(NETNS, new NetworkNamespaceState(NETNS, links, ns.neighbours(), ns.fdb(), ns.bridgeNetfilter())),
                 actual.pods(), Map.of());
     }
 

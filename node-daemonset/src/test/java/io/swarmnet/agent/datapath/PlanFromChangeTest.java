@@ -267,7 +267,7 @@ class PlanFromChangeTest {
             if (drift == 0 && !networks.isEmpty()) {
                 // re-read: equal contents, other objects
                 networks.replaceAll((name, state) -> new NetworkNamespaceState(name, state.links(), new HashMap<>(state.neighbours()),
-                        new HashMap<>(state.fdb())));
+                        new HashMap<>(state.fdb()), state.bridgeNetfilter()));
             } else if (drift == 1 && !networks.isEmpty()) {
                 // someone added a neighbour and FDB entry of a task that is not ours
                 networks.replaceAll((name, state) -> {
@@ -276,7 +276,7 @@ class PlanFromChangeTest {
                     IpAddress stray = IpAddress.parse(name.endsWith("4097") ? "10.0.9.250" : "10.0.10.250");
                     neighbours.put(stray, MacAddress.forTask(stray));
                     fdb.put(MacAddress.forTask(stray), ELSEWHERE.get(0));
-                    return new NetworkNamespaceState(name, state.links(), neighbours, fdb);
+                    return new NetworkNamespaceState(name, state.links(), neighbours, fdb, state.bridgeNetfilter());
                 });
             }
             handsBackPlannedTables = drift > 3;
