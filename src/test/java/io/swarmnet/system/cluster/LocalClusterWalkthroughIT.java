@@ -120,8 +120,9 @@ class LocalClusterWalkthroughIT {
         List<Task> tasks = new ArrayList<>();
         for (JsonNode pod : pods.path("items")) {
             JsonNode addresses = json(pod.path("metadata").path("annotations").path("swarmnet.io/addresses").asText("{}"));
+            JsonNode readyCondition = condition(pod, "Ready"); // none yet on a pod just created
             boolean ready = pod.path("metadata").path("deletionTimestamp").isMissingNode()
-                    && "True".equals(condition(pod, "Ready").path("status").asText());
+                    && readyCondition != null && "True".equals(readyCondition.path("status").asText());
             tasks.add(new Task(pod.path("metadata").path("name").asText(), pod.path("spec").path("nodeName").asText(),
                     addresses.path(network).asText(), ready));
         }
