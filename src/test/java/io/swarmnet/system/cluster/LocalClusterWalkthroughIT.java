@@ -157,12 +157,21 @@ class LocalClusterWalkthroughIT {
     @Order(2)
     void helmInstallsTheChartWithTheLocallyBuiltImage() throws Exception {
         step("helm install", () -> {
-            cluster.helm(Duration.ofMinutes(6), "install", "swarmnet", repo.chart().toString(),
+            List<String> install = new ArrayList<>(List.of("install", "swarmnet", repo.chart().toString(),
                     "--namespace", NAMESPACE, "--create-namespace",
                     "--set", "image.repository=swarmnet/swarmnet", "--set", "image.tag=dev",
-                    "--wait", "--timeout", "5m").output();
+                    "--wait", "--timeout", "5m"));
+            // -Dswarmnet.walkthrough.podAttachment=macvlan runs the whole walkthrough with the agents' other layout
+            String attachment = System.getProperty("swarmnet.walkthrough.podAttachment", "");
+            if (!attachment.isEmpty()) {
+                install.addAll(List.of("--set", "agent.podAttachment=" + attachment));
+            }
+            cluster.helm(Duration.ofMinutes(6), install.toArray(String[]::new)).output();
             JsonNode agents = json(kubectl("-n", NAMESPACE, "get", "daemonset", "swarmnet-agent", "-o", "json"));
             assertThat(agents.path("status").path("numberReady").asInt()).as("agents ready").isEqualTo(2);
+            if (!attachment.isEmpty()) {
+                assertThat(agents.toString()).as("the agents' pod attachment").contains("\"SWARMNET_POD_ATTACHMENT\",\"value\":\"" + attachment + "\"");
+            }
             JsonNode operator = json(kubectl("-n", NAMESPACE, "get", "deployment", "swarmnet-operator", "-o", "json"));
             assertThat(operator.path("status").path("readyReplicas").asInt()).as("operator replicas ready").isGreaterThanOrEqualTo(1);
         });
