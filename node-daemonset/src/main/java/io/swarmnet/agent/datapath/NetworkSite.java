@@ -17,10 +17,6 @@ import java.util.Map;
 record NetworkSite(NetworkDatapath network, String namespace, Map<String, LinkState> links, String vxlan, LinkState vxlanLink,
         Owner owner, PlanSteps steps) {
 
-    Owner.Network networkOwner() {
-        return (Owner.Network) owner;
-    }
-
     /** Deletes a device of the network namespace before anything is made there. */
     void prune(String device, Owner by) {
         steps.prune(namespace, new Command("link del dev " + device, by));
