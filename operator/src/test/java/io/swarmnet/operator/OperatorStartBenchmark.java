@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Test;
  * the cold start (the first operator closed) and after it (the second operator's caches), are printed.
  * {@code -Dbench.coldStarts=3} runs three cold starts on the same objects, one after another; {@code -Dbench.jfr=FILE}
  * records the first with Flight Recorder; {@code -Dbench.reuse=true} (real API server) keeps the objects for the next run.
+ * {@code -Dbench.watchList=true} has the new operator's informers stream their initial objects (watch-list) instead of listing them.
  */
 @Tag("benchmark")
 class OperatorStartBenchmark {
@@ -198,6 +199,12 @@ class OperatorStartBenchmark {
             recording.setDestination(java.nio.file.Path.of(jfr));
             recording.start();
         }
+        // -Dbench.watchList=true: the new operator's informers ask for their initial objects as a stream of watch events
+        // (sendInitialEvents, the API server's watch-list) instead of lists; the client's setting is read as each informer is made
+        boolean watchList = Boolean.getBoolean("bench.watchList");
+        client.getConfiguration().setWatchList(watchList);
+        System.out.printf("BENCHMARK operator, %s: informers %s%n", which,
+                watchList ? "stream their initial objects (watch-list)" : "list their initial objects");
         Map<String, Double> requestsBefore = cluster.requests();
         double coldApiCpu = cpuSeconds("kube-apiserver");
         double coldJvmCpu = jvmCpuSeconds();
