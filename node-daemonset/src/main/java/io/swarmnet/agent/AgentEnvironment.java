@@ -39,8 +39,8 @@ import java.util.regex.Pattern;
  *     --data-path-port); default {@link VxlanPort#DEFAULT}</li>
  * <li>{@code SWARMNET_ESP_SEQUENCE_LIMIT}: the last ESP sequence number an outbound SA may carry (the node asks for a new
  *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
- * <li>{@code SWARMNET_POD_ATTACHMENT}: how a task's interface hangs on its network's VXLAN device: veth (default: a veth
- *     pair to a bridge) or macvlan (a macvlan child of the VXLAN device, no bridge)</li>
+ * <li>{@code SWARMNET_POD_ATTACHMENT}: how a task's interface hangs on its network's VXLAN device: macvlan (default: a
+ *     macvlan child of the VXLAN device, no bridge) or veth (a veth pair to a bridge)</li>
  * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
  *     agent serves 127.0.0.11 itself</li>
  * </ul>

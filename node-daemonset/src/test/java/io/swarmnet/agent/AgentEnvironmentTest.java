@@ -27,12 +27,15 @@ class AgentEnvironmentTest {
         assertThat(env.encryptionMode()).isEqualTo(io.swarmnet.agent.encryption.EncryptionSettings.ModeSetting.auto);
         assertThat(env.stateDirectory()).isEqualTo(Path.of("/var/lib/swarmnet"));
         assertThat(env.vxlanPort().value()).isEqualTo(4789);
-        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.VETH);
+        // the lighter attachment is the default (docs/node-agent.md, "Pod attachment"); veth + bridge on request
+        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
     }
 
     @Test
     void thePodAttachmentIsReadAndAnUnknownOneIsRefusedNamingTheChoices() {
-        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", "macvlan")).podAttachment())
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", "veth")).podAttachment())
+                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.VETH);
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", " MACVLAN ")).podAttachment())
                 .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
         assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_POD_ATTACHMENT", "ipvlan")))
                 .hasMessageContaining("SWARMNET_POD_ATTACHMENT 'ipvlan'").hasMessageContaining("veth, macvlan");

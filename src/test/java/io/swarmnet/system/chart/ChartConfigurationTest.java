@@ -123,15 +123,16 @@ class ChartConfigurationTest {
         assertThat(env.stateDirectory()).hasToString("/var/lib/swarmnet");
         // the chart's default data path port is the agent's own default
         assertThat(env.vxlanPort()).isEqualTo(VxlanPort.DEFAULT);
-        // and so is its pod attachment
-        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT);
+        // and so is its pod attachment: macvlan children, no bridge
+        assertThat(env.podAttachment()).isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT)
+                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
     }
 
     @Test
     void thePodAttachmentReachesTheAgentAndAnUnknownOneIsRefusedByTheChart() {
-        RenderedChart chart = render("--set", "agent.podAttachment=macvlan");
+        RenderedChart chart = render("--set", "agent.podAttachment=veth");
         assertThat(AgentEnvironment.parse(processEnvironment(container(chart, false))).podAttachment())
-                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.MACVLAN);
+                .isEqualTo(io.swarmnet.agent.datapath.PodAttachmentMode.VETH);
         assertThatThrownBy(() -> render("--set", "agent.podAttachment=ipvlan")).hasMessageContaining("podAttachment");
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.swarmnet.agent.datapath.KernelNames;
 import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.agent.datapath.PodAttachmentMode;
 import io.swarmnet.agent.desired.DesiredDatapath;
 import io.swarmnet.api.net.Cidr;
 import io.swarmnet.api.net.IpAddress;
@@ -161,17 +162,17 @@ class LocalClusterWalkthroughIT {
                     "--namespace", NAMESPACE, "--create-namespace",
                     "--set", "image.repository=swarmnet/swarmnet", "--set", "image.tag=dev",
                     "--wait", "--timeout", "5m"));
-            // -Dswarmnet.walkthrough.podAttachment=macvlan runs the whole walkthrough with the agents' other layout
+            // -Dswarmnet.walkthrough.podAttachment=veth runs the whole walkthrough with the agents' other layout; unset, the
+            // chart's default (macvlan, the agent's own default too: ChartConfigurationTest) is installed
             String attachment = System.getProperty("swarmnet.walkthrough.podAttachment", "");
             if (!attachment.isEmpty()) {
                 install.addAll(List.of("--set", "agent.podAttachment=" + attachment));
             }
+            String expected = attachment.isEmpty() ? PodAttachmentMode.DEFAULT.setting() : attachment;
             cluster.helm(Duration.ofMinutes(6), install.toArray(String[]::new)).output();
             JsonNode agents = json(kubectl("-n", NAMESPACE, "get", "daemonset", "swarmnet-agent", "-o", "json"));
             assertThat(agents.path("status").path("numberReady").asInt()).as("agents ready").isEqualTo(2);
-            if (!attachment.isEmpty()) {
-                assertThat(agents.toString()).as("the agents' pod attachment").contains("\"SWARMNET_POD_ATTACHMENT\",\"value\":\"" + attachment + "\"");
-            }
+            assertThat(agents.toString()).as("the agents' pod attachment").contains("\"SWARMNET_POD_ATTACHMENT\",\"value\":\"" + expected + "\"");
             JsonNode operator = json(kubectl("-n", NAMESPACE, "get", "deployment", "swarmnet-operator", "-o", "json"));
             assertThat(operator.path("status").path("readyReplicas").asInt()).as("operator replicas ready").isGreaterThanOrEqualTo(1);
         });

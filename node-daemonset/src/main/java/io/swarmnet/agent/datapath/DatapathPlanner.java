@@ -46,11 +46,6 @@ public final class DatapathPlanner {
     private final VipChanges vipChanges;
     private final RemoteEndpointEntries remoteEntries = new RemoteEndpointEntries();
 
-    /** Pods attached the default way ({@link PodAttachmentMode#DEFAULT}). */
-    public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort) {
-        this(names, host, vxlanPort, PodAttachmentMode.DEFAULT);
-    }
-
     public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort, PodAttachmentMode attachment) {
         this.names = names;
         this.host = host;

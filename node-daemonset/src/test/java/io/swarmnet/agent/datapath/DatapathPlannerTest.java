@@ -34,7 +34,8 @@ class DatapathPlannerTest {
     static final PodRef WEB2 = new PodRef("default", "my-web.2", "uid-2");
     static final String NETNS = "swn-net-4097";
 
-    private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST, VxlanPort.DEFAULT);
+    /** The veth + bridge layout, pinned: {@link MacvlanAttachmentPlanTest} has the macvlan one (the default). */
+    private final DatapathPlanner planner = new DatapathPlanner(NAMES, HOST, VxlanPort.DEFAULT, PodAttachmentMode.VETH);
 
     @Test
     void anEmptyNodeGetsTheWholeLibnetworkLayout() {
@@ -420,7 +421,7 @@ class DatapathPlannerTest {
 
     @Test
     void theVxlanDeviceUsesTheConfiguredPort() {
-        DatapathPlanner onOtherPort = new DatapathPlanner(NAMES, HOST, new VxlanPort(4790));
+        DatapathPlanner onOtherPort = new DatapathPlanner(NAMES, HOST, new VxlanPort(4790), PodAttachmentMode.VETH);
         NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
 
         assertThat(onOtherPort.plan(desired, emptyActual(WEB1)).lines(Plan.Tool.IP))
@@ -548,7 +549,7 @@ class DatapathPlannerTest {
                 List.of(new LinkState.InterfaceAddress(ip("127.0.0.1"), 8)), null, null);
     }
 
-    /** The actual state a correct apply of {@code desired} leaves: what the kernel would report back. */
+    /** The actual state a correct apply of {@code desired} by {@link #planner} (veth + bridge) leaves: what the kernel would report back. */
     static ActualNode converged(NodeDatapath desired) {
         return converged(desired, PodAttachmentMode.VETH);
     }

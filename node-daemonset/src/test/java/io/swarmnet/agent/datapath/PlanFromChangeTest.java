@@ -41,6 +41,8 @@ class PlanFromChangeTest {
     private static final NodeFacts NODE = new NodeFacts("node-1", HERE, 1500);
     private static final List<IpAddress> ELSEWHERE = List.of(IpAddress.parse("192.0.2.12"), IpAddress.parse("192.0.2.13"));
     private static final VipLoadBalancer BALANCER = new VipLoadBalancer(NAMES);
+    /** The planners and the simulated kernel alike attach pods the default way. */
+    private static final PodAttachmentMode ATTACHMENT = PodAttachmentMode.DEFAULT;
 
     @Test
     void aPlanWorkedOutFromTheChangeIsThePlanOfTheWholeComparison() {
@@ -55,7 +57,7 @@ class PlanFromChangeTest {
     /** One random sequence; returns how many steps changed VIPs in tables the remembering planner had made. */
     private int run(Random random, int steps) {
         Cluster cluster = new Cluster(random);
-        DatapathPlanner remembering = new DatapathPlanner(NAMES, new NetNamespace.Root(), VxlanPort.DEFAULT);
+        DatapathPlanner remembering = new DatapathPlanner(NAMES, new NetNamespace.Root(), VxlanPort.DEFAULT, ATTACHMENT);
         Kernel kernel = new Kernel();
         int worthwhile = 0;
         NodeDatapath before = null;
@@ -65,7 +67,7 @@ class PlanFromChangeTest {
             ActualNode actual = kernel.actual(desired, before, random);
 
             Plan plan = remembering.plan(desired, actual);
-            Plan full = new DatapathPlanner(NAMES, new NetNamespace.Root(), VxlanPort.DEFAULT).plan(desired, actual);
+            Plan full = new DatapathPlanner(NAMES, new NetNamespace.Root(), VxlanPort.DEFAULT, ATTACHMENT).plan(desired, actual);
 
             assertThat(plan.lines(Plan.Tool.NFT)).as("step %d", step).isEqualTo(full.lines(Plan.Tool.NFT));
             assertThat(plan.lines(Plan.Tool.CONNTRACK)).as("step %d", step).isEqualTo(full.lines(Plan.Tool.CONNTRACK));
@@ -247,7 +249,8 @@ class PlanFromChangeTest {
 
         ActualNode actual(NodeDatapath desired, NodeDatapath before, Random random) {
             Map<PodRef, PodNamespaceState> pods = new HashMap<>();
-            ActualNode now = DatapathPlannerTest.converged(before == null ? new NodeDatapath(NODE, List.of(), List.of()) : before);
+            ActualNode now = DatapathPlannerTest.converged(before == null ? new NodeDatapath(NODE, List.of(), List.of()) : before,
+                    ATTACHMENT);
             if (devicesChanged) {
                 // a network is on the node while a local task is attached to it
                 Set<String> used = new HashSet<>();

@@ -146,7 +146,7 @@ public final class SimulatedCluster implements AutoCloseable {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), SimulatedNodeAgentMain.class.getName(),
                 apiUrl, node.name(), node.namespace(), node.underlayAddress().toString(), Integer.toString(node.underlayMtu()),
-                node.datapathPrefix(), podRegistry(node).toString());
+                node.datapathPrefix(), podRegistry(node).toString(), attachment.setting());
         try {
             return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         } catch (IOException e) {
@@ -159,7 +159,10 @@ public final class SimulatedCluster implements AutoCloseable {
         return locators.get(node.name());
     }
 
-    /** How the datapaths made from now on ({@link #datapath}, {@link #runAgent}) attach pods; the default's until set. */
+    /**
+     * How the datapaths made from now on ({@link #datapath}, {@link #runAgent}, {@link #startAgentProcess}) attach pods;
+     * {@link PodAttachmentMode#DEFAULT} until set.
+     */
     public void attachPodsBy(PodAttachmentMode mode) {
         this.attachment = java.util.Objects.requireNonNull(mode, "mode");
     }

@@ -114,7 +114,8 @@ class DatapathBenchmark {
             System.out.printf(Locale.ROOT, "swarmnet overlay, %-7s via VIP       %8.2f Gbit/s  (%.3f x direct task address, %.3f x bare VXLAN)  %s%n",
                     mode, vip, vip / overlay, vip / bare, Arrays.toString(gbits[3 + 2 * m]));
         }
-        layout.switchTo(PodAttachmentMode.VETH);
+        // what follows measures the layout a node has unless told otherwise
+        layout.switchTo(PodAttachmentMode.DEFAULT);
 
         // connection setup: where the DNAT cost shows, one conntrack entry per connection
         cluster.startProcess(server, "busybox", "httpd", "-f", "-p", "80", "-h", "/");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every case of {@link LinuxDatapathKernelTest} with pods attached as macvlan children of the VXLAN device
- * ({@link PodAttachmentMode#MACVLAN}), and the switch of live nodes between the two layouts.
+ * ({@link PodAttachmentMode#MACVLAN}, the default), and the switch of live nodes between the two layouts.
  */
 @Tag("kernel")
 class LinuxDatapathMacvlanKernelTest extends LinuxDatapathKernelTest {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.ClusterObjects;
 import io.swarmnet.agent.datapath.KernelTools;
+import io.swarmnet.agent.datapath.PodAttachmentMode;
+import io.swarmnet.agent.desired.DesiredDatapath;
 import io.swarmnet.agent.dns.DnsSettings;
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -61,9 +63,12 @@ class ServiceDiscoveryEndToEndTest {
     AgentCluster stage;
     private Process upstream;
 
-    /** How the agents attach pods; {@link ServiceDiscoveryOverMacvlanEndToEndTest} runs every case with macvlan children. */
-    io.swarmnet.agent.datapath.PodAttachmentMode attachment() {
-        return io.swarmnet.agent.datapath.PodAttachmentMode.DEFAULT;
+    /**
+     * How the agents attach pods: the default (macvlan children); {@link ServiceDiscoveryOverVethEndToEndTest} runs every
+     * case with veths on a bridge.
+     */
+    PodAttachmentMode attachment() {
+        return PodAttachmentMode.DEFAULT;
     }
 
     @BeforeAll
@@ -104,6 +109,21 @@ class ServiceDiscoveryEndToEndTest {
         } finally {
             if (upstream != null) {
                 upstream.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    @Order(0)
+    void theTasksInterfaceIsOfTheAttachmentsKindAndNoneIsOfTheOther() {
+        for (PodAttachmentMode mode : PodAttachmentMode.values()) {
+            KernelTools.Result link = stage.exec("client-1", "ip", "-d", "-o", "link", "show", "type", mode.setting());
+            assertThat(link.ok()).as(link.describe()).isTrue();
+            if (mode == attachment()) {
+                assertThat(link.stdout()).as("client-1's %s links", mode).contains(DesiredDatapath.INTERFACE_PREFIX)
+                        .contains(mode.setting());
+            } else {
+                assertThat(link.stdout()).as("client-1's %s links", mode).isBlank();
             }
         }
     }
