@@ -23,8 +23,9 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every informer of the operator lists in pages of {@link KubernetesClients#LIST_PAGE}, as client-go's do: a list of every
- * pod of a large cluster in one answer is read whole before it is parsed.
+ * How the operator's informers list: task pods and SwarmServices, the largest lists of a cold start, in one answer (no
+ * {@code limit}: the API server answers from its watch cache, where it takes a list with a limit page by page from etcd);
+ * every other list in pages of {@link KubernetesClients#LIST_PAGE}.
  */
 class InformersListInPagesTest {
 
@@ -32,7 +33,7 @@ class InformersListInPagesTest {
     static final Set<String> LISTED = Set.of("pods", "nodes", "namespaces", "services", "swarmservices", "overlaynetworks");
 
     @Test
-    void everyListTheOperatorsInformersMakeAsksForOnePage() {
+    void taskPodsAndSwarmServicesAreListedInOneAnswerEveryOtherListInPages() {
         List<String> lists = new CopyOnWriteArrayList<>();
         try (SandboxApiServer api = SandboxApiServer.start();
              KubernetesClient client = recording(api, LISTED::contains, lists)) {
@@ -41,7 +42,12 @@ class InformersListInPagesTest {
         }
         assertThat(lists).extracting(l -> l.substring(0, l.indexOf('?')).replaceAll(".*/", ""))
                 .as("kinds listed").contains("pods", "nodes", "namespaces", "swarmservices", "overlaynetworks");
-        assertThat(lists).allSatisfy(l -> assertThat(l).contains("limit=" + KubernetesClients.LIST_PAGE));
+        java.util.function.Predicate<String> oneAnswer = l -> l.contains("/swarmservices?")
+                || l.contains("/pods?") && SwarmnetKeys.LABEL_SERVICE.equals(labelSelector(l));
+        assertThat(lists.stream().filter(oneAnswer)).as("lists of task pods and SwarmServices").hasSize(2)
+                .allSatisfy(l -> assertThat(l).doesNotContain("limit="));
+        assertThat(lists.stream().filter(oneAnswer.negate())).as("every other list").isNotEmpty()
+                .allSatisfy(l -> assertThat(l).contains("limit=" + KubernetesClients.LIST_PAGE));
     }
 
     /**

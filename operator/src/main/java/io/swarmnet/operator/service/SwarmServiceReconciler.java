@@ -74,12 +74,18 @@ import java.util.stream.Stream;
  *     {@link ServiceStatusWriter} writes it when it changes.</li>
  * </ul>
  */
-// not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest)
+// not generation-aware: the swarmnet.io/rollback annotation must wake it too (ManualRollback filters the rest).
+// SwarmServices and task pods are listed in one answer each, without a limit (ONE_ANSWER): the API server answers
+// such a list from its watch cache, where it serves a list with a limit from etcd page by page — 3-8 times its CPU
+// for these two, the largest lists of a cold start (docs/benchmarks.md, "Operator")
 @ControllerConfiguration(name = SwarmServiceReconciler.NAME, generationAwareEventProcessing = false,
-        informer = @Informer(onUpdateFilter = ManualRollback.class, informerListLimit = KubernetesClients.LIST_PAGE))
+        informer = @Informer(onUpdateFilter = ManualRollback.class))
 public final class SwarmServiceReconciler implements Reconciler<SwarmService>, Cleaner<SwarmService> {
 
     public static final String NAME = "swarmservice";
+
+    /** No limit on an informer's list: the whole list in one answer (see the note on the class's configuration). */
+    static final Long ONE_ANSWER = null;
 
     private static final String INDEX_NETWORK = "swarmnet.io/network";
     /** Services whose tasks are pinned to nodes the operator picks: global ones, and those whose template names the node. */
@@ -150,7 +156,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
                 INDEX_BY_NODE, service -> placedByNode(service) ? List.of("by-node") : List.of()));
 
         pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SwarmService.class)
-                .withInformerListLimit(KubernetesClients.LIST_PAGE)
+                .withInformerListLimit(ONE_ANSWER)
                 .withName("task-pods")
                 .withLabelSelector(SwarmnetKeys.LABEL_SERVICE)
                 .withItemStore(io.swarmnet.operator.attach.CachedPods.store())
