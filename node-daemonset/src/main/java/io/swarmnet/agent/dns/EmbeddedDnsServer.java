@@ -138,10 +138,13 @@ public final class EmbeddedDnsServer implements PodResolvers {
             return failures;
         }
         List<CompletableFuture<Void>> closing = new ArrayList<>();
+        List<String> stopped = new ArrayList<>();
+        List<String> started = new ArrayList<>();
         for (PodRef gone : Map.copyOf(pods).keySet()) {
             PodEndpoint endpoint = pods.get(gone);
             PodResolver wanted = desired.get(gone);
             if (wanted == null || !sameNamespace(wanted.networkNamespace(), endpoint.namespace)) {
+                stopped.add(gone + (wanted == null ? "" : " (its namespace is now " + wanted.networkNamespace() + ", was " + endpoint.namespace + ")"));
                 // its redirect stays: a namespace that outlives the pod refuses queries as before, and a pod that
                 // comes back gets the same ports again, so its clients' conntrack entries still lead somewhere
                 pods.remove(gone);
@@ -182,6 +185,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
             }
             try {
                 PodEndpoint endpoint = open(pod, resolver);
+                started.add(pod + " " + endpoint.redirect());
                 pods.put(pod, endpoint);
                 endpoint.serveUdp();
                 loopTasks.add(() -> endpoint.register(selector));
@@ -191,7 +195,17 @@ public final class EmbeddedDnsServer implements PodResolvers {
             }
         });
         selector.wakeup();
+        if (!stopped.isEmpty() || !started.isEmpty()) {
+            // which pods' sockets closed and opened, and on which ports: what tells a moment without a socket apart
+            LOG.info("DNS sockets closed for {} pods {}, opened for {} pods {}; serving {}", stopped.size(), firstOf(stopped),
+                    started.size(), firstOf(started), pods.size());
+        }
         return failures;
+    }
+
+    /** At most ten of {@code items}, and how many more: a node's whole list at start would flood the log. */
+    private static String firstOf(List<String> items) {
+        return items.size() <= 10 ? items.toString() : items.subList(0, 10) + " and " + (items.size() - 10) + " more";
     }
 
     /**

@@ -64,6 +64,8 @@ public final class NodeDns implements AutoCloseable {
                 pods.put(pod, new PodResolver(namespace.get(), names, !attached));
             } else if (attached) {
                 failures.put(pod, "DNS resolver for pod " + pod + ": its network namespace is gone");
+            } else if (server.serves(pod)) {
+                LOG.info("pod {}: its network namespace was not found; its resolver closes", pod);
             }
         });
         failures.putAll(server.sync(pods));
