@@ -208,6 +208,7 @@ class OperatorStartBenchmark {
         Map<String, Double> requestsBefore = cluster.requests();
         double coldApiCpu = cpuSeconds("kube-apiserver");
         double coldJvmCpu = jvmCpuSeconds();
+        long[] gcBefore = garbageCollections();
         long coldStart = System.nanoTime();
         Started started = Started.waitingFor(client, config, SwarmService.KIND, SERVICES, Duration.ofMinutes(20));
         SwarmnetOperator operator = started.operator();
@@ -218,12 +219,17 @@ class OperatorStartBenchmark {
             recording.close();
             System.out.printf("BENCHMARK operator, %s: recorded with Flight Recorder into %s%n", which, jfr);
         }
+        long[] gcAfter = garbageCollections();
         double reconcileSeconds = adoptSeconds - startedSeconds;
         // reconciles begin while start() waits for the last informers, so they can all be done by the time it returns
         System.out.printf("BENCHMARK operator, %s adopting %d services x %d tasks (%d pods): ledger rebuilt and informers synced "
                         + "in %.2f s; all services reconciled after %.2f s (%s)%n", which, SERVICES, TASKS, expectedPods, startedSeconds,
                 adoptSeconds, reconcileSeconds < 0.05 ? "all of them by the time the start returned"
                         : String.format("%.1f SwarmService reconciles/s after the start returned", SERVICES / reconcileSeconds));
+        // with -DargLine=-Xmx… as a container limit would set it, this says what the start's transient memory costs
+        System.out.printf("BENCHMARK operator, %s: garbage collections until every service was reconciled: %d, %.2f s in them "
+                + "(max heap %.0f MB)%n", which, gcAfter[0] - gcBefore[0], (gcAfter[1] - gcBefore[1]) / 1e3,
+                Runtime.getRuntime().maxMemory() / 1e6);
         System.out.printf("BENCHMARK operator, %s: reconcile time swarmservice %s, overlaynetwork %s%n", which,
                 operator.metrics().reconcileTimes("swarmservice"), operator.metrics().reconcileTimes("overlaynetwork"));
         Thread.sleep(2000);
@@ -341,6 +347,17 @@ class OperatorStartBenchmark {
             lastPoll = t;
             return true;
         }
+    }
+
+    /** Collections so far and the milliseconds they took, over every collector of this JVM. */
+    private static long[] garbageCollections() {
+        long count = 0;
+        long millis = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
     }
 
     private static long heapAfterGc() {

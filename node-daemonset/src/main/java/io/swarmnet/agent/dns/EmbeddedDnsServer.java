@@ -143,7 +143,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         for (PodRef gone : Map.copyOf(pods).keySet()) {
             PodEndpoint endpoint = pods.get(gone);
             PodResolver wanted = desired.get(gone);
-            if (wanted == null || !sameNamespace(wanted.networkNamespace(), endpoint.namespace)) {
+            if (wanted == null || !sameNamespace(wanted.networkNamespace(), endpoint)) {
                 stopped.add(gone + (wanted == null ? "" : " (its namespace is now " + wanted.networkNamespace() + ", was " + endpoint.namespace + ")"));
                 // its redirect stays: a namespace that outlives the pod refuses queries as before, and a pod that
                 // comes back gets the same ports again, so its clients' conntrack entries still lead somewhere
@@ -209,17 +209,26 @@ public final class EmbeddedDnsServer implements PodResolvers {
     }
 
     /**
-     * One namespace under two paths (a restarted agent may find a pod through another of its processes,
-     * /proc/PID/ns/net of a different PID): the same when the links name the same namespace.
+     * Whether {@code wanted} names the namespace {@code endpoint}'s sockets are in. One namespace has many paths: a
+     * restarted agent may find a pod through another of its processes ({@code /proc/PID/ns/net} of a different PID),
+     * and the process whose path was sent before may have exited since, its path naming nothing. So the namespace
+     * itself is compared (its nsfs inode, remembered when the sockets were opened), not the old path; closing and
+     * reopening the sockets of a pod that never moved would leave its port without a socket for a moment.
      */
-    private static boolean sameNamespace(java.nio.file.Path a, java.nio.file.Path b) {
-        if (a.equals(b)) {
-            return true;
+    private static boolean sameNamespace(java.nio.file.Path wanted, PodEndpoint endpoint) {
+        Object key = namespaceKey(wanted);
+        if (key != null && endpoint.namespaceKey != null) {
+            return key.equals(endpoint.namespaceKey);
         }
+        return wanted.equals(endpoint.namespace);
+    }
+
+    /** The identity of the namespace at {@code path} (device and inode, the link followed), or null when it is gone. */
+    private static Object namespaceKey(java.nio.file.Path path) {
         try {
-            return java.nio.file.Files.readSymbolicLink(a).equals(java.nio.file.Files.readSymbolicLink(b));
-        } catch (IOException | UnsupportedOperationException e) {
-            return false; // not links (a named namespace is a file): different paths, different namespaces
+            return java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
         }
     }
 
@@ -597,6 +606,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
     private final class PodEndpoint {
         final PodRef pod;
         final java.nio.file.Path namespace;
+        /** The namespace's identity when the sockets were opened, or null if it could not be read. */
+        final Object namespaceKey;
         volatile NameTable names;
         /** One socket per {@link DatagramLoop}, all on one port, in the order of {@link #datagramLoops}. */
         final List<UdpSocket> udp;
@@ -607,6 +618,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         PodEndpoint(PodRef pod, java.nio.file.Path namespace, NameTable names, List<UdpSocket> udp, ServerSocketChannel tcp) {
             this.pod = pod;
             this.namespace = namespace;
+            this.namespaceKey = namespaceKey(namespace);
             this.names = names;
             this.udp = udp;
             this.tcp = tcp;

@@ -82,11 +82,29 @@ public final class ResolverProcess implements AutoCloseable {
             return;
         }
         try {
-            Map<PodRef, PodResolver> pods = new HashMap<>(ResolverWire.pods(Files.readAllBytes(stateFile)));
-            pods.entrySet().removeIf(e -> !stillThePod(e.getKey(), e.getValue().networkNamespace()));
+            Map<PodRef, PodResolver> saved = ResolverWire.pods(Files.readAllBytes(stateFile));
+            Map<PodRef, PodResolver> pods = new HashMap<>();
+            Map<Path, ProcPodNamespaceLocator> locators = new HashMap<>();
+            int foundAnew = 0;
+            for (Map.Entry<PodRef, PodResolver> e : saved.entrySet()) {
+                PodResolver resolver = e.getValue();
+                if (stillThePod(e.getKey(), resolver.networkNamespace())) {
+                    pods.put(e.getKey(), resolver);
+                    continue;
+                }
+                // the process the path went through exited (a pod is found through one of its processes), or the pod is
+                // gone: look for the pod by its UID, as the agent does, rather than leave it without DNS until the agent speaks
+                Optional<Path> found = procRoot(resolver.networkNamespace())
+                        .flatMap(proc -> locators.computeIfAbsent(proc, ProcPodNamespaceLocator::new).find(e.getKey()));
+                if (found.isPresent()) {
+                    pods.put(e.getKey(), new PodResolver(found.get(), resolver.names(), resolver.keepOnly()));
+                    foundAnew++;
+                }
+            }
             Map<PodRef, String> failures = server.sync(pods);
             served = pods.size() - failures.size();
-            LOG.info("serving again the {} pods of {} ({} could not be served)", pods.size() - failures.size(), stateFile, failures.size());
+            LOG.info("serving again the {} pods of {} ({} found through another of their processes; {} could not be served, {} are gone)",
+                    pods.size() - failures.size(), stateFile, foundAnew, failures.size(), saved.size() - pods.size());
         } catch (IOException e) {
             LOG.warn("ignoring the resolver state {}: {}; the agent sends the pods again", stateFile, e.getMessage());
         }
@@ -101,12 +119,21 @@ public final class ResolverProcess implements AutoCloseable {
         if (!Files.exists(namespace)) {
             return false;
         }
-        Path ns = namespace.getParent();
-        if (namespace.getFileName() == null || !namespace.getFileName().toString().equals("net") || ns == null
-                || ns.getFileName() == null || !ns.getFileName().toString().equals("ns") || ns.getParent() == null) {
+        if (procRoot(namespace).isEmpty()) {
             return true; // a namespace of its own name (/run/netns/...), which only its owner removes
         }
-        return ProcPodNamespaceLocator.inPod(ns.getParent(), pod);
+        return ProcPodNamespaceLocator.inPod(namespace.getParent().getParent(), pod);
+    }
+
+    /** The proc filesystem a {@code <proc>/PID/ns/net} path goes through, or empty for a namespace of its own name. */
+    static Optional<Path> procRoot(Path namespace) {
+        Path ns = namespace.getParent();
+        if (ns == null || namespace.getFileName() == null || !namespace.getFileName().toString().equals("net")
+                || ns.getFileName() == null || !ns.getFileName().toString().equals("ns") || ns.getParent() == null
+                || ns.getParent().getParent() == null || !ns.getParent().getFileName().toString().chars().allMatch(Character::isDigit)) {
+            return Optional.empty();
+        }
+        return Optional.of(ns.getParent().getParent());
     }
 
     private void accept() {

@@ -25,7 +25,10 @@ import java.util.regex.Pattern;
  * ({@code /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1b4e…_….slice/…}), the same in
  * cgroup v1 (one line per controller) and v2 (a single {@code 0::} line). A process of the pod whose network
  * namespace is the host's is skipped: a hostNetwork pod has no namespace of its own to attach to. Of the
- * others the lowest PID is taken (the pod's sandbox, which lives as long as the pod).
+ * others the one that started first is taken (its start time in /proc/PID/stat): the pod's sandbox, which lives as long
+ * as the pod. Not the lowest PID: PIDs wrap around ({@code kernel.pid_max}, 32,768 by default), and a short-lived
+ * process of the pod — a {@code kubectl exec} — then often has a lower PID than the sandbox, and a path through it stops
+ * naming the namespace when it exits (the resolver lost a pod that way across an agent rollout).
  *
  * <p>One scan of /proc indexes every pod on the node, so a node with thousands of pods costs one scan, not one
  * per pod; a pod not found triggers a new scan at most every {@link #RESCAN_INTERVAL_NANOS}. Thread-safe.
@@ -91,16 +94,39 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
 
     private void scan(Set<String> host) {
         Map<String, Long> found = new HashMap<>();
-        for (long pid : pids()) { // ascending: the first process seen of a pod is its lowest
-            for (String uid : podUids(pid)) {
-                if (!found.containsKey(uid) && ownNamespace(pid, host)) {
+        Map<String, Long> started = new HashMap<>();
+        for (long pid : pids()) { // ascending: of processes that started in the same tick, the lowest PID
+            List<String> uids = podUids(pid);
+            if (uids.isEmpty() || !ownNamespace(pid, host)) {
+                continue;
+            }
+            long start = startTime(proc.resolve(Long.toString(pid)));
+            for (String uid : uids) {
+                Long earliest = started.get(uid);
+                if (earliest == null || start < earliest) {
                     found.put(uid, pid);
+                    started.put(uid, start);
                 }
             }
         }
         index = found;
         lastScan = System.nanoTime();
         scanned = true;
+    }
+
+    /**
+     * When the process at {@code process} (a /proc/PID directory) started, in clock ticks since boot (field 22 of its
+     * {@code stat}, counted after the command name, which may hold spaces and parentheses); {@link Long#MAX_VALUE} when
+     * unreadable (it exited meanwhile), so that any process whose start is known comes first.
+     */
+    static long startTime(Path process) {
+        try {
+            String stat = Files.readString(process.resolve("stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            return Long.parseLong(fields[19]); // fields[0] is field 3 (state)
+        } catch (IOException | RuntimeException e) { // gone, unreadable or not the format of a stat file
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The pod UIDs in a process's cgroup file (normally one; none for processes outside pods). */

@@ -148,6 +148,65 @@ class ResolverProcessTest {
         assertThat(ResolverProcess.stillThePod(POD, podNs)).as("a named namespace that exists").isTrue();
     }
 
+    /** A pod with a UID as the API gives it, whose processes a fake proc tree under {@code shared} shows. */
+    private static final PodRef BUSYBOX = new PodRef("default", "my-busybox-1-ccccc", "2c4e28ba-2fa1-11d2-883f-0016d3cca427");
+
+    /** Process {@code pid} of {@link #BUSYBOX} in the fake proc tree: its cgroup names the pod, its ns/net leads to the pod's namespace. */
+    private Path podProcess(long pid) throws IOException {
+        Path dir = Files.createDirectories(shared.resolve("proc").resolve(Long.toString(pid)).resolve("ns"));
+        Files.createSymbolicLink(dir.resolve("net"), podNs);
+        Files.writeString(dir.getParent().resolve("cgroup"), "0::/kubepods/besteffort/pod" + BUSYBOX.uid() + "/c1\n");
+        return dir.resolve("net");
+    }
+
+    /** Process {@code pid} of the fake proc tree exits: its directory goes (the ns/net link with it, not what it leads to). */
+    private void exited(long pid) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(shared.resolve("proc").resolve(Long.toString(pid)))) {
+            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(file);
+            }
+        }
+    }
+
+    /** The kernel's inode of each UDP socket listening on 127.0.0.11 in the pod: a socket closed and opened again gets a new one. */
+    private List<String> resolverSocketInodes() throws IOException {
+        return namespaces.exec("pod", "ss", "-uaneH", "src", "127.0.0.11").output().lines().filter(l -> l.contains(" ino:"))
+                .map(l -> l.replaceAll(".* ino:(\\d+).*", "$1")).sorted().toList();
+    }
+
+    @Test
+    void aPodFoundThroughAProcessThatExitedIsServedAgainFromItsOtherProcesses() throws Exception {
+        // the agent found the pod through a short-lived process (a kubectl exec); a rollout's new resolver starts after
+        // it exited: it must find the pod by its UID, not leave it without DNS until the new agent speaks
+        Path sandbox = podProcess(300);
+        Path exec = podProcess(120);
+        try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
+            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(exec, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+        }
+        exited(120);
+        try (ResolverProcess restarted = resolver()) {
+            assertThat(dig("pod", "my-web")).as("served from the state file through the pod's other process").isEqualTo("10.0.9.2");
+            assertThat(ResolverProcess.stillThePod(BUSYBOX, sandbox)).isTrue();
+        }
+    }
+
+    @Test
+    void aPodSentUnderAnotherPathOfItsNamespaceKeepsItsSockets() throws Exception {
+        // the path the pod was opened through stops existing (its process exited) and the agent sends another: the same
+        // namespace, so the sockets stay — closing and reopening them left the pod's port without a socket for a moment
+        Path exec = podProcess(120);
+        Path sandbox = podProcess(300);
+        try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
+            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(exec, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            List<String> before = resolverSocketInodes();
+            assertThat(before).as("the resolver's UDP sockets in the pod").isNotEmpty();
+            exited(120);
+            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(sandbox, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(resolverSocketInodes()).as("the same sockets, never closed").isEqualTo(before);
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+        }
+    }
+
     @Test
     void whatCrossesTheSocketIsWhatWasSent() throws IOException {
         Map<PodRef, PodResolver> pods = Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()),

@@ -112,6 +112,38 @@ class ProcPodNamespaceLocatorTest {
         assertThat(find(UID)).contains(net(4000));
     }
 
+    /** /proc/PID/stat of a process that started {@code ticks} after boot, with a command name that has ") (" in it. */
+    void started(long pid, long ticks) throws IOException {
+        StringBuilder stat = new StringBuilder(pid + " (sh) (x) S 1 " + pid + " " + pid + " 0 -1 4194560");
+        for (int field = 10; field <= 21; field++) {
+            stat.append(" 0");
+        }
+        stat.append(' ').append(ticks).append(" 1605632 222 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n");
+        Files.writeString(proc.resolve(Long.toString(pid)).resolve("stat"), stat.toString());
+    }
+
+    @Test
+    void prefersTheProcessThatStartedFirstOverALowerPid() throws IOException {
+        // PIDs wrapped: a kubectl exec into the pod got a lower PID than the sandbox, and will be gone in a moment
+        process(4000, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/pause");
+        started(4000, 1_000);
+        process(5000, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/app");
+        started(5000, 1_200);
+        process(200, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/app");
+        started(200, 900_000);
+        process(150, "net:[4026532010]", "0::/kubepods/besteffort/pod" + UID + "/app"); // exited: no stat left
+
+        assertThat(find(UID)).as("the sandbox, started first").contains(net(4000));
+    }
+
+    @Test
+    void startTimesOfThisMachinesProcesses() {
+        long init = ProcPodNamespaceLocator.startTime(Path.of("/proc/1"));
+        long self = ProcPodNamespaceLocator.startTime(Path.of("/proc/self"));
+        assertThat(self).as("this JVM's start, read from /proc/self/stat").isLessThan(Long.MAX_VALUE).isGreaterThanOrEqualTo(init);
+        assertThat(ProcPodNamespaceLocator.startTime(proc.resolve("999999"))).as("a process that is gone").isEqualTo(Long.MAX_VALUE);
+    }
+
     @Test
     void otherPodsAndLongerUidsDoNotMatch() throws IOException {
         process(600, "net:[4026532020]", "0::/kubepods/besteffort/pod" + UID + "ff/c");
