@@ -44,13 +44,19 @@ public final class KubernetesClients {
      */
     public static <T extends HasMetadata, L extends KubernetesResourceList<T>> List<T> listInPages(Function<ListOptions, L> list) {
         List<T> items = new ArrayList<>();
+        forEachInPages(list, items::add);
+        return items;
+    }
+
+    /** As {@link #listInPages}, handing each object to {@code each} as its page arrives: one page held at a time, not the whole list. */
+    public static <T extends HasMetadata, L extends KubernetesResourceList<T>> void forEachInPages(Function<ListOptions, L> list,
+                                                                                                   java.util.function.Consumer<T> each) {
         String next = null;
         do {
             L page = list.apply(new ListOptionsBuilder().withLimit(LIST_PAGE).withContinue(next).build());
-            items.addAll(page.getItems());
+            page.getItems().forEach(each);
             next = page.getMetadata() == null ? null : page.getMetadata().getContinue();
         } while (next != null && !next.isEmpty());
-        return items;
     }
 
     /**
