@@ -95,7 +95,7 @@ public final class ResolverProcess implements AutoCloseable {
                 // the process the path went through exited (a pod is found through one of its processes), or the pod is
                 // gone: look for the pod by its UID, as the agent does, rather than leave it without DNS until the agent speaks
                 Optional<Path> found = procRoot(resolver.networkNamespace())
-                        .flatMap(proc -> locators.computeIfAbsent(proc, ProcPodNamespaceLocator::new).find(e.getKey()));
+                        .flatMap(proc -> locators.computeIfAbsent(proc, ProcPodNamespaceLocator::scanningOnce).find(e.getKey()));
                 if (found.isPresent()) {
                     pods.put(e.getKey(), new PodResolver(found.get(), resolver.names(), resolver.keepOnly()));
                     foundAnew++;

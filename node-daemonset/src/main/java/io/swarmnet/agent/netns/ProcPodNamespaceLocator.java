@@ -41,6 +41,7 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
     private static final long RESCAN_INTERVAL_NANOS = 100_000_000L;
 
     private final Path proc;
+    private final long rescanIntervalNanos;
     private Map<String, Long> index = Map.of();
     private long lastScan;
     private boolean scanned;
@@ -51,7 +52,20 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
 
     /** @param proc the proc filesystem root; tests pass a fake tree */
     public ProcPodNamespaceLocator(Path proc) {
+        this(proc, RESCAN_INTERVAL_NANOS);
+    }
+
+    private ProcPodNamespaceLocator(Path proc, long rescanIntervalNanos) {
         this.proc = proc;
+        this.rescanIntervalNanos = rescanIntervalNanos;
+    }
+
+    /**
+     * A locator for many lookups at one moment (a restarted resolver's saved pods): one scan at its first lookup, none
+     * for a pod it did not find then — a node's gone pods would otherwise cost a scan each.
+     */
+    public static ProcPodNamespaceLocator scanningOnce(Path proc) {
+        return new ProcPodNamespaceLocator(proc, Long.MAX_VALUE);
     }
 
     @Override
@@ -65,7 +79,7 @@ public final class ProcPodNamespaceLocator implements PodNamespaceLocator {
         if (pid != null && stillInPod(pid, uid, host)) {
             return Optional.of(netPath(pid));
         }
-        if (!scanned || System.nanoTime() - lastScan >= RESCAN_INTERVAL_NANOS || pid != null) {
+        if (!scanned || System.nanoTime() - lastScan >= rescanIntervalNanos || pid != null) {
             scan(host);
             pid = index.get(uid);
             if (pid != null) {

@@ -195,6 +195,18 @@ class ProcPodNamespaceLocatorTest {
     }
 
     @Test
+    void aLocatorScanningOnceLooksUpEveryPodInItsOneScan() throws Exception {
+        String other = "9c4e28ba-2fa1-11d2-883f-0016d3cca427";
+        process(940, "net:[4026532070]", "0::/kubepods/pod" + UID + "/c");
+        ProcPodNamespaceLocator once = ProcPodNamespaceLocator.scanningOnce(proc);
+        assertThat(once.find(new PodRef("default", "gone-1", other))).as("a pod that is gone").isEmpty();
+        process(950, "net:[4026532071]", "0::/kubepods/pod" + other + "/c");
+        Thread.sleep(150); // past the usual rescan interval
+        assertThat(once.find(new PodRef("default", "gone-2", other))).as("no second scan for another pod not found").isEmpty();
+        assertThat(once.find(new PodRef("default", "web-1", UID))).as("a pod of the one scan").contains(net(940));
+    }
+
+    @Test
     void podWithoutUidOrProcessesIsNotFound() {
         assertThat(find(null)).isEmpty();
         assertThat(find("")).isEmpty();
