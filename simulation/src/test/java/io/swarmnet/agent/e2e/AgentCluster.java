@@ -308,6 +308,15 @@ final class AgentCluster implements AutoCloseable {
         return exec(pod, "busybox", "ping", "-c", "1", "-W", "1", address).ok();
     }
 
+    /**
+     * Waits (at most 5 s) until {@code pod} gets an answer from {@code address} on another node. A pod's attached
+     * condition says its own node is ready; the other node adds the pod's endpoint in its next round after it sees the pod,
+     * tens of milliseconds later, and until then a one-shot ping's answer has no way back (seen once in CI).
+     */
+    void awaitReach(String what, String pod, String address) {
+        await(what, () -> ping(pod, address), Duration.ofSeconds(5));
+    }
+
     /** What busybox nslookup prints (both streams) for {@code name}, asked of the embedded resolver inside {@code pod}. */
     String nslookup(String pod, String name) {
         KernelTools.Result result = exec(pod, "busybox", "nslookup", name, "127.0.0.11");

@@ -52,10 +52,7 @@ class AttachablePodEndToEndTest {
         stage.runAttachedPod("client-7d9f8-x2k4q", 2, Map.of("shared", POD), Map.of("shared", List.of("db")));
         stage.awaitAttached("my-web-1", "client-7d9f8-x2k4q");
 
-        // attached means the pod's own node is ready; the other node adds the pod's endpoint in its next round after it
-        // sees the pod (tens of ms later), and until then a one-shot ping's answer has no way back (once seen in CI)
-        AgentCluster.await("the attached pod reaches the task across nodes", () -> ping("client-7d9f8-x2k4q", TASK),
-                Duration.ofSeconds(5));
+        stage.awaitReach("the attached pod reaches the task across nodes", "client-7d9f8-x2k4q", TASK);
         assertThat(ping("my-web-1", POD)).as("and the task reaches the attached pod").isTrue();
 
         AgentCluster.await("the attached pod resolves the service to its VIP",

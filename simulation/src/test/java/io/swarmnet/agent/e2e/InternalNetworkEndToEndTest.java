@@ -72,7 +72,7 @@ class InternalNetworkEndToEndTest {
         must(stage.exec("router-1", "sysctl", "-qw", "net.ipv4.ip_forward=1"));
         must(stage.exec("client-1", "ip", "route", "add", OUTSIDE + "/32", "via", "10.232.0.30", "dev", "swn0"));
 
-        assertThat(ping("client-1", "10.232.0.30")).as("the tasks reach each other across nodes").isTrue();
+        stage.awaitReach("the tasks reach each other across nodes", "client-1", "10.232.0.30");
         assertThat(ping("client-1", OUTSIDE)).as("internal: the outside through the routing task").isFalse();
 
         setInternal(false);

@@ -66,7 +66,7 @@ class SharedNetworkEndToEndTest {
         stage.runTask("shop", "db-1", "db", 2, Map.of("front", SHOP_DB));
         stage.awaitAttached("traefik-1", "web-1", "web-2", "db-1");
 
-        assertThat(stage.ping("traefik-1", SHOP_WEB)).as("infra's task reaches shop's across the nodes").isTrue();
+        stage.awaitReach("infra's task reaches shop's across the nodes", "traefik-1", SHOP_WEB);
         assertThat(stage.ping("web-1", TRAEFIK)).as("and shop's reaches infra's").isTrue();
         assertThat(stage.ping("traefik-1", SHOP_DB)).as("but not shop's task on a network it does not share").isFalse();
 
