@@ -211,16 +211,20 @@ public final class EmbeddedDnsServer implements PodResolvers {
     /**
      * Whether {@code wanted} names the namespace {@code endpoint}'s sockets are in. One namespace has many paths: a
      * restarted agent may find a pod through another of its processes ({@code /proc/PID/ns/net} of a different PID),
-     * and the process whose path was sent before may have exited since, its path naming nothing. So the namespace
-     * itself is compared (its nsfs inode, remembered when the sockets were opened), not the old path; closing and
-     * reopening the sockets of a pod that never moved would leave its port without a socket for a moment.
+     * and the process whose path was sent before may have exited since, its path naming nothing. So under another path
+     * the namespace itself is compared (its nsfs inode, remembered when the sockets were opened), not the old path; closing
+     * and reopening the sockets of a pod that never moved would leave its port without a socket for a moment. The same
+     * path is the same namespace: the agent sends a path only while its process is in the pod.
      */
     private static boolean sameNamespace(java.nio.file.Path wanted, PodEndpoint endpoint) {
+        if (wanted.equals(endpoint.namespace)) {
+            return true; // the usual case, every round for every pod: no stat(2) for it
+        }
         Object key = namespaceKey(wanted);
         if (key != null && endpoint.namespaceKey != null) {
             return key.equals(endpoint.namespaceKey);
         }
-        return wanted.equals(endpoint.namespace);
+        return false;
     }
 
     /** The identity of the namespace at {@code path} (device and inode, the link followed), or null when it is gone. */
