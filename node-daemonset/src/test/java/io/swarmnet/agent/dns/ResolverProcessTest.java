@@ -159,6 +159,11 @@ class ResolverProcessTest {
         return dir.resolve("net");
     }
 
+    /** What the agent sends for {@link #BUSYBOX} found through {@code namespace}. */
+    private static Map<PodRef, PodResolver> busyboxAt(Path namespace) {
+        return Map.of(BUSYBOX, new PodResolver(namespace, EmbeddedDnsServerTest.walkthroughNames()));
+    }
+
     /** Process {@code pid} of the fake proc tree exits: its directory goes (the ns/net link with it, not what it leads to). */
     private void exited(long pid) throws IOException {
         try (java.util.stream.Stream<Path> files = Files.walk(shared.resolve("proc").resolve(Long.toString(pid)))) {
@@ -181,7 +186,7 @@ class ResolverProcessTest {
         Path sandbox = podProcess(300);
         Path exec = podProcess(120);
         try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
-            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(exec, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(agent.sync(busyboxAt(exec))).isEmpty();
         }
         exited(120);
         try (ResolverProcess restarted = resolver()) {
@@ -197,11 +202,11 @@ class ResolverProcessTest {
         Path exec = podProcess(120);
         Path sandbox = podProcess(300);
         try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
-            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(exec, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(agent.sync(busyboxAt(exec))).isEmpty();
             List<String> before = resolverSocketInodes();
             assertThat(before).as("the resolver's UDP sockets in the pod").isNotEmpty();
             exited(120);
-            assertThat(agent.sync(Map.of(BUSYBOX, new PodResolver(sandbox, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
+            assertThat(agent.sync(busyboxAt(sandbox))).isEmpty();
             assertThat(resolverSocketInodes()).as("the same sockets, never closed").isEqualTo(before);
             assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
         }
