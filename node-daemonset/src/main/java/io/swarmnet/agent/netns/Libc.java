@@ -126,6 +126,8 @@ public final class Libc {
 
     public static native int setsockopt(int fd, int level, int option, Pointer value, int length) throws LastErrorException;
 
+    public static native int getsockopt(int fd, int level, int option, Pointer value, Pointer length) throws LastErrorException;
+
     public static native int bind(int fd, Pointer address, int length) throws LastErrorException;
 
     public static native int getsockname(int fd, Pointer address, Pointer length) throws LastErrorException;

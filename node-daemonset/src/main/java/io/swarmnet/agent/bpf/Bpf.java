@@ -1,0 +1,228 @@
+package io.swarmnet.agent.bpf;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import io.swarmnet.agent.netns.Libc;
+import io.swarmnet.agent.netns.NetworkNamespace;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The bpf(2) commands the agent uses, called directly (no libbpf): maps, loading a program (with the verifier's log
+ * when it is refused), attaching it to a cgroup through a BPF link, and the network namespace cookie that the
+ * programs compare against. Every file descriptor returned is the caller's to close with {@link #close(int)}.
+ */
+public final class Bpf {
+
+    static final int MAP_CREATE = 0;
+    static final int MAP_LOOKUP_ELEM = 1;
+    static final int MAP_UPDATE_ELEM = 2;
+    static final int MAP_DELETE_ELEM = 3;
+    static final int PROG_LOAD = 5;
+    static final int LINK_CREATE = 28;
+
+    static final int MAP_TYPE_HASH = 1;
+    static final int MAP_TYPE_LRU_HASH = 9;
+    static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+
+    /** The size of union bpf_attr this code fills; the kernel accepts a shorter one when the rest would be zero. */
+    private static final int ATTR_SIZE = 128;
+    private static final int SO_NETNS_COOKIE = 71;
+    private static final long SYS_BPF = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64" -> 321;
+        case "aarch64" -> 280;
+        default -> -1;
+    };
+
+    static {
+        Native.register(Bpf.class, "c");
+    }
+
+    private Bpf() {
+    }
+
+    private static native long syscall(long number, long command, Pointer attr, long size) throws LastErrorException;
+
+    private static long bpf(int command, Memory attr, String what) throws IOException {
+        if (SYS_BPF < 0) {
+            throw new IOException(what + ": bpf(2) is not known on " + System.getProperty("os.arch"));
+        }
+        try {
+            return syscall(SYS_BPF, command, attr, ATTR_SIZE);
+        } catch (LastErrorException e) {
+            throw new BpfException(what, e.getErrorCode());
+        }
+    }
+
+    private static Memory attr() {
+        Memory attr = new Memory(ATTR_SIZE);
+        attr.clear();
+        return attr;
+    }
+
+    private static void putName(Memory attr, long offset, String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
+        attr.write(offset, bytes, 0, Math.min(bytes.length, 15));
+    }
+
+    /** A hash map's entries allocated as they are added, not all when it is created. */
+    static final int MAP_NO_PREALLOC = 1;
+
+    static int mapCreate(int type, int keySize, int valueSize, int maxEntries, int flags, String name) throws IOException {
+        Memory attr = attr();
+        attr.setInt(0, type);
+        attr.setInt(4, keySize);
+        attr.setInt(8, valueSize);
+        attr.setInt(12, maxEntries);
+        attr.setInt(16, flags);
+        putName(attr, 28, name);
+        return (int) bpf(MAP_CREATE, attr, "creating BPF map " + name);
+    }
+
+    static void mapUpdate(int mapFd, byte[] key, byte[] value) throws IOException {
+        Memory k = memory(key);
+        Memory v = memory(value);
+        Memory attr = attr();
+        attr.setInt(0, mapFd);
+        attr.setPointer(8, k);
+        attr.setPointer(16, v);
+        bpf(MAP_UPDATE_ELEM, attr, "updating a BPF map");
+    }
+
+    /** Whether the key was there. */
+    static boolean mapDelete(int mapFd, byte[] key) throws IOException {
+        Memory attr = attr();
+        attr.setInt(0, mapFd);
+        attr.setPointer(8, memory(key));
+        try {
+            bpf(MAP_DELETE_ELEM, attr, "deleting from a BPF map");
+            return true;
+        } catch (BpfException e) {
+            if (e.errno() == Libc.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** The value under {@code key}, or null. */
+    static byte[] mapLookup(int mapFd, byte[] key, int valueSize) throws IOException {
+        Memory v = new Memory(valueSize);
+        Memory attr = attr();
+        attr.setInt(0, mapFd);
+        attr.setPointer(8, memory(key));
+        attr.setPointer(16, v);
+        try {
+            bpf(MAP_LOOKUP_ELEM, attr, "reading a BPF map");
+        } catch (BpfException e) {
+            if (e.errno() == Libc.ENOENT) {
+                return null;
+            }
+            throw e;
+        }
+        return v.getByteArray(0, valueSize);
+    }
+
+    static int progLoad(int type, int expectedAttachType, byte[] instructions, String name) throws IOException {
+        Memory insns = memory(instructions);
+        Memory license = new Memory(4);
+        license.setString(0, "GPL", "US-ASCII");
+        Memory log = new Memory(1 << 16);
+        log.clear();
+        Memory attr = attr();
+        attr.setInt(0, type);
+        attr.setInt(4, instructions.length / 8);
+        attr.setPointer(8, insns);
+        attr.setPointer(16, license);
+        attr.setInt(24, 1);
+        attr.setInt(28, (int) log.size());
+        attr.setPointer(32, log);
+        putName(attr, 48, name);
+        attr.setInt(68, expectedAttachType);
+        try {
+            return (int) bpf(PROG_LOAD, attr, "loading BPF program " + name);
+        } catch (BpfException e) {
+            String verifier = log.getString(0, "US-ASCII").strip();
+            throw new BpfException("loading BPF program " + name
+                    + (verifier.isEmpty() ? "" : "; the kernel's verifier said:\n" + verifier), e.errno());
+        }
+    }
+
+    /** Attaches a program to a cgroup through a BPF link: detached when the link's last descriptor closes. */
+    static int linkCreate(int progFd, int targetFd, int attachType, String what) throws IOException {
+        Memory attr = attr();
+        attr.setInt(0, progFd);
+        attr.setInt(4, targetFd);
+        attr.setInt(8, attachType);
+        return (int) bpf(LINK_CREATE, attr, what);
+    }
+
+    static void close(int fd) {
+        if (fd >= 0) {
+            Libc.close(fd);
+        }
+    }
+
+    /**
+     * The cookie the kernel gives the network namespace at {@code namespace} (SO_NETNS_COOKIE of a socket opened in
+     * it): what {@code bpf_get_netns_cookie} returns to a program running for a socket of that namespace.
+     */
+    public static long netnsCookie(Path namespace) throws IOException {
+        return NetworkNamespace.callInside(namespace, "swarmnet-netns-cookie", Bpf::ownNetnsCookie);
+    }
+
+    /** The cookie of the calling thread's network namespace. */
+    public static long ownNetnsCookie() throws IOException {
+        int fd;
+        try {
+            fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot open a socket to read the network namespace's cookie (errno "
+                    + e.getErrorCode() + ")");
+        }
+        try {
+            Memory value = new Memory(8);
+            Memory length = new Memory(4);
+            length.setInt(0, 8);
+            Libc.getsockopt(fd, Libc.SOL_SOCKET, SO_NETNS_COOKIE, value, length);
+            return value.getLong(0);
+        } catch (LastErrorException e) {
+            throw new IOException("the kernel does not tell network namespace cookies (SO_NETNS_COOKIE, Linux 5.14): errno "
+                    + e.getErrorCode());
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    private static Memory memory(byte[] bytes) {
+        Memory m = new Memory(Math.max(1, bytes.length));
+        m.write(0, bytes, 0, bytes.length);
+        return m;
+    }
+
+    /** A bpf(2) command the kernel refused, with its errno. */
+    public static final class BpfException extends IOException {
+        private final int errno;
+
+        BpfException(String what, int errno) {
+            super(what + ": errno " + errno + describe(errno));
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+
+        private static String describe(int errno) {
+            return switch (errno) {
+                case Libc.EPERM -> " (not permitted: the agent needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)";
+                case Libc.EINVAL -> " (invalid argument: this kernel may not know the command, program type or helper)";
+                case Libc.EACCES -> " (refused by the verifier)";
+                default -> "";
+            };
+        }
+    }
+}

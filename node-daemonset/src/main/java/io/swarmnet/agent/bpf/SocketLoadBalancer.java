@@ -1,0 +1,327 @@
+package io.swarmnet.agent.bpf;
+
+import com.sun.jna.LastErrorException;
+import io.swarmnet.agent.netns.Libc;
+import io.swarmnet.api.net.IpAddress;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Virtual-IP load balancing at the socket, not on the packets: cgroup socket-address programs rewrite the address a
+ * socket connects or sends to, so a connection to a VIP is a connection to one backend from its first packet, and no
+ * packet of it is translated or tracked by netfilter.
+ *
+ * <p>Eight small programs, attached to a cgroup (the cgroup2 root covers every process of the machine), run in the
+ * calling process's context:
+ * <ul>
+ *   <li>{@code connect4}/{@code connect6} and {@code sendmsg4}/{@code sendmsg6} (unconnected UDP): if the socket's
+ *       network namespace has a route for the destination — looked up by (namespace cookie, address, port, protocol),
+ *       then by (namespace cookie, address) for any port and protocol — the destination becomes one of the route's
+ *       group's backends, chosen at random for a connect and by the socket's cookie for a datagram (a socket keeps
+ *       its backend), and the port the route names if it names one. A group without backends refuses: the call
+ *       fails with {@code ECONNREFUSED}, as a VIP without tasks does in Docker. The original destination is noted
+ *       under (socket cookie, backend address, port).</li>
+ *   <li>{@code recvmsg4}/{@code recvmsg6} and {@code getpeername4}/{@code getpeername6}: a datagram's source, and a
+ *       connected socket's peer, noted that way are shown as the address the program was asked for, so a UDP client
+ *       that checks where its answer came from, and {@code getpeername}, see the VIP.</li>
+ * </ul>
+ * The {@code 6} programs act on IPv4-mapped addresses only ({@code ::ffff:a.b.c.d}: what a dual-stack socket, such as
+ * Java's, uses for IPv4); other IPv6 destinations pass unchanged.
+ *
+ * <p>Maps: {@code routes} (namespace cookie, address, port or 0, protocol or 0) → (group, port or 0); {@code groups}
+ * group → backend count; {@code backends} (group, index) → address; {@code origins}, an LRU map, (socket cookie,
+ * backend, port) → what was asked for. A namespace that has no route is not touched: one lookup per connect.
+ *
+ * <p>The programs are attached through BPF links, which the kernel detaches when the last descriptor closes: when
+ * {@link #close()} runs, or the process ends in any way.
+ */
+public final class SocketLoadBalancer implements Closeable {
+
+    static final int CONNECT4 = 10;
+    static final int CONNECT6 = 11;
+    static final int SENDMSG4 = 14;
+    static final int SENDMSG6 = 15;
+    static final int RECVMSG4 = 19;
+    static final int RECVMSG6 = 20;
+    static final int GETPEERNAME4 = 29;
+    static final int GETPEERNAME6 = 30;
+
+    private static final int HELPER_MAP_LOOKUP = 1;
+    private static final int HELPER_MAP_UPDATE = 2;
+    private static final int HELPER_PRANDOM = 7;
+    private static final int HELPER_SOCKET_COOKIE = 46;
+    private static final int HELPER_NETNS_COOKIE = 122;
+    private static final int HELPER_SET_RETVAL = 187;
+    private static final int ECONNREFUSED = 111;
+
+    // struct bpf_sock_addr
+    private static final int USER_IP4 = 4;
+    private static final int USER_IP6 = 8;
+    private static final int USER_PORT = 24;
+    private static final int PROTOCOL = 36;
+
+    public static final int TCP = 6;
+    public static final int UDP = 17;
+    /**
+     * Routes, groups, backend slots and noted origins the maps hold at most. The first three are allocated as they
+     * fill; the LRU map of origins is allocated whole (≈ 5 MB of kernel memory), its oldest entries replaced when full.
+     */
+    private static final int ROUTES = 262_144;
+    private static final int GROUPS = 65_536;
+    private static final int BACKENDS = 262_144;
+    private static final int ORIGINS = 65_536;
+
+    private final List<Integer> fds = new ArrayList<>();
+    private final int routes;
+    private final int groups;
+    private final int backends;
+    private final int origins;
+    private final List<Integer> programs = new ArrayList<>();
+    private final List<Integer> links = new ArrayList<>();
+
+    private SocketLoadBalancer(String name) throws IOException {
+        try {
+            routes = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 16, 8, ROUTES, Bpf.MAP_NO_PREALLOC, name + "_rt"));
+            groups = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 4, 4, GROUPS, Bpf.MAP_NO_PREALLOC, name + "_gr"));
+            backends = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 8, 4, BACKENDS, Bpf.MAP_NO_PREALLOC, name + "_be"));
+            origins = keep(Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, 16, 8, ORIGINS, 0, name + "_or"));
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private int keep(int fd) {
+        fds.add(fd);
+        return fd;
+    }
+
+    /**
+     * Loads the maps and programs and attaches the programs to the cgroup at {@code cgroup} (a directory of a cgroup2
+     * mount). {@code name}: at most 8 characters, the start of the maps' and programs' names as bpftool lists them.
+     */
+    public static SocketLoadBalancer attach(Path cgroup, String name) throws IOException {
+        SocketLoadBalancer lb = new SocketLoadBalancer(name);
+        try {
+            lb.load(cgroup, name);
+            return lb;
+        } catch (IOException | RuntimeException e) {
+            lb.close();
+            throw e;
+        }
+    }
+
+    private void load(Path cgroup, String name) throws IOException {
+        int[][] hooks = {
+            {CONNECT4, 0}, {CONNECT6, 1}, {SENDMSG4, 0}, {SENDMSG6, 1},
+            {RECVMSG4, 0}, {RECVMSG6, 1}, {GETPEERNAME4, 0}, {GETPEERNAME6, 1}};
+        String[] suffixes = {"_c4", "_c6", "_s4", "_s6", "_r4", "_r6", "_p4", "_p6"};
+        int cgroupFd;
+        try {
+            cgroupFd = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("cannot open the cgroup " + cgroup + " to attach the socket load balancer (errno "
+                    + e.getErrorCode() + ")");
+        }
+        try {
+            for (int i = 0; i < hooks.length; i++) {
+                int hook = hooks[i][0];
+                boolean v6 = hooks[i][1] == 1;
+                byte[] code = switch (hook) {
+                    case CONNECT4, CONNECT6 -> forward(v6, false);
+                    case SENDMSG4, SENDMSG6 -> forward(v6, true);
+                    default -> reverse(v6);
+                };
+                int program = Bpf.progLoad(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, hook, code, name + suffixes[i]);
+                programs.add(program);
+                links.add(Bpf.linkCreate(program, cgroupFd, hook,
+                        "attaching BPF program " + name + suffixes[i] + " to the cgroup " + cgroup));
+            }
+        } finally {
+            Libc.close(cgroupFd);
+        }
+    }
+
+    /** The first cgroup2 mount in /proc/self/mountinfo (e.g. /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
+    public static Optional<Path> cgroup2Root() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            int separator = line.indexOf(" - ");
+            if (separator < 0) {
+                continue;
+            }
+            String[] before = line.substring(0, separator).split(" ");
+            String[] after = line.substring(separator + 3).split(" ");
+            if (after.length > 0 && after[0].equals("cgroup2") && before.length > 4) {
+                return Optional.of(Path.of(before[4]));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Any connection or datagram from the namespace to {@code address}, any port and protocol, goes to {@code group}. */
+    public void route(long namespaceCookie, IpAddress address, int group) throws IOException {
+        Bpf.mapUpdate(routes, routeKey(namespaceCookie, address, 0, 0), routeValue(group, 0));
+    }
+
+    /** What goes to {@code address}:{@code port} over {@code protocol} goes to {@code group}'s backends at {@code targetPort}. */
+    public void redirect(long namespaceCookie, IpAddress address, int port, int protocol, int group, int targetPort)
+            throws IOException {
+        Bpf.mapUpdate(routes, routeKey(namespaceCookie, address, port, protocol), routeValue(group, targetPort));
+    }
+
+    public boolean unroute(long namespaceCookie, IpAddress address) throws IOException {
+        return Bpf.mapDelete(routes, routeKey(namespaceCookie, address, 0, 0));
+    }
+
+    public boolean unredirect(long namespaceCookie, IpAddress address, int port, int protocol) throws IOException {
+        return Bpf.mapDelete(routes, routeKey(namespaceCookie, address, port, protocol));
+    }
+
+    /**
+     * Sets {@code group}'s backends. Growing, the new slots are written before the count; shrinking, the count before
+     * the slots are removed: a connect running meanwhile always finds a slot within the count it read.
+     */
+    public void backends(int group, List<IpAddress> addresses, int previousCount) throws IOException {
+        for (int i = 0; i < addresses.size(); i++) {
+            Bpf.mapUpdate(backends, backendKey(group, i), addresses.get(i).bytes());
+        }
+        Bpf.mapUpdate(groups, groupKey(group), le(ByteBuffer.allocate(4)).putInt(addresses.size()).array());
+        for (int i = addresses.size(); i < previousCount; i++) {
+            Bpf.mapDelete(backends, backendKey(group, i));
+        }
+    }
+
+    public void removeGroup(int group, int previousCount) throws IOException {
+        Bpf.mapDelete(groups, groupKey(group));
+        for (int i = 0; i < previousCount; i++) {
+            Bpf.mapDelete(backends, backendKey(group, i));
+        }
+    }
+
+    private static ByteBuffer le(ByteBuffer buffer) {
+        return buffer.order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static byte[] routeKey(long cookie, IpAddress address, int port, int protocol) {
+        return le(ByteBuffer.allocate(16)).putLong(cookie).put(address.bytes())
+                .order(ByteOrder.BIG_ENDIAN).putShort((short) port).put((byte) protocol).put((byte) 0).array();
+    }
+
+    static byte[] routeValue(int group, int port) {
+        return le(ByteBuffer.allocate(8)).putInt(group).order(ByteOrder.BIG_ENDIAN).putShort((short) port)
+                .putShort((short) 0).array();
+    }
+
+    private static byte[] groupKey(int group) {
+        return le(ByteBuffer.allocate(4)).putInt(group).array();
+    }
+
+    private static byte[] backendKey(int group, int index) {
+        return le(ByteBuffer.allocate(8)).putInt(group).putInt(index).array();
+    }
+
+    /**
+     * connect/sendmsg. Stack: -16 route key (cookie, address, port, protocol, 0); -24 origin key's backend address,
+     * -20 its port, -18 zero; -32 origin key's socket cookie; -40 origin value (address, port, zero); -48 group,
+     * -44 backend index (the groups and backends keys).
+     */
+    byte[] forward(boolean v6, boolean bySocket) {
+        int ip = addressOffset(v6);
+        int fp = BpfAssembler.FP;
+        BpfAssembler a = start(v6);
+        a.mov(6, 1).call(HELPER_NETNS_COOKIE).store(8, fp, -16, 0)
+                .load(4, 2, 6, ip).store(4, fp, -8, 2).store(4, fp, -40, 2)
+                .load(4, 2, 6, USER_PORT).store(2, fp, -4, 2).store(2, fp, -36, 2).storeImm(2, fp, -34, 0)
+                .load(4, 2, 6, PROTOCOL).store(1, fp, -2, 2).storeImm(1, fp, -1, 0);
+        lookup(a, routes, -16).jumpIfNotEqual(0, 0, "route");
+        // no route for this port and protocol: one for the address as a whole?
+        a.storeImm(2, fp, -4, 0).storeImm(1, fp, -2, 0);
+        lookup(a, routes, -16).jumpIfEqual(0, 0, "pass");
+        a.label("route").mov(7, 0)
+                .load(4, 2, 7, 0).store(4, fp, -48, 2);
+        lookup(a, groups, -48).jumpIfEqual(0, 0, "pass");
+        a.load(4, 8, 0, 0).jumpIfEqual(8, 0, "refuse");
+        if (bySocket) {
+            a.mov(1, 6).call(HELPER_SOCKET_COOKIE);
+        } else {
+            a.call(HELPER_PRANDOM);
+        }
+        a.mod(0, 8).store(4, fp, -44, 0);
+        lookup(a, backends, -48).jumpIfEqual(0, 0, "pass");
+        a.load(4, 2, 0, 0).store(4, 6, ip, 2).store(4, fp, -24, 2)
+                .load(2, 3, 7, 4).jumpIfNotEqual(3, 0, "port")
+                .load(4, 3, 6, USER_PORT).jump("note")
+                .label("port").store(4, 6, USER_PORT, 3)
+                .label("note").store(2, fp, -20, 3).storeImm(2, fp, -18, 0)
+                .mov(1, 6).call(HELPER_SOCKET_COOKIE).store(8, fp, -32, 0)
+                .loadMap(1, origins).mov(2, fp).addImm(2, -32).mov(3, fp).addImm(3, -40).movImm(4, 0)
+                .call(HELPER_MAP_UPDATE)
+                .label("pass").movImm(0, 1).exit()
+                .label("refuse").movImm(1, -ECONNREFUSED).call(HELPER_SET_RETVAL).movImm(0, 0).exit();
+        return a.assemble();
+    }
+
+    /** recvmsg/getpeername: a noted backend is shown as what was asked for. Stack: -16 origin key. */
+    byte[] reverse(boolean v6) {
+        int ip = addressOffset(v6);
+        int fp = BpfAssembler.FP;
+        BpfAssembler a = start(v6);
+        a.mov(6, 1).call(HELPER_SOCKET_COOKIE).store(8, fp, -16, 0)
+                .load(4, 2, 6, ip).store(4, fp, -8, 2)
+                .load(4, 2, 6, USER_PORT).store(2, fp, -4, 2).storeImm(2, fp, -2, 0);
+        lookup(a, origins, -16).jumpIfEqual(0, 0, "pass");
+        a.load(4, 2, 0, 0).store(4, 6, ip, 2)
+                .load(2, 2, 0, 4).store(4, 6, USER_PORT, 2)
+                .label("pass").movImm(0, 1).exit();
+        return a.assemble();
+    }
+
+    /** Where the destination's IPv4 address is in the context: its own field, or the last word of the IPv6 one. */
+    private static int addressOffset(boolean v6) {
+        return v6 ? USER_IP6 + 12 : USER_IP4;
+    }
+
+    /** A program that, on a v6 hook, goes to "pass" unless the address is IPv4-mapped. */
+    private static BpfAssembler start(boolean v6) {
+        BpfAssembler a = new BpfAssembler();
+        if (v6) {
+            ipv4Mapped(a, "pass");
+        }
+        return a;
+    }
+
+    /** r0 = the value under the key at fp + {@code keyOffset} in the map, or 0. */
+    private static BpfAssembler lookup(BpfAssembler a, int map, int keyOffset) {
+        return a.loadMap(1, map).mov(2, BpfAssembler.FP).addImm(2, keyOffset).call(HELPER_MAP_LOOKUP);
+    }
+
+    /** Goes to {@code otherwise} unless the destination in the context (r1) is IPv4-mapped IPv6: ::ffff:a.b.c.d. */
+    private static void ipv4Mapped(BpfAssembler a, String otherwise) {
+        a.load(4, 2, 1, USER_IP6).jumpIfNotEqual(2, 0, otherwise)
+                .load(4, 2, 1, USER_IP6 + 4).jumpIfNotEqual(2, 0, otherwise)
+                .load(4, 2, 1, USER_IP6 + 8).jumpIfNotEqual32(2, 0xffff0000, otherwise);
+    }
+
+    @Override
+    public void close() {
+        for (int fd : links) {
+            Bpf.close(fd);
+        }
+        links.clear();
+        for (int fd : programs) {
+            Bpf.close(fd);
+        }
+        programs.clear();
+        for (int fd : fds) {
+            Bpf.close(fd);
+        }
+        fds.clear();
+    }
+}
