@@ -15,7 +15,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import io.swarmnet.agent.bpf.Bpf;
+import io.swarmnet.agent.bpf.SocketLoadBalancer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -53,6 +57,9 @@ class OverlayHopCostBenchmark {
     private final String prefix = "zh" + Integer.toString(36 * 36 * 36 * 36 + new SecureRandom().nextInt(35 * 36 * 36 * 36 * 36), 36);
     private final KernelTools tools = new KernelTools(Duration.ofSeconds(SECONDS + 30L));
     private final List<String> namespaces = new ArrayList<>();
+    /** Only paths whose name matches this are measured, besides the bare VXLAN pairs the ratios need; all by default. */
+    private static final Pattern PATHS = Pattern.compile(System.getProperty("swarmnet.bench.paths", ".*"));
+    private SocketLoadBalancer socketBalancer;
 
     /** One measured path: an iperf3 client in one namespace, its server in another, and commands run around it. */
     private record Route(String name, String client, String server, String target, List<List<String>> before, List<List<String>> after) {
@@ -68,6 +75,9 @@ class OverlayHopCostBenchmark {
 
     @AfterEach
     void removeEverything() {
+        if (socketBalancer != null) {
+            socketBalancer.close();
+        }
         for (int i = namespaces.size() - 1; i >= 0; i--) {
             tools.run(List.of("ip", "netns", "del", namespaces.get(i)), null);
         }
@@ -143,12 +153,32 @@ class OverlayHopCostBenchmark {
             routes.add(new Route("macvlan (bridge) on VXLAN + nft", macvlan[0], macvlan[1], overlay(6, 2 * 11)));
             routes.add(new Route("macvlan (bridge) on VXLAN + nft, through a VIP", macvlan[0], macvlan[1], overlay(6, 200)));
         }
+        // the VIP balanced at the socket (SocketLoadBalancer's BPF programs): the pods' table keeps its filter chains
+        // (refused VIPs, internal networks) but has no NAT chain and no DNAT rule, so nothing registers conntrack there
+        String[] socketLb = childPods(net6, 6, 14, "macvlansock", "macvlan mode bridge", false);
+        Optional<Path> cgroup = SocketLoadBalancer.cgroup2Root();
+        if (socketLb != null && cgroup.isPresent()) {
+            for (String pod : socketLb) {
+                filterTableOnly(pod);
+            }
+            socketBalancer = SocketLoadBalancer.attach(cgroup.get(), prefix.substring(0, 6));
+            IpAddress socketVip = IpAddress.parse(overlay(6, 201));
+            socketBalancer.backends(1, List.of(IpAddress.parse(overlay(6, podHost(14, 1)))), 0);
+            socketBalancer.route(Bpf.netnsCookie(Path.of("/run/netns", socketLb[0])), socketVip, 1);
+            routes.add(new Route("macvlan + filter table, VIP at the socket: direct", socketLb[0], socketLb[1], overlay(6, 2 * 14)));
+            routes.add(new Route("macvlan + filter table, VIP at the socket: via VIP", socketLb[0], socketLb[1], socketVip.toString()));
+        } else if (socketLb != null) {
+            System.out.println("skipped the VIP at the socket: no cgroup2 mount to attach its programs to");
+        }
         String[] net7 = networkNamespaces(node, 7, null);
         String[] ipvlan = childPods(net7, 7, 11, "ipvlan", "ipvlan mode l2", true);
         if (ipvlan != null) {
             routes.add(new Route("ipvlan (l2) on VXLAN + nft", ipvlan[0], ipvlan[1], overlay(7, 2 * 11)));
         }
 
+        List<Route> bares = List.copyOf(routes.subList(1, bareRoutes));
+        Route raw = routes.get(0);
+        routes.removeIf(r -> r != raw && !bares.contains(r) && !PATHS.matcher(r.name()).find());
         String loadBefore = loadAverage();
         Map<Route, List<Double>> results = new LinkedHashMap<>();
         routes.forEach(r -> results.put(r, new ArrayList<>()));
@@ -275,6 +305,18 @@ class OverlayHopCostBenchmark {
             ip(net[s], "neigh add " + overlay(k, remote) + " lladdr " + mac(k, remote) + " dev " + vx + " nud permanent");
             fdb(net[s], "fdb append " + mac(k, remote) + " dev " + vx + " dst " + NODE_ADDRESS[1 - s] + " self permanent");
         }
+    }
+
+    /** The pods' table without its NAT chains, as with the VIPs balanced at the socket: the refuse and isolate chains. */
+    private void filterTableOnly(String pod) {
+        String table = "ip " + new KernelNames("zh").vipTable();
+        List<String> lines = new ArrayList<>(new VipLoadBalancer(new KernelNames("zh")).transaction(Map.of(), VipTable.ABSENT));
+        lines.add("delete chain " + table + " prerouting");
+        lines.add("delete chain " + table + " output");
+        KernelTools.Result r = tools.nft(new NetNamespace.Named(pod), lines);
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        KernelTools.Result listed = tools.run(List.of("ip", "netns", "exec", pod, "nft", "list", "ruleset"), null);
+        assertThat(listed.stdout()).as("no NAT left in %s", pod).doesNotContain("type nat").doesNotContain("dnat");
     }
 
     /** The table {@code LinuxDatapath} gives every attached pod, with one VIP (.200) balanced to the server pod. */
