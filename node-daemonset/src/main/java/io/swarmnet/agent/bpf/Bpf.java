@@ -22,7 +22,11 @@ public final class Bpf {
     static final int MAP_UPDATE_ELEM = 2;
     static final int MAP_DELETE_ELEM = 3;
     static final int PROG_LOAD = 5;
+    static final int OBJ_PIN = 6;
+    static final int OBJ_GET = 7;
+    static final int OBJ_GET_INFO_BY_FD = 15;
     static final int LINK_CREATE = 28;
+    static final int LINK_UPDATE = 29;
 
     static final int MAP_TYPE_HASH = 1;
     static final int MAP_TYPE_LRU_HASH = 9;
@@ -158,6 +162,48 @@ public final class Bpf {
         attr.setInt(4, targetFd);
         attr.setInt(8, attachType);
         return (int) bpf(LINK_CREATE, attr, what);
+    }
+
+    /** Replaces the program of an attached link in one step: no moment without a program. */
+    static void linkUpdate(int linkFd, int progFd, String what) throws IOException {
+        Memory attr = attr();
+        attr.setInt(0, linkFd);
+        attr.setInt(4, progFd);
+        bpf(LINK_UPDATE, attr, what);
+    }
+
+    /** Pins a map, program or link at {@code path} in a BPF file system: it then outlives every descriptor. */
+    static void pin(int fd, Path path) throws IOException {
+        Memory name = new Memory(path.toString().length() + 1L);
+        name.setString(0, path.toString(), "UTF-8");
+        Memory attr = attr();
+        attr.setPointer(0, name);
+        attr.setInt(8, fd);
+        bpf(OBJ_PIN, attr, "pinning a BPF object at " + path);
+    }
+
+    /** A descriptor of the object pinned at {@code path}. */
+    static int pinned(Path path) throws IOException {
+        Memory name = new Memory(path.toString().length() + 1L);
+        name.setString(0, path.toString(), "UTF-8");
+        Memory attr = attr();
+        attr.setPointer(0, name);
+        return (int) bpf(OBJ_GET, attr, "opening the BPF object pinned at " + path);
+    }
+
+    /** What the kernel says of a map: its type and sizes. */
+    record MapInfo(int type, int keySize, int valueSize, int maxEntries, int flags) {
+    }
+
+    static MapInfo mapInfo(int mapFd) throws IOException {
+        Memory info = new Memory(88);
+        info.clear();
+        Memory attr = attr();
+        attr.setInt(0, mapFd);
+        attr.setInt(4, (int) info.size());
+        attr.setPointer(8, info);
+        bpf(OBJ_GET_INFO_BY_FD, attr, "reading a BPF map's description");
+        return new MapInfo(info.getInt(0), info.getInt(8), info.getInt(12), info.getInt(16), info.getInt(20));
     }
 
     static void close(int fd) {

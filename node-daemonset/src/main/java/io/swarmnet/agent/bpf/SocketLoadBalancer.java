@@ -40,7 +40,9 @@ import java.util.Optional;
  * backend, port) → what was asked for. A namespace that has no route is not touched: one lookup per connect.
  *
  * <p>The programs are attached through BPF links, which the kernel detaches when the last descriptor closes: when
- * {@link #close()} runs, or the process ends in any way.
+ * {@link #close()} runs, or the process ends in any way — unless they are pinned ({@link #attachPinned}), as the agent
+ * needs them: then they keep balancing while no process holds them, and the next instance adopts the maps and swaps
+ * its programs into the links without a moment unbalanced.
  */
 public final class SocketLoadBalancer implements Closeable {
 
@@ -78,39 +80,64 @@ public final class SocketLoadBalancer implements Closeable {
     private static final int BACKENDS = 262_144;
     private static final int ORIGINS = 65_536;
 
-    private final List<Integer> fds = new ArrayList<>();
-    private final int routes;
-    private final int groups;
-    private final int backends;
-    private final int origins;
-    private final List<Integer> programs = new ArrayList<>();
-    private final List<Integer> links = new ArrayList<>();
-
-    private SocketLoadBalancer(String name) throws IOException {
-        try {
-            routes = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 16, 8, ROUTES, Bpf.MAP_NO_PREALLOC, name + "_rt"));
-            groups = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 4, 4, GROUPS, Bpf.MAP_NO_PREALLOC, name + "_gr"));
-            backends = keep(Bpf.mapCreate(Bpf.MAP_TYPE_HASH, 8, 4, BACKENDS, Bpf.MAP_NO_PREALLOC, name + "_be"));
-            origins = keep(Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, 16, 8, ORIGINS, 0, name + "_or"));
-        } catch (IOException e) {
-            close();
-            throw e;
+    /** A map this balancer needs: its name's suffix, type, sizes and flags. */
+    private record MapSpec(String suffix, int type, int keySize, int valueSize, int maxEntries, int flags) {
+        boolean describes(Bpf.MapInfo info) {
+            return info.type() == type && info.keySize() == keySize && info.valueSize() == valueSize
+                    && info.maxEntries() == maxEntries && info.flags() == flags;
         }
     }
 
-    private int keep(int fd) {
-        fds.add(fd);
-        return fd;
+    private static final List<MapSpec> MAPS = List.of(
+            new MapSpec("_rt", Bpf.MAP_TYPE_HASH, 16, 8, ROUTES, Bpf.MAP_NO_PREALLOC),
+            new MapSpec("_gr", Bpf.MAP_TYPE_HASH, 4, 4, GROUPS, Bpf.MAP_NO_PREALLOC),
+            new MapSpec("_be", Bpf.MAP_TYPE_HASH, 8, 4, BACKENDS, Bpf.MAP_NO_PREALLOC),
+            new MapSpec("_or", Bpf.MAP_TYPE_LRU_HASH, 16, 8, ORIGINS, 0));
+    /** The hooks, each with its program's name suffix; the v6 ones act on IPv4-mapped addresses. */
+    private static final int[] HOOKS = {CONNECT4, CONNECT6, SENDMSG4, SENDMSG6, RECVMSG4, RECVMSG6, GETPEERNAME4, GETPEERNAME6};
+    private static final String[] HOOK_SUFFIXES = {"_c4", "_c6", "_s4", "_s6", "_r4", "_r6", "_p4", "_p6"};
+
+    private final String name;
+    private final Optional<Path> pins;
+    private final List<Integer> fds = new ArrayList<>();
+    private final List<Integer> programs = new ArrayList<>();
+    private final List<Integer> links = new ArrayList<>();
+    private int routes = -1;
+    private int groups = -1;
+    private int backends = -1;
+    private int origins = -1;
+    private boolean adopted;
+
+    private SocketLoadBalancer(String name, Optional<Path> pins) {
+        this.name = name;
+        this.pins = pins;
     }
 
     /**
      * Loads the maps and programs and attaches the programs to the cgroup at {@code cgroup} (a directory of a cgroup2
-     * mount). {@code name}: at most 8 characters, the start of the maps' and programs' names as bpftool lists them.
+     * mount) for as long as this object is open. {@code name}: at most 8 characters, the start of the maps' and
+     * programs' names as bpftool lists them.
      */
     public static SocketLoadBalancer attach(Path cgroup, String name) throws IOException {
-        SocketLoadBalancer lb = new SocketLoadBalancer(name);
+        return open(cgroup, name, Optional.empty());
+    }
+
+    /**
+     * The same, kept across restarts: the maps and links are pinned in {@code pins} (a directory in a BPF file system),
+     * so the programs stay attached and keep balancing after this process ends. A later call with the same directory
+     * adopts the maps as they are — every route and backend written before — and puts freshly loaded programs into the
+     * pinned links, each in one step. Maps whose type or sizes are not this version's are replaced (empty), as are
+     * pins of ours that cannot be adopted. {@link #remove()} takes it all away.
+     */
+    public static SocketLoadBalancer attachPinned(Path cgroup, String name, Path pins) throws IOException {
+        return open(cgroup, name, Optional.of(pins));
+    }
+
+    private static SocketLoadBalancer open(Path cgroup, String name, Optional<Path> pins) throws IOException {
+        SocketLoadBalancer lb = new SocketLoadBalancer(name, pins);
         try {
-            lb.load(cgroup, name);
+            lb.openMaps();
+            lb.load(cgroup);
             return lb;
         } catch (IOException | RuntimeException e) {
             lb.close();
@@ -118,11 +145,56 @@ public final class SocketLoadBalancer implements Closeable {
         }
     }
 
-    private void load(Path cgroup, String name) throws IOException {
-        int[][] hooks = {
-            {CONNECT4, 0}, {CONNECT6, 1}, {SENDMSG4, 0}, {SENDMSG6, 1},
-            {RECVMSG4, 0}, {RECVMSG6, 1}, {GETPEERNAME4, 0}, {GETPEERNAME6, 1}};
-        String[] suffixes = {"_c4", "_c6", "_s4", "_s6", "_r4", "_r6", "_p4", "_p6"};
+    /** Whether the maps were adopted from the pins of an earlier instance (their routes and backends kept). */
+    public boolean adopted() {
+        return adopted;
+    }
+
+    private void openMaps() throws IOException {
+        int[] opened = pins.isPresent() ? adoptMaps(pins.get()) : null;
+        adopted = opened != null;
+        if (opened == null) {
+            opened = new int[MAPS.size()];
+            for (int i = 0; i < MAPS.size(); i++) {
+                MapSpec spec = MAPS.get(i);
+                opened[i] = keep(Bpf.mapCreate(spec.type(), spec.keySize(), spec.valueSize(), spec.maxEntries(), spec.flags(),
+                        name + spec.suffix()));
+                if (pins.isPresent()) {
+                    Path pin = pins.get().resolve(name + spec.suffix());
+                    Files.deleteIfExists(pin);
+                    Bpf.pin(opened[i], pin);
+                }
+            }
+        }
+        routes = opened[0];
+        groups = opened[1];
+        backends = opened[2];
+        origins = opened[3];
+    }
+
+    /** The pinned maps, when all are there and of this version's shape; else null. */
+    private int[] adoptMaps(Path directory) throws IOException {
+        int[] opened = new int[MAPS.size()];
+        for (int i = 0; i < MAPS.size(); i++) {
+            MapSpec spec = MAPS.get(i);
+            Path pin = directory.resolve(name + spec.suffix());
+            if (!Files.exists(pin)) {
+                return null;
+            }
+            opened[i] = keep(Bpf.pinned(pin));
+            if (!spec.describes(Bpf.mapInfo(opened[i]))) {
+                return null;
+            }
+        }
+        return opened;
+    }
+
+    private int keep(int fd) {
+        fds.add(fd);
+        return fd;
+    }
+
+    private void load(Path cgroup) throws IOException {
         int cgroupFd;
         try {
             cgroupFd = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
@@ -131,22 +203,58 @@ public final class SocketLoadBalancer implements Closeable {
                     + e.getErrorCode() + ")");
         }
         try {
-            for (int i = 0; i < hooks.length; i++) {
-                int hook = hooks[i][0];
-                boolean v6 = hooks[i][1] == 1;
+            for (int i = 0; i < HOOKS.length; i++) {
+                int hook = HOOKS[i];
+                boolean v6 = i % 2 == 1;
                 byte[] code = switch (hook) {
                     case CONNECT4, CONNECT6 -> forward(v6, false);
                     case SENDMSG4, SENDMSG6 -> forward(v6, true);
                     default -> reverse(v6);
                 };
-                int program = Bpf.progLoad(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, hook, code, name + suffixes[i]);
-                programs.add(program);
-                links.add(Bpf.linkCreate(program, cgroupFd, hook,
-                        "attaching BPF program " + name + suffixes[i] + " to the cgroup " + cgroup));
+                String program = name + HOOK_SUFFIXES[i];
+                int fd = Bpf.progLoad(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, hook, code, program);
+                programs.add(fd);
+                links.add(link(cgroupFd, cgroup, hook, fd, program));
             }
         } finally {
             Libc.close(cgroupFd);
         }
+    }
+
+    /** The program's link: the pinned one given the new program in one step, or a new one (pinned if pins are kept). */
+    private int link(int cgroupFd, Path cgroup, int hook, int program, String programName) throws IOException {
+        String what = "attaching BPF program " + programName + " to the cgroup " + cgroup;
+        if (pins.isEmpty()) {
+            return Bpf.linkCreate(program, cgroupFd, hook, what);
+        }
+        Path pin = pins.get().resolve(programName);
+        if (Files.exists(pin)) {
+            int link = Bpf.pinned(pin);
+            try {
+                Bpf.linkUpdate(link, program, "replacing the program of the link pinned at " + pin);
+                return link;
+            } catch (IOException e) {
+                // not a link of this hook any more: replaced below by a new one
+                Bpf.close(link);
+                Files.deleteIfExists(pin);
+            }
+        }
+        int link = Bpf.linkCreate(program, cgroupFd, hook, what);
+        Bpf.pin(link, pin);
+        return link;
+    }
+
+    /** Detaches the programs and drops the maps for good, pinned or not: nothing of the balancer is left in the kernel. */
+    public void remove() throws IOException {
+        if (pins.isPresent()) {
+            for (String suffix : HOOK_SUFFIXES) {
+                Files.deleteIfExists(pins.get().resolve(name + suffix));
+            }
+            for (MapSpec spec : MAPS) {
+                Files.deleteIfExists(pins.get().resolve(name + spec.suffix()));
+            }
+        }
+        close();
     }
 
     /** The first cgroup2 mount in /proc/self/mountinfo (e.g. /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
@@ -309,6 +417,10 @@ public final class SocketLoadBalancer implements Closeable {
                 .load(4, 2, 1, USER_IP6 + 8).jumpIfNotEqual32(2, 0xffff0000, otherwise);
     }
 
+    /**
+     * Closes this process's descriptors. Unpinned, that detaches the programs and frees the maps; pinned, they stay
+     * attached and filled for the next instance to adopt.
+     */
     @Override
     public void close() {
         for (int fd : links) {

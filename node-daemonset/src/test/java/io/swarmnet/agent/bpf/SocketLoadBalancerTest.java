@@ -183,7 +183,7 @@ class SocketLoadBalancerTest {
         // shrinking a group: the count first, then the slot; the remaining backend takes every connection
         balancer.backends(1, List.of(SECOND), 1);
         for (int i = 0; i < 5; i++) {
-            assertThat(namespaces.exec("client", "curl", "-sS", "--max-time", "5", "http://" + VIP + ":8080/").output())
+            assertThat(get(VIP))
                     .isEqualTo("backend " + SECOND + "\n");
         }
         assertThat(balancer.unroute(client, VIP)).isTrue();
@@ -196,12 +196,57 @@ class SocketLoadBalancerTest {
         balancer = SocketLoadBalancer.attach(cgroup, "sslt");
         balancer.backends(1, List.of(FIRST), 0);
         balancer.route(client, VIP, 1);
-        assertThat(namespaces.exec("client", "curl", "-sS", "--max-time", "5", "http://" + VIP + ":8080/").output())
+        assertThat(get(VIP))
                 .isEqualTo("backend " + FIRST + "\n");
         balancer.close();
         balancer = null;
         TestNamespaces.Result after = namespaces.exec("client", "curl", "-sS", "--max-time", "2", "http://" + VIP + ":8080/");
         assertThat(after.exit()).as("after close: %s", after.output()).isNotZero();
+    }
+
+    @Test
+    void pinnedItKeepsBalancingAfterItsDescriptorsCloseAndTheNextInstanceAdoptsIt() throws Exception {
+        Path pins = Files.createDirectory(content.resolve("bpffs"));
+        must(TestNamespaces.run(List.of("mount", "-t", "bpf", "bpf", pins.toString())));
+        try {
+            SocketLoadBalancer first = SocketLoadBalancer.attachPinned(cgroup, "sslt", pins);
+            assertThat(first.adopted()).isFalse();
+            first.backends(1, List.of(FIRST), 0);
+            first.route(client, VIP, 1);
+            first.close();   // as when the agent's process ends
+            assertThat(get(VIP)).as("balanced with no process holding the balancer").isEqualTo("backend " + FIRST + "\n");
+
+            balancer = SocketLoadBalancer.attachPinned(cgroup, "sslt", pins);
+            assertThat(balancer.adopted()).as("the maps are adopted").isTrue();
+            assertThat(get(VIP)).as("the route written by the first instance").isEqualTo("backend " + FIRST + "\n");
+            balancer.backends(1, List.of(SECOND), 1);
+            assertThat(get(VIP)).as("a change written by the second").isEqualTo("backend " + SECOND + "\n");
+            assertThat(ours(pins)).as("4 maps and 8 links pinned").containsExactlyInAnyOrder("sslt_rt", "sslt_gr", "sslt_be",
+                    "sslt_or", "sslt_c4", "sslt_c6", "sslt_s4", "sslt_s6", "sslt_r4", "sslt_r6", "sslt_p4", "sslt_p6");
+
+            balancer.remove();
+            balancer = null;
+            assertThat(ours(pins)).as("nothing of ours left pinned").isEmpty();
+            assertThat(namespaces.exec("client", "curl", "-sS", "--max-time", "2", "http://" + VIP + ":8080/").exit())
+                    .as("removed: the VIP is not balanced any more").isNotZero();
+        } finally {
+            if (balancer != null) {
+                balancer.remove();
+                balancer = null;
+            }
+            TestNamespaces.run(List.of("umount", pins.toString()));
+        }
+    }
+
+    /** What is pinned in the file system at {@code pins} under our name (the kernel adds files of its own). */
+    private static List<String> ours(Path pins) throws IOException {
+        try (var pinned = Files.list(pins)) {
+            return pinned.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("sslt_")).toList();
+        }
+    }
+
+    private String get(IpAddress address) throws IOException {
+        return namespaces.exec("client", "curl", "-sS", "--max-time", "5", "http://" + address + ":8080/").output();
     }
 
     private void serve(String namespace, String... command) throws IOException {
