@@ -603,7 +603,12 @@ class LocalClusterWalkthroughIT {
                               image: busybox:1.36
                               command: [sh, -c, "s=$(cut -d' ' -f1 /proc/uptime); if timeout 30 wget -q -O /dev/null http://my-web/; then r=OK; else r=FAILED; fi; echo FIRST-ACT-$r $s $(cut -d' ' -f1 /proc/uptime); sleep 3000"]
                     """);
-            cluster.kubectl(Duration.ofMinutes(6), "wait", "--for=condition=Ready", "swarmservice/first-act", "--timeout=300s").output();
+            HostCommand.Result ready = cluster.kubectl(Duration.ofMinutes(6), "wait", "--for=condition=Ready", "swarmservice/first-act",
+                    "--timeout=300s");
+            if (!ready.succeeded()) {
+                explainNotReady("first-act");
+            }
+            ready.output();
             List<Task> starters = tasks("first-act");
             assertThat(starters).hasSize(20);
             int ok = 0;
@@ -797,16 +802,51 @@ class LocalClusterWalkthroughIT {
      * names fail for at most 1 s, both answer at the end. Prints each kind's figures, and on any failed lookup the
      * failures with nslookup's words and what the resolvers logged, to tell a resolver's fault from the cluster DNS's.
      */
+    /** The agents' last 60 lines (and, with {@code resolvers}, their resolvers' logs), for a failure's report. */
+    private static void printAgentLogs(boolean resolvers) {
+        for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+            if (resolvers) {
+                System.out.println("resolver " + pod + ":\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "dns").stdout());
+            }
+            System.out.println("agent " + pod + ", its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "agent",
+                    "--tail=60").stdout());
+        }
+    }
+
+    /**
+     * What a service that did not become Ready shows: its conditions, each task pod's phase, conditions and container
+     * states, the events and the wait-attached log of the pods not ready, the operator's and the agents' last lines.
+     */
+    private static void explainNotReady(String service) throws IOException {
+        System.out.println("swarmservice/" + service + " not Ready; its status: "
+                + json(kubectl("get", "swarmservice", service, "-o", "json")).path("status").toPrettyString());
+        System.out.println(cluster.kubectl(SHORT, "get", "pods", "-l", "swarmnet.io/service=" + service, "-o", "wide").stdout());
+        for (JsonNode pod : json(kubectl("get", "pods", "-l", "swarmnet.io/service=" + service, "-o", "json")).path("items")) {
+            JsonNode readyCondition = condition(pod, "Ready");
+            if (readyCondition != null && "True".equals(readyCondition.path("status").asText())) {
+                continue;
+            }
+            String name = pod.path("metadata").path("name").asText();
+            System.out.println("pod " + name + " on " + pod.path("spec").path("nodeName").asText() + ": phase "
+                    + pod.path("status").path("phase").asText() + ", conditions " + pod.path("status").path("conditions")
+                    + ", init containers " + pod.path("status").path("initContainerStatuses")
+                    + ", containers " + pod.path("status").path("containerStatuses"));
+            System.out.println("  events: " + cluster.kubectl(SHORT, "get", "events", "--field-selector", "involvedObject.name=" + name,
+                    "-o", "custom-columns=TIME:.lastTimestamp,REASON:.reason,MESSAGE:.message").stdout());
+            System.out.println("  wait-attached: " + cluster.kubectl(SHORT, "logs", name, "-c", "swarmnet-wait-attached").stdout()
+                    + cluster.kubectl(SHORT, "logs", name, "-c", "swarmnet-wait-attached").stderr());
+        }
+        System.out.println("operator, its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", "deployment/swarmnet-operator",
+                "--tail=60").stdout());
+        printAgentLogs(false);
+    }
+
     private static void assertDnsGoal(String log, double since, String what, String after, String during) throws IOException {
         if (log.contains(" fail")) {
             System.out.println("failed lookups, " + what + ":\n" + log.lines().filter(l -> l.contains(" fail"))
                     .collect(java.util.stream.Collectors.joining("\n")));
-            for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
-                    "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
-                System.out.println("resolver " + pod + ":\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "dns").stdout());
-                System.out.println("agent " + pod + ", its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", pod, "-c", "agent",
-                        "--tail=60").stdout());
-            }
+            printAgentLogs(true);
             System.out.println("a cluster lookup now: " + inBusybox("sh", "-c", "nslookup kubernetes.default.svc.cluster.local 2>&1; true"));
         }
         for (String kind : List.of("cluster", "swarm")) {
