@@ -9,6 +9,8 @@ import io.swarmnet.agent.netns.NetworkNamespace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The bpf(2) commands the agent uses, called directly (no libbpf): maps, loading a program (with the verifier's log
@@ -21,6 +23,7 @@ public final class Bpf {
     static final int MAP_LOOKUP_ELEM = 1;
     static final int MAP_UPDATE_ELEM = 2;
     static final int MAP_DELETE_ELEM = 3;
+    static final int MAP_GET_NEXT_KEY = 4;
     static final int PROG_LOAD = 5;
     static final int OBJ_PIN = 6;
     static final int OBJ_GET = 7;
@@ -128,6 +131,31 @@ public final class Bpf {
             throw e;
         }
         return v.getByteArray(0, valueSize);
+    }
+
+    /** Every key of a map, in the kernel's order (a map changed meanwhile may give some twice or not at all). */
+    static List<byte[]> mapKeys(int mapFd, int keySize) throws IOException {
+        List<byte[]> keys = new ArrayList<>();
+        Memory key = new Memory(keySize);
+        Memory next = new Memory(keySize);
+        Memory attr = attr();
+        attr.setInt(0, mapFd);
+        attr.setPointer(8, null);
+        attr.setPointer(16, next);
+        while (true) {
+            try {
+                bpf(MAP_GET_NEXT_KEY, attr, "listing a BPF map's keys");
+            } catch (BpfException e) {
+                if (e.errno() == Libc.ENOENT) {
+                    return keys;
+                }
+                throw e;
+            }
+            byte[] found = next.getByteArray(0, keySize);
+            keys.add(found);
+            key.write(0, found, 0, keySize);
+            attr.setPointer(8, key);
+        }
     }
 
     static int progLoad(int type, int expectedAttachType, byte[] instructions, String name) throws IOException {

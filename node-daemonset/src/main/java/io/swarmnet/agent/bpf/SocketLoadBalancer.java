@@ -10,8 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Virtual-IP load balancing at the socket, not on the packets: cgroup socket-address programs rewrite the address a
@@ -311,6 +315,41 @@ public final class SocketLoadBalancer implements Closeable {
         for (int i = 0; i < previousCount; i++) {
             Bpf.mapDelete(backends, backendKey(group, i));
         }
+    }
+
+    /** The VIP routes the maps hold (those for any port and protocol), by namespace cookie. */
+    public Map<Long, Set<IpAddress>> routes() throws IOException {
+        Map<Long, Set<IpAddress>> found = new HashMap<>();
+        for (byte[] key : Bpf.mapKeys(routes, 16)) {
+            ByteBuffer b = le(ByteBuffer.wrap(key));
+            long cookie = b.getLong();
+            IpAddress address = new IpAddress(b.order(ByteOrder.BIG_ENDIAN).getInt() & 0xffffffffL);
+            if (b.getShort() == 0 && b.get() == 0) {
+                found.computeIfAbsent(cookie, c -> new HashSet<>()).add(address);
+            }
+        }
+        return found;
+    }
+
+    /** The groups the maps hold, each with its backends in slot order. */
+    public Map<Integer, List<IpAddress>> groups() throws IOException {
+        Map<Integer, List<IpAddress>> found = new HashMap<>();
+        for (byte[] key : Bpf.mapKeys(groups, 4)) {
+            int group = le(ByteBuffer.wrap(key)).getInt();
+            byte[] count = Bpf.mapLookup(groups, key, 4);
+            if (count == null) {
+                continue;
+            }
+            List<IpAddress> addresses = new ArrayList<>();
+            for (int i = 0; i < le(ByteBuffer.wrap(count)).getInt(); i++) {
+                byte[] address = Bpf.mapLookup(backends, backendKey(group, i), 4);
+                if (address != null) {
+                    addresses.add(new IpAddress(ByteBuffer.wrap(address).getInt() & 0xffffffffL));
+                }
+            }
+            found.put(group, addresses);
+        }
+        return found;
     }
 
     private static ByteBuffer le(ByteBuffer buffer) {

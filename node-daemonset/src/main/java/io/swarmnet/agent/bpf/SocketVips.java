@@ -1,0 +1,115 @@
+package io.swarmnet.agent.bpf;
+
+import io.swarmnet.api.net.IpAddress;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Brings the {@link SocketLoadBalancer}'s maps to the VIPs of a node's pods, writing only what differs.
+ *
+ * <p>Each VIP is one group, numbered by its address (a VIP is unique among the networks a node's pods share, so one
+ * VIP has one set of backends on the node), and each pod's namespace has a route per VIP of its networks. A backend
+ * change of one service is then one group rewritten — its new slots, then its count — whatever the number of pods
+ * that use it, and no route changes. What the maps hold is read from the kernel on the first call (the maps may have
+ * been adopted from an earlier process) and remembered after.
+ */
+public final class SocketVips {
+
+    private final SocketLoadBalancer balancer;
+    private Map<IpAddress, List<IpAddress>> groups;
+    private Map<Long, Set<IpAddress>> routes;
+
+    /** What one call changed, and the VIPs it could not route: one VIP claimed with different backends by two pods. */
+    public record Result(int groupsWritten, int groupsRemoved, int routesAdded, int routesRemoved, List<String> problems) {
+    }
+
+    public SocketVips(SocketLoadBalancer balancer) {
+        this.balancer = balancer;
+    }
+
+    /**
+     * {@code desired}: per pod namespace (by its cookie), its VIPs and each VIP's backends; a namespace not in it has
+     * no route afterwards.
+     */
+    public Result apply(Map<Long, Map<IpAddress, List<IpAddress>>> desired) throws IOException {
+        if (groups == null) {
+            read();
+        }
+        List<String> problems = new ArrayList<>();
+        Map<IpAddress, List<IpAddress>> wantedGroups = new HashMap<>();
+        Map<Long, Set<IpAddress>> wantedRoutes = new HashMap<>();
+        for (Map.Entry<Long, Map<IpAddress, List<IpAddress>>> pod : new TreeMap<>(desired).entrySet()) {
+            Set<IpAddress> vips = new HashSet<>();
+            for (Map.Entry<IpAddress, List<IpAddress>> vip : pod.getValue().entrySet()) {
+                List<IpAddress> first = wantedGroups.putIfAbsent(vip.getKey(), vip.getValue());
+                if (first != null && !first.equals(vip.getValue())) {
+                    problems.add("VIP " + vip.getKey() + " has backends " + first + " in one pod and " + vip.getValue()
+                            + " in another (network namespace cookie " + pod.getKey() + "): not routed there");
+                    continue;
+                }
+                vips.add(vip.getKey());
+            }
+            wantedRoutes.put(pod.getKey(), vips);
+        }
+
+        int groupsWritten = 0;
+        for (Map.Entry<IpAddress, List<IpAddress>> group : wantedGroups.entrySet()) {
+            List<IpAddress> had = groups.get(group.getKey());
+            if (!group.getValue().equals(had)) {
+                balancer.backends(group(group.getKey()), group.getValue(), had == null ? 0 : had.size());
+                groups.put(group.getKey(), List.copyOf(group.getValue()));
+                groupsWritten++;
+            }
+        }
+        int routesAdded = 0;
+        int routesRemoved = 0;
+        Set<Long> namespaces = new HashSet<>(routes.keySet());
+        namespaces.addAll(wantedRoutes.keySet());
+        for (long namespace : namespaces) {
+            Set<IpAddress> want = wantedRoutes.getOrDefault(namespace, Set.of());
+            Set<IpAddress> have = routes.computeIfAbsent(namespace, n -> new HashSet<>());
+            for (IpAddress vip : want) {
+                if (!have.contains(vip)) {
+                    balancer.route(namespace, vip, group(vip));
+                    have.add(vip);
+                    routesAdded++;
+                }
+            }
+            for (IpAddress vip : List.copyOf(have)) {
+                if (!want.contains(vip)) {
+                    balancer.unroute(namespace, vip);
+                    have.remove(vip);
+                    routesRemoved++;
+                }
+            }
+            if (have.isEmpty()) {
+                routes.remove(namespace);
+            }
+        }
+        int groupsRemoved = 0;
+        for (IpAddress vip : List.copyOf(groups.keySet())) {
+            if (!wantedGroups.containsKey(vip)) {
+                balancer.removeGroup(group(vip), groups.remove(vip).size());
+                groupsRemoved++;
+            }
+        }
+        return new Result(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems);
+    }
+
+    private void read() throws IOException {
+        groups = new HashMap<>();
+        balancer.groups().forEach((group, backends) -> groups.put(new IpAddress(group & 0xffffffffL), backends));
+        routes = balancer.routes();
+    }
+
+    /** A VIP's group: its address as a number. */
+    static int group(IpAddress vip) {
+        return (int) vip.value();
+    }
+}
