@@ -41,7 +41,8 @@ import java.util.Set;
  *
  * <p>Maps: {@code routes} (namespace cookie, address, port or 0, protocol or 0) → (group, port or 0); {@code groups}
  * group → backend count; {@code backends} (group, index) → address; {@code origins}, an LRU map, (socket cookie,
- * backend, port) → what was asked for. A namespace that has no route is not touched: one lookup per connect.
+ * backend, port) → what was asked for. A namespace that has no route is not touched: two lookups per
+ * connect (its port and protocol, then the address alone).
  *
  * <p>The programs are attached through BPF links, which the kernel detaches when the last descriptor closes: when
  * {@link #close()} runs, or the process ends in any way — unless they are pinned ({@link #attachPinned}), as the agent
