@@ -1,6 +1,7 @@
 package io.swarmnet.agent;
 
 import io.swarmnet.agent.datapath.PodAttachmentMode;
+import io.swarmnet.agent.datapath.VipBalancing;
 import io.swarmnet.agent.datapath.VxlanPort;
 import io.swarmnet.agent.encryption.EncryptionSettings;
 import io.swarmnet.agent.encryption.SequenceLimit;
@@ -41,6 +42,11 @@ import java.util.regex.Pattern;
  *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
  * <li>{@code SWARMNET_POD_ATTACHMENT}: how a task's interface hangs on its network's VXLAN device: macvlan (default: a
  *     macvlan child of the VXLAN device, no bridge) or veth (a veth pair to a bridge)</li>
+ * <li>{@code SWARMNET_VIP_BALANCING}: where connections to a VIP are balanced: nft (default: DNAT in each task's
+ *     nftables table) or socket (BPF programs at the cgroup2 root connect the socket to a backend; no NAT, no
+ *     connection tracking in the task)</li>
+ * <li>{@code SWARMNET_BPF_PINS}: with socket, a directory in a BPF file system (bpffs) where the balancer's maps and
+ *     links are pinned, so that VIPs stay balanced while the agent restarts; unset, they go with the agent's process</li>
  * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
  *     agent serves 127.0.0.11 itself</li>
  * </ul>
@@ -49,7 +55,7 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
         Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit, Optional<Path> resolverSocket,
-        PodAttachmentMode podAttachment) {
+        PodAttachmentMode podAttachment, VipBalancing vipBalancing, Optional<Path> bpfPins) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -122,8 +128,19 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         String attachmentText = value(env, "SWARMNET_POD_ATTACHMENT");
         PodAttachmentMode attachment = attachmentText == null ? PodAttachmentMode.DEFAULT
                 : PodAttachmentMode.parse("SWARMNET_POD_ATTACHMENT", attachmentText);
+        String balancingText = value(env, "SWARMNET_VIP_BALANCING");
+        VipBalancing balancing = balancingText == null ? VipBalancing.DEFAULT : VipBalancing.parse("SWARMNET_VIP_BALANCING", balancingText);
+        Optional<Path> pins = Optional.ofNullable(value(env, "SWARMNET_BPF_PINS")).map(Path::of);
+        if (pins.isPresent() && !pins.get().isAbsolute()) {
+            throw new IllegalArgumentException("SWARMNET_BPF_PINS '" + pins.get() + "' must be an absolute path (a directory in the "
+                    + "host's BPF file system, e.g. /sys/fs/bpf/swarmnet)");
+        }
+        if (pins.isPresent() && balancing != VipBalancing.SOCKET) {
+            throw new IllegalArgumentException("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is " + balancing
+                    + ": pins are for the socket load balancer; set SWARMNET_VIP_BALANCING=socket or unset SWARMNET_BPF_PINS");
+        }
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory, vxlanPort, sequenceLimit, resolverSocket, attachment);
+                stateDirectory, vxlanPort, sequenceLimit, resolverSocket, attachment, balancing, pins);
     }
 
     private static String value(Map<String, String> env, String name) {

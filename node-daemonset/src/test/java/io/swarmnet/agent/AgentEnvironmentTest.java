@@ -42,6 +42,26 @@ class AgentEnvironmentTest {
     }
 
     @Test
+    void vipBalancingIsNftUnlessAskedAndPinsAreForTheSocketBalancerOnly() {
+        AgentEnvironment defaults = AgentEnvironment.parse(Map.of("NODE_NAME", "n"));
+        assertThat(defaults.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
+        assertThat(defaults.bpfPins()).isEmpty();
+        AgentEnvironment socket = AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "socket",
+                "SWARMNET_BPF_PINS", "/sys/fs/bpf/swarmnet"));
+        assertThat(socket.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.SOCKET);
+        assertThat(socket.bpfPins()).contains(java.nio.file.Path.of("/sys/fs/bpf/swarmnet"));
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "ipvs")))
+                .hasMessageContaining("SWARMNET_VIP_BALANCING 'ipvs'").hasMessageContaining("nft, socket");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "socket",
+                "SWARMNET_BPF_PINS", "bpf/swarmnet"))).hasMessageContaining("SWARMNET_BPF_PINS 'bpf/swarmnet' must be an absolute path");
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_BPF_PINS", "/sys/fs/bpf/swarmnet")))
+                .hasMessageContaining("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is nft");
+        // the resolver process reads the same variable: without NAT for its redirect when VIPs are balanced at the socket
+        assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(Map.of("SWARMNET_VIP_BALANCING", "socket")).untrackedRedirect()).isTrue();
+        assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(Map.of()).untrackedRedirect()).isFalse();
+    }
+
+    @Test
     void theDataPathPortIsReadAndHeldToDockersRange() {
         assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_DATA_PATH_PORT", "7789")).vxlanPort().value()).isEqualTo(7789);
         for (String bad : new String[] {"1023", "49152", "0"}) {

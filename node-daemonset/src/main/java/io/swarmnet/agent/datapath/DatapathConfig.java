@@ -14,27 +14,38 @@ import java.time.Duration;
  * @param attachment    how pods are joined to a network's VXLAN device (veth + bridge, or macvlan children)
  */
 public record DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout, VxlanPort vxlanPort,
-        PodAttachmentMode attachment) {
+        PodAttachmentMode attachment, VipBalancing vipBalancing, java.util.Optional<java.nio.file.Path> bpfPins) {
 
-    /** On the default VXLAN port, pods attached the default way. */
+    /** On the default VXLAN port, pods attached the default way, VIPs balanced the default way. */
     public DatapathConfig(String prefix, NetNamespace hostNamespace, int parallelism, Duration toolTimeout) {
-        this(prefix, hostNamespace, parallelism, toolTimeout, VxlanPort.DEFAULT, PodAttachmentMode.DEFAULT);
+        this(prefix, hostNamespace, parallelism, toolTimeout, VxlanPort.DEFAULT, PodAttachmentMode.DEFAULT, VipBalancing.DEFAULT,
+                java.util.Optional.empty());
     }
 
     public DatapathConfig {
         new KernelNames(prefix); // validates
         java.util.Objects.requireNonNull(attachment, "attachment");
+        java.util.Objects.requireNonNull(vipBalancing, "vipBalancing");
+        java.util.Objects.requireNonNull(bpfPins, "bpfPins");
         if (parallelism < 1) {
             throw new IllegalArgumentException("datapath parallelism " + parallelism + " must be at least 1");
         }
     }
 
     public DatapathConfig withVxlanPort(VxlanPort port) {
-        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, port, attachment);
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, port, attachment, vipBalancing, bpfPins);
     }
 
     public DatapathConfig withAttachment(PodAttachmentMode mode) {
-        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, vxlanPort, mode);
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, vxlanPort, mode, vipBalancing, bpfPins);
+    }
+
+    /**
+     * VIPs balanced {@code balancing}; at the socket, the balancer's maps and links pinned in {@code pins} (a directory in
+     * a BPF file system) so they outlive the process, or held by the process alone when empty.
+     */
+    public DatapathConfig withVipBalancing(VipBalancing balancing, java.util.Optional<java.nio.file.Path> pins) {
+        return new DatapathConfig(prefix, hostNamespace, parallelism, toolTimeout, vxlanPort, attachment, balancing, pins);
     }
 
     /** A real node: the agent runs in the host network namespace. */

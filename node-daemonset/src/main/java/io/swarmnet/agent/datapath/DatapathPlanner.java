@@ -47,11 +47,15 @@ public final class DatapathPlanner {
     private final RemoteEndpointEntries remoteEntries = new RemoteEndpointEntries();
 
     public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort, PodAttachmentMode attachment) {
+        this(names, host, vxlanPort, attachment, VipBalancing.DEFAULT);
+    }
+
+    public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort, PodAttachmentMode attachment, VipBalancing balancing) {
         this.names = names;
         this.host = host;
         this.vxlanPort = vxlanPort;
         this.layout = AttachmentLayout.of(attachment, names);
-        this.vipChanges = new VipChanges(new VipLoadBalancer(names));
+        this.vipChanges = new VipChanges(new VipLoadBalancer(names, balancing));
     }
 
     public Plan plan(NodeDatapath desired, ActualNode actual) {

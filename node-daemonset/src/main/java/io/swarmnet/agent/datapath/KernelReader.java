@@ -37,12 +37,13 @@ public final class KernelReader {
     private final AtomicLong tablesListed = new AtomicLong();
     private final AtomicLong tablesUnchanged = new AtomicLong();
 
-    public KernelReader(KernelNames names, NetNamespace host, KernelTools tools, PodNamespaceLocator locator, ExecutorService pool) {
+    public KernelReader(KernelNames names, NetNamespace host, KernelTools tools, PodNamespaceLocator locator, ExecutorService pool,
+            VipBalancing balancing) {
         this.names = names;
         this.host = host;
         this.tools = tools;
         this.locator = locator;
-        this.parser = new KernelStateParser(names);
+        this.parser = new KernelStateParser(names, balancing);
         this.pool = pool;
     }
 

@@ -20,9 +20,16 @@ public final class KernelStateParser {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KernelNames names;
+    private final VipBalancing balancing;
 
     public KernelStateParser(KernelNames names) {
+        this(names, VipBalancing.DEFAULT);
+    }
+
+    /** {@code balancing}: the VIP table's fixed part is the one {@link VipLoadBalancer} writes for it. */
+    public KernelStateParser(KernelNames names, VipBalancing balancing) {
         this.names = names;
+        this.balancing = balancing;
     }
 
     /** {@code ip -d -j addr show}: devices with their IPv4 addresses, by name. */
@@ -197,10 +204,13 @@ public final class KernelStateParser {
         if (!table) {
             return VipTable.ABSENT;
         }
+        // balanced at the socket, the table has no NAT chain: its two hooked filter chains alone
+        boolean nat = balancing == VipBalancing.NFT;
         boolean skeleton = vipsMap && refusedSet
-                && "nat/prerouting".equals(hooks.get("prerouting")) && "nat/output".equals(hooks.get("output"))
-                && "filter/output".equals(hooks.get("refuse")) && "filter/forward".equals(hooks.get("isolate")) && hooks.size() == 4
-                && ruleCounts.getOrDefault("prerouting", 0) == 1 && ruleCounts.getOrDefault("output", 0) == 1
+                && (!nat || "nat/prerouting".equals(hooks.get("prerouting")) && "nat/output".equals(hooks.get("output")))
+                && "filter/output".equals(hooks.get("refuse")) && "filter/forward".equals(hooks.get("isolate"))
+                && hooks.size() == (nat ? 4 : 2)
+                && (!nat || ruleCounts.getOrDefault("prerouting", 0) == 1 && ruleCounts.getOrDefault("output", 0) == 1)
                 && ruleCounts.getOrDefault("refuse", 0) == 2
                 && isolateRules.equals(List.of("iifgroup " + KernelNames.INTERNAL_GROUP, "oifgroup " + KernelNames.INTERNAL_GROUP));
         Map<IpAddress, List<IpAddress>> balanced = new HashMap<>();

@@ -1,11 +1,17 @@
 package io.swarmnet.agent.datapath;
 
+import io.swarmnet.agent.bpf.Bpf;
+import io.swarmnet.agent.bpf.SocketLoadBalancer;
+import io.swarmnet.agent.bpf.SocketVips;
+
 import io.swarmnet.agent.datapath.Plan.Owner;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
 import io.swarmnet.agent.desired.PodDatapath;
 import io.swarmnet.agent.desired.PodRef;
 import io.swarmnet.agent.netns.PodNamespaceLocator;
+import io.swarmnet.api.net.IpAddress;
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -44,6 +50,11 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private NodeDatapath lastDesired;
     /** Reads, between applies, what {@link KernelMemory} has trusted for long enough (drift repair off the change path). */
     private final ScheduledExecutorService refresher;
+    /** Balanced at the socket: the balancer, and the VIPs it holds; null with NAT. */
+    private final SocketVips socketVips;
+    private final SocketLoadBalancer socketBalancer;
+    /** Each pod namespace's cookie by the namespace's identity (nsfs device and inode), read once while it lives. */
+    private final Map<Object, Long> cookies = new HashMap<>();
     private static final int RETRIES = 5;
     private static final java.time.Duration RETRY = java.time.Duration.ofMillis(50);
 
@@ -62,8 +73,10 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             return t;
         });
         this.tools = KernelTools.forAgent(config.toolTimeout());
-        this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool);
-        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort(), config.attachment());
+        this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool, config.vipBalancing());
+        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort(), config.attachment(), config.vipBalancing());
+        this.socketBalancer = config.vipBalancing() == VipBalancing.SOCKET ? attachSocketBalancer(config) : null;
+        this.socketVips = socketBalancer == null ? null : new SocketVips(socketBalancer);
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
         this.memory = new KernelMemory(relistAfter);
@@ -111,6 +124,74 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.debug("datapath {}: reading the kernel again failed ({}); the next tick or apply tries again", config.prefix(), e.toString());
+        }
+    }
+
+    /**
+     * The socket load balancer at the cgroup2 root, pinned where the configuration says (adopting an earlier
+     * process's maps and links there). Without it VIPs cannot be balanced this way: the agent does not start.
+     */
+    private static SocketLoadBalancer attachSocketBalancer(DatapathConfig config) {
+        try {
+            java.nio.file.Path cgroup = SocketLoadBalancer.cgroup2Root().orElseThrow(() -> new IOException(
+                    "no cgroup2 file system is mounted (none in /proc/self/mountinfo)"));
+            SocketLoadBalancer balancer = config.bpfPins().isPresent()
+                    ? SocketLoadBalancer.attachPinned(cgroup, config.prefix(), config.bpfPins().get())
+                    : SocketLoadBalancer.attach(cgroup, config.prefix());
+            LOG.info("datapath {}: VIPs balanced at the socket, BPF programs attached to {}{}", config.prefix(), cgroup,
+                    config.bpfPins().map(p -> ", pinned in " + p + (balancer.adopted() ? " (adopted)" : "")).orElse(""));
+            return balancer;
+        } catch (IOException e) {
+            throw new IllegalStateException("SWARMNET_VIP_BALANCING=socket: the socket load balancer cannot be attached: "
+                    + e.getMessage() + "; use SWARMNET_VIP_BALANCING=nft on this node", e);
+        }
+    }
+
+    /**
+     * The VIPs with backends of every attached pod into the socket balancer's maps (those without are the pod's
+     * table's, refused there). A pod whose routes cannot be written is reported failed, as one whose table could not be.
+     */
+    private void balanceAtTheSocket(NodeDatapath desired, ActualNode actual, Set<PodRef> attached, Map<PodRef, String> podFailures) {
+        Map<Long, Map<IpAddress, List<IpAddress>>> routes = new HashMap<>();
+        Map<Long, PodRef> owners = new HashMap<>();
+        Set<Object> live = new HashSet<>();
+        for (PodDatapath pod : desired.pods()) {
+            PodNamespaceState state = actual.pods().get(pod.pod());
+            if (!attached.contains(pod.pod()) || state == null) {
+                continue;
+            }
+            Long cookie;
+            try {
+                java.nio.file.Path path = state.namespace().enterPath().orElseThrow(
+                        () -> new IOException("its network namespace has no path to enter"));
+                // the namespace's identity, not its path: a path through a process names another namespace once the PID is reused
+                Object identity = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                live.add(identity);
+                cookie = cookies.get(identity);
+                if (cookie == null) {
+                    cookie = Bpf.netnsCookie(path);
+                    cookies.put(identity, cookie);
+                }
+            } catch (IOException e) {
+                podFailures.put(pod.pod(), "pod " + pod.pod() + ": its VIPs cannot be balanced at the socket: " + e.getMessage());
+                continue;
+            }
+            Map<IpAddress, List<IpAddress>> vips = new HashMap<>();
+            VipLoadBalancer.byVip(pod.vips()).forEach((vip, backends) -> {
+                if (!backends.isEmpty()) {
+                    vips.put(vip, backends);
+                }
+            });
+            routes.put(cookie, vips);
+            owners.put(cookie, pod.pod());
+        }
+        cookies.keySet().retainAll(live);
+        try {
+            SocketVips.Result result = socketVips.apply(routes);
+            result.problems().forEach(p -> LOG.warn("datapath {}: {}", config.prefix(), p));
+        } catch (IOException e) {
+            owners.values().forEach(pod -> podFailures.put(pod, "pod " + pod + ": writing its VIPs into the socket load balancer failed: "
+                    + e.getMessage()));
         }
     }
 
@@ -218,12 +299,17 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
                 attached.add(pod.pod());
             }
         }
+        if (socketVips != null) {
+            balanceAtTheSocket(desired, actual, attached, podFailures);
+            podFailures.keySet().forEach(attached::remove);
+        }
         // the connection trackers followed in pods that are gone or no longer ours are let go (they hold the namespace)
         Set<NetNamespace> podNamespaces = desired.pods().stream().map(p -> actual.pods().get(p.pod())).filter(java.util.Objects::nonNull)
                 .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet());
         conntrack.retain(podNamespaces);
-        // and those of attached pods are followed from now on, so that a backend's removal finds them current
-        conntrack.follow(attached.stream().map(actual.pods()::get).filter(java.util.Objects::nonNull)
+        // and those of attached pods are followed from now on, so that a backend's removal finds them current (at the
+        // socket no pod's connections are tracked: nothing to follow)
+        conntrack.follow(socketVips != null ? Set.of() : attached.stream().map(actual.pods()::get).filter(java.util.Objects::nonNull)
                 .map(PodNamespaceState::namespace).collect(java.util.stream.Collectors.toSet()));
         memory.afterApply(desired, actual, plan, outcome.nftCommits(), podFailures,
                 !outcome.failures().isEmpty() || !networkFailures.isEmpty(), started);
@@ -246,6 +332,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
 
     @Override
     public void close() {
+        if (socketBalancer != null) {
+            socketBalancer.close();
+        }
         refresher.shutdownNow();
         pool.shutdownNow();
         conntrack.close();

@@ -1,9 +1,5 @@
 package io.swarmnet.agent.datapath;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /**
  * How a task's interface is joined to its network's VXLAN device in the network namespace
  * ({@code SWARMNET_POD_ATTACHMENT}, chart value {@code agent.podAttachment}). Every node may use either: the frames
@@ -40,10 +36,7 @@ public enum PodAttachmentMode {
 
     /** {@code text} as written in the environment or the chart ({@code veth}, {@code macvlan}). */
     public static PodAttachmentMode parse(String name, String text) {
-        String wanted = text.strip().toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(m -> m.setting.equals(wanted)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(name + " '" + text + "' is not one of "
-                        + Arrays.stream(values()).map(PodAttachmentMode::setting).collect(Collectors.joining(", "))));
+        return SettingValues.parse(name, text, values(), PodAttachmentMode::setting);
     }
 
     @Override

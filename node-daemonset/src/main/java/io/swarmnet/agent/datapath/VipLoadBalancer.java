@@ -40,17 +40,42 @@ public final class VipLoadBalancer {
 
     private final KernelNames names;
     private final String table;
+    private final boolean nat;
 
     public VipLoadBalancer(KernelNames names) {
+        this(names, VipBalancing.NFT);
+    }
+
+    /**
+     * Balanced {@link VipBalancing#SOCKET at the socket}, the table has no NAT chains and holds only the VIPs without
+     * backends (refused); the VIPs with backends are the socket load balancer's.
+     */
+    public VipLoadBalancer(KernelNames names, VipBalancing balancing) {
         this.names = names;
         this.table = "ip " + names.vipTable();
+        this.nat = balancing == VipBalancing.NFT;
+    }
+
+    /** Of {@code desired}, what this table holds: every VIP balanced by NAT, only those without backends at the socket. */
+    private Map<IpAddress, List<IpAddress>> held(Map<IpAddress, List<IpAddress>> desired) {
+        if (nat || desired.values().stream().allMatch(List::isEmpty)) {
+            return desired;
+        }
+        Map<IpAddress, List<IpAddress>> refusedOnly = new java.util.HashMap<>();
+        desired.forEach((vip, backends) -> {
+            if (backends.isEmpty()) {
+                refusedOnly.put(vip, backends);
+            }
+        });
+        return refusedOnly;
     }
 
     /**
      * The lines of one {@code nft -f -} transaction for an attached pod (with or without VIPs); empty when the kernel
      * already matches.
      */
-    public List<String> transaction(Map<IpAddress, List<IpAddress>> desired, VipTable actual) {
+    public List<String> transaction(Map<IpAddress, List<IpAddress>> wanted, VipTable actual) {
+        Map<IpAddress, List<IpAddress>> desired = held(wanted);
         List<String> lines = new ArrayList<>();
         if (!actual.present() || !actual.skeleton()) {
             if (actual.present()) {
@@ -132,7 +157,8 @@ public final class VipLoadBalancer {
     }
 
     /** The table a successful {@link #transaction} leaves behind: what reading the kernel would return. */
-    public VipTable expected(Map<IpAddress, List<IpAddress>> desired) {
+    public VipTable expected(Map<IpAddress, List<IpAddress>> wanted) {
+        Map<IpAddress, List<IpAddress>> desired = held(wanted);
         Map<IpAddress, List<IpAddress>> balanced = new java.util.HashMap<>();
         Map<IpAddress, Integer> modulus = new java.util.HashMap<>();
         Set<IpAddress> refused = new HashSet<>();
@@ -237,13 +263,17 @@ public final class VipLoadBalancer {
         lines.add("add table " + table);
         lines.add("add map " + table + " vips { type ipv4_addr : verdict; }");
         lines.add("add set " + table + " refused { type ipv4_addr; }");
-        lines.add("add chain " + table + " prerouting { type nat hook prerouting priority dstnat; }");
-        // locally generated connections: the pod's own processes are the clients
-        lines.add("add chain " + table + " output { type nat hook output priority -100; }");
+        if (nat) {
+            lines.add("add chain " + table + " prerouting { type nat hook prerouting priority dstnat; }");
+            // locally generated connections: the pod's own processes are the clients
+            lines.add("add chain " + table + " output { type nat hook output priority -100; }");
+        }
         lines.add("add chain " + table + " refuse { type filter hook output priority 0; }");
         lines.add("add chain " + table + " isolate { type filter hook forward priority 0; }");
-        lines.add("add rule " + table + " prerouting ip daddr vmap @vips");
-        lines.add("add rule " + table + " output ip daddr vmap @vips");
+        if (nat) {
+            lines.add("add rule " + table + " prerouting ip daddr vmap @vips");
+            lines.add("add rule " + table + " output ip daddr vmap @vips");
+        }
         lines.add("add rule " + table + " refuse ip daddr @refused reject with tcp reset");
         lines.add("add rule " + table + " refuse ip daddr @refused reject");
         // both directions: out of an internal network (a route through a task) and into it (a task as a gateway)

@@ -12,24 +12,37 @@ import java.util.Optional;
  * @param upstreamTimeout after this a forwarded query is answered SERVFAIL rather than left hanging
  * @param resolverSocket  where the resolver process listens, when the resolver runs beside the agent rather than in it
  */
-public record DnsSettings(Optional<InetSocketAddress> upstream, Duration upstreamTimeout, Optional<java.nio.file.Path> resolverSocket) {
+public record DnsSettings(Optional<InetSocketAddress> upstream, Duration upstreamTimeout, Optional<java.nio.file.Path> resolverSocket,
+        boolean untrackedRedirect) {
 
     public static final Duration DEFAULT_UPSTREAM_TIMEOUT = Duration.ofSeconds(2);
 
     /** The resolver in the agent's own process. */
     public DnsSettings(Optional<InetSocketAddress> upstream, Duration upstreamTimeout) {
-        this(upstream, upstreamTimeout, Optional.empty());
+        this(upstream, upstreamTimeout, Optional.empty(), false);
     }
 
     /** The resolver as a process of its own, reached at {@code socket} (SWARMNET_DNS_SOCKET); the upstream is then its business. */
     public DnsSettings withResolverSocket(Optional<java.nio.file.Path> socket) {
-        return new DnsSettings(upstream, upstreamTimeout, socket);
+        return new DnsSettings(upstream, upstreamTimeout, socket, untrackedRedirect);
+    }
+
+    /**
+     * 127.0.0.11:53 redirected in each pod without NAT ({@link ResolverRedirect#untrackedTransaction}): with VIPs balanced at
+     * the socket, so that nothing makes the pod's kernel track connections.
+     */
+    public DnsSettings withUntrackedRedirect(boolean untracked) {
+        return new DnsSettings(upstream, upstreamTimeout, resolverSocket, untracked);
     }
 
     /** The resolver process's settings: the upstream of {@link #upstreamFrom}, else the first nameserver of /etc/resolv.conf. */
     public static DnsSettings fromEnvironment(java.util.Map<String, String> env) {
+        String balancing = env.get("SWARMNET_VIP_BALANCING");
+        boolean socket = balancing != null && !balancing.isBlank()
+                && io.swarmnet.agent.datapath.VipBalancing.parse("SWARMNET_VIP_BALANCING", balancing)
+                == io.swarmnet.agent.datapath.VipBalancing.SOCKET;
         return new DnsSettings(upstreamFrom(env).or(() -> firstNameserver(java.nio.file.Path.of("/etc/resolv.conf"))),
-                DEFAULT_UPSTREAM_TIMEOUT);
+                DEFAULT_UPSTREAM_TIMEOUT).withUntrackedRedirect(socket);
     }
 
     /** SWARMNET_DNS_UPSTREAM, an IPv4 address with an optional :port (53 by default); empty when unset. */

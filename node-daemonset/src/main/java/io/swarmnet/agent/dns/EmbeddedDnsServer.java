@@ -67,7 +67,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
     static final int DEFAULT_UDP_THREADS = Runtime.getRuntime().availableProcessors() >= 4 ? 2 : 1;
 
     private final Duration upstreamTimeout;
-    private final RedirectTable redirects;
+    private final KernelTools tools;
+    private volatile RedirectTable redirects;
     private final Selector selector;
     private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
     private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
@@ -92,6 +93,16 @@ public final class EmbeddedDnsServer implements PodResolvers {
         this(upstream, upstreamTimeout, KernelTools.forAgent(Duration.ofSeconds(10)));
     }
 
+    /**
+     * From now on each pod's redirect of 127.0.0.11:53 is written (and expected) without NAT, or with it again
+     * ({@link ResolverRedirect#untrackedTransaction}); a pod whose table is of the other kind gets it replaced when it
+     * is next served. Returns this server.
+     */
+    public EmbeddedDnsServer redirectUntracked(boolean untracked) {
+        this.redirects = new RedirectTable(tools, untracked);
+        return this;
+    }
+
     /** @param tools runs nft in pods' namespaces for the redirect of port 53 */
     public EmbeddedDnsServer(InetSocketAddress upstream, Duration upstreamTimeout, KernelTools tools) throws IOException {
         this(upstream, upstreamTimeout, tools, DEFAULT_UDP_THREADS);
@@ -103,7 +114,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
             throw new IllegalArgumentException("the embedded DNS server needs at least one UDP thread, got " + udpThreads);
         }
         this.upstreamTimeout = upstreamTimeout;
-        this.redirects = new RedirectTable(tools);
+        this.tools = tools;
+        this.redirects = new RedirectTable(tools, false);
         try {
             for (int i = 0; i < udpThreads; i++) {
                 datagramLoops.add(new DatagramLoop("swarmnet-dns-udp-" + i));

@@ -45,7 +45,8 @@ public final class NodeDns implements AutoCloseable {
 
     private static PodResolvers inProcess(DnsSettings settings) {
         try {
-            return new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
+            return new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout())
+                    .redirectUntracked(settings.untrackedRedirect());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the embedded DNS resolver", e);
         }

@@ -10,21 +10,24 @@ import java.util.Optional;
 final class RedirectTable {
 
     private final KernelTools tools;
+    private final boolean untracked;
 
-    RedirectTable(KernelTools tools) {
+    /** {@code untracked}: the stateless table ({@link ResolverRedirect#untrackedTransaction}), for VIPs balanced at the socket. */
+    RedirectTable(KernelTools tools, boolean untracked) {
         this.tools = tools;
+        this.untracked = untracked;
     }
 
     /** The redirect the namespace holds; empty when there is none or it is not exactly ours. */
     Optional<ResolverRedirect> read(Path namespace) {
         KernelTools.Result listed = tools.read(NetNamespace.of(namespace),
                 List.of("nft", "-j", "list", "table", "ip", ResolverRedirect.TABLE));
-        return listed.ok() ? ResolverRedirect.parse(listed.stdout()) : Optional.empty();
+        return listed.ok() ? ResolverRedirect.parse(listed.stdout(), untracked) : Optional.empty();
     }
 
     /** Puts {@code redirect} in place of whatever the table held, atomically; empty when done, else why not. */
     Optional<String> install(Path namespace, ResolverRedirect redirect) {
-        KernelTools.Result result = tools.nft(NetNamespace.of(namespace), redirect.transaction());
+        KernelTools.Result result = tools.nft(NetNamespace.of(namespace), untracked ? redirect.untrackedTransaction() : redirect.transaction());
         return result.ok() ? Optional.empty() : Optional.of(result.describe());
     }
 }

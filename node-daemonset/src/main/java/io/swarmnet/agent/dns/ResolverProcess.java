@@ -248,7 +248,8 @@ public final class ResolverProcess implements AutoCloseable {
         }
         Path socket = Path.of(socketText);
         DnsSettings settings = DnsSettings.fromEnvironment(env);
-        EmbeddedDnsServer server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout());
+        EmbeddedDnsServer server = new EmbeddedDnsServer(settings.upstream().orElse(null), settings.upstreamTimeout())
+                .redirectUntracked(settings.untrackedRedirect());
         Path state = Path.of(Optional.ofNullable(env.get("SWARMNET_DNS_STATE")).filter(v -> !v.isBlank())
                 .orElse(socket.resolveSibling("resolvers.json").toString()));
         ResolverProcess process = new ResolverProcess(server, socket, state);

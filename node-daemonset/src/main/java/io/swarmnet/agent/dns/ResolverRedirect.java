@@ -21,6 +21,18 @@ import java.util.Set;
  * }
  * </pre>
  *
+ * With VIPs balanced at the socket ({@code SWARMNET_VIP_BALANCING=socket}) nothing else in the pod asks the kernel
+ * to track connections, and NAT here would make it track all of them, the overlay's too. There the table rewrites the
+ * ports without NAT, {@link #untrackedTransaction() stateless}, in one filter chain at the output hook (every packet
+ * on loopback passes it once, on its sender's side):
+ *
+ * <pre>
+ * table ip swarmnet_dns {
+ *   chain output (filter, output hook, priority raw)   ip daddr 127.0.0.11 udp dport 53 udp dport set UDP   (same for tcp)
+ *                                                      ip saddr 127.0.0.11 udp sport UDP udp sport set 53   (same for tcp)
+ * }
+ * </pre>
+ *
  * Conntrack turns the replies of a redirected query back into replies from port 53; the postrouting rules do the
  * same for a reply whose conntrack entry is gone (flushed while the query was in flight), which the client would
  * otherwise drop as coming from a port it never asked. The table is apart from the VIP table: it must exist in every
@@ -46,17 +58,37 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
     /** One {@code nft -f -} transaction that replaces whatever table is there with this one, atomically. */
     public List<String> transaction() {
         String table = "ip " + TABLE;
-        return List.of(
-                // add-then-delete: deletes an existing table without failing when there is none
-                "add table " + table,
-                "delete table " + table,
-                "add table " + table,
+        return replacingTheTable(
                 "add chain " + table + " output { type nat hook output priority -100; }",
                 "add rule " + table + " output " + redirect("udp", udpPort),
                 "add rule " + table + " output " + redirect("tcp", tcpPort),
                 "add chain " + table + " postrouting { type nat hook postrouting priority 100; }",
                 "add rule " + table + " postrouting " + fromPort53("udp", udpPort),
                 "add rule " + table + " postrouting " + fromPort53("tcp", tcpPort));
+    }
+
+    /** The same redirect without NAT: the ports rewritten both ways, nothing tracked. */
+    public List<String> untrackedTransaction() {
+        String table = "ip " + TABLE;
+        return replacingTheTable(
+                "add chain " + table + " output { type filter hook output priority raw; }",
+                "add rule " + table + " output " + rewrite("daddr", "udp", "dport", DNS_PORT, udpPort),
+                "add rule " + table + " output " + rewrite("daddr", "tcp", "dport", DNS_PORT, tcpPort),
+                "add rule " + table + " output " + rewrite("saddr", "udp", "sport", udpPort, DNS_PORT),
+                "add rule " + table + " output " + rewrite("saddr", "tcp", "sport", tcpPort, DNS_PORT));
+    }
+
+    /** {@code lines} after emptying the table: add-then-delete deletes an existing one without failing when there is none. */
+    private static List<String> replacingTheTable(String... lines) {
+        String table = "ip " + TABLE;
+        List<String> all = new java.util.ArrayList<>(List.of("add table " + table, "delete table " + table, "add table " + table));
+        all.addAll(List.of(lines));
+        return List.copyOf(all);
+    }
+
+    private static String rewrite(String addressField, String protocol, String portField, int from, int to) {
+        return "ip " + addressField + " " + ADDRESS + " " + protocol + " " + portField + " " + from + " " + protocol + " " + portField
+                + " set " + to;
     }
 
     private static String redirect(String protocol, int port) {
@@ -72,6 +104,11 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
      * absent or is not exactly what {@link #transaction} makes (then it is to be replaced whole).
      */
     public static Optional<ResolverRedirect> parse(String json) {
+        return parse(json, false);
+    }
+
+    /** As {@link #parse(String)}, of the table {@link #untrackedTransaction} makes when {@code untracked}. */
+    public static Optional<ResolverRedirect> parse(String json, boolean untracked) {
         if (json == null || json.isBlank()) {
             return Optional.empty();
         }
@@ -92,9 +129,10 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
             } else if (item.has("rule")) {
                 Rule rule = Rule.of(item.get("rule"));
                 found.add(rule.toString());
-                if (rule.nat().equals("dnat") && rule.protocol().equals("udp")) {
+                boolean toResolver = rule.nat().equals("dnat") || rule.nat().equals("set") && rule.portField().equals("dport");
+                if (toResolver && rule.protocol().equals("udp")) {
                     udp = rule.natPort();
-                } else if (rule.nat().equals("dnat") && rule.protocol().equals("tcp")) {
+                } else if (toResolver && rule.protocol().equals("tcp")) {
                     tcp = rule.natPort();
                 }
             }
@@ -103,7 +141,8 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
             return Optional.empty();
         }
         ResolverRedirect candidate = new ResolverRedirect(udp, tcp);
-        return found.equals(candidate.expectedItems()) ? Optional.of(candidate) : Optional.empty();
+        return found.equals(untracked ? candidate.expectedUntrackedItems() : candidate.expectedItems()) ? Optional.of(candidate)
+                : Optional.empty();
     }
 
     /** What {@link #parse} sees of the table {@link #transaction} makes, in {@link Rule#toString} form. */
@@ -113,6 +152,15 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
                 new Rule("output", "daddr " + ADDRESS, "tcp", "dport", DNS_PORT, "dnat", ADDRESS, tcpPort).toString(),
                 new Rule("postrouting", "saddr " + ADDRESS, "udp", "sport", udpPort, "snat", ADDRESS, DNS_PORT).toString(),
                 new Rule("postrouting", "saddr " + ADDRESS, "tcp", "sport", tcpPort, "snat", ADDRESS, DNS_PORT).toString());
+    }
+
+    /** What {@link #parse} sees of the table {@link #untrackedTransaction} makes. */
+    private Set<String> expectedUntrackedItems() {
+        return Set.of("chain output filter output -300",
+                new Rule("output", "daddr " + ADDRESS, "udp", "dport", DNS_PORT, "set", "", udpPort).toString(),
+                new Rule("output", "daddr " + ADDRESS, "tcp", "dport", DNS_PORT, "set", "", tcpPort).toString(),
+                new Rule("output", "saddr " + ADDRESS, "udp", "sport", udpPort, "set", "", DNS_PORT).toString(),
+                new Rule("output", "saddr " + ADDRESS, "tcp", "sport", tcpPort, "set", "", DNS_PORT).toString());
     }
 
     /** One rule of the table as nft's JSON shows it: an address match ("daddr 127.0.0.11"), a port match, a NAT statement. */
@@ -138,6 +186,11 @@ public record ResolverRedirect(int udpPort, int tcpPort) {
                     protocol = payload.path("protocol").asText();
                     portField = payload.path("field").asText();
                     port = match.path("right").asInt();
+                } else if (expr.has("mangle") && expr.path("mangle").path("key").path("payload").path("field").asText().equals(portField)
+                        && expr.path("mangle").path("key").path("payload").path("protocol").asText().equals(protocol)) {
+                    // a port rewritten in place: the field it matched, set to another value
+                    nat = "set";
+                    natPort = expr.path("mangle").path("value").asInt();
                 } else if (expr.has("dnat") || expr.has("snat")) {
                     nat = expr.has("dnat") ? "dnat" : "snat";
                     natAddress = expr.path(nat).path("addr").asText();

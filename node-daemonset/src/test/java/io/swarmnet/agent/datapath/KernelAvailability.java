@@ -27,4 +27,19 @@ public final class KernelAvailability {
         }
         return false;
     }
+
+    /** Closes what a kernel test opened (its tools, its namespaces), skipping what it never got to open. */
+    public static void closeAll(AutoCloseable... opened) throws java.io.IOException {
+        for (AutoCloseable c : opened) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (java.io.IOException | RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new java.io.IOException(e);
+                }
+            }
+        }
+    }
 }

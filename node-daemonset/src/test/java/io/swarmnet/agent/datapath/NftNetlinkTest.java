@@ -41,12 +41,7 @@ class NftNetlinkTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (tools != null) {
-            tools.close();
-        }
-        if (namespaces != null) {
-            namespaces.close();
-        }
+        KernelAvailability.closeAll(tools, namespaces);
     }
 
     @Test

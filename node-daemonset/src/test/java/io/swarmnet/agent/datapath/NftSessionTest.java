@@ -38,12 +38,7 @@ class NftSessionTest {
 
     @AfterEach
     void stop() throws IOException {
-        if (tools != null) {
-            tools.close();
-        }
-        if (namespaces != null) {
-            namespaces.close();
-        }
+        KernelAvailability.closeAll(tools, namespaces);
     }
 
     @Test

@@ -37,7 +37,7 @@ class EmbeddedDnsUdpThreadsTest {
              EmbeddedDnsServer server = new EmbeddedDnsServer(null, Duration.ofSeconds(1), KernelTools.forAgent(Duration.ofSeconds(10)), 2)) {
             Path ns = namespaces.create("pod");
             assertThat(server.sync(Map.of(POD, new PodResolver(ns, EmbeddedDnsServerTest.walkthroughNames())))).isEmpty();
-            int port = new RedirectTable(KernelTools.forAgent(Duration.ofSeconds(10))).read(ns).orElseThrow().udpPort();
+            int port = new RedirectTable(KernelTools.forAgent(Duration.ofSeconds(10)), false).read(ns).orElseThrow().udpPort();
             assertThat(namespaces.exec("pod", "ss", "-uan", "sport = :" + port).output().lines()
                     .filter(l -> l.contains("127.0.0.11:" + port)).count()).as("two sockets on the pod's port").isEqualTo(2);
 

@@ -75,7 +75,7 @@ class ResolverBenchmark {
             String nsName = ns.getFileName().toString();
             NameTable table = DnsRecords.forPod("default", Set.of("bench"), services);
             assertThat(ours.sync(Map.of(new PodRef("default", "bench-1-x", "uid-bench"), new PodResolver(ns, table)))).isEmpty();
-            int ourPort = new RedirectTable(KernelTools.forAgent(Duration.ofSeconds(10))).read(ns).orElseThrow().udpPort();
+            int ourPort = new RedirectTable(KernelTools.forAgent(Duration.ofSeconds(10)), false).read(ns).orElseThrow().udpPort();
             namespaces.exec("bench", "ip", "addr", "add", "127.0.0.12/8", "dev", "lo");
             namespaces.exec("bench", "ip", "addr", "add", "127.0.0.14/8", "dev", "lo");
             dnsmasq = new ProcessBuilder("ip", "netns", "exec", nsName, "dnsmasq", "--keep-in-foreground", "--no-resolv",

@@ -193,6 +193,33 @@ class TaskOwnPort53Test {
         assertThat(namespaces.exec("owned", "ss", "-Hlnut").output()).as("sockets left in the pod's namespace").isBlank();
     }
 
+    @Test
+    void withoutNatTheRedirectRewritesThePortsTracksNothingAndLeavesPort53ToTheTask() throws Exception {
+        assumeTrue(TestNamespaces.run(List.of("sh", "-c", "command -v conntrack")).exit() == 0, "needs conntrack on PATH");
+        PodResolver resolver = walkthroughPod("untracked");
+        Path ns = resolver.networkNamespace();
+        // first with NAT, as before the node balanced VIPs at the socket: the next resolver replaces that table
+        serving(resolver).close();
+        assertThat(redirectIn(ns)).as("the NAT redirect").isPresent();
+        EmbeddedDnsServer untracked = resolver().redirectUntracked(true);
+        assertThat(untracked.sync(Map.of(POD, resolver))).isEmpty();
+        RedirectTable withoutNat = new RedirectTable(new KernelTools(Duration.ofSeconds(10)), true);
+        String table = namespaces.exec("untracked", "nft", "list", "table", "ip", ResolverRedirect.TABLE).output();
+        ResolverRedirect redirect = withoutNat.read(ns).orElseThrow(() -> new AssertionError("the table without NAT is not read back: "
+                + table));
+        assertThat(redirectIn(ns)).as("no NAT redirect any more").isEmpty();
+        assertThat(table).contains("udp dport set " + redirect.udpPort()).contains("tcp sport set 53").doesNotContain("nat");
+
+        startTaskDnsServer("untracked");
+        assertBothServersAnswer("untracked");
+        TestNamespaces.Result tracked = namespaces.exec("untracked", "conntrack", "-L");
+        assertThat(tracked.output()).as("connections tracked in the pod").doesNotContain("dport=53").doesNotContain("sport=53");
+        // served again, the table read back is the one it wants: nothing rewritten
+        String generation = namespaces.exec("untracked", "nft", "list", "ruleset", "-a").output();
+        assertThat(untracked.sync(Map.of(POD, resolver))).isEmpty();
+        assertThat(namespaces.exec("untracked", "nft", "list", "ruleset", "-a").output()).as("handles after a second sync").isEqualTo(generation);
+    }
+
     // --- helpers ----------------------------------------------------------------------------------------------
 
     /** A pod namespace with an overlay-like address of its own. */
@@ -227,7 +254,7 @@ class TaskOwnPort53Test {
     }
 
     private static Optional<ResolverRedirect> redirectIn(Path ns) {
-        return new RedirectTable(new KernelTools(Duration.ofSeconds(10))).read(ns);
+        return new RedirectTable(new KernelTools(Duration.ofSeconds(10)), false).read(ns);
     }
 
     /** dnsmasq on 0.0.0.0:53 (UDP and TCP) in the pod, as a DNS server run as a swarm service would listen. */

@@ -52,6 +52,7 @@ public final class SimulatedCluster implements AutoCloseable {
     private final List<AutoCloseable> agents = Collections.synchronizedList(new ArrayList<>());
     private int podCounter;
     private volatile PodAttachmentMode attachment = PodAttachmentMode.DEFAULT;
+    private volatile io.swarmnet.agent.datapath.VipBalancing vipBalancing = io.swarmnet.agent.datapath.VipBalancing.DEFAULT;
 
     private SimulatedCluster(String prefix) {
         this.prefix = prefix;
@@ -146,7 +147,7 @@ public final class SimulatedCluster implements AutoCloseable {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), SimulatedNodeAgentMain.class.getName(),
                 apiUrl, node.name(), node.namespace(), node.underlayAddress().toString(), Integer.toString(node.underlayMtu()),
-                node.datapathPrefix(), podRegistry(node).toString(), attachment.setting());
+                node.datapathPrefix(), podRegistry(node).toString(), attachment.setting(), vipBalancing.setting());
         try {
             return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         } catch (IOException e) {
@@ -167,6 +168,14 @@ public final class SimulatedCluster implements AutoCloseable {
         this.attachment = java.util.Objects.requireNonNull(mode, "mode");
     }
 
+    /**
+     * Where the datapaths made from now on balance VIPs; {@link io.swarmnet.agent.datapath.VipBalancing#DEFAULT} until set.
+     * At the socket, each node's balancer is held by its datapath's process alone (nothing pinned).
+     */
+    public void balanceVipsBy(io.swarmnet.agent.datapath.VipBalancing balancing) {
+        this.vipBalancing = java.util.Objects.requireNonNull(balancing, "balancing");
+    }
+
     /** A LinuxDatapath for the node (the caller closes it). */
     public LinuxDatapath datapath(SimulatedNode node) {
         return datapath(node, attachment);
@@ -174,12 +183,14 @@ public final class SimulatedCluster implements AutoCloseable {
 
     /** A LinuxDatapath for the node attaching pods by {@code mode}, whatever the cluster's (the caller closes it). */
     public LinuxDatapath datapath(SimulatedNode node, PodAttachmentMode mode) {
-        return new LinuxDatapath(node.datapathConfig().withAttachment(mode), locator(node));
+        return new LinuxDatapath(node.datapathConfig().withAttachment(mode).withVipBalancing(vipBalancing, java.util.Optional.empty()),
+                locator(node));
     }
 
     /** As {@link #datapath(SimulatedNode)}, trusting what it read or wrote for {@code relistAfter} (drift repair). */
     public LinuxDatapath datapath(SimulatedNode node, java.time.Duration relistAfter) {
-        return new LinuxDatapath(node.datapathConfig().withAttachment(attachment), locator(node), relistAfter);
+        return new LinuxDatapath(node.datapathConfig().withAttachment(attachment).withVipBalancing(vipBalancing, java.util.Optional.empty()),
+                locator(node), relistAfter);
     }
 
     private void createUnderlay(int nodeCount) {

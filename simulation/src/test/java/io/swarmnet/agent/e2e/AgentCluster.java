@@ -72,11 +72,18 @@ final class AgentCluster implements AutoCloseable {
 
     /** The same, the agents' datapaths attaching pods by {@code attachment}. */
     static AgentCluster start(int nodes, io.swarmnet.agent.datapath.PodAttachmentMode attachment) {
+        return start(nodes, attachment, io.swarmnet.agent.datapath.VipBalancing.DEFAULT);
+    }
+
+    /** The same, the agents' datapaths balancing VIPs by {@code balancing}. */
+    static AgentCluster start(int nodes, io.swarmnet.agent.datapath.PodAttachmentMode attachment,
+            io.swarmnet.agent.datapath.VipBalancing balancing) {
         SandboxApiServer api = SandboxApiServer.start();
         SimulatedCluster cluster;
         try {
             cluster = SimulatedCluster.start(nodes);
             cluster.attachPodsBy(attachment);
+            cluster.balanceVipsBy(balancing);
         } catch (RuntimeException e) {
             api.close();
             throw e;
