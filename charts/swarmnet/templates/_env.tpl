@@ -94,6 +94,16 @@
   value: {{ .Values.network.dataPathPort | quote }}
 - name: SWARMNET_POD_ATTACHMENT
   value: {{ .Values.agent.podAttachment | quote }}
+- name: SWARMNET_VIP_BALANCING
+  value: {{ .Values.agent.vipBalancing | quote }}
+{{- if eq .Values.agent.vipBalancing "socket" }}
+- name: SWARMNET_CGROUP2_ROOT
+  value: /host/cgroup2
+{{- with .Values.agent.bpfPins }}
+- name: SWARMNET_BPF_PINS
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
 - name: SWARMNET_DNS_SOCKET
   value: /run/swarmnet-dns/dns.sock
 {{- end -}}

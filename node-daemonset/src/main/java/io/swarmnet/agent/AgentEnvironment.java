@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *     connection tracking in the task)</li>
  * <li>{@code SWARMNET_BPF_PINS}: with socket, a directory in a BPF file system (bpffs) where the balancer's maps and
  *     links are pinned, so that VIPs stay balanced while the agent restarts; unset, they go with the agent's process</li>
+ * <li>{@code SWARMNET_CGROUP2_ROOT}: with socket, the host's cgroup2 root as mounted in the agent's container (the
+ *     programs are attached there, to cover every process of the node); default the first cgroup2 mount the agent sees</li>
  * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
  *     agent serves 127.0.0.11 itself</li>
  * </ul>
@@ -55,7 +57,7 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         int httpPort, Path procRoot, String datapathPrefix, Duration debounce, Duration resync,
         Optional<java.net.InetSocketAddress> dnsUpstream, String keyNamespace, EncryptionSettings.ModeSetting encryptionMode,
         Path stateDirectory, VxlanPort vxlanPort, SequenceLimit sequenceLimit, Optional<Path> resolverSocket,
-        PodAttachmentMode podAttachment, VipBalancing vipBalancing, Optional<Path> bpfPins) {
+        PodAttachmentMode podAttachment, VipBalancing vipBalancing, Optional<Path> bpfPins, Optional<Path> cgroup2Root) {
 
     public static final int DEFAULT_HTTP_PORT = 9642;
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
@@ -139,8 +141,13 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
             throw new IllegalArgumentException("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is " + balancing
                     + ": pins are for the socket load balancer; set SWARMNET_VIP_BALANCING=socket or unset SWARMNET_BPF_PINS");
         }
+        Optional<Path> cgroup = Optional.ofNullable(value(env, "SWARMNET_CGROUP2_ROOT")).map(Path::of);
+        if (cgroup.isPresent() && !cgroup.get().isAbsolute()) {
+            throw new IllegalArgumentException("SWARMNET_CGROUP2_ROOT '" + cgroup.get() + "' must be an absolute path (where the host's "
+                    + "cgroup2 root is mounted in the agent's container)");
+        }
         return new AgentEnvironment(node, address, mtu, level, port, proc, prefix, debounce, resync, upstream, keyNamespace, mode,
-                stateDirectory, vxlanPort, sequenceLimit, resolverSocket, attachment, balancing, pins);
+                stateDirectory, vxlanPort, sequenceLimit, resolverSocket, attachment, balancing, pins, cgroup);
     }
 
     private static String value(Map<String, String> env, String name) {

@@ -231,7 +231,7 @@ public final class NodeAgent implements AutoCloseable {
                         env.stateDirectory(), env.vxlanPort(), env.sequenceLimit()));
         PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
         LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort())
-                .withAttachment(env.podAttachment()).withVipBalancing(env.vipBalancing(), env.bpfPins()), locator);
+                .withAttachment(env.podAttachment()).withVipBalancing(env.vipBalancing(), env.bpfPins(), env.cgroup2Root()), locator);
         NodeAgent agent = start(client, config, datapath, locator);
         LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, pods attached by {}, VIPs balanced by {}, health port {}",
                 node.nodeName(), address, node.underlayMtu(), env.vxlanPort(), env.podAttachment(), env.vipBalancing(),

@@ -137,6 +137,37 @@ class ChartConfigurationTest {
     }
 
     @Test
+    void vipBalancingAtTheSocketMountsTheNodesCgroup2RootAndPinsAndReachesBothContainers() {
+        RenderedChart defaults = render();
+        assertThat(AgentEnvironment.parse(processEnvironment(container(defaults, false))).vipBalancing())
+                .isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
+        assertThat(defaults.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getVolumes())
+                .as("no cgroup2 or bpffs mount unless asked").noneMatch(v -> v.getName().equals("cgroup2") || v.getName().equals("bpf-pins"));
+
+        RenderedChart chart = render("--set", "agent.vipBalancing=socket", "--set", "agent.cgroup2Root=/sys/fs/cgroup/unified",
+                "--set", "agent.bpfPins=/sys/fs/bpf/swarmnet");
+        AgentEnvironment env = AgentEnvironment.parse(processEnvironment(container(chart, false)));
+        assertThat(env.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.SOCKET);
+        assertThat(env.bpfPins()).contains(java.nio.file.Path.of("/sys/fs/bpf/swarmnet"));
+        assertThat(env.cgroup2Root()).contains(java.nio.file.Path.of("/host/cgroup2"));
+        var pod = chart.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec();
+        assertThat(pod.getVolumes()).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("cgroup2");
+            assertThat(v.getHostPath().getPath()).isEqualTo("/sys/fs/cgroup/unified");
+        }).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("bpf-pins");
+            assertThat(v.getHostPath().getPath()).isEqualTo("/sys/fs/bpf/swarmnet");
+        });
+        assertThat(container(chart, false).getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/host/cgroup2"))
+                .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/sys/fs/bpf/swarmnet"));
+        // the resolver container writes the redirect of 127.0.0.11:53 without NAT there
+        var dns = pod.getContainers().stream().filter(c -> c.getName().equals("dns")).findFirst().orElseThrow();
+        assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(processEnvironment(dns)).untrackedRedirect()).isTrue();
+        assertThatThrownBy(() -> render("--set", "agent.vipBalancing=ipvs")).hasMessageContaining("vipBalancing");
+        assertThatThrownBy(() -> render("--set", "agent.bpfPins=sys/fs/bpf")).hasMessageContaining("bpfPins");
+    }
+
+    @Test
     void theDataPathPortReachesTheAgentAndTheVxlanIdRangeTheOperator() {
         RenderedChart chart = render("--set", "network.dataPathPort=7789", "--set", "network.vxlanIdRange=20000-29999");
         assertThat(AgentEnvironment.parse(processEnvironment(container(chart, false))).vxlanPort()).isEqualTo(new VxlanPort(7789));

@@ -133,8 +133,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
      */
     private static SocketLoadBalancer attachSocketBalancer(DatapathConfig config) {
         try {
-            java.nio.file.Path cgroup = SocketLoadBalancer.cgroup2Root().orElseThrow(() -> new IOException(
-                    "no cgroup2 file system is mounted (none in /proc/self/mountinfo)"));
+            java.nio.file.Path cgroup = config.cgroup2Root().isPresent() ? config.cgroup2Root().get()
+                    : SocketLoadBalancer.cgroup2Root().orElseThrow(() -> new IOException(
+                            "no cgroup2 file system is mounted (none in /proc/self/mountinfo); mount the host's and name it in SWARMNET_CGROUP2_ROOT"));
             SocketLoadBalancer balancer = config.bpfPins().isPresent()
                     ? SocketLoadBalancer.attachPinned(cgroup, config.prefix(), config.bpfPins().get())
                     : SocketLoadBalancer.attach(cgroup, config.prefix());

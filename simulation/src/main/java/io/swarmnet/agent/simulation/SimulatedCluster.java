@@ -183,14 +183,17 @@ public final class SimulatedCluster implements AutoCloseable {
 
     /** A LinuxDatapath for the node attaching pods by {@code mode}, whatever the cluster's (the caller closes it). */
     public LinuxDatapath datapath(SimulatedNode node, PodAttachmentMode mode) {
-        return new LinuxDatapath(node.datapathConfig().withAttachment(mode).withVipBalancing(vipBalancing, java.util.Optional.empty()),
-                locator(node));
+        return new LinuxDatapath(config(node, mode), locator(node));
     }
 
     /** As {@link #datapath(SimulatedNode)}, trusting what it read or wrote for {@code relistAfter} (drift repair). */
     public LinuxDatapath datapath(SimulatedNode node, java.time.Duration relistAfter) {
-        return new LinuxDatapath(node.datapathConfig().withAttachment(attachment).withVipBalancing(vipBalancing, java.util.Optional.empty()),
-                locator(node), relistAfter);
+        return new LinuxDatapath(config(node, attachment), locator(node), relistAfter);
+    }
+
+    /** The node's datapath configuration with pods attached by {@code mode}, VIPs balanced as this cluster says (nothing pinned). */
+    private io.swarmnet.agent.datapath.DatapathConfig config(SimulatedNode node, PodAttachmentMode mode) {
+        return node.datapathConfig().withAttachment(mode).withVipBalancing(vipBalancing, java.util.Optional.empty(), java.util.Optional.empty());
     }
 
     private void createUnderlay(int nodeCount) {

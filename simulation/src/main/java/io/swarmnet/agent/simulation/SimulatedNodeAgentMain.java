@@ -40,7 +40,8 @@ public final class SimulatedNodeAgentMain {
         PodNamespaceLocator locator = SimulatedPodNamespaceLocator.reading(Path.of(args[6]));
         LinuxDatapath datapath = new LinuxDatapath(new DatapathConfig(args[5], new NetNamespace.Named(args[2]), 4,
                 Duration.ofSeconds(30)).withAttachment(PodAttachmentMode.parse("pod attachment", args[7]))
-                .withVipBalancing(VipBalancing.parse("VIP balancing", args[8]), java.util.Optional.empty()), locator);
+                .withVipBalancing(VipBalancing.parse("VIP balancing", args[8]), java.util.Optional.empty(), java.util.Optional.empty()),
+                locator);
         NodeAgent agent = NodeAgent.start(client, AgentConfig.forNode(node).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500)),
                 datapath, locator);
         System.out.println("agent of " + node.nodeName() + " started");
