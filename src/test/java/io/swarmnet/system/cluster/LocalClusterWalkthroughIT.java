@@ -174,6 +174,17 @@ class LocalClusterWalkthroughIT {
                 install.addAll(List.of("--set", "agent.podAttachment=" + attachment));
             }
             String expected = attachment.isEmpty() ? PodAttachmentMode.DEFAULT.setting() : attachment;
+            // -Dswarmnet.walkthrough.vipBalancing=socket: VIPs balanced at the socket, the programs attached to this
+            // machine's cgroup2 root (the nodes' kernel is this machine's)
+            String balancing = System.getProperty("swarmnet.walkthrough.vipBalancing", "");
+            if (!balancing.isEmpty()) {
+                install.addAll(List.of("--set", "agent.vipBalancing=" + balancing));
+                if (balancing.equals("socket")) {
+                    java.nio.file.Path root = io.swarmnet.agent.bpf.SocketLoadBalancer.cgroup2Root()
+                            .orElseThrow(() -> new AssertionError("vipBalancing=socket needs a cgroup2 mount on this machine"));
+                    install.addAll(List.of("--set", "agent.cgroup2Root=" + root));
+                }
+            }
             cluster.helm(Duration.ofMinutes(6), install.toArray(String[]::new)).output();
             JsonNode agents = json(kubectl("-n", NAMESPACE, "get", "daemonset", "swarmnet-agent", "-o", "json"));
             assertThat(agents.path("status").path("numberReady").asInt()).as("agents ready").isEqualTo(2);
