@@ -90,6 +90,16 @@ class LocalClusterWalkthroughIT {
             body.run();
         } catch (Throwable t) {
             failedStep = name;
+            try {
+                // what the components said, for a failure no step explains itself
+                System.out.println("step \"" + name + "\" failed: " + t.getMessage());
+                System.out.println(cluster.kubectl(SHORT, "get", "pods", "-A", "-o", "wide").stdout());
+                System.out.println("operator, its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs",
+                        "deployment/swarmnet-operator", "--tail=60").stdout());
+                printAgentLogs(false);
+            } catch (RuntimeException e) {
+                System.out.println("(the cluster's state could not be read: " + e + ")");
+            }
             throw t;
         }
     }
@@ -827,7 +837,7 @@ class LocalClusterWalkthroughIT {
 
     /**
      * What a service that did not become Ready shows: its conditions, each task pod's phase, conditions and container
-     * states, the events and the wait-attached log of the pods not ready, the operator's and the agents' last lines.
+     * states, the events and the wait-attached log of the pods not ready.
      */
     private static void explainNotReady(String service) throws IOException {
         System.out.println("swarmservice/" + service + " not Ready; its status: "
@@ -848,9 +858,7 @@ class LocalClusterWalkthroughIT {
             System.out.println("  wait-attached: " + cluster.kubectl(SHORT, "logs", name, "-c", "swarmnet-wait-attached").stdout()
                     + cluster.kubectl(SHORT, "logs", name, "-c", "swarmnet-wait-attached").stderr());
         }
-        System.out.println("operator, its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs", "deployment/swarmnet-operator",
-                "--tail=60").stdout());
-        printAgentLogs(false);
+        // the operator's and the agents' last lines follow from step(), as for every failed step
     }
 
     private static void assertDnsGoal(String log, double since, String what, String after, String during) throws IOException {

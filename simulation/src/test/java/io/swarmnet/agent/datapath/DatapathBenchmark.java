@@ -72,7 +72,7 @@ class DatapathBenchmark {
         SimulatedPod client = cluster.createPod(n1, pod("client"));
         SimulatedPod server = cluster.createPod(n2, pod("server"));
         AttachedAs layout = new AttachedAs(topology, List.of(n1, n2), List.of(t1, t2));
-        layout.switchTo(PodAttachmentMode.VETH);
+        layout.switchTo(new Layout(PodAttachmentMode.VETH, VipBalancing.NFT));
 
         // a bare VXLAN pair between the two node namespaces: the kernel's VXLAN cost without bridge and veth
         bareVxlan(n1, "10.242.0.1", n2.underlayAddress().toString());
@@ -81,8 +81,16 @@ class DatapathBenchmark {
         // ROUNDS rounds, each measuring every path once (a different one first each round), medians compared: the goal's
         // ratios come from the same run, so the machine's load falls on all of them alike
         String loadBefore = loadAverage();
-        PodAttachmentMode[] modeOf = {null, null, PodAttachmentMode.VETH, PodAttachmentMode.VETH, PodAttachmentMode.MACVLAN,
-            PodAttachmentMode.MACVLAN};
+        Layout veth = new Layout(PodAttachmentMode.VETH, VipBalancing.NFT);
+        Layout macvlan = new Layout(PodAttachmentMode.MACVLAN, VipBalancing.NFT);
+        // VIPs balanced at the socket: no NAT chain in the pods, so nothing tracked there (skipped without cgroup2)
+        Layout socket = new Layout(PodAttachmentMode.MACVLAN, VipBalancing.SOCKET);
+        boolean socketPossible = io.swarmnet.agent.bpf.SocketLoadBalancer.cgroup2Root().isPresent();
+        Layout[] modeOf = socketPossible ? new Layout[] {null, null, veth, veth, macvlan, macvlan, socket, socket}
+                : new Layout[] {null, null, veth, veth, macvlan, macvlan};
+        if (!socketPossible) {
+            System.out.println("VIPs at the socket not measured: no cgroup2 mount in /proc/self/mountinfo");
+        }
         double[][] gbits = new double[modeOf.length][ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
             for (int i = 0; i < modeOf.length; i++) {
@@ -93,7 +101,7 @@ class DatapathBenchmark {
                 gbits[which][round] = switch (which) {
                     case 0 -> iperfNodeToNode(n1, n2, n2.underlayAddress().toString());
                     case 1 -> iperfNodeToNode(n1, n2, "10.242.0.2");
-                    case 2, 4 -> iperfPodToPod(client, server, "10.241.0.20");
+                    case 2, 4, 6 -> iperfPodToPod(client, server, "10.241.0.20");
                     default -> iperfPodToPod(client, server, "10.241.0.2");
                 };
             }
@@ -105,17 +113,17 @@ class DatapathBenchmark {
         System.out.printf(Locale.ROOT, "raw underlay veth (node -> node)     %8.2f Gbit/s  %s%n", underlay, Arrays.toString(gbits[0]));
         System.out.printf(Locale.ROOT, "bare VXLAN pair (node -> node)       %8.2f Gbit/s  (%.0f%% of underlay)  %s%n", bare, 100 * bare / underlay,
                 Arrays.toString(gbits[1]));
-        for (int m = 0; m < 2; m++) {
-            PodAttachmentMode mode = modeOf[2 + 2 * m];
+        for (int m = 0; 2 + 2 * m < modeOf.length; m++) {
+            Layout mode = modeOf[2 + 2 * m];
             double overlay = medianOf(gbits[2 + 2 * m]);
             double vip = medianOf(gbits[3 + 2 * m]);
-            System.out.printf(Locale.ROOT, "swarmnet overlay, %-7s (task -> task) %8.2f Gbit/s  (%.0f%% of underlay, %.3f x bare VXLAN)  %s%n",
+            System.out.printf(Locale.ROOT, "swarmnet overlay, %-14s (task -> task) %8.2f Gbit/s  (%.0f%% of underlay, %.3f x bare VXLAN)  %s%n",
                     mode, overlay, 100 * overlay / underlay, overlay / bare, Arrays.toString(gbits[2 + 2 * m]));
-            System.out.printf(Locale.ROOT, "swarmnet overlay, %-7s via VIP       %8.2f Gbit/s  (%.3f x direct task address, %.3f x bare VXLAN)  %s%n",
+            System.out.printf(Locale.ROOT, "swarmnet overlay, %-14s via VIP       %8.2f Gbit/s  (%.3f x direct task address, %.3f x bare VXLAN)  %s%n",
                     mode, vip, vip / overlay, vip / bare, Arrays.toString(gbits[3 + 2 * m]));
         }
         // what follows measures the layout a node has unless told otherwise
-        layout.switchTo(PodAttachmentMode.DEFAULT);
+        layout.switchTo(new Layout(PodAttachmentMode.DEFAULT, VipBalancing.DEFAULT));
 
         // connection setup: where the DNAT cost shows, one conntrack entry per connection
         cluster.startProcess(server, "busybox", "httpd", "-f", "-p", "80", "-h", "/");
@@ -235,12 +243,25 @@ class DatapathBenchmark {
         }
     }
 
-    /** Both nodes' pods attached by one mode at a time, switched by fresh datapaths that are closed once they converged. */
+    /** A pod attachment and a VIP balancing: what a node's datapath is switched to. */
+    private record Layout(PodAttachmentMode attachment, VipBalancing balancing) {
+        @Override
+        public String toString() {
+            return attachment + (balancing == VipBalancing.NFT ? "" : "+" + balancing);
+        }
+    }
+
+    /**
+     * Both nodes' pods in one layout at a time, switched by fresh datapaths that are closed once they converged — but
+     * for those balancing VIPs at the socket, whose balancer lives as long as its datapath: they stay open until the
+     * next switch.
+     */
     private final class AttachedAs {
         private final Topology topology;
         private final List<SimulatedNode> nodes;
         private final List<Topology.Node> facts;
-        private PodAttachmentMode current;
+        private final List<LinuxDatapath> held = new ArrayList<>();
+        private Layout current;
 
         AttachedAs(Topology topology, List<SimulatedNode> nodes, List<Topology.Node> facts) {
             this.topology = topology;
@@ -248,15 +269,26 @@ class DatapathBenchmark {
             this.facts = facts;
         }
 
-        void switchTo(PodAttachmentMode mode) {
-            if (mode == current) {
+        void switchTo(Layout mode) {
+            if (mode.equals(current)) {
                 return;
             }
-            for (int i = 0; i < nodes.size(); i++) {
-                try (LinuxDatapath datapath = cluster.datapath(nodes.get(i), mode)) {
+            held.forEach(LinuxDatapath::close);
+            held.clear();
+            cluster.balanceVipsBy(mode.balancing());
+            try {
+                for (int i = 0; i < nodes.size(); i++) {
+                    LinuxDatapath datapath = cluster.datapath(nodes.get(i), mode.attachment());
                     ApplyReport report = datapath.apply(topology.desired(facts.get(i)));
-                    assertThat(report.complete()).as("%s attached by %s: %s", nodes.get(i).name(), mode, report).isTrue();
+                    if (mode.balancing() == VipBalancing.SOCKET) {
+                        held.add(datapath); // closed at the next switch (the run ends switched to the default)
+                    } else {
+                        datapath.close();
+                    }
+                    assertThat(report.complete()).as("%s in layout %s: %s", nodes.get(i).name(), mode, report).isTrue();
                 }
+            } finally {
+                cluster.balanceVipsBy(VipBalancing.DEFAULT);
             }
             current = mode;
         }
