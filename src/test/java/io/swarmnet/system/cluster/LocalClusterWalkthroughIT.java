@@ -208,6 +208,13 @@ class LocalClusterWalkthroughIT {
             }
             assertThat(attachments).as("the agents' pod attachment (SWARMNET_POD_ATTACHMENT of each container)")
                     .contains("agent=" + expected).allMatch(a -> a.endsWith("=" + expected));
+            if (balancing.equals("socket")) {
+                for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                        "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+                    assertThat(kubectl("-n", NAMESPACE, "logs", pod, "-c", "agent")).as("agent %s attached the socket balancer", pod)
+                            .contains("VIPs balanced at the socket, BPF programs attached to /host/cgroup2");
+                }
+            }
             JsonNode operator = json(kubectl("-n", NAMESPACE, "get", "deployment", "swarmnet-operator", "-o", "json"));
             assertThat(operator.path("status").path("readyReplicas").asInt()).as("operator replicas ready").isGreaterThanOrEqualTo(1);
         });
