@@ -318,6 +318,18 @@ public final class SocketLoadBalancer implements Closeable {
         }
     }
 
+    /**
+     * What the socket with {@code socketCookie}, connected to {@code backend}:{@code port}, had asked for when the
+     * balancer sent it there: the VIP; empty for a socket the balancer did not redirect (or whose note the LRU map has
+     * let go of).
+     */
+    public Optional<IpAddress> origin(long socketCookie, IpAddress backend, int port) throws IOException {
+        byte[] key = le(ByteBuffer.allocate(16)).putLong(socketCookie).put(backend.bytes()).order(ByteOrder.BIG_ENDIAN)
+                .putShort((short) port).putShort((short) 0).array();
+        byte[] value = Bpf.mapLookup(origins, key, 8);
+        return value == null ? Optional.empty() : Optional.of(new IpAddress(ByteBuffer.wrap(value).getInt() & 0xffffffffL));
+    }
+
     /** The VIP routes the maps hold (those for any port and protocol), by namespace cookie. */
     public Map<Long, Set<IpAddress>> routes() throws IOException {
         Map<Long, Set<IpAddress>> found = new HashMap<>();

@@ -25,8 +25,15 @@ public final class SocketVips {
     private Map<IpAddress, List<IpAddress>> groups;
     private Map<Long, Set<IpAddress>> routes;
 
-    /** What one call changed, and the VIPs it could not route: one VIP claimed with different backends by two pods. */
-    public record Result(int groupsWritten, int groupsRemoved, int routesAdded, int routesRemoved, List<String> problems) {
+    /**
+     * What one call changed, the VIPs it could not route (one VIP claimed with different backends by two pods), and the
+     * backends that left each VIP, the VIP gone or not (the sockets balanced to them are to be ended).
+     */
+    public record Result(int groupsWritten, int groupsRemoved, int routesAdded, int routesRemoved, List<String> problems,
+            Map<IpAddress, Set<IpAddress>> left) {
+        public Result(int groupsWritten, int groupsRemoved, int routesAdded, int routesRemoved, List<String> problems) {
+            this(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems, Map.of());
+        }
     }
 
     public SocketVips(SocketLoadBalancer balancer) {
@@ -59,9 +66,17 @@ public final class SocketVips {
         }
 
         int groupsWritten = 0;
+        Map<IpAddress, Set<IpAddress>> left = new HashMap<>();
         for (Map.Entry<IpAddress, List<IpAddress>> group : wantedGroups.entrySet()) {
             List<IpAddress> had = groups.get(group.getKey());
             if (!group.getValue().equals(had)) {
+                if (had != null) {
+                    Set<IpAddress> gone = new HashSet<>(had);
+                    group.getValue().forEach(gone::remove);
+                    if (!gone.isEmpty()) {
+                        left.put(group.getKey(), gone);
+                    }
+                }
                 balancer.backends(group(group.getKey()), group.getValue(), had == null ? 0 : had.size());
                 groups.put(group.getKey(), List.copyOf(group.getValue()));
                 groupsWritten++;
@@ -95,11 +110,15 @@ public final class SocketVips {
         int groupsRemoved = 0;
         for (IpAddress vip : List.copyOf(groups.keySet())) {
             if (!wantedGroups.containsKey(vip)) {
-                balancer.removeGroup(group(vip), groups.remove(vip).size());
+                List<IpAddress> had = groups.remove(vip);
+                balancer.removeGroup(group(vip), had.size());
+                if (!had.isEmpty()) {
+                    left.put(vip, Set.copyOf(had));
+                }
                 groupsRemoved++;
             }
         }
-        return new Result(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems);
+        return new Result(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems, left);
     }
 
     private void read() throws IOException {

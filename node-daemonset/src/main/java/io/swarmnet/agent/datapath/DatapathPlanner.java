@@ -45,6 +45,8 @@ public final class DatapathPlanner {
     private final AttachmentLayout layout;
     private final VipChanges vipChanges;
     private final RemoteEndpointEntries remoteEntries = new RemoteEndpointEntries();
+    /** The tasks of the latest plan's networks: whether a backend that left a VIP is gone or only not ready. */
+    private NetworkTasks lastTasks;
 
     public DatapathPlanner(KernelNames names, NetNamespace host, VxlanPort vxlanPort, PodAttachmentMode attachment) {
         this(names, host, vxlanPort, attachment, VipBalancing.DEFAULT);
@@ -56,6 +58,11 @@ public final class DatapathPlanner {
         this.vxlanPort = vxlanPort;
         this.layout = AttachmentLayout.of(attachment, names);
         this.vipChanges = new VipChanges(new VipLoadBalancer(names, balancing));
+    }
+
+    /** The tasks the latest {@link #plan} found in each network, ready or not (null before the first). */
+    NetworkTasks lastTasks() {
+        return lastTasks;
     }
 
     public Plan plan(NodeDatapath desired, ActualNode actual) {
@@ -87,6 +94,7 @@ public final class DatapathPlanner {
         }
         List<Phase> phases = new ArrayList<>(steps.phases(pod -> actual.pods().get(pod).namespace()));
         NetworkTasks tasks = NetworkTasks.of(desired, actual, names, remoteEntries);
+        lastTasks = tasks;
         VipChanges.Steps vips = vipChanges.plan(actual, pods, rejectedPods, tasks);
         phases.add(new Phase("VIP load balancing", vips.transactions()));
         // after the transaction that took the backends out, so that a deleted flow's next packet picks a live one

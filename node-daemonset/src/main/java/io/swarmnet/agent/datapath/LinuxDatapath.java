@@ -1,9 +1,9 @@
 package io.swarmnet.agent.datapath;
 
+import io.swarmnet.agent.bpf.BalancedSockets;
 import io.swarmnet.agent.bpf.Bpf;
 import io.swarmnet.agent.bpf.SocketLoadBalancer;
 import io.swarmnet.agent.bpf.SocketVips;
-
 import io.swarmnet.agent.datapath.Plan.Owner;
 import io.swarmnet.agent.desired.NetworkKey;
 import io.swarmnet.agent.desired.NodeDatapath;
@@ -187,12 +187,60 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             owners.put(cookie, pod.pod());
         }
         cookies.keySet().retainAll(live);
+        SocketVips.Result result;
         try {
-            SocketVips.Result result = socketVips.apply(routes);
+            result = socketVips.apply(routes);
             result.problems().forEach(p -> LOG.warn("datapath {}: {}", config.prefix(), p));
         } catch (IOException e) {
             owners.values().forEach(pod -> podFailures.put(pod, "pod " + pod + ": writing its VIPs into the socket load balancer failed: "
                     + e.getMessage()));
+            return;
+        }
+        if (!result.left().isEmpty()) {
+            endSocketsOfLeavers(desired, actual, attached, result.left());
+        }
+    }
+
+    /**
+     * Per backend that left a VIP, the sockets the balancer had connected to it from that VIP in the node's pods: as the
+     * NAT layout deletes such flows, connected UDP sockets end whenever a backend leaves, TCP connections only when the
+     * task is gone (a task that is only not ready keeps its connections, to finish them).
+     */
+    private void endSocketsOfLeavers(NodeDatapath desired, ActualNode actual, Set<PodRef> attached, Map<IpAddress, Set<IpAddress>> left) {
+        NetworkTasks tasks = planner.lastTasks();
+        for (PodDatapath pod : desired.pods()) {
+            PodNamespaceState state = actual.pods().get(pod.pod());
+            java.util.Optional<java.nio.file.Path> path = state == null ? java.util.Optional.empty() : state.namespace().enterPath();
+            if (!attached.contains(pod.pod()) || path.isEmpty()) {
+                continue;
+            }
+            Map<IpAddress, NetworkKey> networkOf = new HashMap<>();
+            pod.vips().forEach(rule -> networkOf.putIfAbsent(rule.vip(), rule.network()));
+            for (Map.Entry<IpAddress, Set<IpAddress>> vip : left.entrySet()) {
+                NetworkKey network = networkOf.get(vip.getKey());
+                if (network == null) {
+                    continue;
+                }
+                Set<IpAddress> gone = new HashSet<>();
+                Set<IpAddress> notReady = new HashSet<>();
+                vip.getValue().forEach(b -> (tasks != null && tasks.isTask(network, b) ? notReady : gone).add(b));
+                try {
+                    int ended = 0;
+                    for (Set<IpAddress> backends : List.of(gone, notReady)) {
+                        if (!backends.isEmpty()) {
+                            ended += BalancedSockets.end(path.get(), backends, backends == gone,
+                                    (cookie, peer, port) -> socketBalancer.origin(cookie, peer, port).filter(vip.getKey()::equals).isPresent());
+                        }
+                    }
+                    if (ended > 0) {
+                        LOG.info("datapath {}: pod {}: ended {} sockets balanced from VIP {} to {} (gone: {})", config.prefix(), pod.pod(),
+                                ended, vip.getKey(), vip.getValue(), gone);
+                    }
+                } catch (IOException e) {
+                    LOG.warn("datapath {}: pod {}: the sockets balanced from VIP {} to {} could not be ended: {}", config.prefix(), pod.pod(),
+                            vip.getKey(), vip.getValue(), e.getMessage());
+                }
+            }
         }
     }
 

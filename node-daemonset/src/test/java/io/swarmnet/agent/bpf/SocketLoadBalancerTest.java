@@ -1,6 +1,7 @@
 package io.swarmnet.agent.bpf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.datapath.KernelAvailability;
@@ -160,6 +161,51 @@ class SocketLoadBalancerTest {
         assertThat(answer.getSocketAddress()).as("where the answer seemed to come from")
                 .isEqualTo(new InetSocketAddress(InetAddress.getByName(VIP.toString()), 53));
         assertThat(answer.getData()[0]).as("the answer to our query").isEqualTo((byte) 0x53);
+    }
+
+    @Test
+    void theSocketsBalancedToABackendThatLeftAreEndedAndDirectOnesAreNot() throws Exception {
+        balancer = SocketLoadBalancer.attach(cgroup, "sslt");
+        balancer.backends(1, List.of(FIRST), 0);
+        balancer.route(client, VIP, 1);
+        Path clientNamespace = Path.of("/run/netns", namespaces.names().get(0));
+        InetAddress vip = InetAddress.getByName(VIP.toString());
+        InetAddress first = InetAddress.getByName(FIRST.toString());
+        List<java.io.Closeable> sockets = NetworkNamespace.callInside(clientNamespace, "ssl-sockets", () -> {
+            Socket viaVip = new Socket();
+            viaVip.connect(new InetSocketAddress(vip, 8080), 5000);
+            Socket direct = new Socket();
+            direct.connect(new InetSocketAddress(first, 8080), 5000);
+            DatagramSocket udpViaVip = new DatagramSocket();
+            udpViaVip.connect(new InetSocketAddress(vip, 53));
+            DatagramSocket udpDirect = new DatagramSocket();
+            udpDirect.connect(new InetSocketAddress(first, 53));
+            return List.of(viaVip, direct, udpViaVip, udpDirect);
+        });
+        try {
+            SocketLoadBalancer lb = balancer;
+            BalancedSockets.Balanced fromVip = (cookie, peer, port) -> lb.origin(cookie, peer, port).filter(VIP::equals).isPresent();
+            // only not ready: connected UDP sockets end, TCP connections stay
+            assertThat(BalancedSockets.end(clientNamespace, Set.of(FIRST), false, fromVip)).as("UDP sockets ended").isEqualTo(1);
+            // gone: the TCP connection through the VIP ends too; the direct ones stay
+            assertThat(BalancedSockets.end(clientNamespace, Set.of(FIRST), true, fromVip)).as("TCP sockets ended").isEqualTo(1);
+            Socket viaVip = (Socket) sockets.get(0);
+            viaVip.setSoTimeout(5000);
+            assertThatThrownBy(() -> viaVip.getInputStream().read()).as("the balanced connection, ended").isInstanceOf(IOException.class)
+                    .hasMessageContaining("abort");
+            Socket direct = (Socket) sockets.get(1);
+            direct.setSoTimeout(5000);
+            direct.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(direct.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).as("the direct connection")
+                    .contains("backend " + FIRST);
+            assertThatThrownBy(() -> ((DatagramSocket) sockets.get(2)).send(new DatagramPacket(new byte[1], 1)))
+                    .as("the balanced UDP socket, ended").isInstanceOf(IOException.class);
+            ((DatagramSocket) sockets.get(3)).send(new DatagramPacket(new byte[1], 1));
+        } finally {
+            for (java.io.Closeable socket : sockets) {
+                socket.close();
+            }
+        }
     }
 
     @Test

@@ -64,12 +64,13 @@ class SocketVipsTest {
         SocketVips.Result changed = vips.apply(Map.of(
                 first, Map.of(WEB, List.of(ip("10.77.1.2")), DB, List.of(ip("10.77.1.3"))),
                 second, Map.of(WEB, List.of(ip("10.77.1.2")))));
-        assertThat(changed).isEqualTo(new SocketVips.Result(1, 0, 0, 0, List.of()));
+        assertThat(changed).isEqualTo(new SocketVips.Result(1, 0, 0, 0, List.of(), Map.of(WEB, Set.of(ip("10.77.1.1")))));
         assertThat(balancer.groups().get(SocketVips.group(WEB))).containsExactly(ip("10.77.1.2"));
 
         // the second pod goes, and db leaves the first one's networks
         SocketVips.Result gone = vips.apply(Map.of(first, Map.of(WEB, List.of(ip("10.77.1.2")))));
-        assertThat(gone).isEqualTo(new SocketVips.Result(0, 1, 0, 2, List.of()));
+        assertThat(gone).as("db's backend left with db").isEqualTo(new SocketVips.Result(0, 1, 0, 2, List.of(),
+                Map.of(DB, Set.of(ip("10.77.1.3")))));
         assertThat(balancer.routes()).isEqualTo(Map.of(first, Set.of(WEB)));
         assertThat(balancer.groups()).containsOnlyKeys(SocketVips.group(WEB));
 

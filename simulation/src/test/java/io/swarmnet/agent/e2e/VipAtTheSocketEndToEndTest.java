@@ -30,7 +30,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The agents balancing VIPs at the socket ({@code SWARMNET_VIP_BALANCING=socket}): two simulated nodes, a service of
  * three tasks serving HTTP (busybox httpd) on both, a client task reaching it through its VIP with curl and finding
  * the VIP by name with dig — every task answers, none of the connections is tracked or translated in the client, the client's VIP table has no NAT
- * chain; a task that stops being ready is no longer chosen and comes back when ready again; a VIP without tasks refuses.
+ * chain; a task that stops being ready is no longer chosen and comes back when ready again; a VIP without tasks refuses;
+ * the connections balanced to a task that is gone are ended by the agent.
  */
 @Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -46,7 +47,7 @@ class VipAtTheSocketEndToEndTest {
 
     @BeforeAll
     void start() throws Exception {
-        AgentCluster.assumeRootWith("ip", "bridge", "nft", "busybox", "curl", "dig", "python3", "conntrack");
+        AgentCluster.assumeRootWith("ip", "bridge", "nft", "busybox", "curl", "dig", "python3", "conntrack", "ss");
         assumeTrue(SocketLoadBalancer.cgroup2Root().isPresent(), "balancing at the socket needs a cgroup2 mount (none in /proc/self/mountinfo)");
         stage = AgentCluster.start(2, PodAttachmentMode.DEFAULT, VipBalancing.SOCKET);
         stage.createWithStatus(network("front").allocated("10.236.0.0/24", "10.236.0.1", 4706).build());
@@ -116,6 +117,32 @@ class VipAtTheSocketEndToEndTest {
         KernelTools.Result refused = stage.exec("client-1", "python3", "-c", "import socket, errno; s = socket.socket(); s.settimeout(3); "
                 + "print(errno.errorcode.get(s.connect_ex(('" + EMPTY_VIP + "', 8080))))");
         assertThat(refused.stdout().strip()).as("connect to a VIP without tasks: %s", refused.describe()).isEqualTo("ECONNREFUSED");
+    }
+
+    @Test
+    @Order(4)
+    void theConnectionsBalancedToATaskThatIsGoneAreEnded() throws Exception {
+        // 30 connections through the VIP, held open: a task has none of them once in 2^17 runs
+        Process holder = stage.simulation().startProcess(stage.pod("client-1"), "python3", "-c",
+                "import socket, time\nc = [socket.create_connection(('" + VIP + "', 8080), 3) for _ in range(30)]\ntime.sleep(60)");
+        try {
+            String leaving = WEB.get("web-3");
+            AgentCluster.await("30 connections held", () -> established(null) == 30, Duration.ofSeconds(10));
+            int toLeaving = established(leaving);
+            assertThat(toLeaving).as("connections balanced to web-3").isPositive();
+            stage.deleteTask("web-3");
+            // the task's namespace goes with it: nothing would reset these connections; the agent ends them
+            AgentCluster.await("the connections to web-3 ended", () -> established(leaving) == 0, Duration.ofSeconds(15));
+            assertThat(established(null)).as("the others stay").isEqualTo(30 - toLeaving);
+        } finally {
+            holder.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** Established TCP connections in client-1 to port 8080 (of {@code peer} only, unless null). */
+    private int established(String peer) {
+        KernelTools.Result ss = stage.exec("client-1", "ss", "-Htn", "state", "established", "( dport = :8080 )");
+        return (int) ss.stdout().lines().filter(l -> peer == null || l.contains(peer + ":8080")).count();
     }
 
     /** Which tasks answered {@code count} requests from client-1 to http://{@code target}:8080/. */
