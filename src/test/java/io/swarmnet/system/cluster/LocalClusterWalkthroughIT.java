@@ -46,6 +46,10 @@ class LocalClusterWalkthroughIT {
      * ({@code -Dswarmnet.walkthrough.rollouts=N}, default 1): a hand-over that fails now and then shows in a few.
      */
     private static final int ROLLOUTS = Integer.getInteger("swarmnet.walkthrough.rollouts", 1);
+    /** With -Dswarmnet.walkthrough.vipBalancing=socket: where each node's BPF file system is, and the agents' pins in it. */
+    private static final boolean SOCKET = "socket".equals(System.getProperty("swarmnet.walkthrough.vipBalancing", ""));
+    private static final String BPF_FS = "/var/lib/swarmnet/bpf";
+    private static final String BPF_PINS = BPF_FS + "/swarmnet";
 
     private static RepositoryLayout repo;
     private static LocalCluster cluster;
@@ -193,6 +197,15 @@ class LocalClusterWalkthroughIT {
                     java.nio.file.Path root = io.swarmnet.agent.bpf.SocketLoadBalancer.cgroup2Root()
                             .orElseThrow(() -> new AssertionError("vipBalancing=socket needs a cgroup2 mount on this machine"));
                     install.addAll(List.of("--set", "agent.cgroup2Root=" + root));
+                    // a BPF file system of each node's own (in its mount namespace: it goes when the node goes), where
+                    // the agents pin the balancer so that it outlives their restarts
+                    for (String node : List.of("node-1", "node-2")) {
+                        cluster.onNode(node, "mkdir", "-p", BPF_FS).output();
+                        if (!cluster.onNode(node, "mountpoint", "-q", BPF_FS).succeeded()) {
+                            cluster.onNode(node, "mount", "-t", "bpf", "bpf", BPF_FS).output();
+                        }
+                    }
+                    install.addAll(List.of("--set", "agent.bpfPins=" + BPF_PINS));
                 }
             }
             cluster.helm(Duration.ofMinutes(6), install.toArray(String[]::new)).output();
@@ -208,11 +221,11 @@ class LocalClusterWalkthroughIT {
             }
             assertThat(attachments).as("the agents' pod attachment (SWARMNET_POD_ATTACHMENT of each container)")
                     .contains("agent=" + expected).allMatch(a -> a.endsWith("=" + expected));
-            if (balancing.equals("socket")) {
+            if (SOCKET) {
                 for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
                         "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
                     assertThat(kubectl("-n", NAMESPACE, "logs", pod, "-c", "agent")).as("agent %s attached the socket balancer", pod)
-                            .contains("VIPs balanced at the socket, BPF programs attached to /host/cgroup2");
+                            .contains("VIPs balanced at the socket, BPF programs attached to /host/cgroup2, pinned in " + BPF_PINS);
                 }
             }
             JsonNode operator = json(kubectl("-n", NAMESPACE, "get", "deployment", "swarmnet-operator", "-o", "json"));
@@ -485,6 +498,14 @@ class LocalClusterWalkthroughIT {
             // goes once the new one is ready (ROLLOUTS times)
             for (int rollout = 1; rollout <= ROLLOUTS; rollout++) {
                 dnsThroughARolloutOfTheAgents(rollout);
+            }
+            if (SOCKET) {
+                // the new agents took over the balancer the old ones pinned, without a moment unbalanced
+                for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
+                        "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+                    assertThat(kubectl("-n", NAMESPACE, "logs", pod, "-c", "agent")).as("agent %s after the rollout", pod)
+                            .contains("pinned in " + BPF_PINS + " (adopted)");
+                }
             }
             for (String name : targets.keySet()) {
                 int afterRestart = answers(name);
@@ -1742,6 +1763,13 @@ class LocalClusterWalkthroughIT {
             cluster.helm(Duration.ofMinutes(4), "uninstall", "swarmnet", "--namespace", NAMESPACE, "--wait", "--timeout", "3m").output();
             for (String node : List.of("node-1", "node-2")) {
                 assertThat(agentObjects(node)).as("the agent's kernel objects on %s after helm uninstall", node).isEmpty();
+                if (SOCKET) {
+                    // pinned objects outlive the agent by design (docs/install.md): removed by hand, as the docs say
+                    assertThat(cluster.onNode(node, "ls", BPF_PINS).output()).as("pins on %s", node).contains("swn_c4").contains("swn_rt");
+                    cluster.onNode(node, "sh", "-c", "rm -f " + BPF_PINS + "/swn_*").output();
+                    assertThat(cluster.onNode(node, "ls", BPF_PINS).output()).as("pins on %s removed", node).isBlank();
+                    cluster.onNode(node, "umount", BPF_FS).output();
+                }
             }
         });
     }

@@ -156,6 +156,9 @@ public final class SocketLoadBalancer implements Closeable {
     }
 
     private void openMaps() throws IOException {
+        if (pins.isPresent()) {
+            Files.createDirectories(pins.get());
+        }
         int[] opened = pins.isPresent() ? adoptMaps(pins.get()) : null;
         adopted = opened != null;
         if (opened == null) {

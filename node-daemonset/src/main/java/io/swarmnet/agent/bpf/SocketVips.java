@@ -17,7 +17,8 @@ import java.util.TreeMap;
  * VIP has one set of backends on the node), and each pod's namespace has a route per VIP of its networks. A backend
  * change of one service is then one group rewritten — its new slots, then its count — whatever the number of pods
  * that use it, and no route changes. What the maps hold is read from the kernel on the first call (the maps may have
- * been adopted from an earlier process) and remembered after.
+ * been adopted from an earlier process) and after {@link #forget()} (the agent forgets at each resync, so what another
+ * writer changed meanwhile is found), and remembered between.
  */
 public final class SocketVips {
 
@@ -119,6 +120,12 @@ public final class SocketVips {
             }
         }
         return new Result(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems, left);
+    }
+
+    /** Forgets what was written: the next {@link #apply} reads the maps from the kernel first. */
+    public void forget() {
+        groups = null;
+        routes = null;
     }
 
     private void read() throws IOException {

@@ -349,7 +349,7 @@ public final class DatapathPlanner {
                         + " is already used by pod " + portHolder;
             }
             LinkState existing = state.links().get(a.interfaceName());
-            if (existing != null && !names.isOurPodInterfaceAlias(existing.alias())) {
+            if (existing != null && !names.isOurPodInterfaceAlias(existing.alias()) && !unfinished(existing, a)) {
                 return "pod " + ref + ": device name clash: the pod already has a device " + a.interfaceName()
                         + " that swarmnet did not create; use another interface name for network " + a.network();
             }
@@ -371,6 +371,17 @@ public final class DatapathPlanner {
     }
 
     /** Two rules giving one VIP different backends. */
+    /**
+     * A device this agent made for {@code a} and did not finish: moved into the pod, then the round failed before the
+     * alias that marks it as ours was set (a step of its network failed meanwhile). It has no alias and the task's own
+     * MAC address, which swarmnet gives it when it creates it; it is replaced like a device of ours that is not right,
+     * instead of blocking the pod forever as a clash.
+     */
+    private static boolean unfinished(LinkState existing, PodAttachment a) {
+        return (existing.alias() == null || existing.alias().isEmpty()) && a.mac().equals(existing.mac())
+                && (existing.kind().equals("macvlan") || existing.kind().equals("veth"));
+    }
+
     private record VipClash(VipRule first, VipRule second) {
     }
 

@@ -294,7 +294,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         ActualNode actual;
         long started = System.nanoTime();
         // an apply that brings a change reads nothing it knows, however old: what is due waits for the refresher
-        KernelReader.Known known = memory.beforeApply(started, desired.equals(lastDesired));
+        boolean again = desired.equals(lastDesired);
+        KernelReader.Known known = memory.beforeApply(started, again);
         lastDesired = desired;
         try {
             actual = reader.read(pods, known);
@@ -349,6 +350,10 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             }
         }
         if (socketVips != null) {
+            if (again) {
+                // a resync: the maps are read again (another agent — the one a rollout replaces — may have written them)
+                socketVips.forget();
+            }
             balanceAtTheSocket(desired, actual, attached, podFailures);
             podFailures.keySet().forEach(attached::remove);
         }

@@ -78,6 +78,15 @@ class SocketVipsTest {
         SocketVips restarted = new SocketVips(balancer);
         assertThat(restarted.apply(Map.of(first, Map.of(WEB, List.of(ip("10.77.1.2"))))))
                 .isEqualTo(new SocketVips.Result(0, 0, 0, 0, List.of()));
+
+        // another writer changes web's group behind this one's back: found after forget(), and set right
+        balancer.backends(SocketVips.group(WEB), List.of(ip("10.77.1.9")), 1);
+        assertThat(restarted.apply(Map.of(first, Map.of(WEB, List.of(ip("10.77.1.2")))))).as("before forget(): what it remembers")
+                .isEqualTo(new SocketVips.Result(0, 0, 0, 0, List.of()));
+        restarted.forget();
+        assertThat(restarted.apply(Map.of(first, Map.of(WEB, List.of(ip("10.77.1.2")))))).as("after forget()")
+                .isEqualTo(new SocketVips.Result(1, 0, 0, 0, List.of(), Map.of(WEB, Set.of(ip("10.77.1.9")))));
+        assertThat(balancer.groups().get(SocketVips.group(WEB))).containsExactly(ip("10.77.1.2"));
     }
 
     @Test

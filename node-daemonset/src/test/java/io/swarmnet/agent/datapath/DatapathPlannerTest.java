@@ -344,6 +344,23 @@ class DatapathPlannerTest {
     }
 
     @Test
+    void aDeviceOfOursLeftUnfinishedByAFailedRoundIsReplacedNotAClash() {
+        // moved into the pod, then the round failed before its alias was set: no alias, the task's own MAC address
+        NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
+        LinkState unfinished = new LinkState("eth1", "macvlan", 1450, false, null, MacAddress.forTask(ip("10.0.9.3")), List.of(), null, null);
+        ActualNode actual = actualWithPodLinks(WEB1, Map.of("eth1", unfinished));
+
+        Plan plan = planner.plan(desired, actual);
+
+        assertThat(plan.rejectedPods()).doesNotContainKey(WEB1);
+        assertThat(plan.lines(Plan.Tool.IP)).contains("link del dev eth1").anyMatch(l -> l.contains("10.0.9.3/24 dev eth1"))
+                .anyMatch(l -> l.contains("dev eth1 alias"));
+        // another MAC address, or an alias not ours: the user's device, a clash as before
+        LinkState users = new LinkState("eth1", "macvlan", 1450, false, null, MacAddress.parse("02:00:00:00:00:01"), List.of(), null, null);
+        assertThat(planner.plan(desired, actualWithPodLinks(WEB1, Map.of("eth1", users))).rejectedPods().get(WEB1)).contains("device name clash");
+    }
+
+    @Test
     void anAddressAlreadyPresentInThePodIsReported() {
         NodeDatapath desired = node(List.of(network(List.of())), List.of(pod(WEB1, "10.0.9.3")));
         LinkState eth0 = new LinkState("eth0", "veth", 1500, true, null, MacAddress.parse("02:00:00:00:00:01"),

@@ -77,6 +77,22 @@ class LinuxDatapathFaultTest {
     }
 
     @Test
+    void aDeviceOfOursLeftWithoutItsAliasByAnInterruptedRoundIsReplacedAndThePodAttached() {
+        createAndPlace(pod("healthy"), "10.231.0.11");
+        SimulatedPod interrupted = createAndPlace(pod("interrupted"), "10.231.0.12");
+        // what a round that failed after moving the task's device into the pod leaves: the name, the task's MAC, no alias
+        String mac = io.swarmnet.api.net.MacAddress.forTask(io.swarmnet.api.net.IpAddress.parse("10.231.0.12")).toString();
+        assertThat(cluster.exec(interrupted, "ip", "link", "add", "eth1", "address", mac, "type", "veth", "peer", "name", "eth1p").ok()).isTrue();
+
+        ApplyReport report = node1.apply(topology.desired(topoNode1));
+
+        assertThat(report.complete()).as("%s", report).isTrue();
+        assertThat(cluster.exec(interrupted, "ip", "-d", "link", "show", "eth1").stdout()).as("replaced by the attachment's device")
+                .contains("macvlan").contains("alias");
+        assertThat(cluster.exec(interrupted, "busybox", "ping", "-c", "1", "-W", "2", "10.231.0.11").ok()).isTrue();
+    }
+
+    @Test
     void anAddressAlreadyPresentIsReported() {
         createAndPlace(pod("healthy"), "10.231.0.11");
         SimulatedPod taken = createAndPlace(pod("taken"), "10.231.0.12");
