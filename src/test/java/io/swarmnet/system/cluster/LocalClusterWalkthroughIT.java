@@ -745,6 +745,8 @@ class LocalClusterWalkthroughIT {
                         .map(c -> c.path("message").asText());
             });
             assertThat(reason).contains("violates PodSecurity \"restricted:latest\"").contains("spec.template");
+            // the event is recorded apart from the status, and may come a moment after it
+            awaitEvent("locked", "as-root", "TaskRefused");
             String events = kubectl("-n", "locked", "get", "events", "--field-selector", "involvedObject.name=as-root", "-o", "json");
             assertThat(events).contains("TaskRefused").contains("violates PodSecurity");
             // a template that complies runs there, init container included
