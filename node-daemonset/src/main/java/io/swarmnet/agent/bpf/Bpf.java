@@ -53,7 +53,7 @@ public final class Bpf {
 
     private static native long syscall(long number, long command, Pointer attr, long size) throws LastErrorException;
 
-    private static long bpf(int command, Memory attr, String what) throws IOException {
+    private static long bpf(int command, Attr attr, String what) throws IOException {
         if (SYS_BPF < 0) {
             throw new IOException(what + ": bpf(2) is not known on " + System.getProperty("os.arch"));
         }
@@ -61,16 +61,33 @@ public final class Bpf {
             return syscall(SYS_BPF, command, attr, ATTR_SIZE);
         } catch (LastErrorException e) {
             throw new BpfException(what, e.getErrorCode());
+        } finally {
+            // the buffers it points at are freed once unreachable: not before the kernel has read them
+            java.lang.ref.Reference.reachabilityFence(attr);
         }
     }
 
-    private static Memory attr() {
-        Memory attr = new Memory(ATTR_SIZE);
-        attr.clear();
-        return attr;
+    /** A union bpf_attr, holding the buffers it points at (keys, values, instructions, names) for as long as it lives. */
+    private static final class Attr extends Memory {
+        private final List<Memory> buffers = new ArrayList<>();
+
+        Attr() {
+            super(ATTR_SIZE);
+            clear();
+        }
+
+        Attr point(long offset, Memory buffer) {
+            setPointer(offset, buffer);
+            buffers.add(buffer);
+            return this;
+        }
     }
 
-    private static void putName(Memory attr, long offset, String name) {
+    private static Attr attr() {
+        return new Attr();
+    }
+
+    private static void putName(Attr attr, long offset, String name) {
         byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
         attr.write(offset, bytes, 0, Math.min(bytes.length, 15));
     }
@@ -79,7 +96,7 @@ public final class Bpf {
     static final int MAP_NO_PREALLOC = 1;
 
     static int mapCreate(int type, int keySize, int valueSize, int maxEntries, int flags, String name) throws IOException {
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, type);
         attr.setInt(4, keySize);
         attr.setInt(8, valueSize);
@@ -92,20 +109,25 @@ public final class Bpf {
     static void mapUpdate(int mapFd, byte[] key, byte[] value) throws IOException {
         Memory k = memory(key);
         Memory v = memory(value);
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, mapFd);
-        attr.setPointer(8, k);
-        attr.setPointer(16, v);
+        attr.point(8, k);
+        attr.point(16, v);
         bpf(MAP_UPDATE_ELEM, attr, "updating a BPF map");
     }
 
     /** Whether the key was there. */
     static boolean mapDelete(int mapFd, byte[] key) throws IOException {
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, mapFd);
-        attr.setPointer(8, memory(key));
+        attr.point(8, memory(key));
+        return unlessAbsent(MAP_DELETE_ELEM, attr, "deleting from a BPF map");
+    }
+
+    /** The command run; false when the kernel answers that the key is not there (ENOENT), which the callers expect. */
+    private static boolean unlessAbsent(int command, Attr attr, String what) throws IOException {
         try {
-            bpf(MAP_DELETE_ELEM, attr, "deleting from a BPF map");
+            bpf(command, attr, what);
             return true;
         } catch (BpfException e) {
             if (e.errno() == Libc.ENOENT) {
@@ -118,19 +140,11 @@ public final class Bpf {
     /** The value under {@code key}, or null. */
     static byte[] mapLookup(int mapFd, byte[] key, int valueSize) throws IOException {
         Memory v = new Memory(valueSize);
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, mapFd);
-        attr.setPointer(8, memory(key));
-        attr.setPointer(16, v);
-        try {
-            bpf(MAP_LOOKUP_ELEM, attr, "reading a BPF map");
-        } catch (BpfException e) {
-            if (e.errno() == Libc.ENOENT) {
-                return null;
-            }
-            throw e;
-        }
-        return v.getByteArray(0, valueSize);
+        attr.point(8, memory(key));
+        attr.point(16, v);
+        return unlessAbsent(MAP_LOOKUP_ELEM, attr, "reading a BPF map") ? v.getByteArray(0, valueSize) : null;
     }
 
     /** Every key of a map, in the kernel's order (a map changed meanwhile may give some twice or not at all). */
@@ -138,24 +152,18 @@ public final class Bpf {
         List<byte[]> keys = new ArrayList<>();
         Memory key = new Memory(keySize);
         Memory next = new Memory(keySize);
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, mapFd);
-        attr.setPointer(8, null);
-        attr.setPointer(16, next);
-        while (true) {
-            try {
-                bpf(MAP_GET_NEXT_KEY, attr, "listing a BPF map's keys");
-            } catch (BpfException e) {
-                if (e.errno() == Libc.ENOENT) {
-                    return keys;
-                }
-                throw e;
-            }
+        attr.point(8, key).setPointer(8, null); // held by the attributes, asked for only from the second call
+        attr.point(16, next);
+        // the last key has no next one: ENOENT
+        while (unlessAbsent(MAP_GET_NEXT_KEY, attr, "listing a BPF map's keys")) {
             byte[] found = next.getByteArray(0, keySize);
             keys.add(found);
             key.write(0, found, 0, keySize);
             attr.setPointer(8, key);
         }
+        return keys;
     }
 
     static int progLoad(int type, int expectedAttachType, byte[] instructions, String name) throws IOException {
@@ -164,14 +172,14 @@ public final class Bpf {
         license.setString(0, "GPL", "US-ASCII");
         Memory log = new Memory(1 << 16);
         log.clear();
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, type);
         attr.setInt(4, instructions.length / 8);
-        attr.setPointer(8, insns);
-        attr.setPointer(16, license);
+        attr.point(8, insns);
+        attr.point(16, license);
         attr.setInt(24, 1);
         attr.setInt(28, (int) log.size());
-        attr.setPointer(32, log);
+        attr.point(32, log);
         putName(attr, 48, name);
         attr.setInt(68, expectedAttachType);
         try {
@@ -185,7 +193,7 @@ public final class Bpf {
 
     /** Attaches a program to a cgroup through a BPF link: detached when the link's last descriptor closes. */
     static int linkCreate(int progFd, int targetFd, int attachType, String what) throws IOException {
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, progFd);
         attr.setInt(4, targetFd);
         attr.setInt(8, attachType);
@@ -194,7 +202,7 @@ public final class Bpf {
 
     /** Replaces the program of an attached link in one step: no moment without a program. */
     static void linkUpdate(int linkFd, int progFd, String what) throws IOException {
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, linkFd);
         attr.setInt(4, progFd);
         bpf(LINK_UPDATE, attr, what);
@@ -202,21 +210,19 @@ public final class Bpf {
 
     /** Pins a map, program or link at {@code path} in a BPF file system: it then outlives every descriptor. */
     static void pin(int fd, Path path) throws IOException {
-        Memory name = new Memory(path.toString().length() + 1L);
-        name.setString(0, path.toString(), "UTF-8");
-        Memory attr = attr();
-        attr.setPointer(0, name);
+        Attr attr = pathAttr(path);
         attr.setInt(8, fd);
         bpf(OBJ_PIN, attr, "pinning a BPF object at " + path);
     }
 
     /** A descriptor of the object pinned at {@code path}. */
     static int pinned(Path path) throws IOException {
-        Memory name = new Memory(path.toString().length() + 1L);
-        name.setString(0, path.toString(), "UTF-8");
-        Memory attr = attr();
-        attr.setPointer(0, name);
-        return (int) bpf(OBJ_GET, attr, "opening the BPF object pinned at " + path);
+        return (int) bpf(OBJ_GET, pathAttr(path), "opening the BPF object pinned at " + path);
+    }
+
+    /** The attributes of OBJ_PIN and OBJ_GET: the path, NUL-terminated. */
+    private static Attr pathAttr(Path path) {
+        return attr().point(0, memory((path + "\0").getBytes(StandardCharsets.UTF_8)));
     }
 
     /** What the kernel says of a map: its type and sizes. */
@@ -226,10 +232,10 @@ public final class Bpf {
     static MapInfo mapInfo(int mapFd) throws IOException {
         Memory info = new Memory(88);
         info.clear();
-        Memory attr = attr();
+        Attr attr = attr();
         attr.setInt(0, mapFd);
         attr.setInt(4, (int) info.size());
-        attr.setPointer(8, info);
+        attr.point(8, info);
         bpf(OBJ_GET_INFO_BY_FD, attr, "reading a BPF map's description");
         return new MapInfo(info.getInt(0), info.getInt(8), info.getInt(12), info.getInt(16), info.getInt(20));
     }
