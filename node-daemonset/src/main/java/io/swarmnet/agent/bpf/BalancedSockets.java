@@ -37,10 +37,13 @@ public final class BalancedSockets {
     private static final int ALL_STATES = -1;
     private static final int REQUEST = 16 + 56;
 
-    /** Whether the socket with this cookie was connected to {@code backend}:{@code port} by the balancer. */
+    /**
+     * Whether the socket with this cookie, connected to {@code backend}:{@code port} over TCP or UDP, is to be ended:
+     * the balancer connected it there from a VIP that backend left.
+     */
     @FunctionalInterface
     public interface Balanced {
-        boolean test(long socketCookie, IpAddress backend, int port) throws IOException;
+        boolean test(long socketCookie, IpAddress backend, int port, boolean tcp) throws IOException;
     }
 
     private BalancedSockets() {
@@ -48,8 +51,8 @@ public final class BalancedSockets {
 
     /**
      * Destroys, in the namespace at {@code namespace}, the connected UDP sockets — and with {@code tcp} the TCP
-     * connections — whose peer is in {@code backends} and that {@code balanced} says were balanced there; returns how
-     * many.
+     * connections — whose peer is in {@code backends} and that {@code balanced} says are to end; returns how many. One
+     * entry into the namespace and one listing per family and protocol, however many VIPs the backends left.
      */
     public static int end(Path namespace, Set<IpAddress> backends, boolean tcp, Balanced balanced) throws IOException {
         return NetworkNamespace.callInside(namespace, "swarmnet-sock-destroy", () -> {
@@ -69,7 +72,7 @@ public final class BalancedSockets {
                             int port = Short.toUnsignedInt(b.getShort(2));
                             IpAddress peer = peer(id, family);
                             long cookie = ByteBuffer.wrap(id, 40, 8).order(ByteOrder.nativeOrder()).getLong();
-                            if (peer != null && backends.contains(peer) && balanced.test(cookie, peer, port)) {
+                            if (peer != null && backends.contains(peer) && balanced.test(cookie, peer, port, protocol == 6)) {
                                 destroy(fd, family, protocol, id);
                                 ended++;
                             }

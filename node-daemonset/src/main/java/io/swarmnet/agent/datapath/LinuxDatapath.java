@@ -216,30 +216,35 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             }
             Map<IpAddress, NetworkKey> networkOf = new HashMap<>();
             pod.vips().forEach(rule -> networkOf.putIfAbsent(rule.vip(), rule.network()));
-            for (Map.Entry<IpAddress, Set<IpAddress>> vip : left.entrySet()) {
-                NetworkKey network = networkOf.get(vip.getKey());
-                if (network == null) {
-                    continue;
+            // of the VIPs this pod has: who left each, and who of them is gone (their TCP connections end too)
+            Map<IpAddress, Set<IpAddress>> leftHere = new HashMap<>();
+            Map<IpAddress, Set<IpAddress>> goneHere = new HashMap<>();
+            Set<IpAddress> peers = new HashSet<>();
+            left.forEach((vip, backends) -> {
+                NetworkKey network = networkOf.get(vip);
+                if (network != null) {
+                    leftHere.put(vip, backends);
+                    peers.addAll(backends);
+                    backends.stream().filter(b -> tasks == null || !tasks.isTask(network, b))
+                            .forEach(b -> goneHere.computeIfAbsent(vip, v -> new HashSet<>()).add(b));
                 }
-                Set<IpAddress> gone = new HashSet<>();
-                Set<IpAddress> notReady = new HashSet<>();
-                vip.getValue().forEach(b -> (tasks != null && tasks.isTask(network, b) ? notReady : gone).add(b));
-                try {
-                    int ended = 0;
-                    for (Set<IpAddress> backends : List.of(gone, notReady)) {
-                        if (!backends.isEmpty()) {
-                            ended += BalancedSockets.end(path.get(), backends, backends == gone,
-                                    (cookie, peer, port) -> socketBalancer.origin(cookie, peer, port).filter(vip.getKey()::equals).isPresent());
-                        }
-                    }
-                    if (ended > 0) {
-                        LOG.info("datapath {}: pod {}: ended {} sockets balanced from VIP {} to {} (gone: {})", config.prefix(), pod.pod(),
-                                ended, vip.getKey(), vip.getValue(), gone);
-                    }
-                } catch (IOException e) {
-                    LOG.warn("datapath {}: pod {}: the sockets balanced from VIP {} to {} could not be ended: {}", config.prefix(), pod.pod(),
-                            vip.getKey(), vip.getValue(), e.getMessage());
+            });
+            if (peers.isEmpty()) {
+                continue;
+            }
+            try {
+                int ended = BalancedSockets.end(path.get(), peers, !goneHere.isEmpty(), (cookie, peer, port, tcp) -> {
+                    IpAddress vip = socketBalancer.origin(cookie, peer, port).orElse(null);
+                    return vip != null && leftHere.getOrDefault(vip, Set.of()).contains(peer)
+                            && (!tcp || goneHere.getOrDefault(vip, Set.of()).contains(peer));
+                });
+                if (ended > 0) {
+                    LOG.info("datapath {}: pod {}: ended {} sockets balanced to backends that left {} (gone: {})", config.prefix(), pod.pod(),
+                            ended, leftHere, goneHere);
                 }
+            } catch (IOException e) {
+                LOG.warn("datapath {}: pod {}: the sockets balanced to backends that left {} could not be ended: {}", config.prefix(),
+                        pod.pod(), leftHere, e.getMessage());
             }
         }
     }

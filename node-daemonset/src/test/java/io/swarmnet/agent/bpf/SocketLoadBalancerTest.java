@@ -184,7 +184,7 @@ class SocketLoadBalancerTest {
         });
         try {
             SocketLoadBalancer lb = balancer;
-            BalancedSockets.Balanced fromVip = (cookie, peer, port) -> lb.origin(cookie, peer, port).filter(VIP::equals).isPresent();
+            BalancedSockets.Balanced fromVip = (cookie, peer, port, tcp) -> lb.origin(cookie, peer, port).filter(VIP::equals).isPresent();
             // only not ready: connected UDP sockets end, TCP connections stay
             assertThat(BalancedSockets.end(clientNamespace, Set.of(FIRST), false, fromVip)).as("UDP sockets ended").isEqualTo(1);
             // gone: the TCP connection through the VIP ends too; the direct ones stay
