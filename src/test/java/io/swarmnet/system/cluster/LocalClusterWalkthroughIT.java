@@ -193,7 +193,7 @@ class LocalClusterWalkthroughIT {
             String balancing = System.getProperty("swarmnet.walkthrough.vipBalancing", "");
             if (!balancing.isEmpty()) {
                 install.addAll(List.of("--set", "agent.vipBalancing=" + balancing));
-                if (balancing.equals("socket")) {
+                if (SOCKET) {
                     java.nio.file.Path root = io.swarmnet.agent.bpf.SocketLoadBalancer.cgroup2Root()
                             .orElseThrow(() -> new AssertionError("vipBalancing=socket needs a cgroup2 mount on this machine"));
                     install.addAll(List.of("--set", "agent.cgroup2Root=" + root));

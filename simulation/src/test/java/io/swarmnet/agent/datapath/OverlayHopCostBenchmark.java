@@ -307,16 +307,13 @@ class OverlayHopCostBenchmark {
         }
     }
 
-    /** The pods' table without its NAT chains, as with the VIPs balanced at the socket: the refuse and isolate chains. */
+    /** The table the agent gives every attached pod when VIPs are balanced at the socket: no NAT chain, only filter chains. */
     private void filterTableOnly(String pod) {
-        String table = "ip " + new KernelNames("zh").vipTable();
-        List<String> lines = new ArrayList<>(new VipLoadBalancer(new KernelNames("zh")).transaction(Map.of(), VipTable.ABSENT));
-        lines.add("delete chain " + table + " prerouting");
-        lines.add("delete chain " + table + " output");
+        List<String> lines = new VipLoadBalancer(new KernelNames("zh"), VipBalancing.SOCKET).transaction(Map.of(), VipTable.ABSENT);
         KernelTools.Result r = tools.nft(new NetNamespace.Named(pod), lines);
         assertThat(r.ok()).as(r.describe()).isTrue();
         KernelTools.Result listed = tools.run(List.of("ip", "netns", "exec", pod, "nft", "list", "ruleset"), null);
-        assertThat(listed.stdout()).as("no NAT left in %s", pod).doesNotContain("type nat").doesNotContain("dnat");
+        assertThat(listed.stdout()).as("no NAT in %s", pod).doesNotContain("type nat").doesNotContain("dnat");
     }
 
     /** The table {@code LinuxDatapath} gives every attached pod, with one VIP (.200) balanced to the server pod. */
