@@ -16,6 +16,8 @@ import java.util.function.ToLongFunction;
  *       why: forged, replayed, unknown SPI...)</li>
  *   <li>{@code swarmnet_esp_bytes_total{direction}}, {@code swarmnet_esp_batches_total{direction}},
  *       {@code swarmnet_esp_tun_reads_total}</li>
+ *   <li>{@code swarmnet_esp_super_packets_total{direction}}, {@code swarmnet_esp_hellos_total{direction}}: whole
+ *       super-packets between two userspace datapaths, and the hellos that agree on them</li>
  * </ul>
  */
 final class AgentMetrics {
@@ -48,6 +50,13 @@ final class AgentMetrics {
         espCounter("swarmnet_esp_batches", batches, EspTunnel.Counters::injections, "direction", "in");
         espCounter("swarmnet_esp_tun_reads", "Reads from the TUN device: fewer than packets sealed where the kernel hands over "
                 + "TCP-in-VXLAN super-packets.", EspTunnel.Counters::reads);
+        String superPackets = "Of the ESP packets sealed (out) and opened (in): whole TCP-in-VXLAN super-packets, between two userspace"
+                + " datapaths.";
+        espCounter("swarmnet_esp_super_packets", superPackets, EspTunnel.Counters::sealedSuperPackets, "direction", "out");
+        espCounter("swarmnet_esp_super_packets", superPackets, EspTunnel.Counters::openedSuperPackets, "direction", "in");
+        String hellos = "Of the ESP packets sealed (out) and opened (in): hellos by which userspace datapaths agree on super-packets.";
+        espCounter("swarmnet_esp_hellos", hellos, EspTunnel.Counters::hellosSent, "direction", "out");
+        espCounter("swarmnet_esp_hellos", hellos, EspTunnel.Counters::hellosReceived, "direction", "in");
     }
 
     /** A counter read from the snapshot; Micrometer's Prometheus naming adds the {@code _total} suffix. */

@@ -12,7 +12,7 @@ class AgentMetricsTest {
 
     /** Every counter a different value, so a series reading the wrong one shows. */
     private static final EspTunnel.Counters RUNNING = new EspTunnel.Counters(101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
-            112, 113, 114, 115);
+            112, 113, 114, 115, 116, 117, 118, 119);
 
     @Test
     void aScrapeShowsEveryEspCounterUnderItsSeries() {
@@ -38,8 +38,14 @@ class AgentMetricsTest {
                 "swarmnet_esp_batches_total{direction=\"out\"} 113.0\n",
                 "swarmnet_esp_batches_total{direction=\"in\"} 114.0\n",
                 "# TYPE swarmnet_esp_tun_reads_total counter\n",
-                "swarmnet_esp_tun_reads_total 115.0\n");
-        assertThat(scrape.lines().filter(l -> !l.startsWith("#"))).as("15 series, nothing else").hasSize(15);
+                "swarmnet_esp_tun_reads_total 115.0\n",
+                "# TYPE swarmnet_esp_super_packets_total counter\n",
+                "swarmnet_esp_super_packets_total{direction=\"out\"} 116.0\n",
+                "swarmnet_esp_super_packets_total{direction=\"in\"} 117.0\n",
+                "# TYPE swarmnet_esp_hellos_total counter\n",
+                "swarmnet_esp_hellos_total{direction=\"out\"} 118.0\n",
+                "swarmnet_esp_hellos_total{direction=\"in\"} 119.0\n");
+        assertThat(scrape.lines().filter(l -> !l.startsWith("#"))).as("19 series, nothing else").hasSize(19);
     }
 
     @Test

@@ -131,10 +131,18 @@ class UserspaceEspBenchmark {
 
         List<IperfRun> plain = new ArrayList<>();
         List<IperfRun> encrypted = new ArrayList<>();
+        List<IperfRun> cut = new ArrayList<>();
         Drops dropsBefore = drops();
         for (int round = 0; round < ROUNDS; round++) {
             plain.add(iperf(PLAIN, espThreads, SECONDS, false));
             encrypted.add(iperf(ENCRYPTED, espThreads, SECONDS, false));
+            // the same path with every super-packet cut into datagrams, as to a peer that does not take them whole
+            wholeSuperPackets(false);
+            try {
+                cut.add(iperf(ENCRYPTED, espThreads, SECONDS, false));
+            } finally {
+                wholeSuperPackets(true);
+            }
         }
         Drops dropsAfter = drops();
         IperfRun plainReverse = iperf(PLAIN, espThreads, SECONDS, true);
@@ -152,12 +160,17 @@ class UserspaceEspBenchmark {
         // printed first: the numbers help most when a sanity check below fails
         report(plain, encrypted, plainReverse, encryptedReverse, plainRtt, encryptedRtt, echoRtt, sealer, opener,
                 new Drops(dropsAfter.tunQueue() - dropsBefore.tunQueue(), dropsAfter.udpReceiveBuffer() - dropsBefore.udpReceiveBuffer()));
+        reportCut(plain, encrypted, cut);
 
         // sanity, never timing: both paths carried data, the encrypted one through ESP and the plain one not
         for (IperfRun run : plain) {
             assertThat(run.bytes()).as("bytes over the plain overlay").isPositive();
             assertThat(run.sealedBytesNode1()).as("ESP bytes sealed by node 1 while only the plain overlay carried traffic")
                     .isLessThan(run.bytes() / 100);
+        }
+        if (stage.agent(1).encryptionTunnel().orElseThrow().readsSuperPackets()) {
+            assertThat(encrypted).as("encrypted runs in which node 1 sealed super-packets whole").allMatch(run -> run.superPacketsNode1() > 0);
+            assertThat(cut).as("runs with super-packets cut in which node 1 sealed one whole").allMatch(run -> run.superPacketsNode1() == 0);
         }
         for (IperfRun run : encrypted) {
             assertThat(run.bytes()).as("bytes over the encrypted network").isPositive();
@@ -177,7 +190,7 @@ class UserspaceEspBenchmark {
      */
     private record IperfRun(double gbits, long bytes, long retransmits, long wallNanos, Map<String, Long> espCpuNanos,
             Map<String, Long> espUserNanos, Map<String, Long> espPackets, long sealedBytesNode1, long openedBytesNode2, long sendsNode1,
-            long injectionsNode2, long readsNode1, long machineBusyNanos) {
+            long injectionsNode2, long readsNode1, long machineBusyNanos, long superPacketsNode1) {
 
         long cpu(String thread) {
             return espCpuNanos.getOrDefault(thread, 0L);
@@ -234,7 +247,7 @@ class UserspaceEspBenchmark {
         return new IperfRun(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, end.path("sum_received").path("bytes").asLong(),
                 end.path("sum_sent").path("retransmits").asLong(), wall, difference(cpuBefore, cpuAfter), difference(userBefore, userAfter),
                 packets, m1.sealedBytes() - n1.sealedBytes(), m2.openedBytes() - n2.openedBytes(), m1.sends() - n1.sends(),
-                m2.injections() - n2.injections(), m1.reads() - n1.reads(), machine);
+                m2.injections() - n2.injections(), m1.reads() - n1.reads(), machine, m1.sealedSuperPackets() - n1.sealedSuperPackets());
     }
 
     /** CPU time the whole machine spent busy (every CPU, all but idle and iowait in /proc/stat), in nanoseconds. */
@@ -450,6 +463,29 @@ class UserspaceEspBenchmark {
         System.out.printf(Locale.ROOT, "%nuserspace ESP benchmark: plain overlay median %.2f Gbit/s, encrypted %.2f Gbit/s (ratio %.3f); "
                 + "RTT plain %.0f us, encrypted %.0f us (%+.0f us); seal thread %s Gbit/s per core, open thread %s Gbit/s per core%n",
                 median(p), median(e), ratio, pAvg, eAvg, eAvg - pAvg, perCore(bytes, sealCpu), perCore(bytes, openCpu));
+    }
+
+    /** Super-packets whole (what {@code encrypted} measured) against cut, alternating in the same rounds. */
+    private void reportCut(List<IperfRun> plain, List<IperfRun> encrypted, List<IperfRun> cut) {
+        double p = median(plain.stream().mapToDouble(IperfRun::gbits).sorted().toArray());
+        double whole = median(encrypted.stream().mapToDouble(IperfRun::gbits).sorted().toArray());
+        double cutMedian = median(cut.stream().mapToDouble(IperfRun::gbits).sorted().toArray());
+        long wholePackets = encrypted.stream().mapToLong(IperfRun::superPacketsNode1).sum();
+        long sealed = encrypted.stream().mapToLong(r -> r.packets(threadName(1, "seal"))).sum();
+        System.out.printf(Locale.ROOT, "%n== super-packets sealed whole (node 1 sealed %d of its %d ESP packets whole) vs cut into datagrams, "
+                + "same rounds ==%n", wholePackets, sealed);
+        System.out.printf(Locale.ROOT, "%-30s %8.2f Gbit/s median, ratio to plain %.3f, runs %s, machine %.2f CPU-s per GB%n", "whole", whole,
+                whole / p, runs(encrypted), busyPerGigabyte(encrypted));
+        System.out.printf(Locale.ROOT, "%-30s %8.2f Gbit/s median, ratio to plain %.3f, runs %s, machine %.2f CPU-s per GB%n", "cut (as before)",
+                cutMedian, cutMedian / p, runs(cut), busyPerGigabyte(cut));
+        System.out.printf(Locale.ROOT, "userspace ESP super-packets: whole %.3f x plain, cut %.3f x plain (whole / cut %.2f)%n", whole / p,
+                cutMedian / p, whole / cutMedian);
+    }
+
+    private void wholeSuperPackets(boolean whole) {
+        for (int node = 1; node <= 2; node++) {
+            stage.agent(node).encryptionTunnel().orElseThrow().sendSuperPackets(whole);
+        }
     }
 
     private static String runs(List<IperfRun> runs) {

@@ -32,7 +32,13 @@ final class EspOpener implements Runnable {
     /** The inbound SAs' newest authenticated sequence numbers, kept across restarts (see {@link #keepWindows}). */
     private final SequenceStore windows;
     private final Running running;
+    /** Where hellos are noted; null: this datapath does not take super-packets (drops them as malformed). */
+    private final SuperPackets superPackets;
     private volatile Map<Integer, Inbound> bySpi = Map.of();
+    /** Per sender (IPv4 address as an int), the pieces of a super-packet under way (opening thread only). */
+    private final Map<Integer, SuperPackets.Joiner> joiners = new HashMap<>();
+    /** The SA table {@link #joiners} was last checked against. */
+    private Map<Integer, Inbound> joinersFor;
     final AtomicLong opened = new AtomicLong();
     final AtomicLong openedBytes = new AtomicLong();
     final AtomicLong unknownSpi = new AtomicLong();
@@ -40,6 +46,9 @@ final class EspOpener implements Runnable {
     final AtomicLong replayed = new AtomicLong();
     final AtomicLong malformed = new AtomicLong();
     final AtomicLong injections = new AtomicLong();
+    /** Of {@link #opened}: whole super-packets. */
+    final AtomicLong openedSuperPackets = new AtomicLong();
+    final AtomicLong hellos = new AtomicLong();
 
     /** Receiving state of one SA: touched by the opening thread only. */
     private static final class Inbound {
@@ -63,13 +72,15 @@ final class EspOpener implements Runnable {
         }
     }
 
-    EspOpener(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore windows, Running running) {
+    EspOpener(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore windows, Running running,
+            SuperPackets superPackets) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
         this.vxlanPort = vxlanPort;
         this.windows = windows;
         this.running = running;
+        this.superPackets = superPackets;
     }
 
     /** Replaces the inbound table with every SA to this node; one that stays keeps its replay window. */
@@ -149,7 +160,8 @@ final class EspOpener implements Runnable {
     @Override
     public void run() {
         ByteBuffer received = ByteBuffer.allocateDirect(MAX_PACKET);
-        ByteBuffer datagram = ByteBuffer.allocateDirect(MAX_PACKET);
+        // opened at OPENED, so that a super-packet's datagram lands right where its TUN write needs it
+        ByteBuffer datagram = ByteBuffer.allocateDirect(OPENED + SuperPackets.HEADER + MAX_PACKET + EspCodec.MAX_TRAILER + EspCodec.ICV);
         Injection injection = new Injection();
         while (running.get()) {
             try {
@@ -171,8 +183,37 @@ final class EspOpener implements Runnable {
         }
     }
 
+    /** The joiner of {@code source}'s pieces, or null when no inbound SA is from it; drops those of former peers. */
+    private SuperPackets.Joiner joiner(int source) {
+        Map<Integer, Inbound> current = bySpi;
+        if (current != joinersFor) {
+            joinersFor = current;
+            joiners.keySet().removeIf(peer -> current.values().stream().noneMatch(in -> in.source == peer));
+        }
+        SuperPackets.Joiner joiner = joiners.get(source);
+        if (joiner == null && current.values().stream().anyMatch(in -> in.source == source)) {
+            joiner = new SuperPackets.Joiner();
+            joiners.put(source, joiner);
+        }
+        return joiner;
+    }
+
     /** Checks and opens the ESP packet between {@code esp}'s position and limit, adding its datagram to {@code injection}. */
     private void open(ByteBuffer esp, int source, ByteBuffer datagram, Injection injection) throws IOException {
+        if (superPackets != null && SuperPackets.isPiece(esp)) {
+            SuperPackets.Joiner joiner = joiner(source);
+            if (joiner == null) {
+                unknownSpi.incrementAndGet(); // not from a peer: nothing is kept for it
+                return;
+            }
+            long dropped = joiner.dropped;
+            ByteBuffer whole = joiner.add(esp);
+            malformed.addAndGet(joiner.dropped - dropped);
+            if (whole != null) {
+                open(whole, source, datagram, injection);
+            }
+            return;
+        }
         if (esp.remaining() < EspCodec.HEADER) {
             malformed.incrementAndGet(); // includes RFC 3948's one-byte NAT keepalives, which nobody here sends
             return;
@@ -187,7 +228,7 @@ final class EspOpener implements Runnable {
             replayed.incrementAndGet();
             return;
         }
-        datagram.clear();
+        datagram.clear().position(OPENED);
         int nextHeader;
         try {
             nextHeader = in.codec.open(esp, datagram);
@@ -199,16 +240,62 @@ final class EspOpener implements Runnable {
         if (sequence > in.newest) {
             in.newest = sequence;
         }
-        datagram.flip();
-        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(2) & 0xFFFF) != vxlanPort) {
+        datagram.limit(datagram.position()).position(OPENED);
+        if (nextHeader == SuperPackets.NEXT_HEADER && superPackets != null) {
+            openedSpecial(datagram, source, injection);
+            return;
+        }
+        if (nextHeader != UDP || datagram.remaining() < 8 || (datagram.getShort(OPENED + 2) & 0xFFFF) != vxlanPort) {
             malformed.incrementAndGet();
             return;
         }
         int length = datagram.remaining() - 8;
-        if (!injection.admits(source, datagram.getInt(0), length)) {
+        if (!injection.admits(source, datagram.getInt(OPENED), length)) {
             injection.inject();
         }
         injection.add(source, datagram);
+    }
+
+    /** Where packets are opened into: a super-packet's header, then its datagram behind room for the TUN write's headers. */
+    private static final int OPENED = TunDevice.HEADROOM + TunDevice.TUNNEL_OUTER_HEADER - SuperPackets.HEADER;
+
+    /**
+     * Takes an authenticated packet of {@link SuperPackets}' format (between {@code plain}'s position, {@link #OPENED},
+     * and its limit): notes a hello, or injects a super-packet whole with one TUN write, after what is pending.
+     */
+    private void openedSpecial(ByteBuffer plain, int source, Injection injection) throws IOException {
+        int length = plain.remaining();
+        int kind = length >= SuperPackets.HEADER ? SuperPackets.kind(plain, OPENED) : 0;
+        if (kind == SuperPackets.HELLO) {
+            superPackets.heard(source, (SuperPackets.flags(plain, OPENED) & SuperPackets.ANSWER) != 0);
+            hellos.incrementAndGet();
+            return;
+        }
+        int udp = OPENED + SuperPackets.HEADER;
+        int segment = kind == SuperPackets.SUPER_PACKET ? SuperPackets.segment(plain, OPENED) : 0;
+        int innerFromUdp = SuperPackets.innerNetworkFromUdp(plain, OPENED);
+        int end = plain.limit();
+        // what the kernel must be able to take apart: VXLAN to our port, an inner IPv4 header and TCP behind it
+        if (segment == 0 || innerFromUdp < 8 + 8 + 14 || udp + innerFromUdp + 40 > end
+                || (plain.getShort(udp + 2) & 0xFFFF) != vxlanPort || (plain.get(udp + innerFromUdp) & 0xF0) != 0x40
+                || plain.get(udp + innerFromUdp + 9) != 6) {
+            malformed.incrementAndGet();
+            return;
+        }
+        injection.inject();
+        int ip = TunDevice.HEADROOM;
+        writeIpv4Header(plain.slice(ip, IPV4_HEADER), end - ip, source, (int) local.value());
+        plain.put(ip, (byte) (0x40 | TunDevice.TUNNEL_OUTER_HEADER / 4)).putShort(ip + 10, (short) 0);
+        for (int i = ip + IPV4_HEADER; i < udp; i++) {
+            plain.put(i, (byte) 1); // NOP options
+        }
+        plain.putShort(ip + 10, (short) ~Checksum.sum(plain, ip, udp, 0));
+        plain.putShort(udp + 4, (short) (end - udp)).putShort(udp + 6, (short) 0);
+        tun.writeTcpRun(plain.limit(end).position(0), segment, TunDevice.TUNNEL_OUTER_HEADER + innerFromUdp);
+        injections.incrementAndGet();
+        opened.incrementAndGet();
+        openedSuperPackets.incrementAndGet();
+        openedBytes.addAndGet(end - udp);
     }
 
     /** The IPv4 header transport mode restores: the ESP packet's addresses, protocol UDP, TTL 64. */

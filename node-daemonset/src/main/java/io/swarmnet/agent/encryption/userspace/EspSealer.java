@@ -38,6 +38,10 @@ final class EspSealer implements Runnable {
     /** Told (on the sealing thread, once per SA) when an outbound SA comes near its limit. */
     private final Runnable onNearLimit;
     private final Running running;
+    /** Which peers take whole super-packets; null: this datapath never sends them (nor answers hellos). */
+    private final SuperPackets superPackets;
+    /** Whether super-packets go whole to the peers that take them (false: cut, as to any other peer). */
+    volatile boolean sendWhole = true;
     /** The outbound SA in use per peer (the peer's IPv4 address as an int). */
     private volatile Map<Integer, Outbound> byPeer = Map.of();
     final AtomicLong sealed = new AtomicLong();
@@ -48,10 +52,17 @@ final class EspSealer implements Runnable {
     final AtomicLong sendFailed = new AtomicLong();
     final AtomicLong sends = new AtomicLong();
     final AtomicLong reads = new AtomicLong();
+    /** Of {@link #sealed}: the whole super-packets, and the hellos about them. */
+    final AtomicLong sealedSuperPackets = new AtomicLong();
+    final AtomicLong hellos = new AtomicLong();
     private long lastSendFailureLog;
     /** The datagram being sealed, and the cutter of super-packets. */
-    private final byte[] sealScratch = new byte[MAX_PACKET + EspCodec.MAX_TRAILER];
+    private final byte[] sealScratch = new byte[SuperPackets.HEADER + MAX_PACKET + EspCodec.MAX_TRAILER];
     private final VxlanTcpSegments segments = new VxlanTcpSegments();
+    private final byte[] hello = new byte[SuperPackets.HEADER + EspCodec.MAX_TRAILER];
+    /** A super-packet sealed whole, and the datagrams of its pieces. */
+    private final ByteBuffer whole = ByteBuffer.allocateDirect(SuperPackets.MAX_ESP + 64);
+    private final ByteBuffer train = ByteBuffer.allocateDirect(EspSocket.MAX_BYTES + 64);
 
     /** Sending state of one SA; its counter is touched by the sealing thread only (and by configure before publication). */
     private static final class Outbound {
@@ -60,6 +71,8 @@ final class EspSealer implements Runnable {
         final int peer;
         long sequence;
         long reserved;
+        /** When this SA last carried a hello asking for an answer (SuperPackets' clock; sealing thread only). */
+        long asked = Long.MIN_VALUE / 2;
         /** Set once by the sealing thread (or configure): read by whoever asks for {@link #generationsNearLimit}. */
         volatile boolean nearLimit;
 
@@ -73,7 +86,7 @@ final class EspSealer implements Runnable {
     }
 
     EspSealer(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore sequences, SequenceLimit limit,
-            Runnable onNearLimit, Running running) {
+            Runnable onNearLimit, Running running, SuperPackets superPackets) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
@@ -82,6 +95,7 @@ final class EspSealer implements Runnable {
         this.limit = limit;
         this.onNearLimit = onNearLimit;
         this.running = running;
+        this.superPackets = superPackets;
     }
 
     /**
@@ -150,26 +164,32 @@ final class EspSealer implements Runnable {
                 return;
             }
             buffer.flip();
-            int bytes = buffer.remaining();
-            int errno = udp.send(buffer, segment, peer.peer);
-            if (errno == 0) {
-                sends.incrementAndGet();
-                sealed.addAndGet(count);
-                sealedBytes.addAndGet(bytes);
-            } else {
-                // one unreachable peer must not hold up the others: drop these packets, count them, log now and then
-                sendFailed.addAndGet(count);
-                long now = System.nanoTime();
-                if (now - lastSendFailureLog > 10_000_000_000L || lastSendFailureLog == 0) {
-                    lastSendFailureLog = now;
-                    LOG.warn("userspace ESP on {}: sending to {} failed (errno {}; {} packets dropped so far)", tun.name(),
-                            peer.sa.destination(), errno, sendFailed.get());
-                }
-            }
+            sent(udp.send(buffer, segment, peer.peer), peer, count, buffer.remaining(), 1);
             buffer.clear();
             count = 0;
             closed = false;
             peer = null;
+        }
+    }
+
+    /**
+     * Counts {@code calls} sends of {@code count} ESP packets of {@code bytes} in all to {@code peer}, the last of which
+     * ended with {@code errno}.
+     */
+    private void sent(int errno, Outbound peer, int count, int bytes, int calls) {
+        if (errno == 0) {
+            sends.addAndGet(calls);
+            sealed.addAndGet(count);
+            sealedBytes.addAndGet(bytes);
+            return;
+        }
+        // one unreachable peer must not hold up the others: drop these packets, count them, log now and then
+        sendFailed.addAndGet(count);
+        long now = System.nanoTime();
+        if (now - lastSendFailureLog > 10_000_000_000L || lastSendFailureLog == 0) {
+            lastSendFailureLog = now;
+            LOG.warn("userspace ESP on {}: sending to {} failed (errno {}; {} packets dropped so far)", tun.name(), peer.sa.destination(),
+                    errno, sendFailed.get());
         }
     }
 
@@ -194,6 +214,9 @@ final class EspSealer implements Runnable {
                 if (length > 0) {
                     reads.incrementAndGet();
                     seal(packet, length, batch);
+                }
+                if (superPackets != null) {
+                    answerHellos(batch);
                 }
             } catch (IOException | RuntimeException e) {
                 batch.send();
@@ -226,7 +249,7 @@ final class EspSealer implements Runnable {
         if (segmentSize == 0) {
             int datagram = length - headerLength;
             packet.get(ip + headerLength, sealScratch, 0, datagram);
-            seal(out, sealScratch, datagram, batch);
+            seal(out, sealScratch, datagram, UDP, batch);
             return;
         }
         int count = segmentSize < 0 ? 0 : segments.prepare(packet, ip, length, segmentSize, tun.innerNetworkOffset());
@@ -234,36 +257,142 @@ final class EspSealer implements Runnable {
             notVxlan.incrementAndGet(); // a super-packet that is not TCP in VXLAN: nothing the VXLAN device makes
             return;
         }
+        if (count > 1 && superPackets != null && sendWhole && sealWhole(count, headerLength, segmentSize, out, batch)) {
+            return;
+        }
         for (int i = 0; i < count; i++) {
-            seal(out, sealScratch, segments.segment(i, count, sealScratch), batch);
+            seal(out, sealScratch, segments.segment(i, count, sealScratch), UDP, batch);
         }
     }
 
-    /** Seals the UDP datagram in the first {@code length} bytes of {@code datagram} for {@code out} into {@code batch}. */
-    private void seal(Outbound out, byte[] datagram, int length, SendBatch batch) throws IOException {
-        if (limit.exhausted(out.sequence)) {
-            exhausted.incrementAndGet(); // never wrap (a repeated nonce): only the next key generation may send
+    /**
+     * Seals the super-packet {@link #segments} holds ({@code count} segments) whole, as one ESP packet ({@link
+     * SuperPackets}) sent in pieces — or, when the ESP packet would be longer than a UDP datagram may be, as two
+     * smaller super-packets — if its peer takes them; false if it is to be cut. Asks the peer (again) whether it
+     * takes them when it was not asked for {@link SuperPackets#HELLO_MILLIS}.
+     */
+    private boolean sealWhole(int count, int headerLength, int segmentSize, Outbound out, SendBatch batch) throws IOException {
+        long now = superPackets.now();
+        if (now - out.asked >= SuperPackets.HELLO_MILLIS) {
+            out.asked = now;
+            hello(out, SuperPackets.ANSWER, batch);
+        }
+        if (!superPackets.accepts(out.peer)) {
+            return false;
+        }
+        // each piece's datagram as large as the largest ESP packet of the cut super-packet: that fits the underlay
+        int piece = EspCodec.sealedLength(segments.headerBytes() + segmentSize);
+        // whole, or (where the ESP packet would be longer than a UDP datagram may be) as two smaller super-packets
+        for (int parts = 1; parts <= 2; parts++) {
+            int perPart = (count + parts - 1) / parts;
+            int plain = SuperPackets.HEADER + segments.headerBytes() + perPart * segmentSize;
+            if (perPart > 1 && SuperPackets.pieces(EspCodec.sealedLength(plain), piece) > 0) {
+                batch.send(); // after what was read before it
+                for (int first = 0; first < count; first += perPart) {
+                    int segmentsInPart = Math.min(perPart, count - first);
+                    if (segmentsInPart == 1) {
+                        seal(out, sealScratch, segments.segment(first, count, sealScratch), UDP, batch);
+                    } else {
+                        int datagram = segments.run(first, segmentsInPart, count, sealScratch, SuperPackets.HEADER);
+                        SuperPackets.writeHeader(sealScratch, 0, SuperPackets.SUPER_PACKET, 0, segmentSize,
+                                tun.innerNetworkOffset() - headerLength);
+                        sealWhole(out, SuperPackets.HEADER + datagram, piece);
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Seals the super-packet at the start of {@link #sealScratch} whole and sends it in pieces of {@code piece} bytes,
+     * with as few UDP segmentation sends as carry them.
+     */
+    private void sealWhole(Outbound out, int plain, int piece) throws IOException {
+        long sequence = nextSequence(out);
+        if (sequence < 0) {
             return;
         }
-        if (out.sequence >= out.reserved) {
-            out.reserved = sequences.reserve(out.sa, Math.min(out.reserved + SequenceStore.BLOCK, limit.last()));
+        whole.clear();
+        out.codec.seal(sealScratch, plain, SuperPackets.NEXT_HEADER, sequence, whole);
+        whole.flip();
+        int pieces = SuperPackets.pieces(whole.limit(), piece);
+        int perSend = SuperPackets.piecesPerSend(piece);
+        int errno = 0;
+        int calls = 0;
+        for (int first = 0; first < pieces && errno == 0; first += perSend) {
+            train.clear();
+            SuperPackets.cut(whole, sequence, piece, pieces, first, Math.min(perSend, pieces - first), train);
+            train.flip();
+            errno = udp.send(train, piece, out.peer);
+            calls++;
         }
+        sent(errno, out, 1, whole.limit(), calls);
+        if (errno == 0) {
+            sealedSuperPackets.incrementAndGet();
+        }
+    }
+
+    /** Seals a hello for {@code out}'s peer into {@code batch}. */
+    private void hello(Outbound out, int flags, SendBatch batch) throws IOException {
+        SuperPackets.writeHeader(hello, 0, SuperPackets.HELLO, flags, 0, 0);
+        if (seal(out, hello, SuperPackets.HEADER, SuperPackets.NEXT_HEADER, batch)) {
+            hellos.incrementAndGet();
+        }
+    }
+
+    /** Answers the hellos that asked for one, each with a hello of this datapath's own (it takes super-packets too). */
+    private void answerHellos(SendBatch batch) throws IOException {
+        for (Integer peer = superPackets.takeAnswerDue(); peer != null; peer = superPackets.takeAnswerDue()) {
+            Outbound out = byPeer.get(peer);
+            if (out != null) {
+                hello(out, 0, batch);
+            }
+        }
+    }
+
+    /**
+     * Seals the first {@code length} bytes of {@code datagram} (of protocol {@code nextHeader}) for {@code out} into
+     * {@code batch}; false when the SA may send no more.
+     */
+    private boolean seal(Outbound out, byte[] datagram, int length, int nextHeader, SendBatch batch) throws IOException {
         int sealedLength = EspCodec.sealedLength(length);
         if (!batch.admits(out, sealedLength)) {
             batch.send();
+        }
+        long sequence = nextSequence(out);
+        if (sequence < 0) {
+            return false;
+        }
+        int start = batch.buffer.position();
+        try {
+            out.codec.seal(datagram, length, nextHeader, sequence, batch.buffer);
+        } catch (RuntimeException e) {
+            batch.buffer.position(start); // nothing half-written may go out with the run
+            throw e;
+        }
+        batch.added(out, sealedLength);
+        return true;
+    }
+
+    /**
+     * Takes {@code out}'s next sequence number, reserving more on disk when the reservation is used up; -1 (and
+     * counted) when the SA may send no more.
+     */
+    private long nextSequence(Outbound out) throws IOException {
+        if (limit.exhausted(out.sequence)) {
+            exhausted.incrementAndGet(); // never wrap (a repeated nonce): only the next key generation may send
+            return -1;
+        }
+        if (out.sequence >= out.reserved) {
+            out.reserved = sequences.reserve(out.sa, Math.min(out.reserved + SequenceStore.BLOCK, limit.last()));
         }
         long sequence = ++out.sequence;
         if (!out.nearLimit && limit.nearLimit(sequence)) {
             out.nearLimit = true;
             onNearLimit.run();
         }
-        int start = batch.buffer.position();
-        try {
-            out.codec.seal(datagram, length, UDP, sequence, batch.buffer);
-        } catch (RuntimeException e) {
-            batch.buffer.position(start); // nothing half-written may go out with the run
-            throw e;
-        }
-        batch.added(out, sealedLength);
+        return sequence;
     }
 }

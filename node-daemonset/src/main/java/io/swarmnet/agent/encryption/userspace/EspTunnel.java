@@ -47,10 +47,11 @@ public final class EspTunnel implements AutoCloseable {
     /** What the datapath did, since it started. Drops are counted by cause. */
     public record Counters(long sealed, long sealedBytes, long opened, long openedBytes, long noAssociation, long notVxlan,
             long sequenceExhausted, long unknownSpi, long authenticationFailed, long replayed, long malformed, long sendFailed,
-            long sends, long injections, long reads) {
+            long sends, long injections, long reads, long sealedSuperPackets, long openedSuperPackets, long hellosSent,
+            long hellosReceived) {
 
         /** A datapath that does not run. */
-        public static final Counters NONE = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static final Counters NONE = new Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private final TunDevice tun;
@@ -69,15 +70,15 @@ public final class EspTunnel implements AutoCloseable {
     private final Thread keeper;
 
     private EspTunnel(TunDevice tun, EspSocket udp, IpAddress local, int vxlanPort, SequenceStore sequences, SequenceStore windows,
-            SequenceLimit limit, Runnable onNearLimit, String name) {
+            SequenceLimit limit, Runnable onNearLimit, String name, SuperPackets superPackets) {
         this.tun = tun;
         this.udp = udp;
         this.local = local;
         this.sequences = sequences;
         this.windows = windows;
         this.onNearLimit = onNearLimit;
-        this.sealing = new EspSealer(tun, udp, local, vxlanPort, sequences, limit, onNearLimit, running);
-        this.opening = new EspOpener(tun, udp, local, vxlanPort, windows, running);
+        this.sealing = new EspSealer(tun, udp, local, vxlanPort, sequences, limit, onNearLimit, running, superPackets);
+        this.opening = new EspOpener(tun, udp, local, vxlanPort, windows, running, superPackets);
         this.sealer = new Thread(sealing, name + "-seal");
         this.opener = new Thread(opening, name + "-open");
         this.keeper = new Thread(this::keepLoop, name + "-windows");
@@ -102,6 +103,15 @@ public final class EspTunnel implements AutoCloseable {
      */
     public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, VxlanPort vxlanPort, SequenceStore sequences,
             SequenceLimit limit, Runnable onNearLimit) throws IOException {
+        return start(device, namespace, local, vxlanPort, sequences, limit, onNearLimit, true);
+    }
+
+    /**
+     * As above; {@code superPackets} false makes a datapath that neither sends nor takes whole super-packets
+     * ({@link SuperPackets}), as an agent from before them: for tests of a peer of that kind, and for measuring.
+     */
+    public static EspTunnel start(String device, Optional<Path> namespace, IpAddress local, VxlanPort vxlanPort, SequenceStore sequences,
+            SequenceLimit limit, Runnable onNearLimit, boolean superPackets) throws IOException {
         SequenceStore windows = sequences.windows();
         TunDevice tun = TunDevice.open(device, namespace);
         EspSocket udp;
@@ -112,7 +122,7 @@ public final class EspTunnel implements AutoCloseable {
             throw e;
         }
         EspTunnel tunnel = new EspTunnel(tun, udp, local, vxlanPort.value(), sequences, windows, limit, onNearLimit,
-                "swarmnet-esp-" + device);
+                "swarmnet-esp-" + device, superPackets ? new SuperPackets() : null);
         tunnel.sealer.start();
         tunnel.opener.start();
         tunnel.keeper.start();
@@ -143,6 +153,20 @@ public final class EspTunnel implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether this datapath seals super-packets whole for peers that take them ({@link SuperPackets}; on from the
+     * start where it understands them): off, it cuts them for every peer, and still opens what peers send whole.
+     * For measuring one against the other in one run.
+     */
+    public void sendSuperPackets(boolean whole) {
+        sealing.sendWhole = whole;
+    }
+
+    /** As after the kernel refused a TCP-in-VXLAN super-packet on the TUN device: for the test of the one-by-one path. */
+    void refuseTcpRuns() {
+        tun.disableTcpRuns();
+    }
+
     /** The key generations of the outbound SAs in use that are near their sequence limit: the next key is due. */
     public Set<Long> generationsNearLimit() {
         return sealing.generationsNearLimit();
@@ -152,7 +176,8 @@ public final class EspTunnel implements AutoCloseable {
         return new Counters(sealing.sealed.get(), sealing.sealedBytes.get(), opening.opened.get(), opening.openedBytes.get(),
                 sealing.noAssociation.get(), sealing.notVxlan.get(), sealing.exhausted.get(), opening.unknownSpi.get(),
                 opening.authenticationFailed.get(), opening.replayed.get(), opening.malformed.get(), sealing.sendFailed.get(),
-                sealing.sends.get(), opening.injections.get(), sealing.reads.get());
+                sealing.sends.get(), opening.injections.get(), sealing.reads.get(), sealing.sealedSuperPackets.get(),
+                opening.openedSuperPackets.get(), sealing.hellos.get(), opening.hellos.get());
     }
 
     private void keepLoop() {

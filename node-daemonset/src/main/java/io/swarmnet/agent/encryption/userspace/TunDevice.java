@@ -64,6 +64,9 @@ public final class TunDevice implements AutoCloseable {
     private final Memory pollFd = new Memory(8);
     private volatile boolean closed;
     private boolean segmentation = true;
+    private boolean tcpRuns = true;
+    private VxlanTcpSegments cutter;
+    private byte[] cut;
     private ByteBuffer single;
     /** The virtio-net header's size on this device: {@link #TUNNEL_HEADER} when super-packets are read, else {@link #PLAIN_HEADER}. */
     private final int header;
@@ -296,6 +299,84 @@ public final class TunDevice implements AutoCloseable {
             return;
         }
         throw new IOException("writing to TUN device " + name + " failed (errno " + errno + ")");
+    }
+
+    /**
+     * Injects a TCP-in-VXLAN super-packet that starts {@link #HEADROOM} bytes after {@code buffer}'s position and ends
+     * at its limit, as a peer's VXLAN device made it: its outer IPv4 header at least {@value #TUNNEL_OUTER_HEADER}
+     * bytes long (NOP options pad a plain one: the kernel wants the outer UDP header at least as far in as behind an
+     * Ethernet and an IPv4 header), its inner IPv4 header {@code innerNetwork} bytes after the outer one, the inner
+     * TCP header right after it with the pseudo-header sum in its checksum field, the payload to be cut into segments
+     * of {@code segment} bytes. With the tunnel header the kernel takes it whole (virtio {@code GSO_TCPV4 |
+     * GSO_UDP_TUNNEL_IPV4}, checksum partial), so that UDP, VXLAN, the bridge and the task's TCP see one packet. A
+     * device without that header, or a kernel that refuses it, gets the segments one by one as {@link
+     * VxlanTcpSegments} cuts them (each with its checksums complete), and after a refusal {@link #tcpRuns()} is false.
+     */
+    public void writeTcpRun(ByteBuffer buffer, int segment, int innerNetwork) throws IOException {
+        if (closed) {
+            throw new IOException("TUN device " + name + " is closed");
+        }
+        if (!tcpRuns()) {
+            writeSegments(buffer, segment, innerNetwork);
+            return;
+        }
+        int ip = buffer.position() + HEADROOM;
+        int start = ip - header;
+        int outerHeader = (buffer.get(ip) & 0x0F) * 4;
+        int innerTransport = innerNetwork + (buffer.get(ip + innerNetwork) & 0x0F) * 4;
+        int headers = innerTransport + ((buffer.get(ip + innerTransport + 12) >>> 4) & 0x0F) * 4;
+        buffer.put(start, (byte) NEEDS_CSUM).put(start + 1, (byte) (GSO_TCPV4 | GSO_UDP_TUNNEL_IPV4))
+                .putShort(start + 2, Short.reverseBytes((short) headers))
+                .putShort(start + 4, Short.reverseBytes((short) segment))
+                .putShort(start + 6, Short.reverseBytes((short) innerTransport))
+                .putShort(start + 8, Short.reverseBytes((short) 16)) // the TCP checksum field
+                .putShort(start + 10, (short) 0).putInt(start + 12, 0).putInt(start + 16, 0) // no buffers, no hash
+                .putShort(start + 20, Short.reverseBytes((short) outerHeader))
+                .putShort(start + 22, Short.reverseBytes((short) innerNetwork));
+        long written = Libc.writeNoThrow(fd, Native.getDirectBufferPointer(buffer).share(start), buffer.limit() - start);
+        if (written >= 0) {
+            return;
+        }
+        int errno = Native.getLastError();
+        if (errno != Libc.EINVAL) {
+            throw new IOException("writing to TUN device " + name + " failed (errno " + errno + ")");
+        }
+        tcpRuns = false;
+        LOG.info("the kernel refuses TCP-in-VXLAN super-packets on TUN device {}: injecting their segments one by one", name);
+        writeSegments(buffer, segment, innerNetwork);
+    }
+
+    /** The shortest outer IPv4 header {@link #writeTcpRun} takes whole: 20 bytes and 16 of NOP options. */
+    public static final int TUNNEL_OUTER_HEADER = 36;
+
+    /** Whether TCP runs go to the kernel whole: the tunnel header is in place and the kernel never refused one. */
+    public boolean tcpRuns() {
+        return header == TUNNEL_HEADER && tcpRuns;
+    }
+
+    /** As after a kernel refused a TCP run: for the test of the one-by-one path. */
+    void disableTcpRuns() {
+        tcpRuns = false;
+    }
+
+    /** Cuts a TCP run as the kernel's segmentation would and injects each segment behind a plain IPv4 header. */
+    private void writeSegments(ByteBuffer buffer, int segment, int innerNetwork) throws IOException {
+        int ip = buffer.position() + HEADROOM;
+        if (cutter == null) {
+            cutter = new VxlanTcpSegments();
+            cut = new byte[65_535];
+        }
+        if (single == null) {
+            single = ByteBuffer.allocateDirect(HEADROOM + 60 + 8 + 65_535);
+        }
+        int count = cutter.prepare(buffer, ip, buffer.limit() - ip, segment, innerNetwork);
+        for (int i = 0; i < count; i++) {
+            int length = cutter.segment(i, count, cut);
+            single.clear().position(HEADROOM + 20);
+            single.put(cut, 0, length).flip();
+            EspOpener.writeIpv4Header(single.slice(HEADROOM, 20), 20 + length, buffer.getInt(ip + 12), buffer.getInt(ip + 16));
+            write(single, 0);
+        }
     }
 
     /** Whether runs of datagrams still go to the kernel in one write (false once it refused one). */

@@ -53,6 +53,50 @@ final class VxlanTcpSegments {
     }
 
     /**
+     * Writes segments {@code first} to {@code first + count - 1} (of {@link #prepare}'s {@code total}) as one smaller
+     * super-packet, its UDP datagram into {@code datagram} at {@code at}, and returns its length: the inner IPv4
+     * length, identification and checksum and the TCP sequence number and flags those segments start with, the TCP
+     * checksum field holding the pseudo-header sum (the segments' checksums are still to be made, as in a super-packet
+     * the kernel hands over); the outer UDP length set and its checksum 0.
+     */
+    int run(int first, int count, int total, byte[] datagram, int at) {
+        int from = payload + first * segmentSize;
+        int bytes = Math.min(count * segmentSize, end - from);
+        int headers = payload - udp;
+        packet.get(udp, datagram, at, headers);
+        packet.get(from, datagram, at + headers, bytes);
+        ByteBuffer view = ByteBuffer.wrap(datagram, at, headers + bytes).slice();
+        int length = headers + bytes;
+        view.putShort(4, (short) length).putShort(6, (short) 0);
+
+        int ip = innerIp - udp;
+        int ipHeader = tcp - innerIp;
+        int th = tcp - udp;
+        int tcpLength = length - th;
+        view.putShort(ip + 2, (short) (ipHeader + tcpLength));
+        view.putShort(ip + 4, (short) (view.getShort(ip + 4) + first));
+        view.putShort(ip + 10, (short) 0);
+        view.putShort(ip + 10, (short) ~Checksum.sum(view, ip, ip + ipHeader, 0));
+
+        view.putInt(th + 4, view.getInt(th + 4) + first * segmentSize);
+        int flags = view.get(th + 13);
+        if (first + count < total) {
+            flags &= ~0x09; // FIN and PSH belong to the last segment
+        }
+        if (first > 0) {
+            flags &= ~0x80; // CWR to the first
+        }
+        view.put(th + 13, (byte) flags);
+        view.putShort(th + 16, (short) Checksum.sum(view, ip + 12, ip + 20, TCP + tcpLength));
+        return length;
+    }
+
+    /** Of the super-packet {@link #prepare}d: the bytes of each segment's datagram before its TCP payload (UDP to TCP headers). */
+    int headerBytes() {
+        return payload - udp;
+    }
+
+    /**
      * Writes segment {@code index} (of {@link #prepare}'s count) as a UDP datagram into {@code datagram} at 0 and
      * returns its length; {@code datagram} must hold the headers and one segment.
      */
