@@ -120,13 +120,19 @@ public final class EspCodec {
         header[7] = (byte) sequence;
         out.get(start + HEADER, nonce, SALT, IV);
         // through byte arrays: the JDK's AES-CTR and GHASH intrinsics serve arrays only (direct buffers take a
-        // plain-Java GHASH), which the copies cost far less than
-        byte[] sealed = scratchOut(plainLength + ICV);
+        // plain-Java GHASH), which the copies cost far less than; into the array behind a heap buffer directly
+        boolean inPlace = out.hasArray() && out.remaining() >= plainLength + ICV;
+        byte[] sealed = inPlace ? out.array() : scratchOut(plainLength + ICV);
+        int at = inPlace ? out.arrayOffset() + out.position() : 0;
         try {
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
             cipher.updateAAD(header);
-            int produced = cipher.doFinal(datagram, 0, plainLength, sealed, 0);
-            out.put(sealed, 0, produced);
+            int produced = cipher.doFinal(datagram, 0, plainLength, sealed, at);
+            if (inPlace) {
+                out.position(out.position() + produced);
+            } else {
+                out.put(sealed, 0, produced);
+            }
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed for SPI " + Integer.toHexString(spi), e);
         }
@@ -190,14 +196,18 @@ public final class EspCodec {
         packet.get(start + HEADER, nonce, SALT, IV);
         int plainStart = out.position();
         int sealedLength = length - HEADER - IV;
-        byte[] sealed = scratchIn(sealedLength);
+        // from the array behind a heap buffer directly, else through a copy (see seal)
+        byte[] sealed = packet.hasArray() ? packet.array() : scratchIn(sealedLength);
+        int from = packet.hasArray() ? packet.arrayOffset() + start + HEADER + IV : 0;
+        if (!packet.hasArray()) {
+            packet.get(start + HEADER + IV, sealed, 0, sealedLength);
+        }
         byte[] plain = scratchOut(sealedLength);
-        packet.get(start + HEADER + IV, sealed, 0, sealedLength);
         packet.position(start + length);
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(ICV * 8, nonce));
             cipher.updateAAD(header);
-            int produced = cipher.doFinal(sealed, 0, sealedLength, plain, 0);
+            int produced = cipher.doFinal(sealed, from, sealedLength, plain, 0);
             out.put(plain, 0, produced); // authenticated: only now does anything reach the caller's buffer
         } catch (AEADBadTagException e) {
             out.position(plainStart);

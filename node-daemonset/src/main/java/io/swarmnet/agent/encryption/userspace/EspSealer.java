@@ -61,7 +61,7 @@ final class EspSealer implements Runnable {
     private final VxlanTcpSegments segments = new VxlanTcpSegments();
     private final byte[] hello = new byte[SuperPackets.HEADER + EspCodec.MAX_TRAILER];
     /** A super-packet sealed whole, and the datagrams of its pieces. */
-    private final ByteBuffer whole = ByteBuffer.allocateDirect(SuperPackets.MAX_ESP + 64);
+    private final ByteBuffer whole = ByteBuffer.allocate(SuperPackets.MAX_ESP + 64); // a heap buffer: sealed into directly
     private final ByteBuffer train = ByteBuffer.allocateDirect(EspSocket.MAX_BYTES + 64);
 
     /** Sending state of one SA; its counter is touched by the sealing thread only (and by configure before publication). */
@@ -318,12 +318,12 @@ final class EspSealer implements Runnable {
         out.codec.seal(sealScratch, plain, SuperPackets.NEXT_HEADER, sequence, whole);
         whole.flip();
         int pieces = SuperPackets.pieces(whole.limit(), piece);
-        int perSend = SuperPackets.piecesPerSend(piece);
         int errno = 0;
         int calls = 0;
-        for (int first = 0; first < pieces && errno == 0; first += perSend) {
+        for (int first = 0, inSend; first < pieces && errno == 0; first += inSend) {
+            inSend = SuperPackets.piecesInSend(whole.limit(), piece, first, pieces);
             train.clear();
-            SuperPackets.cut(whole, sequence, piece, pieces, first, Math.min(perSend, pieces - first), train);
+            SuperPackets.cut(whole, sequence, piece, pieces, first, inSend, train);
             train.flip();
             errno = udp.send(train, piece, out.peer);
             calls++;

@@ -47,9 +47,8 @@ final class SuperPackets {
     static final long HEARD_MILLIS = 3 * HELLO_MILLIS + 500;
     /** The largest UDP payload an IPv4 datagram holds: no ESP packet may be longer. */
     static final int MAX_ESP = 65_535 - 20 - 8;
-    /** Before a piece's bytes: the non-ESP marker, kind, index, count, 0, the ESP packet's sequence number. */
-    static final int PIECE_HEADER = 12;
-    private static final int PIECE = 1;
+    /** Before a piece's bytes: the non-ESP marker, index, count, the low 16 bits of the ESP packet's sequence number. */
+    static final int PIECE_HEADER = 8;
 
     private final LongSupplier clockMillis;
     /** Per peer (IPv4 address as an int), when its last hello was authenticated. */
@@ -119,9 +118,23 @@ final class SuperPackets {
         return pieces > MAX_PIECES ? 0 : pieces;
     }
 
-    /** How many pieces of {@code datagram} bytes one UDP segmentation send carries. */
-    static int piecesPerSend(int datagram) {
-        return Math.max(1, Math.min(EspSocket.MAX_SEGMENTS, EspSocket.MAX_BYTES / datagram));
+    /**
+     * How many pieces, from piece {@code first} on, of an ESP packet of {@code length} bytes in {@code pieces} pieces
+     * of at most {@code datagram} bytes one UDP segmentation send carries (at least one).
+     */
+    static int piecesInSend(int length, int datagram, int first, int pieces) {
+        int carried = datagram - PIECE_HEADER;
+        int count = 0;
+        int bytes = 0;
+        while (first + count < pieces && count < EspSocket.MAX_SEGMENTS) {
+            int next = PIECE_HEADER + Math.min(carried, length - (first + count) * carried);
+            if (bytes + next > EspSocket.MAX_BYTES) {
+                break;
+            }
+            bytes += next;
+            count++;
+        }
+        return Math.max(1, count);
     }
 
     /**
@@ -135,7 +148,7 @@ final class SuperPackets {
         int end = esp.limit();
         for (int index = first; index < first + count; index++) {
             int from = start + index * carried;
-            out.putInt(0).put((byte) PIECE).put((byte) index).put((byte) pieces).put((byte) 0).putInt((int) sequence);
+            out.putInt(0).put((byte) index).put((byte) pieces).putShort((short) sequence);
             out.put(esp.slice(from, Math.min(carried, end - from)));
         }
     }
@@ -150,7 +163,8 @@ final class SuperPackets {
      * last one completes the ESP packet.
      */
     static final class Joiner {
-        private final ByteBuffer packet = ByteBuffer.allocateDirect(MAX_ESP);
+        /** A heap buffer: opened from directly (see {@link EspCodec#open(ByteBuffer, ByteBuffer)}). */
+        private final ByteBuffer packet = ByteBuffer.allocate(MAX_ESP);
         private int sequence;
         private int count;
         /** The index expected next; -1: none (nothing begun, or the packet under way was dropped). */
@@ -167,14 +181,14 @@ final class SuperPackets {
         ByteBuffer add(ByteBuffer piece) {
             int at = piece.position();
             int bytes = piece.remaining() - PIECE_HEADER;
-            if (bytes <= 0 || piece.get(at + 4) != PIECE || (piece.get(at + 5) & 0xFF) >= (piece.get(at + 6) & 0xFF)) {
+            int index = bytes > 0 ? piece.get(at + 4) & 0xFF : 0;
+            int pieces = bytes > 0 ? piece.get(at + 5) & 0xFF : 0;
+            if (index >= pieces) {
                 abandon();
                 dropped++;
                 return null;
             }
-            int index = piece.get(at + 5) & 0xFF;
-            int pieces = piece.get(at + 6) & 0xFF;
-            int number = piece.getInt(at + 8);
+            int number = piece.getShort(at + 6) & 0xFFFF;
             if (index == 0) {
                 abandon();
                 packet.clear();
