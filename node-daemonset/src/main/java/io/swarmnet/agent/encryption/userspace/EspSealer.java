@@ -42,6 +42,8 @@ final class EspSealer implements Runnable {
     private final SuperPackets superPackets;
     /** Whether super-packets go whole to the peers that take them (false: cut, as to any other peer). */
     volatile boolean sendWhole = true;
+    /** The longest ESP packet a super-packet is sealed whole into: a UDP datagram's most, or less for tests of the split. */
+    volatile int maxWhole = SuperPackets.MAX_ESP;
     /** The outbound SA in use per peer (the peer's IPv4 address as an int). */
     private volatile Map<Integer, Outbound> byPeer = Map.of();
     final AtomicLong sealed = new AtomicLong();
@@ -286,7 +288,7 @@ final class EspSealer implements Runnable {
         for (int parts = 1; parts <= 2; parts++) {
             int perPart = (count + parts - 1) / parts;
             int plain = SuperPackets.HEADER + segments.headerBytes() + perPart * segmentSize;
-            if (perPart > 1 && SuperPackets.pieces(EspCodec.sealedLength(plain), piece) > 0) {
+            if (perPart > 1 && EspCodec.sealedLength(plain) <= maxWhole && SuperPackets.pieces(EspCodec.sealedLength(plain), piece) > 0) {
                 batch.send(); // after what was read before it
                 for (int first = 0; first < count; first += perPart) {
                     int segmentsInPart = Math.min(perPart, count - first);

@@ -162,6 +162,11 @@ public final class EspTunnel implements AutoCloseable {
         sealing.sendWhole = whole;
     }
 
+    /** Seals super-packets whole only into ESP packets of at most {@code bytes}: for the test of splitting them in two. */
+    void limitWholeTo(int bytes) {
+        sealing.maxWhole = bytes;
+    }
+
     /** As after the kernel refused a TCP-in-VXLAN super-packet on the TUN device: for the test of the one-by-one path. */
     void refuseTcpRuns() {
         tun.disableTcpRuns();

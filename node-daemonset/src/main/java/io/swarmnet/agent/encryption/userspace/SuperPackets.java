@@ -14,9 +14,10 @@ import java.util.function.LongSupplier;
  * take the whole path through both kernels (measured: the sealing thread spent 150 µs in the kernel per 64 KB, and
  * the path was slower than cutting): it travels in <em>pieces</em>, each one UDP datagram no larger than the ESP
  * packets of the cut super-packet would be, sent with one UDP segmentation send per 64 KB of pieces and, where the
- * receiver's socket coalesces (UDP GRO), received with as few calls. A piece is {@code 0(4) | 1(1) | index(1) | count(1) | 0(1) |
- * sequence(4) | bytes}: the four zero bytes are RFC 3948's non-ESP marker (no SPI is 0), the sequence number is the
- * ESP packet's, and the pieces' bytes in index order are the ESP packet. The receiver joins the pieces of one sender
+ * receiver's socket coalesces (UDP GRO), received with as few calls. A piece is {@code 0(4) | index(1) | count(1) |
+ * sequence(2) | bytes}: the four zero bytes are RFC 3948's non-ESP marker (no SPI is 0), the sequence is the low 16
+ * bits of the ESP packet's sequence number, and the pieces' bytes in index order are the ESP packet (eight bytes of
+ * header, not more: a 64 KB super-packet's pieces then still fit one send). The receiver joins the pieces of one sender
  * in order; a piece missing or out of order drops the packet (as a lost fragment would), and TCP sends it again.
  *
  * <p>Wire format: an ESP packet of the pair's SA as any other (same SPI, sequence numbers, replay window), whose next

@@ -121,6 +121,19 @@ class EspSuperPacketsTest {
     }
 
     @Test
+    void aSuperPacketTooLongForOneEspPacketGoesAsTwoSmallerOnes() throws Exception {
+        start(true, true);
+        first.limitWholeTo(40_000);
+
+        assertThat(stream(1, 2)).as("stream node 1 → node 2 intact").isEqualTo(sentDigest());
+        EspTunnel.Counters sender = first.counters();
+        assertThat(sender.sealedSuperPackets()).as("super-packets node 1 sealed whole").isPositive();
+        // the stream's 64 KB super-packets each went as two: more ESP packets sealed whole than super-packets read
+        assertThat(sender.sealedSuperPackets()).as("ESP packets sealed whole against TUN reads").isGreaterThan(sender.reads());
+        assertThat(second.counters().openedSuperPackets()).as("super-packets node 2 opened whole").isEqualTo(sender.sealedSuperPackets());
+    }
+
+    @Test
     void switchedOffTheSenderCutsEverySuperPacketAndStillOpensWholeOnes() throws Exception {
         start(true, true);
         first.sendSuperPackets(false);

@@ -29,8 +29,7 @@ class VxlanTcpSegmentsTest {
     void eachSegmentIsWhatKernelSegmentationWouldHaveSent() {
         ByteBuffer superPacket = superPacket(CWR | ACK | PSH | FIN);
         VxlanTcpSegments segments = new VxlanTcpSegments();
-        int count = segments.prepare(superPacket, IP, TCP + TCP_HEADER + PAYLOAD, MSS, INNER_IP);
-        assertThat(count).isEqualTo(SEGMENTS);
+        int count = prepared(segments, superPacket);
 
         byte[] datagram = new byte[2048];
         ByteBuffer joined = ByteBuffer.allocate(PAYLOAD);
@@ -80,6 +79,67 @@ class VxlanTcpSegmentsTest {
                 .isZero();
         assertThat(segments.prepare(superPacket(ACK), IP, TCP + TCP_HEADER + PAYLOAD, 0, INNER_IP)).as("no segment size").isZero();
         assertThat(segments.prepare(superPacket(ACK), IP, TCP + 10, MSS, INNER_IP)).as("cut short in the TCP header").isZero();
+    }
+
+    /** Prepares the test's super-packet (FIN, PSH and CWR set) in {@code segments}: its {@value #SEGMENTS} segments. */
+    private static int prepared(VxlanTcpSegments segments, ByteBuffer superPacket) {
+        int count = segments.prepare(superPacket, IP, TCP + TCP_HEADER + PAYLOAD, MSS, INNER_IP);
+        assertThat(count).isEqualTo(SEGMENTS);
+        return count;
+    }
+
+    @Test
+    void runsOfSegmentsCutAsTheWholeSuperPacketWould() {
+        ByteBuffer superPacket = superPacket(CWR | ACK | PSH | FIN);
+        VxlanTcpSegments whole = new VxlanTcpSegments();
+        int total = prepared(whole, superPacket);
+        byte[][] expected = new byte[total][];
+        byte[] datagram = new byte[2048];
+        for (int i = 0; i < total; i++) {
+            expected[i] = Arrays.copyOf(datagram, whole.segment(i, total, datagram));
+        }
+
+        for (int split = 1; split < total; split++) {
+            int[][] runs = {{0, split}, {split, total - split}};
+            for (int[] run : runs) {
+                int first = run[0];
+                int count = run[1];
+                String which = "segments " + first + ".." + (first + count - 1) + " of " + total;
+                whole.prepare(superPacket, IP, TCP + TCP_HEADER + PAYLOAD, MSS, INNER_IP);
+                byte[] out = new byte[8 + TCP - OUTER_IP + TCP_HEADER + PAYLOAD + 8];
+                Arrays.fill(out, (byte) 0xEE);
+                int at = 8; // behind room for a header, as the sealer writes it
+                int length = whole.run(first, count, total, out, at);
+                int bytes = Math.min(count * MSS, PAYLOAD - first * MSS);
+                int innerIp = at + INNER_IP - OUTER_IP;
+                int tcp = at + TCP - OUTER_IP;
+                assertThat(length).as(which + ": UDP datagram length").isEqualTo(TCP - OUTER_IP + TCP_HEADER + bytes);
+                assertThat(Arrays.copyOfRange(out, 0, at)).as(which + ": nothing before it written").containsOnly((byte) 0xEE);
+                assertThat(Arrays.copyOfRange(out, at + length, out.length)).as(which + ": nothing after it written").containsOnly((byte) 0xEE);
+                ByteBuffer d = ByteBuffer.wrap(out);
+                assertThat(d.getShort(at + 4) & 0xFFFF).as(which + ": UDP length").isEqualTo(length);
+                assertThat(d.getShort(at + 6)).as(which + ": outer UDP checksum").isZero();
+                assertThat(d.getShort(innerIp + 2) & 0xFFFF).as(which + ": inner IPv4 total length").isEqualTo(20 + TCP_HEADER + bytes);
+                assertThat(onesComplement(out, innerIp, innerIp + 20, 0)).as(which + ": inner IPv4 header checksum verifies").isEqualTo(0xFFFF);
+                byte[] pseudo = ByteBuffer.allocate(12).put(out, innerIp + 12, 8).put((byte) 0).put((byte) 6)
+                        .putShort((short) (TCP_HEADER + bytes)).array();
+                assertThat(d.getShort(tcp + 16) & 0xFFFF).as(which + ": TCP checksum field holds the pseudo-header sum")
+                        .isEqualTo(onesComplement(pseudo, 0, 12, 0));
+                assertThat(Arrays.copyOfRange(out, tcp + TCP_HEADER, tcp + TCP_HEADER + bytes)).as(which + ": payload").isEqualTo(
+                        Arrays.copyOfRange(superPacket.array(), IP + TCP + TCP_HEADER + first * MSS, IP + TCP + TCP_HEADER + first * MSS + bytes));
+
+                // the run as a super-packet of its own: behind the original outer IPv4 header, at the same offsets
+                ByteBuffer runPacket = ByteBuffer.allocate(IP + OUTER_IP + length);
+                runPacket.put(IP, superPacket, IP, OUTER_IP).put(IP + OUTER_IP, out, at, length);
+                runPacket.putShort(IP + 2, (short) (OUTER_IP + length));
+                VxlanTcpSegments part = new VxlanTcpSegments();
+                assertThat(part.prepare(runPacket, IP, OUTER_IP + length, MSS, INNER_IP)).as(which + ": segments in the run").isEqualTo(count);
+                for (int i = 0; i < count; i++) {
+                    byte[] cut = Arrays.copyOf(datagram, part.segment(i, count, datagram));
+                    assertThat(cut).as(which + ": segment %d cut from the run", first + i).isEqualTo(expected[first + i]);
+                }
+            }
+        }
     }
 
     /** Outer IPv4 | UDP 40000 -> 4789 | VXLAN 42 | Ethernet | IPv4 (id 0x1234, DF) | TCP (seq 2^32 - 256: it wraps) | payload. */
