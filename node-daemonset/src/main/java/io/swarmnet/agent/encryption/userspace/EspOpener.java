@@ -269,6 +269,7 @@ final class EspOpener implements Runnable {
         if (kind == SuperPackets.HELLO) {
             superPackets.heard(source, (SuperPackets.flags(plain, OPENED) & SuperPackets.ANSWER) != 0);
             hellos.incrementAndGet();
+            opened.incrementAndGet(); // an ESP packet opened like any other, as the sealer counts it among the sealed
             return;
         }
         int udp = OPENED + SuperPackets.HEADER;

@@ -298,7 +298,7 @@ final class EspSealer implements Runnable {
                         int datagram = segments.run(first, segmentsInPart, count, sealScratch, SuperPackets.HEADER);
                         SuperPackets.writeHeader(sealScratch, 0, SuperPackets.SUPER_PACKET, 0, segmentSize,
                                 tun.innerNetworkOffset() - headerLength);
-                        sealWhole(out, SuperPackets.HEADER + datagram, piece);
+                        sealInPieces(out, SuperPackets.HEADER + datagram, piece);
                     }
                 }
                 return true;
@@ -311,7 +311,7 @@ final class EspSealer implements Runnable {
      * Seals the super-packet at the start of {@link #sealScratch} whole and sends it in pieces of {@code piece} bytes,
      * with as few UDP segmentation sends as carry them.
      */
-    private void sealWhole(Outbound out, int plain, int piece) throws IOException {
+    private void sealInPieces(Outbound out, int plain, int piece) throws IOException {
         long sequence = nextSequence(out);
         if (sequence < 0) {
             return;
