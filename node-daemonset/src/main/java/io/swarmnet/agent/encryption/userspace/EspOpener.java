@@ -8,6 +8,8 @@ import io.swarmnet.agent.encryption.SecurityAssociation;
 import io.swarmnet.api.net.IpAddress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,8 @@ final class EspOpener implements Runnable {
     private volatile Map<Integer, Inbound> bySpi = Map.of();
     /** Per sender (IPv4 address as an int), the pieces of a super-packet under way (opening thread only). */
     private final Map<Integer, SuperPackets.Joiner> joiners = new HashMap<>();
+    /** The join buffers not in use, shared by the joiners. */
+    private final Deque<ByteBuffer> spareJoinBuffers = new ArrayDeque<>();
     /** The SA table {@link #joiners} was last checked against. */
     private Map<Integer, Inbound> joinersFor;
     final AtomicLong opened = new AtomicLong();
@@ -188,11 +192,17 @@ final class EspOpener implements Runnable {
         Map<Integer, Inbound> current = bySpi;
         if (current != joinersFor) {
             joinersFor = current;
-            joiners.keySet().removeIf(peer -> current.values().stream().noneMatch(in -> in.source == peer));
+            joiners.entrySet().removeIf(e -> {
+                boolean gone = current.values().stream().noneMatch(in -> in.source == e.getKey());
+                if (gone) {
+                    e.getValue().release();
+                }
+                return gone;
+            });
         }
         SuperPackets.Joiner joiner = joiners.get(source);
         if (joiner == null && current.values().stream().anyMatch(in -> in.source == source)) {
-            joiner = new SuperPackets.Joiner();
+            joiner = new SuperPackets.Joiner(spareJoinBuffers);
             joiners.put(source, joiner);
         }
         return joiner;
@@ -210,7 +220,11 @@ final class EspOpener implements Runnable {
             ByteBuffer whole = joiner.add(esp);
             malformed.addAndGet(joiner.dropped - dropped);
             if (whole != null) {
-                open(whole, source, datagram, injection);
+                try {
+                    open(whole, source, datagram, injection);
+                } finally {
+                    joiner.release();
+                }
             }
             return;
         }

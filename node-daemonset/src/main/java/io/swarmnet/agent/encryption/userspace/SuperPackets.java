@@ -1,6 +1,8 @@
 package io.swarmnet.agent.encryption.userspace;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -161,11 +163,15 @@ final class SuperPackets {
 
     /**
      * Joins the pieces from one sender (one per sender, the opening thread's): each {@link #add}ed in order, the
-     * last one completes the ESP packet.
+     * last one completes the ESP packet. A joiner holds a 64 KB buffer only while a packet is under way (or handed
+     * out, until {@link #release}): the buffers come from a pool the joiners of one opening thread share, so that a
+     * node with many peers keeps as many buffers as packets were ever under way at once, not one per peer.
      */
     static final class Joiner {
-        /** A heap buffer: opened from directly (see {@link EspCodec#open(ByteBuffer, ByteBuffer)}). */
-        private final ByteBuffer packet = ByteBuffer.allocate(MAX_ESP);
+        /** The buffers not in use, shared with the other joiners of the same thread. */
+        private final Deque<ByteBuffer> spare;
+        /** A heap buffer (opened from directly: see {@link EspCodec#open(ByteBuffer, ByteBuffer)}); null: none held. */
+        private ByteBuffer packet;
         private int sequence;
         private int count;
         /** The index expected next; -1: none (nothing begun, or the packet under way was dropped). */
@@ -173,9 +179,18 @@ final class SuperPackets {
         /** Packets dropped for a piece missing, repeated or out of order, and malformed pieces. */
         long dropped;
 
+        Joiner(Deque<ByteBuffer> spare) {
+            this.spare = spare;
+        }
+
+        /** A joiner with a pool of its own. */
+        Joiner() {
+            this(new ArrayDeque<>());
+        }
+
         /**
          * Adds the piece between {@code piece}'s position and limit. Returns the ESP packet once its last piece came
-         * (valid until the next call), else null. A piece that is not the one expected (a gap, a repeat, a new packet
+         * (valid until {@link #release} or the next call), else null. A piece that is not the one expected (a gap, a repeat, a new packet
          * before the one under way ended) drops the packet under way; the rest of a dropped packet's pieces are
          * ignored.
          */
@@ -192,6 +207,7 @@ final class SuperPackets {
             int number = piece.getShort(at + 6) & 0xFFFF;
             if (index == 0) {
                 abandon();
+                packet = spare.isEmpty() ? ByteBuffer.allocate(MAX_ESP) : spare.pop();
                 packet.clear();
                 sequence = number;
                 count = pieces;
@@ -218,6 +234,20 @@ final class SuperPackets {
                 dropped++;
             }
             next = -1;
+            release();
+        }
+
+        /** Gives the buffer back to the pool: the packet handed out is no longer used. */
+        void release() {
+            if (packet != null) {
+                spare.push(packet);
+                packet = null;
+            }
+        }
+
+        /** Whether this joiner holds a buffer (for tests). */
+        boolean holdsBuffer() {
+            return packet != null;
         }
     }
 

@@ -306,6 +306,53 @@ class SuperPacketsTest {
     }
 
     /** Feeds a new packet's pieces to {@code joiner} and checks that only the last completes it, intact. */
+    @Test
+    void joinersOfManyPeersShareAsManyBuffersAsPacketsWereUnderWayAtOnce() {
+        Random random = new Random(23);
+        java.util.Deque<ByteBuffer> spare = new java.util.ArrayDeque<>();
+        List<SuperPackets.Joiner> peers = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            peers.add(new SuperPackets.Joiner(spare));
+        }
+        // one peer after the other sends a whole packet, which is opened and released before the next
+        for (SuperPackets.Joiner joiner : peers) {
+            byte[] esp = espPacket(random, 5000);
+            List<ByteBuffer> pieces = cut(esp, 7, 1008);
+            ByteBuffer whole = null;
+            for (ByteBuffer piece : pieces) {
+                whole = joiner.add(piece);
+            }
+            assertThat(whole).as("the joined packet").isNotNull();
+            assertThat(toArray(whole)).isEqualTo(esp);
+            joiner.release();
+            assertThat(joiner.holdsBuffer()).as("a joiner after its packet was released").isFalse();
+        }
+        assertThat(spare).as("buffers made for 100 peers whose packets came one at a time").hasSize(1);
+
+        // two packets under way at once, from two peers: two buffers; a dropped packet gives its buffer back
+        List<ByteBuffer> first = cut(espPacket(random, 5000), 8, 1008);
+        List<ByteBuffer> second = cut(espPacket(random, 5000), 9, 1008);
+        assertThat(peers.get(0).add(first.get(0))).isNull();
+        assertThat(peers.get(1).add(second.get(0))).isNull();
+        assertThat(peers.get(0).holdsBuffer() && peers.get(1).holdsBuffer()).as("both under way hold a buffer").isTrue();
+        assertThat(spare).as("spare while two are under way").isEmpty();
+        assertThat(peers.get(0).add(first.get(2))).as("a gap").isNull();
+        assertThat(peers.get(0).holdsBuffer()).as("a joiner whose packet was dropped").isFalse();
+        assertThat(spare).hasSize(1);
+        for (int i = 1; i < second.size() - 1; i++) {
+            assertThat(peers.get(1).add(second.get(i))).isNull();
+        }
+        assertThat(peers.get(1).add(second.get(second.size() - 1))).isNotNull();
+        peers.get(1).release();
+        assertThat(spare).as("every buffer back once nothing is under way: as many as were in use at once").hasSize(2);
+    }
+
+    private static byte[] toArray(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+
     private static void assertJoins(SuperPackets.Joiner joiner, Random random, long sequence) {
         byte[] esp = espPacket(random, 2500 + random.nextInt(3000));
         List<ByteBuffer> pieces = cut(esp, sequence, 1008);
