@@ -25,7 +25,8 @@ import java.util.Set;
  * packets to one peer with one UDP segmentation send; the opening thread receives what the kernel coalesced
  * (UDP GRO) and injects each run of equal-size VXLAN datagrams from one peer with one segmented TUN write. The
  * packets on the wire and every check on them are the same as one by one; only the number of trips through the
- * kernel's IP layer drops, by up to {@value EspSocket#MAX_SEGMENTS} times.
+ * kernel's IP layer drops, by up to {@value EspSocket#MAX_SEGMENTS} times. Between two datapaths that both take
+ * them, super-packets go whole instead ({@link SuperPackets}): one ESP packet, in pieces, per 64 KB.
  *
  * <p>Two threads: one reads the TUN device and seals ({@link EspSealer}), one receives and opens ({@link EspOpener});
  * a third keeps the replay windows on disk. The SA tables are replaced as a whole by {@link #configure}; SAs that

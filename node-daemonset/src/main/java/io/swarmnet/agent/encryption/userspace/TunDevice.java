@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A layer-3 TUN device ({@code IFF_TUN | IFF_NO_PI | IFF_VNET_HDR}: each read is one whole IP packet, each
  * write injects one, or a run of UDP datagrams that share their headers and that the kernel segments as it
- * receives them). The device exists only while this object holds it open: when the agent stops, the kernel
+ * receives them, or a TCP-in-VXLAN super-packet a peer sent whole, which the kernel takes as one packet). The device exists only while this object holds it open: when the agent stops, the kernel
  * deletes it together with the routes through it, so nothing is ever forwarded by a device nobody reads.
  *
  * <p>Every packet read or written is preceded by {@link #HEADROOM} bytes of room for the virtio-net header that
