@@ -273,19 +273,28 @@ class OperatorStartBenchmark {
         OperatorConfig config = OperatorConfig.defaults().withHttpPort(0).withLeaderElection(false);
         try (TestCluster cluster = TestCluster.start()) {
             KubernetesClient client = cluster.client();
+            // the embedded API, whatever -Dbench.kubeconfig says; NS is then the real server's namespace, made here too
+            if (client.namespaces().withName(NS).get() == null) {
+                client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
+                        .create();
+            }
             SwarmnetOperator first = SwarmnetOperator.start(client, config);
             long start = System.nanoTime();
             ExecutorService creators = Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<OverlayNetwork>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < networks; i++) {
                 String name = String.format("net-%04d", i);
-                creators.submit(() -> {
+                creates.add(creators.submit(() -> {
                     OverlayNetwork n = new OverlayNetwork();
                     n.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName(name).build());
                     return client.resource(n).create();
-                });
+                }));
             }
             creators.shutdown();
             assertThat(creators.awaitTermination(10, TimeUnit.MINUTES)).isTrue();
+            for (java.util.concurrent.Future<OverlayNetwork> create : creates) {
+                create.get(); // a refused create fails the benchmark here, with the server's message, not as a timeout later
+            }
             double created = seconds(start);
             eventually(Duration.ofMinutes(10), "every network is allocated", () -> first.networkAllocations().all().size() == networks
                     && client.resources(OverlayNetwork.class).inNamespace(NS).list().getItems().stream()
