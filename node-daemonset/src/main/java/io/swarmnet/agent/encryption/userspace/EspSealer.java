@@ -287,8 +287,8 @@ final class EspSealer implements Runnable {
         // whole, or (where the ESP packet would be longer than a UDP datagram may be) as two smaller super-packets
         for (int parts = 1; parts <= 2; parts++) {
             int perPart = (count + parts - 1) / parts;
-            int plain = SuperPackets.HEADER + segments.headerBytes() + perPart * segmentSize;
-            if (perPart > 1 && EspCodec.sealedLength(plain) <= maxWhole && SuperPackets.pieces(EspCodec.sealedLength(plain), piece) > 0) {
+            int sealed = EspCodec.sealedLength(SuperPackets.HEADER + segments.headerBytes() + perPart * segmentSize);
+            if (perPart > 1 && sealed <= maxWhole && SuperPackets.pieces(sealed, piece) > 0) {
                 batch.send(); // after what was read before it
                 for (int first = 0; first < count; first += perPart) {
                     int segmentsInPart = Math.min(perPart, count - first);

@@ -98,39 +98,14 @@ final class VxlanTcpSegments {
 
     /**
      * Writes segment {@code index} (of {@link #prepare}'s count) as a UDP datagram into {@code datagram} at 0 and
-     * returns its length; {@code datagram} must hold the headers and one segment.
+     * returns its length; {@code datagram} must hold the headers and one segment. It is a run of one segment whose
+     * TCP checksum is completed: the field holds the pseudo-header sum, so summing the segment over it gives the total.
      */
     int segment(int index, int count, byte[] datagram) {
-        int from = payload + index * segmentSize;
-        int bytes = Math.min(segmentSize, end - from);
-        int headers = payload - udp;
-        packet.get(udp, datagram, 0, headers);
-        packet.get(from, datagram, headers, bytes);
+        int length = run(index, 1, count, datagram, 0);
         ByteBuffer view = ByteBuffer.wrap(datagram);
-        int length = headers + bytes;
-        view.putShort(4, (short) length).putShort(6, (short) 0);
-
-        int ip = innerIp - udp;
-        int ipHeader = tcp - innerIp;
         int th = tcp - udp;
-        int tcpLength = length - th;
-        view.putShort(ip + 2, (short) (ipHeader + tcpLength));
-        view.putShort(ip + 4, (short) (view.getShort(ip + 4) + index));
-        view.putShort(ip + 10, (short) 0);
-        view.putShort(ip + 10, (short) ~Checksum.sum(view, ip, ip + ipHeader, 0));
-
-        view.putInt(th + 4, view.getInt(th + 4) + index * segmentSize);
-        int flags = datagram[th + 13];
-        if (index < count - 1) {
-            flags &= ~0x09; // FIN and PSH belong to the last segment
-        }
-        if (index > 0) {
-            flags &= ~0x80; // CWR to the first
-        }
-        datagram[th + 13] = (byte) flags;
-        view.putShort(th + 16, (short) 0);
-        int pseudo = Checksum.sum(view, ip + 12, ip + 20, TCP + tcpLength);
-        view.putShort(th + 16, (short) ~Checksum.sum(view, th, length, pseudo));
+        view.putShort(th + 16, (short) ~Checksum.sum(view, th, length, 0));
         return length;
     }
 }
