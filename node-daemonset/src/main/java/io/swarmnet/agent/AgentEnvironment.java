@@ -42,13 +42,16 @@ import java.util.regex.Pattern;
  *     key at three quarters of it); default and maximum 4294967295 (2^32-1), lower only to rotate earlier or in tests</li>
  * <li>{@code SWARMNET_POD_ATTACHMENT}: how a task's interface hangs on its network's VXLAN device: macvlan (default: a
  *     macvlan child of the VXLAN device, no bridge) or veth (a veth pair to a bridge)</li>
- * <li>{@code SWARMNET_VIP_BALANCING}: where connections to a VIP are balanced: nft (default: DNAT in each task's
- *     nftables table) or socket (BPF programs at the cgroup2 root connect the socket to a backend; no NAT, no
- *     connection tracking in the task)</li>
- * <li>{@code SWARMNET_BPF_PINS}: with socket, a directory in a BPF file system (bpffs) where the balancer's maps and
- *     links are pinned, so that VIPs stay balanced while the agent restarts; unset, they go with the agent's process</li>
- * <li>{@code SWARMNET_CGROUP2_ROOT}: with socket, the host's cgroup2 root as mounted in the agent's container (the
- *     programs are attached there, to cover every process of the node); default the first cgroup2 mount the agent sees</li>
+ * <li>{@code SWARMNET_VIP_BALANCING}: where connections to a VIP are balanced: auto (default: socket where the balancer
+ *     can be attached and pinned in SWARMNET_BPF_PINS, else nft, the reason logged), nft (DNAT in each task's nftables
+ *     table) or socket (BPF programs at the cgroup2 root connect the socket to a backend; no NAT, no connection tracking
+ *     in the task; the agent does not start where they cannot be attached)</li>
+ * <li>{@code SWARMNET_BPF_PINS}: with socket or auto, a directory in a BPF file system (bpffs) where the balancer's maps
+ *     and links are pinned, so that VIPs stay balanced while the agent restarts; unset, socket's go with the agent's
+ *     process and auto chooses nft</li>
+ * <li>{@code SWARMNET_CGROUP2_ROOT}: with socket or auto, the host's cgroup2 root as mounted in the agent's container,
+ *     or its /sys/fs/cgroup whose {@code unified} directory is that root (the programs are attached there, to cover every
+ *     process of the node); default the first cgroup2 mount the agent sees</li>
  * <li>{@code SWARMNET_DNS_SOCKET}: the socket of the resolver process beside the agent ({@code swarmnet dns}); unset, the
  *     agent serves 127.0.0.11 itself</li>
  * </ul>
@@ -131,15 +134,15 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         PodAttachmentMode attachment = attachmentText == null ? PodAttachmentMode.DEFAULT
                 : PodAttachmentMode.parse("SWARMNET_POD_ATTACHMENT", attachmentText);
         String balancingText = value(env, "SWARMNET_VIP_BALANCING");
-        VipBalancing balancing = balancingText == null ? VipBalancing.DEFAULT : VipBalancing.parse("SWARMNET_VIP_BALANCING", balancingText);
+        VipBalancing balancing = balancingText == null ? VipBalancing.AGENT_DEFAULT : VipBalancing.parse("SWARMNET_VIP_BALANCING", balancingText);
         Optional<Path> pins = Optional.ofNullable(value(env, "SWARMNET_BPF_PINS")).map(Path::of);
         if (pins.isPresent() && !pins.get().isAbsolute()) {
             throw new IllegalArgumentException("SWARMNET_BPF_PINS '" + pins.get() + "' must be an absolute path (a directory in the "
                     + "host's BPF file system, e.g. /sys/fs/bpf/swarmnet)");
         }
-        if (pins.isPresent() && balancing != VipBalancing.SOCKET) {
+        if (pins.isPresent() && balancing == VipBalancing.NFT) {
             throw new IllegalArgumentException("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is " + balancing
-                    + ": pins are for the socket load balancer; set SWARMNET_VIP_BALANCING=socket or unset SWARMNET_BPF_PINS");
+                    + ": pins are for the socket load balancer; set SWARMNET_VIP_BALANCING=socket or auto, or unset SWARMNET_BPF_PINS");
         }
         Optional<Path> cgroup = Optional.ofNullable(value(env, "SWARMNET_CGROUP2_ROOT")).map(Path::of);
         if (cgroup.isPresent() && !cgroup.get().isAbsolute()) {

@@ -222,19 +222,21 @@ public final class NodeAgent implements AutoCloseable {
                     + "SWARMNET_UNDERLAY_ADDRESS / SWARMNET_UNDERLAY_MTU");
         }
         NodeFacts node = new NodeFacts(env.nodeName(), address, measured.getAsInt());
+        PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
+        // first: with SWARMNET_VIP_BALANCING=auto the datapath decides how VIPs are balanced, and the DNS redirect follows
+        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort())
+                .withAttachment(env.podAttachment()).withVipBalancing(env.vipBalancing(), env.bpfPins(), env.cgroup2Root()), locator);
         AgentConfig config = AgentConfig.forNode(node).withHealthPort(env.httpPort()).withDebounce(env.debounce())
                 .withResync(env.resync())
                 .withDns(new DnsSettings(env.dnsUpstream().or(() -> DnsSettings.firstNameserver(Path.of("/etc/resolv.conf"))),
                         DnsSettings.DEFAULT_UPSTREAM_TIMEOUT).withResolverSocket(env.resolverSocket())
-                        .withUntrackedRedirect(env.vipBalancing() == io.swarmnet.agent.datapath.VipBalancing.SOCKET))
+                        .withUntrackedRedirect(datapath.vipBalancing() == io.swarmnet.agent.datapath.VipBalancing.SOCKET))
                 .withEncryption(new EncryptionSettings(new NetNamespace.Root(), env.datapathPrefix(), env.keyNamespace(), env.encryptionMode(),
                         env.stateDirectory(), env.vxlanPort(), env.sequenceLimit()));
-        PodNamespaceLocator locator = new ProcPodNamespaceLocator(env.procRoot());
-        LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forHost(env.datapathPrefix()).withVxlanPort(env.vxlanPort())
-                .withAttachment(env.podAttachment()).withVipBalancing(env.vipBalancing(), env.bpfPins(), env.cgroup2Root()), locator);
         NodeAgent agent = start(client, config, datapath, locator);
-        LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, pods attached by {}, VIPs balanced by {}, health port {}",
-                node.nodeName(), address, node.underlayMtu(), env.vxlanPort(), env.podAttachment(), env.vipBalancing(),
+        LOG.info("node agent for {} started: underlay {} MTU {}, VXLAN port {}, pods attached by {}, VIPs balanced by {}{}, health port {}",
+                node.nodeName(), address, node.underlayMtu(), env.vxlanPort(), env.podAttachment(), datapath.vipBalancing(),
+                env.vipBalancing() == io.swarmnet.agent.datapath.VipBalancing.AUTO ? " (auto)" : "",
                 agent.healthPort().isPresent() ? agent.healthPort().getAsInt() : "none");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

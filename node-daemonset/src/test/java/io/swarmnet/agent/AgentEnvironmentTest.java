@@ -42,23 +42,33 @@ class AgentEnvironmentTest {
     }
 
     @Test
-    void vipBalancingIsNftUnlessAskedAndPinsAreForTheSocketBalancerOnly() {
+    void vipBalancingIsAutoUnlessAskedAndPinsAreForTheSocketBalancerOnly() {
         AgentEnvironment defaults = AgentEnvironment.parse(Map.of("NODE_NAME", "n"));
-        assertThat(defaults.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
+        assertThat(defaults.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.AUTO);
         assertThat(defaults.bpfPins()).isEmpty();
         AgentEnvironment socket = AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "socket",
                 "SWARMNET_BPF_PINS", "/sys/fs/bpf/swarmnet"));
         assertThat(socket.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.SOCKET);
         assertThat(socket.bpfPins()).contains(java.nio.file.Path.of("/sys/fs/bpf/swarmnet"));
+        AgentEnvironment auto = AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "auto",
+                "SWARMNET_BPF_PINS", "/host/bpf/swarmnet", "SWARMNET_CGROUP2_ROOT", "/host/cgroup2"));
+        assertThat(auto.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.AUTO);
+        assertThat(auto.bpfPins()).contains(java.nio.file.Path.of("/host/bpf/swarmnet"));
+        assertThat(AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "nft")).vipBalancing())
+                .isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
         assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "ipvs")))
-                .hasMessageContaining("SWARMNET_VIP_BALANCING 'ipvs'").hasMessageContaining("nft, socket");
+                .hasMessageContaining("SWARMNET_VIP_BALANCING 'ipvs'").hasMessageContaining("nft, socket, auto");
         assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "socket",
                 "SWARMNET_BPF_PINS", "bpf/swarmnet"))).hasMessageContaining("SWARMNET_BPF_PINS 'bpf/swarmnet' must be an absolute path");
-        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_BPF_PINS", "/sys/fs/bpf/swarmnet")))
+        assertThatThrownBy(() -> AgentEnvironment.parse(Map.of("NODE_NAME", "n", "SWARMNET_VIP_BALANCING", "nft",
+                "SWARMNET_BPF_PINS", "/sys/fs/bpf/swarmnet")))
                 .hasMessageContaining("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is nft");
+        assertThatThrownBy(() -> io.swarmnet.agent.datapath.VipBalancing.AUTO.layout()).hasMessageContaining("resolved");
         // the resolver process reads the same variable: without NAT for its redirect when VIPs are balanced at the socket
         assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(Map.of("SWARMNET_VIP_BALANCING", "socket")).untrackedRedirect()).isTrue();
         assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(Map.of()).untrackedRedirect()).isFalse();
+        // with auto it waits for the agent's word (ResolverProcessTest), with NAT meanwhile
+        assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(Map.of("SWARMNET_VIP_BALANCING", "auto")).untrackedRedirect()).isFalse();
     }
 
     @Test

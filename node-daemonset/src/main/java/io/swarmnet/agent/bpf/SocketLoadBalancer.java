@@ -267,18 +267,7 @@ public final class SocketLoadBalancer implements Closeable {
 
     /** The first cgroup2 mount in /proc/self/mountinfo (e.g. /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
     public static Optional<Path> cgroup2Root() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            int separator = line.indexOf(" - ");
-            if (separator < 0) {
-                continue;
-            }
-            String[] before = line.substring(0, separator).split(" ");
-            String[] after = line.substring(separator + 3).split(" ");
-            if (after.length > 0 && after[0].equals("cgroup2") && before.length > 4) {
-                return Optional.of(Path.of(before[4]));
-            }
-        }
-        return Optional.empty();
+        return MountTable.read().first("cgroup2");
     }
 
     /** Any connection or datagram from the namespace to {@code address}, any port and protocol, goes to {@code group}. */

@@ -29,7 +29,7 @@ public final class KernelStateParser {
     /** {@code balancing}: the VIP table's fixed part is the one {@link VipLoadBalancer} writes for it. */
     public KernelStateParser(KernelNames names, VipBalancing balancing) {
         this.names = names;
-        this.balancing = balancing;
+        this.balancing = balancing.layout();
     }
 
     /** {@code ip -d -j addr show}: devices with their IPv4 addresses, by name. */

@@ -2,6 +2,7 @@ package io.swarmnet.agent.datapath;
 
 import io.swarmnet.agent.bpf.BalancedSockets;
 import io.swarmnet.agent.bpf.Bpf;
+import io.swarmnet.agent.bpf.MountTable;
 import io.swarmnet.agent.bpf.SocketLoadBalancer;
 import io.swarmnet.agent.bpf.SocketVips;
 import io.swarmnet.agent.datapath.Plan.Owner;
@@ -53,6 +54,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     /** Balanced at the socket: the balancer, and the VIPs it holds; null with NAT. */
     private final SocketVips socketVips;
     private final SocketLoadBalancer socketBalancer;
+    /** How VIPs are balanced here: what the configuration asked, {@link VipBalancing#AUTO} resolved at the start. */
+    private final VipBalancing vipBalancing;
     /** Each pod namespace's cookie by the namespace's identity (nsfs device and inode), read once while it lives. */
     private final Map<Object, Long> cookies = new HashMap<>();
     private static final int RETRIES = 5;
@@ -73,9 +76,14 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             return t;
         });
         this.tools = KernelTools.forAgent(config.toolTimeout());
-        this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool, config.vipBalancing());
-        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort(), config.attachment(), config.vipBalancing());
-        this.socketBalancer = config.vipBalancing() == VipBalancing.SOCKET ? attachSocketBalancer(config) : null;
+        this.socketBalancer = switch (config.vipBalancing()) {
+            case SOCKET -> attachSocketBalancer(config);
+            case AUTO -> socketBalancerIfPossible(config);
+            case NFT -> null;
+        };
+        this.vipBalancing = socketBalancer != null ? VipBalancing.SOCKET : VipBalancing.NFT;
+        this.reader = new KernelReader(names, config.hostNamespace(), tools, locator, pool, vipBalancing);
+        this.planner = new DatapathPlanner(names, config.hostNamespace(), config.vxlanPort(), config.attachment(), vipBalancing);
         this.socketVips = socketBalancer == null ? null : new SocketVips(socketBalancer);
         this.conntrack = new ConntrackTable(config.toolTimeout());
         this.executor = new PlanExecutor(tools, conntrack, pool);
@@ -127,25 +135,79 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         }
     }
 
+    /** How VIPs are balanced on this node: nft or socket, {@link VipBalancing#AUTO} having been resolved at the start. */
+    public VipBalancing vipBalancing() {
+        return vipBalancing;
+    }
+
     /**
      * The socket load balancer at the cgroup2 root, pinned where the configuration says (adopting an earlier
      * process's maps and links there). Without it VIPs cannot be balanced this way: the agent does not start.
      */
     private static SocketLoadBalancer attachSocketBalancer(DatapathConfig config) {
         try {
-            java.nio.file.Path cgroup = config.cgroup2Root().isPresent() ? config.cgroup2Root().get()
-                    : SocketLoadBalancer.cgroup2Root().orElseThrow(() -> new IOException(
-                            "no cgroup2 file system is mounted (none in /proc/self/mountinfo); mount the host's and name it in SWARMNET_CGROUP2_ROOT"));
-            SocketLoadBalancer balancer = config.bpfPins().isPresent()
-                    ? SocketLoadBalancer.attachPinned(cgroup, config.prefix(), config.bpfPins().get())
-                    : SocketLoadBalancer.attach(cgroup, config.prefix());
-            LOG.info("datapath {}: VIPs balanced at the socket, BPF programs attached to {}{}", config.prefix(), cgroup,
-                    config.bpfPins().map(p -> ", pinned in " + p + (balancer.adopted() ? " (adopted)" : "")).orElse(""));
-            return balancer;
+            MountTable mounts = MountTable.read();
+            java.nio.file.Path cgroup = cgroup2Root(mounts, config.cgroup2Root()).orElseThrow(() -> new IOException(
+                    config.cgroup2Root().map(root -> root + " is not a cgroup2 file system, nor is " + root.resolve("unified")
+                            + "; name the host's cgroup2 mount in SWARMNET_CGROUP2_ROOT")
+                            .orElse("no cgroup2 file system is mounted (none in /proc/self/mountinfo); mount the host's and name it in SWARMNET_CGROUP2_ROOT")));
+            return attach(config, cgroup);
         } catch (IOException e) {
             throw new IllegalStateException("SWARMNET_VIP_BALANCING=socket: the socket load balancer cannot be attached: "
                     + e.getMessage() + "; use SWARMNET_VIP_BALANCING=nft on this node", e);
         }
+    }
+
+    /**
+     * {@link VipBalancing#AUTO}: the socket balancer where it can be attached <em>and pinned</em> — pinned, VIPs stay
+     * balanced while the agent restarts, as the pods' NAT tables keep them without an agent — else none (nft), saying why.
+     */
+    private static SocketLoadBalancer socketBalancerIfPossible(DatapathConfig config) {
+        String why;
+        try {
+            MountTable mounts = MountTable.read();
+            java.util.Optional<java.nio.file.Path> cgroup = cgroup2Root(mounts, config.cgroup2Root());
+            if (config.bpfPins().isEmpty()) {
+                why = "no directory to pin the balancer in (SWARMNET_BPF_PINS), so VIPs would go unbalanced while the agent restarts";
+            } else if (!mounts.typeAt(config.bpfPins().get()).filter("bpf"::equals).isPresent()) {
+                why = config.bpfPins().get() + " is not on a BPF file system (mount one on the node: mount -t bpf bpf /sys/fs/bpf)";
+            } else if (cgroup.isEmpty()) {
+                why = config.cgroup2Root().map(root -> root + " is not a cgroup2 file system, nor is " + root.resolve("unified"))
+                        .orElse("no cgroup2 file system is mounted");
+            } else {
+                return attach(config, cgroup.get());
+            }
+        } catch (IOException | RuntimeException | LinkageError e) {
+            why = "the balancer could not be attached: " + e.getMessage();
+        }
+        LOG.info("datapath {}: VIP balancing auto: VIPs balanced by nft (DNAT in each pod's table), not at the socket: {}",
+                config.prefix(), why);
+        return null;
+    }
+
+    private static SocketLoadBalancer attach(DatapathConfig config, java.nio.file.Path cgroup) throws IOException {
+        SocketLoadBalancer balancer = config.bpfPins().isPresent()
+                ? SocketLoadBalancer.attachPinned(cgroup, config.prefix(), config.bpfPins().get())
+                : SocketLoadBalancer.attach(cgroup, config.prefix());
+        LOG.info("datapath {}: VIPs balanced at the socket, BPF programs attached to {}{}", config.prefix(), cgroup,
+                config.bpfPins().map(p -> ", pinned in " + p + (balancer.adopted() ? " (adopted)" : "")).orElse(""));
+        return balancer;
+    }
+
+    /**
+     * Where the balancer's programs go: {@code configured} if it is a cgroup2 file system, else its {@code unified}
+     * directory if that is one (a node's /sys/fs/cgroup that mounts cgroup v1 too); unconfigured, the first cgroup2 mount.
+     */
+    static java.util.Optional<java.nio.file.Path> cgroup2Root(MountTable mounts, java.util.Optional<java.nio.file.Path> configured) {
+        if (configured.isEmpty()) {
+            return mounts.first("cgroup2");
+        }
+        for (java.nio.file.Path candidate : java.util.List.of(configured.get(), configured.get().resolve("unified"))) {
+            if (mounts.isMountOf(candidate, "cgroup2")) {
+                return java.util.Optional.of(candidate);
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /**

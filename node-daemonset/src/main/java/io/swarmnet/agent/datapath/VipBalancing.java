@@ -14,10 +14,19 @@ public enum VipBalancing {
      * VIP to one of its backends; the pod's table keeps its filter chains (VIPs without backends refused, internal
      * networks isolated) and has no NAT chain. Needs a cgroup2 mount and bpf(2).
      */
-    SOCKET("socket");
+    SOCKET("socket"),
+    /**
+     * Chosen by the node at the agent's start ({@link LinuxDatapath#vipBalancing()}): {@link #SOCKET} where the balancer
+     * can be attached and pinned (a cgroup2 mount, bpf(2), the pin directory on a BPF file system), so that VIPs stay
+     * balanced while the agent restarts; {@link #NFT} anywhere else, with the reason logged. Never a layout itself: the
+     * planner and the parsers are given what it resolved to.
+     */
+    AUTO("auto");
 
-    /** nft: every end-to-end test and the real cluster's walkthrough run with it; socket is being brought in. */
+    /** The layout of a datapath that is given none (tests, the simulation): the pods' NAT table. */
     public static final VipBalancing DEFAULT = NFT;
+    /** What the agent does when {@code SWARMNET_VIP_BALANCING} is unset (the chart's {@code agent.vipBalancing} too). */
+    public static final VipBalancing AGENT_DEFAULT = AUTO;
 
     private final String setting;
 
@@ -29,9 +38,17 @@ public enum VipBalancing {
         return setting;
     }
 
-    /** {@code text} as written in the environment ({@code nft}, {@code socket}). */
+    /** {@code text} as written in the environment ({@code nft}, {@code socket}, {@code auto}). */
     public static VipBalancing parse(String name, String text) {
         return SettingValues.parse(name, text, values(), VipBalancing::setting);
+    }
+
+    /** This, as a layout of the pods' tables: {@link #AUTO} is refused, it must have been resolved first. */
+    public VipBalancing layout() {
+        if (this == AUTO) {
+            throw new IllegalStateException("VIP balancing 'auto' is resolved to nft or socket when the datapath starts, not used as a layout");
+        }
+        return this;
     }
 
     @Override

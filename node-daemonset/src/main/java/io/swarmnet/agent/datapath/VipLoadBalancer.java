@@ -53,7 +53,7 @@ public final class VipLoadBalancer {
     public VipLoadBalancer(KernelNames names, VipBalancing balancing) {
         this.names = names;
         this.table = "ip " + names.vipTable();
-        this.nat = balancing == VipBalancing.NFT;
+        this.nat = balancing.layout() == VipBalancing.NFT;
     }
 
     /** Of {@code desired}, what this table holds: every VIP balanced by NAT, only those without backends at the socket. */

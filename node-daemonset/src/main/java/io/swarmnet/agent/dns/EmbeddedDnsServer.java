@@ -95,11 +95,20 @@ public final class EmbeddedDnsServer implements PodResolvers {
 
     /**
      * From now on each pod's redirect of 127.0.0.11:53 is written (and expected) without NAT, or with it again
-     * ({@link ResolverRedirect#untrackedTransaction}); a pod whose table is of the other kind gets it replaced when it
-     * is next served. Returns this server.
+     * ({@link ResolverRedirect#untrackedTransaction}); when that changes, the redirect of every pod served is rewritten
+     * the new way at once (its ports stay). Returns this server.
      */
-    public EmbeddedDnsServer redirectUntracked(boolean untracked) {
+    @Override
+    public synchronized EmbeddedDnsServer redirectUntracked(boolean untracked) {
+        boolean changed = redirects.untracked() != untracked;
         this.redirects = new RedirectTable(tools, untracked);
+        if (changed) {
+            pods.forEach((pod, endpoint) -> redirects.install(endpoint.namespace, endpoint.redirect()).ifPresent(why ->
+                    LOG.warn("DNS resolver for pod {}: could not rewrite its redirect {}: {}", pod, untracked ? "without NAT" : "with NAT", why)));
+            if (!pods.isEmpty()) {
+                LOG.info("rewrote the redirect of 127.0.0.11:53 {} in the {} pods served", untracked ? "without NAT" : "with NAT", pods.size());
+            }
+        }
         return this;
     }
 

@@ -31,7 +31,8 @@ public final class NodeDns implements AutoCloseable {
      * beside it, reached over that socket.
      */
     public NodeDns(DnsSettings settings, PodNamespaceLocator locator) {
-        this(settings.resolverSocket().<PodResolvers>map(socket -> new ResolverClient(socket, RESOLVER_PROCESS_TIMEOUT))
+        this(settings.resolverSocket().<PodResolvers>map(socket -> new ResolverClient(socket, RESOLVER_PROCESS_TIMEOUT)
+                        .redirectUntracked(settings.untrackedRedirect()))
                 .orElseGet(() -> inProcess(settings)), locator);
     }
 

@@ -18,6 +18,13 @@ public interface PodResolvers extends AutoCloseable {
 
     boolean serves(PodRef pod);
 
+    /**
+     * From the next {@link #sync} on, the pods' redirect of 127.0.0.11:53 is written without NAT ({@code true}: VIPs
+     * are balanced at the socket on this node, nothing else in a pod asks the kernel to track connections) or with it;
+     * a pod whose redirect is of the other kind gets it replaced. Returns this.
+     */
+    PodResolvers redirectUntracked(boolean untracked);
+
     @Override
     void close();
 }

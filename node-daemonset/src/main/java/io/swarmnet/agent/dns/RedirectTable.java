@@ -18,6 +18,10 @@ final class RedirectTable {
         this.untracked = untracked;
     }
 
+    boolean untracked() {
+        return untracked;
+    }
+
     /** The redirect the namespace holds; empty when there is none or it is not exactly ours. */
     Optional<ResolverRedirect> read(Path namespace) {
         KernelTools.Result listed = tools.read(NetNamespace.of(namespace),

@@ -40,15 +40,23 @@ public final class ResolverClient implements PodResolvers {
     private SocketChannel channel;
     private DataInputStream in;
     private Set<PodRef> confirmed = Set.of();
+    private boolean untrackedRedirect;
 
     public ResolverClient(Path socket, Duration timeout) {
         this.socket = socket;
         this.timeout = timeout;
     }
 
+    /** Said to the resolver process in every frame: it writes the pods' redirects that way. */
+    @Override
+    public synchronized ResolverClient redirectUntracked(boolean untracked) {
+        this.untrackedRedirect = untracked;
+        return this;
+    }
+
     @Override
     public synchronized Map<PodRef, String> sync(Map<PodRef, PodResolver> desired) {
-        byte[] request = ResolverWire.pods(desired);
+        byte[] request = ResolverWire.pods(desired, java.util.Optional.of(untrackedRedirect));
         IOException last = null;
         for (int attempt = 1; attempt <= 2; attempt++) {
             try {

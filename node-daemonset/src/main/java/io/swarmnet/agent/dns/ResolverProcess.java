@@ -82,7 +82,9 @@ public final class ResolverProcess implements AutoCloseable {
             return;
         }
         try {
-            Map<PodRef, PodResolver> saved = ResolverWire.pods(Files.readAllBytes(stateFile));
+            ResolverWire.Frame frame = ResolverWire.frame(Files.readAllBytes(stateFile));
+            frame.untrackedRedirect().ifPresent(server::redirectUntracked);
+            Map<PodRef, PodResolver> saved = frame.pods();
             Map<PodRef, PodResolver> pods = new HashMap<>();
             Map<Path, ProcPodNamespaceLocator> locators = new HashMap<>();
             int foundAnew = 0;
@@ -160,7 +162,9 @@ public final class ResolverProcess implements AutoCloseable {
             } catch (EOFException e) {
                 return; // the agent went away; what it sent last is served on
             }
-            Map<PodRef, PodResolver> pods = ResolverWire.pods(frame);
+            ResolverWire.Frame read = ResolverWire.frame(frame);
+            read.untrackedRedirect().ifPresent(server::redirectUntracked);
+            Map<PodRef, PodResolver> pods = read.pods();
             Map<PodRef, String> failures = server.sync(pods);
             served = pods.size() - failures.size();
             save(frame);

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -30,6 +31,8 @@ public final class ResolverWire {
     /** A frame larger than this is refused: a bug or a stranger on the socket, not a node's pods. */
     static final int MAX_FRAME = 256 * 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String NAT = "nat";
+    private static final String UNTRACKED = "untracked";
 
     private ResolverWire() {
     }
@@ -39,7 +42,19 @@ public final class ResolverWire {
      * table has 20,000 names, and the tree of a frame was several times the frame).
      */
     public static byte[] pods(Map<PodRef, PodResolver> pods) {
+        return pods(pods, Optional.empty());
+    }
+
+    /**
+     * As {@link #pods(Map)}, saying too how the pods' redirect of 127.0.0.11:53 is written: without NAT ({@code true},
+     * VIPs balanced at the socket on this node) or with it. The agent knows (with {@code auto} it decides at its start);
+     * the resolver process follows what the last frame said, or its own setting when a frame says nothing.
+     */
+    public static byte[] pods(Map<PodRef, PodResolver> pods, Optional<Boolean> untrackedRedirect) {
         return write(json -> {
+            if (untrackedRedirect.isPresent()) {
+                json.writeStringField("redirect", untrackedRedirect.get() ? UNTRACKED : NAT);
+            }
             Map<NameTable, Integer> index = new HashMap<>();
             List<Map.Entry<PodRef, PodResolver>> sorted = new ArrayList<>(new TreeMap<>(pods).entrySet());
             json.writeArrayFieldStart("tables");
@@ -67,7 +82,23 @@ public final class ResolverWire {
     }
 
     public static Map<PodRef, PodResolver> pods(byte[] frame) throws IOException {
+        return frame(frame).pods();
+    }
+
+    /** An agent's frame read: its pods, and the redirect it asked for, if it said. */
+    public record Frame(Map<PodRef, PodResolver> pods, Optional<Boolean> untrackedRedirect) {
+    }
+
+    public static Frame frame(byte[] frame) throws IOException {
         JsonNode root = JSON.readTree(frame);
+        Optional<Boolean> untracked = Optional.empty();
+        if (root.has("redirect")) {
+            String redirect = root.path("redirect").asText();
+            if (!redirect.equals(UNTRACKED) && !redirect.equals(NAT)) {
+                throw new IOException("redirect '" + redirect + "' in the agent's frame: expected " + NAT + " or " + UNTRACKED);
+            }
+            untracked = Optional.of(redirect.equals(UNTRACKED));
+        }
         List<NameTable> tables = new ArrayList<>();
         for (JsonNode t : root.path("tables")) {
             tables.add(table(t));
@@ -80,7 +111,7 @@ public final class ResolverWire {
             }
             pods.put(podRef(p), new PodResolver(Path.of(p.path("netns").asText()), tables.get(table), p.path("keepOnly").asBoolean(false)));
         }
-        return pods;
+        return new Frame(pods, untracked);
     }
 
     public static byte[] failures(Map<PodRef, String> failures) {

@@ -95,6 +95,38 @@ class ResolverProcessTest {
         }
     }
 
+    /**
+     * The agent decides how VIPs are balanced (with auto, at its start) and the resolver process, which writes the pods'
+     * redirect of port 53, learns it from the agent's frames rather than from a setting of its own.
+     */
+    @Test
+    void theRedirectIsWrittenAsTheAgentSaysAndRestoredThatWay() throws IOException {
+        Map<PodRef, PodResolver> pods = Map.of(POD, new PodResolver(podNs, EmbeddedDnsServerTest.walkthroughNames()));
+        try (ResolverProcess process = resolver(); ResolverClient agent = agent().redirectUntracked(true)) {
+            assertThat(agent.sync(pods)).isEmpty();
+            assertThat(redirectTable()).as("without NAT, as the agent said").contains("priority raw").doesNotContain("nat");
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+
+            agent.redirectUntracked(false);
+            assertThat(agent.sync(pods)).isEmpty();
+            assertThat(redirectTable()).as("with NAT again").contains("type nat hook output").contains("snat");
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+
+            agent.redirectUntracked(true);
+            assertThat(agent.sync(pods)).isEmpty();
+        }
+        // a restart serves from the state file before the agent speaks: the redirect as the agent last said
+        namespaces.exec("pod", "nft", "delete", "table", "ip", "swarmnet_dns").output();
+        try (ResolverProcess process = resolver()) {
+            assertThat(redirectTable()).as("restored without NAT").contains("priority raw").doesNotContain("nat");
+            assertThat(dig("pod", "my-web")).isEqualTo("10.0.9.2");
+        }
+    }
+
+    private String redirectTable() throws IOException {
+        return namespaces.exec("pod", "nft", "list", "table", "ip", "swarmnet_dns").output();
+    }
+
     @Test
     void aPodWhoseAttachmentFailsForARoundKeepsItsResolverAndNoneIsOpenedForANewOne() throws IOException {
         try (ResolverProcess process = resolver(); ResolverClient agent = agent()) {
@@ -218,6 +250,13 @@ class ResolverProcessTest {
                 NEWCOMER, new PodResolver(newcomerNs, EmbeddedDnsServerTest.walkthroughNames()));
         byte[] frame = ResolverWire.pods(pods);
         assertThat(ResolverWire.pods(frame)).isEqualTo(pods);
+        assertThat(ResolverWire.frame(frame).untrackedRedirect()).as("a frame that says nothing of the redirect").isEmpty();
+        assertThat(ResolverWire.frame(ResolverWire.pods(pods, java.util.Optional.of(true))))
+                .isEqualTo(new ResolverWire.Frame(pods, java.util.Optional.of(true)));
+        assertThat(ResolverWire.frame(ResolverWire.pods(pods, java.util.Optional.of(false))).untrackedRedirect()).contains(false);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ResolverWire.frame(
+                        "{\"redirect\":\"dnat\",\"tables\":[],\"pods\":[]}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .hasMessageContaining("redirect 'dnat'").hasMessageContaining("nat or untracked");
         assertThat(new String(frame, java.nio.charset.StandardCharsets.UTF_8).split("\"addresses\"", -1))
                 .as("two pods with the same names: one table on the wire").hasSize(2);
         assertThat(ResolverWire.failures(ResolverWire.failures(Map.of(POD, "why")))).isEqualTo(Map.of(POD, "why"));

@@ -1,0 +1,95 @@
+package io.swarmnet.agent.datapath;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.swarmnet.agent.bpf.MountTable;
+import io.swarmnet.agent.bpf.SocketLoadBalancer;
+import io.swarmnet.agent.netns.TestNamespaces;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code SWARMNET_VIP_BALANCING=auto} (the agent's default): the datapath balances VIPs at the socket only where it can
+ * attach the balancer and pin it, and by nft anywhere else — on this machine's real cgroup2 root and a BPF file system
+ * of the test's own.
+ */
+@Tag("kernel")
+class VipBalancingAutoTest {
+
+    @TempDir
+    Path dir;
+    private Path cgroup;
+    private Path bpffs;
+    private final String prefix = "sva" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0xfff));
+
+    @BeforeEach
+    void mountABpfFileSystem() throws IOException {
+        KernelAvailability.assumeKernelTestsCanRun("ip", "nft");
+        cgroup = SocketLoadBalancer.cgroup2Root().orElse(null);
+        assumeTrue(cgroup != null, "the socket load balancer needs a cgroup2 mount (none in /proc/self/mountinfo)");
+        bpffs = Files.createDirectory(dir.resolve("bpffs"));
+        TestNamespaces.Result mounted = TestNamespaces.run(List.of("mount", "-t", "bpf", "bpf", bpffs.toString()));
+        assertThat(mounted.exit()).as("mount -t bpf: %s", mounted.output()).isZero();
+    }
+
+    @AfterEach
+    void unmount() throws IOException {
+        if (bpffs != null) {
+            // the pinned maps and links go with the file system's last mount: the programs are detached
+            TestNamespaces.run(List.of("umount", bpffs.toString()));
+        }
+    }
+
+    private LinuxDatapath datapath(Optional<Path> pins, Optional<Path> cgroupRoot) {
+        return new LinuxDatapath(DatapathConfig.forHost(prefix).withVipBalancing(VipBalancing.AUTO, pins, cgroupRoot), pod -> Optional.empty());
+    }
+
+    @Test
+    void atTheSocketWhereTheBalancerCanBeAttachedAndPinned() throws IOException {
+        Path pins = bpffs.resolve("swarmnet");
+        try (LinuxDatapath datapath = datapath(Optional.of(pins), Optional.empty())) {
+            assertThat(datapath.vipBalancing()).isEqualTo(VipBalancing.SOCKET);
+            try (var pinned = Files.list(pins)) {
+                assertThat(pinned.map(p -> p.getFileName().toString())).as("the balancer pinned")
+                        .contains(prefix + "_c4", prefix + "_rt");
+            }
+        }
+        // the node's /sys/fs/cgroup of a hybrid node, whose unified directory is the cgroup2 root, is found too
+        Path parent = cgroup.getParent();
+        if (cgroup.getFileName().toString().equals("unified")) {
+            try (LinuxDatapath datapath = datapath(Optional.of(pins), Optional.of(parent))) {
+                assertThat(datapath.vipBalancing()).as("cgroup2 root named by its parent %s", parent).isEqualTo(VipBalancing.SOCKET);
+            }
+        }
+    }
+
+    @Test
+    void byNftWhereItCouldNotBePinnedOrAttached() throws IOException {
+        try (LinuxDatapath datapath = datapath(Optional.empty(), Optional.empty())) {
+            assertThat(datapath.vipBalancing()).as("no pin directory").isEqualTo(VipBalancing.NFT);
+        }
+        Path notBpf = Files.createDirectory(dir.resolve("plain"));
+        assertThat(MountTable.read().typeAt(notBpf)).isNotEqualTo(Optional.of("bpf"));
+        try (LinuxDatapath datapath = datapath(Optional.of(notBpf.resolve("swarmnet")), Optional.empty())) {
+            assertThat(datapath.vipBalancing()).as("pins not on a BPF file system").isEqualTo(VipBalancing.NFT);
+        }
+        assertThat(notBpf.resolve("swarmnet")).as("nothing made there").doesNotExist();
+        try (LinuxDatapath datapath = datapath(Optional.of(bpffs.resolve("swarmnet")), Optional.of(notBpf))) {
+            assertThat(datapath.vipBalancing()).as("no cgroup2 where named").isEqualTo(VipBalancing.NFT);
+        }
+        try (var pinned = Files.list(bpffs)) {
+            assertThat(pinned.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)))
+                    .as("nothing pinned when nft was chosen").isEmpty();
+        }
+    }
+}
