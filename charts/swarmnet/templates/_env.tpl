@@ -96,12 +96,15 @@
   value: {{ .Values.agent.podAttachment | quote }}
 - name: SWARMNET_VIP_BALANCING
   value: {{ .Values.agent.vipBalancing | quote }}
-{{- if eq .Values.agent.vipBalancing "socket" }}
+{{- if ne .Values.agent.vipBalancing "nft" }}
 - name: SWARMNET_CGROUP2_ROOT
   value: /host/cgroup2
-{{- with .Values.agent.bpfPins }}
+{{- if .Values.agent.bpfPins }}
 - name: SWARMNET_BPF_PINS
-  value: {{ . | quote }}
+  value: {{ .Values.agent.bpfPins | quote }}
+{{- else if eq .Values.agent.vipBalancing "auto" }}
+- name: SWARMNET_BPF_PINS
+  value: /host/bpf/swarmnet
 {{- end }}
 {{- end }}
 - name: SWARMNET_DNS_SOCKET

@@ -111,6 +111,10 @@ func (c *cluster) nodeNamespaces(n node) error {
 	for _, m := range nodeMounts {
 		fmt.Fprintf(&script, "mount --bind %s %s\n", filepath.Join(dir, "root", m), m)
 	}
+	// a BPF file system of the node's own at /sys/fs/bpf, where systemd mounts one on a booted node: programs
+	// and maps pinned there (the swarmnet agents' balancer) outlive the processes that made them, and go with the
+	// node's mount namespace when the node goes down — never shared with the other node or the machine
+	script.WriteString("mount -t bpf -o mode=700 bpf /sys/fs/bpf\n")
 	for name, value := range kernelTunables {
 		file := filepath.Join(dir, "sysctl", strings.ReplaceAll(name, "/", "."))
 		if err := writeFile(file, value+"\n", 0o644); err != nil {

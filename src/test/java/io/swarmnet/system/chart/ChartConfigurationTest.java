@@ -138,11 +138,38 @@ class ChartConfigurationTest {
 
     @Test
     void vipBalancingAtTheSocketMountsTheNodesCgroup2RootAndPinsAndReachesBothContainers() {
+        // auto, the default: the node's cgroup2 root and its BPF file system, the balancer pinned in its swarmnet directory
         RenderedChart defaults = render();
-        assertThat(AgentEnvironment.parse(processEnvironment(container(defaults, false))).vipBalancing())
+        AgentEnvironment auto = AgentEnvironment.parse(processEnvironment(container(defaults, false)));
+        assertThat(auto.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.AUTO);
+        assertThat(auto.cgroup2Root()).contains(java.nio.file.Path.of("/host/cgroup2"));
+        assertThat(auto.bpfPins()).contains(java.nio.file.Path.of("/host/bpf/swarmnet"));
+        var autoPod = defaults.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec();
+        assertThat(autoPod.getVolumes()).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("cgroup2");
+            assertThat(v.getHostPath().getPath()).isEqualTo("/sys/fs/cgroup");
+            assertThat(v.getHostPath().getType()).isEqualTo("Directory");
+        }).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("bpf-fs");
+            assertThat(v.getHostPath().getPath()).isEqualTo("/sys/fs/bpf");
+            assertThat(v.getHostPath().getType()).as("the node's own directory, never made by the kubelet").isEqualTo("Directory");
+        }).noneMatch(v -> v.getName().equals("bpf-pins"));
+        assertThat(container(defaults, false).getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/host/cgroup2"))
+                .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/host/bpf"));
+        var autoDns = autoPod.getContainers().stream().filter(c -> c.getName().equals("dns")).findFirst().orElseThrow();
+        assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(processEnvironment(autoDns)).untrackedRedirect())
+                .as("with auto the resolver learns the redirect from the agent").isFalse();
+        assertThat(render("--set", "agent.bpfFs=/run/bpf").one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec()
+                .getVolumes()).as("bpfFs names the node's directory").anySatisfy(v -> {
+                    assertThat(v.getName()).isEqualTo("bpf-fs");
+                    assertThat(v.getHostPath().getPath()).isEqualTo("/run/bpf");
+                });
+
+        RenderedChart nft = render("--set", "agent.vipBalancing=nft");
+        assertThat(AgentEnvironment.parse(processEnvironment(container(nft, false))).vipBalancing())
                 .isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
-        assertThat(defaults.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getVolumes())
-                .as("no cgroup2 or bpffs mount unless asked").noneMatch(v -> v.getName().equals("cgroup2") || v.getName().equals("bpf-pins"));
+        assertThat(nft.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getVolumes())
+                .as("no cgroup2 or bpffs mount with nft").noneMatch(v -> v.getName().equals("cgroup2") || v.getName().startsWith("bpf-"));
 
         RenderedChart chart = render("--set", "agent.vipBalancing=socket", "--set", "agent.cgroup2Root=/sys/fs/cgroup/unified",
                 "--set", "agent.bpfPins=/sys/fs/bpf/swarmnet");
@@ -165,6 +192,7 @@ class ChartConfigurationTest {
         assertThat(io.swarmnet.agent.dns.DnsSettings.fromEnvironment(processEnvironment(dns)).untrackedRedirect()).isTrue();
         assertThatThrownBy(() -> render("--set", "agent.vipBalancing=ipvs")).hasMessageContaining("vipBalancing");
         assertThatThrownBy(() -> render("--set", "agent.bpfPins=sys/fs/bpf")).hasMessageContaining("bpfPins");
+        assertThatThrownBy(() -> render("--set", "agent.bpfFs=sys/fs/bpf")).hasMessageContaining("bpfFs");
     }
 
     @Test

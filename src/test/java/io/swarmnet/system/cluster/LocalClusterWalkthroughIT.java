@@ -46,10 +46,20 @@ class LocalClusterWalkthroughIT {
      * ({@code -Dswarmnet.walkthrough.rollouts=N}, default 1): a hand-over that fails now and then shows in a few.
      */
     private static final int ROLLOUTS = Integer.getInteger("swarmnet.walkthrough.rollouts", 1);
-    /** With -Dswarmnet.walkthrough.vipBalancing=socket: where each node's BPF file system is, and the agents' pins in it. */
-    private static final boolean SOCKET = "socket".equals(System.getProperty("swarmnet.walkthrough.vipBalancing", ""));
+    /**
+     * How the agents balance VIPs ({@code -Dswarmnet.walkthrough.vipBalancing=auto|nft|socket}, default the chart's
+     * default, auto). With auto, each local node has a BPF file system at /sys/fs/bpf as a node booted by systemd does
+     * (swarmnet-cluster mounts one in its mount namespace) and this machine's kernel lets the balancer attach: the
+     * agents balance at the socket, pinned in the bpffs. With socket the walkthrough mounts a bpffs of its own on each
+     * node ({@link #BPF_FS}) and names the pin directory in it.
+     */
+    private static final String BALANCING = System.getProperty("swarmnet.walkthrough.vipBalancing", "");
+    private static final boolean EXPLICIT_SOCKET = "socket".equals(BALANCING);
+    private static final boolean SOCKET = !"nft".equals(BALANCING);
     private static final String BPF_FS = "/var/lib/swarmnet/bpf";
-    private static final String BPF_PINS = BPF_FS + "/swarmnet";
+    /** Where the agents pin the balancer, on the node, and as the agent's container sees it (auto: the chart's bpfFs at /host/bpf). */
+    private static final String BPF_PINS = EXPLICIT_SOCKET ? BPF_FS + "/swarmnet" : "/sys/fs/bpf/swarmnet";
+    private static final String AGENT_PINS = EXPLICIT_SOCKET ? BPF_PINS : "/host/bpf/swarmnet";
 
     private static RepositoryLayout repo;
     private static LocalCluster cluster;
@@ -193,7 +203,7 @@ class LocalClusterWalkthroughIT {
             String balancing = System.getProperty("swarmnet.walkthrough.vipBalancing", "");
             if (!balancing.isEmpty()) {
                 install.addAll(List.of("--set", "agent.vipBalancing=" + balancing));
-                if (SOCKET) {
+                if (EXPLICIT_SOCKET) {
                     java.nio.file.Path root = io.swarmnet.agent.bpf.SocketLoadBalancer.cgroup2Root()
                             .orElseThrow(() -> new AssertionError("vipBalancing=socket needs a cgroup2 mount on this machine"));
                     install.addAll(List.of("--set", "agent.cgroup2Root=" + root));
@@ -224,8 +234,11 @@ class LocalClusterWalkthroughIT {
             if (SOCKET) {
                 for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
                         "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
+                    // auto: the chart mounts the node's /sys/fs/cgroup, whose unified directory is this machine's cgroup2 root
                     assertThat(kubectl("-n", NAMESPACE, "logs", pod, "-c", "agent")).as("agent %s attached the socket balancer", pod)
-                            .contains("VIPs balanced at the socket, BPF programs attached to /host/cgroup2, pinned in " + BPF_PINS);
+                            .contains("VIPs balanced at the socket, BPF programs attached to /host/cgroup2")
+                            .contains("pinned in " + AGENT_PINS)
+                            .contains("VIPs balanced by socket" + (EXPLICIT_SOCKET ? "," : " (auto),"));
                 }
             }
             JsonNode operator = json(kubectl("-n", NAMESPACE, "get", "deployment", "swarmnet-operator", "-o", "json"));
@@ -504,7 +517,7 @@ class LocalClusterWalkthroughIT {
                 for (String pod : kubectl("-n", NAMESPACE, "get", "pod", "-l", "app.kubernetes.io/component=agent", "-o",
                         "jsonpath={.items[*].metadata.name}").trim().split(" ")) {
                     assertThat(kubectl("-n", NAMESPACE, "logs", pod, "-c", "agent")).as("agent %s after the rollout", pod)
-                            .contains("pinned in " + BPF_PINS + " (adopted)");
+                            .contains("pinned in " + AGENT_PINS + " (adopted)");
                 }
             }
             for (String name : targets.keySet()) {
@@ -1812,11 +1825,16 @@ class LocalClusterWalkthroughIT {
             for (String node : List.of("node-1", "node-2")) {
                 assertThat(agentObjects(node)).as("the agent's kernel objects on %s after helm uninstall", node).isEmpty();
                 if (SOCKET) {
-                    // pinned objects outlive the agent by design (docs/install.md): removed by hand, as the docs say
-                    assertThat(cluster.onNode(node, "ls", BPF_PINS).output()).as("pins on %s", node).contains("swn_c4").contains("swn_rt");
-                    cluster.onNode(node, "sh", "-c", "rm -f " + BPF_PINS + "/swn_*").output();
-                    assertThat(cluster.onNode(node, "ls", BPF_PINS).output()).as("pins on %s removed", node).isBlank();
-                    cluster.onNode(node, "umount", BPF_FS).output();
+                    // the tasks went first, so the agents stopped routing no VIP: each unpinned its balancer on its way
+                    // out (pins stay only while they balance something), and nothing of it is left on the node
+                    // (the agents' pods may still be stopping when helm returns)
+                    awaitValue("no pin left on " + node + " after helm uninstall", Duration.ofSeconds(45), () -> {
+                        String pins = cluster.onNode(node, "sh", "-c", "ls -A " + BPF_PINS + " 2>&1; true").output();
+                        return pins.contains("swn_") ? Optional.empty() : Optional.of(pins);
+                    });
+                    if (EXPLICIT_SOCKET) {
+                        cluster.onNode(node, "umount", BPF_FS).output();
+                    }
                 }
             }
         });

@@ -252,7 +252,10 @@ public final class SocketLoadBalancer implements Closeable {
         return link;
     }
 
-    /** Detaches the programs and drops the maps for good, pinned or not: nothing of the balancer is left in the kernel. */
+    /**
+     * Detaches the programs and drops the maps for good, pinned or not: nothing of the balancer is left in the kernel,
+     * and its pin directory goes too when nothing else is in it.
+     */
     public void remove() throws IOException {
         if (pins.isPresent()) {
             for (String suffix : HOOK_SUFFIXES) {
@@ -260,6 +263,11 @@ public final class SocketLoadBalancer implements Closeable {
             }
             for (MapSpec spec : MAPS) {
                 Files.deleteIfExists(pins.get().resolve(name + spec.suffix()));
+            }
+            try {
+                Files.deleteIfExists(pins.get());
+            } catch (java.nio.file.FileSystemException e) {
+                // someone else's pins are there too, or the directory is a mount point: it stays
             }
         }
         close();

@@ -122,6 +122,14 @@ public final class SocketVips {
         return new Result(groupsWritten, groupsRemoved, routesAdded, routesRemoved, problems, left);
     }
 
+    /**
+     * Whether the maps are known to route nothing: an {@link #apply} ran (or read them) and left no route in any
+     * namespace. Unknown (never applied, or forgotten) is not nothing.
+     */
+    public synchronized boolean routesNothing() {
+        return routes != null && routes.values().stream().allMatch(Set::isEmpty);
+    }
+
     /** Forgets what was written: the next {@link #apply} reads the maps from the kernel first. */
     public void forget() {
         groups = null;

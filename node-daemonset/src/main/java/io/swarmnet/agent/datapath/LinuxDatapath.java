@@ -451,10 +451,27 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
     }
 
+    /**
+     * Stops. A pinned socket balancer stays attached for the next agent to adopt (an upgrade, a restart) while it
+     * routes some pod's VIPs; one known to route nothing is unpinned and detached instead, so that an agent stopped for
+     * good — {@code helm uninstall} after the tasks went — leaves nothing of it on the node (the next agent, if one
+     * comes, attaches it anew: nothing was balanced by it meanwhile).
+     */
     @Override
     public void close() {
         if (socketBalancer != null) {
-            socketBalancer.close();
+            if (config.bpfPins().isPresent() && socketVips.routesNothing()) {
+                try {
+                    socketBalancer.remove();
+                    LOG.info("datapath {}: the socket balancer routed no VIP: unpinned from {} and detached", config.prefix(),
+                            config.bpfPins().get());
+                } catch (IOException e) {
+                    LOG.warn("datapath {}: could not unpin the socket balancer from {}: {}", config.prefix(), config.bpfPins().get(), e.toString());
+                    socketBalancer.close();
+                }
+            } else {
+                socketBalancer.close();
+            }
         }
         refresher.shutdownNow();
         pool.shutdownNow();

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swarmnet.agent.bpf.MountTable;
+import io.swarmnet.agent.desired.NodeDatapath;
+import io.swarmnet.agent.desired.NodeFacts;
+import io.swarmnet.api.net.IpAddress;
 import io.swarmnet.agent.bpf.SocketLoadBalancer;
 import io.swarmnet.agent.netns.TestNamespaces;
 import java.io.IOException;
@@ -64,6 +67,7 @@ class VipBalancingAutoTest {
                         .contains(prefix + "_c4", prefix + "_rt");
             }
         }
+        assertThat(pins.resolve(prefix + "_c4")).as("closed before it knew what it routes: kept pinned for the next agent").exists();
         // the node's /sys/fs/cgroup of a hybrid node, whose unified directory is the cgroup2 root, is found too
         Path parent = cgroup.getParent();
         if (cgroup.getFileName().toString().equals("unified")) {
@@ -71,6 +75,22 @@ class VipBalancingAutoTest {
                 assertThat(datapath.vipBalancing()).as("cgroup2 root named by its parent %s", parent).isEqualTo(VipBalancing.SOCKET);
             }
         }
+    }
+
+    /** An agent stopped for good after its last task went (helm uninstall) leaves nothing of the balancer behind. */
+    @Test
+    void aBalancerThatRoutesNothingIsUnpinnedWhenTheDatapathCloses() throws IOException {
+        Path pins = bpffs.resolve("swarmnet");
+        try (TestNamespaces namespaces = new TestNamespaces("sva")) {
+            Path node = namespaces.create("node");
+            try (LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forNamedNamespace(prefix, node.getFileName().toString())
+                    .withVipBalancing(VipBalancing.AUTO, Optional.of(pins), Optional.empty()), pod -> Optional.empty())) {
+                assertThat(datapath.vipBalancing()).isEqualTo(VipBalancing.SOCKET);
+                datapath.apply(new NodeDatapath(new NodeFacts("node", IpAddress.parse("192.0.2.10"), 1500), List.of(), List.of()));
+                assertThat(pins.resolve(prefix + "_rt")).as("pinned while the agent runs").exists();
+            }
+        }
+        assertThat(pins).as("unpinned, and its directory removed").doesNotExist();
     }
 
     @Test
