@@ -99,13 +99,13 @@
 {{- if ne .Values.agent.vipBalancing "nft" }}
 - name: SWARMNET_CGROUP2_ROOT
   value: /host/cgroup2
+{{- end }}
 {{- if .Values.agent.bpfPins }}
 - name: SWARMNET_BPF_PINS
   value: {{ .Values.agent.bpfPins | quote }}
-{{- else if eq .Values.agent.vipBalancing "auto" }}
+{{- else if ne .Values.agent.vipBalancing "socket" }}
 - name: SWARMNET_BPF_PINS
   value: /host/bpf/swarmnet
-{{- end }}
 {{- end }}
 - name: SWARMNET_DNS_SOCKET
   value: /run/swarmnet-dns/dns.sock

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  *     in the task; the agent does not start where they cannot be attached)</li>
  * <li>{@code SWARMNET_BPF_PINS}: with socket or auto, a directory in a BPF file system (bpffs) where the balancer's maps
  *     and links are pinned, so that VIPs stay balanced while the agent restarts; unset, socket's go with the agent's
- *     process and auto chooses nft</li>
+ *     process and auto chooses nft. With nft, where an earlier agent may have pinned one: it is removed</li>
  * <li>{@code SWARMNET_CGROUP2_ROOT}: with socket or auto, the host's cgroup2 root as mounted in the agent's container,
  *     or its /sys/fs/cgroup whose {@code unified} directory is that root (the programs are attached there, to cover every
  *     process of the node); default the first cgroup2 mount the agent sees</li>
@@ -139,10 +139,6 @@ public record AgentEnvironment(String nodeName, Optional<IpAddress> underlayAddr
         if (pins.isPresent() && !pins.get().isAbsolute()) {
             throw new IllegalArgumentException("SWARMNET_BPF_PINS '" + pins.get() + "' must be an absolute path (a directory in the "
                     + "host's BPF file system, e.g. /sys/fs/bpf/swarmnet)");
-        }
-        if (pins.isPresent() && balancing == VipBalancing.NFT) {
-            throw new IllegalArgumentException("SWARMNET_BPF_PINS is set but SWARMNET_VIP_BALANCING is " + balancing
-                    + ": pins are for the socket load balancer; set SWARMNET_VIP_BALANCING=socket or auto, or unset SWARMNET_BPF_PINS");
         }
         Optional<Path> cgroup = Optional.ofNullable(value(env, "SWARMNET_CGROUP2_ROOT")).map(Path::of);
         if (cgroup.isPresent() && !cgroup.get().isAbsolute()) {

@@ -208,6 +208,7 @@ public final class ClusterObjects {
         private boolean containersReady;
         private Boolean attached;
         private boolean deleting;
+        private String podIp;
         private final Map<String, List<String>> aliases = new LinkedHashMap<>();
 
         TaskBuilder(String name, String service) {
@@ -273,6 +274,12 @@ public final class ClusterObjects {
             return this;
         }
 
+        /** The kubelet has reported the pod's sandbox: status.podIP (the primary network's address), phase Pending unless set. */
+        public TaskBuilder sandbox(String podIp) {
+            this.podIp = podIp;
+            return this;
+        }
+
         public TaskBuilder deleting() {
             deleting = true;
             return this;
@@ -302,13 +309,13 @@ public final class ClusterObjects {
                     .addNewContainer().withName("main").withImage("busybox").endContainer()
                     .addNewReadinessGate().withConditionType(SwarmnetKeys.CONDITION_ATTACHED).endReadinessGate()
                     .endSpec();
-            if (phase != null) {
+            if (phase != null || podIp != null) {
                 List<PodCondition> conditions = new ArrayList<>();
                 conditions.add(condition("ContainersReady", containersReady));
                 if (attached != null) {
                     conditions.add(condition(SwarmnetKeys.CONDITION_ATTACHED, attached));
                 }
-                b.withNewStatus().withPhase(phase).withConditions(conditions).endStatus();
+                b.withNewStatus().withPhase(phase == null ? "Pending" : phase).withConditions(conditions).withPodIP(podIp).endStatus();
             }
             return b.build();
         }

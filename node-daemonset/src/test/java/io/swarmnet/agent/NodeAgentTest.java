@@ -280,7 +280,7 @@ class NodeAgentTest {
     void datapathFailureIsRetriedWithBackoffReportedOnceAndClearedWhenItHeals() throws Exception {
         datapath.failPod("web-1", "pod default/web-1: network namespace not found (is the pod sandbox running?)");
         startReadyAgent();
-        create(task("web-1", "web").on("n1").address("net", "10.0.9.3").build());
+        create(task("web-1", "web").on("n1").address("net", "10.0.9.3").sandbox("10.244.0.9").build());
 
         await("false condition", () -> attached("web-1").map(c -> "False".equals(c.getStatus())).orElse(false), SECOND);
         assertThat(attached("web-1").orElseThrow().getMessage()).contains("namespace not found");
@@ -294,6 +294,35 @@ class NodeAgentTest {
         int settled = datapath.count();
         Thread.sleep(600);
         assertThat(datapath.count()).as("no retries once nothing fails").isEqualTo(settled);
+    }
+
+    /**
+     * A pod whose sandbox the kubelet has not reported yet (no pod IP) fails to attach because its namespace is not there
+     * yet: that is its starting, not a failure — no False condition, no Warning event — until the kubelet reports the
+     * sandbox and the failure goes on.
+     */
+    @Test
+    void aPodWhoseSandboxIsNotReportedYetIsNotReportedFailingUntilItIs() throws Exception {
+        datapath.failPod("web-1", "pod default/web-1 (uid uid-web-1): network namespace not found; is the pod sandbox running? (the agent retries)");
+        startReadyAgent();
+        create(task("web-1", "web").on("n1").address("net", "10.0.9.3").build());
+        int applies = datapath.count();
+        await("retries", () -> datapath.count() >= applies + 3, Duration.ofSeconds(3));
+        assertThat(attached("web-1")).as("no condition while the pod starts").isEmpty();
+        assertThat(warnings("web-1")).as("no warning while the pod starts").isEmpty();
+
+        client.pods().inNamespace(ClusterObjects.NS).withName("web-1").editStatus(p -> {
+            p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Pending").withPodIP("10.244.0.9").build());
+            return p;
+        });
+        await("false condition once the sandbox is reported", () -> attached("web-1").map(c -> "False".equals(c.getStatus())).orElse(false),
+                Duration.ofSeconds(3));
+        await("one warning", () -> warnings("web-1").size() == 1, SECOND);
+        assertThat(warnings("web-1")).singleElement().satisfies(e -> assertThat(e.getReason()).isEqualTo("AttachFailed"));
+
+        datapath.heal();
+        await("attached after healing", () -> attached("web-1").map(c -> "True".equals(c.getStatus())).orElse(false),
+                Duration.ofSeconds(2));
     }
 
     @Test

@@ -166,10 +166,18 @@ class ChartConfigurationTest {
                 });
 
         RenderedChart nft = render("--set", "agent.vipBalancing=nft");
-        assertThat(AgentEnvironment.parse(processEnvironment(container(nft, false))).vipBalancing())
-                .isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
+        AgentEnvironment nftEnv = AgentEnvironment.parse(processEnvironment(container(nft, false)));
+        assertThat(nftEnv.vipBalancing()).isEqualTo(io.swarmnet.agent.datapath.VipBalancing.NFT);
+        assertThat(nftEnv.bpfPins()).as("where an earlier agent's balancer would be, to remove it")
+                .contains(java.nio.file.Path.of("/host/bpf/swarmnet"));
         assertThat(nft.one(DaemonSet.class, "swarmnet-agent").getSpec().getTemplate().getSpec().getVolumes())
-                .as("no cgroup2 or bpffs mount with nft").noneMatch(v -> v.getName().equals("cgroup2") || v.getName().startsWith("bpf-"));
+                .as("no cgroup2 mount with nft").noneMatch(v -> v.getName().equals("cgroup2"))
+                .anySatisfy(v -> assertThat(v.getName()).isEqualTo("bpf-fs"));
+        assertThat(render("--set", "agent.bpfPins=/sys/fs/bpf/elsewhere").one(DaemonSet.class, "swarmnet-agent").getSpec()
+                .getTemplate().getSpec().getVolumes()).as("auto with bpfPins takes the node as it is").anySatisfy(v -> {
+                    assertThat(v.getName()).isEqualTo("bpf-pins");
+                    assertThat(v.getHostPath().getType()).isEqualTo("Directory");
+                });
 
         RenderedChart chart = render("--set", "agent.vipBalancing=socket", "--set", "agent.cgroup2Root=/sys/fs/cgroup/unified",
                 "--set", "agent.bpfPins=/sys/fs/bpf/swarmnet");
@@ -184,6 +192,7 @@ class ChartConfigurationTest {
         }).anySatisfy(v -> {
             assertThat(v.getName()).isEqualTo("bpf-pins");
             assertThat(v.getHostPath().getPath()).isEqualTo("/sys/fs/bpf/swarmnet");
+            assertThat(v.getHostPath().getType()).as("socket insists: made if missing").isEqualTo("DirectoryOrCreate");
         });
         assertThat(container(chart, false).getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/host/cgroup2"))
                 .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/sys/fs/bpf/swarmnet"));

@@ -169,7 +169,10 @@ class ChartDefaultsTest {
         Map<String, Volume> volumes = pod.getVolumes().stream().collect(Collectors.toMap(Volume::getName, Function.identity()));
         // no /dev/net/tun: a node without it must still run the agent (the privileged container has the
         // host's devices; the userspace ESP datapath fails closed and says so where it is missing)
-        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/var/lib/swarmnet", "/run/swarmnet-dns");
+        // and, with VIPs balanced at the socket where the node allows it (agent.vipBalancing: auto), the node's cgroup2
+        // root and its BPF file system (ChartConfigurationTest)
+        assertThat(mounts).containsOnlyKeys("/run/netns", "/host/proc", "/tmp", "/var/lib/swarmnet", "/run/swarmnet-dns", "/host/cgroup2",
+                "/host/bpf");
 
         // the documented need: the overlay namespaces the agent mounts under /run/netns must outlive
         // the agent's container, which takes Bidirectional propagation, which takes privileged
@@ -187,9 +190,11 @@ class ChartDefaultsTest {
         assertThat(volumes.get(mounts.get("/var/lib/swarmnet").getName()).getHostPath().getPath()).isEqualTo("/var/lib/swarmnet");
         assertThat(Containers.literalEnv(c)).containsEntry("SWARMNET_ENCRYPTION_MODE", "auto")
                 .containsEntry("SWARMNET_STATE_DIR", "/var/lib/swarmnet");
-        // nothing else of the host: no /, /var/run/docker.sock, /dev, /sys
+        // nothing else of the host: no /, /var/run/docker.sock, /dev, /sys — of /sys only the cgroup2 root and the BPF
+        // file system, for the VIP balancer at the socket
         assertThat(volumes.values()).filteredOn(v -> v.getHostPath() != null)
-                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc", "/var/lib/swarmnet");
+                .extracting(v -> v.getHostPath().getPath()).containsExactlyInAnyOrder("/run/netns", "/proc", "/var/lib/swarmnet",
+                        "/sys/fs/cgroup", "/sys/fs/bpf");
     }
 
     @Test

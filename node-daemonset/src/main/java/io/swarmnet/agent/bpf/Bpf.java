@@ -229,6 +229,27 @@ public final class Bpf {
     record MapInfo(int type, int keySize, int valueSize, int maxEntries, int flags) {
     }
 
+    /** The kernel's id of a program (bpf_prog_info.id), by which a link names the program it runs. */
+    static int programId(int progFd) throws IOException {
+        return info(progFd, "reading a BPF program's description").getInt(4);
+    }
+
+    /** The id of the program a link runs (bpf_link_info.prog_id): another's after a BPF_LINK_UPDATE by someone else. */
+    static int linkProgramId(int linkFd) throws IOException {
+        return info(linkFd, "reading a BPF link's description").getInt(8);
+    }
+
+    private static Memory info(int fd, String what) throws IOException {
+        Memory info = new Memory(128);
+        info.clear();
+        Attr attr = attr();
+        attr.setInt(0, fd);
+        attr.setInt(4, (int) info.size());
+        attr.point(8, info);
+        bpf(OBJ_GET_INFO_BY_FD, attr, what);
+        return info;
+    }
+
     static MapInfo mapInfo(int mapFd) throws IOException {
         Memory info = new Memory(88);
         info.clear();

@@ -145,9 +145,70 @@ public final class SocketLoadBalancer implements Closeable {
             lb.load(cgroup);
             return lb;
         } catch (IOException | RuntimeException e) {
-            lb.close();
+            if (pins.isPresent() && !lb.adopted) {
+                // what this call pinned is of no use to anyone: a balancer whose programs the kernel refused
+                try {
+                    lb.remove();
+                } catch (IOException removing) {
+                    e.addSuppressed(removing);
+                    lb.close();
+                }
+            } else {
+                lb.close();
+            }
             throw e;
         }
+    }
+
+    /**
+     * Whether every link pinned for this balancer still runs this instance's program: false once a successor (the agent
+     * a rollout starts beside this one) adopted the pins and put its own programs in, or removed them.
+     */
+    public boolean pinsStillRunOurPrograms() throws IOException {
+        if (pins.isEmpty()) {
+            return false;
+        }
+        java.util.Set<Integer> ours = new java.util.HashSet<>();
+        for (int fd : programs) {
+            ours.add(Bpf.programId(fd));
+        }
+        for (String suffix : HOOK_SUFFIXES) {
+            Path pin = pins.get().resolve(name + suffix);
+            if (!Files.exists(pin)) {
+                return false;
+            }
+            int link = Bpf.pinned(pin);
+            try {
+                if (!ours.contains(Bpf.linkProgramId(link))) {
+                    return false;
+                }
+            } finally {
+                Bpf.close(link);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Removes a balancer named {@code name} pinned in {@code pins} by an earlier process (its programs detach, its maps
+     * go), and the directory when nothing else is left in it. Returns whether anything of it was there.
+     */
+    public static boolean removePinned(Path pins, String name) throws IOException {
+        boolean found = false;
+        for (String suffix : HOOK_SUFFIXES) {
+            found |= Files.deleteIfExists(pins.resolve(name + suffix));
+        }
+        for (MapSpec spec : MAPS) {
+            found |= Files.deleteIfExists(pins.resolve(name + spec.suffix()));
+        }
+        if (found) {
+            try {
+                Files.deleteIfExists(pins);
+            } catch (java.nio.file.FileSystemException e) {
+                // someone else's pins are there too, or the directory is a mount point: it stays
+            }
+        }
+        return found;
     }
 
     /** Whether the maps were adopted from the pins of an earlier instance (their routes and backends kept). */
@@ -258,17 +319,7 @@ public final class SocketLoadBalancer implements Closeable {
      */
     public void remove() throws IOException {
         if (pins.isPresent()) {
-            for (String suffix : HOOK_SUFFIXES) {
-                Files.deleteIfExists(pins.get().resolve(name + suffix));
-            }
-            for (MapSpec spec : MAPS) {
-                Files.deleteIfExists(pins.get().resolve(name + spec.suffix()));
-            }
-            try {
-                Files.deleteIfExists(pins.get());
-            } catch (java.nio.file.FileSystemException e) {
-                // someone else's pins are there too, or the directory is a mount point: it stays
-            }
+            removePinned(pins.get(), name);
         }
         close();
     }

@@ -136,10 +136,13 @@ public final class SocketVips {
         routes = null;
     }
 
+    /** Both maps read, or neither taken: a read that fails half-way leaves the next apply to read again. */
     private void read() throws IOException {
-        groups = new HashMap<>();
-        balancer.groups().forEach((group, backends) -> groups.put(new IpAddress(group & 0xffffffffL), backends));
-        routes = balancer.routes();
+        Map<IpAddress, List<IpAddress>> readGroups = new HashMap<>();
+        balancer.groups().forEach((group, backends) -> readGroups.put(new IpAddress(group & 0xffffffffL), backends));
+        Map<Long, Set<IpAddress>> readRoutes = balancer.routes();
+        groups = readGroups;
+        routes = readRoutes;
     }
 
     /** A VIP's group: its address as a number. */

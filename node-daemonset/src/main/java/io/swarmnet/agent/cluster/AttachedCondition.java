@@ -30,6 +30,9 @@ public record AttachedCondition(boolean attached, String reason, String message)
         }
         for (PodDatapath pod : state.datapath().pods()) {
             String failure = report.podFailures().get(pod.pod());
+            if (failure != null && !state.reportsFailuresOf(pod.pod())) {
+                continue; // starting: its sandbox is not up yet; the condition stays as the pod has it
+            }
             if (failure != null) {
                 wanted.put(pod.pod(), new AttachedCondition(false, "AttachFailed", failure));
             } else if (report.attachedPods().contains(pod.pod())) {

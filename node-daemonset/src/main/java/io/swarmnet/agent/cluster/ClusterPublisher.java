@@ -72,7 +72,7 @@ public final class ClusterPublisher {
     public boolean publish(DesiredState state, ApplyReport report, EncryptionDatapath.Report encryption) {
         boolean ok = publishConditions(AttachedCondition.decide(state, report, nodeName));
         ok &= publishNodeState(NodeNetworkReport.of(state.datapath(), report, encryption));
-        ok &= publishEvents(problems(state, report));
+        ok &= publishEvents(problems(state, report, nodeName));
         return ok;
     }
 
@@ -221,11 +221,17 @@ public final class ClusterPublisher {
         }
     }
 
-    /** The problems to report: the cluster objects the agent skipped, and what the datapath could not do. */
-    private List<Problem> problems(DesiredState state, ApplyReport report) {
+    /**
+     * The problems to report: the cluster objects the agent skipped, and what the datapath could not do — but not the
+     * failures of pods still starting (no sandbox reported: their namespace is not there yet), which are no problem.
+     */
+    static List<Problem> problems(DesiredState state, ApplyReport report, String nodeName) {
         List<Problem> problems = new ArrayList<>(state.problems());
-        report.podFailures().forEach((pod, message) -> problems.add(new Problem(ObjectRef.pod(pod.namespace(), pod.name(), pod.uid()),
-                "AttachFailed", message, nodeName)));
+        report.podFailures().forEach((pod, message) -> {
+            if (state.reportsFailuresOf(pod)) {
+                problems.add(new Problem(ObjectRef.pod(pod.namespace(), pod.name(), pod.uid()), "AttachFailed", message, nodeName));
+            }
+        });
         report.networkFailures().forEach((network, message) -> problems.add(new Problem(
                 ObjectRef.network(network.namespace(), network.name(), null), "NetworkFailed", message, nodeName)));
         return problems;

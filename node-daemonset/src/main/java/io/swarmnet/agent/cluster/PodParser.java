@@ -77,7 +77,8 @@ public final class PodParser {
                 || pod.getSpec().getDnsConfig().getSearches() == null ? List.of() : pod.getSpec().getDnsConfig().getSearches();
         TaskInfo task = new TaskInfo(ref, service, Optional.ofNullable(node), addresses, phase, deleting, containersReady(status),
                 attachedCondition.map(c -> "True".equals(c.getStatus())).orElse(false),
-                strings.of(searches.stream().filter(Objects::nonNull).toList()), podAliases);
+                strings.of(searches.stream().filter(Objects::nonNull).toList()), podAliases,
+                status != null && status.getPodIP() != null && !status.getPodIP().isBlank());
         return new CachedPod(ref, meta.getResourceVersion(), service != null, Optional.of(task), List.of(), attached);
     }
 

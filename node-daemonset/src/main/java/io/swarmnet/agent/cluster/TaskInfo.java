@@ -21,10 +21,12 @@ import java.util.Optional;
  * @param dnsSearches     spec.dnsConfig.searches: the domains the pod's resolver appends to short names
  * @param podAliases      a standalone pod's networks in the order it asked for them (its interfaces follow it), each with the
  *                        pod's own DNS aliases there (annotation swarmnet.io/attached-networks); empty for a task
+ * @param sandboxReported status.podIP is set: the kubelet has reported the pod's sandbox, its network namespace, up. Until
+ *                        then a namespace the agent cannot find yet is the pod starting, not a failure to report
  */
 public record TaskInfo(PodRef pod, String service, Optional<String> node, Map<String, IpAddress> addresses, String phase,
         boolean deleting, boolean containersReady, boolean attached, java.util.List<String> dnsSearches,
-        Map<String, java.util.List<String>> podAliases) {
+        Map<String, java.util.List<String>> podAliases, boolean sandboxReported) {
 
     public TaskInfo {
         addresses = Map.copyOf(addresses);

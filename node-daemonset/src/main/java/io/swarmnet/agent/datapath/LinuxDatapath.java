@@ -56,6 +56,8 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
     private final SocketLoadBalancer socketBalancer;
     /** How VIPs are balanced here: what the configuration asked, {@link VipBalancing#AUTO} resolved at the start. */
     private final VipBalancing vipBalancing;
+    /** Whether a balancer pinned by an earlier agent has been looked for (with nft, after the first apply). */
+    private boolean staleChecked;
     /** Each pod namespace's cookie by the namespace's identity (nsfs device and inode), read once while it lives. */
     private final Map<Object, Long> cookies = new HashMap<>();
     private static final int RETRIES = 5;
@@ -135,6 +137,49 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         }
     }
 
+    /**
+     * Unpins the balancer when it routes nothing and its pins are still this process's (a successor started beside
+     * this one during a rollout may have adopted them and put its programs into the links: they are its then); else
+     * only closes this process's descriptors.
+     */
+    private void closeSocketBalancer() {
+        if (config.bpfPins().isPresent() && socketVips.routesNothing()) {
+            try {
+                if (socketBalancer.pinsStillRunOurPrograms()) {
+                    socketBalancer.remove();
+                    LOG.info("datapath {}: the socket balancer routed no VIP: unpinned from {} and detached", config.prefix(),
+                            config.bpfPins().get());
+                    return;
+                }
+                LOG.info("datapath {}: the socket balancer pinned in {} runs another agent's programs now: left to it", config.prefix(),
+                        config.bpfPins().get());
+            } catch (IOException e) {
+                LOG.warn("datapath {}: could not unpin the socket balancer from {}: {}", config.prefix(), config.bpfPins().get(), e.toString());
+            }
+        }
+        socketBalancer.close();
+    }
+
+    /**
+     * With nft: a balancer an earlier agent pinned where this one was told (a node switched from the socket to nft, or
+     * whose kernel refused this version's programs) would keep redirecting connections to VIPs with maps nobody updates
+     * any more; it is removed once the pods' NAT tables are in place (after the first apply).
+     */
+    private void removeStalePins() {
+        staleChecked = true;
+        if (vipBalancing != VipBalancing.NFT || config.bpfPins().isEmpty()) {
+            return;
+        }
+        try {
+            if (SocketLoadBalancer.removePinned(config.bpfPins().get(), config.prefix())) {
+                LOG.info("datapath {}: VIPs balanced by nft; removed the socket balancer an earlier agent pinned in {}", config.prefix(),
+                        config.bpfPins().get());
+            }
+        } catch (IOException e) {
+            LOG.warn("datapath {}: could not remove the socket balancer pinned in {}: {}", config.prefix(), config.bpfPins().get(), e.toString());
+        }
+    }
+
     /** How VIPs are balanced on this node: nft or socket, {@link VipBalancing#AUTO} having been resolved at the start. */
     public VipBalancing vipBalancing() {
         return vipBalancing;
@@ -180,6 +225,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         } catch (IOException | RuntimeException | LinkageError e) {
             why = "the balancer could not be attached: " + e.getMessage();
         }
+        // with nft, whatever an earlier agent pinned there is removed after the first apply (removeStalePins)
         LOG.info("datapath {}: VIP balancing auto: VIPs balanced by nft (DNAT in each pod's table), not at the socket: {}",
                 config.prefix(), why);
         return null;
@@ -444,10 +490,21 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             LOG.info("datapath {}: {} changes, {} pods attached, {} network failures, {} pod failures", config.prefix(),
                     outcome.changes(), attached.size(), networkFailures.size(), podFailures.size());
         }
-        podFailures.values().forEach(m -> LOG.warn("{}", m));
+        // a namespace not there yet is, most often, a pod whose sandbox is still being made: the agent's publisher warns
+        // of it once the kubelet says the sandbox is up (DesiredState#startingPods); the rest are failures at once
+        podFailures.forEach((pod, m) -> {
+            if (actual.missingPods().containsKey(pod)) {
+                LOG.debug("{}", m);
+            } else {
+                LOG.warn("{}", m);
+            }
+        });
         networkFailures.values().forEach(m -> LOG.warn("{}", m));
         lastTimings = new Timings(read - started, planned - read, executed - planned, System.nanoTime() - executed, outcome.phaseNanos(),
                 listed);
+        if (!staleChecked) {
+            removeStalePins();
+        }
         return new ApplyReport(attached, networkFailures, podFailures, outcome.changes(), leftovers);
     }
 
@@ -459,18 +516,9 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
      */
     @Override
     public void close() {
-        if (socketBalancer != null) {
-            if (config.bpfPins().isPresent() && socketVips.routesNothing()) {
-                try {
-                    socketBalancer.remove();
-                    LOG.info("datapath {}: the socket balancer routed no VIP: unpinned from {} and detached", config.prefix(),
-                            config.bpfPins().get());
-                } catch (IOException e) {
-                    LOG.warn("datapath {}: could not unpin the socket balancer from {}: {}", config.prefix(), config.bpfPins().get(), e.toString());
-                    socketBalancer.close();
-                }
-            } else {
-                socketBalancer.close();
+        synchronized (this) { // not while an apply writes the maps
+            if (socketBalancer != null) {
+                closeSocketBalancer();
             }
         }
         refresher.shutdownNow();

@@ -122,9 +122,13 @@ public final class DesiredDatapath {
             }
             indexMembers();
             List<LocalPod> localPods = new ArrayList<>();
+            Set<PodRef> starting = new HashSet<>();
             for (TaskInfo task : snapshot.tasks()) {
                 if (task.isOn(node.nodeName()) && task.alive()) {
                     localPod(task).ifPresent(localPods::add);
+                    if (!task.sandboxReported()) {
+                        starting.add(task.pod());
+                    }
                 }
             }
             Set<NetworkKey> localNetworks = new TreeSet<>();
@@ -142,7 +146,7 @@ public final class DesiredDatapath {
                 pods.add(new PodDatapath(local.pod, local.attachments, vipsFor(local, vipsByNetwork)));
             }
             pods.sort(Comparator.comparing(PodDatapath::pod));
-            return new DesiredState(new NodeDatapath(node, networks, pods), problems.stream().sorted().distinct().toList());
+            return new DesiredState(new NodeDatapath(node, networks, pods), problems.stream().sorted().distinct().toList(), starting);
         }
 
         private void indexMembers() {

@@ -69,6 +69,8 @@ public final class EmbeddedDnsServer implements PodResolvers {
     private final Duration upstreamTimeout;
     private final KernelTools tools;
     private volatile RedirectTable redirects;
+    /** The redirect's kind changed since the pods served were opened: their redirects are rewritten at the next sync. */
+    private boolean rewriteRedirects;
     private final Selector selector;
     private final Map<PodRef, PodEndpoint> pods = new ConcurrentHashMap<>();
     private final Queue<Runnable> loopTasks = new ConcurrentLinkedQueue<>();
@@ -100,14 +102,11 @@ public final class EmbeddedDnsServer implements PodResolvers {
      */
     @Override
     public synchronized EmbeddedDnsServer redirectUntracked(boolean untracked) {
-        boolean changed = redirects.untracked() != untracked;
-        this.redirects = new RedirectTable(tools, untracked);
-        if (changed) {
-            pods.forEach((pod, endpoint) -> redirects.install(endpoint.namespace, endpoint.redirect()).ifPresent(why ->
-                    LOG.warn("DNS resolver for pod {}: could not rewrite its redirect {}: {}", pod, untracked ? "without NAT" : "with NAT", why)));
-            if (!pods.isEmpty()) {
-                LOG.info("rewrote the redirect of 127.0.0.11:53 {} in the {} pods served", untracked ? "without NAT" : "with NAT", pods.size());
-            }
+        if (redirects.untracked() != untracked) {
+            this.redirects = new RedirectTable(tools, untracked);
+            // the pods already served get theirs rewritten at the next sync, through the paths it names (the ones
+            // their sockets were opened through may lead elsewhere by then: a PID exits and is reused)
+            rewriteRedirects = !pods.isEmpty();
         }
         return this;
     }
@@ -195,10 +194,24 @@ public final class EmbeddedDnsServer implements PodResolvers {
                 LOG.warn("DNS sockets of departed pods not closed within 2 s: {}", e.toString());
             }
         }
+        boolean rewrite = rewriteRedirects;
+        rewriteRedirects = false;
+        List<String> rewritten = new ArrayList<>();
         desired.forEach((pod, resolver) -> {
             PodEndpoint existing = pods.get(pod);
             if (existing != null) {
                 existing.names = resolver.names();
+                if (rewrite) {
+                    Optional<String> failed = redirects.install(resolver.networkNamespace(), existing.redirect());
+                    if (failed.isPresent()) {
+                        // the redirect of the other kind still answers: tried again at the next sync
+                        LOG.warn("DNS resolver for pod {}: could not rewrite its redirect {}: {}", pod,
+                                redirects.untracked() ? "without NAT" : "with NAT", failed.get());
+                        rewriteRedirects = true;
+                    } else {
+                        rewritten.add(pod.toString());
+                    }
+                }
                 return;
             }
             if (resolver.keepOnly()) {
@@ -216,6 +229,10 @@ public final class EmbeddedDnsServer implements PodResolvers {
             }
         });
         selector.wakeup();
+        if (!rewritten.isEmpty()) {
+            LOG.info("rewrote the redirect of 127.0.0.11:53 {} in {} pods {}", redirects.untracked() ? "without NAT" : "with NAT",
+                    rewritten.size(), firstOf(rewritten));
+        }
         if (!stopped.isEmpty() || !started.isEmpty()) {
             // which pods' sockets closed and opened, and on which ports: what tells a moment without a socket apart
             LOG.info("DNS sockets closed for {} pods {}, opened for {} pods {}; serving {}", stopped.size(), firstOf(stopped),

@@ -63,6 +63,21 @@ class PublishingDecisionsTest {
     }
 
     @Test
+    void aStartingPodsFailureIsNeitherAConditionNorAProblem() {
+        String notYet = "pod default/web-2 (uid u2): network namespace not found; is the pod sandbox running? (the agent retries)";
+        ApplyReport report = new ApplyReport(Set.of(WEB_1), Map.of(), Map.of(WEB_2, notYet, VAULT, "pod default/vault-1: refused"), 3);
+        DesiredState starting = new DesiredState(desired, List.of(), Set.of(WEB_2));
+
+        assertThat(AttachedCondition.decide(starting, report, "n1")).as("web-2 keeps what it has").containsOnlyKeys(WEB_1, VAULT);
+        assertThat(ClusterPublisher.problems(starting, report, "n1")).singleElement()
+                .satisfies(p -> assertThat(p.message()).isEqualTo("pod default/vault-1: refused"));
+
+        DesiredState started = new DesiredState(desired, List.of());
+        assertThat(AttachedCondition.decide(started, report, "n1").get(WEB_2)).isEqualTo(new AttachedCondition(false, "AttachFailed", notYet));
+        assertThat(ClusterPublisher.problems(started, report, "n1")).hasSize(2);
+    }
+
+    @Test
     void aPodWhoseResolverFailedIsNotAttachedAndSaysWhyWhileADatapathFailureKeepsItsOwnReason() {
         ApplyReport applied = new ApplyReport(Set.of(WEB_1, VAULT), Map.of(), Map.of(WEB_2, "pod default/web-2: address 10.0.9.4 already present"), 3);
         String noResolver = "DNS resolver for pod default/web-1: could not redirect 127.0.0.11:53 to its sockets: Operation not permitted";

@@ -93,6 +93,61 @@ class VipBalancingAutoTest {
         assertThat(pins).as("unpinned, and its directory removed").doesNotExist();
     }
 
+    /**
+     * A rollout: the new agent adopts the pins while the old one is still stopping. The old one, though it routes nothing,
+     * leaves them: their links run the new agent's programs. The new one, stopping with nothing routed, removes them.
+     */
+    @Test
+    void anAgentDoesNotUnpinTheBalancerItsSuccessorAdopted() throws IOException {
+        Path pins = bpffs.resolve("swarmnet");
+        NodeDatapath empty = new NodeDatapath(new NodeFacts("node", IpAddress.parse("192.0.2.10"), 1500), List.of(), List.of());
+        try (TestNamespaces namespaces = new TestNamespaces("sva")) {
+            String node = namespaces.create("node").getFileName().toString();
+            DatapathConfig config = DatapathConfig.forNamedNamespace(prefix, node).withVipBalancing(VipBalancing.AUTO, Optional.of(pins),
+                    Optional.empty());
+            LinuxDatapath old = new LinuxDatapath(config, pod -> Optional.empty());
+            old.apply(empty);
+            try (LinuxDatapath successor = new LinuxDatapath(config, pod -> Optional.empty())) {
+                assertThat(successor.vipBalancing()).isEqualTo(VipBalancing.SOCKET);
+                old.close();
+                assertThat(pins.resolve(prefix + "_c4")).as("left to the successor").exists();
+                successor.apply(empty);
+            }
+        }
+        assertThat(pins).as("removed by the successor, which routed nothing either").doesNotExist();
+    }
+
+    /** A node switched to nft: a balancer an earlier agent left pinned would go on redirecting with maps nobody updates. */
+    @Test
+    void withNftABalancerAnEarlierAgentPinnedIsRemovedAfterTheFirstApply() throws IOException {
+        Path pins = bpffs.resolve("swarmnet");
+        SocketLoadBalancer.attachPinned(cgroup, prefix, pins).close();
+        assertThat(pins.resolve(prefix + "_rt")).exists();
+        try (TestNamespaces namespaces = new TestNamespaces("sva")) {
+            String node = namespaces.create("node").getFileName().toString();
+            try (LinuxDatapath datapath = new LinuxDatapath(DatapathConfig.forNamedNamespace(prefix, node)
+                    .withVipBalancing(VipBalancing.NFT, Optional.of(pins), Optional.empty()), pod -> Optional.empty())) {
+                assertThat(pins.resolve(prefix + "_rt")).as("kept until the pods' NAT tables are in place").exists();
+                datapath.apply(new NodeDatapath(new NodeFacts("node", IpAddress.parse("192.0.2.10"), 1500), List.of(), List.of()));
+                assertThat(pins).as("removed after the first apply").doesNotExist();
+            }
+        }
+    }
+
+    /** A balancer whose attach fails leaves nothing pinned (the maps are pinned before the programs load). */
+    @Test
+    void aFailedAttachLeavesNothingPinned() throws IOException {
+        Path pins = bpffs.resolve("swarmnet");
+        Path notACgroup = Files.createDirectory(dir.resolve("not-a-cgroup"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SocketLoadBalancer.attachPinned(notACgroup, prefix, pins))
+                .isInstanceOf(IOException.class);
+        assertThat(pins).as("nothing of ours pinned").satisfiesAnyOf(p -> assertThat(p).doesNotExist(), p -> {
+            try (var left = Files.list(p)) {
+                assertThat(left.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(prefix))).isEmpty();
+            }
+        });
+    }
+
     @Test
     void byNftWhereItCouldNotBePinnedOrAttached() throws IOException {
         try (LinuxDatapath datapath = datapath(Optional.empty(), Optional.empty())) {

@@ -93,6 +93,18 @@ class DesiredDatapathTest {
         }
 
         @Test
+        void localPodsWithoutAReportedSandboxAreStarting() {
+            services.add(service("web").network("net").build());
+            pods.add(task("web-1", "web").on("n1").address("net", "10.0.9.3").build());
+            pods.add(task("web-2", "web").on("n1").address("net", "10.0.9.4").sandbox("10.244.0.4").build());
+            pods.add(task("web-3", "web").on("n2").address("net", "10.0.9.5").build());
+            DesiredState state = compute();
+            assertThat(state.datapath().pods()).hasSize(2);
+            assertThat(state.startingPods()).as("local and without a pod IP").extracting(PodRef::name).containsExactly("web-1");
+            assertThat(state.reportsFailuresOf(state.datapath().pods().get(1).pod())).isTrue();
+        }
+
+        @Test
         void networkWithTasksOnlyOnOtherNodesIsAbsentHere() {
             services.add(service("web").network("net").build());
             pods.add(task("web-1", "web").on("n2").address("net", "10.0.9.3").ready().build());
