@@ -279,6 +279,11 @@ class LocalClusterWalkthroughIT {
                 }
             }
             assertThat(nodesAnswering).as("nodes whose tasks answered through the VIP (answers: %s)", answeredBy).hasSize(2);
+            // the tasks started the ordinary way: the agents waited for their sandboxes instead of warning that their
+            // network namespaces were not there yet (a Warning event per task before 2026-12-06)
+            assertThat(kubectl("get", "events", "-n", "default", "--field-selector", "reason=AttachFailed", "-o",
+                    "jsonpath={range .items[*]}{.involvedObject.name}: {.message}{\"\\n\"}{end}"))
+                    .as("AttachFailed events of the walkthrough's tasks").isBlank();
 
             // DNS names the tasks that run and are ready: a task being replaced meanwhile comes and goes, so the answer is
             // checked against the ready ones until it holds all three

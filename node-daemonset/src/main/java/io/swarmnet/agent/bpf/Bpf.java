@@ -251,13 +251,7 @@ public final class Bpf {
     }
 
     static MapInfo mapInfo(int mapFd) throws IOException {
-        Memory info = new Memory(88);
-        info.clear();
-        Attr attr = attr();
-        attr.setInt(0, mapFd);
-        attr.setInt(4, (int) info.size());
-        attr.point(8, info);
-        bpf(OBJ_GET_INFO_BY_FD, attr, "reading a BPF map's description");
+        Memory info = info(mapFd, "reading a BPF map's description");
         return new MapInfo(info.getInt(0), info.getInt(8), info.getInt(12), info.getInt(16), info.getInt(20));
     }
 

@@ -227,11 +227,13 @@ final class AgentCluster implements AutoCloseable {
         Pod pod = builder.build();
         pod.getMetadata().setUid(null);
         Pod created = client.resource(pod).create();
-        // the kubelet's part: the pod runs with ready containers (agents may write their condition meanwhile)
-        writeStatus(name, current -> current.setStatus(pod.getStatus()));
         PodRef ref = new PodRef(namespaceOf(name), name, created.getMetadata().getUid());
+        // the kubelet's part, in its order: the sandbox (the pod's network namespace) first, then the status that
+        // reports it (a pod IP) and the pod running with ready containers (agents may write their condition meanwhile)
         SimulatedPod simulated = cluster.createPod(cluster.node(node), ref);
         pods.put(name, simulated);
+        pod.getStatus().setPodIP("10.244." + node + "." + pods.size());
+        writeStatus(name, current -> current.setStatus(pod.getStatus()));
         return simulated;
     }
 
