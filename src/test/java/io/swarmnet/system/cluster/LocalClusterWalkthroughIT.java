@@ -110,6 +110,13 @@ class LocalClusterWalkthroughIT {
                 System.out.println(cluster.kubectl(SHORT, "get", "pods", "-A", "-o", "wide").stdout());
                 System.out.println("operator, its last 60 lines:\n" + cluster.kubectl(SHORT, "-n", NAMESPACE, "logs",
                         "deployment/swarmnet-operator", "--tail=60").stdout());
+                // what the operator did to the tasks and why (TaskCreated, TaskReplaced, TaskUpdated, TaskRemoved, ...)
+                String serviceEvents = cluster.kubectl(SHORT, "get", "events", "-A", "--field-selector", "involvedObject.kind=SwarmService",
+                        "--sort-by=.lastTimestamp", "-o", "custom-columns=TIME:.lastTimestamp,SERVICE:.involvedObject.name,REASON:.reason,"
+                                + "MESSAGE:.message").stdout();
+                String[] lines = serviceEvents.split("\n");
+                System.out.println("the services' events, the last 40:\n"
+                        + String.join("\n", java.util.Arrays.asList(lines).subList(Math.max(0, lines.length - 40), lines.length)));
                 printAgentLogs(false);
             } catch (RuntimeException e) {
                 System.out.println("(the cluster's state could not be read: " + e + ")");

@@ -117,8 +117,8 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     private volatile InformerEventSource<Service, SwarmService> ingressServices;
     private final TaskNodes taskNodes = new TaskNodes(() -> nodes.list());
     private final TaskPlanExecutor executor;
-    /** Pods created but maybe not yet in the informer's index: without them a round could create a task twice. */
-    private final RecentCreations recentCreations = new RecentCreations(System::nanoTime);
+    /** The task pods known to exist, which one read of the informer's index can miss: a round would create them twice. */
+    private final KnownTaskPods knownTaskPods = new KnownTaskPods(System::nanoTime);
     private final IngressPublisher publisher = new IngressPublisher(service -> ingressServices.get(ResourceID.fromResource(service)));
     private volatile IndexerResourceCache<SwarmService> services;
     /** One recorder for the reconciler's life (it remembers what it said, to not repeat itself). */
@@ -145,7 +145,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         this.taskAddresses = new TaskAddressBook(ledger, (namespace, pod) -> pods.get(new ResourceID(pod, namespace)).isPresent());
         this.executor = new TaskPlanExecutor(config, taskAddresses, taskNodes, refusals, pod -> {
             pods.handleRecentResourceCreate(ResourceID.fromResource(pod), pod);
-            recentCreations.created(pod);
+            knownTaskPods.created(pod);
         });
     }
 
@@ -487,14 +487,14 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
     /**
      * The service's task pods, by name: those whose controller is the service, from the pod informer's index by controller
      * (java-operator-sdk's secondary resources come as a Set, which hashes every pod whole: a third of an adoption
-     * reconcile at 100,000 tasks), and those this operator created that the index does not show yet
-     * ({@link RecentCreations}: the index, unlike {@code get}, does not see the cache of recent writes).
+     * reconcile at 100,000 tasks), and those known to exist that this read of the index missed ({@link KnownTaskPods}:
+     * a pod just created, or one the informer is updating).
      */
     private List<Pod> taskPods(SwarmService service) {
         List<Pod> indexed = pods.byIndex(INDEX_CONTROLLER, service.getMetadata().getUid()).stream()
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
                 .toList();
-        return recentCreations.tasks(service.getMetadata().getUid(), indexed, (namespace, name) -> pods.get(new ResourceID(name, namespace)));
+        return knownTaskPods.tasks(service.getMetadata().getUid(), indexed, (namespace, name) -> pods.get(new ResourceID(name, namespace)));
     }
 
     /** The uid of the pod's controller (its owner reference with {@code controller: true}), if any. */
@@ -561,7 +561,7 @@ public final class SwarmServiceReconciler implements Reconciler<SwarmService>, C
         taskAddresses.releaseVanished(context.getClient(), service, List.of());
         sweepNetworks(context.getClient(), namespace, networkNames, true);
         taskAddresses.forget(service);
-        recentCreations.forget(service.getMetadata().getUid());
+        knownTaskPods.forget(service.getMetadata().getUid());
         statuses.forget(service);
         events.forget(service);
         refusals.forget(service);
