@@ -193,9 +193,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         try {
             MountTable mounts = MountTable.read();
             java.nio.file.Path cgroup = cgroup2Root(mounts, config.cgroup2Root()).orElseThrow(() -> new IOException(
-                    config.cgroup2Root().map(root -> root + " is not a cgroup2 file system, nor is " + root.resolve("unified")
-                            + "; name the host's cgroup2 mount in SWARMNET_CGROUP2_ROOT")
-                            .orElse("no cgroup2 file system is mounted (none in /proc/self/mountinfo); mount the host's and name it in SWARMNET_CGROUP2_ROOT")));
+                    noCgroup2(config.cgroup2Root()) + "; name the host's cgroup2 mount in SWARMNET_CGROUP2_ROOT"));
             return attach(config, cgroup);
         } catch (IOException e) {
             throw new IllegalStateException("SWARMNET_VIP_BALANCING=socket: the socket load balancer cannot be attached: "
@@ -217,8 +215,7 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
             } else if (!mounts.typeAt(config.bpfPins().get()).filter("bpf"::equals).isPresent()) {
                 why = config.bpfPins().get() + " is not on a BPF file system (mount one on the node: mount -t bpf bpf /sys/fs/bpf)";
             } else if (cgroup.isEmpty()) {
-                why = config.cgroup2Root().map(root -> root + " is not a cgroup2 file system, nor is " + root.resolve("unified"))
-                        .orElse("no cgroup2 file system is mounted");
+                why = noCgroup2(config.cgroup2Root());
             } else {
                 return attach(config, cgroup.get());
             }
@@ -238,6 +235,12 @@ public final class LinuxDatapath implements Datapath, AutoCloseable {
         LOG.info("datapath {}: VIPs balanced at the socket, BPF programs attached to {}{}", config.prefix(), cgroup,
                 config.bpfPins().map(p -> ", pinned in " + p + (balancer.adopted() ? " (adopted)" : "")).orElse(""));
         return balancer;
+    }
+
+    /** Why {@link #cgroup2Root} found none. */
+    private static String noCgroup2(java.util.Optional<java.nio.file.Path> configured) {
+        return configured.map(root -> root + " is not a cgroup2 file system, nor is " + root.resolve("unified"))
+                .orElse("no cgroup2 file system is mounted (none in /proc/self/mountinfo)");
     }
 
     /**

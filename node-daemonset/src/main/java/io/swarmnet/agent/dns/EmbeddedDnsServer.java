@@ -98,7 +98,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
     /**
      * From now on each pod's redirect of 127.0.0.11:53 is written (and expected) without NAT, or with it again
      * ({@link ResolverRedirect#untrackedTransaction}); when that changes, the redirect of every pod served is rewritten
-     * the new way at once (its ports stay). Returns this server.
+     * the new way at the next {@link #sync}, through the namespace paths it names (its ports stay). Returns this server.
      */
     @Override
     public synchronized EmbeddedDnsServer redirectUntracked(boolean untracked) {
@@ -206,7 +206,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
                     if (failed.isPresent()) {
                         // the redirect of the other kind still answers: tried again at the next sync
                         LOG.warn("DNS resolver for pod {}: could not rewrite its redirect {}: {}", pod,
-                                redirects.untracked() ? "without NAT" : "with NAT", failed.get());
+                                redirects.kind(), failed.get());
                         rewriteRedirects = true;
                     } else {
                         rewritten.add(pod.toString());
@@ -230,7 +230,7 @@ public final class EmbeddedDnsServer implements PodResolvers {
         });
         selector.wakeup();
         if (!rewritten.isEmpty()) {
-            LOG.info("rewrote the redirect of 127.0.0.11:53 {} in {} pods {}", redirects.untracked() ? "without NAT" : "with NAT",
+            LOG.info("rewrote the redirect of 127.0.0.11:53 {} in {} pods {}", redirects.kind(),
                     rewritten.size(), firstOf(rewritten));
         }
         if (!stopped.isEmpty() || !started.isEmpty()) {

@@ -22,6 +22,11 @@ final class RedirectTable {
         return untracked;
     }
 
+    /** The kind of redirect, as a log line says it. */
+    String kind() {
+        return untracked ? "without NAT" : "with NAT";
+    }
+
     /** The redirect the namespace holds; empty when there is none or it is not exactly ours. */
     Optional<ResolverRedirect> read(Path namespace) {
         KernelTools.Result listed = tools.read(NetNamespace.of(namespace),

@@ -82,9 +82,7 @@ public final class ResolverProcess implements AutoCloseable {
             return;
         }
         try {
-            ResolverWire.Frame frame = ResolverWire.frame(Files.readAllBytes(stateFile));
-            frame.untrackedRedirect().ifPresent(server::redirectUntracked);
-            Map<PodRef, PodResolver> saved = frame.pods();
+            Map<PodRef, PodResolver> saved = take(Files.readAllBytes(stateFile));
             Map<PodRef, PodResolver> pods = new HashMap<>();
             Map<Path, ProcPodNamespaceLocator> locators = new HashMap<>();
             int foundAnew = 0;
@@ -138,6 +136,13 @@ public final class ResolverProcess implements AutoCloseable {
         return Optional.of(ns.getParent().getParent());
     }
 
+    /** An agent's frame (sent now, or saved before): its pods; the redirect it asked for, if it said, is taken on. */
+    private Map<PodRef, PodResolver> take(byte[] frame) throws IOException {
+        ResolverWire.Frame read = ResolverWire.frame(frame);
+        read.untrackedRedirect().ifPresent(server::redirectUntracked);
+        return read.pods();
+    }
+
     private void accept() {
         while (running) {
             try (SocketChannel connection = listener.accept()) {
@@ -162,9 +167,7 @@ public final class ResolverProcess implements AutoCloseable {
             } catch (EOFException e) {
                 return; // the agent went away; what it sent last is served on
             }
-            ResolverWire.Frame read = ResolverWire.frame(frame);
-            read.untrackedRedirect().ifPresent(server::redirectUntracked);
-            Map<PodRef, PodResolver> pods = read.pods();
+            Map<PodRef, PodResolver> pods = take(frame);
             Map<PodRef, String> failures = server.sync(pods);
             served = pods.size() - failures.size();
             save(frame);
