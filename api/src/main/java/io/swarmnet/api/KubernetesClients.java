@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -35,7 +36,40 @@ public final class KubernetesClients {
      */
     public static final long LIST_PAGE = 500;
 
+    /** The system property that sizes the JVM's common pool, read once, when the pool is first used. */
+    static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+    /** The common pool's size asked for when the JVM would make it smaller, as it does with at most 2 CPUs. */
+    static final int COMMON_POOL_THREADS = 2;
+
+    static {
+        widenCommonPool();
+    }
+
     private KubernetesClients() {
+    }
+
+    /**
+     * Asks for a common pool of at least {@link #COMMON_POOL_THREADS} threads, unless the JVM was told a size, and returns
+     * the size it has. Given an executor of its own (fabric8 gives it one), the JDK HTTP client hands each response on
+     * through {@code CompletableFuture}'s default executor, and that executor is the common pool only when the pool has 2
+     * threads or more; with fewer — what the JVM makes with at most 2 CPUs, as in a pod limited to 1 or 2 — it starts a new
+     * thread for every task, one per API response: 16,512 threads while the operator created 10,000 task pods. This runs
+     * when the class is first used (before the first client is built); a JVM whose common pool was made earlier keeps its
+     * size, and is told how to start instead.
+     */
+    static int widenCommonPool() {
+        if (System.getProperty(COMMON_POOL_PARALLELISM) == null
+                && Runtime.getRuntime().availableProcessors() - 1 < COMMON_POOL_THREADS) {
+            System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(COMMON_POOL_THREADS));
+        }
+        int threads = ForkJoinPool.getCommonPoolParallelism();
+        if (threads < 2) {
+            org.slf4j.LoggerFactory.getLogger(KubernetesClients.class).warn("the JVM's common pool has {} thread, so each response "
+                    + "of the API server starts a thread; start the JVM with -D{}={}", threads, COMMON_POOL_PARALLELISM,
+                    COMMON_POOL_THREADS);
+        }
+        return threads;
     }
 
     /**

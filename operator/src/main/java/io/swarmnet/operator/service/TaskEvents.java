@@ -4,6 +4,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.swarmnet.api.service.SwarmService;
 import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.service.UpdateMonitor.Notice;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /** The Events a service's task creations and removals are told by ({@code kubectl describe ssvc}), and the telling. */
 final class TaskEvents {
@@ -11,16 +15,64 @@ final class TaskEvents {
     private TaskEvents() {
     }
 
+    /** How long a message that names several tasks may grow before the rest are only counted (Events hold 1,024 characters). */
+    static final int MESSAGE_BUDGET = 900;
+
+    /**
+     * What a round's creations are told by: one Event per kind of creation (new, replacement, update) rather than one per
+     * task, so creating a service of 10 replicas writes one Event, not 10 — at 1,000 services created at once, 1,000 writes
+     * instead of 10,000 (which one writer thread took minutes to send, and dropped when the operator stopped). A kind with one
+     * task is told as {@link #created(TaskPlan.Creation, Pod)} tells it; several are named with their slots and addresses,
+     * as many as {@link #MESSAGE_BUDGET} holds, the rest counted.
+     *
+     * @param created the round's creations and their pods, in the order they were made
+     */
+    static List<Notice> created(List<Map.Entry<TaskPlan.Creation, Pod>> created) {
+        Map<TaskPlan.CreationReason, List<Map.Entry<TaskPlan.Creation, Pod>>> byReason = new EnumMap<>(TaskPlan.CreationReason.class);
+        created.forEach(c -> byReason.computeIfAbsent(c.getKey().reason(), r -> new ArrayList<>()).add(c));
+        List<Notice> notices = new ArrayList<>();
+        byReason.forEach((reason, tasks) -> notices.add(tasks.size() == 1 ? created(tasks.get(0).getKey(), tasks.get(0).getValue())
+                : createdSeveral(reason, tasks)));
+        return notices;
+    }
+
+    private static Notice createdSeveral(TaskPlan.CreationReason reason, List<Map.Entry<TaskPlan.Creation, Pod>> tasks) {
+        StringBuilder message = new StringBuilder(switch (reason) {
+            case NEW -> "created " + tasks.size() + " tasks:";
+            case REPLACEMENT -> "replaced the tasks of " + tasks.size() + " slots:";
+            case UPDATE -> "started " + tasks.size() + " tasks from the current template:";
+        });
+        int told = 0;
+        for (Map.Entry<TaskPlan.Creation, Pod> task : tasks) {
+            String one = " " + task.getValue().getMetadata().getName() + " for " + task.getKey().slot() + " with addresses "
+                    + new ObservedTask(task.getValue()).addresses().byNetwork() + (told == tasks.size() - 1 ? "" : ";");
+            if (message.length() + one.length() > MESSAGE_BUDGET) {
+                message.append(" and ").append(tasks.size() - told).append(" more");
+                break;
+            }
+            message.append(one);
+            told++;
+        }
+        return new Notice(false, reason(reason), message.toString());
+    }
+
+    private static String reason(TaskPlan.CreationReason reason) {
+        return switch (reason) {
+            case NEW -> "TaskCreated";
+            case REPLACEMENT -> "TaskReplaced";
+            case UPDATE -> "TaskUpdated";
+        };
+    }
+
     static Notice created(TaskPlan.Creation creation, Pod pod) {
         String addresses = new ObservedTask(pod).addresses().byNetwork().toString();
-        return switch (creation.reason()) {
-            case NEW -> new Notice(false, "TaskCreated", "created task " + pod.getMetadata().getName() + " for "
-                    + creation.slot() + " with addresses " + addresses);
-            case REPLACEMENT -> new Notice(false, "TaskReplaced", "replaced the task of " + creation.slot() + " with "
-                    + pod.getMetadata().getName() + " (addresses " + addresses + ")");
-            case UPDATE -> new Notice(false, "TaskUpdated", "started task " + pod.getMetadata().getName() + " from the "
-                    + "current template for " + creation.slot() + " (addresses " + addresses + ")");
-        };
+        String task = pod.getMetadata().getName();
+        return new Notice(false, reason(creation.reason()), switch (creation.reason()) {
+            case NEW -> "created task " + task + " for " + creation.slot() + " with addresses " + addresses;
+            case REPLACEMENT -> "replaced the task of " + creation.slot() + " with " + task + " (addresses " + addresses + ")";
+            case UPDATE -> "started task " + task + " from the current template for " + creation.slot() + " (addresses "
+                    + addresses + ")";
+        });
     }
 
     /** @param pod the removed task's pod as last seen, or null when it is not known */

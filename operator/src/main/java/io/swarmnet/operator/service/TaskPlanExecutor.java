@@ -13,6 +13,7 @@ import io.swarmnet.operator.ClusterEvents;
 import io.swarmnet.operator.OperatorConfig;
 import io.swarmnet.operator.ipam.AddressPoolExhaustedException;
 import io.swarmnet.operator.ipam.AllocatableNetwork;
+import io.swarmnet.operator.service.UpdateMonitor.Notice;
 import io.swarmnet.operator.service.template.NodeFacts;
 import io.swarmnet.operator.service.template.TaskTemplates;
 import io.swarmnet.operator.service.template.TemplateException;
@@ -103,6 +104,8 @@ final class TaskPlanExecutor {
         }
 
         List<Pod> created = new ArrayList<>();
+        List<Map.Entry<TaskPlan.Creation, Pod>> told = new ArrayList<>();
+        Notice stopped = null;
         ServiceHealth.Blocker failed = null;
         TaskRefusal.Refused refusal = plan.creations().isEmpty() ? null : refusals.backingOff(service, System.nanoTime()).orElse(null);
         SwarmService runAs = round.runAs();
@@ -122,25 +125,30 @@ final class TaskPlanExecutor {
                 Pod pod = create(client, runAs, creation.slot(), node == null ? null : NodeFacts.of(node), round.templateHash(),
                         round.networks());
                 created.add(pod);
-                TaskEvents.tell(events, service, TaskEvents.created(creation, pod));
+                told.add(Map.entry(creation, pod));
             } catch (TemplateException e) {
                 // the spec's template was checked; this is a rolled-back revision, or a node that came since
                 failed = ServiceHealth.Blocker.invalidSpec(e.getMessage());
-                events.warning(service, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
+                stopped = new Notice(true, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
                 break;
             } catch (AddressPoolExhaustedException e) {
                 failed = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
                         "cannot start the task for " + creation.slot() + ": " + e.getMessage());
-                events.warning(service, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, failed.message());
+                stopped = new Notice(true, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, failed.message());
                 break;
             } catch (KubernetesClientException e) {
                 if (!TaskRefusal.isRefusal(e)) {
                     throw e;
                 }
                 refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
-                events.warning(service, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
+                stopped = new Notice(true, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
                 break;
             }
+        }
+        // the creations are told together, then why they stopped, if they did
+        TaskEvents.created(told).forEach(n -> TaskEvents.tell(events, service, n));
+        if (stopped != null) {
+            TaskEvents.tell(events, service, stopped);
         }
         if (refusal == null && !created.isEmpty()) {
             refusals.forget(service);

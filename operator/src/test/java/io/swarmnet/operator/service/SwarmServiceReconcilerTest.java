@@ -186,6 +186,27 @@ class SwarmServiceReconcilerTest {
     }
 
     @Test
+    void aServicesFirstTasksAreToldInOneEvent() {
+        cluster.network("my-network", null, true);
+        cluster.service("my-web", 4, List.of("my-network"), spec -> { });
+        cluster.eventually("4 tasks", () -> cluster.pods("my-web").size() == 4);
+
+        List<String> tasks = cluster.pods("my-web").stream().map(p -> p.getMetadata().getName()).toList();
+        cluster.eventually("TaskCreated events name the 4 tasks", () -> tasks.stream().allMatch(t -> createdEvents().stream()
+                .anyMatch(e -> e.getMessage().contains(t + " "))));
+        assertThat(createdEvents()).singleElement().satisfies(e -> {
+            assertThat(e.getMessage()).startsWith("created 4 tasks: ");
+            cluster.pods("my-web").forEach(p -> assertThat(e.getMessage()).contains(p.getMetadata().getName() + " for "
+                    + slotOf(p) + " with addresses {my-network=" + addressOf(p, "my-network") + "}"));
+        });
+    }
+
+    private List<io.fabric8.kubernetes.api.model.Event> createdEvents() {
+        return cluster.client.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> "TaskCreated".equals(e.getReason()) && "my-web".equals(e.getInvolvedObject().getName())).toList();
+    }
+
+    @Test
     void failedTaskIsReplacedInTheSameSlotAndReported() {
         cluster.network("my-network", null, true);
         cluster.service("my-web", 2, List.of("my-network"), spec -> { });

@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.swarmnet.api.contract.SwarmnetKeys;
 import io.swarmnet.operator.service.UpdateMonitor.Notice;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +25,45 @@ class TaskEventsTest {
 
         assertThat(notice).isEqualTo(new Notice(false, "TaskCreated",
                 "created task web-2-abcde for " + TaskSlot.replicated(2) + " with addresses {front=10.0.9.3}"));
+    }
+
+    private static Map.Entry<TaskPlan.Creation, Pod> creation(int slot, TaskPlan.CreationReason reason) {
+        return Map.entry(new TaskPlan.Creation(TaskSlot.replicated(slot), reason), pod("web-" + slot + "-abcde"));
+    }
+
+    @Test
+    void aRoundsCreationsAreToldInOneNoticePerKindNamingEachTask() {
+        List<Map.Entry<TaskPlan.Creation, Pod>> created = new ArrayList<>();
+        for (int slot = 1; slot <= 10; slot++) {
+            created.add(creation(slot, TaskPlan.CreationReason.NEW));
+        }
+        created.add(creation(11, TaskPlan.CreationReason.REPLACEMENT));
+
+        List<Notice> notices = TaskEvents.created(created);
+
+        assertThat(notices).extracting(Notice::reason).containsExactly("TaskCreated", "TaskReplaced");
+        assertThat(notices.get(0).message()).startsWith("created 10 tasks: web-1-abcde for slot 1 with addresses {front=10.0.9.3}; "
+                + "web-2-abcde for slot 2").endsWith("web-10-abcde for slot 10 with addresses {front=10.0.9.3}");
+        // one task of a kind is told as it always was
+        assertThat(notices.get(1)).isEqualTo(TaskEvents.created(created.get(10).getKey(), created.get(10).getValue()));
+        assertThat(TaskEvents.created(List.of())).isEmpty();
+    }
+
+    @Test
+    void aLongRoundNamesWhatFitsAnEventAndCountsTheRest() {
+        List<Map.Entry<TaskPlan.Creation, Pod>> created = new ArrayList<>();
+        for (int slot = 1; slot <= 100; slot++) {
+            created.add(creation(slot, TaskPlan.CreationReason.UPDATE));
+        }
+
+        Notice notice = TaskEvents.created(created).get(0);
+
+        assertThat(notice.reason()).isEqualTo("TaskUpdated");
+        assertThat(notice.message()).startsWith("started 100 tasks from the current template: web-1-abcde for slot 1")
+                .matches(".* and \\d+ more").hasSizeLessThanOrEqualTo(TaskEvents.MESSAGE_BUDGET + " and 100 more".length());
+        int named = notice.message().split("web-").length - 1;
+        assertThat(notice.message()).endsWith(" and " + (100 - named) + " more");
+        assertThat(named).isGreaterThan(10);
     }
 
     @Test
