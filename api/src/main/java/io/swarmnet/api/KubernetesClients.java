@@ -56,9 +56,9 @@ public final class KubernetesClients {
      * threads or more; with fewer — what the JVM makes with at most 2 CPUs, as in a pod limited to 1 or 2 — it starts a new
      * thread for every task, one per API response: 16,512 threads while the operator created 10,000 task pods. This runs
      * when the class is first used (before the first client is built); a JVM whose common pool was made earlier keeps its
-     * size, and is told how to start instead.
+     * size, and is told how to start instead. The operator's and the agent's {@code main} call it first thing.
      */
-    static int widenCommonPool() {
+    public static int widenCommonPool() {
         if (System.getProperty(COMMON_POOL_PARALLELISM) == null
                 && Runtime.getRuntime().availableProcessors() - 1 < COMMON_POOL_THREADS) {
             System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(COMMON_POOL_THREADS));

@@ -208,6 +208,7 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The DaemonSet entry point; configuration from the environment, see {@link AgentEnvironment}. */
     public static void main(String[] args) throws Exception {
+        KubernetesClients.widenCommonPool();
         AgentEnvironment env = AgentEnvironment.parse(System.getenv());
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.toLevel(env.logLevel()));
         // one agent per node at a time: the pod this one replaces (a rollout with surge) keeps its agent until this pod

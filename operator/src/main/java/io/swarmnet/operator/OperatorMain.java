@@ -27,6 +27,7 @@ public final class OperatorMain {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", "swarmnet-operator-logback.xml");
         }
+        KubernetesClients.widenCommonPool();
         OperatorConfig config;
         try {
             config = OperatorConfig.fromEnvironment(System.getenv());
