@@ -42,6 +42,9 @@ public final class KubernetesClients {
     /** The common pool's size asked for when the JVM would make it smaller, as it does with at most 2 CPUs. */
     static final int COMMON_POOL_THREADS = 2;
 
+    /** Whether the JVM was told that its common pool is too small (once). */
+    private static final java.util.concurrent.atomic.AtomicBoolean TOLD = new java.util.concurrent.atomic.AtomicBoolean();
+
     static {
         widenCommonPool();
     }
@@ -51,12 +54,14 @@ public final class KubernetesClients {
 
     /**
      * Asks for a common pool of at least {@link #COMMON_POOL_THREADS} threads, unless the JVM was told a size, and returns
-     * the size it has. Given an executor of its own (fabric8 gives it one), the JDK HTTP client hands each response on
-     * through {@code CompletableFuture}'s default executor, and that executor is the common pool only when the pool has 2
-     * threads or more; with fewer — what the JVM makes with at most 2 CPUs, as in a pod limited to 1 or 2 — it starts a new
-     * thread for every task, one per API response: 16,512 threads while the operator created 10,000 task pods. This runs
-     * when the class is first used (before the first client is built); a JVM whose common pool was made earlier keeps its
-     * size, and is told how to start instead. The operator's and the agent's {@code main} call it first thing.
+     * the size it has. The JDK HTTP client hands each response on through {@code CompletableFuture}'s default executor, and
+     * that executor is the common pool only when the pool has 2 threads or more; with fewer — what the JVM makes with at
+     * most 2 CPUs, as in a pod limited to 1 or 2 — it starts a new thread for every task, one per API response: 16,512
+     * threads in the benchmark's JVM while its operator created 10,000 task pods. This runs when the class is first used
+     * (before the first client is built) and again, doing nothing more, when the operator's and the agent's {@code main}
+     * call it first thing; a JVM whose common pool was made earlier keeps its size, and is told once how to start instead.
+     * What runs on the common pool must block only through {@code get} or {@code join} (which the pool makes up for with
+     * spare threads), not on a process, a lock or a queue: it would hold up the API clients' responses.
      */
     public static int widenCommonPool() {
         if (System.getProperty(COMMON_POOL_PARALLELISM) == null
@@ -64,7 +69,7 @@ public final class KubernetesClients {
             System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(COMMON_POOL_THREADS));
         }
         int threads = ForkJoinPool.getCommonPoolParallelism();
-        if (threads < 2) {
+        if (threads < 2 && TOLD.compareAndSet(false, true)) {
             org.slf4j.LoggerFactory.getLogger(KubernetesClients.class).warn("the JVM's common pool has {} thread, so each response "
                     + "of the API server starts a thread; start the JVM with -D{}={}", threads, COMMON_POOL_PARALLELISM,
                     COMMON_POOL_THREADS);

@@ -23,7 +23,7 @@ final class TaskEvents {
      * task, so creating a service of 10 replicas writes one Event, not 10 — at 1,000 services created at once, 1,000 writes
      * instead of 10,000 (which one writer thread took minutes to send, and dropped when the operator stopped). A kind with one
      * task is told as {@link #created(TaskPlan.Creation, Pod)} tells it; several are named with their slots and addresses,
-     * as many as {@link #MESSAGE_BUDGET} holds, the rest counted.
+     * as many as {@link #MESSAGE_BUDGET} holds with the count of the rest (the first always).
      *
      * @param created the round's creations and their pods, in the order they were made
      */
@@ -42,16 +42,17 @@ final class TaskEvents {
             case REPLACEMENT -> "replaced the tasks of " + tasks.size() + " slots:";
             case UPDATE -> "started " + tasks.size() + " tasks from the current template:";
         });
-        int told = 0;
-        for (Map.Entry<TaskPlan.Creation, Pod> task : tasks) {
-            String one = " " + task.getValue().getMetadata().getName() + " for " + task.getKey().slot() + " with addresses "
-                    + new ObservedTask(task.getValue()).addresses().byNetwork() + (told == tasks.size() - 1 ? "" : ";");
-            if (message.length() + one.length() > MESSAGE_BUDGET) {
+        for (int told = 0; told < tasks.size(); told++) {
+            Map.Entry<TaskPlan.Creation, Pod> task = tasks.get(told);
+            String one = (told == 0 ? " " : "; ") + task.getValue().getMetadata().getName() + " for " + task.getKey().slot()
+                    + " with addresses " + new ObservedTask(task.getValue()).addresses().byNetwork();
+            // the first is always named; a later one only with room left for saying how many more there are after it
+            String rest = told == tasks.size() - 1 ? "" : " and " + (tasks.size() - told - 1) + " more";
+            if (told > 0 && message.length() + one.length() + rest.length() > MESSAGE_BUDGET) {
                 message.append(" and ").append(tasks.size() - told).append(" more");
                 break;
             }
             message.append(one);
-            told++;
         }
         return new Notice(false, reason(reason), message.toString());
     }

@@ -111,44 +111,48 @@ final class TaskPlanExecutor {
         SwarmService runAs = round.runAs();
         boolean place = service.getSpec().effectiveMode() == ServiceMode.REPLICATED
                 && TaskTemplates.needsNode(runAs.getSpec().getTemplate().getSpec());
-        for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
-            try {
-                Node node = round.nodeOfSlot().get(creation.slot().label());
-                if (node == null && place) {
-                    Optional<Node> chosen = nodes.place(runAs.getSpec().getTemplate().getSpec(), round.taskPods(), removed, created);
-                    if (chosen.isEmpty()) {
-                        // no node may take it: the reconciler's NoEligibleNode check says so
-                        break;
+        try {
+            for (TaskPlan.Creation creation : refusal != null ? List.<TaskPlan.Creation>of() : plan.creations()) {
+                try {
+                    Node node = round.nodeOfSlot().get(creation.slot().label());
+                    if (node == null && place) {
+                        Optional<Node> chosen = nodes.place(runAs.getSpec().getTemplate().getSpec(), round.taskPods(), removed,
+                                created);
+                        if (chosen.isEmpty()) {
+                            // no node may take it: the reconciler's NoEligibleNode check says so
+                            break;
+                        }
+                        node = chosen.get();
                     }
-                    node = chosen.get();
+                    Pod pod = create(client, runAs, creation.slot(), node == null ? null : NodeFacts.of(node), round.templateHash(),
+                            round.networks());
+                    created.add(pod);
+                    told.add(Map.entry(creation, pod));
+                } catch (TemplateException e) {
+                    // the spec's template was checked; this is a rolled-back revision, or a node that came since
+                    failed = ServiceHealth.Blocker.invalidSpec(e.getMessage());
+                    stopped = new Notice(true, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
+                    break;
+                } catch (AddressPoolExhaustedException e) {
+                    failed = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
+                            "cannot start the task for " + creation.slot() + ": " + e.getMessage());
+                    stopped = new Notice(true, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, failed.message());
+                    break;
+                } catch (KubernetesClientException e) {
+                    if (!TaskRefusal.isRefusal(e)) {
+                        throw e;
+                    }
+                    refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
+                    stopped = new Notice(true, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
+                    break;
                 }
-                Pod pod = create(client, runAs, creation.slot(), node == null ? null : NodeFacts.of(node), round.templateHash(),
-                        round.networks());
-                created.add(pod);
-                told.add(Map.entry(creation, pod));
-            } catch (TemplateException e) {
-                // the spec's template was checked; this is a rolled-back revision, or a node that came since
-                failed = ServiceHealth.Blocker.invalidSpec(e.getMessage());
-                stopped = new Notice(true, ServiceHealth.REASON_INVALID_SPEC, e.getMessage());
-                break;
-            } catch (AddressPoolExhaustedException e) {
-                failed = new ServiceHealth.Blocker(ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED,
-                        "cannot start the task for " + creation.slot() + ": " + e.getMessage());
-                stopped = new Notice(true, ServiceHealth.REASON_ADDRESS_POOL_EXHAUSTED, failed.message());
-                break;
-            } catch (KubernetesClientException e) {
-                if (!TaskRefusal.isRefusal(e)) {
-                    throw e;
-                }
-                refusal = refusals.refused(service, creation.slot(), e, System.nanoTime());
-                stopped = new Notice(true, ServiceHealth.REASON_TASK_REFUSED, refusal.message());
-                break;
             }
-        }
-        // the creations are told together, then why they stopped, if they did
-        TaskEvents.created(told).forEach(n -> TaskEvents.tell(events, service, n));
-        if (stopped != null) {
-            TaskEvents.tell(events, service, stopped);
+        } finally {
+            // the creations are told together, then why they stopped, if they did; also when a failure ends the round
+            TaskEvents.created(told).forEach(n -> TaskEvents.tell(events, service, n));
+            if (stopped != null) {
+                TaskEvents.tell(events, service, stopped);
+            }
         }
         if (refusal == null && !created.isEmpty()) {
             refusals.forget(service);

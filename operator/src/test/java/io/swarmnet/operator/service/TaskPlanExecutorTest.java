@@ -99,6 +99,37 @@ class TaskPlanExecutorTest {
     }
 
     @Test
+    void tasksCreatedBeforeAFailureEndsTheRoundAreStillTold() {
+        Cidr eight = Cidr.parse("10.0.8.0/29");
+        AllocatableNetwork wide = new AllocatableNetwork("default", "front", eight, eight, eight.first().plus(1));
+        List<Pod> made = new ArrayList<>();
+        TaskPlanExecutor failing = new TaskPlanExecutor(OperatorConfig.defaults(), new TaskAddressBook(AddressLedger.empty(),
+                (namespace, pod) -> false), new TaskNodes(Stream::empty), new TaskRefusal(), pod -> {
+                    made.add(pod);
+                    if (made.size() == 2) {
+                        throw new KubernetesClientException("no answer: the connection was lost", 0, null);
+                    }
+                });
+        try (TestCluster cluster = TestCluster.start()) {
+            KubernetesClient client = cluster.client();
+            SwarmService service = create(client);
+            ClusterEvents events = new ClusterEvents(client);
+
+            assertThatThrownBy(() -> failing.execute(client, events, plan(List.of(
+                    new TaskPlan.Creation(TaskSlot.replicated(1), TaskPlan.CreationReason.NEW),
+                    new TaskPlan.Creation(TaskSlot.replicated(2), TaskPlan.CreationReason.NEW)), List.of()),
+                    new TaskPlanExecutor.Round(service, service, List.of(), Map.of(), "h1", List.of(wide), Map.of("front", eight),
+                            Instant.parse("2026-12-01T10:00:00Z")))).isInstanceOf(KubernetesClientException.class);
+
+            assertThat(events.flush(Duration.ofSeconds(10))).isTrue();
+            assertThat(client.v1().events().inNamespace("default").list().getItems()).singleElement().satisfies(e -> {
+                assertThat(e.getReason()).isEqualTo("TaskCreated");
+                assertThat(e.getMessage()).startsWith("created task " + made.get(0).getMetadata().getName() + " for slot 1 ");
+            });
+        }
+    }
+
+    @Test
     void deletesTheTasksItRemovesAndKeepsTheHistoryOfThoseItSaw() {
         try (TestCluster cluster = TestCluster.start()) {
             KubernetesClient client = cluster.client();

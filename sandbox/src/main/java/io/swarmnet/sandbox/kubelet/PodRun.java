@@ -179,7 +179,32 @@ final class PodRun {
 
     /** Stops every container (SIGTERM to each process group, SIGKILL after the grace period) and whatever else still runs in the namespace. */
     void stopProcesses() {
-        slots.parallelStream().filter(s -> s.process != null).forEach(s -> s.process.stop(grace));
+        // a thread per container rather than a parallel stream: stopping blocks for up to the grace period, and the common
+        // pool's few threads also carry the API clients' responses in this JVM
+        List<Thread> stopping = new ArrayList<>();
+        for (Slot slot : slots) {
+            var process = slot.process;
+            if (process != null) {
+                Thread thread = new Thread(() -> process.stop(grace), "swarmnet-sandbox-stop");
+                thread.setDaemon(true);
+                thread.start();
+                stopping.add(thread);
+            }
+        }
+        boolean interrupted = false;
+        for (Thread thread : stopping) {
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         NetnsFiles.killRemaining(netns);
     }
 }
