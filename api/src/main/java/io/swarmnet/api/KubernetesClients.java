@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -43,7 +44,7 @@ public final class KubernetesClients {
     static final int COMMON_POOL_THREADS = 2;
 
     /** Whether the JVM was told that its common pool is too small (once). */
-    private static final java.util.concurrent.atomic.AtomicBoolean TOLD = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean TOLD = new AtomicBoolean();
 
     static {
         widenCommonPool();

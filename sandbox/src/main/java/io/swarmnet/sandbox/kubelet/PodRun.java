@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,30 +183,17 @@ final class PodRun {
     void stopProcesses() {
         // a thread per container rather than a parallel stream: stopping blocks for up to the grace period, and the common
         // pool's few threads also carry the API clients' responses in this JVM
-        List<Thread> stopping = new ArrayList<>();
-        for (Slot slot : slots) {
-            var process = slot.process;
-            if (process != null) {
-                Thread thread = new Thread(() -> process.stop(grace), "swarmnet-sandbox-stop");
-                thread.setDaemon(true);
-                thread.start();
-                stopping.add(thread);
-            }
-        }
-        boolean interrupted = false;
-        for (Thread thread : stopping) {
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        List<CompletableFuture<Void>> stopping = slots.stream().map(s -> s.process).filter(Objects::nonNull)
+                .map(process -> CompletableFuture.runAsync(() -> process.stop(grace), task -> {
+                    Thread thread = new Thread(task, "swarmnet-sandbox-stop");
+                    thread.setDaemon(true);
+                    thread.start();
+                })).toList();
+        // join waits out an interrupt and keeps it; a container that could not be stopped costs only itself
+        stopping.forEach(stop -> stop.exceptionally(e -> {
+            LOG.warn("pod {}: stopping a container failed: {}", ref, e.toString());
+            return null;
+        }).join());
         NetnsFiles.killRemaining(netns);
     }
 }
